@@ -1,0 +1,1052 @@
+package broker
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// Broker timer kinds.
+const (
+	kindHeartbeat      sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout          // the purgatory's earliest acks=all deadline
+	kindFetchWait               // A: follower id (long-poll expiry)
+	kindFetchRetry              // A: leader id (follower's backoff over)
+	kindFetchTimeout            // A: leader id (replica.socket.timeout.ms)
+)
+
+// clientConn is the broker side of one client's connection. Kafka's network
+// layer mutes a connection while one of its requests is being handled and
+// unmutes it when the response is sent, so requests from one connection are
+// handled strictly one at a time, in order (SocketServer.Processor).
+type clientConn struct {
+	conn  uint32
+	open  bool
+	busy  bool
+	queue []sim.Message
+	// broken is set when a response was lost (drop-responses): TCP delivers
+	// in order, so nothing later on this connection reaches the client
+	// either, until it reconnects.
+	broken bool
+}
+
+// fetcher is the follower side of replication from one leader broker
+// (ReplicaFetcherThread; num.replica.fetchers=1).
+type fetcher struct {
+	parts    []PartitionID
+	inflight bool
+	id       int64
+	backoff  bool
+	timeout  sim.Timer
+}
+
+// pendingFetch is a follower's fetch parked at the leader until data arrives
+// or replica.fetch.wait.max.ms passes (DelayedFetch).
+type pendingFetch struct {
+	active bool
+	req    *FetchRequest
+	wait   sim.Timer
+}
+
+// delayedProduce is an acks=all request waiting for its offsets to be
+// replicated (DelayedProduce).
+type delayedProduce struct {
+	deadline sim.Time
+	client   sim.NodeID
+	conn     uint32
+	resp     *ProduceResponse
+	required []int64 // per partition: the offset the HW must reach, -1 once settled
+	pending  int
+}
+
+type faultState struct {
+	dropCount int
+	dropUntil sim.Time
+	failErr   Error
+	failCount int
+	failUntil sim.Time
+}
+
+// Broker is one broker process.
+type Broker struct {
+	w          *sim.World
+	id         sim.NodeID
+	controller sim.NodeID
+	cfg        *Config
+	topo       *Topology
+
+	// Survives a crash.
+	replicas    []*Replica // by PartitionID; nil where this broker has no replica
+	nextPID     int64
+	incarnation uint32
+
+	// Volatile.
+	meta      *Snapshot
+	clients   []clientConn   // by client node id
+	fetchers  []fetcher      // by leader broker id
+	pending   []pendingFetch // by follower broker id
+	delayed   []*delayedProduce
+	purgatory sim.Timer // the earliest acks=all deadline
+	nextID    int64
+	faults    faultState
+}
+
+func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topology) *Broker {
+	b := &Broker{w: w, id: id, controller: controller, cfg: cfg, topo: topo}
+	b.replicas = make([]*Replica, len(topo.Partitions))
+	for p, pt := range topo.Partitions {
+		if !slices.Contains(pt.Replicas, id) {
+			continue
+		}
+		r := &Replica{ID: PartitionID(p)}
+		for _, f := range pt.Replicas {
+			if f != id {
+				r.followers = append(r.followers, followerState{id: f, leo: -1})
+			}
+		}
+		r.resetRole()
+		b.replicas[p] = r
+	}
+	// Producer ids come from blocks the controller hands out; a per-broker
+	// range is enough to keep them unique here.
+	b.nextPID = int64(id) * 1_000_000
+	b.resetVolatile()
+	return b
+}
+
+// resetVolatile gives a new process its empty in-memory state.
+func (b *Broker) resetVolatile() {
+	b.meta = nil
+	b.clients = nil
+	b.delayed = nil
+	b.faults = faultState{}
+	b.purgatory = sim.NewTimer(b.id, kindProduceTimeout, 0)
+	b.fetchers = make([]fetcher, b.topo.Brokers+1)
+	b.pending = make([]pendingFetch, b.topo.Brokers+1)
+	for i := range b.fetchers {
+		b.fetchers[i].timeout = sim.NewTimer(b.id, kindFetchTimeout, int64(i))
+		b.pending[i].wait = sim.NewTimer(b.id, kindFetchWait, int64(i))
+	}
+}
+
+// ID is the broker id.
+func (b *Broker) ID() sim.NodeID { return b.id }
+
+// Replica is this broker's replica of a partition, or nil.
+func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
+
+// start arms the periodic timers of a running broker.
+func (b *Broker) start() {
+	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+}
+
+// restart is a new process on the same disk: logs and producer state are
+// reloaded, everything else is forgotten, and the broker registers with the
+// controller again.
+func (b *Broker) restart() {
+	b.incarnation++
+	b.resetVolatile()
+	for _, r := range b.replicas {
+		if r != nil {
+			r.resetRole()
+			r.producers.rebuild(&r.Log)
+		}
+	}
+	b.sendHeartbeat()
+	b.start()
+}
+
+func (b *Broker) trace(event string, p PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID, detail string) {
+	b.w.Trace.Add(sim.Entry{At: b.w.Now(), Node: b.id, Event: event, Subject: int32(p), Batch: batch,
+		First: first, Last: last, Epoch: epoch, Peer: peer, Detail: detail})
+}
+
+// HandleEvent handles the broker's timers.
+func (b *Broker) HandleEvent(e sim.Event) {
+	switch e.Kind {
+	case kindHeartbeat:
+		b.sendHeartbeat()
+		b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+	case kindIsrCheck:
+		b.isrCheck()
+		b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+	case kindProduceTimeout:
+		if b.purgatory.Fire(b.w, e) {
+			b.expireDelayed()
+		}
+	case kindFetchWait:
+		pf := &b.pending[e.A]
+		if pf.wait.Fire(b.w, e) && pf.active {
+			b.completeFetch(sim.NodeID(e.A))
+		}
+	case kindFetchRetry:
+		f := &b.fetchers[e.A]
+		f.backoff = false
+		b.sendFetch(sim.NodeID(e.A))
+	case kindFetchTimeout:
+		f := &b.fetchers[e.A]
+		if f.timeout.Fire(b.w, e) && f.inflight {
+			f.inflight = false
+			b.fetchBackoff(sim.NodeID(e.A))
+		}
+	}
+}
+
+// HandleMessage dispatches a message from another node.
+func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest:
+		b.clientMessage(from, m)
+	case *FetchRequest:
+		b.handleFetch(m)
+	case *FetchResponse:
+		b.handleFetchResponse(from, m)
+	case *HeartbeatResponse:
+		if m.Snapshot != nil {
+			b.applySnapshot(m.Snapshot)
+		}
+	case *MetadataUpdate:
+		b.applySnapshot(m.Snapshot)
+	case *AlterPartitionResponse:
+		b.handleAlterPartitionResponse(m)
+	case sim.Disconnected:
+		b.peerDisconnected(m.Peer)
+	}
+}
+
+// ---- client connections ----
+
+func (b *Broker) client(id sim.NodeID) *clientConn {
+	for int(id) >= len(b.clients) {
+		b.clients = append(b.clients, clientConn{})
+	}
+	return &b.clients[id]
+}
+
+func connOf(m sim.Message) uint32 {
+	switch m := m.(type) {
+	case *MetadataRequest:
+		return m.Conn
+	case *InitProducerIDRequest:
+		return m.Conn
+	case *ProduceRequest:
+		return m.Conn
+	}
+	return 0
+}
+
+func (b *Broker) clientMessage(from sim.NodeID, m sim.Message) {
+	cc := b.client(from)
+	switch m := m.(type) {
+	case Connect:
+		*cc = clientConn{conn: m.Conn, open: true}
+		b.respond(from, m.Conn, ConnectAck(m))
+		return
+	case Close:
+		if cc.conn == m.Conn {
+			// Requests not yet started die with the socket; one already in
+			// the purgatory still completes (its append happened).
+			cc.open = false
+			cc.queue = nil
+		}
+		return
+	}
+	if !cc.open || connOf(m) != cc.conn {
+		return // sent on a connection this broker no longer has
+	}
+	if cc.busy {
+		cc.queue = append(cc.queue, m)
+		return
+	}
+	b.handleClientRequest(from, cc, m)
+}
+
+// handleClientRequest starts one request. It leaves cc.busy set when the
+// response must wait (acks=all).
+func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Message) {
+	switch m := m.(type) {
+	case *MetadataRequest:
+		b.respond(from, cc.conn, &MetadataResponse{ID: m.ID, Topology: b.topo, Snapshot: b.meta})
+	case *InitProducerIDRequest:
+		pid := b.nextPID
+		b.nextPID++
+		b.respond(from, cc.conn, &InitProducerIDResponse{ID: m.ID, ProducerID: pid, Epoch: 0})
+	case *ProduceRequest:
+		b.produce(from, cc, m)
+	}
+}
+
+// requestDone unmutes a connection after its response went out and starts
+// the next queued request.
+func (b *Broker) requestDone(client sim.NodeID, conn uint32) {
+	cc := b.client(client)
+	if cc.conn != conn {
+		return
+	}
+	cc.busy = false
+	for !cc.busy && len(cc.queue) > 0 && cc.open {
+		m := cc.queue[0]
+		cc.queue = cc.queue[1:]
+		b.handleClientRequest(client, cc, m)
+	}
+}
+
+func (b *Broker) peerDisconnected(peer sim.NodeID) {
+	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
+		// Our fetch to a leader that went away.
+		b.fetchers[peer].inflight = false
+		b.fetchBackoff(peer)
+	}
+	if int(peer) < len(b.clients) {
+		cc := &b.clients[peer]
+		cc.open = false
+		cc.queue = nil
+	}
+}
+
+// ---- produce ----
+
+func (b *Broker) injectedFailure() (Error, bool) {
+	f := &b.faults
+	now := b.w.Now()
+	switch {
+	case f.failCount > 0:
+		f.failCount--
+		return f.failErr, true
+	case now < f.failUntil:
+		return f.failErr, true
+	}
+	return ErrNone, false
+}
+
+// produce handles a produce request as the leader does
+// (KafkaApis.handleProduceRequest, ReplicaManager.appendRecords,
+// Partition.appendRecordsToLeader).
+func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
+	resp := &ProduceResponse{ID: r.ID, Partitions: make([]PartitionResponse, len(r.Batches))}
+	if err, failing := b.injectedFailure(); failing {
+		for i := range r.Batches {
+			pb := &r.Batches[i]
+			resp.Partitions[i] = PartitionResponse{Partition: pb.Partition, Error: err, BaseOffset: -1, Leader: NoLeader, Ref: pb.Ref}
+			b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, err.String()+" (injected by fail-requests)")
+		}
+		if r.Acks == 0 {
+			// With acks=0 the broker cannot answer; it closes the connection so
+			// the client notices and refreshes metadata (KafkaApis).
+			b.closeClient(client, cc)
+			return
+		}
+		b.sendProduceResponse(client, cc.conn, resp)
+		return
+	}
+
+	var required []int64
+	waiting := 0
+	if r.Acks == -1 {
+		required = make([]int64, len(r.Batches))
+	}
+	failed := false
+	for i := range r.Batches {
+		pb := &r.Batches[i]
+		res := &resp.Partitions[i]
+		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
+		need := int64(-1)
+		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
+		if res.Error == ErrNotLeaderOrFollower && b.meta != nil {
+			st := b.meta.Partitions[pb.Partition]
+			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch
+		}
+		if res.Error != ErrNone {
+			failed = true
+		}
+		if required != nil {
+			required[i] = -1
+			if res.Error == ErrNone && b.replicas[pb.Partition].Log.HW() < need {
+				required[i] = need
+				waiting++
+			}
+		}
+	}
+
+	switch {
+	case r.Acks == 0:
+		if failed {
+			b.closeClient(client, cc)
+		}
+	case waiting == 0:
+		b.sendProduceResponse(client, cc.conn, resp)
+	default:
+		// acks=all: wait until the HW passes every batch, or request.timeout.ms.
+		d := &delayedProduce{deadline: b.w.Now() + r.Timeout, client: client, conn: cc.conn, resp: resp, required: required, pending: waiting}
+		b.delayed = append(b.delayed, d)
+		cc.busy = true
+		b.armPurgatory()
+	}
+}
+
+// appendAsLeader validates and appends one batch. It returns the error, the
+// base offset (the original one for a duplicate), and the offset the HW must
+// reach for acks=all.
+func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) (Error, int64, int64) {
+	rep := b.replicas[pb.Partition]
+	if rep == nil || !rep.isLeader {
+		b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, "NOT_LEADER_OR_FOLLOWER")
+		return ErrNotLeaderOrFollower, -1, -1
+	}
+	minISR := b.topo.EffectiveMinISR(pb.Partition)
+	if acks == -1 && len(rep.isr) < minISR {
+		// Checked before the append, so nothing is written
+		// (Partition.appendRecordsToLeader).
+		b.trace("reject", pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client,
+			"NOT_ENOUGH_REPLICAS: ISR "+isrString(rep.isr)+" is smaller than min.insync.replicas="+strconv.Itoa(minISR))
+		return ErrNotEnoughReplicas, -1, -1
+	}
+	lastSeq := pb.BaseSequence + int32(len(pb.Records)) - 1
+	chk := rep.producers.check(pb.ProducerID, pb.ProducerEpoch, pb.BaseSequence, lastSeq)
+	if chk.err != ErrNone {
+		b.trace("reject", pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client, chk.err.String()+" (sequence "+strconv.Itoa(int(pb.BaseSequence))+")")
+		return chk.err, -1, -1
+	}
+	if chk.duplicate {
+		// The broker already has this batch: answer with its original
+		// offset and append nothing (UnifiedLog.analyzeAndValidateProducerState).
+		b.trace("duplicate", pb.Partition, pb.Ref, chk.firstOffset, chk.lastOffset, rep.leaderEpoch, client,
+			"sequence "+strconv.Itoa(int(pb.BaseSequence))+" already in the log; answered with the original offset")
+		return ErrNone, chk.firstOffset, chk.lastOffset + 1
+	}
+	appended := rep.Log.Append(LogBatch{
+		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref,
+	}, pb.Records)
+	rep.producers.update(&appended)
+	b.trace("append", pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client, "acks="+acksString(acks))
+	b.leaderAppended(rep)
+	return ErrNone, appended.BaseOffset, rep.Log.LEO()
+}
+
+func acksString(acks int8) string {
+	if acks == -1 {
+		return "all"
+	}
+	return strconv.Itoa(int(acks))
+}
+
+// respond sends a response on a client connection, if the connection still
+// exists and still delivers.
+func (b *Broker) respond(client sim.NodeID, conn uint32, m sim.Message) bool {
+	cc := b.client(client)
+	if !cc.open || cc.conn != conn || cc.broken {
+		return false
+	}
+	b.w.Net.Send(b.id, client, m)
+	return true
+}
+
+func (b *Broker) sendProduceResponse(client sim.NodeID, conn uint32, resp *ProduceResponse) {
+	f := &b.faults
+	cc := b.client(client)
+	switch {
+	case cc.open && cc.conn == conn && !cc.broken && (f.dropCount > 0 || b.w.Now() < f.dropUntil):
+		if f.dropCount > 0 {
+			f.dropCount--
+		}
+		cc.broken = true
+		for _, p := range resp.Partitions {
+			b.trace("response-dropped", p.Partition, p.Ref, p.BaseOffset, -1, -1, client,
+				p.Error.String()+" response lost (drop-responses); the connection delivers nothing more")
+		}
+	case cc.open && cc.conn == conn && cc.broken:
+		for _, p := range resp.Partitions {
+			b.trace("response-dropped", p.Partition, p.Ref, p.BaseOffset, -1, -1, client,
+				p.Error.String()+" response lost behind an earlier lost response")
+		}
+	default:
+		b.respond(client, conn, resp)
+	}
+	b.requestDone(client, conn)
+}
+
+func (b *Broker) closeClient(client sim.NodeID, cc *clientConn) {
+	cc.open = false
+	cc.queue = nil
+	b.w.Net.Send(b.id, client, sim.Disconnected{Peer: b.id})
+}
+
+// leaderAppended wakes followers waiting in a fetch and moves the HW if the
+// leader alone makes up the ISR.
+func (b *Broker) leaderAppended(rep *Replica) {
+	b.maybeIncrementHW(rep)
+	for i := range rep.followers {
+		fid := rep.followers[i].id
+		pf := &b.pending[fid]
+		if pf.active && fetchIncludes(pf.req, rep.ID) {
+			b.completeFetch(fid)
+		}
+	}
+}
+
+func fetchIncludes(r *FetchRequest, p PartitionID) bool {
+	for i := range r.Partitions {
+		if r.Partitions[i].Partition == p {
+			return true
+		}
+	}
+	return false
+}
+
+// maybeIncrementHW recomputes a leader's high watermark
+// (Partition.maybeIncrementLeaderHW): the smallest log end among the leader,
+// the maximal ISR, and followers caught up enough to be about to join it.
+// Since Kafka 3.7 it does not move while the ISR is below min.insync.replicas.
+func (b *Broker) maybeIncrementHW(rep *Replica) {
+	if b.cfg.StrictMinISRHighWatermark && len(rep.isr) < b.topo.EffectiveMinISR(rep.ID) {
+		return
+	}
+	now := b.w.Now()
+	leo := rep.Log.LEO()
+	hw := leo
+	maximal := rep.maximalISR()
+	for i := range rep.followers {
+		f := &rep.followers[i]
+		if f.leo >= hw {
+			continue
+		}
+		if slices.Contains(maximal, f.id) || (f.caughtUp(leo, now, b.cfg.ReplicaLagTimeMax) && b.eligible(f.id)) {
+			hw = f.leo
+		}
+	}
+	if hw > rep.Log.HW() {
+		rep.Log.SetHW(hw)
+		b.tryCompleteDelayed(rep)
+	}
+}
+
+// eligible reports whether a broker may join an ISR: the metadata does not
+// show it fenced.
+func (b *Broker) eligible(id sim.NodeID) bool {
+	return b.meta != nil && !b.meta.Fenced[id]
+}
+
+// tryCompleteDelayed settles acks=all requests waiting on this partition
+// (Partition.checkEnoughReplicasReachOffset).
+func (b *Broker) tryCompleteDelayed(rep *Replica) {
+	hw := rep.Log.HW()
+	minISR := b.topo.EffectiveMinISR(rep.ID)
+	done := false
+	for _, d := range b.delayed {
+		for i := range d.resp.Partitions {
+			res := &d.resp.Partitions[i]
+			if res.Partition != rep.ID || d.required[i] < 0 || hw < d.required[i] {
+				continue
+			}
+			d.required[i] = -1
+			d.pending--
+			if len(rep.maximalISR()) < minISR {
+				// Replicated to the HW, but the ISR shrank below
+				// min.insync.replicas meanwhile: the data stays.
+				res.Error = ErrNotEnoughReplicasAfterAppend
+			}
+			done = done || d.pending == 0
+		}
+	}
+	if done {
+		b.flushDelayed()
+	}
+}
+
+// failDelayed gives an error to every waiting batch of a partition, when the
+// broker stops leading it.
+func (b *Broker) failDelayed(p PartitionID, err Error) {
+	done := false
+	for _, d := range b.delayed {
+		for i := range d.resp.Partitions {
+			if d.resp.Partitions[i].Partition == p && d.required[i] >= 0 {
+				d.required[i] = -1
+				d.pending--
+				d.resp.Partitions[i].Error = err
+				done = done || d.pending == 0
+			}
+		}
+	}
+	if done {
+		b.flushDelayed()
+	}
+}
+
+// flushDelayed answers every settled delayed produce, oldest first.
+func (b *Broker) flushDelayed() {
+	keep := b.delayed[:0]
+	var ready []*delayedProduce
+	for _, d := range b.delayed {
+		if d.pending == 0 {
+			ready = append(ready, d)
+		} else {
+			keep = append(keep, d)
+		}
+	}
+	clear(b.delayed[len(keep):])
+	b.delayed = keep
+	b.armPurgatory()
+	for _, d := range ready {
+		b.sendProduceResponse(d.client, d.conn, d.resp)
+	}
+}
+
+// armPurgatory sets the purgatory timer to the earliest acks=all deadline.
+func (b *Broker) armPurgatory() {
+	next := sim.Never
+	for _, d := range b.delayed {
+		next = min(next, d.deadline)
+	}
+	if next == sim.Never {
+		b.purgatory.Stop()
+		return
+	}
+	b.purgatory.Set(b.w, next)
+}
+
+// expireDelayed answers every acks=all request whose request.timeout.ms
+// passed with REQUEST_TIMED_OUT for the partitions still waiting.
+func (b *Broker) expireDelayed() {
+	now := b.w.Now()
+	for _, d := range b.delayed {
+		if d.deadline > now {
+			continue
+		}
+		for i := range d.resp.Partitions {
+			if d.required[i] >= 0 {
+				res := &d.resp.Partitions[i]
+				res.Error = ErrRequestTimedOut
+				b.trace("purgatory-timeout", res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client,
+					"acks=all wait expired: offsets stay in the log")
+				d.required[i] = -1
+				d.pending--
+			}
+		}
+	}
+	b.flushDelayed()
+}
+
+// ---- ISR ----
+
+// isrCheck shrinks the ISR of each led partition by the followers that have
+// not caught up within replica.lag.time.max.ms (Partition.maybeShrinkIsr).
+func (b *Broker) isrCheck() {
+	now := b.w.Now()
+	for _, rep := range b.replicas {
+		if rep == nil || !rep.isLeader {
+			continue
+		}
+		if rep.alterPending {
+			if now-rep.alterSentAt >= b.cfg.ReplicaSocketTimeout {
+				b.sendAlterPartition(rep, rep.alterISR) // no answer: try again
+			}
+			continue
+		}
+		leo := rep.Log.LEO()
+		var out []sim.NodeID
+		for i := range rep.followers {
+			f := &rep.followers[i]
+			if slices.Contains(rep.isr, f.id) && f.leo != leo && now-f.lastCaughtUp > b.cfg.ReplicaLagTimeMax {
+				out = append(out, f.id)
+			}
+		}
+		if len(out) == 0 {
+			continue
+		}
+		isr := slices.DeleteFunc(slices.Clone(rep.isr), func(id sim.NodeID) bool { return slices.Contains(out, id) })
+		b.trace("isr-shrink", rep.ID, 0, -1, -1, rep.leaderEpoch, -1,
+			"replicas "+isrString(out)+" not caught up for replica.lag.time.max.ms; proposing ISR "+isrString(isr))
+		b.sendAlterPartition(rep, isr)
+	}
+}
+
+// maybeExpandISR adds a follower that has caught up
+// (Partition.maybeExpandIsr): its log end has reached the HW and the start of
+// the leader's epoch, and the metadata does not show it fenced.
+func (b *Broker) maybeExpandISR(rep *Replica, f *followerState) {
+	if rep.alterPending || slices.Contains(rep.isr, f.id) {
+		return
+	}
+	if f.leo < rep.Log.HW() || f.leo < rep.Log.EpochStart() || !b.eligible(f.id) {
+		return
+	}
+	isr := inReplicaOrder(append(slices.Clone(rep.isr), f.id), b.topo.Partitions[rep.ID].Replicas)
+	b.trace("isr-expand", rep.ID, 0, f.leo, -1, rep.leaderEpoch, f.id, "caught up; proposing ISR "+isrString(isr))
+	b.sendAlterPartition(rep, isr)
+}
+
+func (b *Broker) sendAlterPartition(rep *Replica, isr []sim.NodeID) {
+	rep.alterPending = true
+	rep.alterISR = isr
+	rep.alterSentAt = b.w.Now()
+	b.w.Net.Send(b.id, b.controller, &AlterPartition{
+		Partition: rep.ID, Leader: b.id, LeaderEpoch: rep.leaderEpoch,
+		PartitionEpoch: rep.partitionEpoch, ISR: isr,
+	})
+}
+
+func (b *Broker) handleAlterPartitionResponse(m *AlterPartitionResponse) {
+	rep := b.replicas[m.Partition]
+	if rep == nil || !rep.isLeader || !rep.alterPending {
+		return
+	}
+	rep.alterPending = false
+	rep.alterISR = nil
+	if m.Error != ErrNone || m.State.LeaderEpoch != rep.leaderEpoch {
+		// Stale view; the metadata update on its way sets things right.
+		return
+	}
+	b.setISR(rep, m.State)
+}
+
+func (b *Broker) setISR(rep *Replica, st PartitionState) {
+	if st.PartitionEpoch < rep.partitionEpoch {
+		return
+	}
+	rep.isr = st.ISR
+	rep.partitionEpoch = st.PartitionEpoch
+	b.maybeIncrementHW(rep)
+	b.tryCompleteDelayed(rep)
+}
+
+// ---- metadata ----
+
+// applySnapshot installs a newer metadata version and takes up the roles it
+// gives this broker (the KRaft metadata publisher's makeLeader/makeFollower).
+func (b *Broker) applySnapshot(s *Snapshot) {
+	if b.meta != nil && s.Version <= b.meta.Version {
+		return
+	}
+	b.meta = s
+	for _, rep := range b.replicas {
+		if rep == nil {
+			continue
+		}
+		st := s.Partitions[rep.ID]
+		if st.Leader == b.id {
+			if !rep.isLeader || st.LeaderEpoch > rep.leaderEpoch {
+				b.becomeLeader(rep, st)
+			} else if st.PartitionEpoch > rep.partitionEpoch {
+				rep.alterPending = false
+				b.setISR(rep, st)
+			}
+			continue
+		}
+		if rep.isLeader || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
+			b.becomeFollower(rep, st)
+		}
+		rep.partitionEpoch = st.PartitionEpoch
+		rep.isr = st.ISR
+	}
+}
+
+func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
+	b.stopFetching(rep)
+	now := b.w.Now()
+	rep.isLeader = true
+	rep.leader = b.id
+	rep.leaderEpoch = st.LeaderEpoch
+	rep.partitionEpoch = st.PartitionEpoch
+	rep.isr = st.ISR
+	rep.alterPending = false
+	rep.Log.AssignEpoch(st.LeaderEpoch)
+	for i := range rep.followers {
+		f := &rep.followers[i]
+		f.leo = -1
+		f.lastFetchLeaderLEO = -1
+		f.lastFetchTime = 0
+		f.lastCaughtUp = neverCaughtUp
+		if slices.Contains(st.ISR, f.id) {
+			f.lastCaughtUp = now
+		}
+	}
+	b.trace("become-leader", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, -1,
+		"log end offset "+strconv.FormatInt(rep.Log.LEO(), 10)+", high watermark "+strconv.FormatInt(rep.Log.HW(), 10))
+	b.maybeIncrementHW(rep)
+}
+
+func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
+	wasLeader := rep.isLeader
+	b.stopFetching(rep)
+	rep.isLeader = false
+	rep.leader = st.Leader
+	rep.leaderEpoch = st.LeaderEpoch
+	rep.alterPending = false
+	if wasLeader {
+		b.failDelayed(rep.ID, ErrNotLeaderOrFollower)
+	}
+	b.trace("become-follower", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, st.Leader,
+		"log end offset "+strconv.FormatInt(rep.Log.LEO(), 10))
+	if st.Leader != NoLeader {
+		f := &b.fetchers[st.Leader]
+		f.parts = append(f.parts, rep.ID)
+		slices.Sort(f.parts)
+		b.sendFetch(st.Leader)
+	}
+}
+
+func (b *Broker) stopFetching(rep *Replica) {
+	for l := range b.fetchers {
+		f := &b.fetchers[l]
+		if i := slices.Index(f.parts, rep.ID); i >= 0 {
+			f.parts = slices.Delete(f.parts, i, i+1)
+		}
+	}
+}
+
+func (b *Broker) sendHeartbeat() {
+	version := int64(-1)
+	if b.meta != nil {
+		version = b.meta.Version
+	}
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version})
+}
+
+// ---- replication, follower side ----
+
+func (b *Broker) sendFetch(leader sim.NodeID) {
+	f := &b.fetchers[leader]
+	if f.inflight || f.backoff || len(f.parts) == 0 {
+		return
+	}
+	now := b.w.Now()
+	req := &FetchRequest{Replica: b.id}
+	retryAt := sim.Never
+	for _, p := range f.parts {
+		rep := b.replicas[p]
+		if rep.fetchDelayUntil > now {
+			retryAt = min(retryAt, rep.fetchDelayUntil)
+			continue
+		}
+		req.Partitions = append(req.Partitions, FetchPartition{
+			Partition: p, FetchOffset: rep.Log.LEO(), LastFetchedEpoch: rep.Log.LatestEpoch(),
+			CurrentLeaderEpoch: rep.leaderEpoch,
+		})
+	}
+	if len(req.Partitions) == 0 {
+		f.backoff = true
+		b.w.Schedule(retryAt, b.id, kindFetchRetry, int64(leader), 0)
+		return
+	}
+	b.nextID++
+	f.id = b.nextID
+	req.ID = f.id
+	f.inflight = true
+	b.w.Net.Send(b.id, leader, req)
+	f.timeout.Set(b.w, now+b.cfg.ReplicaSocketTimeout)
+}
+
+func (b *Broker) fetchBackoff(leader sim.NodeID) {
+	f := &b.fetchers[leader]
+	if f.backoff {
+		return
+	}
+	f.backoff = true
+	b.w.After(b.cfg.ReplicaFetchBackoff, b.id, kindFetchRetry, int64(leader), 0)
+}
+
+func (b *Broker) handleFetchResponse(leader sim.NodeID, m *FetchResponse) {
+	f := &b.fetchers[leader]
+	if !f.inflight || f.id != m.ID {
+		return // an answer to a fetch we gave up on
+	}
+	f.inflight = false
+	f.timeout.Stop()
+	now := b.w.Now()
+	for i := range m.Partitions {
+		d := &m.Partitions[i]
+		rep := b.replicas[d.Partition]
+		if rep.isLeader || rep.leader != leader {
+			continue // leadership moved while the fetch was out
+		}
+		switch {
+		case d.Error != ErrNone:
+			// NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH:
+			// wait for metadata to catch up, then try again.
+			rep.fetchDelayUntil = now + b.cfg.ReplicaFetchBackoff
+		case d.Diverging:
+			b.truncateDiverging(rep, leader, d)
+		default:
+			b.appendFromLeader(rep, leader, d)
+		}
+	}
+	b.sendFetch(leader)
+}
+
+// truncateDiverging truncates a follower whose log diverged from the
+// leader's (AbstractFetcherThread.getOffsetTruncationState): to the leader's
+// end offset for the epoch, unless the follower has no entry for that epoch,
+// in which case it truncates to the end of its own largest earlier epoch and
+// asks again.
+func (b *Broker) truncateDiverging(rep *Replica, leader sim.NodeID, d *FetchData) {
+	leo := rep.Log.LEO()
+	fEpoch, fEnd := rep.Log.EndOffsetForEpoch(d.DivergingEpoch)
+	var to int64
+	switch {
+	case d.DivergingEpoch < 0 || fEpoch < 0:
+		to = min(rep.Log.HW(), leo)
+	case fEpoch != d.DivergingEpoch:
+		to = min(fEnd, leo)
+	default:
+		to = min(fEnd, d.DivergingEnd, leo)
+	}
+	newLEO := rep.Log.Truncate(to)
+	if newLEO >= leo {
+		return // only an empty epoch at the log end went
+	}
+	rep.producers.rebuild(&rep.Log)
+	b.trace("truncate", rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader,
+		"log diverged from leader at epoch "+strconv.Itoa(int(d.DivergingEpoch))+
+			"; removed offsets "+strconv.FormatInt(newLEO, 10)+"-"+strconv.FormatInt(leo-1, 10))
+}
+
+func (b *Broker) appendFromLeader(rep *Replica, leader sim.NodeID, d *FetchData) {
+	if len(d.Batches) > 0 && d.Batches[0].BaseOffset == rep.Log.LEO() {
+		first := rep.Log.LEO()
+		pos := 0
+		for _, lb := range d.Batches {
+			n := int(lb.Count)
+			appended := rep.Log.Append(lb, d.Records[pos:pos+n])
+			rep.producers.update(&appended)
+			pos += n
+		}
+		b.trace("replicate", rep.ID, 0, first, rep.Log.LEO()-1, rep.Log.LatestEpoch(), leader, "")
+	}
+	if hw := min(d.HighWatermark, rep.Log.LEO()); hw > rep.Log.HW() {
+		rep.Log.SetHW(hw)
+	}
+}
+
+// ---- replication, leader side ----
+
+func (b *Broker) handleFetch(r *FetchRequest) {
+	pf := &b.pending[r.Replica]
+	pf.active = false // a newer fetch replaces a parked one
+	pf.wait.Stop()
+	ready := false
+	for i := range r.Partitions {
+		fp := &r.Partitions[i]
+		rep := b.replicas[fp.Partition]
+		if err := b.validateFetch(rep, fp); err != ErrNone {
+			ready = true
+			continue
+		}
+		if diverging(rep, fp) {
+			ready = true
+			continue
+		}
+		b.updateFollower(rep, r.Replica, fp.FetchOffset)
+		if fp.FetchOffset < rep.Log.LEO() {
+			ready = true
+		}
+	}
+	pf.active, pf.req = true, r
+	if ready {
+		b.completeFetch(r.Replica)
+		return
+	}
+	pf.wait.Set(b.w, b.w.Now()+b.cfg.ReplicaFetchWaitMax)
+}
+
+func (b *Broker) validateFetch(rep *Replica, fp *FetchPartition) Error {
+	switch {
+	case rep == nil || !rep.isLeader:
+		return ErrNotLeaderOrFollower
+	case fp.CurrentLeaderEpoch < rep.leaderEpoch:
+		return ErrFencedLeaderEpoch
+	case fp.CurrentLeaderEpoch > rep.leaderEpoch:
+		return ErrUnknownLeaderEpoch
+	}
+	return ErrNone
+}
+
+// diverging is the leader's check of a follower's position
+// (Partition.fetchRecords, lastFetchedEpoch): the follower's last epoch must
+// end, in the leader's log, at or after the follower's fetch offset.
+func diverging(rep *Replica, fp *FetchPartition) bool {
+	if fp.FetchOffset > rep.Log.LEO() {
+		return true
+	}
+	if fp.LastFetchedEpoch < 0 {
+		return false
+	}
+	epoch, end := rep.Log.EndOffsetForEpoch(fp.LastFetchedEpoch)
+	return epoch < fp.LastFetchedEpoch || end < fp.FetchOffset
+}
+
+// updateFollower records a follower's fetch position
+// (Replica.updateFetchStateOrThrow) and moves the ISR and HW on.
+func (b *Broker) updateFollower(rep *Replica, id sim.NodeID, fetchOffset int64) {
+	f := rep.follower(id)
+	if f == nil {
+		return
+	}
+	now := b.w.Now()
+	leo := rep.Log.LEO()
+	switch {
+	case fetchOffset >= leo:
+		f.lastCaughtUp = now
+	case fetchOffset >= f.lastFetchLeaderLEO:
+		f.lastCaughtUp = max(f.lastCaughtUp, f.lastFetchTime)
+	}
+	f.leo = fetchOffset
+	f.lastFetchLeaderLEO = leo
+	f.lastFetchTime = now
+	b.maybeExpandISR(rep, f)
+	b.maybeIncrementHW(rep)
+}
+
+// completeFetch answers a follower's parked fetch with what the log holds now.
+func (b *Broker) completeFetch(follower sim.NodeID) {
+	pf := &b.pending[follower]
+	req := pf.req
+	pf.active = false
+	pf.req = nil
+	pf.wait.Stop()
+	resp := &FetchResponse{ID: req.ID, Partitions: make([]FetchData, len(req.Partitions)), bytes: 64}
+	for i := range req.Partitions {
+		fp := &req.Partitions[i]
+		rep := b.replicas[fp.Partition]
+		d := &resp.Partitions[i]
+		d.Partition = fp.Partition
+		if d.Error = b.validateFetch(rep, fp); d.Error != ErrNone {
+			continue
+		}
+		d.HighWatermark = rep.Log.HW()
+		d.LogEndOffset = rep.Log.LEO()
+		if diverging(rep, fp) {
+			d.Diverging = true
+			d.DivergingEpoch, d.DivergingEnd = rep.Log.EndOffsetForEpoch(fp.LastFetchedEpoch)
+			if fp.FetchOffset > rep.Log.LEO() && d.DivergingEnd < 0 {
+				d.DivergingEpoch, d.DivergingEnd = rep.Log.LatestEpoch(), rep.Log.LEO()
+			}
+			continue
+		}
+		resp.bytes += b.readBatches(rep, fp.FetchOffset, d)
+	}
+	b.w.Net.Send(b.id, follower, resp)
+}
+
+// readBatches fills d with whole batches from offset, up to
+// replica.fetch.max.bytes (always at least one batch).
+func (b *Broker) readBatches(rep *Replica, offset int64, d *FetchData) int {
+	l := &rep.Log
+	if offset >= l.LEO() {
+		return 0
+	}
+	first := l.BatchIndex(offset)
+	bytes, last := 0, first
+	for last < len(l.batches) && (last == first || bytes+int(l.batches[last].Bytes) <= b.cfg.ReplicaFetchMaxBytes) {
+		bytes += int(l.batches[last].Bytes)
+		last++
+	}
+	d.Batches = l.batches[first:last:last]
+	from := l.batches[first].BaseOffset
+	to := l.batches[last-1].LastOffset() + 1
+	d.Records = l.Records(from, to)
+	return bytes
+}

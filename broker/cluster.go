@@ -1,0 +1,235 @@
+package broker
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// ControllerID is the controller's node id; brokers are 1..N, so a broker's
+// id is also its node id.
+const ControllerID sim.NodeID = 0
+
+// Cluster wires a controller and N brokers into a world and is the handle
+// through which faults are applied and state is inspected.
+type Cluster struct {
+	W          *sim.World
+	Topo       *Topology
+	Cfg        *Config
+	Controller *Controller
+	Brokers    []*Broker // by broker id; Brokers[0] is nil
+
+	agreed [][]agreement // by partition, by broker: see CheckInvariants
+}
+
+type agreement struct {
+	epoch int32
+	upTo  int64
+}
+
+// NewCluster adds the controller and brokers to w. They must be the first
+// nodes of the world so that broker ids equal node ids. The cluster starts
+// as if it had been running: every broker registered, every partition led by
+// its first replica with all replicas in sync.
+func NewCluster(w *sim.World, cfg Config, topo *Topology) *Cluster {
+	if w.NumNodes() != 0 {
+		panic("broker: the cluster must be created before any other node")
+	}
+	c := &Cluster{W: w, Topo: topo, Cfg: &cfg}
+	c.Controller = newController(w, c.Cfg, topo)
+	if id := w.AddNode("controller", c.Controller); id != ControllerID {
+		panic("broker: the controller must be node 0")
+	}
+	c.Brokers = make([]*Broker, topo.Brokers+1)
+	for id := 1; id <= topo.Brokers; id++ {
+		b := newBroker(w, sim.NodeID(id), ControllerID, c.Cfg, topo)
+		w.AddNode(fmt.Sprintf("broker-%d", id), b)
+		c.Brokers[id] = b
+	}
+	c.Controller.bootstrap()
+	for _, b := range c.Brokers[1:] {
+		b.applySnapshot(c.Controller.snap)
+		b.start()
+	}
+	c.agreed = make([][]agreement, len(topo.Partitions))
+	for p := range c.agreed {
+		c.agreed[p] = make([]agreement, topo.Brokers+1)
+	}
+	return c
+}
+
+// NodeName and SubjectName name trace entries.
+func (c *Cluster) NodeName(id sim.NodeID) string { return c.W.NodeName(id) }
+
+// SubjectName is a partition's "topic-partition" name.
+func (c *Cluster) SubjectName(s int32) string {
+	if s < 0 || int(s) >= len(c.Topo.Partitions) {
+		return ""
+	}
+	return c.Topo.Name(PartitionID(s))
+}
+
+func (c *Cluster) traceFault(b sim.NodeID, event, detail string) {
+	e := sim.E(c.W.Now(), b, event)
+	e.Detail = detail
+	c.W.Trace.Add(e)
+}
+
+// Crash kills a broker process. Its log survives.
+func (c *Cluster) Crash(b sim.NodeID) {
+	if !c.W.Up(b) {
+		return
+	}
+	c.traceFault(b, "crash", "process killed; log kept")
+	c.W.Crash(b)
+}
+
+// Restart starts a crashed broker again on its old log.
+func (c *Cluster) Restart(b sim.NodeID) {
+	if c.W.Up(b) {
+		return
+	}
+	c.W.Restart(b)
+	c.traceFault(b, "restart", "")
+	c.Brokers[b].restart()
+}
+
+// Pause stops a broker like SIGSTOP: no timers, no requests handled.
+func (c *Cluster) Pause(b sim.NodeID) {
+	if !c.W.Up(b) || c.W.Paused(b) {
+		return
+	}
+	c.traceFault(b, "pause", "")
+	c.W.Pause(b)
+}
+
+// Resume continues a paused broker.
+func (c *Cluster) Resume(b sim.NodeID) {
+	if !c.W.Paused(b) {
+		return
+	}
+	c.traceFault(b, "resume", "")
+	c.W.Resume(b)
+}
+
+// DropResponses makes a broker lose its next count produce responses, or
+// every one until the given time. The requests are still handled.
+func (c *Cluster) DropResponses(b sim.NodeID, count int, until sim.Time) {
+	f := &c.Brokers[b].faults
+	f.dropCount += count
+	f.dropUntil = max(f.dropUntil, until)
+}
+
+// FailRequests makes a broker answer its next count produce requests, or
+// every one until the given time, with err, appending nothing.
+func (c *Cluster) FailRequests(b sim.NodeID, err Error, count int, until sim.Time) {
+	f := &c.Brokers[b].faults
+	f.failErr = err
+	f.failCount += count
+	f.failUntil = max(f.failUntil, until)
+}
+
+// Heal clears every injected response drop and request failure.
+func (c *Cluster) Heal() {
+	for _, b := range c.Brokers[1:] {
+		b.faults = faultState{}
+	}
+}
+
+// Leader is the controller's leader for a partition (NoLeader if offline).
+func (c *Cluster) Leader(p PartitionID) sim.NodeID { return c.Controller.State(p).Leader }
+
+// Followers are a partition's replicas other than its current leader, in
+// assignment order.
+func (c *Cluster) Followers(p PartitionID) []sim.NodeID {
+	leader := c.Leader(p)
+	var out []sim.NodeID
+	for _, b := range c.Topo.Partitions[p].Replicas {
+		if b != leader {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// Converged reports whether every partition has a leader, every replica is
+// in its ISR, and every replica's log and high watermark equal the leader's.
+func (c *Cluster) Converged() bool {
+	for p := range c.Topo.Partitions {
+		st := c.Controller.State(PartitionID(p))
+		if st.Leader == NoLeader || len(st.ISR) != len(c.Topo.Partitions[p].Replicas) {
+			return false
+		}
+		lead := c.Brokers[st.Leader].replicas[p]
+		if !lead.isLeader || lead.Log.HW() != lead.Log.LEO() {
+			return false
+		}
+		for _, b := range c.Topo.Partitions[p].Replicas {
+			r := c.Brokers[b].replicas[p]
+			if r.Log.LEO() != lead.Log.LEO() || r.Log.HW() != lead.Log.HW() {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// CheckInvariants checks the replication invariants the simulator must never
+// break, whatever the faults:
+//   - every replica's high watermark is at or below its log end;
+//   - a partition's leader is in its ISR, in the controller's state and in
+//     the leader's own view;
+//   - every member of a leader's ISR holds exactly the leader's records
+//     below the leader's high watermark.
+//
+// The last check is incremental: it remembers how far each replica was
+// found to agree with the leader of the current epoch.
+func (c *Cluster) CheckInvariants() error {
+	for _, b := range c.Brokers[1:] {
+		for _, r := range b.replicas {
+			if r != nil && r.Log.HW() > r.Log.LEO() {
+				return fmt.Errorf("broker %d %s: high watermark %d above log end offset %d", b.id, c.Topo.Name(r.ID), r.Log.HW(), r.Log.LEO())
+			}
+		}
+	}
+	for p := range c.Topo.Partitions {
+		pid := PartitionID(p)
+		st := c.Controller.State(pid)
+		if st.Leader == NoLeader {
+			continue
+		}
+		if !slices.Contains(st.ISR, st.Leader) {
+			return fmt.Errorf("%s: controller has leader %d outside ISR %v", c.Topo.Name(pid), st.Leader, st.ISR)
+		}
+		lead := c.Brokers[st.Leader].replicas[p]
+		if !lead.isLeader || lead.leaderEpoch != st.LeaderEpoch {
+			continue // the new leader has not heard yet
+		}
+		if !slices.Contains(lead.isr, st.Leader) {
+			return fmt.Errorf("%s: leader %d is not in its own ISR %v", c.Topo.Name(pid), st.Leader, lead.isr)
+		}
+		hw := lead.Log.HW()
+		for _, m := range lead.isr {
+			if m == st.Leader {
+				continue
+			}
+			r := c.Brokers[m].replicas[p]
+			a := &c.agreed[p][m]
+			if a.epoch != st.LeaderEpoch || a.upTo > r.Log.LEO() {
+				*a = agreement{epoch: st.LeaderEpoch}
+			}
+			if r.Log.LEO() < hw {
+				return fmt.Errorf("%s: ISR member %d has log end %d below the leader's high watermark %d", c.Topo.Name(pid), m, r.Log.LEO(), hw)
+			}
+			for o := a.upTo; o < hw; o++ {
+				if r.Log.Record(o) != lead.Log.Record(o) {
+					return fmt.Errorf("%s: ISR member %d holds record %d at offset %d, leader %d holds %d (below high watermark %d)",
+						c.Topo.Name(pid), m, r.Log.Record(o), o, st.Leader, lead.Log.Record(o), hw)
+				}
+			}
+			a.upTo = max(a.upTo, hw)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,41 @@
+package broker
+
+import "github.com/kafkasim/kafkasim/sim"
+
+// Config holds the cluster-wide broker settings the simulator models. The
+// names in comments are the Kafka properties; defaults are Kafka 4.x
+// (ReplicationConfigs, KRaftConfigs, ServerLogConfigs).
+type Config struct {
+	ReplicaLagTimeMax       sim.Time // replica.lag.time.max.ms = 30000
+	ReplicaFetchWaitMax     sim.Time // replica.fetch.wait.max.ms = 500
+	ReplicaFetchBackoff     sim.Time // replica.fetch.backoff.ms = 1000
+	ReplicaSocketTimeout    sim.Time // replica.socket.timeout.ms = 30000
+	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes = 1048576
+	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms = 2000
+	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms = 9000
+	MinInsyncReplicas       int      // min.insync.replicas = 1 (topic default)
+	UncleanElection         bool     // unclean.leader.election.enable = false (topic default)
+
+	// StrictMinISRHighWatermark is Kafka 3.7+ behaviour (KAFKA-15583): the
+	// high watermark does not advance while the ISR is smaller than
+	// min.insync.replicas. Brokers before 3.7 advanced it anyway, so acks=all
+	// requests already waiting when the ISR shrank completed with
+	// NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+	StrictMinISRHighWatermark bool
+}
+
+// DefaultConfig is Kafka 4.x's defaults.
+func DefaultConfig() Config {
+	return Config{
+		ReplicaLagTimeMax:         30 * sim.Second,
+		ReplicaFetchWaitMax:       500 * sim.Millisecond,
+		ReplicaFetchBackoff:       1000 * sim.Millisecond,
+		ReplicaSocketTimeout:      30 * sim.Second,
+		ReplicaFetchMaxBytes:      1 << 20,
+		BrokerHeartbeatInterval:   2 * sim.Second,
+		BrokerSessionTimeout:      9 * sim.Second,
+		MinInsyncReplicas:         1,
+		UncleanElection:           false,
+		StrictMinISRHighWatermark: true,
+	}
+}

@@ -1,0 +1,285 @@
+package broker
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// The controller is a single reliable node standing in for the KRaft quorum:
+// it holds the partition states, fences brokers whose heartbeats stop, elects
+// leaders, applies ISR changes, and pushes each new metadata version to the
+// brokers. (Kafka's quorum is itself replicated; the simulator does not model
+// controller failover.)
+
+const (
+	kindSessionCheck sim.Kind = sim.FirstUserKind + iota
+)
+
+type registration struct {
+	registered  bool
+	fenced      bool
+	incarnation uint32
+	heartbeats  int64 // heartbeats received, to recognise stale session checks
+}
+
+// PartitionStats counts what happened to a partition's leadership.
+type PartitionStats struct {
+	Elections        int
+	UncleanElections int
+	OfflineTime      sim.Time // total time with no leader
+	offlineSince     sim.Time // -1 while online
+}
+
+// Controller is the cluster's controller node.
+type Controller struct {
+	w     *sim.World
+	id    sim.NodeID
+	cfg   *Config
+	topo  *Topology
+	reg   []registration // by broker id
+	parts []PartitionState
+	stats []PartitionStats
+	snap  *Snapshot
+}
+
+func newController(w *sim.World, cfg *Config, topo *Topology) *Controller {
+	c := &Controller{w: w, cfg: cfg, topo: topo}
+	c.reg = make([]registration, topo.Brokers+1)
+	c.parts = make([]PartitionState, len(topo.Partitions))
+	c.stats = make([]PartitionStats, len(topo.Partitions))
+	return c
+}
+
+// bootstrap makes every broker registered and every partition led by its
+// first replica with the full ISR, as a cluster that was already running
+// when the scenario starts.
+func (c *Controller) bootstrap() {
+	for b := 1; b <= c.topo.Brokers; b++ {
+		c.reg[b] = registration{registered: true}
+		c.w.After(c.cfg.BrokerSessionTimeout, c.id, kindSessionCheck, int64(b), 0)
+	}
+	for p := range c.parts {
+		replicas := c.topo.Partitions[p].Replicas
+		c.parts[p] = PartitionState{Leader: replicas[0], ISR: slices.Clone(replicas)}
+		c.stats[p].offlineSince = -1
+	}
+	c.publish(false)
+}
+
+// State is the controller's current state of a partition.
+func (c *Controller) State(p PartitionID) PartitionState { return c.parts[p] }
+
+// Stats is a partition's leadership history so far.
+func (c *Controller) Stats(p PartitionID) PartitionStats {
+	s := c.stats[p]
+	if s.offlineSince >= 0 {
+		s.OfflineTime += c.w.Now() - s.offlineSince
+	}
+	return s
+}
+
+// Fenced reports whether the controller has fenced a broker.
+func (c *Controller) Fenced(b sim.NodeID) bool { return c.reg[b].fenced }
+
+// HandleEvent handles the controller's timers.
+func (c *Controller) HandleEvent(e sim.Event) {
+	switch e.Kind {
+	case kindSessionCheck:
+		b := sim.NodeID(e.A)
+		r := &c.reg[b]
+		if r.heartbeats == e.B && !r.fenced {
+			// No heartbeat for broker.session.timeout.ms.
+			c.fence(b, "no heartbeat for broker.session.timeout.ms")
+			c.publish(true)
+		}
+	}
+}
+
+// HandleMessage handles heartbeats and AlterPartition requests.
+func (c *Controller) HandleMessage(from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case *Heartbeat:
+		c.heartbeat(m)
+	case *AlterPartition:
+		c.alterPartition(m)
+	}
+}
+
+func (c *Controller) heartbeat(h *Heartbeat) {
+	r := &c.reg[h.Broker]
+	changed := false
+	if r.registered && r.incarnation != h.Incarnation && !r.fenced {
+		// A new incarnation registered before the old session expired: the
+		// broker restarted, so its old registration is fenced first (the
+		// controller's handling of an unclean shutdown).
+		c.fence(h.Broker, "registered again after a restart")
+		changed = true
+	}
+	r.registered = true
+	r.incarnation = h.Incarnation
+	r.heartbeats++
+	c.w.After(c.cfg.BrokerSessionTimeout, c.id, kindSessionCheck, int64(h.Broker), r.heartbeats)
+	if r.fenced {
+		r.fenced = false
+		c.trace("unfence", -1, h.Broker, -1, "")
+		c.electOffline()
+		changed = true
+	}
+	if changed {
+		c.publish(true)
+	}
+	resp := &HeartbeatResponse{}
+	if h.MetadataVersion < c.snap.Version {
+		resp.Snapshot = c.snap
+	}
+	c.w.Net.Send(c.id, h.Broker, resp)
+}
+
+// fence takes a broker out of service: it leaves every ISR it can leave, and
+// partitions it led get a new leader (ReplicationControlManager.handleBrokerFenced).
+func (c *Controller) fence(b sim.NodeID, why string) {
+	c.reg[b].fenced = true
+	c.trace("fence", -1, b, -1, why)
+	for p := range c.parts {
+		st := &c.parts[p]
+		if st.Leader == b {
+			c.elect(PartitionID(p), b)
+			continue
+		}
+		if i := slices.Index(st.ISR, b); i >= 0 && len(st.ISR) > 1 {
+			st.ISR = slices.Delete(slices.Clone(st.ISR), i, i+1)
+			st.PartitionEpoch++
+			c.trace("isr", int32(p), b, st.LeaderEpoch, "fenced broker removed: ISR "+isrString(st.ISR))
+		}
+	}
+}
+
+// elect picks a new leader for a partition whose leader left
+// (PartitionChangeBuilder.electLeader): the first replica in assignment
+// order that is in the ISR and not fenced; failing that, with
+// unclean.leader.election.enable, the first live replica of all, which then
+// becomes the whole ISR; failing that, no leader. Without Eligible Leader
+// Replicas (KIP-966, not modelled) an ISR never becomes empty: it keeps its
+// last member while the partition is offline.
+func (c *Controller) elect(p PartitionID, leaving sim.NodeID) {
+	st := &c.parts[p]
+	isr := st.ISR
+	if leaving != NoLeader && len(isr) > 1 {
+		isr = slices.DeleteFunc(slices.Clone(isr), func(b sim.NodeID) bool { return b == leaving })
+	}
+	replicas := c.topo.Partitions[p].Replicas
+	leader, unclean := NoLeader, false
+	for _, b := range replicas {
+		if b != leaving && slices.Contains(isr, b) && c.live(b) {
+			leader = b
+			break
+		}
+	}
+	if leader == NoLeader && c.topo.Topics[c.topo.Partitions[p].Topic].UncleanElection {
+		for _, b := range replicas {
+			if b != leaving && c.live(b) {
+				leader, unclean = b, true
+				isr = []sim.NodeID{b}
+				break
+			}
+		}
+	}
+	wasOffline := st.Leader == NoLeader
+	st.ISR = isr
+	st.PartitionEpoch++
+	if leader == NoLeader {
+		st.Leader = NoLeader
+		if !wasOffline {
+			c.stats[p].offlineSince = c.w.Now()
+			c.trace("offline", int32(p), -1, st.LeaderEpoch, "no live replica in ISR "+isrString(isr))
+		}
+		return
+	}
+	st.Leader = leader
+	st.LeaderEpoch++
+	s := &c.stats[p]
+	s.Elections++
+	kind := "clean"
+	if unclean {
+		s.UncleanElections++
+		kind = "unclean: replica outside the ISR, data not in its log is lost"
+	}
+	if s.offlineSince >= 0 {
+		s.OfflineTime += c.w.Now() - s.offlineSince
+		s.offlineSince = -1
+	}
+	c.trace("elect", int32(p), leader, st.LeaderEpoch, kind+"; ISR "+isrString(st.ISR))
+}
+
+// electOffline tries again for every partition without a leader.
+func (c *Controller) electOffline() {
+	for p := range c.parts {
+		if c.parts[p].Leader == NoLeader {
+			c.elect(PartitionID(p), NoLeader)
+		}
+	}
+}
+
+func (c *Controller) live(b sim.NodeID) bool { return c.reg[b].registered && !c.reg[b].fenced }
+
+func (c *Controller) alterPartition(m *AlterPartition) {
+	st := &c.parts[m.Partition]
+	resp := &AlterPartitionResponse{Partition: m.Partition}
+	switch {
+	case st.Leader != m.Leader || st.LeaderEpoch != m.LeaderEpoch:
+		resp.Error = ErrFencedLeaderEpoch
+	case st.PartitionEpoch != m.PartitionEpoch:
+		resp.Error = ErrInvalidUpdateVersion
+	default:
+		for _, b := range m.ISR {
+			if !slices.Contains(st.ISR, b) && !c.live(b) {
+				resp.Error = ErrIneligibleReplica
+			}
+		}
+	}
+	if resp.Error == ErrNone {
+		st.ISR = slices.Clone(m.ISR)
+		st.PartitionEpoch++
+		c.trace("isr", int32(m.Partition), m.Leader, st.LeaderEpoch, "AlterPartition from leader: ISR "+isrString(st.ISR))
+		c.publish(true)
+	}
+	resp.State = *st
+	c.w.Net.Send(c.id, m.Leader, resp)
+}
+
+// publish makes the current state a new metadata version and pushes it.
+func (c *Controller) publish(push bool) {
+	snap := &Snapshot{Partitions: slices.Clone(c.parts), Fenced: make([]bool, len(c.reg))}
+	if c.snap != nil {
+		snap.Version = c.snap.Version + 1
+	}
+	for b := range c.reg {
+		snap.Fenced[b] = c.reg[b].fenced
+	}
+	c.snap = snap
+	if !push {
+		return
+	}
+	for b := 1; b <= c.topo.Brokers; b++ {
+		c.w.Net.Send(c.id, sim.NodeID(b), &MetadataUpdate{Snapshot: snap})
+	}
+}
+
+func (c *Controller) trace(event string, p int32, peer sim.NodeID, epoch int32, detail string) {
+	e := sim.E(c.w.Now(), c.id, event)
+	e.Subject, e.Peer, e.Epoch, e.Detail = p, peer, epoch, detail
+	c.w.Trace.Add(e)
+}
+
+func isrString(isr []sim.NodeID) string {
+	b := []byte{'['}
+	for i, id := range isr {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(id), 10)
+	}
+	return string(append(b, ']'))
+}

@@ -1,0 +1,172 @@
+package broker
+
+import (
+	"fmt"
+	"sort"
+)
+
+// LogBatch is a record batch as stored in a replica log: the batch header
+// fields that matter to replication and idempotence.
+type LogBatch struct {
+	BaseOffset    int64
+	Count         int32
+	LeaderEpoch   int32 // partitionLeaderEpoch stamped by the leader at append
+	ProducerID    int64
+	ProducerEpoch int16
+	BaseSequence  int32
+	Bytes         int32
+	Ref           int64 // the producer's batch number (not part of Kafka's format; for the trace)
+}
+
+// LastOffset is the offset of the batch's last record.
+func (b *LogBatch) LastOffset() int64 { return b.BaseOffset + int64(b.Count) - 1 }
+
+// LastSequence is the sequence of the batch's last record.
+func (b *LogBatch) LastSequence() int32 { return b.BaseSequence + b.Count - 1 }
+
+// epochEntry is one leader-epoch-checkpoint line: the first offset written
+// in an epoch (LeaderEpochFileCache).
+type epochEntry struct {
+	Epoch       int32
+	StartOffset int64
+}
+
+// Log is one replica's log: record ids by offset, the batches they came in,
+// the leader-epoch cache, and the high watermark. A process crash keeps it
+// (the page cache survives a process crash; lossy shutdowns are not modelled).
+//
+// Sub-slices of records and batches handed out by Read stay valid forever:
+// Truncate caps the slices so that later appends copy to a new array instead
+// of overwriting records a fetch response still refers to.
+type Log struct {
+	records []RecordID
+	batches []LogBatch
+	epochs  []epochEntry
+	hw      int64
+}
+
+// LEO is the log end offset: the offset the next record gets.
+func (l *Log) LEO() int64 { return int64(len(l.records)) }
+
+// HW is the high watermark.
+func (l *Log) HW() int64 { return l.hw }
+
+// SetHW moves the high watermark. It must not pass the log end.
+func (l *Log) SetHW(hw int64) {
+	if hw > l.LEO() {
+		panic(fmt.Sprintf("broker: high watermark %d above log end offset %d", hw, l.LEO()))
+	}
+	l.hw = hw
+}
+
+// Record is the record id at an offset.
+func (l *Log) Record(offset int64) RecordID { return l.records[offset] }
+
+// Records is the record ids in [from, to). The slice must not be modified.
+func (l *Log) Records(from, to int64) []RecordID { return l.records[from:to:to] }
+
+// Batches is every batch in the log. The slice must not be modified.
+func (l *Log) Batches() []LogBatch { return l.batches }
+
+// Append adds a batch at the log end, assigning its base offset, and
+// records a new leader epoch in the epoch cache when the batch starts one.
+func (l *Log) Append(b LogBatch, records []RecordID) LogBatch {
+	b.BaseOffset = l.LEO()
+	b.Count = int32(len(records))
+	l.assignEpoch(b.LeaderEpoch, b.BaseOffset)
+	l.records = append(l.records, records...)
+	l.batches = append(l.batches, b)
+	return b
+}
+
+// AssignEpoch records that epoch starts at the current log end, as a new
+// leader does when it takes over (LeaderEpochFileCache.assign).
+func (l *Log) AssignEpoch(epoch int32) { l.assignEpoch(epoch, l.LEO()) }
+
+func (l *Log) assignEpoch(epoch int32, start int64) {
+	if n := len(l.epochs); n > 0 && l.epochs[n-1].Epoch >= epoch {
+		return
+	}
+	l.epochs = append(l.epochs, epochEntry{Epoch: epoch, StartOffset: start})
+}
+
+// LatestEpoch is the newest epoch in the cache, or -1.
+func (l *Log) LatestEpoch() int32 {
+	if n := len(l.epochs); n > 0 {
+		return l.epochs[n-1].Epoch
+	}
+	return -1
+}
+
+// EpochStart is the first offset of the latest epoch, or 0.
+func (l *Log) EpochStart() int64 {
+	if n := len(l.epochs); n > 0 {
+		return l.epochs[n-1].StartOffset
+	}
+	return 0
+}
+
+// EndOffsetForEpoch answers OffsetsForLeaderEpoch the way
+// LeaderEpochFileCache.endOffsetFor does: for the latest epoch, the log end;
+// otherwise the largest epoch not above the requested one and the start
+// offset of the epoch after it. (-1, -1) means undefined.
+func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	if epoch < 0 || len(l.epochs) == 0 {
+		return -1, -1
+	}
+	if l.LatestEpoch() == epoch {
+		return epoch, l.LEO()
+	}
+	// First entry with an epoch above the requested one.
+	higher := sort.Search(len(l.epochs), func(i int) bool { return l.epochs[i].Epoch > epoch })
+	if higher == len(l.epochs) {
+		return -1, -1
+	}
+	if higher == 0 {
+		// Older than anything we know: the start of the first known epoch.
+		return epoch, l.epochs[0].StartOffset
+	}
+	return l.epochs[higher-1].Epoch, l.epochs[higher].StartOffset
+}
+
+// Truncate removes every batch that has a record at or above offset, and the
+// epoch-cache entries that start there. Like LogSegment.truncateTo, a batch
+// straddling the offset goes entirely. It returns the new log end.
+//
+// Truncating at or past the log end removes no records but still drops
+// epoch entries that start at the log end (UnifiedLog.truncateTo): a broker
+// that became leader and was replaced before appending anything has such an
+// entry, and keeping it would make it diverge from the new leader forever.
+func (l *Log) Truncate(offset int64) int64 {
+	if offset >= l.LEO() {
+		l.truncateEpochs(l.LEO())
+		return l.LEO()
+	}
+	keep := sort.Search(len(l.batches), func(i int) bool { return l.batches[i].LastOffset() >= offset })
+	leo := int64(0)
+	if keep > 0 {
+		leo = l.batches[keep-1].LastOffset() + 1
+	}
+	l.batches = l.batches[:keep:keep]
+	l.records = l.records[:leo:leo]
+	l.truncateEpochs(leo)
+	if l.hw > leo {
+		l.hw = leo
+	}
+	return leo
+}
+
+// truncateEpochs drops the epoch entries starting at or after end
+// (LeaderEpochFileCache.truncateFromEnd).
+func (l *Log) truncateEpochs(end int64) {
+	e := len(l.epochs)
+	for e > 0 && l.epochs[e-1].StartOffset >= end {
+		e--
+	}
+	l.epochs = l.epochs[:e:e]
+}
+
+// BatchIndex is the index of the batch that holds offset.
+func (l *Log) BatchIndex(offset int64) int {
+	return sort.Search(len(l.batches), func(i int) bool { return l.batches[i].LastOffset() >= offset })
+}

@@ -1,0 +1,122 @@
+package broker
+
+import "math"
+
+// batchesToRetain is how many batches per producer a partition remembers for
+// duplicate detection (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). It is why
+// an idempotent producer may have at most 5 requests in flight.
+const batchesToRetain = 5
+
+type cachedBatch struct {
+	firstSeq, lastSeq       int32
+	firstOffset, lastOffset int64
+}
+
+// producerEntry is a partition's memory of one producer id
+// (ProducerStateEntry): its epoch and its last few batches, oldest first.
+type producerEntry struct {
+	epoch   int16
+	batches []cachedBatch
+}
+
+func (e *producerEntry) lastSeq() int32 { return e.batches[len(e.batches)-1].lastSeq }
+
+func (e *producerEntry) add(epoch int16, b cachedBatch) {
+	if epoch != e.epoch {
+		e.epoch = epoch
+		e.batches = e.batches[:0]
+	}
+	if len(e.batches) == batchesToRetain {
+		copy(e.batches, e.batches[1:])
+		e.batches = e.batches[:batchesToRetain-1]
+	}
+	e.batches = append(e.batches, b)
+}
+
+// producerStates is a replica's producer-state map. It is only ever looked up
+// by producer id, never iterated, so map order cannot leak into behaviour.
+type producerStates struct {
+	m map[int64]*producerEntry
+}
+
+// appendCheck is the outcome of validating a client batch against the
+// producer state (UnifiedLog.analyzeAndValidateProducerState and
+// ProducerAppendInfo).
+type appendCheck struct {
+	err       Error
+	duplicate bool
+	// For a duplicate: the offsets the batch already has.
+	firstOffset, lastOffset int64
+}
+
+// check validates a batch from a producer before a leader appends it.
+// The order follows Kafka: duplicate detection first (same epoch, same
+// sequence range as one of the retained batches), then the epoch, then the
+// sequence.
+func (s *producerStates) check(pid int64, epoch int16, firstSeq, lastSeq int32) appendCheck {
+	if pid < 0 {
+		return appendCheck{}
+	}
+	e := s.m[pid]
+	if e == nil {
+		// No state for this producer id (new, or its batches were truncated
+		// away): any sequence is accepted (KAFKA-8710, Kafka 2.5+).
+		return appendCheck{}
+	}
+	if epoch == e.epoch {
+		for _, b := range e.batches {
+			if b.firstSeq == firstSeq && b.lastSeq == lastSeq {
+				return appendCheck{duplicate: true, firstOffset: b.firstOffset, lastOffset: b.lastOffset}
+			}
+		}
+	}
+	if epoch < e.epoch {
+		return appendCheck{err: ErrInvalidProducerEpoch}
+	}
+	if epoch != e.epoch {
+		// A bumped epoch must start again at sequence 0.
+		if firstSeq != 0 {
+			return appendCheck{err: ErrOutOfOrderSequenceNumber}
+		}
+		return appendCheck{}
+	}
+	if !inSequence(e.lastSeq(), firstSeq) {
+		// A gap, or an old batch that fell out of the 5-batch window.
+		return appendCheck{err: ErrOutOfOrderSequenceNumber}
+	}
+	return appendCheck{}
+}
+
+// inSequence reports whether next follows last, wrapping at MaxInt32
+// (ProducerAppendInfo.inSequence).
+func inSequence(last, next int32) bool {
+	return next == last+1 || (next == 0 && last == math.MaxInt32)
+}
+
+// update records an appended batch, from a client or from replication.
+func (s *producerStates) update(b *LogBatch) {
+	if b.ProducerID < 0 {
+		return
+	}
+	if s.m == nil {
+		s.m = make(map[int64]*producerEntry)
+	}
+	e := s.m[b.ProducerID]
+	if e == nil {
+		e = &producerEntry{epoch: b.ProducerEpoch, batches: make([]cachedBatch, 0, batchesToRetain)}
+		s.m[b.ProducerID] = e
+	}
+	e.add(b.ProducerEpoch, cachedBatch{
+		firstSeq: b.BaseSequence, lastSeq: b.LastSequence(),
+		firstOffset: b.BaseOffset, lastOffset: b.LastOffset(),
+	})
+}
+
+// rebuild recomputes the state from the log, as Kafka reloads producer state
+// from snapshots and the log after a truncation or a restart.
+func (s *producerStates) rebuild(l *Log) {
+	s.m = nil
+	for i := range l.batches {
+		s.update(&l.batches[i])
+	}
+}

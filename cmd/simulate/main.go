@@ -1,0 +1,282 @@
+// Command simulate runs Kafka producer scenarios on the deterministic
+// simulator.
+//
+//	simulate list                     built-in scenarios: name, title
+//	simulate show NAME                the scenario as YAML, its lesson first
+//	simulate run NAME|FILE [flags]    run once and print the report
+//	simulate check [NAME|FILE]...     run and evaluate expectations
+//
+// Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
+// scenario error (message on stderr, nothing on stdout).
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// usageError is bad input: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// failedError is an expectation that did not hold: exit status 1.
+type failedError struct{ msg string }
+
+func (e *failedError) Error() string { return e.msg }
+
+type command struct {
+	name  string
+	args  string
+	short string
+	run   func(args []string, stdout io.Writer) error
+}
+
+var commands = []command{
+	{"list", "", "list the built-in scenarios", cmdList},
+	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
+	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
+	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line. Output goes to stdout only when the
+// command succeeds or an expectation fails, so that an error leaves stdout
+// empty.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage())
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	var out bytes.Buffer
+	err := dispatch(args, &out)
+	var fe *failedError
+	switch {
+	case err == nil:
+		stdout.Write(out.Bytes())
+		return 0
+	case errors.As(err, &fe):
+		stdout.Write(out.Bytes())
+		fmt.Fprintln(stderr, "simulate:", err)
+		return 1
+	default:
+		fmt.Fprintln(stderr, "simulate:", err)
+		return 2
+	}
+}
+
+func dispatch(args []string, out io.Writer) error {
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(args[1:], out)
+		}
+	}
+	return &usageError{fmt.Sprintf("unknown command %q; commands: list, show, run, check (simulate help)", args[0])}
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("simulate runs Kafka producer scenarios on a deterministic simulator.\n\nUsage:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  simulate %s %s\n      %s\n", c.name, c.args, c.short)
+	}
+	b.WriteString("\n--set keys: producer.<property>, broker.<property>, topic.<property>, topic.partitions,\n" +
+		"topic.replication.factor, cluster.brokers, cluster.version, cluster.network.latency|jitter|bandwidth,\n" +
+		"workload.<key>, seed, duration. Later --set wins.\n")
+	return b.String()
+}
+
+func newFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	return fs
+}
+
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return &usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
+	}
+	return nil
+}
+
+func cmdList(args []string, out io.Writer) error {
+	fs := newFlags("list")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return &usageError{"list takes no arguments"}
+	}
+	width := 0
+	for _, e := range scenarios.Catalog() {
+		width = max(width, len(e.Name))
+	}
+	for _, e := range scenarios.Catalog() {
+		fmt.Fprintf(out, "%-*s  %s\n", width, e.Name, e.Title)
+	}
+	return nil
+}
+
+func cmdShow(args []string, out io.Writer) error {
+	fs := newFlags("show")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &usageError{"show needs one built-in scenario name (simulate list shows them)"}
+	}
+	s, err := scenarios.Load(fs.Arg(0), nil)
+	if err != nil {
+		return err
+	}
+	e, ok := scenarios.Builtin(s.Name)
+	if !ok || !strings.HasPrefix(s.Source, "built-in") {
+		return &usageError{fmt.Sprintf("%q is not a built-in scenario; simulate list shows them", fs.Arg(0))}
+	}
+	for _, line := range strings.Split(strings.TrimRight(s.Lesson, "\n"), "\n") {
+		fmt.Fprintln(out, strings.TrimRight("# "+line, " "))
+	}
+	fmt.Fprintln(out)
+	_, err = out.Write(e.Text)
+	return err
+}
+
+func cmdRun(args []string, out io.Writer) error {
+	fs := newFlags("run")
+	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
+	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
+	format := fs.String("format", "text", "report format: text or json")
+	trace := fs.String("trace", "", "write the event trace as JSON lines to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &usageError{"run needs one scenario: a built-in name or a file"}
+	}
+	if *format != "text" && *format != "json" {
+		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
+	}
+	s, err := scenarios.Load(fs.Arg(0), *sets)
+	if err != nil {
+		return err
+	}
+	opt := scenarios.RunOptions{}
+	if fs.Changed("seed") {
+		opt.Seed = seed
+	}
+	res, err := s.Run(opt)
+	if err != nil {
+		return err
+	}
+	if *trace != "" {
+		f, err := os.Create(*trace)
+		if err != nil {
+			return &usageError{fmt.Sprintf("--trace: %v", err)}
+		}
+		if err := res.Trace.WriteJSONL(f, res.Names); err != nil {
+			f.Close()
+			return &usageError{fmt.Sprintf("--trace: %v", err)}
+		}
+		if err := f.Close(); err != nil {
+			return &usageError{fmt.Sprintf("--trace: %v", err)}
+		}
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res.Report); err != nil {
+			return err
+		}
+	} else if err := res.Report.WriteText(out, s.Title); err != nil {
+		return err
+	}
+	if !res.Report.Passed() {
+		return &failedError{"an expectation failed"}
+	}
+	return nil
+}
+
+// cmdCheck runs scenarios in parallel, one per core; each run is
+// single-threaded and deterministic, and results print in input order.
+func cmdCheck(args []string, out io.Writer) error {
+	fs := newFlags("check")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	names := fs.Args()
+	if len(names) == 0 {
+		for _, e := range scenarios.Catalog() {
+			names = append(names, e.Name)
+		}
+	}
+	loaded := make([]*scenarios.Scenario, len(names))
+	for i, n := range names {
+		s, err := scenarios.Load(n, nil)
+		if err != nil {
+			return err
+		}
+		loaded[i] = s
+	}
+	reports := make([]*scenarios.Report, len(loaded))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range loaded {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := s.Run(scenarios.RunOptions{})
+			if err == nil {
+				reports[i] = res.Report
+			}
+		}()
+	}
+	wg.Wait()
+	failed := 0
+	width := 0
+	for _, s := range loaded {
+		width = max(width, len(s.Name))
+	}
+	for i, rep := range reports {
+		s := loaded[i]
+		if len(rep.Expectations) == 0 {
+			fmt.Fprintf(out, "ok    %-*s  (no expectations)\n", width, s.Name)
+			continue
+		}
+		var bad []string
+		for _, e := range rep.Expectations {
+			if !e.OK {
+				bad = append(bad, fmt.Sprintf("%s %s, got %g", e.Path, e.Want, e.Got))
+			}
+		}
+		if len(bad) == 0 {
+			fmt.Fprintf(out, "ok    %-*s  %d expectations\n", width, s.Name, len(rep.Expectations))
+			continue
+		}
+		failed++
+		fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, s.Name, strings.Join(bad, "; "))
+	}
+	if failed > 0 {
+		return &failedError{fmt.Sprintf("%d of %d scenarios failed their expectations", failed, len(loaded))}
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+module github.com/kafkasim/kafkasim
+
+go 1.26
+
+require (
+	github.com/spf13/pflag v1.0.10
+	go.yaml.in/yaml/v3 v3.0.6
+)

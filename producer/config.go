@@ -1,0 +1,342 @@
+package producer
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Config is the effective producer configuration: Kafka property values
+// after defaults and validation, exactly as the Java client (4.x) would run
+// with them.
+type Config struct {
+	Acks                     int8 // -1 (all), 0, 1
+	EnableIdempotence        bool
+	Retries                  int
+	MaxInFlight              int
+	LingerMs                 int64
+	BatchSize                int
+	BufferMemory             int64
+	MaxBlockMs               int64
+	DeliveryTimeoutMs        int
+	RequestTimeoutMs         int
+	RetryBackoffMs           int64
+	RetryBackoffMaxMs        int64
+	MaxRequestSize           int
+	ReconnectBackoffMs       int64
+	ReconnectBackoffMaxMs    int64
+	ConnectionSetupTimeoutMs int64
+	ConnectionSetupMaxMs     int64
+	MetadataMaxAgeMs         int64
+	PartitionerAdaptive      bool
+	PartitionerIgnoreKeys    bool
+	CompressionType          string
+	ClientID                 string
+	TransactionalID          string
+	TransactionTimeoutMs     int
+
+	// Notes explains silent adjustments Kafka makes (idempotence disabled,
+	// delivery.timeout.ms raised), as the Java client logs them.
+	Notes []string
+}
+
+// ConfigError is a configuration Kafka refuses. Message is Kafka's own text.
+type ConfigError struct{ Message string }
+
+func (e *ConfigError) Error() string { return e.Message }
+
+type propType int
+
+const (
+	typeInt propType = iota
+	typeLong
+	typeBool
+	typeString
+)
+
+var typeNames = map[propType]string{typeInt: "INT", typeLong: "LONG", typeBool: "BOOLEAN", typeString: "STRING"}
+
+// property is one ConfigDef entry. The table is in ProducerConfig's
+// definition order, which is the order Kafka validates in, so the first
+// error reported is the one Kafka would report.
+type property struct {
+	name     string
+	typ      propType
+	def      string
+	atLeast  int64 // minimum for numbers
+	oneOf    []string
+	modelled bool // false: valid in Kafka, refused here with a clear reason
+	set      func(c *Config, v value)
+}
+
+type value struct {
+	n int64
+	b bool
+	s string
+}
+
+var properties = []property{
+	{name: "buffer.memory", typ: typeLong, def: "33554432", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.BufferMemory = v.n }},
+	{name: "retries", typ: typeInt, def: "2147483647", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.Retries = int(v.n) }},
+	{name: "acks", typ: typeString, def: "all", oneOf: []string{"all", "-1", "0", "1"}, modelled: true,
+		set: func(c *Config, v value) { c.Acks = parseAcks(v.s) }},
+	{name: "compression.type", typ: typeString, def: "none", oneOf: []string{"none", "gzip", "snappy", "lz4", "zstd"}, modelled: true,
+		set: func(c *Config, v value) { c.CompressionType = v.s }},
+	{name: "batch.size", typ: typeInt, def: "16384", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.BatchSize = int(v.n) }},
+	{name: "partitioner.adaptive.partitioning.enable", typ: typeBool, def: "true", modelled: true,
+		set: func(c *Config, v value) { c.PartitionerAdaptive = v.b }},
+	{name: "partitioner.availability.timeout.ms", typ: typeLong, def: "0", atLeast: 0, modelled: true},
+	{name: "partitioner.ignore.keys", typ: typeBool, def: "false", modelled: true,
+		set: func(c *Config, v value) { c.PartitionerIgnoreKeys = v.b }},
+	// linger.ms defaults to 5 from Kafka 4.0 (KIP-1030); it was 0 before.
+	{name: "linger.ms", typ: typeLong, def: "5", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.LingerMs = v.n }},
+	{name: "delivery.timeout.ms", typ: typeInt, def: "120000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.DeliveryTimeoutMs = int(v.n) }},
+	{name: "client.id", typ: typeString, def: "", modelled: true,
+		set: func(c *Config, v value) { c.ClientID = v.s }},
+	{name: "max.request.size", typ: typeInt, def: "1048576", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.MaxRequestSize = int(v.n) }},
+	{name: "reconnect.backoff.ms", typ: typeLong, def: "50", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.ReconnectBackoffMs = v.n }},
+	{name: "reconnect.backoff.max.ms", typ: typeLong, def: "1000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.ReconnectBackoffMaxMs = v.n }},
+	{name: "retry.backoff.ms", typ: typeLong, def: "100", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.RetryBackoffMs = v.n }},
+	{name: "retry.backoff.max.ms", typ: typeLong, def: "1000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.RetryBackoffMaxMs = v.n }},
+	{name: "max.block.ms", typ: typeLong, def: "60000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.MaxBlockMs = v.n }},
+	{name: "request.timeout.ms", typ: typeInt, def: "30000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.RequestTimeoutMs = int(v.n) }},
+	{name: "metadata.max.age.ms", typ: typeLong, def: "300000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.MetadataMaxAgeMs = v.n }},
+	{name: "max.in.flight.requests.per.connection", typ: typeInt, def: "5", atLeast: 1, modelled: true,
+		set: func(c *Config, v value) { c.MaxInFlight = int(v.n) }},
+	{name: "socket.connection.setup.timeout.ms", typ: typeLong, def: "10000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.ConnectionSetupTimeoutMs = v.n }},
+	{name: "socket.connection.setup.timeout.max.ms", typ: typeLong, def: "30000", atLeast: 0, modelled: true,
+		set: func(c *Config, v value) { c.ConnectionSetupMaxMs = v.n }},
+	{name: "enable.idempotence", typ: typeBool, def: "true", modelled: true,
+		set: func(c *Config, v value) { c.EnableIdempotence = v.b }},
+	{name: "transaction.timeout.ms", typ: typeInt, def: "60000", atLeast: math.MinInt32, modelled: true,
+		set: func(c *Config, v value) { c.TransactionTimeoutMs = int(v.n) }},
+	{name: "transactional.id", typ: typeString, def: "", modelled: true,
+		set: func(c *Config, v value) { c.TransactionalID = v.s }},
+}
+
+// PropertyNames lists every producer property the simulator accepts, sorted.
+func PropertyNames() []string {
+	names := make([]string, len(properties))
+	for i, p := range properties {
+		names[i] = p.name
+	}
+	slices.Sort(names)
+	return names
+}
+
+// IsProperty reports whether name is a producer property the simulator knows.
+func IsProperty(name string) bool {
+	return slices.ContainsFunc(properties, func(p property) bool { return p.name == name })
+}
+
+func parseAcks(s string) int8 {
+	if strings.EqualFold(strings.TrimSpace(s), "all") {
+		return -1
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return int8(n)
+}
+
+// invalid formats Kafka's ConfigException(name, value, message).
+func invalid(name, v, msg string) *ConfigError {
+	return &ConfigError{Message: "Invalid value " + v + " for configuration " + name + ": " + msg}
+}
+
+func parseValue(p *property, raw string) (value, *ConfigError) {
+	s := strings.TrimSpace(raw)
+	switch p.typ {
+	case typeBool:
+		switch strings.ToLower(s) {
+		case "true":
+			return value{b: true}, nil
+		case "false":
+			return value{b: false}, nil
+		}
+		return value{}, invalid(p.name, raw, "Expected value to be either true or false")
+	case typeInt, typeLong:
+		bits := 32
+		if p.typ == typeLong {
+			bits = 64
+		}
+		n, err := strconv.ParseInt(s, 10, bits)
+		if err != nil {
+			return value{}, invalid(p.name, raw, "Not a number of type "+typeNames[p.typ])
+		}
+		if n < p.atLeast {
+			return value{}, invalid(p.name, raw, "Value must be at least "+strconv.FormatInt(p.atLeast, 10))
+		}
+		return value{n: n}, nil
+	default:
+		if p.oneOf != nil && !slices.Contains(p.oneOf, s) {
+			return value{}, invalid(p.name, raw, "String must be one of: "+strings.Join(p.oneOf, ", "))
+		}
+		return value{s: s}, nil
+	}
+}
+
+// NewConfig builds the effective configuration from the user's properties
+// (Kafka names, string values), applying Kafka's defaults and validation:
+// ConfigDef types and ranges, ProducerConfig's idempotence rules
+// (postProcessAndValidateIdempotenceConfigs, 4.x), and
+// KafkaProducer.configureDeliveryTimeout. Errors carry Kafka's messages.
+func NewConfig(props map[string]string) (*Config, error) {
+	names := make([]string, 0, len(props))
+	for name := range props {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if !IsProperty(name) {
+			return nil, &ConfigError{Message: fmt.Sprintf("unknown producer property %q; the simulator models: %s",
+				name, strings.Join(PropertyNames(), ", "))}
+		}
+	}
+	c := &Config{}
+	for i := range properties {
+		p := &properties[i]
+		raw, explicit := props[p.name]
+		if !explicit {
+			raw = p.def
+		}
+		v, err := parseValue(p, raw)
+		if err != nil {
+			return nil, err
+		}
+		if p.set != nil {
+			p.set(c, v)
+		}
+	}
+	_, explicitIdempotence := props["enable.idempotence"]
+	_, explicitTxn := props["transactional.id"]
+	if err := c.validateIdempotence(explicitIdempotence, explicitTxn); err != nil {
+		return nil, err
+	}
+	_, explicitDelivery := props["delivery.timeout.ms"]
+	if err := c.configureDeliveryTimeout(explicitDelivery); err != nil {
+		return nil, err
+	}
+	if err := c.checkModelled(props); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validateIdempotence follows ProducerConfig.postProcessAndValidateIdempotenceConfigs
+// as of Kafka 4.0: with idempotence on (explicitly or by default), retries=0
+// or acks other than all either refuse (explicit) or quietly turn
+// idempotence off (default); max.in.flight above 5 is refused either way
+// (KAFKA-17927); a transactional.id needs idempotence.
+func (c *Config) validateIdempotence(explicit, explicitTxn bool) error {
+	if c.EnableIdempotence {
+		disable := false
+		if c.Retries == 0 {
+			if explicit {
+				return &ConfigError{Message: "Must set retries to non-zero when using the idempotent producer."}
+			}
+			c.Notes = append(c.Notes, "Idempotence will be disabled because retries is set to 0.")
+			disable = true
+		}
+		if c.Acks != -1 {
+			if explicit {
+				return &ConfigError{Message: "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence."}
+			}
+			c.Notes = append(c.Notes, fmt.Sprintf("Idempotence will be disabled because acks is set to %d, not set to 'all'.", c.Acks))
+			disable = true
+		}
+		if c.MaxInFlight > 5 {
+			return &ConfigError{Message: fmt.Sprintf("To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is %d.", c.MaxInFlight)}
+		}
+		if disable {
+			c.EnableIdempotence = false
+		}
+	}
+	if !c.EnableIdempotence && explicitTxn {
+		return &ConfigError{Message: "Cannot set a transactional.id without also enabling idempotence."}
+	}
+	return nil
+}
+
+// configureDeliveryTimeout follows KafkaProducer.configureDeliveryTimeout:
+// delivery.timeout.ms must cover linger.ms + request.timeout.ms. An explicit
+// smaller value fails the constructor (a KafkaException wrapping the
+// ConfigException); a default one is raised with a warning.
+func (c *Config) configureDeliveryTimeout(explicit bool) error {
+	floor := min(c.LingerMs+int64(c.RequestTimeoutMs), math.MaxInt32)
+	if int64(c.DeliveryTimeoutMs) >= floor {
+		return nil
+	}
+	if explicit {
+		return &ConfigError{Message: "Failed to construct kafka producer: delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms"}
+	}
+	c.Notes = append(c.Notes, fmt.Sprintf("delivery.timeout.ms raised to linger.ms + request.timeout.ms = %d.", floor))
+	c.DeliveryTimeoutMs = int(floor)
+	return nil
+}
+
+// checkModelled refuses settings Kafka accepts but the simulator cannot run
+// yet, rather than silently ignoring them.
+func (c *Config) checkModelled(props map[string]string) error {
+	switch {
+	case c.CompressionType != "none":
+		return &ConfigError{Message: "compression.type=" + c.CompressionType +
+			" is valid in Kafka, but the simulator does not model compression yet; use none"}
+	case c.TransactionalID != "":
+		return &ConfigError{Message: "transactional.id is valid here, but the simulator does not model transactions yet"}
+	}
+	if v, ok := props["partitioner.availability.timeout.ms"]; ok && strings.TrimSpace(v) != "0" {
+		return &ConfigError{Message: "partitioner.availability.timeout.ms is valid in Kafka, but the simulator does not model partition exclusion yet; use 0"}
+	}
+	return nil
+}
+
+// Effective lists every property with the value in force, for the report:
+// the defaults filled in and Kafka's silent changes applied.
+func (c *Config) Effective() map[string]string {
+	acks := "all"
+	if c.Acks != -1 {
+		acks = strconv.Itoa(int(c.Acks))
+	}
+	return map[string]string{
+		"acks":                                  acks,
+		"batch.size":                            strconv.Itoa(c.BatchSize),
+		"buffer.memory":                         strconv.FormatInt(c.BufferMemory, 10),
+		"client.id":                             c.ClientID,
+		"compression.type":                      c.CompressionType,
+		"delivery.timeout.ms":                   strconv.Itoa(c.DeliveryTimeoutMs),
+		"enable.idempotence":                    strconv.FormatBool(c.EnableIdempotence),
+		"linger.ms":                             strconv.FormatInt(c.LingerMs, 10),
+		"max.block.ms":                          strconv.FormatInt(c.MaxBlockMs, 10),
+		"max.in.flight.requests.per.connection": strconv.Itoa(c.MaxInFlight),
+		"max.request.size":                      strconv.Itoa(c.MaxRequestSize),
+		"metadata.max.age.ms":                   strconv.FormatInt(c.MetadataMaxAgeMs, 10),
+		"partitioner.adaptive.partitioning.enable": strconv.FormatBool(c.PartitionerAdaptive),
+		"partitioner.availability.timeout.ms":      "0",
+		"partitioner.ignore.keys":                  strconv.FormatBool(c.PartitionerIgnoreKeys),
+		"reconnect.backoff.max.ms":                 strconv.FormatInt(c.ReconnectBackoffMaxMs, 10),
+		"reconnect.backoff.ms":                     strconv.FormatInt(c.ReconnectBackoffMs, 10),
+		"request.timeout.ms":                       strconv.Itoa(c.RequestTimeoutMs),
+		"retries":                                  strconv.Itoa(c.Retries),
+		"retry.backoff.max.ms":                     strconv.FormatInt(c.RetryBackoffMaxMs, 10),
+		"retry.backoff.ms":                         strconv.FormatInt(c.RetryBackoffMs, 10),
+		"socket.connection.setup.timeout.max.ms":   strconv.FormatInt(c.ConnectionSetupMaxMs, 10),
+		"socket.connection.setup.timeout.ms":       strconv.FormatInt(c.ConnectionSetupTimeoutMs, 10),
+		"transaction.timeout.ms":                   strconv.Itoa(c.TransactionTimeoutMs),
+		"transactional.id":                         c.TransactionalID,
+	}
+}

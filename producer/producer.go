@@ -1,0 +1,319 @@
+// Package producer models the Java Kafka producer (4.x): configuration with
+// Kafka's names, defaults and validation; the partitioner; the record
+// accumulator; the sender with its in-flight requests, retries, backoff and
+// timeouts; and the idempotent producer's sequence bookkeeping.
+//
+// A Producer is a node on sim's network. It talks to brokers only through
+// messages, so every request can be delayed, lost or cut off.
+package producer
+
+import (
+	"math/rand/v2"
+	"slices"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// Listener receives the producer's callbacks.
+type Listener interface {
+	// Completed runs a batch's callbacks: err is ErrNone with the base
+	// offset (-1 with acks=0), or the error every record of the batch gets.
+	Completed(b *Batch, baseOffset int64, err broker.Error)
+	// Rejected is a record that failed inside send(), before any batch:
+	// metadata not available within max.block.ms, or too large.
+	Rejected(r Record, err broker.Error)
+}
+
+// Producer timer kinds.
+const (
+	kindRun sim.Kind = sim.FirstUserKind + iota // the sender's next pass
+)
+
+type partState struct {
+	leader   sim.NodeID
+	epoch    int32
+	deque    []*Batch // head first
+	hasDeque bool     // Kafka never removes a deque once created
+	muted    bool
+	inflight []*Batch // drained, response outstanding, in drain order (Sender.inFlightBatches)
+}
+
+type topicState struct {
+	sticky *stickyPartitioner
+}
+
+type blocked struct {
+	r        Record
+	deadline sim.Time
+}
+
+// Producer is one KafkaProducer instance.
+type Producer struct {
+	w        *sim.World
+	id       sim.NodeID
+	cfg      *Config
+	brokers  []sim.NodeID
+	listener Listener
+	rng      *rand.Rand
+	batchIDs *int64 // shared by every instance of a run, so batch ids stay unique
+
+	topo     *broker.Topology
+	parts    []partState
+	topics   []topicState
+	byLeader [][]broker.PartitionID // partitions led by each broker, by broker id
+	blocked  []blocked
+
+	conns      []conn
+	drainIndex []int
+	nextReqID  int64
+	meta       metadataState
+
+	idem *idempotence
+
+	runTimer sim.Timer
+	running  bool
+	rerun    bool // woken while running: run again before sleeping
+	flushing bool
+	closed   bool
+
+	stats Stats
+
+	// Scratch buffers, reused so that the per-record path allocates nothing.
+	availBuf  []int
+	readyBuf  []bool
+	nodesBuf  []sim.NodeID
+	queuesBuf []int
+	idsBuf    []int
+}
+
+// New creates a producer node. brokers are the bootstrap servers. batchIDs
+// numbers batches across producer instances.
+func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listener, batchIDs *int64) *Producer {
+	p := &Producer{w: w, cfg: cfg, brokers: brokers, listener: l, batchIDs: batchIDs}
+	p.id = w.AddNode(name, p)
+	p.runTimer = sim.NewTimer(p.id, kindRun, 0)
+	p.rng = w.Stream(name)
+	maxID := slices.Max(brokers)
+	p.conns = make([]conn, maxID+1)
+	p.drainIndex = make([]int, maxID+1)
+	if cfg.EnableIdempotence {
+		p.idem = newIdempotence()
+	}
+	p.meta.needed = true
+	p.wake()
+	return p
+}
+
+// ID is the producer's node id.
+func (p *Producer) ID() sim.NodeID { return p.id }
+
+// Config is the effective configuration.
+func (p *Producer) Config() *Config { return p.cfg }
+
+// Stats are the producer's counters so far.
+func (p *Producer) Stats() *Stats { return &p.stats }
+
+// ProducerID is the idempotent producer id, or -1.
+func (p *Producer) ProducerID() int64 {
+	if p.idem == nil {
+		return -1
+	}
+	return p.idem.pid
+}
+
+func (p *Producer) trace(event string, part broker.PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID, detail string) {
+	p.w.Trace.Add(sim.Entry{At: p.w.Now(), Node: p.id, Event: event, Subject: int32(part), Batch: batch,
+		First: first, Last: last, Epoch: epoch, Peer: peer, Detail: detail})
+}
+
+// Send is KafkaProducer.send. Until the first metadata arrives the
+// application thread is blocked (waitOnMetadata), so records queue in order
+// and fail after max.block.ms.
+func (p *Producer) Send(r Record) {
+	if p.closed {
+		return
+	}
+	if p.topo == nil || len(p.blocked) > 0 {
+		p.blocked = append(p.blocked, blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs)})
+		p.wake()
+		return
+	}
+	p.append(r)
+}
+
+// Flush makes every queued batch sendable now, as flush() and close() do.
+func (p *Producer) Flush() {
+	p.flushing = true
+	p.wake()
+}
+
+// Incomplete reports whether any record still waits for its callback.
+func (p *Producer) Incomplete() bool {
+	if len(p.blocked) > 0 {
+		return true
+	}
+	for i := range p.parts {
+		if len(p.parts[i].deque) > 0 || len(p.parts[i].inflight) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// CloseNow is close(Duration.ZERO): every incomplete batch fails with
+// "Producer is closed forcefully." and the process goes away, closing its
+// connections. Requests already on the wire may still be handled by
+// brokers.
+func (p *Producer) CloseNow() {
+	if p.closed {
+		return
+	}
+	p.closed = true
+	for _, bl := range p.blocked {
+		p.listener.Rejected(bl.r, broker.ErrProducerClosed)
+	}
+	p.blocked = nil
+	for i := range p.parts {
+		part := &p.parts[i]
+		for _, b := range part.inflight {
+			p.finish(b, -1, broker.ErrProducerClosed)
+		}
+		for _, b := range part.deque {
+			p.finish(b, -1, broker.ErrProducerClosed)
+		}
+		part.inflight, part.deque = nil, nil
+	}
+	p.trace("close", -1, 0, -1, -1, -1, -1, "close(Duration.ZERO): incomplete batches failed")
+	p.w.Crash(p.id)
+}
+
+// ---- the accumulator ----
+
+// available lists a topic's partitions with a known leader. The slice is
+// reused by the next call.
+func (p *Producer) available(topic int) []int {
+	tp := &p.topo.Topics[topic]
+	out := p.availBuf[:0]
+	for i := 0; i < tp.Partitions; i++ {
+		if p.parts[tp.First+broker.PartitionID(i)].leader != broker.NoLeader {
+			out = append(out, i)
+		}
+	}
+	p.availBuf = out
+	return out
+}
+
+// append is the record's path through partition() and
+// RecordAccumulator.append.
+func (p *Producer) append(r Record) {
+	now := p.w.Now()
+	keyLen := -1
+	if r.Key != nil {
+		keyLen = len(r.Key)
+	}
+	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
+		// KafkaProducer.ensureValidRecordSize; reported through the callback.
+		p.listener.Rejected(r, broker.ErrRecordTooLarge)
+		return
+	}
+	tp := &p.topo.Topics[r.Topic]
+	ts := &p.topics[r.Topic]
+	var avail []int
+	var pi int
+	keyed := r.Key != nil && !p.cfg.PartitionerIgnoreKeys
+	if keyed {
+		pi = KeyPartition(r.Key, tp.Partitions)
+	} else {
+		avail = p.available(r.Topic)
+		pi = ts.sticky.peek(avail, tp.Partitions)
+		// partitionChanged: a switch postponed while the last batch was
+		// not full happens as soon as it is.
+		if dq := p.parts[tp.First+broker.PartitionID(pi)].deque; allBatchesFull(dq) {
+			ts.sticky.update(0, true, avail, tp.Partitions)
+			pi = ts.sticky.peek(avail, tp.Partitions)
+		}
+	}
+	part := &p.parts[tp.First+broker.PartitionID(pi)]
+	part.hasDeque = true
+
+	var b *Batch
+	appended := 0
+	newBatch := false
+	if n := len(part.deque); n > 0 {
+		last := part.deque[n-1]
+		size := recordSize(len(last.Records), int64((now-last.firstTime)/sim.Millisecond), keyLen, r.Value)
+		if last.hasRoomFor(size) {
+			b = last
+			appended = size
+		} else {
+			last.closed = true
+		}
+	}
+	if b == nil {
+		*p.batchIDs++
+		b = &Batch{
+			ID: *p.batchIDs, Partition: tp.First + broker.PartitionID(pi),
+			Records:   make([]broker.RecordID, 0, max(1, p.cfg.BatchSize/max(1, r.Value+keyLen+8))),
+			Bytes:     recordBatchOverhead,
+			writeMax:  max(max(1, p.cfg.BatchSize), upperBoundSize(keyLen, r.Value)),
+			firstTime: now, CreatedAt: now, lastAttempt: now, BaseSequence: -1, ProducerID: -1, leaderEpoch: -1,
+		}
+		part.deque = append(part.deque, b)
+		appended = recordSize(0, 0, keyLen, r.Value)
+		newBatch = true
+	}
+	b.Records = append(b.Records, r.ID)
+	b.Bytes += appended
+	if newBatch {
+		appended = b.Bytes
+	}
+	if !keyed {
+		ts.sticky.update(appended, allBatchesFull(part.deque), avail, tp.Partitions)
+	}
+	if newBatch || b.isFull() || len(part.deque) > 1 {
+		p.wake()
+	}
+}
+
+func allBatchesFull(dq []*Batch) bool { return len(dq) == 0 || dq[len(dq)-1].isFull() }
+
+// ---- events ----
+
+// wake asks the sender to run now (Sender.wakeup).
+func (p *Producer) wake() {
+	switch {
+	case p.closed:
+	case p.running:
+		p.rerun = true
+	default:
+		p.runTimer.Set(p.w, p.w.Now())
+	}
+}
+
+// HandleEvent runs the sender when its timer fires.
+func (p *Producer) HandleEvent(e sim.Event) {
+	if e.Kind == kindRun && p.runTimer.Fire(p.w, e) {
+		p.run()
+	}
+}
+
+// HandleMessage handles broker responses and connection events.
+func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
+	if p.closed {
+		return
+	}
+	switch m := m.(type) {
+	case broker.ConnectAck:
+		p.connected(from, m.Conn)
+	case sim.Disconnected:
+		p.disconnect(from, broker.ErrNetworkException, "connection closed by peer")
+	case *broker.ProduceResponse:
+		p.handleProduceResponse(from, m)
+	case *broker.MetadataResponse:
+		p.handleMetadataResponse(from, m)
+	case *broker.InitProducerIDResponse:
+		p.handleInitProducerID(from, m)
+	}
+	p.wake()
+}

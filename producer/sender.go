@@ -1,0 +1,838 @@
+package producer
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+type connState uint8
+
+const (
+	connDown connState = iota
+	connConnecting
+	connReady
+)
+
+type reqKind uint8
+
+const (
+	reqProduce reqKind = iota
+	reqMetadata
+	reqInitPID
+)
+
+// request is an in-flight request on a connection (InFlightRequests).
+type request struct {
+	id       int64
+	kind     reqKind
+	batches  []*Batch
+	sentAt   sim.Time
+	deadline sim.Time
+}
+
+// conn is the client side of a broker connection (NetworkClient and
+// ClusterConnectionStates).
+type conn struct {
+	state    connState
+	gen      uint32
+	inflight []*request
+	retryAt  sim.Time // reconnect backoff
+	failures int
+	setupBy  sim.Time // socket.connection.setup.timeout.ms
+}
+
+type metadataState struct {
+	needed   bool
+	inflight bool
+	broker   sim.NodeID
+	reqID    int64
+	nextAt   sim.Time // refresh backoff
+	lastAt   sim.Time
+}
+
+// Stats are counters behind the producer metrics.
+type Stats struct {
+	RecordsSent      int64 // records in drained batches, retries included (record-send-total)
+	BatchesSent      int64
+	BatchBytes       int64
+	Requests         int64 // produce requests sent
+	Responses        int64 // produce requests that got a response
+	LatencyTotal     sim.Time
+	LatencyMax       sim.Time
+	RecordsRetried   int64 // record-retry-total
+	RecordsErrored   int64 // record-error-total
+	QueueTimeTotal   sim.Time
+	QueueTimeBatches int64
+	Errors           map[broker.Error]int64 // per batch attempt
+}
+
+func (s *Stats) countError(err broker.Error) {
+	if s.Errors == nil {
+		s.Errors = make(map[broker.Error]int64)
+	}
+	s.Errors[err]++
+}
+
+// run is Sender.runOnce, repeated while it makes progress, then a timer for
+// the next moment something becomes due.
+func (p *Producer) run() {
+	p.running = true
+	for {
+		p.rerun = false
+		p.runOnce()
+		if !p.rerun || p.closed {
+			break
+		}
+	}
+	p.running = false
+}
+
+func (p *Producer) runOnce() {
+	if p.closed {
+		return
+	}
+	now := p.w.Now()
+	p.checkTimeouts(now)
+	p.expireBlocked(now)
+	p.maybeUpdateMetadata(now)
+	if p.idem != nil {
+		p.idem.maybeResolveSequences()
+		if p.idem.bumpEpochIfNeeded() {
+			p.trace("epoch-bump", -1, 0, -1, -1, int32(p.idem.epoch), -1,
+				"producer epoch bumped locally; affected partitions restart their sequences at 0")
+		}
+		if !p.idem.valid() {
+			p.maybeInitProducerID(now)
+		}
+	}
+	next := sim.Never
+	if p.topo != nil && (p.idem == nil || !p.idem.initInflight) {
+		for {
+			sent, wait := p.sendProducerData(now)
+			next = min(next, wait)
+			if !sent {
+				break
+			}
+		}
+	}
+	next = min(next, p.nextDeadline(now))
+	if next < sim.Never {
+		p.runTimer.Set(p.w, max(next, now+1))
+	} else {
+		p.runTimer.Stop()
+	}
+}
+
+// sendProducerData is Sender.sendProducerData: find ready leaders, drain one
+// batch per partition for each, expire what is too old, send.
+func (p *Producer) sendProducerData(now sim.Time) (sent bool, next sim.Time) {
+	ready, next, unknownLeader := p.ready(now)
+	if unknownLeader {
+		p.requestMetadata()
+	}
+	for _, node := range ready {
+		if !p.clientReady(node, now) {
+			continue
+		}
+		batches := p.drain(node, now)
+		if len(batches) == 0 {
+			continue
+		}
+		if p.cfg.MaxInFlight == 1 {
+			// guaranteeMessageOrder: mute each drained partition until its
+			// response arrives.
+			for _, b := range batches {
+				p.parts[b.Partition].muted = true
+			}
+		}
+		p.sendProduce(node, batches, now)
+		sent = true
+	}
+	p.expireBatches(now)
+	return sent, next
+}
+
+// ready is RecordAccumulator.ready: leaders with a partition whose first
+// batch is full, has lingered long enough, or must go out now (flush), and
+// is neither muted nor backing off. It also refreshes the adaptive
+// partitioner's queue statistics.
+func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unknownLeader bool) {
+	next = sim.Never
+	linger := sim.Millis(p.cfg.LingerMs)
+	if len(p.readyBuf) != len(p.conns) {
+		p.readyBuf = make([]bool, len(p.conns))
+	}
+	isReady := p.readyBuf
+	clear(isReady)
+	nodes = p.nodesBuf[:0]
+	defer func() { p.nodesBuf = nodes }()
+	for t := range p.topo.Topics {
+		tp := &p.topo.Topics[t]
+		queues, ids := p.queuesBuf[:0], p.idsBuf[:0]
+		deques := 0
+		for i := 0; i < tp.Partitions; i++ {
+			if p.parts[tp.First+broker.PartitionID(i)].hasDeque {
+				deques++
+			}
+		}
+		adaptive := p.cfg.PartitionerAdaptive && deques >= tp.Partitions
+		for i := 0; i < tp.Partitions; i++ {
+			id := tp.First + broker.PartitionID(i)
+			part := &p.parts[id]
+			if !part.hasDeque {
+				continue
+			}
+			if part.leader != broker.NoLeader && adaptive {
+				queues = append(queues, len(part.deque))
+				ids = append(ids, i)
+			}
+			if len(part.deque) == 0 {
+				continue
+			}
+			if part.leader == broker.NoLeader {
+				unknownLeader = true
+				continue
+			}
+			if isReady[part.leader] || part.muted {
+				continue
+			}
+			first := part.deque[0]
+			p.noteLeaderEpoch(first, part.epoch)
+			backingOff := p.backingOff(first, now)
+			wait := linger
+			if backingOff {
+				wait = first.backoff
+			}
+			waited := first.waited(now)
+			full := len(part.deque) > 1 || first.isFull()
+			if (full || waited >= wait || p.flushing) && !backingOff {
+				isReady[part.leader] = true
+				nodes = append(nodes, part.leader)
+			} else {
+				next = min(next, now+max(wait-waited, 0))
+			}
+		}
+		if adaptive {
+			p.topics[t].sticky.updateLoadStats(queues, ids, deques)
+		} else {
+			p.topics[t].sticky.updateLoadStats(nil, nil, deques)
+		}
+		p.queuesBuf, p.idsBuf = queues, ids
+	}
+	return nodes, next, unknownLeader
+}
+
+// noteLeaderEpoch is ProducerBatch.maybeUpdateLeaderEpoch (KIP-951).
+func (p *Producer) noteLeaderEpoch(b *Batch, epoch int32) {
+	if epoch > b.leaderEpoch {
+		b.leaderChangedAt = b.Attempts
+		b.leaderEpoch = epoch
+	}
+}
+
+// backingOff is RecordAccumulator.shouldBackoff: a retried batch waits its
+// backoff, unless the leader changed since it failed (KIP-951, Kafka 3.7+).
+func (p *Producer) backingOff(b *Batch, now sim.Time) bool {
+	if b.Attempts == 0 || b.waited(now) >= b.backoff {
+		return false
+	}
+	return !(b.Attempts >= 1 && b.leaderChangedAt == b.Attempts)
+}
+
+// drain is RecordAccumulator.drainBatchesForOneNode: starting where the last
+// drain for this broker stopped, take at most one batch per partition, up
+// to max.request.size (the first batch always goes).
+func (p *Producer) drain(node sim.NodeID, now sim.Time) []*Batch {
+	parts := p.byLeader[node]
+	if len(parts) == 0 {
+		return nil
+	}
+	var out []*Batch
+	size := 0
+	start := p.drainIndex[node] % len(parts)
+	i := start
+	for {
+		id := parts[i]
+		p.drainIndex[node] = i
+		i = (i + 1) % len(parts)
+		part := &p.parts[id]
+		if !part.muted && len(part.deque) > 0 {
+			first := part.deque[0]
+			p.noteLeaderEpoch(first, part.epoch)
+			if !p.backingOff(first, now) {
+				if size+first.Bytes > p.cfg.MaxRequestSize && len(out) > 0 {
+					break
+				}
+				if p.idem != nil && p.idem.shouldStopDrain(first) {
+					// Kafka stops draining this broker altogether here.
+					break
+				}
+				part.deque = part.deque[1:]
+				if p.idem != nil && !first.hasSequence() {
+					p.idem.assign(first)
+				}
+				first.closed = true
+				size += first.Bytes
+				out = append(out, first)
+				p.stats.QueueTimeTotal += now - first.CreatedAt
+				p.stats.QueueTimeBatches++
+			}
+		}
+		if i == start {
+			break
+		}
+	}
+	return out
+}
+
+// sendProduce puts one produce request on the connection.
+func (p *Producer) sendProduce(node sim.NodeID, batches []*Batch, now sim.Time) {
+	c := &p.conns[node]
+	p.nextReqID++
+	id := p.nextReqID
+	pbs := make([]broker.ProduceBatch, len(batches))
+	records := 0
+	for i, b := range batches {
+		pbs[i] = broker.ProduceBatch{
+			BatchHeader: broker.BatchHeader{
+				Partition: b.Partition, Ref: b.ID, ProducerID: b.ProducerID, ProducerEpoch: b.ProducerEpoch,
+				BaseSequence: b.BaseSequence, Bytes: int32(b.Bytes),
+			},
+			Records: b.Records,
+		}
+		records += len(b.Records)
+		p.stats.BatchesSent++
+		p.stats.BatchBytes += int64(b.Bytes)
+		p.traceSend(b, node, id)
+	}
+	p.stats.RecordsSent += int64(records)
+	p.stats.Requests++
+	p.w.Net.Send(p.id, node, broker.NewProduceRequest(c.gen, id, p.cfg.Acks, sim.Millis(int64(p.cfg.RequestTimeoutMs)), pbs))
+	if p.cfg.Acks == 0 {
+		// No response is coming: the request is complete once written to the
+		// socket, and every batch succeeds with offset -1.
+		for _, b := range batches {
+			p.completeBatch(b, broker.ErrNone, -1, broker.NoLeader, -1)
+		}
+		return
+	}
+	for _, b := range batches {
+		b.inflight = true
+		part := &p.parts[b.Partition]
+		part.inflight = append(part.inflight, b)
+	}
+	c.inflight = append(c.inflight, &request{id: id, kind: reqProduce, batches: batches, sentAt: now,
+		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
+}
+
+func (p *Producer) traceSend(b *Batch, node sim.NodeID, req int64) {
+	first, last, epoch := int64(-1), int64(-1), int32(-1)
+	if b.hasSequence() {
+		first, last, epoch = int64(b.BaseSequence), int64(b.LastSequence()), int32(b.ProducerEpoch)
+	}
+	p.trace("send", b.Partition, b.ID, first, last, epoch, node,
+		"attempt "+strconv.Itoa(b.Attempts+1)+", "+strconv.Itoa(len(b.Records))+" records, request "+strconv.FormatInt(req, 10))
+}
+
+func (p *Producer) handleProduceResponse(from sim.NodeID, m *broker.ProduceResponse) {
+	req := p.takeRequest(from, m.ID)
+	if req == nil {
+		return // the connection it came on was closed
+	}
+	now := p.w.Now()
+	lat := now - req.sentAt
+	p.stats.Responses++
+	p.stats.LatencyTotal += lat
+	p.stats.LatencyMax = max(p.stats.LatencyMax, lat)
+	for i, b := range req.batches {
+		r := &m.Partitions[i]
+		p.completeBatch(b, r.Error, r.BaseOffset, r.Leader, r.LeaderEpoch)
+	}
+}
+
+// takeRequest removes a request from a connection's in-flight list.
+func (p *Producer) takeRequest(from sim.NodeID, id int64) *request {
+	c := &p.conns[from]
+	for i, r := range c.inflight {
+		if r.id == id {
+			c.inflight = append(c.inflight[:i:i], c.inflight[i+1:]...)
+			return r
+		}
+	}
+	return nil
+}
+
+func (p *Producer) removeInflightBatch(b *Batch) {
+	if !b.inflight {
+		return
+	}
+	b.inflight = false
+	part := &p.parts[b.Partition]
+	for i, x := range part.inflight {
+		if x == b {
+			part.inflight = append(part.inflight[:i:i], part.inflight[i+1:]...)
+			break
+		}
+	}
+}
+
+// completeBatch is Sender.completeBatch: success, retry, or failure.
+func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, leader sim.NodeID, leaderEpoch int32) {
+	p.removeInflightBatch(b)
+	now := p.w.Now()
+	if err == broker.ErrNone {
+		if p.idem != nil && b.hasSequence() {
+			// Recorded even for a batch that already expired: the broker
+			// has it (TransactionManager.handleCompletedBatch runs first).
+			p.idem.handleCompletedBatch(b)
+		}
+		if !b.done {
+			p.finish(b, baseOffset, broker.ErrNone)
+		}
+	} else {
+		p.stats.countError(err)
+		switch {
+		case p.canRetry(b, err, now):
+			p.reenqueue(b, err, now)
+		case err == broker.ErrDuplicateSequenceNumber:
+			if p.idem != nil {
+				p.idem.handleCompletedBatch(b)
+			}
+			p.finish(b, -1, broker.ErrNone)
+		case !b.done:
+			p.failBatch(b, err, b.Attempts < p.cfg.Retries)
+		}
+		if err.InvalidMetadata() {
+			if err == broker.ErrNotLeaderOrFollower || err == broker.ErrFencedLeaderEpoch {
+				p.leaderHint(b.Partition, leader, leaderEpoch)
+			}
+			p.requestMetadata()
+		}
+	}
+	if p.cfg.MaxInFlight == 1 {
+		p.parts[b.Partition].muted = false
+	}
+}
+
+func (p *Producer) canRetry(b *Batch, err broker.Error, now sim.Time) bool {
+	if now-b.CreatedAt >= sim.Millis(int64(p.cfg.DeliveryTimeoutMs)) || b.Attempts >= p.cfg.Retries || b.done {
+		return false
+	}
+	if p.idem != nil {
+		return p.idem.canRetry(err, b)
+	}
+	return err.Retriable()
+}
+
+// reenqueue puts a failed batch back at the front of its queue
+// (RecordAccumulator.reenqueue): in sequence order for an idempotent
+// producer, first otherwise. The next attempt waits retry.backoff.ms
+// growing exponentially to retry.backoff.max.ms with ±20% jitter (KIP-580),
+// drawn once per retry from the seeded stream.
+func (p *Producer) reenqueue(b *Batch, err broker.Error, now sim.Time) {
+	b.Attempts++
+	b.lastAttempt = now
+	b.inRetry = true
+	b.backoff = p.backoff(b.Attempts - 1)
+	p.stats.RecordsRetried += int64(len(b.Records))
+	p.trace("retry", b.Partition, b.ID, -1, -1, -1, -1,
+		err.String()+"; attempt "+strconv.Itoa(b.Attempts+1)+" after a "+b.backoff.Duration().String()+" backoff")
+	part := &p.parts[b.Partition]
+	i := 0
+	if p.idem != nil {
+		for i < len(part.deque) && part.deque[i].hasSequence() && part.deque[i].BaseSequence < b.BaseSequence {
+			i++
+		}
+	}
+	part.deque = append(part.deque, nil)
+	copy(part.deque[i+1:], part.deque[i:])
+	part.deque[i] = b
+}
+
+// backoff is ExponentialBackoff.backoff(attempts) with base 2 and jitter 0.2.
+func (p *Producer) backoff(attempts int) sim.Time {
+	initial, maxMs := float64(p.cfg.RetryBackoffMs), float64(p.cfg.RetryBackoffMaxMs)
+	if initial >= maxMs {
+		return sim.Millis(int64(maxMs))
+	}
+	expMax := math.Log(maxMs/initial) / math.Log(2)
+	exp := math.Min(float64(attempts), expMax)
+	term := initial * math.Pow(2, exp)
+	jitter := 0.8 + 0.4*p.rng.Float64()
+	return sim.Millis(int64(math.Min(jitter*term, maxMs)))
+}
+
+func (p *Producer) failBatch(b *Batch, err broker.Error, adjustSequences bool) {
+	if p.idem != nil {
+		p.idem.handleFailedBatch(b, err, adjustSequences)
+	}
+	p.finish(b, -1, err)
+}
+
+// finish runs a batch's callbacks once.
+func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
+	if b.done {
+		return
+	}
+	b.done = true
+	if err == broker.ErrNone {
+		last := int64(-1)
+		if baseOffset >= 0 {
+			last = baseOffset + int64(len(b.Records)) - 1
+		}
+		p.trace("ack", b.Partition, b.ID, baseOffset, last, -1, -1, "acks="+acksName(p.cfg.Acks))
+	} else {
+		p.stats.RecordsErrored += int64(len(b.Records))
+		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
+	}
+	p.listener.Completed(b, baseOffset, err)
+}
+
+func acksName(a int8) string {
+	if a == -1 {
+		return "all"
+	}
+	return strconv.Itoa(int(a))
+}
+
+// expireBatches fails batches older than delivery.timeout.ms, measured from
+// creation: queued ones from the head of each queue, and in-flight ones
+// whose request is still out (RecordAccumulator.expiredBatches,
+// Sender.getExpiredInflightBatches).
+func (p *Producer) expireBatches(now sim.Time) {
+	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
+	for i := range p.parts {
+		part := &p.parts[i]
+		for len(part.inflight) > 0 && now-part.inflight[0].CreatedAt >= limit {
+			b := part.inflight[0]
+			p.removeInflightBatch(b)
+			p.expire(b, now)
+		}
+		for len(part.deque) > 0 && now-part.deque[0].CreatedAt >= limit {
+			b := part.deque[0]
+			part.deque = part.deque[1:]
+			p.expire(b, now)
+		}
+	}
+}
+
+func (p *Producer) expire(b *Batch, now sim.Time) {
+	p.trace("expire", b.Partition, b.ID, -1, -1, -1, -1,
+		"delivery.timeout.ms="+strconv.Itoa(p.cfg.DeliveryTimeoutMs)+" passed since batch creation")
+	p.stats.countError(broker.ErrTimeout)
+	p.failBatch(b, broker.ErrTimeout, false)
+	if p.idem != nil && b.inRetry {
+		// Nothing new drains until the in-flight batches settle
+		// (Sender.sendProducerData, markSequenceUnresolved).
+		p.idem.markUnresolved(b)
+	}
+}
+
+func (p *Producer) expireBlocked(now sim.Time) {
+	for len(p.blocked) > 0 && now >= p.blocked[0].deadline {
+		p.listener.Rejected(p.blocked[0].r, broker.ErrTimeout)
+		p.stats.countError(broker.ErrTimeout)
+		p.blocked = p.blocked[1:]
+	}
+}
+
+// nextDeadline is the earliest moment a timer-driven condition falls due.
+func (p *Producer) nextDeadline(now sim.Time) sim.Time {
+	next := sim.Never
+	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
+	for i := range p.parts {
+		part := &p.parts[i]
+		if len(part.inflight) > 0 {
+			next = min(next, part.inflight[0].CreatedAt+limit)
+		}
+		if len(part.deque) > 0 {
+			next = min(next, part.deque[0].CreatedAt+limit)
+		}
+	}
+	for i := range p.conns {
+		c := &p.conns[i]
+		for _, r := range c.inflight {
+			next = min(next, r.deadline)
+		}
+		if c.state == connConnecting {
+			next = min(next, c.setupBy)
+		}
+		if c.state == connDown && c.retryAt > now {
+			next = min(next, c.retryAt)
+		}
+	}
+	if len(p.blocked) > 0 {
+		next = min(next, p.blocked[0].deadline)
+	}
+	if p.meta.needed && !p.meta.inflight && p.meta.nextAt > now {
+		next = min(next, p.meta.nextAt)
+	}
+	if p.topo != nil && !p.meta.needed {
+		next = min(next, p.meta.lastAt+sim.Millis(p.cfg.MetadataMaxAgeMs))
+	}
+	return next
+}
+
+// ---- connections ----
+
+// clientReady is NetworkClient.ready: connected and below
+// max.in.flight.requests.per.connection. It starts a connection if there is
+// none and the reconnect backoff allows.
+func (p *Producer) clientReady(node sim.NodeID, now sim.Time) bool {
+	c := &p.conns[node]
+	switch c.state {
+	case connReady:
+		return len(c.inflight) < p.cfg.MaxInFlight
+	case connDown:
+		if now >= c.retryAt {
+			p.connect(node, now)
+		}
+	}
+	return false
+}
+
+func (p *Producer) connect(node sim.NodeID, now sim.Time) {
+	c := &p.conns[node]
+	c.gen++
+	c.state = connConnecting
+	// socket.connection.setup.timeout.ms grows exponentially with failures
+	// up to socket.connection.setup.timeout.max.ms.
+	setup := float64(p.cfg.ConnectionSetupTimeoutMs) * math.Pow(2, float64(c.failures))
+	setup = math.Min(setup, float64(p.cfg.ConnectionSetupMaxMs))
+	c.setupBy = now + sim.Millis(int64(setup))
+	p.w.Net.Send(p.id, node, broker.Connect{Conn: c.gen})
+}
+
+func (p *Producer) connected(node sim.NodeID, gen uint32) {
+	c := &p.conns[node]
+	if c.state != connConnecting || c.gen != gen {
+		return
+	}
+	c.state = connReady
+	c.failures = 0
+}
+
+// disconnect closes a connection and fails what was in flight on it: with
+// NETWORK_EXCEPTION when the peer went away, REQUEST_TIMED_OUT when a request
+// timed out (NetworkClient.handleTimedOutRequests closes the whole
+// connection). The next connection waits reconnect.backoff.ms, growing
+// exponentially to reconnect.backoff.max.ms with ±20% jitter.
+func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
+	c := &p.conns[node]
+	if c.state == connDown {
+		return
+	}
+	now := p.w.Now()
+	if c.state == connReady && err == broker.ErrRequestTimedOut {
+		p.w.Net.Send(p.id, node, broker.Close{Conn: c.gen})
+	}
+	wasConnecting := c.state == connConnecting
+	c.state = connDown
+	if wasConnecting {
+		c.failures++
+	}
+	backoff := float64(p.cfg.ReconnectBackoffMs) * math.Pow(2, float64(max(c.failures-1, 0)))
+	backoff = math.Min(backoff, float64(p.cfg.ReconnectBackoffMaxMs)) * (0.8 + 0.4*p.rng.Float64())
+	c.retryAt = now + sim.Millis(int64(backoff))
+	reqs := c.inflight
+	c.inflight = nil
+	p.trace("disconnect", -1, 0, -1, -1, -1, node, why+"; "+strconv.Itoa(len(reqs))+" requests in flight fail with "+err.String())
+	for _, r := range reqs {
+		switch r.kind {
+		case reqProduce:
+			for _, b := range r.batches {
+				p.completeBatch(b, err, -1, broker.NoLeader, -1)
+			}
+		case reqMetadata:
+			p.meta.inflight = false
+		case reqInitPID:
+			p.idem.initInflight = false
+		}
+	}
+	// A disconnect is an InvalidMetadataException: refresh.
+	p.requestMetadata()
+}
+
+// checkTimeouts closes connections whose oldest request passed
+// request.timeout.ms, and connection attempts past their setup timeout.
+func (p *Producer) checkTimeouts(now sim.Time) {
+	for i := range p.conns {
+		c := &p.conns[i]
+		node := sim.NodeID(i)
+		switch {
+		case c.state == connConnecting && now >= c.setupBy:
+			p.disconnect(node, broker.ErrNetworkException, "connection setup timed out")
+		case c.state == connReady:
+			for _, r := range c.inflight {
+				if now >= r.deadline {
+					p.trace("request-timeout", -1, 0, -1, -1, -1, node,
+						"request "+strconv.FormatInt(r.id, 10)+" got no response within request.timeout.ms="+strconv.Itoa(p.cfg.RequestTimeoutMs))
+					p.disconnect(node, broker.ErrRequestTimedOut, "request timed out")
+					break
+				}
+			}
+		}
+	}
+}
+
+// ---- metadata ----
+
+func (p *Producer) requestMetadata() { p.meta.needed = true }
+
+// leastLoadedNode picks a connected broker with the fewest requests in flight
+// (NetworkClient.leastLoadedNode), starting the scan at a random broker. If
+// none is connected it starts connecting to one it may try.
+func (p *Producer) leastLoadedNode(now sim.Time) sim.NodeID {
+	n := len(p.brokers)
+	offset := p.rng.IntN(n)
+	best, bestLoad := sim.NoNode, math.MaxInt
+	var candidate sim.NodeID = sim.NoNode
+	for i := 0; i < n; i++ {
+		b := p.brokers[(offset+i)%n]
+		c := &p.conns[b]
+		switch {
+		case c.state == connReady && len(c.inflight) < p.cfg.MaxInFlight && len(c.inflight) < bestLoad:
+			best, bestLoad = b, len(c.inflight)
+		case c.state == connDown && now >= c.retryAt && candidate == sim.NoNode:
+			candidate = b
+		}
+	}
+	if best == sim.NoNode && candidate != sim.NoNode {
+		p.connect(candidate, now)
+	}
+	return best
+}
+
+func (p *Producer) maybeUpdateMetadata(now sim.Time) {
+	if p.topo != nil && now >= p.meta.lastAt+sim.Millis(p.cfg.MetadataMaxAgeMs) {
+		p.meta.needed = true
+	}
+	if !p.meta.needed || p.meta.inflight || now < p.meta.nextAt {
+		return
+	}
+	node := p.leastLoadedNode(now)
+	if node == sim.NoNode {
+		return
+	}
+	c := &p.conns[node]
+	p.nextReqID++
+	p.meta.inflight = true
+	p.meta.broker = node
+	p.meta.reqID = p.nextReqID
+	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: reqMetadata, sentAt: now,
+		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
+	p.w.Net.Send(p.id, node, &broker.MetadataRequest{Conn: c.gen, ID: p.nextReqID})
+}
+
+func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataResponse) {
+	if p.takeRequest(from, m.ID) == nil {
+		return
+	}
+	now := p.w.Now()
+	p.meta.inflight = false
+	p.meta.nextAt = now + sim.Millis(p.cfg.RetryBackoffMs)
+	if m.Snapshot == nil {
+		return // the broker has no metadata yet; ask again after the backoff
+	}
+	p.meta.needed = false
+	p.meta.lastAt = now
+	if p.topo == nil {
+		p.initTopology(m.Topology)
+	}
+	changed := false
+	for i, st := range m.Snapshot.Partitions {
+		part := &p.parts[i]
+		// Metadata.updateLatestMetadata keeps what it knows when the
+		// response carries an older leader epoch.
+		if st.LeaderEpoch < part.epoch {
+			continue
+		}
+		if part.leader != st.Leader || part.epoch != st.LeaderEpoch {
+			if part.leader != st.Leader {
+				p.trace("leader", broker.PartitionID(i), 0, -1, -1, st.LeaderEpoch, st.Leader, "metadata from broker-"+strconv.Itoa(int(from)))
+			}
+			part.leader, part.epoch = st.Leader, st.LeaderEpoch
+			changed = true
+		}
+	}
+	if changed {
+		p.rebuildByLeader()
+	}
+	p.releaseBlocked()
+}
+
+// leaderHint applies the leader a NOT_LEADER_OR_FOLLOWER response names
+// (KIP-951), if it is newer than what the producer knows.
+func (p *Producer) leaderHint(id broker.PartitionID, leader sim.NodeID, epoch int32) {
+	part := &p.parts[id]
+	if leader == broker.NoLeader || epoch <= part.epoch {
+		return
+	}
+	part.leader, part.epoch = leader, epoch
+	p.trace("leader", id, 0, -1, -1, epoch, leader, "leader hint in produce response (KIP-951)")
+	p.rebuildByLeader()
+}
+
+func (p *Producer) initTopology(t *broker.Topology) {
+	p.topo = t
+	p.parts = make([]partState, len(t.Partitions))
+	for i := range p.parts {
+		p.parts[i] = partState{leader: broker.NoLeader, epoch: -1}
+	}
+	p.topics = make([]topicState, len(t.Topics))
+	for i := range p.topics {
+		p.topics[i].sticky = newStickyPartitioner(p.cfg.BatchSize, p.w.Stream(p.w.NodeName(p.id)+"/partitioner/"+t.Topics[i].Name))
+	}
+	if p.idem != nil {
+		p.idem.grow(len(t.Partitions))
+	}
+}
+
+func (p *Producer) rebuildByLeader() {
+	p.byLeader = make([][]broker.PartitionID, len(p.conns))
+	for i := range p.parts {
+		if l := p.parts[i].leader; l != broker.NoLeader {
+			p.byLeader[l] = append(p.byLeader[l], broker.PartitionID(i))
+		}
+	}
+}
+
+// releaseBlocked lets send() calls that waited for metadata proceed, in
+// order.
+func (p *Producer) releaseBlocked() {
+	q := p.blocked
+	p.blocked = nil
+	for _, bl := range q {
+		p.append(bl.r)
+	}
+}
+
+// ---- InitProducerId ----
+
+func (p *Producer) maybeInitProducerID(now sim.Time) {
+	if p.idem.initInflight {
+		return
+	}
+	node := p.leastLoadedNode(now)
+	if node == sim.NoNode {
+		return
+	}
+	c := &p.conns[node]
+	p.nextReqID++
+	p.idem.initInflight = true
+	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: reqInitPID, sentAt: now,
+		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
+	p.w.Net.Send(p.id, node, &broker.InitProducerIDRequest{Conn: c.gen, ID: p.nextReqID})
+}
+
+func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerIDResponse) {
+	if p.takeRequest(from, m.ID) == nil {
+		return
+	}
+	p.idem.initInflight = false
+	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
+	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), from, "producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch 0")
+}

@@ -1,0 +1,271 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/producer"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// maxAnomalies caps the report's anomaly list; the counts cover them all.
+const maxAnomalies = 20
+
+// finalLog is the log the audit reads for a partition: the leader's, below
+// its high watermark (what a read_uncommitted consumer can read). If the
+// partition has no leader, the replica with the highest high watermark.
+func (r *runner) finalLog(p broker.PartitionID) *broker.Log {
+	if l := r.cl.Leader(p); l != broker.NoLeader {
+		if rep := r.cl.Brokers[l].Replica(p); rep.IsLeader() {
+			return &rep.Log
+		}
+	}
+	var best *broker.Log
+	for _, b := range r.pl.topo.Partitions[p].Replicas {
+		l := &r.cl.Brokers[b].Replica(p).Log
+		if best == nil || l.HW() > best.HW() {
+			best = l
+		}
+	}
+	return best
+}
+
+type reorder struct {
+	id, witness broker.RecordID
+}
+
+// audit compares the final committed logs with what the application was
+// told (contract 2's definitions).
+func (r *runner) audit() *Report {
+	rep := &Report{Scenario: r.s.Name, Errors: map[string]int64{}, Metrics: map[string]float64{}}
+	rep.Config = r.configReport()
+	rep.Converged = r.cl.Converged()
+	n := len(r.recs)
+	copies := make([]uint16, n)
+	first := make([]int64, n)
+	var reorders []reorder
+	for p := range r.pl.topo.Partitions {
+		pid := broker.PartitionID(p)
+		log := r.finalLog(pid)
+		maxID := broker.RecordID(0)
+		records := int64(0)
+		for o := int64(0); o < log.HW(); o++ {
+			id := log.Record(o)
+			records++
+			if copies[id] == 0 {
+				first[id] = o
+				// A later-sent record already landed before this one.
+				if id < maxID {
+					reorders = append(reorders, reorder{id: id, witness: maxID})
+				}
+				maxID = max(maxID, id)
+			}
+			if copies[id] < math.MaxUint16 {
+				copies[id]++
+			}
+		}
+		rep.Partitions = append(rep.Partitions, r.partitionReport(pid, log, records))
+	}
+
+	var lost, dups, ambiguous []broker.RecordID
+	c := &rep.Records
+	c.Sent = int64(n - 1)
+	for id := 1; id < n; id++ {
+		rec := &r.recs[id]
+		switch rec.status {
+		case statusAcked:
+			c.Acked++
+			if copies[id] == 0 {
+				c.Lost++
+				lost = append(lost, broker.RecordID(id))
+			}
+		case statusFailed:
+			c.Failed++
+		default:
+			c.Pending++
+		}
+		if rec.status != statusAcked && copies[id] > 0 {
+			c.Ambiguous++
+			ambiguous = append(ambiguous, broker.RecordID(id))
+		}
+		if copies[id] > 1 {
+			c.Duplicated += int64(copies[id] - 1)
+			dups = append(dups, broker.RecordID(id))
+		}
+	}
+	c.Reordered = int64(len(reorders))
+	slices.SortFunc(reorders, func(a, b reorder) int { return int(a.id) - int(b.id) })
+	rep.AnomalyCount = len(lost) + len(dups) + len(reorders) + len(ambiguous)
+
+	x := newExplainer(r)
+	// Round-robin over the kinds, most severe first, so every kind shows.
+	for i := 0; len(rep.Anomalies) < maxAnomalies; i++ {
+		added := false
+		if i < len(lost) {
+			rep.Anomalies = append(rep.Anomalies, x.lost(lost[i]))
+			added = true
+		}
+		if i < len(dups) && len(rep.Anomalies) < maxAnomalies {
+			rep.Anomalies = append(rep.Anomalies, x.duplicated(dups[i]))
+			added = true
+		}
+		if i < len(reorders) && len(rep.Anomalies) < maxAnomalies {
+			rep.Anomalies = append(rep.Anomalies, x.reordered(reorders[i]))
+			added = true
+		}
+		if i < len(ambiguous) && len(rep.Anomalies) < maxAnomalies {
+			rep.Anomalies = append(rep.Anomalies, x.ambiguous(ambiguous[i]))
+			added = true
+		}
+		if !added {
+			break
+		}
+	}
+	if rep.Anomalies == nil {
+		rep.Anomalies = []Anomaly{}
+	}
+	r.metrics(rep)
+	return rep
+}
+
+func (r *runner) partitionReport(p broker.PartitionID, log *broker.Log, records int64) PartitionReport {
+	pt := r.pl.topo.Partitions[p]
+	st := r.cl.Controller.State(p)
+	stats := r.cl.Controller.Stats(p)
+	pr := PartitionReport{
+		Topic: r.pl.topo.Topics[pt.Topic].Name, Partition: pt.Index, Leader: int32(st.Leader),
+		LogEndOffset: log.LEO(), HighWatermark: log.HW(), Records: records,
+		OfflineMs: stats.OfflineTime.Ms(), LeaderElections: stats.Elections, UncleanElections: stats.UncleanElections,
+		Replicas: []int32{}, ISR: []int32{},
+	}
+	for _, b := range pt.Replicas {
+		pr.Replicas = append(pr.Replicas, int32(b))
+	}
+	for _, b := range st.ISR {
+		pr.ISR = append(pr.ISR, int32(b))
+	}
+	return pr
+}
+
+func (r *runner) configReport() ConfigReport {
+	s := r.s
+	cr := ConfigReport{
+		Producer: r.pl.producerCfg.Effective(), ProducerNotes: r.pl.producerCfg.Notes, Broker: r.pl.brokerProps,
+		Cluster: ClusterReport{Brokers: s.Cluster.Brokers, Version: s.Cluster.Version,
+			Latency: s.Cluster.Network.Latency.Duration.String(), Jitter: s.Cluster.Network.Jitter.Duration.String(),
+			Bandwidth: s.Cluster.Network.Bandwidth.Text},
+		Faults: []string{},
+	}
+	for _, t := range r.pl.topo.Topics {
+		cr.Topics = append(cr.Topics, TopicReport{Name: t.Name, Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor,
+			Config: map[string]string{
+				"min.insync.replicas":            strconv.Itoa(t.MinInsyncReplicas),
+				"unclean.leader.election.enable": strconv.FormatBool(t.UncleanElection),
+			}})
+	}
+	wl := s.Workload
+	dur := "until records are sent"
+	if s.Duration.Set {
+		dur = s.Duration.Duration.String()
+	}
+	cr.Workload = WorkloadReport{Topic: wl.Topic, Records: wl.Records, Rate: wl.Rate, Duration: dur, Keys: wl.Keys,
+		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes}
+	for _, f := range s.plan.faults {
+		cr.Faults = append(cr.Faults, describeFault(&f))
+	}
+	return cr
+}
+
+// describeFault is one line of the fault schedule, in words.
+func describeFault(f *plannedFault) string {
+	s := sim.FromDuration(f.At.Duration).String() + " " + f.Do
+	switch f.Do {
+	case "restart-producer":
+		if f.ResendUnacked {
+			s += ", and the application re-sends what was not acknowledged"
+		}
+		return s
+	case "isolate":
+		s += " " + f.sel.text + " from " + fmt.Sprint(f.from)
+		if f.direction != "both" {
+			s += " (" + f.direction + "bound only)"
+		}
+	case "fail-requests":
+		s += " " + f.sel.text + " with " + f.Error
+	case "delay":
+		s += " " + f.sel.text + " by " + f.By.Duration.String()
+	default:
+		s += " " + f.sel.text
+	}
+	if f.set["count"] {
+		s += fmt.Sprintf(", %d requests", f.Count)
+	}
+	if f.set["for"] {
+		s += " for " + f.For.Duration.String()
+	}
+	return s
+}
+
+// metrics fills in Kafka-named producer metrics and latency percentiles,
+// summed over every producer instance of the run.
+func (r *runner) metrics(rep *Report) {
+	var st producer.Stats
+	for _, p := range r.prods() {
+		s := p.Stats()
+		st.RecordsSent += s.RecordsSent
+		st.BatchesSent += s.BatchesSent
+		st.BatchBytes += s.BatchBytes
+		st.Requests += s.Requests
+		st.Responses += s.Responses
+		st.LatencyTotal += s.LatencyTotal
+		st.LatencyMax = max(st.LatencyMax, s.LatencyMax)
+		st.RecordsRetried += s.RecordsRetried
+		st.RecordsErrored += s.RecordsErrored
+		st.QueueTimeTotal += s.QueueTimeTotal
+		st.QueueTimeBatches += s.QueueTimeBatches
+		for e, n := range s.Errors {
+			rep.Errors[e.String()] += n
+		}
+	}
+	lat := make([]sim.Time, 0, len(r.recs))
+	end := sim.Time(0)
+	for id := 1; id < len(r.recs); id++ {
+		rec := &r.recs[id]
+		end = max(end, rec.doneAt)
+		if rec.status == statusAcked {
+			lat = append(lat, rec.doneAt-rec.sentAt)
+		}
+	}
+	secs := math.Max(end.Ms(), 1) / 1000
+	div := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return round3(a / b)
+	}
+	m := rep.Metrics
+	m["record-send-total"] = float64(st.RecordsSent)
+	m["record-send-rate"] = div(float64(st.RecordsSent), secs)
+	m["record-retry-total"] = float64(st.RecordsRetried)
+	m["record-retry-rate"] = div(float64(st.RecordsRetried), secs)
+	m["record-error-total"] = float64(st.RecordsErrored)
+	m["record-error-rate"] = div(float64(st.RecordsErrored), secs)
+	m["batch-size-avg"] = div(float64(st.BatchBytes), float64(st.BatchesSent))
+	m["records-per-request-avg"] = div(float64(st.RecordsSent), float64(st.Requests))
+	m["request-latency-avg"] = div(st.LatencyTotal.Ms(), float64(st.Responses))
+	m["request-latency-max"] = round3(st.LatencyMax.Ms())
+	m["record-queue-time-avg"] = div(st.QueueTimeTotal.Ms(), float64(st.QueueTimeBatches))
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		rank := func(q float64) float64 {
+			i := int(math.Ceil(q*float64(len(lat)))) - 1
+			return round3(lat[max(i, 0)].Ms())
+		}
+		rep.LatencyMs = Latency{P50: rank(0.5), P99: rank(0.99), Max: round3(lat[len(lat)-1].Ms())}
+	}
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }

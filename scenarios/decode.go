@@ -1,0 +1,443 @@
+package scenarios
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Error is a problem with a scenario: where it is, which key, what is wrong
+// and what is allowed. The CLI prints it and exits with status 2.
+type Error struct {
+	Source string // a file name, or "built-in NAME"
+	Line   int    // the key's line in the file, if known
+	Set    bool   // the value came from --set
+	Key    string // dotted path of the key, if known
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	switch {
+	case e.Set:
+		b.WriteString(": --set")
+	case e.Line > 0:
+		fmt.Fprintf(&b, ": line %d", e.Line)
+	}
+	if e.Key != "" {
+		b.WriteString(": " + e.Key)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// decoder turns a YAML node tree into a Scenario. It is written out rather
+// than left to yaml's reflection so that every error names the key, the
+// line, and what is allowed.
+type decoder struct {
+	source string
+	lines  map[string]int // line of every key by dotted path; 0 for keys from --set
+}
+
+func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) *Error {
+	e := &Error{Source: d.source, Key: key, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line = n.Line
+		e.Set = n.Line == 0
+	}
+	return e
+}
+
+// nodeDecoder is a type that reads itself from a node.
+type nodeDecoder interface {
+	decodeNode(d *decoder, n *yaml.Node, path string) error
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if v.CanAddr() {
+		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
+			return nd.decodeNode(d, n, path)
+		}
+	}
+	if isNull(n) {
+		return nil
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		return d.decodeStruct(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return d.errorf(n, path, "expected a list")
+		}
+		v.Set(reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content)))
+		for i, item := range n.Content {
+			if err := d.decode(item, v.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return d.errorf(n, path, "expected a single value, not a %s", kindName(n))
+	}
+	s := n.Value
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Int:
+		i, err := strconv.Atoi(s)
+		if err != nil {
+			return d.errorf(n, path, "%q is not a whole number", s)
+		}
+		v.SetInt(int64(i))
+	case reflect.Uint64:
+		u, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return d.errorf(n, path, "%q is not a whole number from 0 to %d", s, uint64(1<<64-1))
+		}
+		v.SetUint(u)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return d.errorf(n, path, "%q is not a number", s)
+		}
+		v.SetFloat(f)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil || (s != "true" && s != "false") {
+			return d.errorf(n, path, "%q is not true or false", s)
+		}
+		v.SetBool(b)
+	default:
+		panic("scenarios: no decoder for " + v.Type().String())
+	}
+	return nil
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "map"
+	case yaml.SequenceNode:
+		return "list"
+	}
+	return "value"
+}
+
+// fieldKeys lists a struct's YAML keys in declaration order.
+func fieldKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errorf(n, path, "expected a map of keys, not a %s", kindName(n))
+	}
+	t := v.Type()
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		key := k.Value
+		if seen[key] {
+			return d.errorf(k, join(path, key), "appears twice")
+		}
+		seen[key] = true
+		d.lines[join(path, key)] = k.Line
+		field := -1
+		for f := 0; f < t.NumField(); f++ {
+			if t.Field(f).Tag.Get("yaml") == key {
+				field = f
+				break
+			}
+		}
+		if field < 0 {
+			where := "at the top level"
+			if path != "" {
+				where = "in " + path
+			}
+			return d.errorf(k, join(path, key), "unknown key %s; allowed: %s", where, strings.Join(fieldKeys(t), ", "))
+		}
+		if err := d.decode(val, v.Field(field), join(path, key)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *Duration) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.ScalarNode {
+		return d.errorf(n, path, "expected a duration like 250ms or 2s")
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return d.errorf(n, path, "%q is not a duration; write a Go duration like 250ms, 2s or 1m30s", n.Value)
+	}
+	*x = Duration{Duration: v, Set: true}
+	return nil
+}
+
+func (x *Bandwidth) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if isNull(n) {
+		return nil
+	}
+	bw, err := parseBandwidth(n.Value)
+	if err != nil || n.Kind != yaml.ScalarNode {
+		return d.errorf(n, path, "%q is not a bandwidth; write a number of bits per second with a unit: bps, kbps, Mbps, Gbps (0 means unlimited)", n.Value)
+	}
+	*x = Bandwidth{BitsPerSecond: bw, Text: n.Value}
+	return nil
+}
+
+func parseBandwidth(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" || s == "unlimited" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   float64
+	}{{"Gbps", 1e9}, {"Mbps", 1e6}, {"kbps", 1e3}, {"bps", 1}}
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil || f <= 0 {
+				break
+			}
+			return int64(f * u.mult), nil
+		}
+	}
+	return 0, fmt.Errorf("bad bandwidth %q", s)
+}
+
+func (x *Properties) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errorf(n, path, "expected a map of Kafka properties")
+	}
+	*x = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if _, dup := x.Get(k.Value); dup {
+			return d.errorf(k, join(path, k.Value), "appears twice")
+		}
+		if val.Kind != yaml.ScalarNode {
+			return d.errorf(val, join(path, k.Value), "a property value must be a single value, not a %s", kindName(val))
+		}
+		d.lines[join(path, k.Value)] = k.Line
+		*x = append(*x, Property{Name: k.Value, Value: val.Value})
+	}
+	return nil
+}
+
+func (x *Expectations) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errorf(n, path, "expected a map of report paths to conditions, like records.lost: \"> 0\"")
+	}
+	*x = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if val.Kind != yaml.ScalarNode {
+			return d.errorf(val, join(path, k.Value), "a condition must be a single value like 0 or \"> 0\"")
+		}
+		d.lines[join(path, k.Value)] = k.Line
+		*x = append(*x, Expectation{Path: k.Value, Want: val.Value})
+	}
+	return nil
+}
+
+func (x *Fault) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return d.errorf(n, path, "expected a fault: a map with at, do and the keys of that fault")
+	}
+	d.lines[path] = n.Line
+	x.set = map[string]bool{}
+	for i := 0; i < len(n.Content); i += 2 {
+		x.set[n.Content[i].Value] = true
+	}
+	return d.decodeStruct(n, reflect.ValueOf(x).Elem(), path)
+}
+
+// parseScenario reads a scenario from YAML (or JSON) text and applies --set
+// overrides, each "key=value".
+func parseScenario(source string, data []byte, sets []string) (*Scenario, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{Source: source, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return nil, &Error{Source: source, Msg: "the file is empty"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{Source: source, Msg: "a scenario must be a map of keys (name, cluster, topics, producer, workload, faults, ...)"}
+	}
+	for _, s := range sets {
+		if err := applySet(source, root, s); err != nil {
+			return nil, err
+		}
+	}
+	sc := &Scenario{Source: source, lines: map[string]int{}}
+	d := &decoder{source: source, lines: sc.lines}
+	if err := d.decodeStruct(root, reflect.ValueOf(sc).Elem(), ""); err != nil {
+		return nil, err
+	}
+	return sc, nil
+}
+
+// setSections are the --set prefixes and where they lead in the file.
+// Property maps take the rest of the key whole, since Kafka property names
+// contain dots.
+var setHelp = "use seed, duration, cluster.brokers, cluster.version, cluster.network.latency|jitter|bandwidth, " +
+	"broker.<property>, topic.<property>, topic.partitions, topic.replication.factor, producer.<property>, workload.<key>"
+
+// applySet edits the parsed file for one --set KEY=VALUE.
+func applySet(source string, root *yaml.Node, kv string) error {
+	key, value, ok := strings.Cut(kv, "=")
+	key = strings.TrimSpace(key)
+	bad := func(msg string) error { return &Error{Source: source, Set: true, Key: key, Msg: msg} }
+	if !ok || key == "" {
+		return &Error{Source: source, Msg: fmt.Sprintf("--set %q: expected KEY=VALUE; %s", kv, setHelp)}
+	}
+	section, rest, _ := strings.Cut(key, ".")
+	var path []string
+	switch section {
+	case "seed", "duration", "name", "title":
+		if rest != "" {
+			return bad("unknown --set key; " + setHelp)
+		}
+		path = []string{section}
+	case "producer":
+		path = []string{"producer", rest}
+	case "broker":
+		path = []string{"cluster", "broker", rest}
+	case "cluster":
+		switch {
+		case rest == "brokers" || rest == "version":
+			path = []string{"cluster", rest}
+		case strings.HasPrefix(rest, "broker."):
+			path = []string{"cluster", "broker", strings.TrimPrefix(rest, "broker.")}
+		case strings.HasPrefix(rest, "network."):
+			path = []string{"cluster", "network", strings.TrimPrefix(rest, "network.")}
+		default:
+			return bad("unknown --set key; " + setHelp)
+		}
+	case "workload":
+		path = []string{"workload", rest}
+	case "topic":
+		t, err := workloadTopicNode(root)
+		if err != nil {
+			return bad(err.Error())
+		}
+		switch rest {
+		case "partitions", "replication.factor", "name":
+			setPath(t, []string{rest}, value)
+		default:
+			setPath(t, []string{"config", rest}, value)
+		}
+		return nil
+	default:
+		return bad("unknown --set key; " + setHelp)
+	}
+	if slicesContainsEmpty(path) {
+		return bad("missing a name after the dot; " + setHelp)
+	}
+	setPath(root, path, value)
+	return nil
+}
+
+func slicesContainsEmpty(path []string) bool {
+	for _, p := range path {
+		if p == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// setPath sets a scalar at a path of map keys, creating maps on the way.
+// The new nodes have no line number, which is how errors know they came
+// from --set.
+func setPath(n *yaml.Node, path []string, value string) {
+	for i, key := range path {
+		if n.Kind != yaml.MappingNode {
+			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		}
+		var child *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				child = n.Content[j+1]
+				break
+			}
+		}
+		if child == nil {
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, child)
+		}
+		if i == len(path)-1 {
+			*child = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			return
+		}
+		n = child
+	}
+}
+
+// workloadTopicNode finds the topic the workload writes to, which is what
+// --set topic.X changes.
+func workloadTopicNode(root *yaml.Node) (*yaml.Node, error) {
+	get := func(m *yaml.Node, key string) *yaml.Node {
+		if m == nil || m.Kind != yaml.MappingNode {
+			return nil
+		}
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if m.Content[j].Value == key {
+				return m.Content[j+1]
+			}
+		}
+		return nil
+	}
+	topics := get(root, "topics")
+	if topics == nil || topics.Kind != yaml.SequenceNode || len(topics.Content) == 0 {
+		return nil, fmt.Errorf("the scenario has no topics to change")
+	}
+	name := ""
+	if t := get(get(root, "workload"), "topic"); t != nil {
+		name = t.Value
+	}
+	for _, t := range topics.Content {
+		if n := get(t, "name"); name == "" || (n != nil && n.Value == name) {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("the workload topic %q is not among the topics", name)
+}

@@ -1,0 +1,415 @@
+package scenarios
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// explainer builds each anomaly's causal chain from the trace.
+type explainer struct {
+	r         *runner
+	entries   []sim.Entry
+	byBatch   map[int64][]int32 // looked up by batch id, never iterated
+	bySubject [][]int32         // events about a partition
+	byNode    [][]int32         // node-level events (crash, isolate, ...)
+}
+
+func newExplainer(r *runner) *explainer {
+	x := &explainer{r: r, entries: r.w.Trace.Entries(), byBatch: map[int64][]int32{}}
+	x.bySubject = make([][]int32, len(r.pl.topo.Partitions))
+	x.byNode = make([][]int32, r.w.NumNodes())
+	for i := range x.entries {
+		e := &x.entries[i]
+		switch {
+		case e.Batch > 0:
+			x.byBatch[e.Batch] = append(x.byBatch[e.Batch], int32(i))
+			if e.Subject >= 0 {
+				x.bySubject[e.Subject] = append(x.bySubject[e.Subject], int32(i))
+			}
+		case e.Subject >= 0:
+			x.bySubject[e.Subject] = append(x.bySubject[e.Subject], int32(i))
+		default:
+			x.byNode[e.Node] = append(x.byNode[e.Node], int32(i))
+		}
+	}
+	return x
+}
+
+func (x *explainer) name(n sim.NodeID) string { return x.r.w.NodeName(n) }
+
+// find returns the last entry of list matching ok, or nil.
+func (x *explainer) findLast(list []int32, ok func(*sim.Entry) bool) *sim.Entry {
+	for i := len(list) - 1; i >= 0; i-- {
+		if e := &x.entries[list[i]]; ok(e) {
+			return e
+		}
+	}
+	return nil
+}
+
+// findFirst returns the first entry of list matching ok, or nil.
+func (x *explainer) findFirst(list []int32, ok func(*sim.Entry) bool) *sim.Entry {
+	for _, i := range list {
+		if e := &x.entries[i]; ok(e) {
+			return e
+		}
+	}
+	return nil
+}
+
+func covers(e *sim.Entry, o int64) bool { return e.First <= o && o <= e.Last }
+
+func offsets(e *sim.Entry) string {
+	if e.First == e.Last {
+		return "offset " + strconv.FormatInt(e.First, 10)
+	}
+	return "offsets " + strconv.FormatInt(e.First, 10) + "-" + strconv.FormatInt(e.Last, 10)
+}
+
+func (x *explainer) key(id broker.RecordID) *string {
+	if k := x.r.recs[id].key; k >= 0 {
+		s := "key-" + strconv.Itoa(int(k))
+		return &s
+	}
+	return nil
+}
+
+// appendOf finds the append that put batch ref at offset o of partition p.
+func (x *explainer) appendOf(ref int64, p int32, o int64) *sim.Entry {
+	return x.findLast(x.byBatch[ref], func(e *sim.Entry) bool {
+		return e.Event == "append" && e.Subject == p && covers(e, o)
+	})
+}
+
+// batchAt is the producer batch that wrote offset o of a partition's final log.
+func (x *explainer) batchAt(p broker.PartitionID, o int64) int64 {
+	log := x.r.finalLog(p)
+	return log.Batches()[log.BatchIndex(o)].Ref
+}
+
+// offsetsOf lists every offset holding a record in the final log.
+func (x *explainer) offsetsOf(p broker.PartitionID, id broker.RecordID) []int64 {
+	log := x.r.finalLog(p)
+	var out []int64
+	for o := int64(0); o < log.HW(); o++ {
+		if log.Record(o) == id {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (x *explainer) acks() string {
+	return x.r.pl.producerCfg.Effective()["acks"]
+}
+
+func (x *explainer) idempotent() bool { return x.r.pl.producerCfg.EnableIdempotence }
+
+// lost explains an acknowledged record missing from the final log.
+func (x *explainer) lost(id broker.RecordID) Anomaly {
+	rec := &x.r.recs[id]
+	p := broker.PartitionID(rec.partition)
+	a := Anomaly{Kind: "lost", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: []int64{}}
+	var parts []string
+	ack := "acknowledged at " + rec.doneAt.String() + " (acks=" + x.acks()
+	if rec.offset >= 0 {
+		ack += ", offset " + strconv.FormatInt(rec.offset, 10)
+		a.Offsets = append(a.Offsets, rec.offset)
+	}
+	parts = append(parts, ack+")")
+
+	app := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool {
+		return e.Event == "append" && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, rec.offset))
+	})
+	if x.acks() == "0" {
+		// Also appends after the "ack": with acks=0 the ack comes first.
+		app = x.findFirst(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Event == "append" })
+	}
+	if app == nil {
+		send := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Event == "send" })
+		if send != nil {
+			s := "the request went to " + x.name(send.Peer) + " at " + send.At.String() + " but no broker ever appended it"
+			if down := x.nodeEvent(send.Peer, send.At-sim.Second, send.At+sim.Second, "crash", "pause", "isolate"); down != nil {
+				s += " (" + x.name(send.Peer) + " " + pastTense(down.Event) + " at " + down.At.String() + ")"
+			}
+			if x.acks() == "0" {
+				s += "; with acks=0 the producer counts a record as acknowledged once it is written to the socket"
+			}
+			parts = append(parts, s)
+		}
+		a.Explanation = strings.Join(parts, "; ")
+		return a
+	}
+	leader := app.Node
+	appended := x.name(leader) + " appended it (batch " + strconv.FormatInt(app.Batch, 10) + ", " + offsets(app) +
+		", leader epoch " + strconv.Itoa(int(app.Epoch)) + ") at " + app.At.String()
+	if x.acks() == "0" {
+		// acks=0: the "ack" came first, when the request left.
+		parts[0] = "acknowledged at " + rec.doneAt.String() + " when the request was written to the socket (acks=0); " + appended
+	} else {
+		parts[0] = appended + "; " + parts[0]
+	}
+
+	// Did any follower copy it?
+	var fetched []string
+	for _, i := range x.bySubject[p] {
+		e := &x.entries[i]
+		if e.Event == "replicate" && e.At >= app.At && e.Peer == leader && e.First <= app.Last && app.First <= e.Last {
+			fetched = append(fetched, x.name(e.Node))
+		}
+	}
+	if len(fetched) == 0 {
+		parts = append(parts, "no follower fetched it")
+	} else {
+		parts = append(parts, strings.Join(dedupe(fetched), " and ")+" fetched it but later lost it too")
+	}
+	if down := x.nodeEvent(leader, app.At-10*sim.Second, sim.Never, "isolate", "pause"); down != nil && down.At <= app.At {
+		parts = append(parts, x.name(leader)+" "+pastTense(down.Event)+" at "+down.At.String()+" ("+down.Detail+")")
+	}
+	if down := x.nodeEvent(leader, app.At, sim.Never, "crash", "pause", "isolate"); down != nil {
+		parts = append(parts, x.name(leader)+" "+pastTense(down.Event)+" at "+down.At.String())
+	}
+	elect := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
+		return e.Event == "elect" && e.At >= app.At && e.Peer != leader
+	})
+	if elect != nil {
+		s := x.name(elect.Peer) + " became leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
+		if strings.HasPrefix(elect.Detail, "unclean") {
+			s += " by unclean election (it was not in the ISR)"
+		} else {
+			s += " (clean election from the ISR)"
+		}
+		if bl := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
+			return e.Event == "become-leader" && e.Node == elect.Peer && e.Epoch == elect.Epoch
+		}); bl != nil {
+			s += " with log end offset " + strconv.FormatInt(bl.Last, 10)
+		}
+		parts = append(parts, s)
+	}
+	if tr := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
+		return e.Event == "truncate" && e.Node == leader && e.At >= app.At && e.First <= app.Last && app.First <= e.Last
+	}); tr != nil {
+		parts = append(parts, x.name(leader)+" truncated "+offsets(tr)+" at "+tr.At.String()+" when it rejoined as a follower")
+	}
+	a.Explanation = strings.Join(parts, "; ")
+	return a
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if len(out) == 0 || !contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func pastTense(event string) string {
+	switch event {
+	case "crash":
+		return "crashed"
+	case "pause":
+		return "was paused"
+	case "isolate":
+		return "was cut off"
+	}
+	return event
+}
+
+// nodeEvent finds the first node-level event of the given kinds in [from, to].
+func (x *explainer) nodeEvent(n sim.NodeID, from, to sim.Time, events ...string) *sim.Entry {
+	if int(n) < 0 || int(n) >= len(x.byNode) {
+		return nil
+	}
+	return x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
+		return e.At >= from && e.At <= to && contains(events, e.Event)
+	})
+}
+
+// errorNote says what an error means for whether the write happened.
+func errorNote(err string) string {
+	switch err {
+	case "NOT_ENOUGH_REPLICAS_AFTER_APPEND":
+		return " (the data was already appended)"
+	case "REQUEST_TIMED_OUT":
+		return " (no answer within request.timeout.ms; the first attempt may have been appended)"
+	case "NETWORK_EXCEPTION":
+		return " (the connection broke; the attempt may have been appended)"
+	}
+	return ""
+}
+
+// errorName is the Kafka error at the start of a trace detail.
+func errorName(detail string) string {
+	if i := strings.IndexAny(detail, " :;("); i >= 0 {
+		return detail[:i]
+	}
+	return detail
+}
+
+// history describes what happened to a batch strictly between two times, in
+// words. Repeats of the same thing are told once, with a count.
+func (x *explainer) history(ref int64, from, to sim.Time) []string {
+	type step struct {
+		key, one, many string // many takes a count
+		first, last    sim.Time
+		n              int
+	}
+	var steps []step
+	for _, i := range x.byBatch[ref] {
+		e := &x.entries[i]
+		if e.At <= from || e.At >= to {
+			continue
+		}
+		var st step
+		switch e.Event {
+		case "response-dropped":
+			st = step{key: "drop" + x.name(e.Node), one: "its response from " + x.name(e.Node) + " was lost",
+				many: " responses from " + x.name(e.Node) + " were lost"}
+		case "purgatory-timeout":
+			st = step{key: "purgatory", one: x.name(e.Node) + " stopped waiting for replication (REQUEST_TIMED_OUT; the data stays in the log)",
+				many: " times " + x.name(e.Node) + " stopped waiting for replication"}
+		case "retry":
+			err := errorName(e.Detail)
+			if n := len(steps); n > 0 && strings.HasPrefix(steps[n-1].key, "reject"+err) {
+				continue // the retry that follows a rejection is part of it
+			}
+			st = step{key: "retry" + err, one: "the producer retried it after " + err + errorNote(err), many: " retries after " + err}
+		case "reject":
+			err := errorName(e.Detail)
+			st = step{key: "reject" + err + x.name(e.Node), one: x.name(e.Node) + " rejected a retry with " + err,
+				many: " retries rejected by " + x.name(e.Node) + " with " + err}
+		case "expire":
+			st = step{key: "expire", one: "it expired in the producer (delivery.timeout.ms)", many: " expiries"}
+		default:
+			continue
+		}
+		if n := len(steps); n > 0 && steps[n-1].key == st.key {
+			steps[n-1].n++
+			steps[n-1].last = e.At
+			continue
+		}
+		st.first, st.last, st.n = e.At, e.At, 1
+		steps = append(steps, st)
+	}
+	var out []string
+	for _, st := range steps {
+		if st.n == 1 {
+			out = append(out, st.one+" at "+st.first.String())
+		} else {
+			out = append(out, strconv.Itoa(st.n)+st.many+" between "+st.first.String()+" and "+st.last.String())
+		}
+	}
+	return out
+}
+
+// duplicated explains a record with several copies in the final log.
+func (x *explainer) duplicated(id broker.RecordID) Anomaly {
+	rec := &x.r.recs[id]
+	p := broker.PartitionID(rec.partition)
+	offs := x.offsetsOf(p, id)
+	a := Anomaly{Kind: "duplicated", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offs}
+	var parts []string
+	var prev *sim.Entry
+	prevRef := int64(0)
+	for n, o := range offs {
+		ref := x.batchAt(p, o)
+		app := x.appendOf(ref, int32(p), o)
+		if app == nil {
+			continue
+		}
+		if prev != nil {
+			parts = append(parts, x.history(prevRef, prev.At, app.At)...)
+			if ref != prevRef {
+				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
+			}
+		}
+		word := "appended it"
+		if n > 0 {
+			word = "appended it again"
+		}
+		parts = append(parts, x.name(app.Node)+" "+word+" at offset "+strconv.FormatInt(o, 10)+" at "+app.At.String()+
+			" (batch "+strconv.FormatInt(ref, 10)+")")
+		prev, prevRef = app, ref
+	}
+	switch {
+	case len(offs) > 1 && x.batchAt(p, offs[0]) != x.batchAt(p, offs[len(offs)-1]):
+		parts = append(parts, "the copies came from different producer instances or batches, so no producer id and sequence tie them together; idempotence only holds within one producer session")
+	case !x.idempotent():
+		parts = append(parts, "with enable.idempotence=false the broker has no producer id and sequence number to recognise a retry")
+	}
+	a.Explanation = strings.Join(parts, "; ")
+	return a
+}
+
+// reordered explains a record that landed after one sent later.
+func (x *explainer) reordered(ro reorder) Anomaly {
+	rec := &x.r.recs[ro.id]
+	p := broker.PartitionID(rec.partition)
+	o1 := x.offsetsOf(p, ro.id)[0]
+	o2 := x.offsetsOf(p, ro.witness)[0]
+	a := Anomaly{Kind: "reordered", Record: uint32(ro.id), Key: x.key(ro.id), Partition: x.r.pl.topo.Name(p), Offsets: []int64{o1}}
+	ref1, ref2 := x.batchAt(p, o1), x.batchAt(p, o2)
+	parts := []string{"sent before record " + strconv.Itoa(int(ro.witness)) + " but stored after it (offset " +
+		strconv.FormatInt(o1, 10) + " > " + strconv.FormatInt(o2, 10) + ")"}
+	app1, app2 := x.appendOf(ref1, int32(p), o1), x.appendOf(ref2, int32(p), o2)
+	if app1 != nil && app2 != nil {
+		if retry := x.findFirst(x.byBatch[ref1], func(e *sim.Entry) bool { return e.Event == "retry" && e.At <= app2.At }); retry != nil {
+			parts = append(parts, "its batch "+strconv.FormatInt(ref1, 10)+" failed with "+errorName(retry.Detail)+
+				" at "+retry.At.String()+" and waited to retry")
+		}
+		parts = append(parts, "meanwhile batch "+strconv.FormatInt(ref2, 10)+" was appended at offset "+strconv.FormatInt(o2, 10)+" at "+app2.At.String())
+		parts = append(parts, "the retry of batch "+strconv.FormatInt(ref1, 10)+" was appended at offset "+strconv.FormatInt(o1, 10)+" at "+app1.At.String())
+	}
+	cfg := x.r.pl.producerCfg
+	if !x.idempotent() && cfg.MaxInFlight > 1 {
+		parts = append(parts, "with max.in.flight.requests.per.connection="+strconv.Itoa(cfg.MaxInFlight)+
+			" and idempotence off, later batches are already in flight while an earlier one waits to retry")
+	}
+	a.Explanation = strings.Join(parts, "; ")
+	return a
+}
+
+// ambiguous explains a record the producer reported as failed (or never
+// answered) that is in the log anyway.
+func (x *explainer) ambiguous(id broker.RecordID) Anomaly {
+	rec := &x.r.recs[id]
+	p := broker.PartitionID(rec.partition)
+	offs := x.offsetsOf(p, id)
+	a := Anomaly{Kind: "ambiguous", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offs}
+	var told string
+	switch {
+	case rec.status == statusPending:
+		told = "the producer never reported an outcome"
+	case rec.err == broker.ErrTimeout:
+		told = "the producer reported TimeoutException at " + rec.doneAt.String() + ": delivery.timeout.ms=" +
+			strconv.Itoa(x.r.pl.producerCfg.DeliveryTimeoutMs) + " passed since its batch was created"
+	case rec.err == broker.ErrProducerClosed:
+		told = "the producer failed it with KafkaException when it was closed at " + rec.doneAt.String()
+	default:
+		told = "the producer reported " + rec.err.String() + " at " + rec.doneAt.String()
+	}
+	parts := []string{told}
+	ref := x.batchAt(p, offs[0])
+	if app := x.appendOf(ref, int32(p), offs[0]); app != nil {
+		parts = append(parts, "but "+x.name(app.Node)+" had appended it at offset "+strconv.FormatInt(offs[0], 10)+
+			" at "+app.At.String()+" and it committed")
+		parts = append(parts, x.history(ref, 0, rec.doneAt+1)...)
+	}
+	parts = append(parts, "an application that re-sends on failure would write it twice")
+	a.Explanation = strings.Join(parts, "; ")
+	return a
+}

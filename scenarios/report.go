@@ -1,0 +1,130 @@
+package scenarios
+
+// Report is contract 2 of DESIGN.md: the JSON report of one run. Field names
+// are snake_case except Kafka's own names (metrics, error codes,
+// properties). Nothing here depends on the wall clock.
+type Report struct {
+	Scenario     string             `json:"scenario"`
+	Seed         uint64             `json:"seed"`
+	Config       ConfigReport       `json:"config"`
+	Records      Counts             `json:"records"`
+	Errors       map[string]int64   `json:"errors"`
+	Anomalies    []Anomaly          `json:"anomalies"`
+	AnomalyCount int                `json:"anomaly_count"`
+	Metrics      map[string]float64 `json:"metrics"`
+	LatencyMs    Latency            `json:"latency_ms"`
+	Partitions   []PartitionReport  `json:"partitions"`
+	Converged    bool               `json:"converged"`
+	Expectations []ExpectResult     `json:"expectations,omitempty"`
+}
+
+// ConfigReport is the effective configuration, defaults filled in.
+type ConfigReport struct {
+	Producer      map[string]string `json:"producer"`
+	ProducerNotes []string          `json:"producer_notes,omitempty"`
+	Broker        map[string]string `json:"broker"`
+	Cluster       ClusterReport     `json:"cluster"`
+	Topics        []TopicReport     `json:"topics"`
+	Workload      WorkloadReport    `json:"workload"`
+	Faults        []string          `json:"faults"`
+}
+
+// ClusterReport describes the cluster and network.
+type ClusterReport struct {
+	Brokers   int    `json:"brokers"`
+	Version   string `json:"version"`
+	Latency   string `json:"latency"`
+	Jitter    string `json:"jitter"`
+	Bandwidth string `json:"bandwidth"`
+}
+
+// TopicReport is one topic's layout and config.
+type TopicReport struct {
+	Name              string            `json:"name"`
+	Partitions        int               `json:"partitions"`
+	ReplicationFactor int               `json:"replication.factor"`
+	Config            map[string]string `json:"config"`
+}
+
+// WorkloadReport is the workload as run.
+type WorkloadReport struct {
+	Topic           string  `json:"topic"`
+	Records         int     `json:"records"`
+	Rate            float64 `json:"rate"`
+	Duration        string  `json:"duration"`
+	Keys            int     `json:"keys"`
+	KeyDistribution string  `json:"key.distribution"`
+	ValueBytes      int     `json:"value.bytes"`
+}
+
+// Counts are per-record outcomes (contract 2's definitions).
+type Counts struct {
+	Sent       int64 `json:"sent"`
+	Acked      int64 `json:"acked"`
+	Failed     int64 `json:"failed"`
+	Pending    int64 `json:"pending"`
+	Lost       int64 `json:"lost"`
+	Duplicated int64 `json:"duplicated"`
+	Reordered  int64 `json:"reordered"`
+	Ambiguous  int64 `json:"ambiguous"`
+}
+
+// Anomaly is one lost, duplicated, reordered or ambiguous record, with the
+// chain of events that caused it.
+type Anomaly struct {
+	Kind        string  `json:"kind"`
+	Record      uint32  `json:"record"`
+	Key         *string `json:"key"`
+	Partition   string  `json:"partition"`
+	Offsets     []int64 `json:"offsets"`
+	Explanation string  `json:"explanation"`
+}
+
+// Latency is send() to callback for acknowledged records, in virtual ms.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// PartitionReport is a partition's final state and history.
+type PartitionReport struct {
+	Topic            string  `json:"topic"`
+	Partition        int     `json:"partition"`
+	Replicas         []int32 `json:"replicas"`
+	Leader           int32   `json:"leader"`
+	ISR              []int32 `json:"isr"`
+	LogEndOffset     int64   `json:"log_end_offset"`
+	HighWatermark    int64   `json:"high_watermark"`
+	Records          int64   `json:"records"`
+	OfflineMs        float64 `json:"offline_ms"`
+	LeaderElections  int     `json:"leader_elections"`
+	UncleanElections int     `json:"unclean_elections"`
+}
+
+// Passed reports whether every expectation held.
+func (r *Report) Passed() bool {
+	for _, e := range r.Expectations {
+		if !e.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// metricNames are the producer metrics the report carries, named as the
+// Java client names them (producer-metrics group). Rates are averages over
+// the whole run rather than Kafka's 30-second windows.
+var metricNames = []string{
+	"batch-size-avg",
+	"record-error-rate",
+	"record-error-total",
+	"record-queue-time-avg",
+	"record-retry-rate",
+	"record-retry-total",
+	"record-send-rate",
+	"record-send-total",
+	"records-per-request-avg",
+	"request-latency-avg",
+	"request-latency-max",
+}

@@ -1,0 +1,521 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/producer"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// RunOptions change how a scenario runs without changing the scenario.
+type RunOptions struct {
+	// Seed replaces the scenario's seed when set.
+	Seed *uint64
+	// CheckInvariants checks the cluster's replication invariants every
+	// InvariantEvery of virtual time and at the end (slower; for tests).
+	CheckInvariants bool
+	InvariantEvery  sim.Time
+}
+
+// Result is a finished run.
+type Result struct {
+	Report *Report
+	Trace  *sim.Trace
+	Names  sim.Namer
+	// InvariantErr is the first broken replication invariant, when checked.
+	InvariantErr error
+	// MaxBrokersDown is the most brokers crashed, paused or isolated at once.
+	MaxBrokersDown int
+	// Sessions is how many producer instances the run used.
+	Sessions int
+	// Cluster is the cluster after the run, for tests that inspect logs.
+	Cluster *broker.Cluster
+}
+
+// Runner node event kinds.
+const (
+	kindSend sim.Kind = sim.FirstUserKind + iota
+	kindFault
+	kindUndo
+	kindCheck
+)
+
+type recStatus uint8
+
+const (
+	statusPending recStatus = iota
+	statusAcked
+	statusFailed
+)
+
+// recState is the ledger's entry for one record: what the application was
+// told, and when.
+type recState struct {
+	sentAt    sim.Time
+	doneAt    sim.Time
+	offset    int64
+	batch     int64
+	partition int32
+	key       int32
+	err       broker.Error
+	status    recStatus
+	session   uint8
+}
+
+// undo is a fault effect waiting to be reversed, by its `for` or by the
+// final heal.
+type undo struct {
+	fault  *plannedFault
+	broker sim.NodeID
+	cuts   [][2]sim.NodeID // links cut, to restore
+	delay  sim.Time
+	pause  bool
+	done   bool
+	// isolation towards producers also cuts producers created later.
+	isolateProducers bool
+}
+
+type runner struct {
+	s   *Scenario
+	pl  *plan
+	w   *sim.World
+	cl  *broker.Cluster
+	id  sim.NodeID
+	rng *rand.Rand
+
+	prod      *producer.Producer
+	producers []sim.NodeID
+	prodObjs  []*producer.Producer
+	batchIDs  int64
+
+	recs     []recState // by record id; 0 unused
+	keys     [][]byte
+	zipf     *rand.Zipf
+	sent     int
+	stopAt   sim.Time
+	workDone bool
+
+	undos         []*undo
+	faultsPending int
+	maxDown       int
+	invariantErr  error
+	checkEvery    sim.Time
+}
+
+// Run runs the scenario and audits the result.
+func (s *Scenario) Run(opt RunOptions) (*Result, error) {
+	seed := s.Seed
+	if opt.Seed != nil {
+		seed = *opt.Seed
+	}
+	r := &runner{s: s, pl: s.plan}
+	r.w = sim.NewWorld(seed)
+	net := &s.Cluster.Network
+	r.w.Net.Configure(sim.LinkConfig{
+		Latency: sim.FromDuration(net.Latency.Duration), Jitter: sim.FromDuration(net.Jitter.Duration),
+		Bandwidth: net.Bandwidth.BitsPerSecond,
+	})
+	r.cl = broker.NewCluster(r.w, r.pl.brokerCfg, r.pl.topo)
+	r.id = r.w.AddNode("runner", r)
+	r.rng = r.w.Stream("workload")
+	r.newProducer()
+
+	wl := &s.Workload
+	capacity := wl.Records
+	if capacity == 0 {
+		capacity = int(min(wl.Rate*s.Duration.Seconds(), 1<<20)) + 1
+	}
+	r.recs = make([]recState, 1, capacity+1)
+	if wl.Keys > 0 {
+		r.keys = make([][]byte, wl.Keys)
+		if wl.KeyDistribution == "zipf" {
+			r.zipf = rand.NewZipf(r.rng, wl.ZipfS, 1, uint64(wl.Keys-1))
+		}
+	}
+	r.stopAt = sim.Never
+	if s.Duration.Set {
+		r.stopAt = sim.FromDuration(s.Duration.Duration)
+	}
+	for i := range r.pl.faults {
+		r.w.Schedule(sim.FromDuration(r.pl.faults[i].At.Duration), r.id, kindFault, int64(i), 0)
+	}
+	r.faultsPending = len(r.pl.faults)
+	if opt.CheckInvariants {
+		r.checkEvery = opt.InvariantEvery
+		if r.checkEvery <= 0 {
+			r.checkEvery = 5 * sim.Millisecond
+		}
+		r.w.After(r.checkEvery, r.id, kindCheck, 0, 0)
+	}
+	r.w.Schedule(0, r.id, kindSend, 0, 0)
+
+	// 1. The workload runs until it has sent its records or its time is up.
+	r.w.RunWhile(sim.Never, func() bool { return !r.workDone })
+	// 2. close() flushes: the producer finishes every record, by callback or
+	// delivery timeout, while the fault schedule plays out.
+	r.prod.Flush()
+	cfg := r.pl.producerCfg
+	drainLimit := r.w.Now() + sim.Millis(int64(cfg.DeliveryTimeoutMs)+cfg.MaxBlockMs) + 60*sim.Second
+	r.w.RunWhile(sim.Never, func() bool {
+		return r.faultsPending > 0 || (r.prod.Incomplete() && r.w.Now() < drainLimit)
+	})
+	// 3. Heal every fault and restart every crashed broker.
+	r.healAll()
+	// 4. Let replication converge, so the audit reads settled logs.
+	convergeLimit := r.w.Now() + 10*sim.Minute
+	r.w.RunWhile(convergeLimit, func() bool { return !r.cl.Converged() || r.prod.Incomplete() })
+	if opt.CheckInvariants && r.invariantErr == nil {
+		r.checkInvariants()
+	}
+
+	rep := r.audit()
+	rep.Seed = seed
+	s.evaluate(rep)
+	return &Result{Report: rep, Trace: r.w.Trace, Names: r.cl, InvariantErr: r.invariantErr,
+		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl}, nil
+}
+
+func (r *runner) newProducer() {
+	name := fmt.Sprintf("producer-%d", len(r.producers)+1)
+	brokers := make([]sim.NodeID, r.pl.topo.Brokers)
+	for i := range brokers {
+		brokers[i] = sim.NodeID(i + 1)
+	}
+	r.prod = producer.New(r.w, name, r.pl.producerCfg, brokers, r, &r.batchIDs)
+	r.producers = append(r.producers, r.prod.ID())
+	r.prodObjs = append(r.prodObjs, r.prod)
+	for _, u := range r.undos {
+		if u.isolateProducers && !u.done {
+			r.cutProducer(u, r.prod.ID())
+		}
+	}
+}
+
+// HandleEvent runs the workload, the fault schedule and invariant checks.
+func (r *runner) HandleEvent(e sim.Event) {
+	switch e.Kind {
+	case kindSend:
+		r.sendNext()
+	case kindFault:
+		r.fire(&r.pl.faults[e.A])
+		r.faultsPending--
+	case kindUndo:
+		r.undo(r.undos[e.A])
+	case kindCheck:
+		r.checkInvariants()
+		if r.invariantErr == nil {
+			r.w.After(r.checkEvery, r.id, kindCheck, 0, 0)
+		}
+	}
+}
+
+// HandleMessage is unused: the runner is not on the network.
+func (r *runner) HandleMessage(sim.NodeID, sim.Message) {}
+
+func (r *runner) prods() []*producer.Producer { return r.prodObjs }
+
+func (r *runner) checkInvariants() {
+	if err := r.cl.CheckInvariants(); err != nil && r.invariantErr == nil {
+		r.invariantErr = fmt.Errorf("at %v: %w", r.w.Now(), err)
+	}
+}
+
+// ---- workload ----
+
+// sendNext sends one record and schedules the next, evenly spaced at the
+// workload rate.
+func (r *runner) sendNext() {
+	wl := &r.s.Workload
+	now := r.w.Now()
+	if (wl.Records > 0 && r.sent >= wl.Records) || now >= r.stopAt {
+		r.workDone = true
+		return
+	}
+	id := broker.RecordID(r.sent + 1)
+	key := int32(-1)
+	var keyBytes []byte
+	if wl.Keys > 0 {
+		var k int
+		switch wl.KeyDistribution {
+		case "sequential":
+			k = r.sent % wl.Keys
+		case "zipf":
+			k = int(r.zipf.Uint64())
+		default:
+			k = r.rng.IntN(wl.Keys)
+		}
+		if r.keys[k] == nil {
+			r.keys[k] = []byte("key-" + strconv.Itoa(k))
+		}
+		key, keyBytes = int32(k), r.keys[k]
+	}
+	r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: uint8(len(r.producers))})
+	r.sent++
+	r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: keyBytes, Value: wl.ValueBytes})
+	next := sim.Time(float64(r.sent) * float64(sim.Second) / wl.Rate)
+	if next < now {
+		next = now
+	}
+	r.w.Schedule(next, r.id, kindSend, 0, 0)
+}
+
+// Completed is the producer callback for a batch.
+func (r *runner) Completed(b *producer.Batch, base int64, err broker.Error) {
+	now := r.w.Now()
+	for i, id := range b.Records {
+		rec := &r.recs[id]
+		rec.partition = int32(b.Partition)
+		rec.batch = b.ID
+		rec.doneAt = now
+		rec.err = err
+		if err == broker.ErrNone {
+			rec.status = statusAcked
+			rec.offset = -1
+			if base >= 0 {
+				rec.offset = base + int64(i)
+			}
+		} else {
+			rec.status = statusFailed
+		}
+	}
+}
+
+// Rejected is a record that failed in send().
+func (r *runner) Rejected(rec producer.Record, err broker.Error) {
+	s := &r.recs[rec.ID]
+	s.status, s.err, s.doneAt = statusFailed, err, r.w.Now()
+}
+
+// ---- faults ----
+
+// targets resolves a selector now.
+func (r *runner) targets(sel selector) []sim.NodeID {
+	switch sel.kind {
+	case selBroker:
+		return []sim.NodeID{sel.broker}
+	case selAll:
+		var out []sim.NodeID
+		for b := 1; b <= r.pl.topo.Brokers; b++ {
+			out = append(out, sim.NodeID(b))
+		}
+		return out
+	case selCrashed:
+		var out []sim.NodeID
+		for b := 1; b <= r.pl.topo.Brokers; b++ {
+			if !r.w.Up(sim.NodeID(b)) {
+				out = append(out, sim.NodeID(b))
+			}
+		}
+		return out
+	case selLeader:
+		if l := r.cl.Leader(sel.partition); l != broker.NoLeader {
+			return []sim.NodeID{l}
+		}
+		return nil
+	case selFollower:
+		if f := r.cl.Followers(sel.partition); len(f) > 0 {
+			return f[:1]
+		}
+		return nil
+	case selFollowers:
+		return r.cl.Followers(sel.partition)
+	}
+	return nil
+}
+
+func (r *runner) trace(event string, node sim.NodeID, detail string) {
+	e := sim.E(r.w.Now(), node, event)
+	e.Detail = detail
+	r.w.Trace.Add(e)
+}
+
+func (r *runner) fire(f *plannedFault) {
+	now := r.w.Now()
+	if f.Do == "restart-producer" {
+		r.restartProducer(f.ResendUnacked)
+		return
+	}
+	targets := r.targets(f.sel)
+	if len(targets) == 0 {
+		r.trace("fault-skipped", r.id, fmt.Sprintf("fault %d (%s %s): no broker matches now", f.index, f.Do, f.sel.text))
+		return
+	}
+	until := sim.Time(0)
+	if f.set["for"] {
+		until = now + sim.FromDuration(f.For.Duration)
+	}
+	for _, b := range targets {
+		switch f.Do {
+		case "crash":
+			r.cl.Crash(b)
+		case "restart":
+			r.cl.Restart(b)
+		case "pause":
+			r.cl.Pause(b)
+			r.addUndo(&undo{fault: f, broker: b, pause: true}, until)
+		case "delay":
+			d := sim.FromDuration(f.By.Duration)
+			r.w.Net.AddDelay(b, d)
+			r.trace("delay", b, "every link of broker-"+strconv.Itoa(int(b))+" gets "+d.String()+" more one-way latency"+forText(f))
+			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
+		case "isolate":
+			u := &undo{fault: f, broker: b}
+			r.isolate(u)
+			r.addUndo(u, until)
+		case "drop-responses":
+			r.cl.DropResponses(b, f.Count, until)
+			r.trace("drop-responses", b, "produce requests are handled but "+countOrFor(f)+" responses are lost")
+		case "fail-requests":
+			r.cl.FailRequests(b, f.failErr, f.Count, until)
+			r.trace("fail-requests", b, countOrFor(f)+" produce requests are answered with "+f.Error+" and nothing is appended")
+		}
+	}
+	r.countDown()
+}
+
+func forText(f *plannedFault) string {
+	if f.set["for"] {
+		return " for " + f.For.Duration.String()
+	}
+	return ""
+}
+
+func countOrFor(f *plannedFault) string {
+	if f.set["count"] {
+		return "the next " + strconv.Itoa(f.Count)
+	}
+	return "for " + f.For.Duration.String() + ", all"
+}
+
+func (r *runner) addUndo(u *undo, until sim.Time) {
+	r.undos = append(r.undos, u)
+	if until > 0 {
+		r.w.Schedule(until, r.id, kindUndo, int64(len(r.undos)-1), 0)
+	}
+}
+
+// isolate cuts a broker's links to the groups named in from, in the chosen
+// direction.
+func (r *runner) isolate(u *undo) {
+	f, b := u.fault, u.broker
+	var peers []sim.NodeID
+	for _, group := range f.from {
+		switch group {
+		case "brokers":
+			for o := 1; o <= r.pl.topo.Brokers; o++ {
+				if sim.NodeID(o) != b {
+					peers = append(peers, sim.NodeID(o))
+				}
+			}
+		case "controller":
+			peers = append(peers, broker.ControllerID)
+		case "producer":
+			u.isolateProducers = true
+			peers = append(peers, r.producers...)
+		}
+	}
+	for _, p := range peers {
+		r.cut(u, b, p)
+	}
+	dir := map[string]string{"both": "in both directions", "in": "inbound only", "out": "outbound only"}[f.direction]
+	r.trace("isolate", b, "links to "+strings.Join(f.from, ", ")+" cut "+dir+forText(f))
+}
+
+func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
+
+func (r *runner) cut(u *undo, b, peer sim.NodeID) {
+	if u.fault.direction != "out" {
+		r.w.Net.Cut(peer, b)
+		u.cuts = append(u.cuts, [2]sim.NodeID{peer, b})
+	}
+	if u.fault.direction != "in" {
+		r.w.Net.Cut(b, peer)
+		u.cuts = append(u.cuts, [2]sim.NodeID{b, peer})
+	}
+}
+
+func (r *runner) undo(u *undo) {
+	if u.done {
+		return
+	}
+	u.done = true
+	switch {
+	case u.pause:
+		r.cl.Resume(u.broker)
+	case u.delay != 0:
+		r.w.Net.AddDelay(u.broker, -u.delay)
+		r.trace("delay-end", u.broker, "extra latency removed")
+	default:
+		for _, c := range u.cuts {
+			r.w.Net.Uncut(c[0], c[1])
+		}
+		r.trace("isolate-end", u.broker, "links restored")
+	}
+	r.countDown()
+}
+
+// countDown tracks the most brokers out of service at once (crashed,
+// paused, or cut off from anything), for the invariant tests.
+func (r *runner) countDown() {
+	down := 0
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		id := sim.NodeID(b)
+		out := !r.w.Up(id) || r.w.Paused(id)
+		for _, u := range r.undos {
+			out = out || (!u.done && u.broker == id && !u.pause)
+		}
+		if out {
+			down++
+		}
+	}
+	r.maxDown = max(r.maxDown, down)
+}
+
+// restartProducer closes the producer at once and starts a new instance,
+// which gets a new producer id. With resend, the application sends again
+// every record the old instance left without an answer.
+func (r *runner) restartProducer(resend bool) {
+	old := r.prod
+	r.trace("restart-producer", old.ID(), "the application closes its producer and creates a new one (new producer id)")
+	old.CloseNow()
+	r.newProducer()
+	if !resend {
+		return
+	}
+	var again []broker.RecordID
+	for id := range r.recs {
+		if rec := &r.recs[id]; id > 0 && rec.status == statusFailed && rec.err == broker.ErrProducerClosed {
+			again = append(again, broker.RecordID(id))
+		}
+	}
+	r.trace("resend", r.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the application")
+	wl := &r.s.Workload
+	for _, id := range again {
+		rec := &r.recs[id]
+		rec.status, rec.err, rec.session = statusPending, broker.ErrNone, uint8(len(r.producers))
+		var key []byte
+		if rec.key >= 0 {
+			key = r.keys[rec.key]
+		}
+		r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: key, Value: wl.ValueBytes})
+	}
+}
+
+// healAll ends every fault: links restored, delays removed, paused brokers
+// resumed, crashed brokers restarted, injected errors and drops cleared.
+func (r *runner) healAll() {
+	for _, u := range r.undos {
+		r.undo(u)
+	}
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if !r.w.Up(sim.NodeID(b)) {
+			r.cl.Restart(sim.NodeID(b))
+		}
+	}
+	r.cl.Heal()
+	r.trace("heal", r.id, "end of run: every fault undone, crashed brokers restarted")
+}

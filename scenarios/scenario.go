@@ -1,0 +1,131 @@
+// Package scenarios reads scenario files, holds the built-in lesson
+// catalogue, runs a scenario (cluster, producer, workload, faults, then the
+// end-of-run drain, heal and converge steps), audits the final logs against
+// what the producer was told, and evaluates expectations.
+package scenarios
+
+import (
+	"time"
+)
+
+// Scenario is one scenario file (contract 1 of DESIGN.md).
+type Scenario struct {
+	Name     string       `yaml:"name"`
+	Title    string       `yaml:"title"`
+	Lesson   string       `yaml:"lesson"`
+	Seed     uint64       `yaml:"seed"`
+	Duration Duration     `yaml:"duration"`
+	Cluster  Cluster      `yaml:"cluster"`
+	Topics   []Topic      `yaml:"topics"`
+	Producer Properties   `yaml:"producer"`
+	Workload Workload     `yaml:"workload"`
+	Faults   []Fault      `yaml:"faults"`
+	Expect   Expectations `yaml:"expect"`
+
+	// Source names where the scenario came from, for error messages.
+	Source string `yaml:"-"`
+	lines  map[string]int
+	plan   *plan
+}
+
+// Cluster describes the brokers and the network between nodes.
+type Cluster struct {
+	Brokers int `yaml:"brokers"`
+	// Version is the Kafka release whose broker behaviour to model. Only
+	// behaviour that changed between releases depends on it: before 3.7 the
+	// high watermark advanced with the ISR below min.insync.replicas.
+	Version string     `yaml:"version"`
+	Broker  Properties `yaml:"broker"`
+	Network Network    `yaml:"network"`
+}
+
+// Network is the default behaviour of every link.
+type Network struct {
+	Latency   Duration  `yaml:"latency"`
+	Jitter    Duration  `yaml:"jitter"`
+	Bandwidth Bandwidth `yaml:"bandwidth"`
+}
+
+// Topic is a topic to create before the run.
+type Topic struct {
+	Name              string     `yaml:"name"`
+	Partitions        int        `yaml:"partitions"`
+	ReplicationFactor int        `yaml:"replication.factor"`
+	Config            Properties `yaml:"config"`
+}
+
+// Workload is what the application sends.
+type Workload struct {
+	Topic           string  `yaml:"topic"`
+	Records         int     `yaml:"records"`
+	Rate            float64 `yaml:"rate"`
+	Keys            int     `yaml:"keys"`
+	KeyDistribution string  `yaml:"key.distribution"`
+	ZipfS           float64 `yaml:"zipf.s"`
+	ValueBytes      int     `yaml:"value.bytes"`
+}
+
+// Fault is one entry of the fault schedule. Which keys apply depends on Do.
+type Fault struct {
+	At            Duration `yaml:"at"`
+	Do            string   `yaml:"do"`
+	Broker        string   `yaml:"broker"`
+	From          []string `yaml:"from"`
+	Direction     string   `yaml:"direction"`
+	For           Duration `yaml:"for"`
+	Count         int      `yaml:"count"`
+	Error         string   `yaml:"error"`
+	By            Duration `yaml:"by"`
+	ResendUnacked bool     `yaml:"resend-unacked"`
+
+	set map[string]bool // keys present in the file
+}
+
+// Duration is a Go duration in a scenario file ("250ms", "2s").
+type Duration struct {
+	time.Duration
+	Set bool
+}
+
+// Bandwidth is a link speed in bits per second ("1Gbps", "100Mbps").
+type Bandwidth struct {
+	BitsPerSecond int64
+	Text          string
+}
+
+// Property is one Kafka property as written in the file.
+type Property struct {
+	Name  string
+	Value string
+}
+
+// Properties keeps Kafka properties in file order.
+type Properties []Property
+
+// Get returns a property's value and whether it is set.
+func (ps Properties) Get(name string) (string, bool) {
+	for _, p := range ps {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// Map is the properties as a map, for Kafka-style validation.
+func (ps Properties) Map() map[string]string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p.Value
+	}
+	return m
+}
+
+// Expectation is one `expect` entry: a report path and a condition.
+type Expectation struct {
+	Path string
+	Want string
+}
+
+// Expectations keep file order.
+type Expectations []Expectation

@@ -1,0 +1,179 @@
+package scenarios
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints a report for people: what was configured, what happened
+// to the records, each anomaly with its explanation, the partitions, and the
+// expectations.
+func (r *Report) WriteText(w io.Writer, title string) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "%s (seed %d)\n", r.Scenario, r.Seed)
+	if title != "" {
+		fmt.Fprintf(b, "%s\n", title)
+	}
+	b.WriteString("\nconfigured\n")
+	p := r.Config.Producer
+	fmt.Fprintf(b, "  producer   acks=%s enable.idempotence=%s retries=%s max.in.flight.requests.per.connection=%s\n",
+		p["acks"], p["enable.idempotence"], p["retries"], p["max.in.flight.requests.per.connection"])
+	fmt.Fprintf(b, "             linger.ms=%s batch.size=%s request.timeout.ms=%s delivery.timeout.ms=%s\n",
+		p["linger.ms"], p["batch.size"], p["request.timeout.ms"], p["delivery.timeout.ms"])
+	for _, n := range r.Config.ProducerNotes {
+		fmt.Fprintf(b, "             note: %s\n", n)
+	}
+	br := r.Config.Broker
+	c := r.Config.Cluster
+	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, c.Latency, c.Jitter, c.Bandwidth)
+	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
+	for _, t := range r.Config.Topics {
+		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
+			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor, t.Config["min.insync.replicas"], t.Config["unclean.leader.election.enable"])
+	}
+	wl := r.Config.Workload
+	keys := "no keys"
+	if wl.Keys > 0 {
+		keys = fmt.Sprintf("%d keys (%s)", wl.Keys, wl.KeyDistribution)
+	}
+	records := "no record limit"
+	if wl.Records > 0 {
+		records = strconv.Itoa(wl.Records) + " records"
+	}
+	fmt.Fprintf(b, "  workload   %s to %s at %g/s, %s, %d-byte values, duration %s\n", records, wl.Topic, wl.Rate, keys, wl.ValueBytes, wl.Duration)
+	for i, f := range r.Config.Faults {
+		label := "faults"
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(b, "  %-10s %s\n", label, f)
+	}
+
+	rc := r.Records
+	b.WriteString("\nrecords\n")
+	fmt.Fprintf(b, "  sent %d   acked %d   failed %d   pending %d\n", rc.Sent, rc.Acked, rc.Failed, rc.Pending)
+	fmt.Fprintf(b, "  lost %d   duplicated %d   reordered %d   ambiguous %d\n", rc.Lost, rc.Duplicated, rc.Reordered, rc.Ambiguous)
+	if !r.Converged {
+		b.WriteString("  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n")
+	}
+	if len(r.Errors) > 0 {
+		names := make([]string, 0, len(r.Errors))
+		for n := range r.Errors {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		b.WriteString("\nerrors seen by the producer (per batch attempt)\n")
+		for _, n := range names {
+			fmt.Fprintf(b, "  %-34s %d\n", n, r.Errors[n])
+		}
+	}
+	if r.AnomalyCount > 0 {
+		fmt.Fprintf(b, "\nanomalies (%d", r.AnomalyCount)
+		if r.AnomalyCount > len(r.Anomalies) {
+			fmt.Fprintf(b, ", showing %d", len(r.Anomalies))
+		}
+		b.WriteString(")\n")
+		shown := map[string]int{}
+		for _, a := range r.Anomalies {
+			if shown[a.Kind]++; shown[a.Kind] > textAnomaliesPerKind {
+				continue
+			}
+			key := ""
+			if a.Key != nil {
+				key = ", " + *a.Key
+			}
+			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.Partition, key)
+			b.WriteString(wrap(a.Explanation, "    ", 100))
+		}
+		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
+			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations)\n", more, maxAnomalies)
+		}
+	}
+
+	b.WriteString("\npartitions\n")
+	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark\trecords\toffline\telections\tunclean")
+	for _, pr := range r.Partitions {
+		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
+			pr.LogEndOffset, pr.HighWatermark, pr.Records, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+	}
+	tw.Flush()
+
+	m := r.Metrics
+	fmt.Fprintf(b, "\nlatency (send to callback)  p50 %s  p99 %s  max %s\n", fmtMs(r.LatencyMs.P50), fmtMs(r.LatencyMs.P99), fmtMs(r.LatencyMs.Max))
+	fmt.Fprintf(b, "metrics  record-send-rate %g/s  records-per-request-avg %g  batch-size-avg %gB  request-latency-avg %gms  record-retry-total %g  record-error-total %g\n",
+		m["record-send-rate"], m["records-per-request-avg"], m["batch-size-avg"], m["request-latency-avg"], m["record-retry-total"], m["record-error-total"])
+
+	if len(r.Expectations) > 0 {
+		b.WriteString("\nexpectations\n")
+		for _, e := range r.Expectations {
+			mark := "ok  "
+			if !e.OK {
+				mark = "FAIL"
+			}
+			fmt.Fprintf(b, "  %s %s %s (got %g)\n", mark, e.Path, wantText(e.Want), e.Got)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// textAnomaliesPerKind is how many anomalies of each kind the text report
+// explains; they are often alike.
+const textAnomaliesPerKind = 3
+
+func textShown(shown map[string]int) int {
+	n := 0
+	for _, k := range []string{"lost", "duplicated", "reordered", "ambiguous"} {
+		n += min(shown[k], textAnomaliesPerKind)
+	}
+	return n
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
+
+func wantText(w string) string {
+	if c, err := parseCondition(w); err == nil {
+		return c.op + " " + strconv.FormatFloat(c.num, 'g', -1, 64)
+	}
+	return w
+}
+
+func fmtMs(ms float64) string {
+	switch {
+	case ms == 0:
+		return "0"
+	case ms >= 1000:
+		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
+	}
+	return strconv.FormatFloat(ms, 'f', -1, 64) + "ms"
+}
+
+// wrap breaks text into indented lines of at most width characters.
+func wrap(text, indent string, width int) string {
+	var b strings.Builder
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line)+len(word)+1 > width && line != indent {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += word
+	}
+	if line != indent {
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}

@@ -1,0 +1,455 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/producer"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// plan is a validated scenario turned into what the runner needs.
+type plan struct {
+	topo        *broker.Topology
+	brokerCfg   broker.Config
+	brokerProps map[string]string // effective, for the report
+	producerCfg *producer.Config
+	topic       int // the workload's topic index
+	faults      []plannedFault
+}
+
+// plannedFault is a fault with its selector parsed.
+type plannedFault struct {
+	Fault
+	index     int // position in the file, from 1
+	sel       selector
+	failErr   broker.Error
+	direction string
+	from      []string
+}
+
+type selectorKind int
+
+const (
+	selBroker selectorKind = iota
+	selAll
+	selCrashed
+	selLeader
+	selFollower
+	selFollowers
+)
+
+type selector struct {
+	kind      selectorKind
+	broker    sim.NodeID
+	partition broker.PartitionID
+	text      string
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+var topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
+
+// Supported versions for cluster.version.
+var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
+
+// faultKeys are the keys each fault takes besides at and do.
+var faultKeys = map[string][]string{
+	"crash":            {"broker"},
+	"restart":          {"broker"},
+	"isolate":          {"broker", "from", "direction", "for"},
+	"drop-responses":   {"broker", "count", "for"},
+	"fail-requests":    {"broker", "error", "count", "for"},
+	"pause":            {"broker", "for"},
+	"delay":            {"broker", "by", "for"},
+	"restart-producer": {"resend-unacked"},
+}
+
+func faultKinds() []string {
+	kinds := make([]string, 0, len(faultKeys))
+	for k := range faultKeys {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	return kinds
+}
+
+// brokerProperty is a broker or topic property the simulator models, with
+// Kafka's type and lower bound.
+type brokerProperty struct {
+	name    string
+	def     string
+	boolean bool
+	atLeast int64
+	topic   bool // also a topic-level config
+}
+
+var brokerProperties = []brokerProperty{
+	{name: "broker.heartbeat.interval.ms", def: "2000", atLeast: 1},
+	{name: "broker.session.timeout.ms", def: "9000", atLeast: 1},
+	{name: "min.insync.replicas", def: "1", atLeast: 1, topic: true},
+	{name: "replica.fetch.backoff.ms", def: "1000", atLeast: 1},
+	{name: "replica.fetch.max.bytes", def: "1048576", atLeast: 0},
+	{name: "replica.fetch.wait.max.ms", def: "500", atLeast: 1},
+	{name: "replica.lag.time.max.ms", def: "30000", atLeast: 2},
+	{name: "replica.socket.timeout.ms", def: "30000", atLeast: 1},
+	{name: "unclean.leader.election.enable", def: "false", boolean: true, topic: true},
+}
+
+func brokerPropertyNames(topicOnly bool) []string {
+	var names []string
+	for _, p := range brokerProperties {
+		if !topicOnly || p.topic {
+			names = append(names, p.name)
+		}
+	}
+	return names
+}
+
+// checkProperties validates a property map and returns the effective values
+// with defaults filled in.
+func (s *Scenario) checkProperties(section string, props Properties, topicOnly bool) (map[string]string, error) {
+	out := map[string]string{}
+	for _, bp := range brokerProperties {
+		if !topicOnly || bp.topic {
+			out[bp.name] = bp.def
+		}
+	}
+	for _, p := range props {
+		i := slices.IndexFunc(brokerProperties, func(bp brokerProperty) bool { return bp.name == p.Name })
+		if i < 0 || (topicOnly && !brokerProperties[i].topic) {
+			return nil, s.errAt(section+"."+p.Name, "unknown property; the simulator models: %s",
+				strings.Join(brokerPropertyNames(topicOnly), ", "))
+		}
+		bp := brokerProperties[i]
+		v := strings.TrimSpace(p.Value)
+		if bp.boolean {
+			if v != "true" && v != "false" {
+				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Expected value to be either true or false", p.Value, p.Name)
+			}
+		} else {
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil {
+				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Not a number of type INT", p.Value, p.Name)
+			}
+			if n < bp.atLeast {
+				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Value must be at least %d", p.Value, p.Name, bp.atLeast)
+			}
+		}
+		out[p.Name] = v
+	}
+	return out, nil
+}
+
+// errAt reports a problem with a key, at the key's line, or as a --set
+// problem when --set supplied it.
+func (s *Scenario) errAt(key, format string, args ...any) *Error {
+	e := &Error{Source: s.Source, Key: key, Msg: fmt.Sprintf(format, args...)}
+	for k := key; k != ""; {
+		if line, ok := s.lines[k]; ok {
+			e.Line, e.Set = line, line == 0
+			break
+		}
+		i := strings.LastIndexAny(k, ".[")
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
+	return e
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// validate checks everything a run needs and builds the plan. Errors name
+// the key and what is allowed.
+func (s *Scenario) validate() (*plan, error) {
+	pl := &plan{}
+	if s.Name == "" {
+		return nil, s.errAt("name", "missing; every scenario needs a kebab-case name")
+	}
+	if !nameRE.MatchString(s.Name) {
+		return nil, s.errAt("name", "%q is not kebab-case (lowercase letters, digits and single dashes)", s.Name)
+	}
+	c := &s.Cluster
+	if c.Brokers == 0 {
+		c.Brokers = 3
+	}
+	if c.Brokers < 1 || c.Brokers > 100 {
+		return nil, s.errAt("cluster.brokers", "%d is out of range; use 1 to 100", c.Brokers)
+	}
+	if c.Version == "" {
+		c.Version = "4.0"
+	}
+	if !slices.Contains(versions, c.Version) {
+		return nil, s.errAt("cluster.version", "%q is not a modelled Kafka version; use one of %s", c.Version, strings.Join(versions, ", "))
+	}
+	if !c.Network.Latency.Set {
+		c.Network.Latency = Duration{Duration: 1e6, Set: true} // 1ms
+	}
+	if c.Network.Bandwidth.Text == "" {
+		c.Network.Bandwidth = Bandwidth{BitsPerSecond: 1e9, Text: "1Gbps"}
+	}
+	brokerProps, err := s.checkProperties("cluster.broker", c.Broker, false)
+	if err != nil {
+		return nil, err
+	}
+	pl.brokerProps = brokerProps
+	cfg := broker.DefaultConfig()
+	cfg.ReplicaLagTimeMax = sim.Millis(int64(atoi(brokerProps["replica.lag.time.max.ms"])))
+	cfg.ReplicaFetchWaitMax = sim.Millis(int64(atoi(brokerProps["replica.fetch.wait.max.ms"])))
+	cfg.ReplicaFetchBackoff = sim.Millis(int64(atoi(brokerProps["replica.fetch.backoff.ms"])))
+	cfg.ReplicaSocketTimeout = sim.Millis(int64(atoi(brokerProps["replica.socket.timeout.ms"])))
+	cfg.ReplicaFetchMaxBytes = atoi(brokerProps["replica.fetch.max.bytes"])
+	cfg.BrokerHeartbeatInterval = sim.Millis(int64(atoi(brokerProps["broker.heartbeat.interval.ms"])))
+	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
+	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
+	cfg.UncleanElection = brokerProps["unclean.leader.election.enable"] == "true"
+	cfg.StrictMinISRHighWatermark = c.Version >= "3.7"
+	pl.brokerCfg = cfg
+
+	if len(s.Topics) == 0 {
+		return nil, s.errAt("topics", "missing; a scenario needs at least one topic")
+	}
+	var topics []broker.Topic
+	for i := range s.Topics {
+		t := &s.Topics[i]
+		key := fmt.Sprintf("topics[%d]", i)
+		if !topicRE.MatchString(t.Name) || t.Name == "." || t.Name == ".." {
+			return nil, s.errAt(key+".name", "%q is not a legal topic name (1-249 of a-z A-Z 0-9 . _ -)", t.Name)
+		}
+		if slices.ContainsFunc(topics, func(o broker.Topic) bool { return o.Name == t.Name }) {
+			return nil, s.errAt(key+".name", "topic %q is defined twice", t.Name)
+		}
+		if t.Partitions == 0 {
+			t.Partitions = 1
+		}
+		if t.Partitions < 1 || t.Partitions > 1000 {
+			return nil, s.errAt(key+".partitions", "%d is out of range; use 1 to 1000", t.Partitions)
+		}
+		if t.ReplicationFactor == 0 {
+			t.ReplicationFactor = min(3, c.Brokers)
+		}
+		if t.ReplicationFactor < 1 || t.ReplicationFactor > c.Brokers {
+			// Kafka's InvalidReplicationFactorException.
+			return nil, s.errAt(key+".replication.factor", "Replication factor: %d larger than available brokers: %d.", t.ReplicationFactor, c.Brokers)
+		}
+		tc, err := s.checkProperties(key+".config", t.Config, true)
+		if err != nil {
+			return nil, err
+		}
+		minISR := cfg.MinInsyncReplicas
+		if _, ok := t.Config.Get("min.insync.replicas"); ok {
+			minISR = atoi(tc["min.insync.replicas"])
+		}
+		unclean := cfg.UncleanElection
+		if v, ok := t.Config.Get("unclean.leader.election.enable"); ok {
+			unclean = strings.TrimSpace(v) == "true"
+		}
+		topics = append(topics, broker.Topic{Name: t.Name, Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor,
+			MinInsyncReplicas: minISR, UncleanElection: unclean})
+	}
+	pl.topo = broker.NewTopology(c.Brokers, topics)
+
+	pcfg, err := producer.NewConfig(s.Producer.Map())
+	if err != nil {
+		key := "producer"
+		for _, p := range s.Producer {
+			if strings.Contains(err.Error(), " "+p.Name+":") || strings.Contains(err.Error(), "\""+p.Name+"\"") {
+				key = "producer." + p.Name
+			}
+		}
+		return nil, s.errAt(key, "%s", err.Error())
+	}
+	pl.producerCfg = pcfg
+
+	if err := s.validateWorkload(pl); err != nil {
+		return nil, err
+	}
+	if err := s.validateFaults(pl); err != nil {
+		return nil, err
+	}
+	if err := s.validateExpect(pl); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+func (s *Scenario) validateWorkload(pl *plan) error {
+	w := &s.Workload
+	if w.Topic == "" {
+		if len(s.Topics) > 1 {
+			return s.errAt("workload.topic", "missing; with several topics, name the one to write to")
+		}
+		w.Topic = s.Topics[0].Name
+	}
+	pl.topic = pl.topo.TopicIndex(w.Topic)
+	if pl.topic < 0 {
+		return s.errAt("workload.topic", "no topic named %q; the topics are: %s", w.Topic, strings.Join(topicNames(s.Topics), ", "))
+	}
+	if w.Records < 0 {
+		return s.errAt("workload.records", "%d is negative", w.Records)
+	}
+	if w.Rate <= 0 || w.Rate > 1e8 {
+		return s.errAt("workload.rate", "must be above 0 and at most 100000000 records per second")
+	}
+	if w.Records == 0 && !s.Duration.Set {
+		return s.errAt("duration", "set duration, workload.records, or both: the workload needs a place to stop")
+	}
+	if s.Duration.Set && s.Duration.Duration <= 0 {
+		return s.errAt("duration", "must be above 0")
+	}
+	if w.Keys < 0 || w.Keys > 1e7 {
+		return s.errAt("workload.keys", "%d is out of range; use 0 (no keys) to 10000000", w.Keys)
+	}
+	if w.KeyDistribution == "" {
+		w.KeyDistribution = "uniform"
+	}
+	if !slices.Contains([]string{"uniform", "sequential", "zipf"}, w.KeyDistribution) {
+		return s.errAt("workload.key.distribution", "%q is not one of uniform, sequential, zipf", w.KeyDistribution)
+	}
+	if w.KeyDistribution == "zipf" && w.ZipfS == 0 {
+		w.ZipfS = 1.1
+	}
+	if w.KeyDistribution == "zipf" && w.ZipfS <= 1 {
+		return s.errAt("workload.zipf.s", "must be above 1")
+	}
+	if w.ValueBytes == 0 {
+		w.ValueBytes = 100
+	}
+	if w.ValueBytes < 0 || w.ValueBytes > 10<<20 {
+		return s.errAt("workload.value.bytes", "%d is out of range; use 1 to 10485760", w.ValueBytes)
+	}
+	return nil
+}
+
+func topicNames(ts []Topic) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+func (s *Scenario) validateFaults(pl *plan) error {
+	for i := range s.Faults {
+		f := &s.Faults[i]
+		key := fmt.Sprintf("faults[%d]", i)
+		keys, ok := faultKeys[f.Do]
+		if !ok {
+			return s.errAt(key+".do", "%q is not a fault; use one of %s", f.Do, strings.Join(faultKinds(), ", "))
+		}
+		if !f.set["at"] {
+			return s.errAt(key+".at", "missing; every fault needs a time")
+		}
+		for k := range f.set {
+			if k != "at" && k != "do" && !slices.Contains(keys, k) {
+				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
+			}
+		}
+		pf := plannedFault{Fault: *f, index: i + 1, direction: "both"}
+		if slices.Contains(keys, "broker") {
+			if f.Broker == "" {
+				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"all\" or \"crashed\"")
+			}
+			sel, err := parseSelector(f.Broker, pl.topo)
+			if err != nil {
+				return s.errAt(key+".broker", "%s", err.Error())
+			}
+			pf.sel = sel
+		}
+		switch f.Do {
+		case "isolate":
+			pf.from = f.From
+			if len(pf.from) == 0 {
+				pf.from = []string{"brokers", "controller", "producer"}
+			}
+			for _, fr := range pf.from {
+				if !slices.Contains([]string{"brokers", "controller", "producer"}, fr) {
+					return s.errAt(key+".from", "%q is not one of brokers, controller, producer", fr)
+				}
+			}
+			if f.Direction != "" {
+				pf.direction = f.Direction
+			}
+			if !slices.Contains([]string{"both", "in", "out"}, pf.direction) {
+				return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is lost), out (traffic from it is lost)", f.Direction)
+			}
+		case "drop-responses", "fail-requests":
+			if f.set["count"] == f.set["for"] {
+				return s.errAt(key, "%s needs exactly one of count (how many requests) or for (how long)", f.Do)
+			}
+			if f.set["count"] && f.Count < 1 {
+				return s.errAt(key+".count", "must be at least 1")
+			}
+			if f.Do == "fail-requests" {
+				e, ok := broker.ParseError(f.Error)
+				if !ok || !slices.Contains(broker.InjectableErrors(), f.Error) {
+					return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
+				}
+				pf.failErr = e
+			}
+		case "delay":
+			if f.By.Duration <= 0 {
+				return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
+			}
+		}
+		if f.set["for"] && f.For.Duration <= 0 {
+			return s.errAt(key+".for", "must be above 0")
+		}
+		pl.faults = append(pl.faults, pf)
+	}
+	sort.SliceStable(pl.faults, func(i, j int) bool { return pl.faults[i].At.Duration < pl.faults[j].At.Duration })
+	return nil
+}
+
+// parseSelector reads a broker selector: an id, "leader T-P", "follower T-P"
+// (the first follower in replica order), "followers T-P", "all" or
+// "crashed". Leaders and followers are looked up when the fault fires.
+func parseSelector(text string, topo *broker.Topology) (selector, error) {
+	text = strings.TrimSpace(text)
+	sel := selector{text: text}
+	switch text {
+	case "all":
+		sel.kind = selAll
+		return sel, nil
+	case "crashed":
+		sel.kind = selCrashed
+		return sel, nil
+	}
+	if id, err := strconv.Atoi(text); err == nil {
+		if id < 1 || id > topo.Brokers {
+			return sel, fmt.Errorf("no broker %d; broker ids are 1 to %d", id, topo.Brokers)
+		}
+		sel.kind, sel.broker = selBroker, sim.NodeID(id)
+		return sel, nil
+	}
+	role, tp, ok := strings.Cut(text, " ")
+	kinds := map[string]selectorKind{"leader": selLeader, "follower": selFollower, "followers": selFollowers}
+	kind, known := kinds[role]
+	if !ok || !known {
+		return sel, fmt.Errorf("%q is not a broker selector; use an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"all\" or \"crashed\"", text)
+	}
+	tp = strings.TrimSpace(tp)
+	dash := strings.LastIndex(tp, "-")
+	if dash < 0 {
+		return sel, fmt.Errorf("%q does not name a partition; write topic-partition, like orders-0", tp)
+	}
+	t := topo.TopicIndex(tp[:dash])
+	if t < 0 {
+		return sel, fmt.Errorf("no topic %q in %q", tp[:dash], text)
+	}
+	p, err := strconv.Atoi(tp[dash+1:])
+	if err != nil || p < 0 || p >= topo.Topics[t].Partitions {
+		return sel, fmt.Errorf("%s has partitions 0 to %d, so %q names none of them", tp[:dash], topo.Topics[t].Partitions-1, tp)
+	}
+	if kind != selLeader && topo.Topics[t].ReplicationFactor < 2 {
+		return sel, fmt.Errorf("%s has replication factor 1, so it has no followers", tp[:dash])
+	}
+	sel.kind, sel.partition = kind, topo.ID(t, p)
+	return sel, nil
+}

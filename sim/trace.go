@@ -1,0 +1,111 @@
+package sim
+
+import (
+	"bufio"
+	"hash/fnv"
+	"io"
+	"strconv"
+)
+
+// Entry is one significant thing that happened: who did what, when, to which
+// subject (a partition, say), in which batch, over which range. Unused
+// numeric fields hold -1 (Batch: 0) and are left out of the JSON.
+type Entry struct {
+	At      Time
+	Node    NodeID // who
+	Event   string // what, e.g. "append"; a constant, so recording allocates nothing
+	Subject int32  // a dense id the caller names through Namer, or -1
+	Batch   int64  // the producer batch involved, or 0
+	First   int64  // first offset (or sequence) of a range, or -1
+	Last    int64  // last offset of the range, inclusive, or -1
+	Epoch   int32  // leader epoch (or producer epoch), or -1
+	Peer    NodeID // the other node involved, or -1
+	Detail  string // anything else, in words
+}
+
+// Trace is the append-only record of a run. Components add entries as they
+// act; the audit reads them to explain anomalies.
+type Trace struct {
+	entries []Entry
+}
+
+// Add appends an entry. Callers fill every field; use E to start from the
+// "nothing" values.
+func (t *Trace) Add(e Entry) { t.entries = append(t.entries, e) }
+
+// E returns an entry with every optional field unset.
+func E(at Time, node NodeID, event string) Entry {
+	return Entry{At: at, Node: node, Event: event, Subject: -1, First: -1, Last: -1, Epoch: -1, Peer: NoNode}
+}
+
+// Entries is the trace so far. The slice must not be modified.
+func (t *Trace) Entries() []Entry { return t.entries }
+
+// Len is the number of entries.
+func (t *Trace) Len() int { return len(t.entries) }
+
+// Namer turns the dense ids in entries into names for the JSON output.
+type Namer interface {
+	NodeName(NodeID) string
+	SubjectName(int32) string
+}
+
+// WriteJSONL writes one JSON object per entry, fields in a fixed order, so
+// the same run always gives the same bytes.
+func (t *Trace) WriteJSONL(w io.Writer, names Namer) error {
+	bw := bufio.NewWriter(w)
+	var buf []byte
+	for i := range t.entries {
+		buf = appendEntryJSON(buf[:0], &t.entries[i], names)
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// Hash is an FNV-64a hash of the JSON lines, to pin a whole run in a golden
+// test without storing it.
+func (t *Trace) Hash(names Namer) string {
+	h := fnv.New64a()
+	_ = t.WriteJSONL(h, names)
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
+	b = append(b, `{"at_ms":`...)
+	b = strconv.AppendFloat(b, e.At.Ms(), 'f', -1, 64)
+	b = append(b, `,"node":`...)
+	b = strconv.AppendQuote(b, names.NodeName(e.Node))
+	b = append(b, `,"event":`...)
+	b = strconv.AppendQuote(b, e.Event)
+	if e.Subject >= 0 {
+		b = append(b, `,"subject":`...)
+		b = strconv.AppendQuote(b, names.SubjectName(e.Subject))
+	}
+	if e.Batch > 0 {
+		b = append(b, `,"batch":`...)
+		b = strconv.AppendInt(b, e.Batch, 10)
+	}
+	if e.First >= 0 {
+		b = append(b, `,"first":`...)
+		b = strconv.AppendInt(b, e.First, 10)
+	}
+	if e.Last >= 0 {
+		b = append(b, `,"last":`...)
+		b = strconv.AppendInt(b, e.Last, 10)
+	}
+	if e.Epoch >= 0 {
+		b = append(b, `,"epoch":`...)
+		b = strconv.AppendInt(b, int64(e.Epoch), 10)
+	}
+	if e.Peer >= 0 {
+		b = append(b, `,"peer":`...)
+		b = strconv.AppendQuote(b, names.NodeName(e.Peer))
+	}
+	if e.Detail != "" {
+		b = append(b, `,"detail":`...)
+		b = strconv.AppendQuote(b, e.Detail)
+	}
+	return append(b, "}\n"...)
+}
