@@ -404,7 +404,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 			"NOT_ENOUGH_REPLICAS: ISR "+isrString(rep.isr)+" is smaller than min.insync.replicas="+strconv.Itoa(minISR))
 		return ErrNotEnoughReplicas, -1, -1
 	}
-	lastSeq := pb.BaseSequence + int32(len(pb.Records)) - 1
+	lastSeq := lastSequence(pb.BaseSequence, int32(len(pb.Records)))
 	chk := rep.producers.check(pb.ProducerID, pb.ProducerEpoch, pb.BaseSequence, lastSeq)
 	if chk.err != ErrNone {
 		b.trace("reject", pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client, chk.err.String()+" (sequence "+strconv.Itoa(int(pb.BaseSequence))+")")
@@ -916,9 +916,9 @@ func (b *Broker) appendFromLeader(rep *Replica, leader sim.NodeID, d *FetchData)
 		}
 		b.trace("replicate", rep.ID, 0, first, rep.Log.LEO()-1, rep.Log.LatestEpoch(), leader, "")
 	}
-	if hw := min(d.HighWatermark, rep.Log.LEO()); hw > rep.Log.HW() {
-		rep.Log.SetHW(hw)
-	}
+	// A follower takes the leader's HW, capped at its own log end, even
+	// when that is lower (UnifiedLog.updateHighWatermark on a follower).
+	rep.Log.SetHW(min(d.HighWatermark, rep.Log.LEO()))
 }
 
 // ---- replication, leader side ----

@@ -13,8 +13,10 @@ type Config struct {
 	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes = 1048576
 	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms = 2000
 	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms = 9000
-	MinInsyncReplicas       int      // min.insync.replicas = 1 (topic default)
-	UncleanElection         bool     // unclean.leader.election.enable = false (topic default)
+	// Topic defaults: the broker acts on each Topic's own values, which a
+	// topic without an override takes from these.
+	MinInsyncReplicas int  // min.insync.replicas = 1
+	UncleanElection   bool // unclean.leader.election.enable = false
 
 	// StrictMinISRHighWatermark is Kafka 3.7+ behaviour (KAFKA-15583): the
 	// high watermark does not advance while the ISR is smaller than

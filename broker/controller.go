@@ -187,11 +187,17 @@ func (c *Controller) elect(p PartitionID, leaving sim.NodeID) {
 		}
 	}
 	wasOffline := st.Leader == NoLeader
+	if leader == NoLeader && wasOffline && slices.Equal(isr, st.ISR) {
+		return // still offline, nothing changed
+	}
 	st.ISR = isr
 	st.PartitionEpoch++
 	if leader == NoLeader {
-		st.Leader = NoLeader
 		if !wasOffline {
+			// Any leader change bumps the epoch, going offline included
+			// (PartitionRegistration.merge).
+			st.Leader = NoLeader
+			st.LeaderEpoch++
 			c.stats[p].offlineSince = c.w.Now()
 			c.trace("offline", int32(p), -1, st.LeaderEpoch, "no live replica in ISR "+isrString(isr))
 		}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -21,8 +22,16 @@ type LogBatch struct {
 // LastOffset is the offset of the batch's last record.
 func (b *LogBatch) LastOffset() int64 { return b.BaseOffset + int64(b.Count) - 1 }
 
-// LastSequence is the sequence of the batch's last record.
-func (b *LogBatch) LastSequence() int32 { return b.BaseSequence + b.Count - 1 }
+// LastSequence is the sequence of the batch's last record. Sequences wrap
+// from MaxInt32 to 0 (DefaultRecordBatch.incrementSequence).
+func (b *LogBatch) LastSequence() int32 { return lastSequence(b.BaseSequence, b.Count) }
+
+func lastSequence(base, count int32) int32 {
+	if base > math.MaxInt32-(count-1) {
+		return count - 1 - (math.MaxInt32 - base) - 1
+	}
+	return base + count - 1
+}
 
 // epochEntry is one leader-epoch-checkpoint line: the first offset written
 // in an epoch (LeaderEpochFileCache).

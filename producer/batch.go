@@ -91,8 +91,20 @@ func varlongSize(v int64) int {
 	return n
 }
 
-// upperBoundSize is estimateSizeInBytesUpperBound for one record: a batch
-// header plus the record with the widest deltas.
+// maxRecordOverhead is DefaultRecord.MAX_RECORD_OVERHEAD: the widest length,
+// timestamp delta, offset delta and attributes.
+const maxRecordOverhead = 21
+
+// upperBoundSize is AbstractRecords.estimateSizeInBytesUpperBound for one
+// record without headers (DefaultRecordBatch.estimateBatchSizeUpperBound).
 func upperBoundSize(keyLen, valueLen int) int {
-	return recordBatchOverhead + recordSize(1<<30, 1<<40, keyLen, valueLen)
+	size := recordBatchOverhead + maxRecordOverhead + 1 // + header count
+	for _, n := range []int{keyLen, valueLen} {
+		if n < 0 {
+			size++ // a null field is one varint
+		} else {
+			size += varintSize(int64(n)) + n
+		}
+	}
+	return size
 }

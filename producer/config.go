@@ -67,6 +67,7 @@ type property struct {
 	def      string
 	atLeast  int64 // minimum for numbers
 	oneOf    []string
+	nonEmpty bool // ConfigDef.NonEmptyString
 	modelled bool // false: valid in Kafka, refused here with a clear reason
 	set      func(c *Config, v value)
 }
@@ -126,7 +127,7 @@ var properties = []property{
 		set: func(c *Config, v value) { c.EnableIdempotence = v.b }},
 	{name: "transaction.timeout.ms", typ: typeInt, def: "60000", atLeast: math.MinInt32, modelled: true,
 		set: func(c *Config, v value) { c.TransactionTimeoutMs = int(v.n) }},
-	{name: "transactional.id", typ: typeString, def: "", modelled: true,
+	{name: "transactional.id", typ: typeString, def: "", nonEmpty: true, modelled: true,
 		set: func(c *Config, v value) { c.TransactionalID = v.s }},
 }
 
@@ -178,13 +179,18 @@ func parseValue(p *property, raw string) (value, *ConfigError) {
 		if err != nil {
 			return value{}, invalid(p.name, raw, "Not a number of type "+typeNames[p.typ])
 		}
+		// Validators see the parsed value, and Kafka prints that.
 		if n < p.atLeast {
-			return value{}, invalid(p.name, raw, "Value must be at least "+strconv.FormatInt(p.atLeast, 10))
+			return value{}, invalid(p.name, strconv.FormatInt(n, 10), "Value must be at least "+strconv.FormatInt(p.atLeast, 10))
 		}
 		return value{n: n}, nil
 	default:
+		// ConfigDef trims strings before validating them.
 		if p.oneOf != nil && !slices.Contains(p.oneOf, s) {
-			return value{}, invalid(p.name, raw, "String must be one of: "+strings.Join(p.oneOf, ", "))
+			return value{}, invalid(p.name, s, "String must be one of: "+strings.Join(p.oneOf, ", "))
+		}
+		if p.nonEmpty && s == "" {
+			return value{}, invalid(p.name, s, "String must be non-empty")
 		}
 		return value{s: s}, nil
 	}
@@ -213,6 +219,9 @@ func NewConfig(props map[string]string) (*Config, error) {
 		raw, explicit := props[p.name]
 		if !explicit {
 			raw = p.def
+		}
+		if !explicit && p.nonEmpty {
+			continue // the default is null, which NonEmptyString allows
 		}
 		v, err := parseValue(p, raw)
 		if err != nil {
@@ -277,7 +286,8 @@ func (c *Config) validateIdempotence(explicit, explicitTxn bool) error {
 // smaller value fails the constructor (a KafkaException wrapping the
 // ConfigException); a default one is raised with a warning.
 func (c *Config) configureDeliveryTimeout(explicit bool) error {
-	floor := min(c.LingerMs+int64(c.RequestTimeoutMs), math.MaxInt32)
+	// KafkaProducer.lingerMs caps linger.ms at Integer.MAX_VALUE first.
+	floor := min(min(c.LingerMs, math.MaxInt32)+int64(c.RequestTimeoutMs), math.MaxInt32)
 	if int64(c.DeliveryTimeoutMs) >= floor {
 		return nil
 	}

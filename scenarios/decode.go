@@ -33,7 +33,18 @@ func (e *Error) Error() string {
 		b.WriteString(": " + e.Key)
 	}
 	b.WriteString(": " + e.Msg)
-	return b.String()
+	return oneLine(b.String())
+}
+
+// oneLine escapes control characters, so that an error about a key or value
+// with a newline in it still prints on one line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // decoder turns a YAML node tree into a Scenario. It is written out rather
@@ -161,6 +172,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
 		key := k.Value
+		if k.Kind != yaml.ScalarNode || key == "" {
+			return d.errorf(k, path, "a key must be a plain word, like name or workload")
+		}
 		if seen[key] {
 			return d.errorf(k, join(path, key), "appears twice")
 		}
@@ -168,7 +182,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) error
 		d.lines[join(path, key)] = k.Line
 		field := -1
 		for f := 0; f < t.NumField(); f++ {
-			if t.Field(f).Tag.Get("yaml") == key {
+			if tag := t.Field(f).Tag.Get("yaml"); tag == key && tag != "-" {
 				field = f
 				break
 			}
@@ -397,6 +411,9 @@ func setPath(n *yaml.Node, path []string, value string) {
 		for j := 0; j+1 < len(n.Content); j += 2 {
 			if n.Content[j].Value == key {
 				child = n.Content[j+1]
+				if i == len(path)-1 {
+					n.Content[j].Line = 0 // the value now comes from --set
+				}
 				break
 			}
 		}

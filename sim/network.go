@@ -171,10 +171,11 @@ func (n *Network) resetNode(crashed NodeID) {
 		if NodeID(peer) == crashed {
 			continue
 		}
+		// The notice queues behind what the node sent before it died.
+		n.notify(crashed, NodeID(peer))
 		for _, l := range []*link{n.link(crashed, NodeID(peer)), n.link(NodeID(peer), crashed)} {
 			l.lastAt, l.wireFree = 0, 0
 		}
-		n.notify(crashed, NodeID(peer))
 	}
 }
 

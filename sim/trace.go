@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"io"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Entry is one significant thing that happened: who did what, when, to which
@@ -76,12 +77,12 @@ func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
 	b = append(b, `{"at_ms":`...)
 	b = strconv.AppendFloat(b, e.At.Ms(), 'f', -1, 64)
 	b = append(b, `,"node":`...)
-	b = strconv.AppendQuote(b, names.NodeName(e.Node))
+	b = appendJSONString(b, names.NodeName(e.Node))
 	b = append(b, `,"event":`...)
-	b = strconv.AppendQuote(b, e.Event)
+	b = appendJSONString(b, e.Event)
 	if e.Subject >= 0 {
 		b = append(b, `,"subject":`...)
-		b = strconv.AppendQuote(b, names.SubjectName(e.Subject))
+		b = appendJSONString(b, names.SubjectName(e.Subject))
 	}
 	if e.Batch > 0 {
 		b = append(b, `,"batch":`...)
@@ -101,11 +102,45 @@ func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
 	}
 	if e.Peer >= 0 {
 		b = append(b, `,"peer":`...)
-		b = strconv.AppendQuote(b, names.NodeName(e.Peer))
+		b = appendJSONString(b, names.NodeName(e.Peer))
 	}
 	if e.Detail != "" {
 		b = append(b, `,"detail":`...)
-		b = strconv.AppendQuote(b, e.Detail)
+		b = appendJSONString(b, e.Detail)
 	}
 	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, "\\ufffd"...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }

@@ -184,7 +184,13 @@ func (w *World) Crash(n NodeID) {
 	}
 	nd.state = nodeDown
 	nd.inc++
-	nd.deferred = nd.deferred[:0]
+	// Messages that reached a stopped process but were never read die
+	// with it: their senders get a reset.
+	deferred := nd.deferred
+	nd.deferred = nil
+	for _, e := range deferred {
+		w.dropEvent(e)
+	}
 	w.Net.resetNode(n)
 }
 

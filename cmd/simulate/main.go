@@ -58,11 +58,12 @@ func main() {
 // command succeeds or an expectation fails, so that an error leaves stdout
 // empty.
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage())
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 	var out bytes.Buffer

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func simulate(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stdout []string // substrings
+	}{
+		{"list", []string{"list"}, 0, []string{"acks1-leader-failover", "acks=1 loses acknowledged records"}},
+		{"show prints the lesson first", []string{"show", "retry-duplicates"}, 0, []string{"# The leader appends a batch", "name: retry-duplicates"}},
+		{"run text", []string{"run", "inflight-one-keeps-order"}, 0, []string{"records", "reordered 0", "expectations", "ok   records.reordered == 0"}},
+		{"run with set breaks the expectation", []string{"run", "inflight-one-keeps-order", "--set", "producer.max.in.flight.requests.per.connection=5"}, 1, []string{"FAIL records.reordered == 0"}},
+		{"check named", []string{"check", "acks1-leader-failover", "inflight-one-keeps-order"}, 0, []string{"ok    acks1-leader-failover", "ok    inflight-one-keeps-order"}},
+		{"help", []string{"help"}, 0, []string{"simulate run NAME|FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := simulate(tt.args...)
+			assert.Equal(t, tt.code, code, "stderr: %s", stderr)
+			for _, s := range tt.stdout {
+				assert.Contains(t, stdout, s)
+			}
+		})
+	}
+}
+
+// TestBadInput checks that every kind of bad input exits 2 with one line on
+// stderr naming the problem, and nothing on stdout.
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown scenario", []string{"run", "no-such-lesson"}, "no built-in scenario or file by that name"},
+		{"missing file", []string{"run", "nowhere/x.yaml"}, "cannot read the file"},
+		{"unknown flag", []string{"run", "acks1-leader-failover", "--colour"}, "unknown flag: --colour"},
+		{"bad seed", []string{"run", "acks1-leader-failover", "--seed", "x"}, `invalid argument "x" for "--seed"`},
+		{"bad format", []string{"run", "acks1-leader-failover", "--format", "xml"}, `--format "xml": use text or json`},
+		{"bad set key", []string{"run", "acks1-leader-failover", "--set", "producer.ack=1"}, `unknown producer property "ack"`},
+		{"bad set value", []string{"run", "acks1-leader-failover", "--set", "producer.acks=2"}, "String must be one of: all, -1, 0, 1"},
+		{"set without value", []string{"run", "acks1-leader-failover", "--set", "producer.acks"}, "expected KEY=VALUE"},
+		{"run without scenario", []string{"run"}, "run needs one scenario"},
+		{"show without name", []string{"show"}, "show needs one built-in scenario name"},
+		{"check unknown", []string{"check", "nope"}, "no built-in scenario or file by that name"},
+		{"list with argument", []string{"list", "x"}, "list takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := simulate(tt.args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tt.want)
+			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			assert.NotContains(t, stderr, "goroutine", "no stack trace")
+		})
+	}
+}
+
+func TestBadScenarioFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("name: bad\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 10\n  colour: red\n"), 0o644))
+	code, stdout, stderr := simulate("run", path)
+	assert.Equal(t, 2, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, path+": line 7: workload.colour: unknown key in workload")
+}
+
+// TestRunJSONIsDeterministic is contract 2's promise: the same scenario and
+// seed give byte-identical JSON.
+func TestRunJSONIsDeterministic(t *testing.T) {
+	_, a, _ := simulate("run", "acks1-leader-failover", "--format", "json")
+	_, b, _ := simulate("run", "acks1-leader-failover", "--format", "json")
+	require.NotEmpty(t, a)
+	assert.Equal(t, a, b)
+	var rep map[string]any
+	require.NoError(t, json.Unmarshal([]byte(a), &rep))
+	for _, key := range []string{"scenario", "seed", "config", "records", "errors", "anomalies", "metrics", "latency_ms", "partitions", "expectations"} {
+		assert.Contains(t, rep, key)
+	}
+}
+
+func TestRunWritesTrace(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "trace.jsonl")
+	code, _, stderr := simulate("run", "acks0-broker-crash", "--trace", path)
+	require.Equal(t, 0, code, stderr)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Greater(t, len(lines), 100)
+	var first map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	assert.Contains(t, first, "at_ms")
+	assert.Contains(t, string(data), `"event":"crash"`)
+}
+
+func TestCheckFailsWithStatusOne(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "impossible.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("name: impossible\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 100\nexpect:\n  records.lost: \"> 0\"\n"), 0o644))
+	code, stdout, stderr := simulate("check", path)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stdout, "FAIL  impossible  records.lost > 0, got 0")
+	assert.Contains(t, stderr, "1 of 1 scenarios failed")
+}

@@ -1,0 +1,234 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// base is a small valid scenario that the table tests break one key at a
+// time.
+const base = `name: t
+seed: 1
+duration: 1s
+cluster:
+  brokers: 3
+topics:
+  - name: orders
+    partitions: 3
+    replication.factor: 3
+producer:
+  acks: all
+workload:
+  topic: orders
+  records: 100
+  rate: 100
+`
+
+func TestParseValid(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(base), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "t", s.Name)
+	assert.Equal(t, 3, s.Cluster.Brokers)
+	assert.Equal(t, "4.0", s.Cluster.Version, "default cluster version")
+	assert.Equal(t, 100, s.Workload.ValueBytes, "default value size")
+	assert.Equal(t, int8(-1), s.plan.producerCfg.Acks)
+}
+
+func TestParseJSONIsYAML(t *testing.T) {
+	js := `{"name": "j", "duration": "1s", "topics": [{"name": "t"}], "workload": {"rate": 10}}`
+	s, err := Parse("j.json", []byte(js), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "j", s.Name)
+	assert.Equal(t, "t", s.Workload.Topic, "the only topic is the workload's")
+}
+
+// TestParseErrors checks that bad input gives one clear *Error that names
+// the key and says what is allowed.
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		replace [2]string // applied to base
+		append  string    // added to base
+		want    []string  // substrings of the message
+	}{
+		{name: "unknown top-level key", append: "colour: blue\n",
+			want: []string{"line 16", "colour", "unknown key at the top level", "allowed: name, title"}},
+		{name: "unknown workload key", replace: [2]string{"  rate: 100", "  rate: 100\n  speed: 3"},
+			want: []string{"workload.speed", "unknown key in workload", "allowed: topic, records, rate"}},
+		{name: "unknown producer property", replace: [2]string{"  acks: all", "  acks: all\n  ack: 1"},
+			want: []string{"producer.ack", `unknown producer property "ack"`, "acks"}},
+		{name: "producer value Kafka refuses", replace: [2]string{"acks: all", "acks: 2"},
+			want: []string{"producer.acks", "Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1"}},
+		{name: "explicit idempotence with acks=1", replace: [2]string{"acks: all", "acks: 1\n  enable.idempotence: true"},
+			want: []string{"Must set acks to all in order to use the idempotent producer"}},
+		{name: "bad duration", replace: [2]string{"duration: 1s", "duration: soon"},
+			want: []string{"line 3", "duration", `"soon" is not a duration`}},
+		{name: "bad number", replace: [2]string{"records: 100", "records: lots"},
+			want: []string{"workload.records", `"lots" is not a whole number`}},
+		{name: "not a map", replace: [2]string{"cluster:\n  brokers: 3", "cluster: 3"},
+			want: []string{"cluster", "expected a map of keys"}},
+		{name: "duplicate key", replace: [2]string{"  rate: 100", "  rate: 100\n  rate: 200"},
+			want: []string{"workload.rate", "appears twice"}},
+		{name: "replication factor above brokers", replace: [2]string{"replication.factor: 3", "replication.factor: 4"},
+			want: []string{"topics[0].replication.factor", "Replication factor: 4 larger than available brokers: 3."}},
+		{name: "bad topic name", replace: [2]string{"- name: orders", "- name: or ders"},
+			want: []string{"topics[0].name", "not a legal topic name"}},
+		{name: "unknown broker property", append: "", replace: [2]string{"  brokers: 3", "  brokers: 3\n  broker:\n    log.flush: 1"},
+			want: []string{"cluster.broker.log.flush", "unknown property", "min.insync.replicas"}},
+		{name: "bad broker value", replace: [2]string{"  brokers: 3", "  brokers: 3\n  broker:\n    min.insync.replicas: 0"},
+			want: []string{"Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"}},
+		{name: "unknown topic config", replace: [2]string{"replication.factor: 3", "replication.factor: 3\n    config:\n      retention.ms: 5"},
+			want: []string{"topics[0].config.retention.ms", "unknown property", "unclean.leader.election.enable"}},
+		{name: "workload topic missing", replace: [2]string{"  topic: orders", "  topic: payments"},
+			want: []string{"workload.topic", `no topic named "payments"`, "orders"}},
+		{name: "no rate", replace: [2]string{"  rate: 100\n", ""},
+			want: []string{"workload.rate", "must be above 0"}},
+		{name: "bad key distribution", append: "  key.distribution: pareto\n",
+			want: []string{"workload.key.distribution", "uniform, sequential, zipf"}},
+		{name: "unknown fault", append: "faults:\n  - at: 1s\n    do: explode\n    broker: 1\n",
+			want: []string{"faults[0].do", `"explode" is not a fault`, "crash", "isolate"}},
+		{name: "fault key that does not apply", append: "faults:\n  - at: 1s\n    do: crash\n    broker: 1\n    count: 3\n",
+			want: []string{"faults[0].count", "does not apply to crash", "crash takes: at, do, broker"}},
+		{name: "fault without time", append: "faults:\n  - do: crash\n    broker: 1\n",
+			want: []string{"faults[0].at", "missing"}},
+		{name: "no such broker", append: "faults:\n  - at: 1s\n    do: crash\n    broker: 7\n",
+			want: []string{"faults[0].broker", "no broker 7; broker ids are 1 to 3"}},
+		{name: "no such partition", append: "faults:\n  - at: 1s\n    do: crash\n    broker: leader orders-9\n",
+			want: []string{"faults[0].broker", "orders has partitions 0 to 2"}},
+		{name: "no such topic in selector", append: "faults:\n  - at: 1s\n    do: crash\n    broker: leader payments-0\n",
+			want: []string{`no topic "payments"`}},
+		{name: "nonsense selector", append: "faults:\n  - at: 1s\n    do: crash\n    broker: the big one\n",
+			want: []string{"is not a broker selector", "leader T-P"}},
+		{name: "fail-requests with a bad error", append: "faults:\n  - at: 1s\n    do: fail-requests\n    broker: 1\n    error: OOPS\n    count: 1\n",
+			want: []string{"faults[0].error", `"OOPS"`, "NOT_ENOUGH_REPLICAS"}},
+		{name: "drop-responses needs count or for", append: "faults:\n  - at: 1s\n    do: drop-responses\n    broker: 1\n",
+			want: []string{"exactly one of count", "or for"}},
+		{name: "isolate from nowhere", append: "faults:\n  - at: 1s\n    do: isolate\n    broker: 1\n    from: [moon]\n",
+			want: []string{"faults[0].from", `"moon" is not one of brokers, controller, producer`}},
+		{name: "unknown expectation path", append: "expect:\n  records.vanished: 0\n",
+			want: []string{"expect.records.vanished", "unknown report path", "records has sent, acked"}},
+		{name: "bad expectation", append: "expect:\n  records.lost: \"about 3\"\n",
+			want: []string{"expect.records.lost", "condition must be a number"}},
+		{name: "unknown partition in expectation", append: "expect:\n  partitions.orders-7.offline_ms: 0\n",
+			want: []string{`no partition "orders-7"`}},
+		{name: "not kebab-case", replace: [2]string{"name: t", "name: My Scenario"},
+			want: []string{"name", "not kebab-case"}},
+		{name: "bad version", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"2.8\""},
+			want: []string{"cluster.version", "3.6, 3.7"}},
+		{name: "bad bandwidth", replace: [2]string{"  brokers: 3", "  brokers: 3\n  network:\n    bandwidth: fast"},
+			want: []string{"cluster.network.bandwidth", "is not a bandwidth"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := base
+			if tt.replace[0] != "" {
+				require.Contains(t, src, tt.replace[0], "the test edits a line base has")
+				src = strings.Replace(src, tt.replace[0], tt.replace[1], 1)
+			}
+			src += tt.append
+			_, err := Parse("t.yaml", []byte(src), nil)
+			require.Error(t, err)
+			var se *Error
+			require.True(t, errors.As(err, &se), "a scenario error, not %T", err)
+			assert.True(t, strings.HasPrefix(err.Error(), "t.yaml: "), "names the file: %s", err)
+			assert.NotContains(t, err.Error(), "\n", "one line")
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestParseNotYAML(t *testing.T) {
+	for _, src := range []string{"", "name: [", "- a\n- b\n", "just words"} {
+		_, err := Parse("x.yaml", []byte(src), nil)
+		var se *Error
+		assert.True(t, errors.As(err, &se), "input %q: got %v", src, err)
+	}
+}
+
+func TestSet(t *testing.T) {
+	s, err := Parse("t.yaml", []byte(base), []string{
+		"producer.acks=1",
+		"broker.unclean.leader.election.enable=true",
+		"topic.min.insync.replicas=2",
+		"topic.partitions=5",
+		"cluster.brokers=5",
+		"workload.records=7",
+		"workload.records=9", // later wins
+		"seed=42",
+		"cluster.network.latency=3ms",
+		"producer.linger.ms=20",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, int8(1), s.plan.producerCfg.Acks)
+	assert.False(t, s.plan.producerCfg.EnableIdempotence, "acks=1 turns default idempotence off")
+	assert.True(t, s.plan.brokerCfg.UncleanElection)
+	assert.Equal(t, 2, s.plan.topo.Topics[0].MinInsyncReplicas)
+	assert.Equal(t, 5, s.plan.topo.Topics[0].Partitions)
+	assert.Equal(t, 5, s.plan.topo.Brokers)
+	assert.Equal(t, 9, s.Workload.Records)
+	assert.Equal(t, uint64(42), s.Seed)
+	assert.Equal(t, "3ms", s.Cluster.Network.Latency.Duration.String())
+	assert.Equal(t, int64(20), s.plan.producerCfg.LingerMs)
+}
+
+func TestSetErrors(t *testing.T) {
+	tests := []struct {
+		set  string
+		want []string
+	}{
+		{"producer.acks", []string{"expected KEY=VALUE"}},
+		{"colour=blue", []string{"--set", "colour", "unknown --set key", "producer.<property>"}},
+		{"cluster.racks=2", []string{"unknown --set key"}},
+		{"producer.acks=2", []string{"--set", "producer.acks", "String must be one of: all, -1, 0, 1"}},
+		{"workload.records=many", []string{"--set", "workload.records", `"many" is not a whole number`}},
+		{"workload.colour=red", []string{"--set", "workload.colour", "unknown key in workload"}},
+		{"producer.nonsense=1", []string{"--set", "producer.nonsense", "unknown producer property"}},
+		{"topic.min.insync.replicas=0", []string{"--set", "Value must be at least 1"}},
+		{"duration=later", []string{"--set", "duration", "is not a duration"}},
+		{"producer.=1", []string{"missing a name after the dot"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(base), []string{tt.set})
+			require.Error(t, err)
+			var se *Error
+			require.True(t, errors.As(err, &se))
+			assert.NotContains(t, err.Error(), "\n")
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestLoadUnknownName(t *testing.T) {
+	_, err := Load("no-such-lesson", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no built-in scenario or file by that name")
+	assert.Contains(t, err.Error(), "acks1-leader-failover", "lists the built-ins")
+
+	_, err = Load("missing/file.yaml", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "cannot read the file")
+}
+
+func TestCatalog(t *testing.T) {
+	entries := Catalog()
+	require.GreaterOrEqual(t, len(entries), 13)
+	seen := map[string]bool{}
+	for _, e := range entries {
+		assert.False(t, seen[e.Name], "unique name %s", e.Name)
+		seen[e.Name] = true
+		s, err := Load(e.Name, nil)
+		require.NoError(t, err, e.Name)
+		assert.NotEmpty(t, s.Title, e.Name)
+		assert.NotEmpty(t, strings.TrimSpace(s.Lesson), e.Name)
+		assert.NotEmpty(t, s.Expect, "%s has expectations for simulate check", e.Name)
+	}
+}

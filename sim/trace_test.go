@@ -1,0 +1,240 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// names is a Namer over fixed tables.
+type names struct {
+	nodes    []string
+	subjects []string
+}
+
+func (n names) NodeName(id NodeID) string {
+	if id < 0 || int(id) >= len(n.nodes) {
+		return "none"
+	}
+	return n.nodes[id]
+}
+
+func (n names) SubjectName(s int32) string { return n.subjects[s] }
+
+var testNames = names{nodes: []string{"broker-0", "producer"}, subjects: []string{"orders-0", "orders-1"}}
+
+// sampleTrace is a full entry followed by a bare one.
+func sampleTrace() *Trace {
+	var tr Trace
+	full := E(2003*ms, 0, "append")
+	full.Subject = 1
+	full.Batch = 7
+	full.First = 100
+	full.Last = 109
+	full.Epoch = 3
+	full.Peer = 1
+	full.Detail = `acks "all"`
+	tr.Add(full)
+	tr.Add(E(1500*Microsecond, 1, "send"))
+	return &tr
+}
+
+const sampleJSONL = `{"at_ms":2003,"node":"broker-0","event":"append","subject":"orders-1","batch":7,"first":100,"last":109,"epoch":3,"peer":"producer","detail":"acks \"all\""}
+{"at_ms":1.5,"node":"producer","event":"send"}
+`
+
+func TestWriteJSONLGolden(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, sampleTrace().WriteJSONL(&buf, testNames))
+
+	assert.Equal(t, sampleJSONL, buf.String())
+}
+
+func TestWriteJSONLOmitsUnsetFieldsButKeepsZeroValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		entry func() Entry
+		want  string
+	}{
+		{
+			name:  "every optional field unset",
+			entry: func() Entry { return E(0, 0, "start") },
+			want:  `{"at_ms":0,"node":"broker-0","event":"start"}`,
+		},
+		{
+			name: "zero is a real subject, offset, epoch and peer",
+			entry: func() Entry {
+				e := E(Microsecond, 1, "fetch")
+				e.Subject, e.First, e.Last, e.Epoch, e.Peer = 0, 0, 0, 0, 0
+				return e
+			},
+			want: `{"at_ms":0.001,"node":"producer","event":"fetch","subject":"orders-0","first":0,"last":0,"epoch":0,"peer":"broker-0"}`,
+		},
+		{
+			name: "batch 0 means no batch",
+			entry: func() Entry {
+				e := E(5*ms, 1, "retry")
+				e.Batch = 0
+				e.Detail = ""
+				return e
+			},
+			want: `{"at_ms":5,"node":"producer","event":"retry"}`,
+		},
+		{
+			name: "a sub-millisecond time keeps its digits",
+			entry: func() Entry {
+				return E(2*Second+3*ms+1, 0, "tick")
+			},
+			want: `{"at_ms":2003.000001,"node":"broker-0","event":"tick"}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tr Trace
+			tr.Add(tt.entry())
+			var buf bytes.Buffer
+			require.NoError(t, tr.WriteJSONL(&buf, testNames))
+
+			assert.Equal(t, tt.want+"\n", buf.String())
+		})
+	}
+}
+
+func TestWriteJSONLLinesAreJSON(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, sampleTrace().WriteJSONL(&buf, testNames))
+
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	require.Len(t, lines, 2)
+	var first map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
+	assert.Equal(t, `acks "all"`, first["detail"])
+	assert.Equal(t, "orders-1", first["subject"])
+	assert.InDelta(t, 2003.0, first["at_ms"], 0)
+}
+
+// Details are free text ("anything else, in words"), so they may hold any
+// character; every line must still be valid JSON that reads back the same.
+func TestWriteJSONLEscapesDetailAsJSON(t *testing.T) {
+	for _, detail := range []string{
+		"tab\there",
+		"bell\a",
+		"nul\x00byte",
+		"del\x7f",
+		"bad utf-8 \xff",
+		"ünïcode ✓",
+	} {
+		t.Run(strconv.Quote(detail), func(t *testing.T) {
+			var tr Trace
+			e := E(0, 0, "note")
+			e.Detail = detail
+			tr.Add(e)
+			var buf bytes.Buffer
+			require.NoError(t, tr.WriteJSONL(&buf, testNames))
+
+			var got struct{ Detail string }
+			require.NoError(t, json.Unmarshal(buf.Bytes(), &got), "line: %s", buf.String())
+			want := strings.ToValidUTF8(detail, "\uFFFD")
+			assert.Equal(t, want, got.Detail)
+		})
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestWriteJSONLReportsWriteErrors(t *testing.T) {
+	err := sampleTrace().WriteJSONL(failingWriter{}, testNames)
+	assert.EqualError(t, err, "disk full")
+}
+
+func TestTraceHash(t *testing.T) {
+	h := fnv.New64a()
+	h.Write([]byte(sampleJSONL))
+	golden := strconv.FormatUint(h.Sum64(), 16)
+
+	assert.Equal(t, golden, sampleTrace().Hash(testNames), "the hash is FNV-64a of the JSON lines")
+	assert.Equal(t, sampleTrace().Hash(testNames), sampleTrace().Hash(testNames), "equal traces hash equal")
+
+	changes := map[string]func(e *Entry){
+		"time":   func(e *Entry) { e.At++ },
+		"node":   func(e *Entry) { e.Node = 1 },
+		"event":  func(e *Entry) { e.Event = "appended" },
+		"batch":  func(e *Entry) { e.Batch = 8 },
+		"last":   func(e *Entry) { e.Last = 110 },
+		"peer":   func(e *Entry) { e.Peer = NoNode },
+		"detail": func(e *Entry) { e.Detail = "" },
+	}
+	for field, change := range changes {
+		t.Run(field, func(t *testing.T) {
+			tr := sampleTrace()
+			change(&tr.entries[0])
+			assert.NotEqual(t, golden, tr.Hash(testNames))
+		})
+	}
+	t.Run("order", func(t *testing.T) {
+		tr := sampleTrace()
+		tr.entries[0], tr.entries[1] = tr.entries[1], tr.entries[0]
+		assert.NotEqual(t, golden, tr.Hash(testNames))
+	})
+}
+
+func TestTraceAddAndEntries(t *testing.T) {
+	var tr Trace
+	assert.Zero(t, tr.Len())
+	assert.Empty(t, tr.Entries())
+
+	tr.Add(E(1, 0, "a"))
+	tr.Add(E(2, 1, "b"))
+
+	require.Equal(t, 2, tr.Len())
+	assert.Equal(t, []string{"a", "b"}, []string{tr.Entries()[0].Event, tr.Entries()[1].Event})
+}
+
+func TestEStartsWithNothingSet(t *testing.T) {
+	assert.Equal(t, Entry{
+		At: 5 * ms, Node: 2, Event: "x",
+		Subject: -1, Batch: 0, First: -1, Last: -1, Epoch: -1, Peer: NoNode, Detail: "",
+	}, E(5*ms, 2, "x"))
+}
+
+func TestTimeString(t *testing.T) {
+	tests := []struct {
+		t    Time
+		want string
+	}{
+		{0, "0.000s"},
+		{2003 * ms, "2.003s"},
+		{90 * Second, "90.000s"},
+		{5 * ms, "0.005s"},
+		{-5 * ms, "-0.005s"},
+		{1500 * Microsecond, "0.001500s"},
+		{2*Second + 3*ms + 1*Microsecond, "2.003001s"},
+		{-1500 * Microsecond, "-0.001500s"},
+		{1500 * Nanosecond, "0.000001s"}, // microsecond precision: nanoseconds are cut
+		{Never, "never"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.t.String())
+		})
+	}
+}
+
+func TestTimeConversions(t *testing.T) {
+	assert.Equal(t, 1500*Microsecond, FromDuration(1500*time.Microsecond))
+	assert.Equal(t, 250*ms, Millis(250))
+	assert.Equal(t, 81*time.Millisecond, (81 * ms).Duration())
+	assert.InDelta(t, 1.5, (1500 * Microsecond).Ms(), 1e-12)
+	assert.Equal(t, 60*Second, Minute)
+	assert.Greater(t, Never, 100*365*24*60*Minute)
+}
