@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/producer"
@@ -128,7 +129,50 @@ func (r *runner) audit() *Report {
 		rep.Anomalies = []Anomaly{}
 	}
 	r.metrics(rep)
+	rep.Timeline = r.timeline()
 	return rep
+}
+
+// maxTimeline caps the timeline; a long flapping run would drown the story.
+const maxTimeline = 40
+
+// timeline picks the cluster-changing events out of the trace.
+func (r *runner) timeline() []TimelineEntry {
+	out := []TimelineEntry{}
+	skipped := 0
+	for _, e := range r.w.Trace.Entries() {
+		var what string
+		switch e.Event {
+		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
+			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence":
+			what = e.Event
+			if e.Peer >= 0 {
+				what += " " + r.w.NodeName(e.Peer)
+			}
+			if e.Detail != "" {
+				what += ": " + e.Detail
+			}
+		case "elect":
+			what = r.cl.SubjectName(e.Subject) + " leader is " + r.w.NodeName(e.Peer) + " in epoch " + strconv.Itoa(int(e.Epoch)) + " (" + e.Detail + ")"
+		case "offline":
+			what = r.cl.SubjectName(e.Subject) + " has no leader: " + e.Detail
+		case "isr":
+			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
+		case "truncate":
+			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
+		default:
+			continue
+		}
+		if len(out) == maxTimeline {
+			skipped++
+			continue
+		}
+		out = append(out, TimelineEntry{At: e.At.String(), Node: r.w.NodeName(e.Node), What: what})
+	}
+	if skipped > 0 {
+		out = append(out, TimelineEntry{At: "", Node: "", What: fmt.Sprintf("… %d more (see --trace)", skipped)})
+	}
+	return out
 }
 
 func (r *runner) partitionReport(p broker.PartitionID, log *broker.Log, records int64) PartitionReport {
@@ -189,7 +233,7 @@ func describeFault(f *plannedFault) string {
 		}
 		return s
 	case "isolate":
-		s += " " + f.sel.text + " from " + fmt.Sprint(f.from)
+		s += " " + f.sel.text + " from " + strings.Join(f.from, ", ")
 		if f.direction != "both" {
 			s += " (" + f.direction + "bound only)"
 		}

@@ -14,6 +14,7 @@ type Report struct {
 	Metrics      map[string]float64 `json:"metrics"`
 	LatencyMs    Latency            `json:"latency_ms"`
 	Partitions   []PartitionReport  `json:"partitions"`
+	Timeline     []TimelineEntry    `json:"timeline"`
 	Converged    bool               `json:"converged"`
 	Expectations []ExpectResult     `json:"expectations,omitempty"`
 }
@@ -78,6 +79,15 @@ type Anomaly struct {
 	Partition   string  `json:"partition"`
 	Offsets     []int64 `json:"offsets"`
 	Explanation string  `json:"explanation"`
+}
+
+// TimelineEntry is one event that changed the cluster: a fault, a fencing,
+// an election, an ISR change, a truncation. The trace has everything; the
+// timeline has what a reader needs to follow the story.
+type TimelineEntry struct {
+	At   string `json:"at"`
+	Node string `json:"node"`
+	What string `json:"what"`
 }
 
 // Latency is send() to callback for acknowledged records, in virtual ms.

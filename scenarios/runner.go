@@ -368,10 +368,10 @@ func (r *runner) fire(f *plannedFault) {
 			r.addUndo(u, until)
 		case "drop-responses":
 			r.cl.DropResponses(b, f.Count, until)
-			r.trace("drop-responses", b, "produce requests are handled but "+countOrFor(f)+" responses are lost")
+			r.trace("drop-responses", b, dropText(f))
 		case "fail-requests":
 			r.cl.FailRequests(b, f.failErr, f.Count, until)
-			r.trace("fail-requests", b, countOrFor(f)+" produce requests are answered with "+f.Error+" and nothing is appended")
+			r.trace("fail-requests", b, failText(f))
 		}
 	}
 	r.countDown()
@@ -384,11 +384,24 @@ func forText(f *plannedFault) string {
 	return ""
 }
 
-func countOrFor(f *plannedFault) string {
-	if f.set["count"] {
-		return "the next " + strconv.Itoa(f.Count)
+func dropText(f *plannedFault) string {
+	switch {
+	case f.set["for"]:
+		return "every produce response is lost for " + f.For.Duration.String() + "; each connection stalls until the producer reconnects"
+	case f.Count == 1:
+		return "the next produce response is lost; that connection delivers nothing more until the producer reconnects"
 	}
-	return "for " + f.For.Duration.String() + ", all"
+	return "the next " + strconv.Itoa(f.Count) + " times a produce response is lost, its connection stalls until the producer reconnects"
+}
+
+func failText(f *plannedFault) string {
+	switch {
+	case f.set["for"]:
+		return "every produce request is answered with " + f.Error + " for " + f.For.Duration.String() + ", nothing appended"
+	case f.Count == 1:
+		return "the next produce request is answered with " + f.Error + ", nothing appended"
+	}
+	return "the next " + strconv.Itoa(f.Count) + " produce requests are answered with " + f.Error + ", nothing appended"
 }
 
 func (r *runner) addUndo(u *undo, until sim.Time) {

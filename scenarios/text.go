@@ -72,11 +72,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 	}
 	if r.AnomalyCount > 0 {
-		fmt.Fprintf(b, "\nanomalies (%d", r.AnomalyCount)
-		if r.AnomalyCount > len(r.Anomalies) {
-			fmt.Fprintf(b, ", showing %d", len(r.Anomalies))
-		}
-		b.WriteString(")\n")
+		fmt.Fprintf(b, "\nanomalies (%d)\n", r.AnomalyCount)
 		shown := map[string]int{}
 		for _, a := range r.Anomalies {
 			if shown[a.Kind]++; shown[a.Kind] > textAnomaliesPerKind {
@@ -91,6 +87,13 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
 			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations)\n", more, maxAnomalies)
+		}
+	}
+
+	if len(r.Timeline) > 0 {
+		b.WriteString("\ntimeline\n")
+		for _, e := range r.Timeline {
+			fmt.Fprintf(b, "  %10s  %-12s %s\n", e.At, e.Node, e.What)
 		}
 	}
 
@@ -124,7 +127,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 
 // textAnomaliesPerKind is how many anomalies of each kind the text report
 // explains; they are often alike.
-const textAnomaliesPerKind = 3
+const textAnomaliesPerKind = 2
 
 func textShown(shown map[string]int) int {
 	n := 0
