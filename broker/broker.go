@@ -355,7 +355,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
 		need := int64(-1)
 		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
-		if res.Error == ErrNotLeaderOrFollower && b.meta != nil {
+		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Kafka37 {
 			st := b.meta.Partitions[pb.Partition]
 			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch
 		}
@@ -396,7 +396,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 		b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, "NOT_LEADER_OR_FOLLOWER")
 		return ErrNotLeaderOrFollower, -1, -1
 	}
-	minISR := b.topo.EffectiveMinISR(pb.Partition)
+	minISR := b.minISR(pb.Partition)
 	if acks == -1 && len(rep.isr) < minISR {
 		// Checked before the append, so nothing is written
 		// (Partition.appendRecordsToLeader).
@@ -502,7 +502,7 @@ func fetchIncludes(r *FetchRequest, p PartitionID) bool {
 // the maximal ISR, and followers caught up enough to be about to join it.
 // Since Kafka 3.7 it does not move while the ISR is below min.insync.replicas.
 func (b *Broker) maybeIncrementHW(rep *Replica) {
-	if b.cfg.StrictMinISRHighWatermark && len(rep.isr) < b.topo.EffectiveMinISR(rep.ID) {
+	if b.cfg.Kafka37 && len(rep.isr) < b.minISR(rep.ID) {
 		return
 	}
 	now := b.w.Now()
@@ -524,6 +524,16 @@ func (b *Broker) maybeIncrementHW(rep *Replica) {
 	}
 }
 
+// minISR is the min.insync.replicas a partition's leader enforces: capped at
+// the replication factor since Kafka 3.7 (Partition.effectiveMinIsr).
+func (b *Broker) minISR(p PartitionID) int {
+	tp := b.topo.Topics[b.topo.Partitions[p].Topic]
+	if b.cfg.Kafka37 {
+		return min(tp.MinInsyncReplicas, tp.ReplicationFactor)
+	}
+	return tp.MinInsyncReplicas
+}
+
 // eligible reports whether a broker may join an ISR: the metadata does not
 // show it fenced.
 func (b *Broker) eligible(id sim.NodeID) bool {
@@ -534,7 +544,7 @@ func (b *Broker) eligible(id sim.NodeID) bool {
 // (Partition.checkEnoughReplicasReachOffset).
 func (b *Broker) tryCompleteDelayed(rep *Replica) {
 	hw := rep.Log.HW()
-	minISR := b.topo.EffectiveMinISR(rep.ID)
+	minISR := b.minISR(rep.ID)
 	done := false
 	for _, d := range b.delayed {
 		for i := range d.resp.Partitions {

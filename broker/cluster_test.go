@@ -265,11 +265,11 @@ func TestStoryMinISRRejectsBeforeAppend(t *testing.T) {
 	}
 }
 
-// TestStoryStrictMinISRHighWatermark is fact 35: since 3.7 the HW does not
+// TestStoryKafka37 is fact 35: since 3.7 the HW does not
 // advance while the ISR is below min.insync.replicas, so an acks=all request
 // waiting when the ISR shrank times out; before 3.7 the HW moved and the
 // request completed with NOT_ENOUGH_REPLICAS_AFTER_APPEND.
-func TestStoryStrictMinISRHighWatermark(t *testing.T) {
+func TestStoryKafka37(t *testing.T) {
 	for _, strict := range []bool{true, false} {
 		name := "before 3.7"
 		if strict {
@@ -277,7 +277,7 @@ func TestStoryStrictMinISRHighWatermark(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg := DefaultConfig()
-			cfg.StrictMinISRHighWatermark = strict
+			cfg.Kafka37 = strict
 			h := newHarness(t, cfg, testTopic(2, false))
 			h.connect(1)
 			h.commit(1, 1)

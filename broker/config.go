@@ -18,26 +18,29 @@ type Config struct {
 	MinInsyncReplicas int  // min.insync.replicas = 1
 	UncleanElection   bool // unclean.leader.election.enable = false
 
-	// StrictMinISRHighWatermark is Kafka 3.7+ behaviour (KAFKA-15583): the
-	// high watermark does not advance while the ISR is smaller than
-	// min.insync.replicas. Brokers before 3.7 advanced it anyway, so acks=all
-	// requests already waiting when the ISR shrank completed with
-	// NOT_ENOUGH_REPLICAS_AFTER_APPEND.
-	StrictMinISRHighWatermark bool
+	// Kafka37 selects broker rules that changed in Kafka 3.7:
+	//   - KAFKA-15583: the high watermark does not advance while the ISR is
+	//     smaller than min.insync.replicas, and min.insync.replicas above
+	//     the replication factor is capped at it. Before 3.7 the high
+	//     watermark advanced anyway (so acks=all requests already waiting
+	//     when the ISR shrank completed with NOT_ENOUGH_REPLICAS_AFTER_APPEND)
+	//     and an uncapped setting refused every acks=all write.
+	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
+	Kafka37 bool
 }
 
 // DefaultConfig is Kafka 4.x's defaults.
 func DefaultConfig() Config {
 	return Config{
-		ReplicaLagTimeMax:         30 * sim.Second,
-		ReplicaFetchWaitMax:       500 * sim.Millisecond,
-		ReplicaFetchBackoff:       1000 * sim.Millisecond,
-		ReplicaSocketTimeout:      30 * sim.Second,
-		ReplicaFetchMaxBytes:      1 << 20,
-		BrokerHeartbeatInterval:   2 * sim.Second,
-		BrokerSessionTimeout:      9 * sim.Second,
-		MinInsyncReplicas:         1,
-		UncleanElection:           false,
-		StrictMinISRHighWatermark: true,
+		ReplicaLagTimeMax:       30 * sim.Second,
+		ReplicaFetchWaitMax:     500 * sim.Millisecond,
+		ReplicaFetchBackoff:     1000 * sim.Millisecond,
+		ReplicaSocketTimeout:    30 * sim.Second,
+		ReplicaFetchMaxBytes:    1 << 20,
+		BrokerHeartbeatInterval: 2 * sim.Second,
+		BrokerSessionTimeout:    9 * sim.Second,
+		MinInsyncReplicas:       1,
+		UncleanElection:         false,
+		Kafka37:                 true,
 	}
 }

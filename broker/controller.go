@@ -109,13 +109,12 @@ func (c *Controller) HandleMessage(from sim.NodeID, m sim.Message) {
 
 func (c *Controller) heartbeat(h *Heartbeat) {
 	r := &c.reg[h.Broker]
-	changed := false
 	if r.registered && r.incarnation != h.Incarnation && !r.fenced {
-		// A new incarnation registered before the old session expired: the
-		// broker restarted, so its old registration is fenced first (the
-		// controller's handling of an unclean shutdown).
-		c.fence(h.Broker, "registered again after a restart")
-		changed = true
+		// A restarted broker cannot register while its old session is
+		// still valid (ClusterControlManager.registerBroker refuses with
+		// DUPLICATE_BROKER_REGISTRATION); it keeps trying. Its partitions
+		// stay with the dead process until the session expires.
+		return
 	}
 	r.registered = true
 	r.incarnation = h.Incarnation
@@ -125,9 +124,6 @@ func (c *Controller) heartbeat(h *Heartbeat) {
 		r.fenced = false
 		c.trace("unfence", -1, h.Broker, -1, "")
 		c.electOffline()
-		changed = true
-	}
-	if changed {
 		c.publish(true)
 	}
 	resp := &HeartbeatResponse{}

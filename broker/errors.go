@@ -77,7 +77,7 @@ var errorTable = map[Error]errorInfo{
 	ErrKafkaStorageError:            {name: "KAFKA_STORAGE_ERROR", retriable: true, metadata: true},
 	ErrUnknownProducerID:            {name: "UNKNOWN_PRODUCER_ID"},
 	ErrFencedLeaderEpoch:            {name: "FENCED_LEADER_EPOCH", retriable: true, metadata: true},
-	ErrUnknownLeaderEpoch:           {name: "UNKNOWN_LEADER_EPOCH", retriable: true, metadata: true},
+	ErrUnknownLeaderEpoch:           {name: "UNKNOWN_LEADER_EPOCH", retriable: true},
 	ErrInvalidUpdateVersion:         {name: "INVALID_UPDATE_VERSION"},
 	ErrIneligibleReplica:            {name: "INELIGIBLE_REPLICA"},
 	ErrTimeout:                      {name: "TimeoutException"},
@@ -101,14 +101,26 @@ func (e Error) Retriable() bool { return errorTable[e].retriable }
 // InvalidMetadataException, which makes the producer refresh metadata.
 func (e Error) InvalidMetadata() bool { return errorTable[e].metadata }
 
-// ParseError finds a broker error code by its Kafka name.
+// ParseError finds an error code by its Kafka name (broker codes and the
+// client-side exception names alike).
 func ParseError(name string) (Error, bool) {
-	for code, info := range errorTable {
-		if info.name == name && code > 0 {
+	for _, code := range errorCodes {
+		if errorTable[code].name == name {
 			return code, true
 		}
 	}
 	return 0, false
+}
+
+// errorCodes lists errorTable's keys in order, so lookups never range over
+// the map.
+var errorCodes = []Error{
+	ErrNone, ErrCorruptMessage, ErrUnknownTopicOrPartition, ErrLeaderNotAvailable, ErrNotLeaderOrFollower,
+	ErrRequestTimedOut, ErrMessageTooLarge, ErrNetworkException, ErrNotEnoughReplicas,
+	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrOutOfOrderSequenceNumber,
+	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrKafkaStorageError, ErrUnknownProducerID,
+	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
+	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge,
 }
 
 // InjectableErrors are the codes a fail-requests fault may answer with,

@@ -80,14 +80,6 @@ func (t *Topology) ID(topic, partition int) PartitionID {
 	return t.Topics[topic].First + PartitionID(partition)
 }
 
-// EffectiveMinISR is min(min.insync.replicas, replication factor): since
-// Kafka 3.7 a min.insync.replicas above the replication factor is capped
-// (Partition.effectiveMinIsr).
-func (t *Topology) EffectiveMinISR(p PartitionID) int {
-	tp := t.Topics[t.Partitions[p].Topic]
-	return min(tp.MinInsyncReplicas, tp.ReplicationFactor)
-}
-
 // PartitionState is the controller's record of a partition, as published in
 // cluster metadata (KRaft PartitionRecord / PartitionChangeRecord).
 type PartitionState struct {

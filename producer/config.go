@@ -95,8 +95,9 @@ var properties = []property{
 	{name: "partitioner.ignore.keys", typ: typeBool, def: "false", modelled: true,
 		set: func(c *Config, v value) { c.PartitionerIgnoreKeys = v.b }},
 	// linger.ms defaults to 5 from Kafka 4.0 (KIP-1030); it was 0 before.
+	// KafkaProducer.lingerMs caps it at Integer.MAX_VALUE.
 	{name: "linger.ms", typ: typeLong, def: "5", atLeast: 0, modelled: true,
-		set: func(c *Config, v value) { c.LingerMs = v.n }},
+		set: func(c *Config, v value) { c.LingerMs = min(v.n, math.MaxInt32) }},
 	{name: "delivery.timeout.ms", typ: typeInt, def: "120000", atLeast: 0, modelled: true,
 		set: func(c *Config, v value) { c.DeliveryTimeoutMs = int(v.n) }},
 	{name: "client.id", typ: typeString, def: "", modelled: true,
@@ -286,8 +287,7 @@ func (c *Config) validateIdempotence(explicit, explicitTxn bool) error {
 // smaller value fails the constructor (a KafkaException wrapping the
 // ConfigException); a default one is raised with a warning.
 func (c *Config) configureDeliveryTimeout(explicit bool) error {
-	// KafkaProducer.lingerMs caps linger.ms at Integer.MAX_VALUE first.
-	floor := min(min(c.LingerMs, math.MaxInt32)+int64(c.RequestTimeoutMs), math.MaxInt32)
+	floor := min(c.LingerMs+int64(c.RequestTimeoutMs), math.MaxInt32)
 	if int64(c.DeliveryTimeoutMs) >= floor {
 		return nil
 	}

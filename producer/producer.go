@@ -171,7 +171,7 @@ func (p *Producer) CloseNow() {
 	}
 	p.closed = true
 	for _, bl := range p.blocked {
-		p.listener.Rejected(bl.r, broker.ErrProducerClosed)
+		p.reject(bl.r, broker.ErrProducerClosed)
 	}
 	p.blocked = nil
 	for i := range p.parts {
@@ -214,7 +214,7 @@ func (p *Producer) append(r Record) {
 	}
 	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
 		// KafkaProducer.ensureValidRecordSize; reported through the callback.
-		p.listener.Rejected(r, broker.ErrRecordTooLarge)
+		p.reject(r, broker.ErrRecordTooLarge)
 		return
 	}
 	tp := &p.topo.Topics[r.Topic]

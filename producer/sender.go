@@ -36,21 +36,23 @@ type request struct {
 // conn is the client side of a broker connection (NetworkClient and
 // ClusterConnectionStates).
 type conn struct {
-	state    connState
-	gen      uint32
-	inflight []*request
-	retryAt  sim.Time // reconnect backoff
-	failures int
-	setupBy  sim.Time // socket.connection.setup.timeout.ms
+	state         connState
+	gen           uint32
+	inflight      []*request
+	retryAt       sim.Time // reconnect backoff
+	failures      int      // disconnects since the last successful connect
+	setupFailures int      // connection attempts that failed in a row
+	setupBy       sim.Time
 }
 
+// metadataState is Metadata's refresh bookkeeping.
 type metadataState struct {
-	needed   bool
-	inflight bool
-	broker   sim.NodeID
-	reqID    int64
-	nextAt   sim.Time // refresh backoff
-	lastAt   sim.Time
+	needed     bool
+	inflight   bool
+	nextAt     sim.Time // no refresh before this (the refresh backoff)
+	lastAt     sim.Time // last successful refresh
+	attempts   int      // failed refreshes in a row
+	equivalent int      // responses in a row that taught nothing new
 }
 
 // Stats are counters behind the producer metrics.
@@ -452,17 +454,25 @@ func (p *Producer) reenqueue(b *Batch, err broker.Error, now sim.Time) {
 	part.deque[i] = b
 }
 
-// backoff is ExponentialBackoff.backoff(attempts) with base 2 and jitter 0.2.
+// backoff is the retry backoff: retry.backoff.ms doubling per attempt up
+// to retry.backoff.max.ms, with ±20% jitter (KIP-580).
 func (p *Producer) backoff(attempts int) sim.Time {
-	initial, maxMs := float64(p.cfg.RetryBackoffMs), float64(p.cfg.RetryBackoffMaxMs)
-	if initial >= maxMs {
-		return sim.Millis(int64(maxMs))
+	return p.expBackoff(p.cfg.RetryBackoffMs, p.cfg.RetryBackoffMaxMs, attempts)
+}
+
+// expBackoff is ExponentialBackoff(initial, 2, max, 0.2).backoff(attempts),
+// the client's one backoff rule for retries, reconnects, connection setup
+// timeouts and metadata refreshes. Kafka draws the jitter on every call; the
+// simulator draws it once per use, from the producer's seeded stream.
+func (p *Producer) expBackoff(initialMs, maxMs int64, attempts int) sim.Time {
+	initial := min(initialMs, maxMs)
+	if maxMs <= initial {
+		return sim.Millis(initial) // a static backoff (with a warning in Kafka)
 	}
-	expMax := math.Log(maxMs/initial) / math.Log(2)
-	exp := math.Min(float64(attempts), expMax)
-	term := initial * math.Pow(2, exp)
-	jitter := 0.8 + 0.4*p.rng.Float64()
-	return sim.Millis(int64(math.Min(jitter*term, maxMs)))
+	expMax := math.Log(float64(maxMs)/float64(max(initial, 1))) / math.Log(2)
+	term := float64(initial) * math.Pow(2, math.Min(float64(attempts), expMax))
+	jitter := 0.8 + float64(0.4*p.rng.Float64()) // no fused multiply-add: same bits on every CPU
+	return sim.Millis(min(int64(jitter*term), maxMs))
 }
 
 func (p *Producer) failBatch(b *Batch, err broker.Error, adjustSequences bool) {
@@ -485,6 +495,9 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		}
 		p.trace("ack", b.Partition, b.ID, baseOffset, last, -1, -1, "acks="+acksName(p.cfg.Acks))
 	} else {
+		if err == broker.ErrProducerClosed {
+			p.stats.countError(err) // every other error was counted where it arrived
+		}
 		p.stats.RecordsErrored += int64(len(b.Records))
 		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
 	}
@@ -506,14 +519,14 @@ func (p *Producer) expireBatches(now sim.Time) {
 	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
 	for i := range p.parts {
 		part := &p.parts[i]
-		for len(part.inflight) > 0 && now-part.inflight[0].CreatedAt >= limit {
-			b := part.inflight[0]
-			p.removeInflightBatch(b)
-			p.expire(b, now)
-		}
 		for len(part.deque) > 0 && now-part.deque[0].CreatedAt >= limit {
 			b := part.deque[0]
 			part.deque = part.deque[1:]
+			p.expire(b, now)
+		}
+		for len(part.inflight) > 0 && now-part.inflight[0].CreatedAt >= limit {
+			b := part.inflight[0]
+			p.removeInflightBatch(b)
 			p.expire(b, now)
 		}
 	}
@@ -533,10 +546,16 @@ func (p *Producer) expire(b *Batch, now sim.Time) {
 
 func (p *Producer) expireBlocked(now sim.Time) {
 	for len(p.blocked) > 0 && now >= p.blocked[0].deadline {
-		p.listener.Rejected(p.blocked[0].r, broker.ErrTimeout)
-		p.stats.countError(broker.ErrTimeout)
+		p.reject(p.blocked[0].r, broker.ErrTimeout)
 		p.blocked = p.blocked[1:]
 	}
+}
+
+// reject fails a record inside send(), before it reached a batch.
+func (p *Producer) reject(r Record, err broker.Error) {
+	p.stats.countError(err)
+	p.stats.RecordsErrored++
+	p.listener.Rejected(r, err)
 }
 
 // nextDeadline is the earliest moment a timer-driven condition falls due.
@@ -598,11 +617,9 @@ func (p *Producer) connect(node sim.NodeID, now sim.Time) {
 	c := &p.conns[node]
 	c.gen++
 	c.state = connConnecting
-	// socket.connection.setup.timeout.ms grows exponentially with failures
-	// up to socket.connection.setup.timeout.max.ms.
-	setup := float64(p.cfg.ConnectionSetupTimeoutMs) * math.Pow(2, float64(c.failures))
-	setup = math.Min(setup, float64(p.cfg.ConnectionSetupMaxMs))
-	c.setupBy = now + sim.Millis(int64(setup))
+	// socket.connection.setup.timeout.ms grows with failed attempts up to
+	// socket.connection.setup.timeout.max.ms (ClusterConnectionStates).
+	c.setupBy = now + p.expBackoff(p.cfg.ConnectionSetupTimeoutMs, p.cfg.ConnectionSetupMaxMs, c.setupFailures)
 	p.w.Net.Send(p.id, node, broker.Connect{Conn: c.gen})
 }
 
@@ -613,6 +630,7 @@ func (p *Producer) connected(node sim.NodeID, gen uint32) {
 	}
 	c.state = connReady
 	c.failures = 0
+	c.setupFailures = 0
 }
 
 // disconnect closes a connection and fails what was in flight on it: with
@@ -629,14 +647,15 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 	if c.state == connReady && err == broker.ErrRequestTimedOut {
 		p.w.Net.Send(p.id, node, broker.Close{Conn: c.gen})
 	}
-	wasConnecting := c.state == connConnecting
-	c.state = connDown
-	if wasConnecting {
-		c.failures++
+	if c.state == connConnecting {
+		c.setupFailures++
+	} else {
+		c.setupFailures = 0
 	}
-	backoff := float64(p.cfg.ReconnectBackoffMs) * math.Pow(2, float64(max(c.failures-1, 0)))
-	backoff = math.Min(backoff, float64(p.cfg.ReconnectBackoffMaxMs)) * (0.8 + 0.4*p.rng.Float64())
-	c.retryAt = now + sim.Millis(int64(backoff))
+	c.state = connDown
+	// ClusterConnectionStates.updateReconnectBackoff.
+	c.retryAt = now + p.expBackoff(p.cfg.ReconnectBackoffMs, p.cfg.ReconnectBackoffMaxMs, c.failures)
+	c.failures++
 	reqs := c.inflight
 	c.inflight = nil
 	p.trace("disconnect", -1, 0, -1, -1, -1, node, why+"; "+strconv.Itoa(len(reqs))+" requests in flight fail with "+err.String())
@@ -647,7 +666,7 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 				p.completeBatch(b, err, -1, broker.NoLeader, -1)
 			}
 		case reqMetadata:
-			p.meta.inflight = false
+			p.metadataFailed()
 		case reqInitPID:
 			p.idem.initInflight = false
 		}
@@ -682,6 +701,14 @@ func (p *Producer) checkTimeouts(now sim.Time) {
 
 func (p *Producer) requestMetadata() { p.meta.needed = true }
 
+// metadataFailed is Metadata.failedUpdate: the next refresh waits a backoff
+// that grows with failures in a row.
+func (p *Producer) metadataFailed() {
+	p.meta.inflight = false
+	p.meta.attempts++
+	p.meta.nextAt = p.w.Now() + p.backoff(p.meta.attempts-1)
+}
+
 // leastLoadedNode picks a connected broker with the fewest requests in flight
 // (NetworkClient.leastLoadedNode), starting the scan at a random broker. If
 // none is connected it starts connecting to one it may try.
@@ -708,7 +735,9 @@ func (p *Producer) leastLoadedNode(now sim.Time) sim.NodeID {
 
 func (p *Producer) maybeUpdateMetadata(now sim.Time) {
 	if p.topo != nil && now >= p.meta.lastAt+sim.Millis(p.cfg.MetadataMaxAgeMs) {
+		// A periodic refresh starts the equivalent-response backoff over.
 		p.meta.needed = true
+		p.meta.equivalent = 0
 	}
 	if !p.meta.needed || p.meta.inflight || now < p.meta.nextAt {
 		return
@@ -720,8 +749,6 @@ func (p *Producer) maybeUpdateMetadata(now sim.Time) {
 	c := &p.conns[node]
 	p.nextReqID++
 	p.meta.inflight = true
-	p.meta.broker = node
-	p.meta.reqID = p.nextReqID
 	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: reqMetadata, sentAt: now,
 		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
 	p.w.Net.Send(p.id, node, &broker.MetadataRequest{Conn: c.gen, ID: p.nextReqID})
@@ -732,13 +759,15 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 		return
 	}
 	now := p.w.Now()
-	p.meta.inflight = false
-	p.meta.nextAt = now + sim.Millis(p.cfg.RetryBackoffMs)
 	if m.Snapshot == nil {
-		return // the broker has no metadata yet; ask again after the backoff
+		p.metadataFailed() // the broker has no metadata yet
+		return
 	}
+	p.meta.inflight = false
 	p.meta.needed = false
 	p.meta.lastAt = now
+	p.meta.attempts = 0
+	p.meta.equivalent++
 	if p.topo == nil {
 		p.initTopology(m.Topology)
 	}
@@ -746,9 +775,13 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 	for i, st := range m.Snapshot.Partitions {
 		part := &p.parts[i]
 		// Metadata.updateLatestMetadata keeps what it knows when the
-		// response carries an older leader epoch.
+		// response carries an older leader epoch, and counts a response
+		// with no newer epoch as equivalent.
 		if st.LeaderEpoch < part.epoch {
 			continue
+		}
+		if st.LeaderEpoch > part.epoch {
+			p.meta.equivalent = 0
 		}
 		if part.leader != st.Leader || part.epoch != st.LeaderEpoch {
 			if part.leader != st.Leader {
@@ -761,6 +794,13 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 	if changed {
 		p.rebuildByLeader()
 	}
+	// Metadata.timeToAllowUpdate: at least retry.backoff.ms, more while
+	// refreshes keep returning nothing new (KIP-580).
+	wait := p.backoff(0)
+	if p.meta.equivalent > 0 {
+		wait = max(wait, p.backoff(p.meta.equivalent-1))
+	}
+	p.meta.nextAt = now + wait
 	p.releaseBlocked()
 }
 
@@ -834,5 +874,6 @@ func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerI
 	}
 	p.idem.initInflight = false
 	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
-	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), from, "producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch 0")
+	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), from,
+		"producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))
 }

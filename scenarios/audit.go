@@ -257,7 +257,7 @@ func describeFault(f *plannedFault) string {
 // summed over every producer instance of the run.
 func (r *runner) metrics(rep *Report) {
 	var st producer.Stats
-	for _, p := range r.prods() {
+	for _, p := range r.prodObjs {
 		s := p.Stats()
 		st.RecordsSent += s.RecordsSent
 		st.BatchesSent += s.BatchesSent

@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -25,11 +28,13 @@ func (e *Error) Error() string {
 	b.WriteString(e.Source)
 	switch {
 	case e.Set:
-		b.WriteString(": --set")
+		b.WriteString(": --set " + e.Key)
 	case e.Line > 0:
 		fmt.Fprintf(&b, ": line %d", e.Line)
-	}
-	if e.Key != "" {
+		if e.Key != "" {
+			b.WriteString(": " + e.Key)
+		}
+	case e.Key != "":
 		b.WriteString(": " + e.Key)
 	}
 	b.WriteString(": " + e.Msg)
@@ -126,7 +131,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 		v.SetUint(u)
 	case reflect.Float64:
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 			return d.errorf(n, path, "%q is not a number", s)
 		}
 		v.SetFloat(f)
@@ -222,9 +227,9 @@ func (x *Bandwidth) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	}
 	bw, err := parseBandwidth(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
-		return d.errorf(n, path, "%q is not a bandwidth; write a number of bits per second with a unit: bps, kbps, Mbps, Gbps (0 means unlimited)", n.Value)
+		return d.errorf(n, path, "%q is not a bandwidth; write a number with a unit, from 1bps to 1000000Gbps, like 100Mbps (0 means unlimited)", n.Value)
 	}
-	*x = Bandwidth{BitsPerSecond: bw, Text: n.Value}
+	*x = Bandwidth{BitsPerSecond: bw, Text: strings.TrimSpace(n.Value)}
 	return nil
 }
 
@@ -240,54 +245,53 @@ func parseBandwidth(s string) (int64, error) {
 	for _, u := range units {
 		if num, ok := strings.CutSuffix(s, u.suffix); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
-			if err != nil || f <= 0 {
-				break
+			bps := f * u.mult
+			if err != nil || !(bps >= 1 && bps <= 1e15) {
+				break // also refuses NaN and infinities
 			}
-			return int64(f * u.mult), nil
+			return int64(bps), nil
 		}
 	}
 	return 0, fmt.Errorf("bad bandwidth %q", s)
 }
 
-func (x *Properties) decodeNode(d *decoder, n *yaml.Node, path string) error {
+// scalarMap reads a map of single values in file order, refusing repeats.
+// what and valueHelp word the errors.
+func (d *decoder) scalarMap(n *yaml.Node, path, what, valueHelp string, add func(key, value string)) error {
 	if isNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, path, "expected a map of Kafka properties")
+		return d.errorf(n, path, "expected a map of %s", what)
 	}
-	*x = nil
+	seen := map[string]bool{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, val := n.Content[i], n.Content[i+1]
-		if _, dup := x.Get(k.Value); dup {
-			return d.errorf(k, join(path, k.Value), "appears twice")
+		key := join(path, k.Value)
+		if seen[k.Value] {
+			return d.errorf(k, key, "appears twice")
 		}
+		seen[k.Value] = true
 		if val.Kind != yaml.ScalarNode {
-			return d.errorf(val, join(path, k.Value), "a property value must be a single value, not a %s", kindName(val))
+			return d.errorf(val, key, "%s, not a %s", valueHelp, kindName(val))
 		}
-		d.lines[join(path, k.Value)] = k.Line
-		*x = append(*x, Property{Name: k.Value, Value: val.Value})
+		d.lines[key] = k.Line
+		add(k.Value, val.Value)
 	}
 	return nil
 }
 
-func (x *Expectations) decodeNode(d *decoder, n *yaml.Node, path string) error {
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		return d.errorf(n, path, "expected a map of report paths to conditions, like records.lost: \"> 0\"")
-	}
+func (x *Properties) decodeNode(d *decoder, n *yaml.Node, path string) error {
 	*x = nil
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, val := n.Content[i], n.Content[i+1]
-		if val.Kind != yaml.ScalarNode {
-			return d.errorf(val, join(path, k.Value), "a condition must be a single value like 0 or \"> 0\"")
-		}
-		d.lines[join(path, k.Value)] = k.Line
-		*x = append(*x, Expectation{Path: k.Value, Want: val.Value})
-	}
-	return nil
+	return d.scalarMap(n, path, "Kafka properties", "a property value must be a single value",
+		func(k, v string) { *x = append(*x, Property{Name: k, Value: v}) })
+}
+
+func (x *Expectations) decodeNode(d *decoder, n *yaml.Node, path string) error {
+	*x = nil
+	return d.scalarMap(n, path, `report paths to conditions, like records.lost: "> 0"`,
+		`a condition must be a single value like 0 or "> 0"`,
+		func(k, v string) { *x = append(*x, Expectation{Path: k, Want: v}) })
 }
 
 func (x *Fault) decodeNode(d *decoder, n *yaml.Node, path string) error {
@@ -305,12 +309,17 @@ func (x *Fault) decodeNode(d *decoder, n *yaml.Node, path string) error {
 // parseScenario reads a scenario from YAML (or JSON) text and applies --set
 // overrides, each "key=value".
 func parseScenario(source string, data []byte, sets []string) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &Error{Source: source, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, &Error{Source: source, Msg: oneLine("not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: "))}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		return nil, &Error{Source: source, Msg: "the file is empty"}
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); err != io.EOF {
+		return nil, &Error{Source: source, Msg: "one scenario per file: found a second YAML document (---)"}
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {

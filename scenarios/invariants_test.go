@@ -50,8 +50,7 @@ func TestLessonInvariants(t *testing.T) {
 			s, err := Load(e.Name, nil)
 			require.NoError(t, err)
 			for seed := uint64(1); seed <= seeds; seed++ {
-				res, err := s.Run(RunOptions{Seed: &seed, CheckInvariants: true})
-				require.NoError(t, err)
+				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true})
 				guarantees(t, fmt.Sprintf("seed %d", seed), res)
 				assert.True(t, res.Report.Passed(), "seed %d: the lesson's expectations hold for every seed", seed)
 			}
@@ -66,8 +65,7 @@ func TestGuaranteesAreExercised(t *testing.T) {
 	for _, e := range Catalog() {
 		s, err := Load(e.Name, nil)
 		require.NoError(t, err)
-		res, err := s.Run(RunOptions{})
-		require.NoError(t, err)
+		res := s.Run(RunOptions{})
 		l, i := guarantees(t, e.Name, res)
 		if l {
 			loss++
@@ -137,8 +135,7 @@ func TestSwarm(t *testing.T) {
 		src := randomScenario(rand.New(rand.NewPCG(uint64(i), 7)))
 		s, err := Parse("swarm", []byte(src), nil)
 		require.NoError(t, err, src)
-		res, err := s.Run(RunOptions{CheckInvariants: true})
-		require.NoError(t, err)
+		res := s.Run(RunOptions{CheckInvariants: true})
 		if !t.Run(fmt.Sprint(i), func(t *testing.T) { guarantees(t, "swarm", res) }) {
 			t.Logf("scenario %d:\n%s", i, src)
 		}

@@ -86,7 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "workload topic missing", replace: [2]string{"  topic: orders", "  topic: payments"},
 			want: []string{"workload.topic", `no topic named "payments"`, "orders"}},
 		{name: "no rate", replace: [2]string{"  rate: 100\n", ""},
-			want: []string{"workload.rate", "must be above 0"}},
+			want: []string{"workload.rate", "must be from 0.01 to 1e+08 records per second"}},
 		{name: "bad key distribution", append: "  key.distribution: pareto\n",
 			want: []string{"workload.key.distribution", "uniform, sequential, zipf"}},
 		{name: "unknown fault", append: "faults:\n  - at: 1s\n    do: explode\n    broker: 1\n",
@@ -192,6 +192,15 @@ func TestSetErrors(t *testing.T) {
 		{"topic.min.insync.replicas=0", []string{"--set", "Value must be at least 1"}},
 		{"duration=later", []string{"--set", "duration", "is not a duration"}},
 		{"producer.=1", []string{"missing a name after the dot"}},
+		{"workload.rate=NaN", []string{"--set workload.rate", `"NaN" is not a number`}},
+		{"workload.rate=1e-9", []string{"--set workload.rate", "must be from 0.01"}},
+		{"duration=100000h", []string{"--set duration", "at most 24h0m0s"}},
+		{"cluster.network.bandwidth=NaNbps", []string{"is not a bandwidth"}},
+		{"cluster.network.latency=2h", []string{"is more than the 1h0m0s"}},
+		{"cluster.brokers=0", []string{"--set cluster.brokers", "0 is out of range"}},
+		{"topic.partitions=0", []string{"0 is out of range"}},
+		{"topic.replication.factor=-1", []string{"-1 is below 1"}},
+		{"workload.zipf.s=NaN", []string{`"NaN" is not a number`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.set, func(t *testing.T) {
@@ -231,4 +240,15 @@ func TestCatalog(t *testing.T) {
 		assert.NotEmpty(t, strings.TrimSpace(s.Lesson), e.Name)
 		assert.NotEmpty(t, s.Expect, "%s has expectations for simulate check", e.Name)
 	}
+}
+
+func TestWorkloadSizeIsBounded(t *testing.T) {
+	_, err := Parse("t.yaml", []byte(base), []string{"workload.records=0", "workload.rate=1e8"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "this workload sends about 100000000 records; the simulator takes at most 10000000 per run")
+
+	// A huge record count is fine when the duration ends the workload first.
+	s, err := Parse("t.yaml", []byte(base), []string{"workload.records=1000000000000"})
+	require.NoError(t, err)
+	assert.Equal(t, int64(100), s.Run(RunOptions{}).Report.Records.Sent)
 }

@@ -15,10 +15,9 @@ import (
 type RunOptions struct {
 	// Seed replaces the scenario's seed when set.
 	Seed *uint64
-	// CheckInvariants checks the cluster's replication invariants every
-	// InvariantEvery of virtual time and at the end (slower; for tests).
+	// CheckInvariants checks the cluster's replication invariants after
+	// every event and at the end (slower; for tests).
 	CheckInvariants bool
-	InvariantEvery  sim.Time
 }
 
 // Result is a finished run.
@@ -41,7 +40,6 @@ const (
 	kindSend sim.Kind = sim.FirstUserKind + iota
 	kindFault
 	kindUndo
-	kindCheck
 )
 
 type recStatus uint8
@@ -103,11 +101,10 @@ type runner struct {
 	faultsPending int
 	maxDown       int
 	invariantErr  error
-	checkEvery    sim.Time
 }
 
 // Run runs the scenario and audits the result.
-func (s *Scenario) Run(opt RunOptions) (*Result, error) {
+func (s *Scenario) Run(opt RunOptions) *Result {
 	seed := s.Seed
 	if opt.Seed != nil {
 		seed = *opt.Seed
@@ -125,11 +122,17 @@ func (s *Scenario) Run(opt RunOptions) (*Result, error) {
 	r.newProducer()
 
 	wl := &s.Workload
-	capacity := wl.Records
-	if capacity == 0 {
-		capacity = int(min(wl.Rate*s.Duration.Seconds(), 1<<20)) + 1
+	// Room for the records the workload will send, up to a million; more
+	// grow the slice as they come.
+	expected := wl.Rate * 86400
+	if s.Duration.Set {
+		expected = wl.Rate * s.Duration.Seconds()
 	}
-	r.recs = make([]recState, 1, capacity+1)
+	if wl.Records > 0 {
+		expected = min(expected, float64(wl.Records))
+	}
+	capacity := int(min(expected, 1<<20)) + 1
+	r.recs = make([]recState, 1, capacity)
 	if wl.Keys > 0 {
 		r.keys = make([][]byte, wl.Keys)
 		if wl.KeyDistribution == "zipf" {
@@ -145,11 +148,7 @@ func (s *Scenario) Run(opt RunOptions) (*Result, error) {
 	}
 	r.faultsPending = len(r.pl.faults)
 	if opt.CheckInvariants {
-		r.checkEvery = opt.InvariantEvery
-		if r.checkEvery <= 0 {
-			r.checkEvery = 5 * sim.Millisecond
-		}
-		r.w.After(r.checkEvery, r.id, kindCheck, 0, 0)
+		r.w.AfterEvent = r.checkInvariants
 	}
 	r.w.Schedule(0, r.id, kindSend, 0, 0)
 
@@ -176,7 +175,7 @@ func (s *Scenario) Run(opt RunOptions) (*Result, error) {
 	rep.Seed = seed
 	s.evaluate(rep)
 	return &Result{Report: rep, Trace: r.w.Trace, Names: r.cl, InvariantErr: r.invariantErr,
-		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl}, nil
+		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl}
 }
 
 func (r *runner) newProducer() {
@@ -205,21 +204,17 @@ func (r *runner) HandleEvent(e sim.Event) {
 		r.faultsPending--
 	case kindUndo:
 		r.undo(r.undos[e.A])
-	case kindCheck:
-		r.checkInvariants()
-		if r.invariantErr == nil {
-			r.w.After(r.checkEvery, r.id, kindCheck, 0, 0)
-		}
 	}
 }
 
 // HandleMessage is unused: the runner is not on the network.
 func (r *runner) HandleMessage(sim.NodeID, sim.Message) {}
 
-func (r *runner) prods() []*producer.Producer { return r.prodObjs }
-
 func (r *runner) checkInvariants() {
-	if err := r.cl.CheckInvariants(); err != nil && r.invariantErr == nil {
+	if r.invariantErr != nil {
+		return // the first violation is the one to read
+	}
+	if err := r.cl.CheckInvariants(); err != nil {
 		r.invariantErr = fmt.Errorf("at %v: %w", r.w.Now(), err)
 	}
 }
@@ -259,6 +254,10 @@ func (r *runner) sendNext() {
 	next := sim.Time(float64(r.sent) * float64(sim.Second) / wl.Rate)
 	if next < now {
 		next = now
+	}
+	if (wl.Records > 0 && r.sent >= wl.Records) || next >= r.stopAt {
+		r.workDone = true // done now, not at the time of a send that will not happen
+		return
 	}
 	r.w.Schedule(next, r.id, kindSend, 0, 0)
 }
@@ -472,14 +471,15 @@ func (r *runner) undo(u *undo) {
 }
 
 // countDown tracks the most brokers out of service at once (crashed,
-// paused, or cut off from anything), for the invariant tests.
+// paused, or cut off from anything; a delay does not count), for the
+// invariant tests.
 func (r *runner) countDown() {
 	down := 0
 	for b := 1; b <= r.pl.topo.Brokers; b++ {
 		id := sim.NodeID(b)
 		out := !r.w.Up(id) || r.w.Paused(id)
 		for _, u := range r.undos {
-			out = out || (!u.done && u.broker == id && !u.pause)
+			out = out || (!u.done && u.broker == id && len(u.cuts) > 0)
 		}
 		if out {
 			down++

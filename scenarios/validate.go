@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/producer"
@@ -54,7 +55,32 @@ type selector struct {
 var nameRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 var topicRE = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,249}$`)
 
-// Supported versions for cluster.version.
+// Limits that keep a run finite and its memory bounded.
+const (
+	maxRecords = 10_000_000     // records one run may send
+	maxSpan    = 24 * time.Hour // longest workload, fault time or fault length
+	maxLatency = time.Hour      // longest link latency or jitter
+	minRate    = 0.01           // records per second
+	maxRate    = 1e8
+)
+
+// has reports whether the file (or a --set) gave a key, so that an explicit
+// 0 is checked rather than mistaken for "use the default".
+func (s *Scenario) has(key string) bool {
+	_, ok := s.lines[key]
+	return ok
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Supported versions for cluster.version, oldest first.
 var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
 
 // faultKeys are the keys each fault takes besides at and do.
@@ -176,7 +202,7 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, s.errAt("name", "%q is not kebab-case (lowercase letters, digits and single dashes)", s.Name)
 	}
 	c := &s.Cluster
-	if c.Brokers == 0 {
+	if !s.has("cluster.brokers") {
 		c.Brokers = 3
 	}
 	if c.Brokers < 1 || c.Brokers > 100 {
@@ -187,6 +213,15 @@ func (s *Scenario) validate() (*plan, error) {
 	}
 	if !slices.Contains(versions, c.Version) {
 		return nil, s.errAt("cluster.version", "%q is not a modelled Kafka version; use one of %s", c.Version, strings.Join(versions, ", "))
+	}
+	net := &c.Network
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"cluster.network.latency", net.Latency}, {"cluster.network.jitter", net.Jitter}} {
+		if d.v.Duration > maxLatency {
+			return nil, s.errAt(d.key, "%v is more than the %v the simulator allows", d.v.Duration, maxLatency)
+		}
 	}
 	if !c.Network.Latency.Set {
 		c.Network.Latency = Duration{Duration: 1e6, Set: true} // 1ms
@@ -209,7 +244,7 @@ func (s *Scenario) validate() (*plan, error) {
 	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
 	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
 	cfg.UncleanElection = brokerProps["unclean.leader.election.enable"] == "true"
-	cfg.StrictMinISRHighWatermark = c.Version >= "3.7"
+	cfg.Kafka37 = slices.Index(versions, c.Version) >= slices.Index(versions, "3.7")
 	pl.brokerCfg = cfg
 
 	if len(s.Topics) == 0 {
@@ -225,16 +260,19 @@ func (s *Scenario) validate() (*plan, error) {
 		if slices.ContainsFunc(topics, func(o broker.Topic) bool { return o.Name == t.Name }) {
 			return nil, s.errAt(key+".name", "topic %q is defined twice", t.Name)
 		}
-		if t.Partitions == 0 {
+		if !s.has(key + ".partitions") {
 			t.Partitions = 1
 		}
 		if t.Partitions < 1 || t.Partitions > 1000 {
 			return nil, s.errAt(key+".partitions", "%d is out of range; use 1 to 1000", t.Partitions)
 		}
-		if t.ReplicationFactor == 0 {
+		if !s.has(key + ".replication.factor") {
 			t.ReplicationFactor = min(3, c.Brokers)
 		}
-		if t.ReplicationFactor < 1 || t.ReplicationFactor > c.Brokers {
+		if t.ReplicationFactor < 1 {
+			return nil, s.errAt(key+".replication.factor", "%d is below 1", t.ReplicationFactor)
+		}
+		if t.ReplicationFactor > c.Brokers {
 			// Kafka's InvalidReplicationFactorException.
 			return nil, s.errAt(key+".replication.factor", "Replication factor: %d larger than available brokers: %d.", t.ReplicationFactor, c.Brokers)
 		}
@@ -257,13 +295,21 @@ func (s *Scenario) validate() (*plan, error) {
 
 	pcfg, err := producer.NewConfig(s.Producer.Map())
 	if err != nil {
-		key := "producer"
+		// Name the property when Kafka's message names one; a rule about a
+		// combination points at the producer section, or at --set if a
+		// --set took part.
+		key, fromSet := "producer", false
 		for _, p := range s.Producer {
 			if strings.Contains(err.Error(), " "+p.Name+":") || strings.Contains(err.Error(), "\""+p.Name+"\"") {
 				key = "producer." + p.Name
 			}
+			fromSet = fromSet || s.lines["producer."+p.Name] == 0
 		}
-		return nil, s.errAt(key, "%s", err.Error())
+		e := s.errAt(key, "%s", err.Error())
+		if key == "producer" && fromSet {
+			e.Line, e.Set = 0, true
+		}
+		return nil, e
 	}
 	pl.producerCfg = pcfg
 
@@ -294,14 +340,28 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	if w.Records < 0 {
 		return s.errAt("workload.records", "%d is negative", w.Records)
 	}
-	if w.Rate <= 0 || w.Rate > 1e8 {
-		return s.errAt("workload.rate", "must be above 0 and at most 100000000 records per second")
+	if !(w.Rate >= minRate && w.Rate <= maxRate) {
+		return s.errAt("workload.rate", "must be from %g to %g records per second", minRate, maxRate)
 	}
 	if w.Records == 0 && !s.Duration.Set {
 		return s.errAt("duration", "set duration, workload.records, or both: the workload needs a place to stop")
 	}
-	if s.Duration.Set && s.Duration.Duration <= 0 {
-		return s.errAt("duration", "must be above 0")
+	if s.Duration.Set && (s.Duration.Duration <= 0 || s.Duration.Duration > maxSpan) {
+		return s.errAt("duration", "must be above 0 and at most %v", maxSpan)
+	}
+	// The workload ends at duration or after records, whichever comes first.
+	span := maxSpan.Seconds()
+	if s.Duration.Set {
+		span = s.Duration.Seconds()
+	}
+	if w.Records > 0 {
+		span = min(span, float64(w.Records)/w.Rate)
+		if float64(w.Records)/w.Rate > maxSpan.Seconds() && !s.Duration.Set {
+			return s.errAt("workload.rate", "%d records at %g per second take longer than %v; raise the rate or set a duration", w.Records, w.Rate, maxSpan)
+		}
+	}
+	if records := span * w.Rate; records > maxRecords {
+		return s.errAt("workload", "this workload sends about %.0f records; the simulator takes at most %d per run", records, maxRecords)
 	}
 	if w.Keys < 0 || w.Keys > 1e7 {
 		return s.errAt("workload.keys", "%d is out of range; use 0 (no keys) to 10000000", w.Keys)
@@ -315,14 +375,14 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	if w.KeyDistribution == "zipf" && w.ZipfS == 0 {
 		w.ZipfS = 1.1
 	}
-	if w.KeyDistribution == "zipf" && w.ZipfS <= 1 {
-		return s.errAt("workload.zipf.s", "must be above 1")
+	if w.KeyDistribution == "zipf" && !(w.ZipfS > 1 && w.ZipfS <= 100) {
+		return s.errAt("workload.zipf.s", "must be above 1 and at most 100")
 	}
-	if w.ValueBytes == 0 {
+	if !s.has("workload.value.bytes") {
 		w.ValueBytes = 100
 	}
 	if w.ValueBytes < 0 || w.ValueBytes > 10<<20 {
-		return s.errAt("workload.value.bytes", "%d is out of range; use 1 to 10485760", w.ValueBytes)
+		return s.errAt("workload.value.bytes", "%d is out of range; use 0 to 10485760", w.ValueBytes)
 	}
 	return nil
 }
@@ -346,9 +406,17 @@ func (s *Scenario) validateFaults(pl *plan) error {
 		if !f.set["at"] {
 			return s.errAt(key+".at", "missing; every fault needs a time")
 		}
-		for k := range f.set {
+		for _, k := range sortedKeys(f.set) {
 			if k != "at" && k != "do" && !slices.Contains(keys, k) {
 				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
+			}
+		}
+		for _, d := range []struct {
+			key string
+			v   Duration
+		}{{"at", f.At}, {"for", f.For}, {"by", f.By}} {
+			if d.v.Duration > maxSpan {
+				return s.errAt(key+"."+d.key, "%v is more than the %v the simulator allows", d.v.Duration, maxSpan)
 			}
 		}
 		pf := plannedFault{Fault: *f, index: i + 1, direction: "both"}

@@ -29,8 +29,16 @@ const Never Time = 1<<63 - 1
 // virtual time. No wall clock is involved.
 func FromDuration(d time.Duration) Time { return Time(d) }
 
-// Millis converts a Kafka-style millisecond setting to virtual time.
-func Millis(ms int64) Time { return Time(ms) * Millisecond }
+// Millis converts a Kafka-style millisecond setting to virtual time. Values
+// beyond a few centuries saturate, so that adding one to the clock cannot
+// overflow.
+func Millis(ms int64) Time {
+	const limit = int64(Never/4) / int64(Millisecond)
+	if ms > limit {
+		return Never / 4
+	}
+	return Time(ms) * Millisecond
+}
 
 // Duration is t as a Go duration, for printing lengths of time ("81ms").
 func (t Time) Duration() time.Duration { return time.Duration(t) }

@@ -47,6 +47,10 @@ type World struct {
 	Net    *Network
 	Trace  *Trace
 	events uint64
+
+	// AfterEvent, when set, runs after every handled event: a hook for
+	// checking invariants continuously in tests. It must not schedule.
+	AfterEvent func()
 }
 
 // NewWorld returns an empty world whose random streams derive from seed.
@@ -129,6 +133,9 @@ func (w *World) Step(until Time) bool {
 		}
 		w.events++
 		w.dispatch(e)
+		if w.AfterEvent != nil {
+			w.AfterEvent()
+		}
 		return true
 	}
 	if until != Never && until > w.now {

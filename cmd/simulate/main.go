@@ -31,6 +31,11 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// helpShown is --help on a command: its usage goes to stdout, status 0.
+type helpShown struct{ text string }
+
+func (h *helpShown) Error() string { return "help" }
+
 // failedError is an expectation that did not hold: exit status 1.
 type failedError struct{ msg string }
 
@@ -69,7 +74,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var out bytes.Buffer
 	err := dispatch(args, &out)
 	var fe *failedError
+	var help *helpShown
 	switch {
+	case errors.As(err, &help):
+		for _, c := range commands {
+			if c.name == args[0] {
+				fmt.Fprintf(stdout, "Usage: simulate %s %s\n  %s\n", c.name, c.args, c.short)
+			}
+		}
+		fmt.Fprint(stdout, help.text)
+		return 0
 	case err == nil:
 		stdout.Write(out.Bytes())
 		return 0
@@ -112,7 +126,11 @@ func newFlags(name string) *pflag.FlagSet {
 }
 
 func parseFlags(fs *pflag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	err := fs.Parse(args)
+	if errors.Is(err, pflag.ErrHelp) {
+		return &helpShown{fs.FlagUsages()}
+	}
+	if err != nil {
 		return &usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
 	return nil
@@ -183,10 +201,7 @@ func cmdRun(args []string, out io.Writer) error {
 	if fs.Changed("seed") {
 		opt.Seed = seed
 	}
-	res, err := s.Run(opt)
-	if err != nil {
-		return err
-	}
+	res := s.Run(opt)
 	if *trace != "" {
 		f, err := os.Create(*trace)
 		if err != nil {
@@ -213,6 +228,13 @@ func cmdRun(args []string, out io.Writer) error {
 		return &failedError{"an expectation failed"}
 	}
 	return nil
+}
+
+func countOf(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // cmdCheck runs scenarios in parallel, one per core; each run is
@@ -245,10 +267,7 @@ func cmdCheck(args []string, out io.Writer) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res, err := s.Run(scenarios.RunOptions{})
-			if err == nil {
-				reports[i] = res.Report
-			}
+			reports[i] = s.Run(scenarios.RunOptions{}).Report
 		}()
 	}
 	wg.Wait()
@@ -270,7 +289,7 @@ func cmdCheck(args []string, out io.Writer) error {
 			}
 		}
 		if len(bad) == 0 {
-			fmt.Fprintf(out, "ok    %-*s  %d expectations\n", width, s.Name, len(rep.Expectations))
+			fmt.Fprintf(out, "ok    %-*s  %s\n", width, s.Name, countOf(len(rep.Expectations), "expectation"))
 			continue
 		}
 		failed++

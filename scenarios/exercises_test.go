@@ -1,0 +1,71 @@
+package scenarios
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestLessonExercises pins what LESSONS.md promises for the "Try" settings
+// of each lesson, and the "(and 0 with idempotence)" of the lesson table.
+func TestLessonExercises(t *testing.T) {
+	tests := []struct {
+		lesson string
+		sets   []string
+		check  func(t *testing.T, r *Report)
+	}{
+		{"acks0-broker-crash", []string{"producer.acks=all"}, func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Lost) }},
+		{"acks0-broker-crash", []string{"producer.acks=1"}, func(t *testing.T, r *Report) { assert.Positive(t, r.Records.Lost) }},
+		{"acks1-leader-failover", []string{"producer.acks=all"}, func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Lost) }},
+		{"isr-shrink-to-leader", []string{"topic.min.insync.replicas=2"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			assert.Positive(t, r.Records.Failed, "refused instead of offline")
+			assert.Positive(t, r.Errors["NOT_ENOUGH_REPLICAS"])
+		}},
+		{"unclean-election-loss", []string{"broker.unclean.leader.election.enable=false"}, func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Lost) }},
+		{"unclean-election-loss", []string{"topic.min.insync.replicas=2"}, func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Lost) }},
+		{"retry-duplicates", []string{"producer.enable.idempotence=true"}, func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Duplicated) }},
+		{"inflight-reordering", []string{"producer.enable.idempotence=true"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Reordered)
+			assert.Positive(t, r.Errors["OUT_OF_ORDER_SEQUENCE_NUMBER"])
+		}},
+		{"idempotent-producer", []string{"producer.enable.idempotence=false"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Duplicated)
+			assert.Positive(t, r.Records.Reordered)
+		}},
+		{"after-append-duplicates", []string{"producer.enable.idempotence=true"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["NOT_ENOUGH_REPLICAS_AFTER_APPEND"])
+			assert.Zero(t, r.Records.Duplicated)
+		}},
+		{"after-append-duplicates", []string{"cluster.version=4.0", "producer.request.timeout.ms=5000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Errors["NOT_ENOUGH_REPLICAS_AFTER_APPEND"], "since 3.7 the HW waits for the ISR")
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"])
+			assert.Positive(t, r.Records.Duplicated)
+		}},
+		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Failed)
+			assert.Zero(t, r.Records.Ambiguous)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lesson+" "+tt.sets[0], func(t *testing.T) {
+			s, err := Load(tt.lesson, tt.sets)
+			require.NoError(t, err)
+			tt.check(t, s.Run(RunOptions{}).Report)
+		})
+	}
+}
+
+// TestOneInFlightCapsThroughput is the cost in inflight-one-keeps-order: with
+// one request in flight a partition moves one batch per round trip.
+func TestOneInFlightCapsThroughput(t *testing.T) {
+	rate := map[string]float64{}
+	for _, n := range []string{"1", "5"} {
+		s, err := Load("inflight-one-keeps-order", []string{"workload.rate=20000", "workload.records=20000",
+			"producer.enable.idempotence=true", "producer.max.in.flight.requests.per.connection=" + n})
+		require.NoError(t, err)
+		rate[n] = s.Run(RunOptions{}).Report.Metrics["record-send-rate"]
+	}
+	assert.Less(t, rate["1"], 0.7*rate["5"], "send rates: %v", rate)
+}
