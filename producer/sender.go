@@ -742,16 +742,24 @@ func (p *Producer) maybeUpdateMetadata(now sim.Time) {
 	if !p.meta.needed || p.meta.inflight || now < p.meta.nextAt {
 		return
 	}
+	p.meta.inflight = p.sendToLeastLoaded(now, reqMetadata, func(conn uint32, id int64) sim.Message {
+		return &broker.MetadataRequest{Conn: conn, ID: id}
+	})
+}
+
+// sendToLeastLoaded sends a control request (metadata, InitProducerId) to the
+// least loaded broker, as NetworkClient does. It reports whether one went.
+func (p *Producer) sendToLeastLoaded(now sim.Time, kind reqKind, build func(conn uint32, id int64) sim.Message) bool {
 	node := p.leastLoadedNode(now)
 	if node == sim.NoNode {
-		return
+		return false
 	}
 	c := &p.conns[node]
 	p.nextReqID++
-	p.meta.inflight = true
-	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: reqMetadata, sentAt: now,
+	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: kind, sentAt: now,
 		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
-	p.w.Net.Send(p.id, node, &broker.MetadataRequest{Conn: c.gen, ID: p.nextReqID})
+	p.w.Net.Send(p.id, node, build(c.gen, p.nextReqID))
+	return true
 }
 
 func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataResponse) {
@@ -856,16 +864,9 @@ func (p *Producer) maybeInitProducerID(now sim.Time) {
 	if p.idem.initInflight {
 		return
 	}
-	node := p.leastLoadedNode(now)
-	if node == sim.NoNode {
-		return
-	}
-	c := &p.conns[node]
-	p.nextReqID++
-	p.idem.initInflight = true
-	c.inflight = append(c.inflight, &request{id: p.nextReqID, kind: reqInitPID, sentAt: now,
-		deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
-	p.w.Net.Send(p.id, node, &broker.InitProducerIDRequest{Conn: c.gen, ID: p.nextReqID})
+	p.idem.initInflight = p.sendToLeastLoaded(now, reqInitPID, func(conn uint32, id int64) sim.Message {
+		return &broker.InitProducerIDRequest{Conn: conn, ID: id}
+	})
 }
 
 func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerIDResponse) {

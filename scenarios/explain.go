@@ -102,6 +102,12 @@ func (x *explainer) offsetsOf(p broker.PartitionID, id broker.RecordID) []int64 
 	return out
 }
 
+// anomaly starts an anomaly entry for a record.
+func (x *explainer) anomaly(kind string, id broker.RecordID, offsets []int64) Anomaly {
+	p := broker.PartitionID(x.r.recs[id].partition)
+	return Anomaly{Kind: kind, Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offsets}
+}
+
 func (x *explainer) acks() string {
 	return x.r.pl.producerCfg.Effective()["acks"]
 }
@@ -112,7 +118,7 @@ func (x *explainer) idempotent() bool { return x.r.pl.producerCfg.EnableIdempote
 func (x *explainer) lost(id broker.RecordID) Anomaly {
 	rec := &x.r.recs[id]
 	p := broker.PartitionID(rec.partition)
-	a := Anomaly{Kind: "lost", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: []int64{}}
+	a := x.anomaly("lost", id, []int64{})
 	var parts []string
 	ack := "acknowledged at " + rec.doneAt.String() + " (acks=" + x.acks()
 	if rec.offset >= 0 {
@@ -321,7 +327,7 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 	rec := &x.r.recs[id]
 	p := broker.PartitionID(rec.partition)
 	offs := x.offsetsOf(p, id)
-	a := Anomaly{Kind: "duplicated", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offs}
+	a := x.anomaly("duplicated", id, offs)
 	var parts []string
 	var prev *sim.Entry
 	prevRef := int64(0)
@@ -361,7 +367,7 @@ func (x *explainer) reordered(ro reorder) Anomaly {
 	p := broker.PartitionID(rec.partition)
 	o1 := x.offsetsOf(p, ro.id)[0]
 	o2 := x.offsetsOf(p, ro.witness)[0]
-	a := Anomaly{Kind: "reordered", Record: uint32(ro.id), Key: x.key(ro.id), Partition: x.r.pl.topo.Name(p), Offsets: []int64{o1}}
+	a := x.anomaly("reordered", ro.id, []int64{o1})
 	ref1, ref2 := x.batchAt(p, o1), x.batchAt(p, o2)
 	parts := []string{"sent before record " + strconv.Itoa(int(ro.witness)) + " but stored after it (offset " +
 		strconv.FormatInt(o1, 10) + " > " + strconv.FormatInt(o2, 10) + ")"}
@@ -389,7 +395,7 @@ func (x *explainer) ambiguous(id broker.RecordID) Anomaly {
 	rec := &x.r.recs[id]
 	p := broker.PartitionID(rec.partition)
 	offs := x.offsetsOf(p, id)
-	a := Anomaly{Kind: "ambiguous", Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offs}
+	a := x.anomaly("ambiguous", id, offs)
 	var told string
 	switch {
 	case rec.status == statusPending:
