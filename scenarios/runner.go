@@ -167,7 +167,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	// 4. Let replication converge, so the audit reads settled logs.
 	convergeLimit := r.w.Now() + 10*sim.Minute
 	r.w.RunWhile(convergeLimit, func() bool { return !r.cl.Converged() || r.prod.Incomplete() })
-	if opt.CheckInvariants && r.invariantErr == nil {
+	if opt.CheckInvariants {
 		r.checkInvariants()
 	}
 
