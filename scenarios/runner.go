@@ -33,6 +33,8 @@ type Result struct {
 	Sessions int
 	// Cluster is the cluster after the run, for tests that inspect logs.
 	Cluster *broker.Cluster
+
+	run *runner // for Charts
 }
 
 // Runner node event kinds.
@@ -175,7 +177,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	rep.Seed = seed
 	s.evaluate(rep)
 	return &Result{Report: rep, Trace: r.w.Trace, Names: r.cl, InvariantErr: r.invariantErr,
-		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl}
+		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, run: r}
 }
 
 func (r *runner) newProducer() {
