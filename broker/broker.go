@@ -15,6 +15,7 @@ const (
 	kindFetchWait               // A: follower id (long-poll expiry)
 	kindFetchRetry              // A: leader id (follower's backoff over)
 	kindFetchTimeout            // A: leader id (replica.socket.timeout.ms)
+	kindHandled                 // the request handler finished the oldest queued produce request
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -91,6 +92,18 @@ type Broker struct {
 	purgatory sim.Timer // the earliest acks=all deadline
 	nextID    int64
 	faults    faultState
+	// The request handler pool (num.io.threads), modelled as one FIFO
+	// server: produce requests wait their turn and take cost.per.request +
+	// cost.per.batch per batch + cost.per.mb per MiB before the append.
+	handling    []handling
+	handlerFree sim.Time
+}
+
+// handling is a produce request in the request handler's queue.
+type handling struct {
+	from sim.NodeID
+	conn uint32
+	req  *ProduceRequest
 }
 
 func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topology) *Broker {
@@ -122,6 +135,8 @@ func (b *Broker) resetVolatile() {
 	b.clients = nil
 	b.delayed = nil
 	b.faults = faultState{}
+	b.handling = nil
+	b.handlerFree = 0
 	b.purgatory = sim.NewTimer(b.id, kindProduceTimeout, 0)
 	b.fetchers = make([]fetcher, b.topo.Brokers+1)
 	b.pending = make([]pendingFetch, b.topo.Brokers+1)
@@ -186,6 +201,8 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		f := &b.fetchers[e.A]
 		f.backoff = false
 		b.sendFetch(sim.NodeID(e.A))
+	case kindHandled:
+		b.handled()
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
@@ -275,7 +292,50 @@ func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Mess
 		b.nextPID++
 		b.respond(from, cc.conn, &InitProducerIDResponse{ID: m.ID, ProducerID: pid, Epoch: 0})
 	case *ProduceRequest:
-		b.produce(from, cc, m)
+		cost := b.appendCost(m.Batches)
+		if cost == 0 {
+			b.produce(from, cc, m)
+			return
+		}
+		cc.busy = true
+		b.handlerFree = max(b.w.Now(), b.handlerFree) + b.cfg.CostPerRequest + cost
+		b.handling = append(b.handling, handling{from: from, conn: cc.conn, req: m})
+		b.w.Schedule(b.handlerFree, b.id, kindHandled, 0, 0)
+	}
+}
+
+// appendCost is the CPU time to validate and append batches: cost.per.batch
+// each plus cost.per.mb per MiB. A leader pays it (plus cost.per.request)
+// in its request handler, a follower in its fetcher thread.
+func (b *Broker) appendCost(batches []ProduceBatch) sim.Time {
+	if b.cfg.CostPerRequest == 0 && b.cfg.CostPerBatch == 0 && b.cfg.CostPerMB == 0 {
+		return 0
+	}
+	bytes := int64(0)
+	for i := range batches {
+		bytes += int64(batches[i].Bytes)
+	}
+	return b.bytesCost(len(batches), bytes)
+}
+
+func (b *Broker) bytesCost(batches int, bytes int64) sim.Time {
+	return sim.Time(batches)*b.cfg.CostPerBatch + sim.Time(bytes*int64(b.cfg.CostPerMB)>>20)
+}
+
+// handled runs the produce request the handler just finished with, if its
+// connection is still there.
+func (b *Broker) handled() {
+	h := b.handling[0]
+	b.handling[0] = handling{}
+	b.handling = b.handling[1:]
+	cc := b.client(h.from)
+	if !cc.open || cc.conn != h.conn {
+		return // the connection closed while the request waited
+	}
+	cc.busy = false
+	b.produce(h.from, cc, h.req)
+	if !cc.busy {
+		b.requestDone(h.from, h.conn)
 	}
 }
 
@@ -482,10 +542,32 @@ func (b *Broker) leaderAppended(rep *Replica) {
 	for i := range rep.followers {
 		fid := rep.followers[i].id
 		pf := &b.pending[fid]
-		if pf.active && fetchIncludes(pf.req, rep.ID) {
+		if pf.active && fetchIncludes(pf.req, rep.ID) && b.fetchable(pf.req) {
 			b.completeFetch(fid)
 		}
 	}
+}
+
+// fetchable reports whether a follower's fetch has replica.fetch.min.bytes
+// to read (DelayedFetch.tryComplete), so it need not wait out
+// replica.fetch.wait.max.ms. Waiting for more bytes batches replication.
+func (b *Broker) fetchable(r *FetchRequest) bool {
+	need := int64(b.cfg.ReplicaFetchMinBytes)
+	for i := range r.Partitions {
+		fp := &r.Partitions[i]
+		rep := b.replicas[fp.Partition]
+		if rep == nil || !rep.isLeader || fp.FetchOffset >= rep.Log.LEO() {
+			continue
+		}
+		l := &rep.Log
+		for j := l.BatchIndex(fp.FetchOffset); j < len(l.batches) && need > 0; j++ {
+			need -= int64(l.batches[j].Bytes)
+		}
+		if need <= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func fetchIncludes(r *FetchRequest, p PartitionID) bool {
@@ -867,6 +949,7 @@ func (b *Broker) handleFetchResponse(leader sim.NodeID, m *FetchResponse) {
 	f.inflight = false
 	f.timeout.Stop()
 	now := b.w.Now()
+	batches, bytes := 0, int64(0)
 	for i := range m.Partitions {
 		d := &m.Partitions[i]
 		rep := b.replicas[d.Partition]
@@ -882,7 +965,17 @@ func (b *Broker) handleFetchResponse(leader sim.NodeID, m *FetchResponse) {
 			b.truncateDiverging(rep, leader, d)
 		default:
 			b.appendFromLeader(rep, leader, d)
+			for _, lb := range d.Batches {
+				batches++
+				bytes += int64(lb.Bytes)
+			}
 		}
+	}
+	if cost := b.bytesCost(batches, bytes); cost > 0 {
+		// The fetcher thread is busy appending before it fetches again.
+		f.backoff = true
+		b.w.Schedule(now+cost, b.id, kindFetchRetry, int64(leader), 0)
+		return
 	}
 	b.sendFetch(leader)
 }
@@ -950,12 +1043,9 @@ func (b *Broker) handleFetch(r *FetchRequest) {
 			continue
 		}
 		b.updateFollower(rep, r.Replica, fp.FetchOffset)
-		if fp.FetchOffset < rep.Log.LEO() {
-			ready = true
-		}
 	}
 	pf.active, pf.req = true, r
-	if ready {
+	if ready || b.fetchable(r) {
 		b.completeFetch(r.Replica)
 		return
 	}

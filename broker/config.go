@@ -11,6 +11,7 @@ type Config struct {
 	ReplicaFetchBackoff     sim.Time // replica.fetch.backoff.ms = 1000
 	ReplicaSocketTimeout    sim.Time // replica.socket.timeout.ms = 30000
 	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes = 1048576
+	ReplicaFetchMinBytes    int      // replica.fetch.min.bytes = 1
 	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms = 2000
 	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms = 9000
 	// Topic defaults: the broker acts on each Topic's own values, which a
@@ -27,6 +28,14 @@ type Config struct {
 	//     and an uncapped setting refused every acks=all write.
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
 	Kafka37 bool
+
+	// The cost model (simulator parameters, not Kafka properties): CPU time
+	// a broker spends on a produce request before its append completes
+	// (cost.per.request), and per batch and per MiB appended, by a leader
+	// or a follower (cost.per.batch, cost.per.mb).
+	CostPerRequest sim.Time
+	CostPerBatch   sim.Time
+	CostPerMB      sim.Time
 }
 
 // DefaultConfig is Kafka 4.x's defaults.
@@ -37,6 +46,7 @@ func DefaultConfig() Config {
 		ReplicaFetchBackoff:     1000 * sim.Millisecond,
 		ReplicaSocketTimeout:    30 * sim.Second,
 		ReplicaFetchMaxBytes:    1 << 20,
+		ReplicaFetchMinBytes:    1,
 		BrokerHeartbeatInterval: 2 * sim.Second,
 		BrokerSessionTimeout:    9 * sim.Second,
 		MinInsyncReplicas:       1,

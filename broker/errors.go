@@ -51,6 +51,9 @@ const (
 	// ErrRecordTooLarge is the RecordTooLargeException for a record larger
 	// than max.request.size or buffer.memory.
 	ErrRecordTooLarge Error = -102
+	// ErrBufferExhausted is the BufferExhaustedException (a TimeoutException)
+	// a callback gets when send() waited max.block.ms for buffer.memory.
+	ErrBufferExhausted Error = -103
 )
 
 type errorInfo struct {
@@ -83,6 +86,7 @@ var errorTable = map[Error]errorInfo{
 	ErrTimeout:                      {name: "TimeoutException"},
 	ErrProducerClosed:               {name: "KafkaException"},
 	ErrRecordTooLarge:               {name: "RecordTooLargeException"},
+	ErrBufferExhausted:              {name: "BufferExhaustedException"},
 }
 
 // String is Kafka's name for the error.
@@ -120,7 +124,7 @@ var errorCodes = []Error{
 	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrOutOfOrderSequenceNumber,
 	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrKafkaStorageError, ErrUnknownProducerID,
 	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
-	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge,
+	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted,
 }
 
 // InjectableErrors are the codes a fail-requests fault may answer with,

@@ -23,6 +23,8 @@ type Batch struct {
 	Partition broker.PartitionID
 	Records   []broker.RecordID
 	Bytes     int // estimatedBytesWritten, header included
+	// maxRecordSize is the largest record appended (ProducerBatch.maxRecordSize).
+	maxRecordSize int
 	writeMax  int // the buffer size: max(batch.size, first record's size)
 	firstTime sim.Time
 
@@ -46,6 +48,10 @@ type Batch struct {
 	done     bool
 	closed   bool // no more appends
 }
+
+// compressionRate is ProducerBatch.compressionRatio: bytes written over
+// bytes before compression (1 without compression).
+func (b *Batch) compressionRate() float64 { return 1 }
 
 // LastSequence is the sequence of the batch's last record.
 func (b *Batch) LastSequence() int32 { return b.BaseSequence + int32(len(b.Records)) - 1 }

@@ -21,8 +21,12 @@ type Listener interface {
 	// offset (-1 with acks=0), or the error every record of the batch gets.
 	Completed(b *Batch, baseOffset int64, err broker.Error)
 	// Rejected is a record that failed inside send(), before any batch:
-	// metadata not available within max.block.ms, or too large.
+	// metadata or buffer memory not available within max.block.ms, or too
+	// large.
 	Rejected(r Record, err broker.Error)
+	// Unblocked says that send() returned after blocking (for metadata or
+	// buffer memory): the application thread may send again.
+	Unblocked()
 }
 
 // Producer timer kinds.
@@ -43,9 +47,13 @@ type topicState struct {
 	sticky *stickyPartitioner
 }
 
+// blocked is a send() call waiting inside KafkaProducer.doSend: for the
+// topic's metadata (waitOnMetadata), then for buffer memory
+// (BufferPool.allocate). max.block.ms bounds both waits together.
 type blocked struct {
 	r        Record
 	deadline sim.Time
+	memSince sim.Time // when it started waiting for memory; -1 if it has not
 }
 
 // Producer is one KafkaProducer instance.
@@ -63,6 +71,10 @@ type Producer struct {
 	topics   []topicState
 	byLeader [][]broker.PartitionID // partitions led by each broker, by broker id
 	blocked  []blocked
+	// bufferUsed is buffer.memory allocated to batches not yet completed
+	// (BufferPool: a batch holds max(batch.size, record size) bytes from
+	// creation until its callbacks ran).
+	bufferUsed int64
 
 	conns      []conn
 	drainIndex []int
@@ -127,19 +139,40 @@ func (p *Producer) trace(event string, part broker.PartitionID, batch int64, fir
 		First: first, Last: last, Epoch: epoch, Peer: peer, Detail: detail})
 }
 
-// Send is KafkaProducer.send. Until the first metadata arrives the
-// application thread is blocked (waitOnMetadata), so records queue in order
-// and fail after max.block.ms.
+// Send is KafkaProducer.send. It blocks the application thread until the
+// topic's metadata is known and the accumulator has buffer memory for the
+// record, up to max.block.ms in all; then the record fails with
+// TimeoutException or BufferExhaustedException through its callback. A
+// blocked send holds later ones (the application thread is stuck in it):
+// Blocked reports this, and the listener hears Unblocked when it ends.
 func (p *Producer) Send(r Record) {
 	if p.closed {
 		return
 	}
-	if p.topo == nil || len(p.blocked) > 0 {
-		p.blocked = append(p.blocked, blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs)})
+	if p.topo == nil || len(p.blocked) > 0 || !p.append(r) {
+		p.blocked = append(p.blocked, blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1})
 		p.wake()
-		return
 	}
-	p.append(r)
+}
+
+// Blocked reports whether the application thread is inside a blocking
+// send() call.
+func (p *Producer) Blocked() bool { return len(p.blocked) > 0 }
+
+// BufferUsed is the buffer.memory in use by batches.
+func (p *Producer) BufferUsed() int64 { return p.bufferUsed }
+
+// InFlightRequests is the produce requests awaiting a response.
+func (p *Producer) InFlightRequests() int {
+	n := 0
+	for i := range p.conns {
+		for _, r := range p.conns[i].inflight {
+			if r.kind == reqProduce {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Flush makes every queued batch sendable now, as flush() and close() do.
@@ -170,10 +203,14 @@ func (p *Producer) CloseNow() {
 		return
 	}
 	p.closed = true
+	wasBlocked := len(p.blocked) > 0
 	for _, bl := range p.blocked {
 		p.reject(bl.r, broker.ErrProducerClosed)
 	}
 	p.blocked = nil
+	if wasBlocked {
+		p.listener.Unblocked()
+	}
 	for i := range p.parts {
 		part := &p.parts[i]
 		for _, b := range part.inflight {
@@ -205,8 +242,10 @@ func (p *Producer) available(topic int) []int {
 }
 
 // append is the record's path through partition() and
-// RecordAccumulator.append.
-func (p *Producer) append(r Record) {
+// RecordAccumulator.append. It reports false, changing nothing but the
+// closing of a full batch, when the record needs a new batch and
+// buffer.memory has no room for it: the caller blocks.
+func (p *Producer) append(r Record) bool {
 	now := p.w.Now()
 	keyLen := -1
 	if r.Key != nil {
@@ -215,7 +254,7 @@ func (p *Producer) append(r Record) {
 	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
 		// KafkaProducer.ensureValidRecordSize; reported through the callback.
 		p.reject(r, broker.ErrRecordTooLarge)
-		return
+		return true
 	}
 	tp := &p.topo.Topics[r.Topic]
 	ts := &p.topics[r.Topic]
@@ -251,12 +290,19 @@ func (p *Producer) append(r Record) {
 		}
 	}
 	if b == nil {
+		// BufferPool.allocate: the batch's buffer is
+		// max(batch.size, the record's upper bound).
+		size := max(max(1, p.cfg.BatchSize), upperBoundSize(keyLen, r.Value))
+		if p.bufferUsed+int64(size) > p.cfg.BufferMemory {
+			return false
+		}
+		p.bufferUsed += int64(size)
 		*p.batchIDs++
 		b = &Batch{
 			ID: *p.batchIDs, Partition: tp.First + broker.PartitionID(pi),
 			Records:   make([]broker.RecordID, 0, max(1, p.cfg.BatchSize/max(1, r.Value+keyLen+8))),
 			Bytes:     recordBatchOverhead,
-			writeMax:  max(max(1, p.cfg.BatchSize), upperBoundSize(keyLen, r.Value)),
+			writeMax:  size,
 			firstTime: now, CreatedAt: now, lastAttempt: now, BaseSequence: -1, ProducerID: -1, leaderEpoch: -1,
 		}
 		part.deque = append(part.deque, b)
@@ -265,6 +311,7 @@ func (p *Producer) append(r Record) {
 	}
 	b.Records = append(b.Records, r.ID)
 	b.Bytes += appended
+	b.maxRecordSize = max(b.maxRecordSize, appended)
 	if newBatch {
 		appended = b.Bytes
 	}
@@ -274,6 +321,7 @@ func (p *Producer) append(r Record) {
 	if newBatch || b.isFull() || len(part.deque) > 1 {
 		p.wake()
 	}
+	return true
 }
 
 func allBatchesFull(dq []*Batch) bool { return len(dq) == 0 || dq[len(dq)-1].isFull() }

@@ -68,6 +68,10 @@ type Stats struct {
 	RecordsErrored   int64 // record-error-total
 	QueueTimeTotal   sim.Time
 	QueueTimeBatches int64
+	BufferWaitTotal  sim.Time // bufferpool-wait-time-total
+	BytesSent        int64    // produce request bytes written to sockets (outgoing-byte-rate)
+	RecordSizeMaxSum int64    // sum over sent batches of their largest record (record-size-avg)
+	CompressionSum   float64  // sum over sent batches of compressed/uncompressed (compression-rate-avg)
 	Errors           map[broker.Error]int64 // per batch attempt
 }
 
@@ -99,6 +103,7 @@ func (p *Producer) runOnce() {
 	now := p.w.Now()
 	p.checkTimeouts(now)
 	p.expireBlocked(now)
+	p.unblock()
 	p.maybeUpdateMetadata(now)
 	if p.idem != nil {
 		p.idem.maybeResolveSequences()
@@ -169,6 +174,8 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 	}
 	isReady := p.readyBuf
 	clear(isReady)
+	// exhausted: a send() waits for buffer memory, so every batch goes now.
+	exhausted := len(p.blocked) > 0 && p.blocked[0].memSince >= 0
 	nodes = p.nodesBuf[:0]
 	defer func() { p.nodesBuf = nodes }()
 	for t := range p.topo.Topics {
@@ -210,7 +217,7 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 			}
 			waited := first.waited(now)
 			full := len(part.deque) > 1 || first.isFull()
-			if (full || waited >= wait || p.flushing) && !backingOff {
+			if (full || waited >= wait || p.flushing || exhausted) && !backingOff {
 				isReady[part.leader] = true
 				nodes = append(nodes, part.leader)
 			} else {
@@ -308,11 +315,15 @@ func (p *Producer) sendProduce(node sim.NodeID, batches []*Batch, now sim.Time) 
 		records += len(b.Records)
 		p.stats.BatchesSent++
 		p.stats.BatchBytes += int64(b.Bytes)
+		p.stats.RecordSizeMaxSum += int64(b.maxRecordSize)
+		p.stats.CompressionSum += b.compressionRate()
 		p.traceSend(b, node, id)
 	}
 	p.stats.RecordsSent += int64(records)
 	p.stats.Requests++
-	p.w.Net.Send(p.id, node, broker.NewProduceRequest(c.gen, id, p.cfg.Acks, sim.Millis(int64(p.cfg.RequestTimeoutMs)), pbs))
+	req := broker.NewProduceRequest(c.gen, id, p.cfg.Acks, sim.Millis(int64(p.cfg.RequestTimeoutMs)), pbs)
+	p.stats.BytesSent += int64(req.Size())
+	p.w.Net.Send(p.id, node, req)
 	if p.cfg.Acks == 0 {
 		// No response is coming: the request is complete once written to the
 		// socket, and every batch succeeds with offset -1.
@@ -336,7 +347,7 @@ func (p *Producer) traceSend(b *Batch, node sim.NodeID, req int64) {
 		first, last, epoch = int64(b.BaseSequence), int64(b.LastSequence()), int32(b.ProducerEpoch)
 	}
 	p.trace("send", b.Partition, b.ID, first, last, epoch, node,
-		"attempt "+strconv.Itoa(b.Attempts+1)+", "+strconv.Itoa(len(b.Records))+" records, request "+strconv.FormatInt(req, 10))
+		"attempt "+strconv.Itoa(b.Attempts+1)+", "+strconv.Itoa(len(b.Records))+" records, "+strconv.Itoa(b.Bytes)+" bytes, request "+strconv.FormatInt(req, 10))
 }
 
 func (p *Producer) handleProduceResponse(from sim.NodeID, m *broker.ProduceResponse) {
@@ -488,6 +499,7 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		return
 	}
 	b.done = true
+	defer p.deallocate(b)
 	if err == broker.ErrNone {
 		last := int64(-1)
 		if baseOffset >= 0 {
@@ -502,6 +514,15 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
 	}
 	p.listener.Completed(b, baseOffset, err)
+}
+
+// deallocate returns a completed batch's buffer to the pool
+// (RecordAccumulator.deallocate) and lets a send() waiting for memory go on.
+func (p *Producer) deallocate(b *Batch) {
+	p.bufferUsed -= int64(b.writeMax)
+	if len(p.blocked) > 0 {
+		p.wake()
+	}
 }
 
 func acksName(a int8) string {
@@ -544,10 +565,27 @@ func (p *Producer) expire(b *Batch, now sim.Time) {
 	}
 }
 
+// expireBlocked fails send() calls that waited max.block.ms: for metadata
+// with TimeoutException (KafkaProducer.waitOnMetadata), for memory with
+// BufferExhaustedException (BufferPool.allocate).
 func (p *Producer) expireBlocked(now sim.Time) {
+	expired := false
 	for len(p.blocked) > 0 && now >= p.blocked[0].deadline {
-		p.reject(p.blocked[0].r, broker.ErrTimeout)
+		bl := p.blocked[0]
 		p.blocked = p.blocked[1:]
+		expired = true
+		if bl.memSince >= 0 {
+			p.stats.BufferWaitTotal += now - bl.memSince
+			p.trace("buffer-exhausted", -1, 0, -1, -1, -1, -1, "send() waited max.block.ms="+
+				strconv.FormatInt(p.cfg.MaxBlockMs, 10)+" for buffer.memory="+strconv.FormatInt(p.cfg.BufferMemory, 10))
+			p.reject(bl.r, broker.ErrBufferExhausted)
+			continue
+		}
+		p.reject(bl.r, broker.ErrTimeout)
+	}
+	if expired && len(p.blocked) == 0 {
+		p.blocked = nil
+		p.listener.Unblocked()
 	}
 }
 
@@ -809,7 +847,7 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 		wait = max(wait, p.backoff(p.meta.equivalent-1))
 	}
 	p.meta.nextAt = now + wait
-	p.releaseBlocked()
+	p.unblock()
 }
 
 // leaderHint applies the leader a NOT_LEADER_OR_FOLLOWER response names
@@ -848,13 +886,33 @@ func (p *Producer) rebuildByLeader() {
 	}
 }
 
-// releaseBlocked lets send() calls that waited for metadata proceed, in
-// order.
-func (p *Producer) releaseBlocked() {
-	q := p.blocked
-	p.blocked = nil
-	for _, bl := range q {
-		p.append(bl.r)
+// unblock lets blocked send() calls proceed, in order, as far as metadata
+// and memory allow.
+func (p *Producer) unblock() {
+	if p.topo == nil || p.closed {
+		return
+	}
+	now := p.w.Now()
+	n := 0
+	for _, bl := range p.blocked {
+		if !p.append(bl.r) {
+			if bl.memSince < 0 {
+				p.blocked[n].memSince = now
+			}
+			break
+		}
+		if bl.memSince >= 0 {
+			p.stats.BufferWaitTotal += now - bl.memSince
+		}
+		n++
+	}
+	if n == 0 {
+		return
+	}
+	p.blocked = p.blocked[n:]
+	if len(p.blocked) == 0 {
+		p.blocked = nil
+		p.listener.Unblocked()
 	}
 }
 

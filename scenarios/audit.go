@@ -68,7 +68,13 @@ func (r *runner) audit() *Report {
 				copies[id]++
 			}
 		}
-		rep.Partitions = append(rep.Partitions, r.partitionReport(pid, log, records))
+		pr := r.partitionReport(pid, log, records)
+		for _, b := range log.Batches() {
+			if b.BaseOffset < log.HW() {
+				pr.Bytes += int64(b.Bytes)
+			}
+		}
+		rep.Partitions = append(rep.Partitions, pr)
 	}
 
 	var lost, dups, ambiguous []broker.RecordID
@@ -270,6 +276,10 @@ func (r *runner) metrics(rep *Report) {
 		st.RecordsErrored += s.RecordsErrored
 		st.QueueTimeTotal += s.QueueTimeTotal
 		st.QueueTimeBatches += s.QueueTimeBatches
+		st.BufferWaitTotal += s.BufferWaitTotal
+		st.BytesSent += s.BytesSent
+		st.RecordSizeMaxSum += s.RecordSizeMaxSum
+		st.CompressionSum += s.CompressionSum
 		for e, n := range s.Errors {
 			rep.Errors[e.String()] += n
 		}
@@ -302,13 +312,23 @@ func (r *runner) metrics(rep *Report) {
 	m["request-latency-avg"] = div(st.LatencyTotal.Ms(), float64(st.Responses))
 	m["request-latency-max"] = round3(st.LatencyMax.Ms())
 	m["record-queue-time-avg"] = div(st.QueueTimeTotal.Ms(), float64(st.QueueTimeBatches))
+	m["record-size-avg"] = div(float64(st.RecordSizeMaxSum), float64(st.BatchesSent))
+	m["compression-rate-avg"] = div(st.CompressionSum, float64(st.BatchesSent))
+	m["outgoing-byte-rate"] = div(float64(st.BytesSent), secs)
+	// Kafka reports this one in nanoseconds.
+	m["bufferpool-wait-time-total"] = float64(st.BufferWaitTotal)
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		rank := func(q float64) float64 {
 			i := int(math.Ceil(q*float64(len(lat)))) - 1
 			return round3(lat[max(i, 0)].Ms())
 		}
-		rep.LatencyMs = Latency{P50: rank(0.5), P99: rank(0.99), Max: round3(lat[len(lat)-1].Ms())}
+		sum := sim.Time(0)
+		for _, l := range lat {
+			sum += l
+		}
+		rep.LatencyMs = Latency{Avg: round3(sum.Ms() / float64(len(lat))), P50: rank(0.5), P90: rank(0.9), P99: rank(0.99),
+			P999: rank(0.999), Max: round3(lat[len(lat)-1].Ms())}
 	}
 }
 

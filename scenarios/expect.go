@@ -18,8 +18,8 @@ type ExpectResult struct {
 }
 
 var recordFields = []string{"sent", "acked", "failed", "pending", "lost", "duplicated", "reordered", "ambiguous"}
-var latencyFields = []string{"p50", "p99", "max"}
-var partitionFields = []string{"leader", "log_end_offset", "high_watermark", "records", "offline_ms", "leader_elections", "unclean_elections"}
+var latencyFields = []string{"avg", "p50", "p90", "p99", "p999", "max"}
+var partitionFields = []string{"leader", "log_end_offset", "high_watermark", "records", "bytes", "offline_ms", "leader_elections", "unclean_elections"}
 
 type condition struct {
 	op  string
@@ -131,7 +131,8 @@ func (r *Report) lookup(path string) float64 {
 	case "metrics":
 		return r.Metrics[rest]
 	case "latency_ms":
-		return map[string]float64{"p50": r.LatencyMs.P50, "p99": r.LatencyMs.P99, "max": r.LatencyMs.Max}[rest]
+		l := r.LatencyMs
+		return map[string]float64{"avg": l.Avg, "p50": l.P50, "p90": l.P90, "p99": l.P99, "p999": l.P999, "max": l.Max}[rest]
 	case "partitions":
 		i := strings.LastIndex(rest, ".")
 		name, field := rest[:i], rest[i+1:]
@@ -140,7 +141,7 @@ func (r *Report) lookup(path string) float64 {
 				continue
 			}
 			return map[string]float64{"leader": float64(p.Leader), "log_end_offset": float64(p.LogEndOffset),
-				"high_watermark": float64(p.HighWatermark), "records": float64(p.Records), "offline_ms": p.OfflineMs,
+				"high_watermark": float64(p.HighWatermark), "records": float64(p.Records), "bytes": float64(p.Bytes), "offline_ms": p.OfflineMs,
 				"leader_elections": float64(p.LeaderElections), "unclean_elections": float64(p.UncleanElections)}[field]
 		}
 	}

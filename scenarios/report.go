@@ -92,9 +92,12 @@ type TimelineEntry struct {
 
 // Latency is send() to callback for acknowledged records, in virtual ms.
 type Latency struct {
-	P50 float64 `json:"p50"`
-	P99 float64 `json:"p99"`
-	Max float64 `json:"max"`
+	Avg  float64 `json:"avg"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
 }
 
 // PartitionReport is a partition's final state and history.
@@ -107,6 +110,7 @@ type PartitionReport struct {
 	LogEndOffset     int64   `json:"log_end_offset"`
 	HighWatermark    int64   `json:"high_watermark"`
 	Records          int64   `json:"records"`
+	Bytes            int64   `json:"bytes"` // batch bytes on the wire below the HW
 	OfflineMs        float64 `json:"offline_ms"`
 	LeaderElections  int     `json:"leader_elections"`
 	UncleanElections int     `json:"unclean_elections"`
@@ -127,9 +131,13 @@ func (r *Report) Passed() bool {
 // the whole run rather than Kafka's 30-second windows.
 var metricNames = []string{
 	"batch-size-avg",
+	"bufferpool-wait-time-total",
+	"compression-rate-avg",
+	"outgoing-byte-rate",
 	"record-error-rate",
 	"record-error-total",
 	"record-queue-time-avg",
+	"record-size-avg",
 	"record-retry-rate",
 	"record-retry-total",
 	"record-send-rate",

@@ -42,6 +42,14 @@ const (
 	kindSend sim.Kind = sim.FirstUserKind + iota
 	kindFault
 	kindUndo
+	kindSample
+)
+
+// sampleStep is the time series' resolution; maxSamples bounds a long run's
+// series (2000 s of virtual time).
+const (
+	sampleStep = 100 * sim.Millisecond
+	maxSamples = 20000
 )
 
 type recStatus uint8
@@ -98,6 +106,14 @@ type runner struct {
 	sent     int
 	stopAt   sim.Time
 	workDone bool
+	// waiting: the application thread is stuck in a blocking send().
+	waiting bool
+
+	// The time series: one Sample per sampleStep until the final heal.
+	series     []Sample
+	stepAcked  int64
+	stepBytes  int64
+	sampleDone bool
 
 	undos         []*undo
 	faultsPending int
@@ -153,6 +169,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		r.w.AfterEvent = r.checkInvariants
 	}
 	r.w.Schedule(0, r.id, kindSend, 0, 0)
+	r.w.Schedule(sampleStep, r.id, kindSample, 0, 0)
 
 	// 1. The workload runs until it has sent its records or its time is up.
 	r.w.RunWhile(sim.Never, func() bool { return !r.workDone })
@@ -165,6 +182,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		return r.faultsPending > 0 || (r.prod.Incomplete() && r.w.Now() < drainLimit)
 	})
 	// 3. Heal every fault and restart every crashed broker.
+	r.sampleDone = true
 	r.healAll()
 	// 4. Let replication converge, so the audit reads settled logs.
 	convergeLimit := r.w.Now() + 10*sim.Minute
@@ -206,7 +224,24 @@ func (r *runner) HandleEvent(e sim.Event) {
 		r.faultsPending--
 	case kindUndo:
 		r.undo(r.undos[e.A])
+	case kindSample:
+		r.sample()
 	}
+}
+
+// sample closes one step of the time series.
+func (r *runner) sample() {
+	if r.sampleDone || len(r.series) >= maxSamples {
+		return
+	}
+	s := Sample{AtMs: r.w.Now().Ms(), AckedRecords: r.stepAcked, AckedBytes: r.stepBytes,
+		InFlight: r.prod.InFlightRequests(), BufferBytes: r.prod.BufferUsed(), ISR: make([]int, len(r.pl.topo.Partitions))}
+	for p := range s.ISR {
+		s.ISR[p] = len(r.cl.Controller.State(broker.PartitionID(p)).ISR)
+	}
+	r.series = append(r.series, s)
+	r.stepAcked, r.stepBytes = 0, 0
+	r.w.After(sampleStep, r.id, kindSample, 0, 0)
 }
 
 // HandleMessage is unused: the runner is not on the network.
@@ -230,6 +265,11 @@ func (r *runner) sendNext() {
 	now := r.w.Now()
 	if (wl.Records > 0 && r.sent >= wl.Records) || now >= r.stopAt {
 		r.workDone = true
+		return
+	}
+	if r.prod.Blocked() {
+		// send() has not returned; the next one waits for it (Unblocked).
+		r.waiting = true
 		return
 	}
 	id := broker.RecordID(r.sent + 1)
@@ -274,6 +314,8 @@ func (r *runner) Completed(b *producer.Batch, base int64, err broker.Error) {
 		rec.doneAt = now
 		rec.err = err
 		if err == broker.ErrNone {
+			r.stepAcked++
+			r.stepBytes += int64(r.recordBytes(rec))
 			rec.status = statusAcked
 			rec.offset = -1
 			if base >= 0 {
@@ -283,6 +325,24 @@ func (r *runner) Completed(b *producer.Batch, base int64, err broker.Error) {
 			rec.status = statusFailed
 		}
 	}
+}
+
+// Unblocked is send() returning after it blocked: the application catches
+// up on the records it could not send meanwhile, back to back.
+func (r *runner) Unblocked() {
+	if r.waiting {
+		r.waiting = false
+		r.w.Schedule(r.w.Now(), r.id, kindSend, 0, 0)
+	}
+}
+
+// recordBytes is a record's key and value size.
+func (r *runner) recordBytes(rec *recState) int {
+	n := r.s.Workload.ValueBytes
+	if rec.key >= 0 {
+		n += len(r.keys[rec.key])
+	}
+	return n
 }
 
 // Rejected is a record that failed in send().

@@ -99,17 +99,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 
 	b.WriteString("\npartitions\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark\trecords\toffline\telections\tunclean")
+	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark\trecords\tbytes\toffline\telections\tunclean")
 	for _, pr := range r.Partitions {
-		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
-			pr.LogEndOffset, pr.HighWatermark, pr.Records, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
+			pr.LogEndOffset, pr.HighWatermark, pr.Records, pr.Bytes, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
 
 	m := r.Metrics
-	fmt.Fprintf(b, "\nlatency (send to callback)  p50 %s  p99 %s  max %s\n", fmtMs(r.LatencyMs.P50), fmtMs(r.LatencyMs.P99), fmtMs(r.LatencyMs.Max))
-	fmt.Fprintf(b, "metrics  record-send-rate %g/s  records-per-request-avg %g  batch-size-avg %gB  request-latency-avg %gms  record-retry-total %g  record-error-total %g\n",
-		m["record-send-rate"], m["records-per-request-avg"], m["batch-size-avg"], m["request-latency-avg"], m["record-retry-total"], m["record-error-total"])
+	l := r.LatencyMs
+	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", fmtMs(l.Avg), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
+	fmt.Fprintf(b, "metrics  record-send-rate %g/s  records-per-request-avg %g  batch-size-avg %gB  request-latency-avg %gms\n",
+		m["record-send-rate"], m["records-per-request-avg"], m["batch-size-avg"], m["request-latency-avg"])
+	fmt.Fprintf(b, "         record-queue-time-avg %gms  compression-rate-avg %g  outgoing-byte-rate %gB/s  bufferpool-wait %s\n",
+		m["record-queue-time-avg"], m["compression-rate-avg"], m["outgoing-byte-rate"], fmtMs(m["bufferpool-wait-time-total"]/1e6))
+	fmt.Fprintf(b, "         record-retry-total %g  record-error-total %g\n", m["record-retry-total"], m["record-error-total"])
 
 	if len(r.Expectations) > 0 {
 		b.WriteString("\nexpectations\n")

@@ -110,16 +110,28 @@ type brokerProperty struct {
 	name    string
 	def     string
 	boolean bool
-	atLeast int64
-	topic   bool // also a topic-level config
+	// duration: a simulator cost parameter, a Go duration from 0 to 1s
+	// (not a Kafka property; Kafka brokers do not say what they cost).
+	duration bool
+	atLeast  int64
+	topic    bool // also a topic-level config
 }
 
 var brokerProperties = []brokerProperty{
 	{name: "broker.heartbeat.interval.ms", def: "2000", atLeast: 1},
+	// The cost model's defaults are of the order a current broker shows
+	// with the page cache and no fsync per write: a produce request costs
+	// tens of microseconds of request handling, each batch a few more (CRC
+	// check, offset assignment, index update), and each MiB about a
+	// millisecond to copy into the log (~1 GB/s).
+	{name: "cost.per.batch", def: "10us", duration: true},
+	{name: "cost.per.mb", def: "1ms", duration: true},
+	{name: "cost.per.request", def: "50us", duration: true},
 	{name: "broker.session.timeout.ms", def: "9000", atLeast: 1},
 	{name: "min.insync.replicas", def: "1", atLeast: 1, topic: true},
 	{name: "replica.fetch.backoff.ms", def: "1000", atLeast: 1},
 	{name: "replica.fetch.max.bytes", def: "1048576", atLeast: 0},
+	{name: "replica.fetch.min.bytes", def: "1", atLeast: 1},
 	{name: "replica.fetch.wait.max.ms", def: "500", atLeast: 1},
 	{name: "replica.lag.time.max.ms", def: "30000", atLeast: 2},
 	{name: "replica.socket.timeout.ms", def: "30000", atLeast: 1},
@@ -153,7 +165,12 @@ func (s *Scenario) checkProperties(section string, props Properties, topicOnly b
 		}
 		bp := brokerProperties[i]
 		v := strings.TrimSpace(p.Value)
-		if bp.boolean {
+		if bp.duration {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 || d > time.Second {
+				return nil, s.errAt(section+"."+p.Name, "invalid duration %q; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)", p.Value)
+			}
+		} else if bp.boolean {
 			if v != "true" && v != "false" {
 				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Expected value to be either true or false", p.Value, p.Name)
 			}
@@ -190,6 +207,12 @@ func (s *Scenario) errAt(key, format string, args ...any) *Error {
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// durationProp reads a validated cost parameter.
+func durationProp(s string) sim.Time {
+	d, _ := time.ParseDuration(s)
+	return sim.FromDuration(d)
+}
 
 // validate checks everything a run needs and builds the plan. Errors name
 // the key and what is allowed.
@@ -240,6 +263,10 @@ func (s *Scenario) validate() (*plan, error) {
 	cfg.ReplicaFetchBackoff = sim.Millis(int64(atoi(brokerProps["replica.fetch.backoff.ms"])))
 	cfg.ReplicaSocketTimeout = sim.Millis(int64(atoi(brokerProps["replica.socket.timeout.ms"])))
 	cfg.ReplicaFetchMaxBytes = atoi(brokerProps["replica.fetch.max.bytes"])
+	cfg.ReplicaFetchMinBytes = atoi(brokerProps["replica.fetch.min.bytes"])
+	cfg.CostPerRequest = durationProp(brokerProps["cost.per.request"])
+	cfg.CostPerBatch = durationProp(brokerProps["cost.per.batch"])
+	cfg.CostPerMB = durationProp(brokerProps["cost.per.mb"])
 	cfg.BrokerHeartbeatInterval = sim.Millis(int64(atoi(brokerProps["broker.heartbeat.interval.ms"])))
 	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
 	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
