@@ -25,8 +25,8 @@ type Batch struct {
 	Bytes     int // estimatedBytesWritten, header included
 	// maxRecordSize is the largest record appended (ProducerBatch.maxRecordSize).
 	maxRecordSize int
-	writeMax  int // the buffer size: max(batch.size, first record's size)
-	firstTime sim.Time
+	writeMax      int // the buffer size: max(batch.size, first record's size)
+	firstTime     sim.Time
 
 	CreatedAt   sim.Time
 	lastAttempt sim.Time

@@ -68,10 +68,10 @@ type Stats struct {
 	RecordsErrored   int64 // record-error-total
 	QueueTimeTotal   sim.Time
 	QueueTimeBatches int64
-	BufferWaitTotal  sim.Time // bufferpool-wait-time-total
-	BytesSent        int64    // produce request bytes written to sockets (outgoing-byte-rate)
-	RecordSizeMaxSum int64    // sum over sent batches of their largest record (record-size-avg)
-	CompressionSum   float64  // sum over sent batches of compressed/uncompressed (compression-rate-avg)
+	BufferWaitTotal  sim.Time               // bufferpool-wait-time-total
+	BytesSent        int64                  // produce request bytes written to sockets (outgoing-byte-rate)
+	RecordSizeMaxSum int64                  // sum over sent batches of their largest record (record-size-avg)
+	CompressionSum   float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
 	Errors           map[broker.Error]int64 // per batch attempt
 }
 
