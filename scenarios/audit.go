@@ -150,7 +150,7 @@ func (r *runner) timeline() []TimelineEntry {
 		var what string
 		switch e.Event {
 		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
-			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence":
+			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted":
 			what = e.Event
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
