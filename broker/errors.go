@@ -54,6 +54,9 @@ const (
 	// ErrBufferExhausted is the BufferExhaustedException (a TimeoutException)
 	// a callback gets when send() waited max.block.ms for buffer.memory.
 	ErrBufferExhausted Error = -103
+	// ErrIllegalPartition is the IllegalArgumentException send() throws
+	// when partitioner.class returns a partition the topic does not have.
+	ErrIllegalPartition Error = -104
 )
 
 type errorInfo struct {
@@ -87,6 +90,7 @@ var errorTable = map[Error]errorInfo{
 	ErrProducerClosed:               {name: "KafkaException"},
 	ErrRecordTooLarge:               {name: "RecordTooLargeException"},
 	ErrBufferExhausted:              {name: "BufferExhaustedException"},
+	ErrIllegalPartition:             {name: "IllegalArgumentException"},
 }
 
 // String is Kafka's name for the error.
@@ -124,7 +128,7 @@ var errorCodes = []Error{
 	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrOutOfOrderSequenceNumber,
 	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrKafkaStorageError, ErrUnknownProducerID,
 	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
-	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted,
+	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted, ErrIllegalPartition,
 }
 
 // InjectableErrors are the codes a fail-requests fault may answer with,

@@ -2,6 +2,7 @@ package producer
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -32,6 +33,11 @@ type Config struct {
 	MetadataMaxAgeMs         int64
 	PartitionerAdaptive      bool
 	PartitionerIgnoreKeys    bool
+	// PartitionerClass is partitioner.class: "" for the built-in
+	// partitioner, else a registered Partitioner's name.
+	PartitionerClass string
+	// Client is the client whose defaults apply (producer.client).
+	Client string
 	CompressionType          string
 	ClientID                 string
 	TransactionalID          string
@@ -93,6 +99,8 @@ var properties = []property{
 	{name: "partitioner.availability.timeout.ms", typ: typeLong, def: "0", atLeast: 0},
 	{name: "partitioner.ignore.keys", typ: typeBool, def: "false",
 		set: func(c *Config, v value) { c.PartitionerIgnoreKeys = v.b }},
+	{name: "partitioner.class", typ: typeString, def: "",
+		set: func(c *Config, v value) { c.PartitionerClass = v.s }},
 	// linger.ms defaults to 5 from Kafka 4.0 (KIP-1030); it was 0 before.
 	// KafkaProducer.lingerMs caps it at Integer.MAX_VALUE.
 	{name: "linger.ms", typ: typeLong, def: "5", atLeast: 0,
@@ -213,7 +221,25 @@ func NewConfig(props map[string]string) (*Config, error) {
 				name, strings.Join(PropertyNames(), ", "))}
 		}
 	}
-	c := &Config{}
+	client := ClientJava
+	if v, ok := props["client"]; ok {
+		client = strings.TrimSpace(v)
+		props = maps.Clone(props)
+		delete(props, "client")
+	}
+	defaults, err := ClientDefaults(client)
+	if err != nil {
+		return nil, &ConfigError{Message: "producer.client: " + err.Error()}
+	}
+	if len(defaults) > 0 {
+		props = maps.Clone(props)
+		for _, d := range defaults {
+			if _, explicit := props[d.Property]; !explicit {
+				props[d.Property] = d.Value
+			}
+		}
+	}
+	c := &Config{Client: client}
 	for i := range properties {
 		p := &properties[i]
 		raw, explicit := props[p.name]
@@ -239,6 +265,13 @@ func NewConfig(props map[string]string) (*Config, error) {
 	_, explicitDelivery := props["delivery.timeout.ms"]
 	if err := c.configureDeliveryTimeout(explicitDelivery); err != nil {
 		return nil, err
+	}
+	if c.PartitionerClass != "" {
+		if _, ok := LookupPartitioner(c.PartitionerClass); !ok {
+			// KafkaProducer loads the class by name (ConfigDef Type.CLASS).
+			return nil, invalid("partitioner.class", c.PartitionerClass, "Class "+c.PartitionerClass+
+				" could not be found; registered partitioners: "+strings.Join(PartitionerNames(), ", "))
+		}
 	}
 	if err := c.checkModelled(props); err != nil {
 		return nil, err
@@ -336,6 +369,7 @@ func (c *Config) Effective() map[string]string {
 		"metadata.max.age.ms":                   strconv.FormatInt(c.MetadataMaxAgeMs, 10),
 		"partitioner.adaptive.partitioning.enable": strconv.FormatBool(c.PartitionerAdaptive),
 		"partitioner.availability.timeout.ms":      "0",
+		"partitioner.class":                        c.PartitionerClass,
 		"partitioner.ignore.keys":                  strconv.FormatBool(c.PartitionerIgnoreKeys),
 		"reconnect.backoff.max.ms":                 strconv.FormatInt(c.ReconnectBackoffMaxMs, 10),
 		"reconnect.backoff.ms":                     strconv.FormatInt(c.ReconnectBackoffMs, 10),

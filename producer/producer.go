@@ -82,6 +82,8 @@ type Producer struct {
 	meta       metadataState
 
 	idem *idempotence
+	// custom is the partitioner.class instance, nil for the built-in one.
+	custom Partitioner
 
 	runTimer sim.Timer
 	running  bool
@@ -111,6 +113,10 @@ func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listene
 	p.drainIndex = make([]int, maxID+1)
 	if cfg.EnableIdempotence {
 		p.idem = newIdempotence()
+	}
+	if cfg.PartitionerClass != "" {
+		newFn, _ := LookupPartitioner(cfg.PartitionerClass)
+		p.custom = newFn(w.Stream(name + "/partitioner"))
 	}
 	p.meta.needed = true
 	p.wake()
@@ -261,7 +267,13 @@ func (p *Producer) append(r Record) bool {
 	var avail []int
 	var pi int
 	keyed := r.Key != nil && !p.cfg.PartitionerIgnoreKeys
-	if keyed {
+	if p.custom != nil {
+		var ok bool
+		if pi, ok = p.customPartition(r, keyLen, now); !ok {
+			return true
+		}
+		keyed = true // the built-in sticky bookkeeping stays out of it
+	} else if keyed {
 		pi = KeyPartition(r.Key, tp.Partitions)
 	} else {
 		avail = p.available(r.Topic)
@@ -322,6 +334,42 @@ func (p *Producer) append(r Record) bool {
 		p.wake()
 	}
 	return true
+}
+
+// customPartition asks partitioner.class for the record's partition. A
+// custom partitioner makes KafkaProducer.doSend append with
+// abortOnNewBatch: if the chosen partition would need a new batch, it calls
+// onNewBatch and asks partition() again, and the second answer stands.
+// This double call is what made RoundRobinPartitioner skip partitions
+// before KAFKA-17632. A partition out of range fails the record, as
+// KafkaProducer.partition's IllegalArgumentException would fail send().
+func (p *Producer) customPartition(r Record, keyLen int, now sim.Time) (int, bool) {
+	tp := &p.topo.Topics[r.Topic]
+	req := PartitionRequest{Topic: tp.Name, Key: r.Key, Partitions: tp.Partitions,
+		Available: p.available(r.Topic), Now: now.Duration()}
+	pi := p.custom.Partition(req)
+	if pi >= 0 && pi < tp.Partitions && p.needsNewBatch(tp.First+broker.PartitionID(pi), keyLen, r.Value, now) {
+		if l, ok := p.custom.(NewBatchListener); ok {
+			l.OnNewBatch(req, pi)
+		}
+		pi = p.custom.Partition(req)
+	}
+	if pi < 0 || pi >= tp.Partitions {
+		p.reject(r, broker.ErrIllegalPartition)
+		return 0, false
+	}
+	return pi, true
+}
+
+// needsNewBatch reports whether a record would open a new batch in a
+// partition: no open batch, or no room in the last one.
+func (p *Producer) needsNewBatch(id broker.PartitionID, keyLen, valueLen int, now sim.Time) bool {
+	dq := p.parts[id].deque
+	if len(dq) == 0 {
+		return true
+	}
+	last := dq[len(dq)-1]
+	return !last.hasRoomFor(recordSize(len(last.Records), int64((now-last.firstTime)/sim.Millisecond), keyLen, valueLen))
 }
 
 func allBatchesFull(dq []*Batch) bool { return len(dq) == 0 || dq[len(dq)-1].isFull() }

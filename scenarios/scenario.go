@@ -77,6 +77,7 @@ type Fault struct {
 	Error         string   `yaml:"error"`
 	By            Duration `yaml:"by"`
 	ResendUnacked bool     `yaml:"resend-unacked"`
+	Client        string   `yaml:"client"`
 
 	set map[string]bool // keys present in the file
 }

@@ -32,6 +32,9 @@ type plannedFault struct {
 	failErr   broker.Error
 	direction string
 	from      []string
+	// producerCfg is the new instance's config when restart-producer
+	// switches client.
+	producerCfg *producer.Config
 }
 
 type selectorKind int
@@ -92,7 +95,7 @@ var faultKeys = map[string][]string{
 	"fail-requests":    {"broker", "error", "count", "for"},
 	"pause":            {"broker", "for"},
 	"delay":            {"broker", "by", "for"},
-	"restart-producer": {"resend-unacked"},
+	"restart-producer": {"resend-unacked", "client"},
 }
 
 func faultKinds() []string {
@@ -437,6 +440,17 @@ func (s *Scenario) validateFaults(pl *plan) error {
 			if k != "at" && k != "do" && !slices.Contains(keys, k) {
 				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
 			}
+		}
+		if f.set["client"] {
+			// The application moves to another client library: the same
+			// producer settings, that client's defaults underneath.
+			props := s.Producer.Map()
+			props["client"] = f.Client
+			cfg, err := producer.NewConfig(props)
+			if err != nil {
+				return s.errAt(key+".client", "%s", err.Error())
+			}
+			pl.faults[len(pl.faults)-1].producerCfg = cfg
 		}
 		for _, d := range []struct {
 			key string
