@@ -5,6 +5,8 @@
 //	simulate show NAME                the scenario as YAML, its lesson first
 //	simulate run NAME|FILE [flags]    run once and print the report
 //	simulate check [NAME|FILE]...     run and evaluate expectations
+//	simulate partition --key K --partitions N [--client C]
+//	                                  where each client puts key K
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
 // scenario error (message on stderr, nothing on stdout).
@@ -53,6 +55,7 @@ var commands = []command{
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
 	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
+	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 }
 
 func main() {
