@@ -96,6 +96,7 @@ type runner struct {
 	rng *rand.Rand
 
 	prod      *producer.Producer
+	cfg       *producer.Config // the current instance's configuration
 	producers []sim.NodeID
 	prodObjs  []*producer.Producer
 	batchIDs  int64
@@ -127,7 +128,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	if opt.Seed != nil {
 		seed = *opt.Seed
 	}
-	r := &runner{s: s, pl: s.plan}
+	r := &runner{s: s, pl: s.plan, cfg: s.plan.producerCfg}
 	r.w = sim.NewWorld(seed)
 	net := &s.Cluster.Network
 	r.w.Net.Configure(sim.LinkConfig{
@@ -204,7 +205,7 @@ func (r *runner) newProducer() {
 	for i := range brokers {
 		brokers[i] = sim.NodeID(i + 1)
 	}
-	r.prod = producer.New(r.w, name, r.pl.producerCfg, brokers, r, &r.batchIDs)
+	r.prod = producer.New(r.w, name, r.cfg, brokers, r, &r.batchIDs)
 	r.producers = append(r.producers, r.prod.ID())
 	r.prodObjs = append(r.prodObjs, r.prod)
 	for _, u := range r.undos {
@@ -397,7 +398,7 @@ func (r *runner) trace(event string, node sim.NodeID, detail string) {
 func (r *runner) fire(f *plannedFault) {
 	now := r.w.Now()
 	if f.Do == "restart-producer" {
-		r.restartProducer(f.ResendUnacked)
+		r.restartProducer(f)
 		return
 	}
 	targets := r.targets(f.sel)
@@ -553,9 +554,15 @@ func (r *runner) countDown() {
 // restartProducer closes the producer at once and starts a new instance,
 // which gets a new producer id. With resend, the application sends again
 // every record the old instance left without an answer.
-func (r *runner) restartProducer(resend bool) {
+func (r *runner) restartProducer(f *plannedFault) {
+	resend := f.ResendUnacked
 	old := r.prod
-	r.trace("restart-producer", old.ID(), "the application closes its producer and creates a new one (new producer id)")
+	what := "the application closes its producer and creates a new one (new producer id)"
+	if f.producerCfg != nil {
+		r.cfg = f.producerCfg
+		what = "the application closes its producer and creates a " + f.Client + " one (new producer id)"
+	}
+	r.trace("restart-producer", old.ID(), what)
 	old.CloseNow()
 	r.newProducer()
 	if !resend {

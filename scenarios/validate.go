@@ -441,17 +441,7 @@ func (s *Scenario) validateFaults(pl *plan) error {
 				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
 			}
 		}
-		if f.set["client"] {
-			// The application moves to another client library: the same
-			// producer settings, that client's defaults underneath.
-			props := s.Producer.Map()
-			props["client"] = f.Client
-			cfg, err := producer.NewConfig(props)
-			if err != nil {
-				return s.errAt(key+".client", "%s", err.Error())
-			}
-			pl.faults[len(pl.faults)-1].producerCfg = cfg
-		}
+
 		for _, d := range []struct {
 			key string
 			v   Duration
@@ -461,6 +451,17 @@ func (s *Scenario) validateFaults(pl *plan) error {
 			}
 		}
 		pf := plannedFault{Fault: *f, index: i + 1, direction: "both"}
+		if f.set["client"] {
+			// The application moves to another client library: the same
+			// producer settings, that client's defaults underneath.
+			props := s.Producer.Map()
+			props["client"] = f.Client
+			cfg, err := producer.NewConfig(props)
+			if err != nil {
+				return s.errAt(key+".client", "%s", err.Error())
+			}
+			pf.producerCfg = cfg
+		}
 		if slices.Contains(keys, "broker") {
 			if f.Broker == "" {
 				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"all\" or \"crashed\"")

@@ -106,7 +106,7 @@ func dispatch(args []string, out io.Writer) error {
 			return c.run(args[1:], out)
 		}
 	}
-	return &usageError{fmt.Sprintf("unknown command %q; commands: list, show, run, check (simulate help)", args[0])}
+	return &usageError{fmt.Sprintf("unknown command %q; commands: list, show, run, check, partition, plot, sweep (simulate help)", args[0])}
 }
 
 func usage() string {
