@@ -37,11 +37,11 @@ type Config struct {
 	// partitioner, else a registered Partitioner's name.
 	PartitionerClass string
 	// Client is the client whose defaults apply (producer.client).
-	Client string
-	CompressionType          string
-	ClientID                 string
-	TransactionalID          string
-	TransactionTimeoutMs     int
+	Client               string
+	CompressionType      string
+	ClientID             string
+	TransactionalID      string
+	TransactionTimeoutMs int
 
 	// Notes explains silent adjustments Kafka makes (idempotence disabled,
 	// delivery.timeout.ms raised), as the Java client logs them.
@@ -335,9 +335,6 @@ func (c *Config) configureDeliveryTimeout(explicit bool) error {
 // yet, rather than silently ignoring them.
 func (c *Config) checkModelled(props map[string]string) error {
 	switch {
-	case c.CompressionType != "none":
-		return &ConfigError{Message: "compression.type=" + c.CompressionType +
-			" is valid in Kafka, but the simulator does not model compression yet; use none"}
 	case c.TransactionalID != "":
 		return &ConfigError{Message: "transactional.id is valid here, but the simulator does not model transactions yet"}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/codec"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -45,6 +46,7 @@ type partState struct {
 
 type topicState struct {
 	sticky *stickyPartitioner
+	ratio  codec.RatioEstimator // CompressionRatioEstimator, per topic and codec
 }
 
 // blocked is a send() call waiting inside KafkaProducer.doSend: for the
@@ -85,6 +87,16 @@ type Producer struct {
 	// custom is the partitioner.class instance, nil for the built-in one.
 	custom Partitioner
 
+	// Compression: the codec, its reusable encoder, and the generator of
+	// value bytes to compress. appBusyUntil is when the application thread
+	// is done compressing what it appended.
+	codec        codec.Codec
+	compressor   *codec.Compressor
+	payloadRng   *rand.Rand
+	payload      []byte
+	compressed   []byte
+	appBusyUntil sim.Time
+
 	runTimer sim.Timer
 	running  bool
 	rerun    bool // woken while running: run again before sleeping
@@ -113,6 +125,11 @@ func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listene
 	p.drainIndex = make([]int, maxID+1)
 	if cfg.EnableIdempotence {
 		p.idem = newIdempotence()
+	}
+	p.codec, _ = codec.Parse(cfg.CompressionType)
+	if p.codec != codec.None {
+		p.compressor = codec.NewCompressor(p.codec)
+		p.payloadRng = w.Stream(name + "/payload")
 	}
 	if cfg.PartitionerClass != "" {
 		newFn, _ := LookupPartitioner(cfg.PartitionerClass)
@@ -160,6 +177,10 @@ func (p *Producer) Send(r Record) {
 		p.wake()
 	}
 }
+
+// AppBusyUntil is when the application thread finishes the CPU work of
+// its last send() (compressing the record), so the next send() can start.
+func (p *Producer) AppBusyUntil() sim.Time { return p.appBusyUntil }
 
 // Blocked reports whether the application thread is inside a blocking
 // send() call.
@@ -316,14 +337,27 @@ func (p *Producer) append(r Record) bool {
 			Bytes:     recordBatchOverhead,
 			writeMax:  size,
 			firstTime: now, CreatedAt: now, lastAttempt: now, BaseSequence: -1, ProducerID: -1, leaderEpoch: -1,
+			codec: p.codec, ratio: p.topics[r.Topic].ratio.Estimate(),
 		}
 		part.deque = append(part.deque, b)
 		appended = recordSize(0, 0, keyLen, r.Value)
 		newBatch = true
 	}
+	before := b.Bytes
+	if p.compressor != nil {
+		// The application thread compresses as it appends
+		// (MemoryRecordsBuilder writes through the codec's stream), so the
+		// codec's CPU cost delays its next send().
+		if cap(p.payload) < r.Value {
+			p.payload = make([]byte, r.Value)
+		}
+		p.payload = r.Payload.Fill(p.payload[:r.Value], p.payloadRng, int(r.ID))
+		b.raw = appendEncoded(b.raw, len(b.Records), int64((now-b.firstTime)/sim.Millisecond), r.Key, p.payload)
+		p.appBusyUntil = max(p.appBusyUntil, now) + sim.FromDuration(p.codec.CompressCost(appended))
+	}
 	b.Records = append(b.Records, r.ID)
-	b.Bytes += appended
-	b.maxRecordSize = max(b.maxRecordSize, appended)
+	b.add(appended)
+	appended = b.Bytes - before
 	if newBatch {
 		appended = b.Bytes
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/codec"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -284,6 +285,7 @@ func (p *Producer) drain(node sim.NodeID, now sim.Time) []*Batch {
 					p.idem.assign(first)
 				}
 				first.closed = true
+				p.compress(first)
 				size += first.Bytes
 				out = append(out, first)
 				p.stats.QueueTimeTotal += now - first.CreatedAt
@@ -295,6 +297,22 @@ func (p *Producer) drain(node sim.NodeID, now sim.Time) []*Batch {
 		}
 	}
 	return out
+}
+
+// compress closes a batch's compressed stream (MemoryRecordsBuilder.close):
+// the real compressed size replaces the estimate, and the observed ratio
+// updates the topic's estimate for the batches that follow
+// (CompressionRatioEstimator.updateEstimation).
+func (p *Producer) compress(b *Batch) {
+	if b.codec == codec.None || b.raw == nil {
+		return
+	}
+	p.compressed = p.compressor.Compress(p.compressed[:0], b.raw)
+	b.realRatio = codec.ObservedRatio(len(p.compressed), b.rawBytes)
+	b.Bytes = recordBatchOverhead + len(p.compressed)
+	b.raw = nil
+	t := p.topo.Partitions[b.Partition].Topic
+	p.topics[t].ratio.Update(b.realRatio)
 }
 
 // sendProduce puts one produce request on the connection.
@@ -871,6 +889,7 @@ func (p *Producer) initTopology(t *broker.Topology) {
 	p.topics = make([]topicState, len(t.Topics))
 	for i := range p.topics {
 		p.topics[i].sticky = newStickyPartitioner(p.cfg.BatchSize, p.w.Stream(p.w.NodeName(p.id)+"/partitioner/"+t.Topics[i].Name))
+		p.topics[i].ratio = codec.NewRatioEstimator()
 	}
 	if p.idem != nil {
 		p.idem.grow(len(t.Partitions))

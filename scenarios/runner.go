@@ -273,6 +273,11 @@ func (r *runner) sendNext() {
 		r.waiting = true
 		return
 	}
+	if busy := r.prod.AppBusyUntil(); busy > now {
+		// The application thread is still compressing the last record.
+		r.w.Schedule(busy, r.id, kindSend, 0, 0)
+		return
+	}
 	id := broker.RecordID(r.sent + 1)
 	key := int32(-1)
 	var keyBytes []byte
@@ -293,7 +298,7 @@ func (r *runner) sendNext() {
 	}
 	r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: uint8(len(r.producers))})
 	r.sent++
-	r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: keyBytes, Value: wl.ValueBytes})
+	r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: keyBytes, Value: wl.ValueBytes, Payload: r.pl.payload})
 	next := sim.Time(float64(r.sent) * float64(sim.Second) / wl.Rate)
 	if next < now {
 		next = now
@@ -583,7 +588,7 @@ func (r *runner) restartProducer(f *plannedFault) {
 		if rec.key >= 0 {
 			key = r.keys[rec.key]
 		}
-		r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: key, Value: wl.ValueBytes})
+		r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
 	}
 }
 

@@ -63,6 +63,9 @@ type Workload struct {
 	KeyDistribution string  `yaml:"key.distribution"`
 	ZipfS           float64 `yaml:"zipf.s"`
 	ValueBytes      int     `yaml:"value.bytes"`
+	// Value is what values look like (json, text, random), which decides
+	// how well they compress.
+	Value string `yaml:"value"`
 }
 
 // Fault is one entry of the fault schedule. Which keys apply depends on Do.

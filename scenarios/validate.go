@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/codec"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -19,6 +20,7 @@ type plan struct {
 	topo        *broker.Topology
 	brokerCfg   broker.Config
 	brokerProps map[string]string // effective, for the report
+	payload     codec.ValueKind
 	producerCfg *producer.Config
 	topic       int // the workload's topic index
 	faults      []plannedFault
@@ -411,6 +413,14 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	if !s.has("workload.value.bytes") {
 		w.ValueBytes = 100
 	}
+	if w.Value == "" {
+		w.Value = "json"
+	}
+	kind, err := codec.ParseValueKind(w.Value)
+	if err != nil {
+		return s.errAt("workload.value", "%s", err.Error())
+	}
+	pl.payload = kind
 	if w.ValueBytes < 0 || w.ValueBytes > 10<<20 {
 		return s.errAt("workload.value.bytes", "%d is out of range; use 0 to 10485760", w.ValueBytes)
 	}
