@@ -210,6 +210,12 @@ func parseValue(p *property, raw string) (value, *ConfigError) {
 // (postProcessAndValidateIdempotenceConfigs, 4.x), and
 // KafkaProducer.configureDeliveryTimeout. Errors carry Kafka's messages.
 func NewConfig(props map[string]string) (*Config, error) {
+	client := ClientJava
+	if v, ok := props["client"]; ok {
+		client = strings.TrimSpace(v)
+		props = maps.Clone(props)
+		delete(props, "client")
+	}
 	names := make([]string, 0, len(props))
 	for name := range props {
 		names = append(names, name)
@@ -220,12 +226,6 @@ func NewConfig(props map[string]string) (*Config, error) {
 			return nil, &ConfigError{Message: fmt.Sprintf("unknown producer property %q; the simulator models: %s",
 				name, strings.Join(PropertyNames(), ", "))}
 		}
-	}
-	client := ClientJava
-	if v, ok := props["client"]; ok {
-		client = strings.TrimSpace(v)
-		props = maps.Clone(props)
-		delete(props, "client")
 	}
 	defaults, err := ClientDefaults(client)
 	if err != nil {

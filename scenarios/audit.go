@@ -104,6 +104,24 @@ func (r *runner) audit() *Report {
 		}
 	}
 	c.Reordered = int64(len(reorders))
+	keyPart := make([]int32, len(r.keys))
+	for i := range keyPart {
+		keyPart[i] = -1
+	}
+	for p := range r.pl.topo.Partitions {
+		log := r.finalLog(broker.PartitionID(p))
+		for o := int64(0); o < log.HW(); o++ {
+			k := r.recs[log.Record(o)].key
+			switch {
+			case k < 0:
+			case keyPart[k] == -1:
+				keyPart[k] = int32(p)
+			case keyPart[k] >= 0 && keyPart[k] != int32(p):
+				keyPart[k] = -2 // counted once
+				c.KeysSplit++
+			}
+		}
+	}
 	slices.SortFunc(reorders, func(a, b reorder) int { return int(a.id) - int(b.id) })
 	rep.AnomalyCount = len(lost) + len(dups) + len(reorders) + len(ambiguous)
 

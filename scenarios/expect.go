@@ -17,7 +17,7 @@ type ExpectResult struct {
 	OK   bool    `json:"ok"`
 }
 
-var recordFields = []string{"sent", "acked", "failed", "pending", "lost", "duplicated", "reordered", "ambiguous"}
+var recordFields = []string{"sent", "acked", "failed", "pending", "lost", "duplicated", "reordered", "ambiguous", "keys_split"}
 var latencyFields = []string{"avg", "p50", "p90", "p99", "p999", "max"}
 var partitionFields = []string{"leader", "log_end_offset", "high_watermark", "records", "bytes", "offline_ms", "leader_elections", "unclean_elections"}
 
@@ -125,7 +125,7 @@ func (r *Report) lookup(path string) float64 {
 	case "records":
 		c := r.Records
 		return float64(map[string]int64{"sent": c.Sent, "acked": c.Acked, "failed": c.Failed, "pending": c.Pending,
-			"lost": c.Lost, "duplicated": c.Duplicated, "reordered": c.Reordered, "ambiguous": c.Ambiguous}[rest])
+			"lost": c.Lost, "duplicated": c.Duplicated, "reordered": c.Reordered, "ambiguous": c.Ambiguous, "keys_split": c.KeysSplit}[rest])
 	case "errors":
 		return float64(r.Errors[rest])
 	case "metrics":

@@ -68,6 +68,9 @@ type Counts struct {
 	Duplicated int64 `json:"duplicated"`
 	Reordered  int64 `json:"reordered"`
 	Ambiguous  int64 `json:"ambiguous"`
+	// KeysSplit counts keys whose records are in more than one partition
+	// of the final logs: their per-key order is gone.
+	KeysSplit int64 `json:"keys_split"`
 }
 
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the

@@ -57,6 +57,9 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	b.WriteString("\nrecords\n")
 	fmt.Fprintf(b, "  sent %d   acked %d   failed %d   pending %d\n", rc.Sent, rc.Acked, rc.Failed, rc.Pending)
 	fmt.Fprintf(b, "  lost %d   duplicated %d   reordered %d   ambiguous %d\n", rc.Lost, rc.Duplicated, rc.Reordered, rc.Ambiguous)
+	if rc.KeysSplit > 0 {
+		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
+	}
 	if !r.Converged {
 		b.WriteString("  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n")
 	}
