@@ -103,6 +103,8 @@ type runner struct {
 	faultsPending int
 	maxDown       int
 	invariantErr  error
+
+	series []Sample // every SampleMs of virtual time, for Charts
 }
 
 // Run runs the scenario and audits the result.
