@@ -5,6 +5,10 @@
 //	simulate show NAME                the scenario as YAML, its lesson first
 //	simulate run NAME|FILE [flags]    run once and print the report
 //	simulate check [NAME|FILE]...     run and evaluate expectations
+//	simulate plot NAME|FILE --out DIR run once and draw its charts
+//	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
+//	                                  run a grid of settings and seeds; a
+//	                                  table, a CSV and a plot of the metrics
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
 // scenario error (message on stderr, nothing on stdout).
@@ -45,7 +49,9 @@ type command struct {
 	name  string
 	args  string
 	short string
-	run   func(args []string, stdout io.Writer) error
+	// run writes its result to stdout; stderr is for progress only, as
+	// errors are returned.
+	run func(args []string, stdout, stderr io.Writer) error
 }
 
 var commands = []command{
@@ -53,6 +59,9 @@ var commands = []command{
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
 	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
+	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]...", "run a scenario and draw its charts into DIR", cmdPlot},
+	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
+		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
 }
 
 func main() {
@@ -72,7 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	var out bytes.Buffer
-	err := dispatch(args, &out)
+	err := dispatch(args, &out, stderr)
 	var fe *failedError
 	var help *helpShown
 	switch {
@@ -97,13 +106,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func dispatch(args []string, out io.Writer) error {
-	for _, c := range commands {
+func dispatch(args []string, out, stderr io.Writer) error {
+	names := make([]string, len(commands))
+	for i, c := range commands {
 		if c.name == args[0] {
-			return c.run(args[1:], out)
+			return c.run(args[1:], out, stderr)
 		}
+		names[i] = c.name
 	}
-	return &usageError{fmt.Sprintf("unknown command %q; commands: list, show, run, check (simulate help)", args[0])}
+	return &usageError{fmt.Sprintf("unknown command %q; commands: %s (simulate help)", args[0], strings.Join(names, ", "))}
 }
 
 func usage() string {
@@ -136,7 +147,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
-func cmdList(args []string, out io.Writer) error {
+func cmdList(args []string, out, _ io.Writer) error {
 	fs := newFlags("list")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -154,7 +165,7 @@ func cmdList(args []string, out io.Writer) error {
 	return nil
 }
 
-func cmdShow(args []string, out io.Writer) error {
+func cmdShow(args []string, out, _ io.Writer) error {
 	fs := newFlags("show")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -178,7 +189,7 @@ func cmdShow(args []string, out io.Writer) error {
 	return err
 }
 
-func cmdRun(args []string, out io.Writer) error {
+func cmdRun(args []string, out, _ io.Writer) error {
 	fs := newFlags("run")
 	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
 	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
@@ -239,7 +250,7 @@ func countOf(n int, word string) string {
 
 // cmdCheck runs scenarios in parallel, one per core; each run is
 // single-threaded and deterministic, and results print in input order.
-func cmdCheck(args []string, out io.Writer) error {
+func cmdCheck(args []string, out, _ io.Writer) error {
 	fs := newFlags("check")
 	if err := parseFlags(fs, args); err != nil {
 		return err
