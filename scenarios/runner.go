@@ -120,6 +120,7 @@ type runner struct {
 	faultsPending int
 	maxDown       int
 	invariantErr  error
+
 }
 
 // Run runs the scenario and audits the result.

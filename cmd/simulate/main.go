@@ -7,6 +7,10 @@
 //	simulate check [NAME|FILE]...     run and evaluate expectations
 //	simulate partition --key K --partitions N [--client C]
 //	                                  where each client puts key K
+//	simulate plot NAME|FILE --out DIR run once and draw its charts
+//	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
+//	                                  run a grid of settings and seeds; a
+//	                                  table, a CSV and a plot of the metrics
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
 // scenario error (message on stderr, nothing on stdout).
@@ -47,7 +51,9 @@ type command struct {
 	name  string
 	args  string
 	short string
-	run   func(args []string, stdout io.Writer) error
+	// run writes its result to stdout; stderr is for progress only, as
+	// errors are returned.
+	run func(args []string, stdout, stderr io.Writer) error
 }
 
 var commands = []command{
@@ -56,6 +62,9 @@ var commands = []command{
 	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
+	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]...", "run a scenario and draw its charts into DIR", cmdPlot},
+	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
+		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
 }
 
 func main() {
@@ -75,7 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	var out bytes.Buffer
-	err := dispatch(args, &out)
+	err := dispatch(args, &out, stderr)
 	var fe *failedError
 	var help *helpShown
 	switch {
@@ -100,13 +109,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func dispatch(args []string, out io.Writer) error {
-	for _, c := range commands {
+func dispatch(args []string, out, stderr io.Writer) error {
+	names := make([]string, len(commands))
+	for i, c := range commands {
 		if c.name == args[0] {
-			return c.run(args[1:], out)
+			return c.run(args[1:], out, stderr)
 		}
+		names[i] = c.name
 	}
-	return &usageError{fmt.Sprintf("unknown command %q; commands: list, show, run, check, partition, plot, sweep (simulate help)", args[0])}
+	return &usageError{fmt.Sprintf("unknown command %q; commands: %s (simulate help)", args[0], strings.Join(names, ", "))}
 }
 
 func usage() string {
@@ -139,7 +150,7 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
-func cmdList(args []string, out io.Writer) error {
+func cmdList(args []string, out, _ io.Writer) error {
 	fs := newFlags("list")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -157,7 +168,7 @@ func cmdList(args []string, out io.Writer) error {
 	return nil
 }
 
-func cmdShow(args []string, out io.Writer) error {
+func cmdShow(args []string, out, _ io.Writer) error {
 	fs := newFlags("show")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -181,7 +192,7 @@ func cmdShow(args []string, out io.Writer) error {
 	return err
 }
 
-func cmdRun(args []string, out io.Writer) error {
+func cmdRun(args []string, out, _ io.Writer) error {
 	fs := newFlags("run")
 	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
 	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
@@ -242,7 +253,7 @@ func countOf(n int, word string) string {
 
 // cmdCheck runs scenarios in parallel, one per core; each run is
 // single-threaded and deterministic, and results print in input order.
-func cmdCheck(args []string, out io.Writer) error {
+func cmdCheck(args []string, out, _ io.Writer) error {
 	fs := newFlags("check")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -43,7 +43,7 @@ var keyRules = []keyRule{
 		func(k []byte) uint32 { return producer.FNV1a32(k) & 0x7fffffff }, producer.FNV1aPartitionSaramaReference, false},
 }
 
-func cmdPartition(args []string, out io.Writer) error {
+func cmdPartition(args []string, out, _ io.Writer) error {
 	fs := newFlags("partition")
 	keys := fs.StringArray("key", nil, "record key (repeatable; an empty string is an empty key, not a null one)")
 	n := fs.Int("partitions", 0, "number of partitions of the topic")

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/kafkasim/kafkasim/plots"
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// cmdPlot runs a scenario once and draws its charts. It does not evaluate
+// expectations into the exit status: a lesson that loses records is still
+// worth a picture.
+func cmdPlot(args []string, out, _ io.Writer) error {
+	fs := newFlags("plot")
+	outDir := fs.String("out", "", "directory to write the charts into (created if missing)")
+	svg := fs.Bool("svg", false, "write SVG instead of PNG")
+	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
+	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &usageError{"plot needs one scenario: a built-in name or a file"}
+	}
+	if *outDir == "" {
+		return &usageError{"plot needs --out DIR, the directory for the charts"}
+	}
+	s, err := scenarios.Load(fs.Arg(0), *sets)
+	if err != nil {
+		return err
+	}
+	opt := scenarios.RunOptions{}
+	if fs.Changed("seed") {
+		opt.Seed = seed
+	}
+	format := plots.PNG
+	if *svg {
+		format = plots.SVG
+	}
+	paths, err := plots.WriteRun(*outDir, s.Run(opt).Charts(0), format)
+	if err != nil {
+		return &usageError{fmt.Sprintf("--out: %v", err)}
+	}
+	for _, p := range paths {
+		fmt.Fprintln(out, p)
+	}
+	return nil
+}

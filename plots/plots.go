@@ -1,0 +1,500 @@
+// Package plots draws the charts of a run and of a sweep with gonum/plot.
+//
+// It reads plain numbers (scenarios.Charts, Sweep) and writes image files;
+// nothing in the simulator core imports it. Every chart says in its title
+// what it shows and for which scenario and seed, and every axis names its
+// unit. A chart with no data is still written, empty, with a "no data"
+// note, so that a run always produces the same set of files.
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// Format is the image format of the files written.
+type Format int
+
+const (
+	PNG Format = iota
+	SVG
+)
+
+// Ext is the file extension of the format, without the dot.
+func (f Format) Ext() string {
+	if f == SVG {
+		return "svg"
+	}
+	return "png"
+}
+
+// Sizes: wide enough for a few thousand offsets, tall enough per panel to
+// read a step in a line.
+const (
+	width       = 9 * vg.Inch
+	height      = 5 * vg.Inch
+	panelHeight = 2.6 * vg.Inch
+)
+
+var (
+	colFirst     = color.RGBA{R: 70, G: 110, B: 180, A: 255}
+	colReordered = color.RGBA{R: 235, G: 140, B: 0, A: 255}
+	colDuplicate = color.RGBA{R: 210, G: 0, B: 0, A: 255}
+	colFault     = color.RGBA{R: 120, G: 120, B: 120, A: 255}
+	colMark      = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+)
+
+// WriteRun writes the charts of one run into dir (created if missing) and
+// returns the paths written, always in this order:
+//
+//	partitions   records per partition (bars)
+//	latency      histogram of send() to ack latency, p50 and p99 marked
+//	batch-size   histogram of bytes per batch sent, retries included
+//	order        per partition: log offset against send time; duplicates
+//	             and reordered records stand out, faults are marked
+//	timeseries   stacked panels against virtual time: acked records/s,
+//	             requests in flight, buffer.memory in use, ISR size per
+//	             partition; faults are marked
+//
+// A chart with no data is written empty with a "no data" note.
+func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	charts := []struct {
+		name  string
+		draw  func(*scenarios.Charts) []*plot.Plot
+		panel bool // height per panel rather than for the whole image
+	}{
+		{"partitions", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{partitionsPlot(c)} }, false},
+		{"latency", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{latencyPlot(c)} }, false},
+		{"batch-size", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{batchPlot(c)} }, false},
+		{"order", orderPlots, true},
+		{"timeseries", seriesPlots, true},
+	}
+	var paths []string
+	for _, ch := range charts {
+		path := filepath.Join(dir, ch.name+"."+f.Ext())
+		ps := ch.draw(c)
+		h := height
+		if ch.panel {
+			h = max(height, panelHeight*vg.Length(len(ps)))
+		}
+		if err := writeStacked(path, f.Ext(), ps, h); err != nil {
+			return paths, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// writeStacked draws plots one above the other, their data areas aligned so
+// that a shared x axis lines up.
+func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error) {
+	cv, err := draw.NewFormattedCanvas(width, h, format)
+	if err != nil {
+		return err
+	}
+	dc := draw.New(cv)
+	rows := make([][]*plot.Plot, len(ps))
+	for i, p := range ps {
+		rows[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
+	cs := plot.Align(rows, tiles, dc)
+	for i, p := range ps {
+		p.Draw(cs[i][0])
+	}
+	return writeFile(path, cv)
+}
+
+func writeFile(path string, w io.WriterTo) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := w.WriteTo(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func newPlot(c *scenarios.Charts, what, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s (%s, seed %d)", what, c.Scenario, c.Seed)
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	return p
+}
+
+// noData marks an empty chart; the axes keep their labels so the reader
+// still sees what would have been drawn.
+func noData(p *plot.Plot, why string) {
+	p.Title.Text += ": no data"
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
+	l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 0.5, Y: 0.5}}, Labels: []string{why}})
+	if err != nil {
+		return
+	}
+	l.TextStyle[0].XAlign = draw.XCenter
+	l.TextStyle[0].YAlign = draw.YCenter
+	p.Add(l)
+}
+
+func partitionsPlot(c *scenarios.Charts) *plot.Plot {
+	p := newPlot(c, "Records per partition in the final logs", "partition", "records")
+	if len(c.Partitions) == 0 {
+		noData(p, "no partitions")
+		return p
+	}
+	vals := make(plotter.Values, len(c.Partitions))
+	names := make([]string, len(c.Partitions))
+	for i, pc := range c.Partitions {
+		vals[i] = float64(pc.Records)
+		names[i] = pc.Partition
+	}
+	bars, err := plotter.NewBarChart(vals, vg.Points(float64(min(60, 400/len(vals)))))
+	if err != nil {
+		noData(p, err.Error())
+		return p
+	}
+	bars.Color = colFirst
+	p.Add(bars)
+	p.NominalX(names...)
+	p.Y.Min = 0
+	return p
+}
+
+func latencyPlot(c *scenarios.Charts) *plot.Plot {
+	p := newPlot(c, "send() to ack latency", "latency (ms, virtual time)", "records")
+	sorted := finite(c.LatencyMs)
+	if len(sorted) == 0 {
+		noData(p, "no record was acknowledged")
+		return p
+	}
+	slices.Sort(sorted)
+	p50, p99 := percentile(sorted, 0.5), percentile(sorted, 0.99)
+	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s ms, p99 %s ms, max %s ms (%s, seed %d)",
+		num(p50), num(p99), num(sorted[len(sorted)-1]), c.Scenario, c.Seed)
+	h := histogram(p, sorted)
+	top := 0.0
+	for _, b := range h.Bins {
+		top = max(top, b.Weight)
+	}
+	for i, m := range []struct {
+		name string
+		v    float64
+	}{{"p50", p50}, {"p99", p99}} {
+		l, err := plotter.NewLine(plotter.XYs{{X: m.v, Y: 0}, {X: m.v, Y: top}})
+		if err != nil {
+			continue
+		}
+		l.Color = colMark
+		l.Width = vg.Points(1.5)
+		l.Dashes = plotutil.Dashes(i + 1)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, num(m.v)), l)
+	}
+	return p
+}
+
+func batchPlot(c *scenarios.Charts) *plot.Plot {
+	p := newPlot(c, "Batch size on the wire, every send attempt", "batch size (bytes)", "batches")
+	sizes := finite(c.BatchBytes)
+	if len(sizes) == 0 {
+		noData(p, "no batch with a known size")
+		return p
+	}
+	sum := 0.0
+	for _, b := range sizes {
+		sum += b
+	}
+	p.Title.Text = fmt.Sprintf("Batch size on the wire, %d sends, mean %s bytes (%s, seed %d)",
+		len(sizes), num(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
+	histogram(p, sizes)
+	return p
+}
+
+// finite is a copy of v without NaN and infinities, which gonum/plot
+// cannot place (its histogram panics on them).
+func finite(v []float64) []float64 {
+	out := make([]float64, 0, len(v))
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// histogram adds a histogram with a bin count that suits the sample size;
+// values must be finite and not empty.
+func histogram(p *plot.Plot, v []float64) *plotter.Histogram {
+	bins := min(60, max(5, int(math.Sqrt(float64(len(v))))))
+	h, err := plotter.NewHist(plotter.Values(v), bins)
+	if err != nil {
+		noData(p, err.Error())
+		return &plotter.Histogram{}
+	}
+	h.FillColor = colFirst
+	h.LineStyle.Width = 0
+	p.Add(h)
+	p.Y.Min = 0
+	return h
+}
+
+// orderPlots is one panel per partition: x is the log offset, y when the
+// application sent the record. In-order first copies climb in a thin blue
+// line; a reordered record (a later-sent one is below it) is an orange
+// triangle under the line, a duplicate a red cross back at its old send
+// time. Fault times are horizontal lines: everything sent above a line was
+// sent after the fault.
+func orderPlots(c *scenarios.Charts) []*plot.Plot {
+	if len(c.Order) == 0 {
+		p := newPlot(c, "Final log order", "log offset", "sent at (ms, virtual time)")
+		noData(p, "no partitions")
+		return []*plot.Plot{p}
+	}
+	var ps []*plot.Plot
+	for _, o := range c.Order {
+		var first, reordered, dups plotter.XYs
+		lastSent := 0.0
+		for _, pt := range o.Points {
+			xy := plotter.XY{X: float64(pt.Offset), Y: pt.SentMs}
+			lastSent = max(lastSent, pt.SentMs)
+			switch {
+			case pt.Copy > 1:
+				dups = append(dups, xy)
+			case pt.Reorder:
+				reordered = append(reordered, xy)
+			default:
+				first = append(first, xy)
+			}
+		}
+		p := newPlot(c, fmt.Sprintf("%s: log offset against send time, %d duplicates, %d reordered",
+			o.Partition, len(dups), len(reordered)), "log offset", "sent at (ms, virtual time)")
+		if len(o.Points) == 0 {
+			noData(p, "empty log")
+			ps = append(ps, p)
+			continue
+		}
+		// Faults after the last send cannot move a record on this axis and
+		// would squash the data into the bottom of the panel.
+		var marks []scenarios.FaultMark
+		for _, f := range c.Faults {
+			if f.AtMs <= lastSent {
+				marks = append(marks, f)
+			}
+		}
+		faultLines(p, marks, false, 0, float64(o.Points[len(o.Points)-1].Offset))
+		p.Legend.Top = false // the data climbs to the top right
+		addScatter(p, first, colFirst, draw.CircleGlyph{}, 1, "in order")
+		addScatter(p, reordered, colReordered, draw.TriangleGlyph{}, 3.5, "reordered")
+		addScatter(p, dups, colDuplicate, draw.CrossGlyph{}, 4, "duplicate")
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func addScatter(p *plot.Plot, xys plotter.XYs, col color.Color, shape draw.GlyphDrawer, radius vg.Length, name string) {
+	if len(xys) == 0 {
+		return
+	}
+	s, err := plotter.NewScatter(xys)
+	if err != nil {
+		return
+	}
+	s.GlyphStyle = draw.GlyphStyle{Color: col, Shape: shape, Radius: radius}
+	p.Add(s)
+	p.Legend.Add(fmt.Sprintf("%s (%d)", name, len(xys)), s)
+}
+
+// faultLines marks fault times, vertical on a time x axis or horizontal on
+// a time y axis spanning [from, to] of the other axis. Faults at the same
+// instant share one line and one label.
+func faultLines(p *plot.Plot, marks []scenarios.FaultMark, vertical bool, from, to float64) {
+	scale := 1.0
+	if vertical {
+		scale = 1000 // the time series use seconds
+	}
+	for i := 0; i < len(marks); {
+		j := i
+		var labels []string
+		for ; j < len(marks) && marks[j].AtMs == marks[i].AtMs; j++ {
+			labels = append(labels, marks[j].Label)
+		}
+		at := marks[i].AtMs / scale
+		i = j
+		a, b := plotter.XY{X: from, Y: at}, plotter.XY{X: to, Y: at}
+		labelAt := a // on the order chart the data is below the line at the left
+		if vertical {
+			a, b = plotter.XY{X: at, Y: from}, plotter.XY{X: at, Y: to}
+			labelAt = b
+		}
+		l, err := plotter.NewLine(plotter.XYs{a, b})
+		if err != nil {
+			continue
+		}
+		l.Color = colFault
+		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l)
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{labelAt}, Labels: []string{strings.Join(labels, ", ")}})
+		if err != nil {
+			continue
+		}
+		lab.TextStyle[0].Color = colFault
+		lab.TextStyle[0].Font.Size = vg.Points(8)
+		if vertical {
+			lab.TextStyle[0].Rotation = math.Pi / 2
+			lab.TextStyle[0].XAlign = draw.XRight
+			lab.Offset = vg.Point{X: -2}
+		} else {
+			lab.TextStyle[0].YAlign = draw.YBottom
+			lab.Offset = vg.Point{X: 2}
+		}
+		p.Add(lab)
+	}
+}
+
+// seriesPlots are the sampled time series, one panel each on a shared
+// time axis in seconds.
+func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
+	panels := []struct {
+		what, y string
+		val     func(s *scenarios.Sample) float64
+	}{
+		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
+			return float64(s.AckedRecords) * 1000 / c.SampleMs
+		}},
+		{"Produce requests in flight", "requests", func(s *scenarios.Sample) float64 { return float64(s.InFlight) }},
+		{"buffer.memory in use", "KiB", func(s *scenarios.Sample) float64 { return float64(s.BufferBytes) / 1024 }},
+	}
+	end := 0.0
+	if n := len(c.Series); n > 0 {
+		end = c.Series[n-1].AtMs / 1000
+	}
+	var ps []*plot.Plot
+	for _, pn := range panels {
+		p := newPlot(c, pn.what, "time (s, virtual)", pn.y)
+		if len(c.Series) == 0 || c.SampleMs <= 0 {
+			noData(p, "no samples")
+			ps = append(ps, p)
+			continue
+		}
+		xys := make(plotter.XYs, len(c.Series))
+		top := 0.0
+		for i := range c.Series {
+			xys[i] = plotter.XY{X: c.Series[i].AtMs / 1000, Y: pn.val(&c.Series[i])}
+			top = max(top, xys[i].Y)
+		}
+		addLine(p, stepStart(xys, c.SampleMs), 0, "")
+		p.X.Min, p.X.Max = 0, max(p.X.Max, end)
+		p.Y.Min = 0
+		faultLines(p, c.Faults, true, 0, top)
+		ps = append(ps, p)
+	}
+	ps = append(ps, isrPlot(c, end))
+	return ps
+}
+
+// isrPlot is the ISR size of every partition, a line each.
+func isrPlot(c *scenarios.Charts, end float64) *plot.Plot {
+	p := newPlot(c, "ISR size per partition (controller's view)", "time (s, virtual)", "replicas in ISR")
+	if len(c.Series) == 0 {
+		noData(p, "no samples")
+		return p
+	}
+	parts := 0
+	for _, s := range c.Series {
+		parts = max(parts, len(s.ISR))
+	}
+	top := 0.0
+	for i := range parts {
+		var xys plotter.XYs
+		for _, s := range c.Series {
+			if i < len(s.ISR) {
+				xys = append(xys, plotter.XY{X: s.AtMs / 1000, Y: float64(s.ISR[i])})
+				top = max(top, float64(s.ISR[i]))
+			}
+		}
+		name := fmt.Sprintf("partition %d", i)
+		if i < len(c.Partitions) {
+			name = c.Partitions[i].Partition
+		}
+		addLine(p, stepStart(xys, c.SampleMs), i, name)
+	}
+	p.Y.Min, p.Y.Max = 0, top+0.5
+	p.Y.Tick.Marker = integerTicks{}
+	faultLines(p, c.Faults, true, 0, top+0.4)
+	p.X.Min, p.X.Max = 0, max(p.X.Max, end)
+	return p
+}
+
+func addLine(p *plot.Plot, xys plotter.XYs, i int, name string) {
+	if len(xys) == 0 {
+		return
+	}
+	l, err := plotter.NewLine(xys)
+	if err != nil {
+		return
+	}
+	l.Color = plotutil.Color(i)
+	l.Width = vg.Points(1.5)
+	l.StepStyle = plotter.PreStep // a sample covers the step that ends at it
+	if i > 0 {
+		l.Dashes = plotutil.Dashes(i)
+	}
+	p.Add(l)
+	if name != "" {
+		p.Legend.Add(name, l)
+	}
+}
+
+// stepStart repeats the first sample at the start of its step, so that the
+// step line covers the first step too.
+func stepStart(xys plotter.XYs, sampleMs float64) plotter.XYs {
+	if len(xys) == 0 {
+		return xys
+	}
+	return append(plotter.XYs{{X: xys[0].X - sampleMs/1000, Y: xys[0].Y}}, xys...)
+}
+
+// integerTicks labels whole numbers only: an ISR of 2.5 replicas is noise.
+type integerTicks struct{}
+
+func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for v := math.Ceil(lo); v <= hi; v++ {
+		ts = append(ts, plot.Tick{Value: v, Label: num(v)})
+	}
+	return ts
+}
+
+// percentile is the nearest-rank percentile of sorted values, as the
+// report computes latency_ms.
+func percentile(sorted []float64, q float64) float64 {
+	i := int(math.Ceil(q*float64(len(sorted)))) - 1
+	return sorted[max(i, 0)]
+}
+
+// num prints a number short: at most three decimals, no trailing zeros.
+func num(v float64) string {
+	return fmt.Sprint(math.Round(v*1000) / 1000)
+}

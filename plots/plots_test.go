@@ -1,0 +1,172 @@
+package plots
+
+import (
+	"encoding/xml"
+	"errors"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// decodes checks that a written file is a whole image of its format.
+func decodes(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	switch filepath.Ext(path) {
+	case ".png":
+		img, err := png.Decode(f)
+		require.NoError(t, err, path)
+		assert.Greater(t, img.Bounds().Dx(), 100, path)
+	case ".svg":
+		d := xml.NewDecoder(f)
+		root := ""
+		for {
+			tok, err := d.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			require.NoError(t, err, path)
+			if se, ok := tok.(xml.StartElement); ok && root == "" {
+				root = se.Name.Local
+			}
+		}
+		assert.Equal(t, "svg", root, path)
+	default:
+		t.Fatalf("unexpected file %s", path)
+	}
+}
+
+// synthetic is a run's chart data with every part filled, including the
+// time series the runner may not sample yet.
+func synthetic() *scenarios.Charts {
+	c := &scenarios.Charts{Scenario: "synthetic", Seed: 7, SampleMs: 100,
+		Partitions: []scenarios.PartitionCount{{Partition: "t-0", Records: 40}, {Partition: "t-1", Records: 35}},
+		Faults:     []scenarios.FaultMark{{AtMs: 300, Label: "crash broker-1"}, {AtMs: 300, Label: "isolate broker-2"}, {AtMs: 900, Label: "heal"}},
+	}
+	for i := range 75 {
+		c.LatencyMs = append(c.LatencyMs, 2+float64(i%17))
+		c.BatchBytes = append(c.BatchBytes, 500+float64(i*13%400))
+	}
+	for i := range 10 {
+		c.Series = append(c.Series, scenarios.Sample{AtMs: float64(i+1) * 100, AckedRecords: int64(5 + i),
+			InFlight: i % 5, BufferBytes: int64(i * 3000), ISR: []int{3 - i%2, 3}})
+	}
+	o := scenarios.OrderSeries{Partition: "t-0"}
+	for i := range 40 {
+		pt := scenarios.OrderPoint{Offset: int64(i), Record: int64(i + 1), SentMs: float64(i * 10), Copy: 1}
+		if i == 20 {
+			pt.Record, pt.SentMs, pt.Copy = 5, 40, 2
+		}
+		if i == 30 {
+			pt.Reorder = true
+		}
+		o.Points = append(o.Points, pt)
+	}
+	c.Order = []scenarios.OrderSeries{o, {Partition: "t-1"}}
+	return c
+}
+
+func runCharts(t *testing.T) *scenarios.Charts {
+	s, err := scenarios.Load("retry-duplicates", nil)
+	require.NoError(t, err)
+	return s.Run(scenarios.RunOptions{}).Charts(0)
+}
+
+func TestWriteRun(t *testing.T) {
+	tests := []struct {
+		name   string
+		charts *scenarios.Charts
+	}{
+		{"a run", runCharts(t)},
+		{"every part filled", synthetic()},
+		{"empty", &scenarios.Charts{}},
+		{"one of each", &scenarios.Charts{Scenario: "one", SampleMs: 100, LatencyMs: []float64{3}, BatchBytes: []float64{100},
+			Partitions: []scenarios.PartitionCount{{Partition: "t-0", Records: 1}},
+			Series:     []scenarios.Sample{{AtMs: 100, ISR: []int{1}}},
+			Order:      []scenarios.OrderSeries{{Partition: "t-0", Points: []scenarios.OrderPoint{{Copy: 1}}}}}},
+		{"not finite", &scenarios.Charts{Scenario: "nan", LatencyMs: []float64{math.NaN()}, BatchBytes: []float64{math.Inf(1)}}},
+	}
+	want := []string{"partitions", "latency", "batch-size", "order", "timeseries"}
+	for _, tt := range tests {
+		for _, f := range []Format{PNG, SVG} {
+			t.Run(tt.name+"/"+f.Ext(), func(t *testing.T) {
+				dir := filepath.Join(t.TempDir(), "sub")
+				paths, err := WriteRun(dir, tt.charts, f)
+				require.NoError(t, err)
+				require.Len(t, paths, len(want))
+				for i, p := range paths {
+					assert.Equal(t, filepath.Join(dir, want[i]+"."+f.Ext()), p)
+					decodes(t, p)
+				}
+			})
+		}
+	}
+}
+
+func TestWriteRunBadDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o644))
+	_, err := WriteRun(file, synthetic(), PNG)
+	assert.Error(t, err)
+}
+
+func TestWriteSweep(t *testing.T) {
+	point := func(x string, v float64) SweepPoint {
+		return SweepPoint{X: x, Values: map[string]float64{"record-send-rate": v, "records.lost": v / 10}}
+	}
+	tests := []struct {
+		name  string
+		sweep Sweep
+	}{
+		{"numeric", Sweep{Param: "producer.linger.ms", Metrics: []string{"record-send-rate", "records.lost"}, Lines: []SweepLine{
+			{Label: "producer.acks=1", Points: []SweepPoint{point("0", 10), point("5", 20), point("20", 25)}},
+			{Label: "producer.acks=all", Points: []SweepPoint{point("0", 8), point("5", 18), point("20", 24)}},
+		}}},
+		{"categorical", Sweep{Scenario: "s", Param: "producer.compression.type", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{
+			{Points: []SweepPoint{point("none", 10), point("gzip", 20), point("5", 1)}},
+		}}},
+		{"metric missing", Sweep{Param: "p", Metrics: []string{"nope"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
+		{"one point", Sweep{Param: "p", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
+		{"not finite", Sweep{Param: "p", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", math.NaN()), point("2", 3)}}}}},
+		{"no metrics", Sweep{Param: "p"}},
+		{"nothing", Sweep{}},
+	}
+	for _, tt := range tests {
+		for _, ext := range []string{".png", ".svg"} {
+			t.Run(tt.name+ext, func(t *testing.T) {
+				path := filepath.Join(t.TempDir(), "sweep"+ext)
+				require.NoError(t, WriteSweep(path, &tt.sweep))
+				decodes(t, path)
+			})
+		}
+	}
+}
+
+func TestWriteSweepBadExtension(t *testing.T) {
+	err := WriteSweep(filepath.Join(t.TempDir(), "sweep.pdf"), &Sweep{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be .png or .svg")
+}
+
+func TestSweepAxis(t *testing.T) {
+	s := &Sweep{Lines: []SweepLine{{Points: []SweepPoint{{X: "20"}, {X: "5"}}}, {Points: []SweepPoint{{X: "0"}, {X: "5"}}}}}
+	xs, ticks := sweepAxis(s)
+	assert.Nil(t, ticks, "numbers plot numerically")
+	assert.Equal(t, map[string]float64{"20": 20, "5": 5, "0": 0}, xs)
+
+	s.Lines[1].Points[0].X = "gzip"
+	xs, ticks = sweepAxis(s)
+	require.Len(t, ticks, 3)
+	assert.Equal(t, []string{"20", "5", "gzip"}, []string{ticks[0].Label, ticks[1].Label, ticks[2].Label}, "first appearance order")
+	assert.Equal(t, map[string]float64{"20": 0, "5": 1, "gzip": 2}, xs)
+}

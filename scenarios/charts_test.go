@@ -1,0 +1,164 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// chartsGolden is what testdata/charts pins of a run's chart data: the
+// small parts whole, the long lists as a count, their ends and a hash of the
+// whole Charts, so that the file stays readable yet any change fails.
+type chartsGolden struct {
+	Scenario   string           `json:"scenario"`
+	Seed       uint64           `json:"seed"`
+	Hash       string           `json:"hash"`
+	Partitions []PartitionCount `json:"partitions"`
+	Faults     []FaultMark      `json:"faults"`
+	SampleMs   float64          `json:"sample_ms"`
+	Samples    int              `json:"samples"`
+	Latency    listEnds         `json:"latency_ms"`
+	BatchBytes listEnds         `json:"batch_bytes"`
+	Order      []orderSummary   `json:"order"`
+}
+
+type listEnds struct {
+	N     int       `json:"n"`
+	First []float64 `json:"first"`
+	Last  []float64 `json:"last"`
+}
+
+type orderSummary struct {
+	Partition  string       `json:"partition"`
+	Points     int          `json:"points"`
+	Duplicates int          `json:"duplicates"`
+	Reordered  int          `json:"reordered"`
+	First      []OrderPoint `json:"first"`
+}
+
+const goldenEnds = 5
+
+func ends(v []float64) listEnds {
+	n := min(len(v), goldenEnds)
+	return listEnds{N: len(v), First: v[:n], Last: v[len(v)-n:]}
+}
+
+func summarize(t *testing.T, c *Charts) chartsGolden {
+	whole, err := json.Marshal(c)
+	require.NoError(t, err)
+	h := fnv.New64a()
+	h.Write(whole)
+	g := chartsGolden{Scenario: c.Scenario, Seed: c.Seed, Hash: fmt.Sprintf("%016x", h.Sum64()),
+		Partitions: c.Partitions, Faults: c.Faults, SampleMs: c.SampleMs, Samples: len(c.Series),
+		Latency: ends(c.LatencyMs), BatchBytes: ends(c.BatchBytes)}
+	for _, o := range c.Order {
+		s := orderSummary{Partition: o.Partition, Points: len(o.Points), First: o.Points[:min(len(o.Points), goldenEnds)]}
+		for _, p := range o.Points {
+			if p.Copy > 1 {
+				s.Duplicates++
+			}
+			if p.Reorder {
+				s.Reordered++
+			}
+		}
+		g.Order = append(g.Order, s)
+	}
+	return g
+}
+
+func TestChartsGolden(t *testing.T) {
+	for _, name := range []string{"acks1-leader-failover", "retry-duplicates", "inflight-reordering"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Load(name, nil)
+			require.NoError(t, err)
+			res := s.Run(RunOptions{})
+			c := res.Charts(0)
+
+			// The charts must tell the report's story.
+			rep := res.Report
+			g := summarize(t, c)
+			var dups, reorders int
+			for _, o := range g.Order {
+				dups += o.Duplicates
+				reorders += o.Reordered
+			}
+			assert.EqualValues(t, rep.Records.Duplicated, dups)
+			assert.EqualValues(t, rep.Records.Reordered, reorders)
+			assert.EqualValues(t, rep.Records.Acked, len(c.LatencyMs))
+			require.Len(t, c.Partitions, len(rep.Partitions))
+			for i, p := range c.Partitions {
+				assert.Equal(t, rep.Partitions[i].Records, p.Records, p.Partition)
+			}
+			assert.NotEmpty(t, c.Faults)
+
+			data, err := json.MarshalIndent(g, "", "  ")
+			require.NoError(t, err)
+			data = append(data, '\n')
+			path := filepath.Join("testdata", "charts", name+".json")
+			if *update {
+				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+				require.NoError(t, os.WriteFile(path, data, 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "no golden file; run go test ./scenarios -run TestChartsGolden -update")
+			assert.Equal(t, string(want), string(data))
+		})
+	}
+}
+
+// TestChartsBatchBytes checks the batch sizes read back from the logs
+// against the producer's own byte count, in a run where every batch lands.
+func TestChartsBatchBytes(t *testing.T) {
+	s, err := Load("inflight-one-keeps-order", []string{"workload.records=500"})
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	c := res.Charts(0)
+	require.NotEmpty(t, c.BatchBytes)
+	total := 0.0
+	for _, b := range c.BatchBytes {
+		total += b
+	}
+	avg := total / float64(len(c.BatchBytes))
+	assert.InDelta(t, res.Report.Metrics["batch-size-avg"], avg, 0.001)
+	assert.EqualValues(t, res.Report.Metrics["record-send-total"], res.Report.Records.Sent)
+}
+
+func TestResample(t *testing.T) {
+	in := []Sample{
+		{AtMs: 100, AckedRecords: 1, InFlight: 1, ISR: []int{3}},
+		{AtMs: 200, AckedRecords: 2, InFlight: 2, ISR: []int{2}},
+		{AtMs: 300, AckedRecords: 4, InFlight: 3, ISR: []int{1}},
+	}
+	tests := []struct {
+		name     string
+		sampleMs float64
+		step     float64
+		want     []Sample
+	}{
+		{"zero keeps the step", 0, 100, in},
+		{"same step", 100, 100, in},
+		{"finer rounds up", 30, 100, in},
+		{"double", 200, 200, []Sample{
+			{AtMs: 200, AckedRecords: 3, InFlight: 2, ISR: []int{2}},
+			{AtMs: 400, AckedRecords: 4, InFlight: 3, ISR: []int{1}},
+		}},
+		{"one step covers all", 1000, 1000, []Sample{{AtMs: 1000, AckedRecords: 7, InFlight: 3, ISR: []int{1}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			step, got := resample(in, tt.sampleMs)
+			assert.Equal(t, tt.step, step)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+	step, got := resample(nil, 0)
+	assert.Equal(t, float64(SampleMs), step)
+	assert.Empty(t, got)
+}
