@@ -87,7 +87,7 @@ func newTestBatch(batchSize, keyLen, valueLen int) *Batch {
 
 func addRecord(b *Batch, size int) {
 	b.Records = append(b.Records, broker.RecordID(len(b.Records)))
-	b.Bytes += size
+	b.add(size)
 }
 
 // TestHasRoomForFirstRecordAlways: MemoryRecordsBuilder.hasRoomFor "always
