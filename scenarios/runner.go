@@ -120,7 +120,6 @@ type runner struct {
 	faultsPending int
 	maxDown       int
 	invariantErr  error
-
 }
 
 // Run runs the scenario and audits the result.
