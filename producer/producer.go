@@ -288,12 +288,13 @@ func (p *Producer) append(r Record) bool {
 	var avail []int
 	var pi int
 	keyed := r.Key != nil && !p.cfg.PartitionerIgnoreKeys
+	// sticky: the built-in partitioner picks, and counts what it appended.
+	sticky := p.custom == nil && !keyed
 	if p.custom != nil {
 		var ok bool
 		if pi, ok = p.customPartition(r, keyLen, now); !ok {
 			return true
 		}
-		keyed = true // the built-in sticky bookkeeping stays out of it
 	} else if keyed {
 		pi = KeyPartition(r.Key, tp.Partitions)
 	} else {
@@ -361,7 +362,7 @@ func (p *Producer) append(r Record) bool {
 	if newBatch {
 		appended = b.Bytes
 	}
-	if !keyed {
+	if sticky {
 		ts.sticky.update(appended, allBatchesFull(part.deque), avail, tp.Partitions)
 	}
 	if newBatch || b.isFull() || len(part.deque) > 1 {

@@ -175,7 +175,8 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 	}
 	isReady := p.readyBuf
 	clear(isReady)
-	// exhausted: a send() waits for buffer memory, so every batch goes now.
+	// exhausted (RecordAccumulator.ready: free.queued() > 0): a send()
+	// waits for buffer memory, so every batch is ready now.
 	exhausted := len(p.blocked) > 0 && p.blocked[0].memSince >= 0
 	nodes = p.nodesBuf[:0]
 	defer func() { p.nodesBuf = nodes }()

@@ -192,10 +192,33 @@ func cmdShow(args []string, out, _ io.Writer) error {
 	return err
 }
 
+// runFlags are the flags of the commands that run one scenario.
+type runFlags struct {
+	fs   *pflag.FlagSet
+	seed *uint64
+	sets *[]string
+}
+
+func addRunFlags(fs *pflag.FlagSet) runFlags {
+	return runFlags{fs: fs,
+		seed: fs.Uint64("seed", 0, "run with this seed instead of the scenario's"),
+		sets: fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")}
+}
+
+// load reads the scenario named by the one argument, with the --set
+// overrides, and the run options --seed asks for.
+func (f runFlags) load() (*scenarios.Scenario, scenarios.RunOptions, error) {
+	s, err := scenarios.Load(f.fs.Arg(0), *f.sets)
+	opt := scenarios.RunOptions{}
+	if f.fs.Changed("seed") {
+		opt.Seed = f.seed
+	}
+	return s, opt, err
+}
+
 func cmdRun(args []string, out, _ io.Writer) error {
 	fs := newFlags("run")
-	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
-	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
+	rf := addRunFlags(fs)
 	format := fs.String("format", "text", "report format: text or json")
 	trace := fs.String("trace", "", "write the event trace as JSON lines to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -207,13 +230,9 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
 	}
-	s, err := scenarios.Load(fs.Arg(0), *sets)
+	s, opt, err := rf.load()
 	if err != nil {
 		return err
-	}
-	opt := scenarios.RunOptions{}
-	if fs.Changed("seed") {
-		opt.Seed = seed
 	}
 	res := s.Run(opt)
 	if *trace != "" {

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/kafkasim/kafkasim/plots"
-	"github.com/kafkasim/kafkasim/scenarios"
 )
 
 // cmdPlot runs a scenario once and draws its charts. It does not evaluate
@@ -15,8 +14,7 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	fs := newFlags("plot")
 	outDir := fs.String("out", "", "directory to write the charts into (created if missing)")
 	svg := fs.Bool("svg", false, "write SVG instead of PNG")
-	seed := fs.Uint64("seed", 0, "run with this seed instead of the scenario's")
-	sets := fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")
+	rf := addRunFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -26,13 +24,9 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	if *outDir == "" {
 		return &usageError{"plot needs --out DIR, the directory for the charts"}
 	}
-	s, err := scenarios.Load(fs.Arg(0), *sets)
+	s, opt, err := rf.load()
 	if err != nil {
 		return err
-	}
-	opt := scenarios.RunOptions{}
-	if fs.Changed("seed") {
-		opt.Seed = seed
 	}
 	format := plots.PNG
 	if *svg {
