@@ -137,6 +137,17 @@ func (c *Cluster) Heal() {
 	}
 }
 
+// AddPartitions raises a topic's partition count to n (kafka-topics.sh
+// --alter --partitions n). Clients see the new partitions when their next
+// metadata refresh reaches a broker that has the new version.
+func (c *Cluster) AddPartitions(topic, n int) {
+	old := c.Controller.PartitionCount(topic)
+	if !c.Controller.addPartitions(topic, n) {
+		return
+	}
+	c.traceFault(ControllerID, "add-partitions", fmt.Sprintf("%s: %d -> %d partitions", c.Topo.Topics[topic].Name, old, n))
+}
+
 // Leader is the controller's leader for a partition (NoLeader if offline).
 func (c *Cluster) Leader(p PartitionID) sim.NodeID { return c.Controller.State(p).Leader }
 

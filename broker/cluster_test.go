@@ -789,3 +789,27 @@ func TestStoryAcksZero(t *testing.T) {
 	h.run(100 * sim.Millisecond)
 	assert.Nil(t, h.answered(id))
 }
+
+func TestStoryAddPartitions(t *testing.T) {
+	topic := testTopic(1, false)
+	topic.Partitions, topic.Initial = 6, 3
+	h := newHarness(t, DefaultConfig(), topic)
+	require.Equal(t, []int{3}, h.c.Brokers[2].meta.TopicPartitions, "brokers start with the initial count")
+
+	// The operator raises the count: every broker's metadata lists 6
+	// partitions once the controller's push arrives.
+	h.run(sim.Second)
+	h.c.AddPartitions(0, 6)
+	assert.Equal(t, 6, h.c.Controller.PartitionCount(0))
+	h.run(10 * sim.Millisecond)
+	for _, b := range all {
+		assert.Equal(t, []int{6}, h.c.Brokers[b].meta.TopicPartitions, "broker %d", b)
+	}
+	assert.Equal(t, 1, h.traced(ControllerID, "add-partitions", "t: 3 -> 6 partitions"))
+
+	// Shrinking, or growing past what the topology laid out, does nothing.
+	h.c.AddPartitions(0, 4)
+	h.c.AddPartitions(0, 7)
+	assert.Equal(t, 6, h.c.Controller.PartitionCount(0))
+	assert.Equal(t, 1, h.traced(ControllerID, "add-partitions", ""))
+}

@@ -42,6 +42,8 @@ type Controller struct {
 	parts []PartitionState
 	stats []PartitionStats
 	snap  *Snapshot
+	// counts is each topic's current partition count.
+	counts []int
 }
 
 func newController(w *sim.World, cfg *Config, topo *Topology) *Controller {
@@ -49,6 +51,9 @@ func newController(w *sim.World, cfg *Config, topo *Topology) *Controller {
 	c.reg = make([]registration, topo.Brokers+1)
 	c.parts = make([]PartitionState, len(topo.Partitions))
 	c.stats = make([]PartitionStats, len(topo.Partitions))
+	for i := range topo.Topics {
+		c.counts = append(c.counts, topo.Topics[i].StartPartitions())
+	}
 	return c
 }
 
@@ -251,9 +256,26 @@ func (c *Controller) alterPartition(m *AlterPartition) {
 	c.w.Net.Send(c.id, m.Leader, resp)
 }
 
+// PartitionCount is a topic's current number of partitions.
+func (c *Controller) PartitionCount(topic int) int { return c.counts[topic] }
+
+// addPartitions raises a topic's partition count, as CreatePartitions does
+// (ReplicationControlManager.createPartitions). The new partitions were laid
+// out in the topology from the start and already have leaders; the
+// simplification is invisible to clients, which cannot use a partition
+// before metadata lists it. Returns false if n is not above the current count.
+func (c *Controller) addPartitions(topic, n int) bool {
+	if n <= c.counts[topic] || n > c.topo.Topics[topic].Partitions {
+		return false
+	}
+	c.counts[topic] = n
+	c.publish(true)
+	return true
+}
+
 // publish makes the current state a new metadata version and pushes it.
 func (c *Controller) publish(push bool) {
-	snap := &Snapshot{Partitions: slices.Clone(c.parts), Fenced: make([]bool, len(c.reg))}
+	snap := &Snapshot{Partitions: slices.Clone(c.parts), Fenced: make([]bool, len(c.reg)), TopicPartitions: slices.Clone(c.counts)}
 	if c.snap != nil {
 		snap.Version = c.snap.Version + 1
 	}

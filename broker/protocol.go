@@ -15,12 +15,24 @@ type PartitionID int32
 
 // Topic is a topic's static layout.
 type Topic struct {
-	Name              string
+	Name string
+	// Partitions counts every partition the topic has during the run,
+	// including those an AddPartitions adds later; Initial is how many
+	// exist when the run starts (0: all of them).
 	Partitions        int
+	Initial           int
 	ReplicationFactor int
 	First             PartitionID // id of partition 0
 	MinInsyncReplicas int         // topic config min.insync.replicas
 	UncleanElection   bool        // unclean.leader.election.enable for this topic
+}
+
+// StartPartitions is the partition count when the run starts.
+func (t *Topic) StartPartitions() int {
+	if t.Initial > 0 {
+		return t.Initial
+	}
+	return t.Partitions
 }
 
 // Partition is one partition's static layout.
@@ -99,6 +111,9 @@ type Snapshot struct {
 	Version    int64
 	Partitions []PartitionState // by PartitionID
 	Fenced     []bool           // by broker id
+	// TopicPartitions is each topic's partition count in this version
+	// (by topic index): the partitions a client may use.
+	TopicPartitions []int
 }
 
 // ---- messages between producer and broker ----

@@ -32,7 +32,11 @@ type Config struct {
 	ConnectionSetupMaxMs     int64
 	MetadataMaxAgeMs         int64
 	PartitionerAdaptive      bool
-	PartitionerIgnoreKeys    bool
+	// PartitionerAvailabilityTimeoutMs excludes, from the adaptive
+	// partitioner's choice, partitions whose leader had data ready but
+	// could not take a request for this long (0: never).
+	PartitionerAvailabilityTimeoutMs int64
+	PartitionerIgnoreKeys            bool
 	// PartitionerClass is partitioner.class: "" for the built-in
 	// partitioner, else a registered Partitioner's name.
 	PartitionerClass string
@@ -96,7 +100,8 @@ var properties = []property{
 		set: func(c *Config, v value) { c.BatchSize = int(v.n) }},
 	{name: "partitioner.adaptive.partitioning.enable", typ: typeBool, def: "true",
 		set: func(c *Config, v value) { c.PartitionerAdaptive = v.b }},
-	{name: "partitioner.availability.timeout.ms", typ: typeLong, def: "0", atLeast: 0},
+	{name: "partitioner.availability.timeout.ms", typ: typeLong, def: "0", atLeast: 0,
+		set: func(c *Config, v value) { c.PartitionerAvailabilityTimeoutMs = v.n }},
 	{name: "partitioner.ignore.keys", typ: typeBool, def: "false",
 		set: func(c *Config, v value) { c.PartitionerIgnoreKeys = v.b }},
 	{name: "partitioner.class", typ: typeString, def: "",
@@ -338,9 +343,6 @@ func (c *Config) checkModelled(props map[string]string) error {
 	case c.TransactionalID != "":
 		return &ConfigError{Message: "transactional.id is valid here, but the simulator does not model transactions yet"}
 	}
-	if v, ok := props["partitioner.availability.timeout.ms"]; ok && strings.TrimSpace(v) != "0" {
-		return &ConfigError{Message: "partitioner.availability.timeout.ms is valid in Kafka, but the simulator does not model partition exclusion yet; use 0"}
-	}
 	return nil
 }
 
@@ -365,7 +367,7 @@ func (c *Config) Effective() map[string]string {
 		"max.request.size":                      strconv.Itoa(c.MaxRequestSize),
 		"metadata.max.age.ms":                   strconv.FormatInt(c.MetadataMaxAgeMs, 10),
 		"partitioner.adaptive.partitioning.enable": strconv.FormatBool(c.PartitionerAdaptive),
-		"partitioner.availability.timeout.ms":      "0",
+		"partitioner.availability.timeout.ms":      strconv.FormatInt(c.PartitionerAvailabilityTimeoutMs, 10),
 		"partitioner.class":                        c.PartitionerClass,
 		"partitioner.ignore.keys":                  strconv.FormatBool(c.PartitionerIgnoreKeys),
 		"reconnect.backoff.max.ms":                 strconv.FormatInt(c.ReconnectBackoffMaxMs, 10),

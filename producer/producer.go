@@ -79,6 +79,7 @@ type Producer struct {
 	bufferUsed int64
 
 	conns      []conn
+	nodeStats  []nodeLatency // by node id, with partitioner.availability.timeout.ms
 	drainIndex []int
 	nextReqID  int64
 	meta       metadataState

@@ -1,7 +1,9 @@
 package producer
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
@@ -44,6 +46,15 @@ type conn struct {
 	failures      int      // disconnects since the last successful connect
 	setupFailures int      // connection attempts that failed in a row
 	setupBy       sim.Time
+}
+
+// nodeLatency is RecordAccumulator.NodeLatencyStats: when the sender last
+// found the node with data ready, and when it last could also send to it.
+// The gap is how long the node has been unable to take a request.
+type nodeLatency struct {
+	seen    bool
+	readyAt sim.Time
+	drainAt sim.Time
 }
 
 // metadataState is Metadata's refresh bookkeeping.
@@ -142,7 +153,9 @@ func (p *Producer) sendProducerData(now sim.Time) (sent bool, next sim.Time) {
 		p.requestMetadata()
 	}
 	for _, node := range ready {
-		if !p.clientReady(node, now) {
+		canDrain := p.clientReady(node, now)
+		p.updateNodeLatency(node, now, canDrain)
+		if !canDrain {
 			continue
 		}
 		batches := p.drain(node, now)
@@ -207,6 +220,13 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 				unknownLeader = true
 				continue
 			}
+			if adaptive && p.unavailable(part.leader) {
+				// partitioner.availability.timeout.ms: the leader has had
+				// data ready that it could not take for too long, so the
+				// sticky partitioner leaves this partition out
+				// (RecordAccumulator.partitionReady).
+				queues, ids = queues[:len(queues)-1], ids[:len(ids)-1]
+			}
 			if isReady[part.leader] || part.muted {
 				continue
 			}
@@ -234,6 +254,37 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 		p.queuesBuf, p.idsBuf = queues, ids
 	}
 	return nodes, next, unknownLeader
+}
+
+// updateNodeLatency is RecordAccumulator.updateNodeLatencyStats, called for
+// every node ready() returned: both times move on when the sender can
+// send to the node, only the ready time when it cannot (connecting, or
+// max.in.flight.requests.per.connection reached).
+func (p *Producer) updateNodeLatency(node sim.NodeID, now sim.Time, canDrain bool) {
+	if p.cfg.PartitionerAvailabilityTimeoutMs <= 0 {
+		return
+	}
+	if len(p.nodeStats) <= int(node) {
+		p.nodeStats = append(p.nodeStats, make([]nodeLatency, int(node)+1-len(p.nodeStats))...)
+	}
+	st := &p.nodeStats[node]
+	if !st.seen {
+		*st = nodeLatency{seen: true, drainAt: now}
+	}
+	if canDrain {
+		st.drainAt = now
+	}
+	st.readyAt = now
+}
+
+// unavailable reports whether a leader has gone longer than
+// partitioner.availability.timeout.ms between ready and drained.
+func (p *Producer) unavailable(node sim.NodeID) bool {
+	if p.cfg.PartitionerAvailabilityTimeoutMs <= 0 || int(node) >= len(p.nodeStats) {
+		return false
+	}
+	st := &p.nodeStats[node]
+	return st.seen && st.readyAt-st.drainAt > sim.Millis(p.cfg.PartitionerAvailabilityTimeoutMs)
 }
 
 // noteLeaderEpoch is ProducerBatch.maybeUpdateLeaderEpoch (KIP-951).
@@ -836,6 +887,23 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 	if p.topo == nil {
 		p.initTopology(m.Topology)
 	}
+	// The partitioners use the partition count the metadata gives
+	// (Cluster.partitionsForTopic): partitions added to a topic take part
+	// from the first refresh that lists them. A broker with older metadata
+	// cannot take them away again.
+	for t := range p.topo.Topics {
+		n := m.Topology.Topics[t].Partitions
+		if t < len(m.Snapshot.TopicPartitions) {
+			n = m.Snapshot.TopicPartitions[t]
+		}
+		if tp := &p.topo.Topics[t]; n > tp.Partitions {
+			if tp.Partitions > 0 {
+				p.trace("partitions", -1, 0, -1, -1, -1, -1,
+					fmt.Sprintf("%s has %d partitions (was %d), metadata from broker-%d", tp.Name, n, tp.Partitions, from))
+			}
+			tp.Partitions = n
+		}
+	}
 	changed := false
 	for i, st := range m.Snapshot.Partitions {
 		part := &p.parts[i]
@@ -882,7 +950,12 @@ func (p *Producer) leaderHint(id broker.PartitionID, leader sim.NodeID, epoch in
 }
 
 func (p *Producer) initTopology(t *broker.Topology) {
-	p.topo = t
+	// The producer's own copy: a topic's Partitions is the count its
+	// metadata lists so far, set by handleMetadataResponse.
+	p.topo = &broker.Topology{Brokers: t.Brokers, Topics: slices.Clone(t.Topics), Partitions: t.Partitions}
+	for i := range p.topo.Topics {
+		p.topo.Topics[i].Partitions = 0
+	}
 	p.parts = make([]partState, len(t.Partitions))
 	for i := range p.parts {
 		p.parts[i] = partState{leader: broker.NoLeader, epoch: -1}

@@ -168,7 +168,7 @@ func (r *runner) timeline() []TimelineEntry {
 		var what string
 		switch e.Event {
 		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
-			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted":
+			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions":
 			what = e.Event
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
@@ -228,7 +228,8 @@ func (r *runner) configReport() ConfigReport {
 		Faults: []string{},
 	}
 	for _, t := range r.pl.topo.Topics {
-		cr.Topics = append(cr.Topics, TopicReport{Name: t.Name, Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor,
+		// The file's count; add-partitions faults raise it during the run.
+		cr.Topics = append(cr.Topics, TopicReport{Name: t.Name, Partitions: t.StartPartitions(), ReplicationFactor: t.ReplicationFactor,
 			Config: map[string]string{
 				"min.insync.replicas":            strconv.Itoa(t.MinInsyncReplicas),
 				"unclean.leader.election.enable": strconv.FormatBool(t.UncleanElection),
@@ -256,6 +257,8 @@ func describeFault(f *plannedFault) string {
 			s += ", and the application re-sends what was not acknowledged"
 		}
 		return s
+	case "add-partitions":
+		return s + " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
 	case "isolate":
 		s += " " + f.sel.text + " from " + strings.Join(f.from, ", ")
 		if f.direction != "both" {

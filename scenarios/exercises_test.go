@@ -43,6 +43,16 @@ func TestLessonExercises(t *testing.T) {
 			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"])
 			assert.Positive(t, r.Records.Duplicated)
 		}},
+		{"keyed-vs-keyless-leader-loss", []string{"workload.keys=0"}, func(t *testing.T, r *Report) {
+			assert.Less(t, r.Records.Failed, int64(1000), "fewer fail than with keys")
+			assert.Greater(t, r.Records.Failed, int64(500), "records queued for orders-0 before its queue grew still fail")
+		}},
+		{"keyed-vs-keyless-leader-loss", []string{"workload.keys=0", "producer.partitioner.availability.timeout.ms=500"}, func(t *testing.T, r *Report) {
+			assert.Less(t, r.Records.Failed, int64(400), "orders-0 left out once its leader could not take requests for 500ms")
+		}},
+		{"partition-count-change", []string{"producer.metadata.max.age.ms=300000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.KeysSplit, "the producer never refreshes metadata within the run")
+		}},
 		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)

@@ -402,8 +402,12 @@ func (r *runner) trace(event string, node sim.NodeID, detail string) {
 
 func (r *runner) fire(f *plannedFault) {
 	now := r.w.Now()
-	if f.Do == "restart-producer" {
+	switch f.Do {
+	case "restart-producer":
 		r.restartProducer(f)
+		return
+	case "add-partitions":
+		r.cl.AddPartitions(f.topic, f.Partitions)
 		return
 	}
 	targets := r.targets(f.sel)

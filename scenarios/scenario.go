@@ -81,6 +81,8 @@ type Fault struct {
 	By            Duration `yaml:"by"`
 	ResendUnacked bool     `yaml:"resend-unacked"`
 	Client        string   `yaml:"client"`
+	Topic         string   `yaml:"topic"`
+	Partitions    int      `yaml:"partitions"`
 
 	set map[string]bool // keys present in the file
 }

@@ -37,6 +37,7 @@ type plannedFault struct {
 	// producerCfg is the new instance's config when restart-producer
 	// switches client.
 	producerCfg *producer.Config
+	topic       int // add-partitions: the topic's index
 }
 
 type selectorKind int
@@ -85,6 +86,9 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
+// maxPartitions bounds a topic's partition count in a scenario.
+const maxPartitions = 1000
+
 // Supported versions for cluster.version, oldest first.
 var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
 
@@ -98,6 +102,7 @@ var faultKeys = map[string][]string{
 	"pause":            {"broker", "for"},
 	"delay":            {"broker", "by", "for"},
 	"restart-producer": {"resend-unacked", "client"},
+	"add-partitions":   {"topic", "partitions"},
 }
 
 func faultKinds() []string {
@@ -295,8 +300,8 @@ func (s *Scenario) validate() (*plan, error) {
 		if !s.has(key + ".partitions") {
 			t.Partitions = 1
 		}
-		if t.Partitions < 1 || t.Partitions > 1000 {
-			return nil, s.errAt(key+".partitions", "%d is out of range; use 1 to 1000", t.Partitions)
+		if t.Partitions < 1 || t.Partitions > maxPartitions {
+			return nil, s.errAt(key+".partitions", "%d is out of range; use 1 to %d", t.Partitions, maxPartitions)
 		}
 		if !s.has(key + ".replication.factor") {
 			t.ReplicationFactor = min(3, c.Brokers)
@@ -320,7 +325,15 @@ func (s *Scenario) validate() (*plan, error) {
 		if v, ok := t.Config.Get("unclean.leader.election.enable"); ok {
 			unclean = strings.TrimSpace(v) == "true"
 		}
-		topics = append(topics, broker.Topic{Name: t.Name, Partitions: t.Partitions, ReplicationFactor: t.ReplicationFactor,
+		// Partitions that add-partitions faults create are laid out from
+		// the start; the controller lists them only once added.
+		total := t.Partitions
+		for _, f := range s.Faults {
+			if f.Do == "add-partitions" && f.Topic == t.Name && f.Partitions <= maxPartitions {
+				total = max(total, f.Partitions)
+			}
+		}
+		topics = append(topics, broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor,
 			MinInsyncReplicas: minISR, UncleanElection: unclean})
 	}
 	pl.topo = broker.NewTopology(c.Brokers, topics)
@@ -513,6 +526,16 @@ func (s *Scenario) validateFaults(pl *plan) error {
 				}
 				pf.failErr = e
 			}
+		case "add-partitions":
+			if pf.topic = pl.topo.TopicIndex(f.Topic); pf.topic < 0 {
+				return s.errAt(key+".topic", "%q is not a topic of this scenario; use one of %s", f.Topic, strings.Join(topicNames(s.Topics), ", "))
+			}
+			if !f.set["partitions"] {
+				return s.errAt(key+".partitions", "missing; say the topic's new partition count, as kafka-topics.sh --alter --partitions does")
+			}
+			if f.Partitions > maxPartitions {
+				return s.errAt(key+".partitions", "%d is out of range; use at most %d", f.Partitions, maxPartitions)
+			}
 		case "delay":
 			if f.By.Duration <= 0 {
 				return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
@@ -524,6 +547,21 @@ func (s *Scenario) validateFaults(pl *plan) error {
 		pl.faults = append(pl.faults, pf)
 	}
 	sort.SliceStable(pl.faults, func(i, j int) bool { return pl.faults[i].At.Duration < pl.faults[j].At.Duration })
+	// Kafka refuses a partition count that does not grow the topic
+	// (ReplicationControlManager.createPartitions: INVALID_PARTITIONS).
+	counts := make([]int, len(pl.topo.Topics))
+	for i, t := range pl.topo.Topics {
+		counts[i] = t.Initial
+	}
+	for _, f := range pl.faults {
+		if f.Do != "add-partitions" {
+			continue
+		}
+		if f.Partitions <= counts[f.topic] {
+			return s.errAt(fmt.Sprintf("faults[%d].partitions", f.index-1), "The topic %s currently has %d partition(s); %d would not be an increase.", f.Topic, counts[f.topic], f.Partitions)
+		}
+		counts[f.topic] = f.Partitions
+	}
 	return nil
 }
 
