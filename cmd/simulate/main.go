@@ -7,6 +7,9 @@
 //	simulate check [NAME|FILE]...     run and evaluate expectations
 //	simulate partition --key K --partitions N [--client C]
 //	                                  where each client puts key K
+//	simulate transaction-id ID [--partitions N] [--brokers B]
+//	                                  the __transaction_state partition
+//	                                  whose leader coordinates ID
 //	simulate plot NAME|FILE --out DIR run once and draw its charts
 //	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
 //	                                  run a grid of settings and seeds; a
@@ -62,6 +65,7 @@ var commands = []command{
 	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
+	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
 	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]...", "run a scenario and draw its charts into DIR", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
