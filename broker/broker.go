@@ -9,13 +9,15 @@ import (
 
 // Broker timer kinds.
 const (
-	kindHeartbeat      sim.Kind = sim.FirstUserKind + 16 + iota
-	kindIsrCheck                // replica.lag.time.max.ms/2 ("isr-expiration")
-	kindProduceTimeout          // the purgatory's earliest acks=all deadline
-	kindFetchWait               // A: follower id (long-poll expiry)
-	kindFetchRetry              // A: leader id (follower's backoff over)
-	kindFetchTimeout            // A: leader id (replica.socket.timeout.ms)
-	kindHandled                 // the request handler finished the oldest queued produce request
+	kindHeartbeat       sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                 // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout           // the purgatory's earliest acks=all deadline
+	kindFetchWait                // A: follower id (long-poll expiry)
+	kindFetchRetry               // A: leader id (follower's backoff over)
+	kindFetchTimeout             // A: leader id (replica.socket.timeout.ms)
+	kindHandled                  // the request handler finished the oldest queued produce request
+	kindTxnRetry                 // the coordinator's marker retries and timeouts
+	kindTxnTimeoutCheck          // transaction.abort.timed.out.transaction.cleanup.interval.ms
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -97,6 +99,13 @@ type Broker struct {
 	// cost.per.batch per batch + cost.per.mb per MiB before the append.
 	handling    []handling
 	handlerFree sim.Time
+
+	// Transactions: the coordinator of the ids whose __transaction_state
+	// partition this broker leads, and internal appends waiting for the
+	// high watermark (coordinator writes, transaction markers).
+	txnTopicIndex int // -1 without a __transaction_state topic
+	coord         coordinator
+	waits         []*logWait
 }
 
 // handling is a produce request in the request handler's queue.
@@ -107,7 +116,7 @@ type handling struct {
 }
 
 func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topology) *Broker {
-	b := &Broker{w: w, id: id, controller: controller, cfg: cfg, topo: topo}
+	b := &Broker{w: w, id: id, controller: controller, cfg: cfg, topo: topo, txnTopicIndex: topo.TopicIndex(TransactionStateTopic)}
 	b.replicas = make([]*Replica, len(topo.Partitions))
 	for p, pt := range topo.Partitions {
 		if !slices.Contains(pt.Replicas, id) {
@@ -137,6 +146,14 @@ func (b *Broker) resetVolatile() {
 	b.faults = faultState{}
 	b.handling = nil
 	b.handlerFree = 0
+	b.waits = nil
+	b.coord = coordinator{retry: sim.NewTimer(b.id, kindTxnRetry, 0)}
+	if t := b.txnTopic(); t != nil {
+		b.coord.epochs = make([]int32, t.Partitions)
+		for i := range b.coord.epochs {
+			b.coord.epochs[i] = -1
+		}
+	}
 	b.purgatory = sim.NewTimer(b.id, kindProduceTimeout, 0)
 	b.fetchers = make([]fetcher, b.topo.Brokers+1)
 	b.pending = make([]pendingFetch, b.topo.Brokers+1)
@@ -156,6 +173,9 @@ func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
 func (b *Broker) start() {
 	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
 	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+	if b.txnTopicIndex >= 0 {
+		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+	}
 }
 
 // restart is a new process on the same disk: logs and producer state are
@@ -203,6 +223,13 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.sendFetch(sim.NodeID(e.A))
 	case kindHandled:
 		b.handled()
+	case kindTxnRetry:
+		if b.coord.retry.Fire(b.w, e) {
+			b.coordinatorTimer()
+		}
+	case kindTxnTimeoutCheck:
+		b.abortTimedOut()
+		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
@@ -215,8 +242,13 @@ func (b *Broker) HandleEvent(e sim.Event) {
 // HandleMessage dispatches a message from another node.
 func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
-	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest:
+	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest,
+		*FindCoordinatorRequest, *AddPartitionsToTxnRequest, *EndTxnRequest:
 		b.clientMessage(from, m)
+	case *WriteTxnMarkersRequest:
+		b.handleWriteMarkers(from, m)
+	case *WriteTxnMarkersResponse:
+		b.handleMarkersResponse(m)
 	case *FetchRequest:
 		b.handleFetch(m)
 	case *FetchResponse:
@@ -250,6 +282,12 @@ func connOf(m sim.Message) uint32 {
 	case *InitProducerIDRequest:
 		return m.Conn
 	case *ProduceRequest:
+		return m.Conn
+	case *FindCoordinatorRequest:
+		return m.Conn
+	case *AddPartitionsToTxnRequest:
+		return m.Conn
+	case *EndTxnRequest:
 		return m.Conn
 	}
 	return 0
@@ -288,9 +326,19 @@ func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Mess
 	case *MetadataRequest:
 		b.respond(from, cc.conn, &MetadataResponse{ID: m.ID, Topology: b.topo, Snapshot: b.meta})
 	case *InitProducerIDRequest:
+		if m.TransactionalID != "" {
+			b.handleInitTxnProducerID(from, cc, m)
+			return
+		}
 		pid := b.nextPID
 		b.nextPID++
 		b.respond(from, cc.conn, &InitProducerIDResponse{ID: m.ID, ProducerID: pid, Epoch: 0})
+	case *FindCoordinatorRequest:
+		b.handleFindCoordinator(from, cc, m)
+	case *AddPartitionsToTxnRequest:
+		b.handleAddPartitions(from, cc, m)
+	case *EndTxnRequest:
+		b.handleEndTxn(from, cc, m)
 	case *ProduceRequest:
 		cost := b.appendCost(m.Batches)
 		if cost == 0 {
@@ -355,6 +403,7 @@ func (b *Broker) requestDone(client sim.NodeID, conn uint32) {
 }
 
 func (b *Broker) peerDisconnected(peer sim.NodeID) {
+	b.markersLost(peer)
 	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
 		// Our fetch to a leader that went away.
 		b.fetchers[peer].inflight = false
@@ -479,7 +528,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 	}
 	appended := rep.Log.Append(LogBatch{
 		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
-		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref,
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional,
 	}, pb.Records)
 	rep.producers.update(&appended)
 	b.trace("append", pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client, "acks="+acksString(acks))
@@ -626,6 +675,7 @@ func (b *Broker) eligible(id sim.NodeID) bool {
 // (Partition.checkEnoughReplicasReachOffset).
 func (b *Broker) tryCompleteDelayed(rep *Replica) {
 	hw := rep.Log.HW()
+	b.settleWaits(rep.ID, hw, ErrNone)
 	minISR := b.minISR(rep.ID)
 	done := false
 	for _, d := range b.delayed {
@@ -652,6 +702,7 @@ func (b *Broker) tryCompleteDelayed(rep *Replica) {
 // failDelayed gives an error to every waiting batch of a partition, when the
 // broker stops leading it.
 func (b *Broker) failDelayed(p PartitionID, err Error) {
+	b.settleWaits(p, 0, err)
 	done := false
 	for _, d := range b.delayed {
 		for i := range d.resp.Partitions {
@@ -693,6 +744,9 @@ func (b *Broker) armPurgatory() {
 	for _, d := range b.delayed {
 		next = min(next, d.deadline)
 	}
+	for _, w := range b.waits {
+		next = min(next, w.deadline)
+	}
 	if next == sim.Never {
 		b.purgatory.Stop()
 		return
@@ -704,6 +758,7 @@ func (b *Broker) armPurgatory() {
 // passed with REQUEST_TIMED_OUT for the partitions still waiting.
 func (b *Broker) expireDelayed() {
 	now := b.w.Now()
+	b.expireWaits(now)
 	for _, d := range b.delayed {
 		if d.deadline > now {
 			continue
@@ -859,6 +914,9 @@ func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 	b.trace("become-leader", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, -1,
 		"log end offset "+strconv.FormatInt(rep.Log.LEO(), 10)+", high watermark "+strconv.FormatInt(rep.Log.HW(), 10))
 	b.maybeIncrementHW(rep)
+	if b.isTxnStatePartition(rep.ID) {
+		b.loadTxns(rep)
+	}
 }
 
 func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
@@ -869,6 +927,7 @@ func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
 	rep.leaderEpoch = st.LeaderEpoch
 	rep.alterPending = false
 	if wasLeader {
+		b.unloadTxns(rep.ID)
 		b.failDelayed(rep.ID, ErrNotLeaderOrFollower)
 	}
 	b.trace("become-follower", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, st.Leader,

@@ -36,6 +36,10 @@ type Config struct {
 	CostPerRequest sim.Time
 	CostPerBatch   sim.Time
 	CostPerMB      sim.Time
+
+	// Transactions.
+	TransactionMaxTimeout       sim.Time // transaction.max.timeout.ms = 900000
+	TransactionAbortCheckPeriod sim.Time // transaction.abort.timed.out.transaction.cleanup.interval.ms = 10000
 }
 
 // DefaultConfig is Kafka 4.x's defaults.
@@ -52,5 +56,8 @@ func DefaultConfig() Config {
 		MinInsyncReplicas:       1,
 		UncleanElection:         false,
 		Kafka37:                 true,
+
+		TransactionMaxTimeout:       900 * sim.Second,
+		TransactionAbortCheckPeriod: 10 * sim.Second,
 	}
 }

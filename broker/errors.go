@@ -26,17 +26,26 @@ const (
 	ErrRequestTimedOut              Error = 7
 	ErrMessageTooLarge              Error = 10
 	ErrNetworkException             Error = 13
+	ErrCoordinatorLoadInProgress    Error = 14
+	ErrCoordinatorNotAvailable      Error = 15
+	ErrNotCoordinator               Error = 16
 	ErrNotEnoughReplicas            Error = 19
 	ErrNotEnoughReplicasAfterAppend Error = 20
 	ErrInvalidRequiredAcks          Error = 21
 	ErrOutOfOrderSequenceNumber     Error = 45
 	ErrDuplicateSequenceNumber      Error = 46
 	ErrInvalidProducerEpoch         Error = 47
+	ErrInvalidTxnState              Error = 48
+	ErrInvalidProducerIDMapping     Error = 49
+	ErrInvalidTransactionTimeout    Error = 50
+	ErrConcurrentTransactions       Error = 51
+	ErrTransactionCoordinatorFenced Error = 52
 	ErrKafkaStorageError            Error = 56
 	ErrUnknownProducerID            Error = 59
 	ErrFencedLeaderEpoch            Error = 74
 	ErrUnknownLeaderEpoch           Error = 75
 	ErrInvalidUpdateVersion         Error = 95
+	ErrProducerFenced               Error = 90
 	ErrIneligibleReplica            Error = 107
 )
 
@@ -57,6 +66,9 @@ const (
 	// ErrIllegalPartition is the IllegalArgumentException send() throws
 	// when partitioner.class returns a partition the topic does not have.
 	ErrIllegalPartition Error = -104
+	// ErrTransactionAborted is the TransactionAbortedException a callback
+	// gets when abortTransaction() discards a batch that was never sent.
+	ErrTransactionAborted Error = -105
 )
 
 type errorInfo struct {
@@ -74,12 +86,21 @@ var errorTable = map[Error]errorInfo{
 	ErrRequestTimedOut:              {name: "REQUEST_TIMED_OUT", retriable: true},
 	ErrMessageTooLarge:              {name: "MESSAGE_TOO_LARGE"},
 	ErrNetworkException:             {name: "NETWORK_EXCEPTION", retriable: true, metadata: true},
+	ErrCoordinatorLoadInProgress:    {name: "COORDINATOR_LOAD_IN_PROGRESS", retriable: true},
+	ErrCoordinatorNotAvailable:      {name: "COORDINATOR_NOT_AVAILABLE", retriable: true},
+	ErrNotCoordinator:               {name: "NOT_COORDINATOR", retriable: true},
 	ErrNotEnoughReplicas:            {name: "NOT_ENOUGH_REPLICAS", retriable: true},
 	ErrNotEnoughReplicasAfterAppend: {name: "NOT_ENOUGH_REPLICAS_AFTER_APPEND", retriable: true},
 	ErrInvalidRequiredAcks:          {name: "INVALID_REQUIRED_ACKS"},
 	ErrOutOfOrderSequenceNumber:     {name: "OUT_OF_ORDER_SEQUENCE_NUMBER"},
 	ErrDuplicateSequenceNumber:      {name: "DUPLICATE_SEQUENCE_NUMBER"},
 	ErrInvalidProducerEpoch:         {name: "INVALID_PRODUCER_EPOCH"},
+	ErrInvalidTxnState:              {name: "INVALID_TXN_STATE"},
+	ErrInvalidProducerIDMapping:     {name: "INVALID_PRODUCER_ID_MAPPING"},
+	ErrInvalidTransactionTimeout:    {name: "INVALID_TRANSACTION_TIMEOUT"},
+	ErrConcurrentTransactions:       {name: "CONCURRENT_TRANSACTIONS", retriable: true},
+	ErrTransactionCoordinatorFenced: {name: "TRANSACTION_COORDINATOR_FENCED"},
+	ErrProducerFenced:               {name: "PRODUCER_FENCED"},
 	ErrKafkaStorageError:            {name: "KAFKA_STORAGE_ERROR", retriable: true, metadata: true},
 	ErrUnknownProducerID:            {name: "UNKNOWN_PRODUCER_ID"},
 	ErrFencedLeaderEpoch:            {name: "FENCED_LEADER_EPOCH", retriable: true, metadata: true},
@@ -91,6 +112,7 @@ var errorTable = map[Error]errorInfo{
 	ErrRecordTooLarge:               {name: "RecordTooLargeException"},
 	ErrBufferExhausted:              {name: "BufferExhaustedException"},
 	ErrIllegalPartition:             {name: "IllegalArgumentException"},
+	ErrTransactionAborted:           {name: "TransactionAbortedException"},
 }
 
 // String is Kafka's name for the error.
@@ -124,11 +146,15 @@ func ParseError(name string) (Error, bool) {
 // the map.
 var errorCodes = []Error{
 	ErrNone, ErrCorruptMessage, ErrUnknownTopicOrPartition, ErrLeaderNotAvailable, ErrNotLeaderOrFollower,
-	ErrRequestTimedOut, ErrMessageTooLarge, ErrNetworkException, ErrNotEnoughReplicas,
+	ErrRequestTimedOut, ErrMessageTooLarge, ErrNetworkException, ErrCoordinatorLoadInProgress,
+	ErrCoordinatorNotAvailable, ErrNotCoordinator, ErrNotEnoughReplicas,
 	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrOutOfOrderSequenceNumber,
-	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrKafkaStorageError, ErrUnknownProducerID,
-	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInvalidUpdateVersion, ErrIneligibleReplica,
+	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrInvalidTxnState, ErrInvalidProducerIDMapping,
+	ErrInvalidTransactionTimeout, ErrConcurrentTransactions, ErrTransactionCoordinatorFenced,
+	ErrKafkaStorageError, ErrUnknownProducerID,
+	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrProducerFenced, ErrInvalidUpdateVersion, ErrIneligibleReplica,
 	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted, ErrIllegalPartition,
+	ErrTransactionAborted,
 }
 
 // InjectableErrors are the codes a fail-requests fault may answer with,

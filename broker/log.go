@@ -17,7 +17,18 @@ type LogBatch struct {
 	BaseSequence  int32
 	Bytes         int32
 	Ref           int64 // the producer's batch number (not part of Kafka's format; for the trace)
+	// Transactions: a transactional producer's data batch, or a control
+	// batch holding one marker record (whose record id is 0), or a record
+	// of __transaction_state (Txn, also record id 0).
+	Transactional    bool
+	Marker           MarkerType
+	CoordinatorEpoch int32
+	Txn              *TxnLogEntry
 }
+
+// IsControl reports whether the batch holds a transaction marker, which
+// takes an offset but is not a record a consumer sees.
+func (b *LogBatch) IsControl() bool { return b.Marker != 0 }
 
 // LastOffset is the offset of the batch's last record.
 func (b *LogBatch) LastOffset() int64 { return b.BaseOffset + int64(b.Count) - 1 }
@@ -178,4 +189,50 @@ func (l *Log) truncateEpochs(end int64) {
 // BatchIndex is the index of the batch that holds offset.
 func (l *Log) BatchIndex(offset int64) int {
 	return sort.Search(len(l.batches), func(i int) bool { return l.batches[i].LastOffset() >= offset })
+}
+
+// TxnEnds gives, for each batch of the log, the offset of the marker that
+// ended its transaction and the marker's type: for a transactional data
+// batch, its producer's next marker in this log; -1 and 0 while the
+// transaction is still open, and for batches outside transactions.
+func (l *Log) TxnEnds() (ends []int64, outcomes []MarkerType) {
+	ends = make([]int64, len(l.batches))
+	outcomes = make([]MarkerType, len(l.batches))
+	var open []int // indexes of transactional data batches with no marker yet
+	for i := range l.batches {
+		b := &l.batches[i]
+		ends[i] = -1
+		switch {
+		case b.IsControl():
+			keep := open[:0]
+			for _, j := range open {
+				if l.batches[j].ProducerID == b.ProducerID {
+					ends[j], outcomes[j] = b.BaseOffset, b.Marker
+				} else {
+					keep = append(keep, j)
+				}
+			}
+			open = keep
+		case b.Transactional:
+			open = append(open, i)
+		}
+	}
+	return ends, outcomes
+}
+
+// LastStableOffset is the offset below which every transaction is decided
+// and the decision replicated: the high watermark, or the first offset of
+// the oldest transaction whose marker is not below it
+// (UnifiedLog.lastStableOffset, ProducerStateManager.firstUnstableOffset).
+// A read_committed consumer reads up to here.
+func (l *Log) LastStableOffset() int64 {
+	ends, _ := l.TxnEnds()
+	lso := l.hw
+	for i := range l.batches {
+		b := &l.batches[i]
+		if b.Transactional && !b.IsControl() && (ends[i] < 0 || ends[i] >= l.hw) {
+			lso = min(lso, b.BaseOffset)
+		}
+	}
+	return lso
 }

@@ -17,9 +17,20 @@ type cachedBatch struct {
 type producerEntry struct {
 	epoch   int16
 	batches []cachedBatch
+	// coordinatorEpoch is the newest transaction coordinator epoch seen in
+	// a marker: markers from an older coordinator are refused.
+	coordinatorEpoch int32
 }
 
-func (e *producerEntry) lastSeq() int32 { return e.batches[len(e.batches)-1].lastSeq }
+// lastSeq is the last sequence appended in the current epoch, or -1 when
+// the epoch has none yet (a marker started it), so the next batch must
+// start at 0.
+func (e *producerEntry) lastSeq() int32 {
+	if len(e.batches) == 0 {
+		return -1
+	}
+	return e.batches[len(e.batches)-1].lastSeq
+}
 
 func (e *producerEntry) add(epoch int16, b cachedBatch) {
 	if epoch != e.epoch {
@@ -93,6 +104,22 @@ func inSequence(last, next int32) bool {
 	return next == last+1 || (next == 0 && last == math.MaxInt32)
 }
 
+// checkMarker validates a transaction marker before a leader appends it
+// (ProducerAppendInfo.appendEndTxnMarker): its epoch may not be older than
+// the producer's, nor its coordinator epoch older than the last marker's.
+func (s *producerStates) checkMarker(pid int64, epoch int16, coordinatorEpoch int32) Error {
+	e := s.m[pid]
+	switch {
+	case e == nil:
+		return ErrNone
+	case epoch < e.epoch:
+		return ErrInvalidProducerEpoch
+	case coordinatorEpoch < e.coordinatorEpoch:
+		return ErrTransactionCoordinatorFenced
+	}
+	return ErrNone
+}
+
 // update records an appended batch, from a client or from replication.
 func (s *producerStates) update(b *LogBatch) {
 	if b.ProducerID < 0 {
@@ -105,6 +132,17 @@ func (s *producerStates) update(b *LogBatch) {
 	if e == nil {
 		e = &producerEntry{epoch: b.ProducerEpoch, batches: make([]cachedBatch, 0, batchesToRetain)}
 		s.m[b.ProducerID] = e
+	}
+	if b.IsControl() {
+		// A marker ends the producer's transaction here and may carry a
+		// bumped epoch (a fenced or timed-out producer): the partition
+		// then refuses the old epoch.
+		if b.ProducerEpoch != e.epoch {
+			e.epoch = b.ProducerEpoch
+			e.batches = e.batches[:0]
+		}
+		e.coordinatorEpoch = max(e.coordinatorEpoch, b.CoordinatorEpoch)
+		return
 	}
 	e.add(b.ProducerEpoch, cachedBatch{
 		firstSeq: b.BaseSequence, lastSeq: b.LastSequence(),

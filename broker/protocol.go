@@ -142,16 +142,21 @@ type MetadataResponse struct {
 	Snapshot *Snapshot
 }
 
-// InitProducerIDRequest asks for a producer id (non-transactional).
+// InitProducerIDRequest asks for a producer id. Without a transactional
+// id any broker answers; with one, only its transaction coordinator.
 type InitProducerIDRequest struct {
-	Conn uint32
-	ID   int64
+	Conn                 uint32
+	ID                   int64
+	TransactionalID      string
+	TransactionTimeoutMs int64
 }
 
-// InitProducerIDResponse returns a new producer id with epoch 0
-// (TransactionCoordinator.handleInitProducerId without a transactional id).
+// InitProducerIDResponse returns a producer id and epoch: a new id with
+// epoch 0 without a transactional id (TransactionCoordinator.handleInitProducerId),
+// the id's own producer id with a bumped epoch with one.
 type InitProducerIDResponse struct {
 	ID         int64
+	Error      Error
 	ProducerID int64
 	Epoch      int16
 }
@@ -165,6 +170,7 @@ type BatchHeader struct {
 	ProducerEpoch int16
 	BaseSequence  int32 // -1 when not idempotent
 	Bytes         int32 // size on the wire
+	Transactional bool  // part of a transaction (isTransactional in the batch header)
 }
 
 // ProduceBatch is one batch in a produce request.

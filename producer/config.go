@@ -278,9 +278,6 @@ func NewConfig(props map[string]string) (*Config, error) {
 				" could not be found; registered partitioners: "+strings.Join(PartitionerNames(), ", "))
 		}
 	}
-	if err := c.checkModelled(props); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -333,16 +330,6 @@ func (c *Config) configureDeliveryTimeout(explicit bool) error {
 	}
 	c.Notes = append(c.Notes, fmt.Sprintf("delivery.timeout.ms raised to linger.ms + request.timeout.ms = %d.", floor))
 	c.DeliveryTimeoutMs = int(floor)
-	return nil
-}
-
-// checkModelled refuses settings Kafka accepts but the simulator cannot run
-// yet, rather than silently ignoring them.
-func (c *Config) checkModelled(props map[string]string) error {
-	switch {
-	case c.TransactionalID != "":
-		return &ConfigError{Message: "transactional.id is valid here, but the simulator does not model transactions yet"}
-	}
 	return nil
 }
 

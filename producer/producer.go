@@ -28,6 +28,10 @@ type Listener interface {
 	// Unblocked says that send() returned after blocking (for metadata or
 	// buffer memory): the application thread may send again.
 	Unblocked()
+	// TransactionDone ends a blocking transactional call
+	// (initTransactions, commitTransaction, abortTransaction): err is
+	// ErrNone, or the exception the call throws.
+	TransactionDone(op TxnOp, err broker.Error)
 }
 
 // Producer timer kinds.
@@ -85,6 +89,7 @@ type Producer struct {
 	meta       metadataState
 
 	idem *idempotence
+	txn  *transactions // with a transactional.id
 	// custom is the partitioner.class instance, nil for the built-in one.
 	custom Partitioner
 
@@ -126,6 +131,9 @@ func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listene
 	p.drainIndex = make([]int, maxID+1)
 	if cfg.EnableIdempotence {
 		p.idem = newIdempotence()
+	}
+	if cfg.TransactionalID != "" {
+		p.txn = newTransactions(cfg.TransactionalID)
 	}
 	p.codec, _ = codec.Parse(cfg.CompressionType)
 	if p.codec != codec.None {
@@ -286,6 +294,12 @@ func (p *Producer) append(r Record) bool {
 	}
 	tp := &p.topo.Topics[r.Topic]
 	ts := &p.topics[r.Topic]
+	if p.txn != nil && p.txn.state != txnInTransaction {
+		// KafkaProducer.doSend: maybeAddPartition fails outside a
+		// transaction or in an error state.
+		p.reject(r, p.txn.failure())
+		return true
+	}
 	var avail []int
 	var pi int
 	keyed := r.Key != nil && !p.cfg.PartitionerIgnoreKeys
@@ -310,6 +324,9 @@ func (p *Producer) append(r Record) bool {
 	}
 	part := &p.parts[tp.First+broker.PartitionID(pi)]
 	part.hasDeque = true
+	if p.txn != nil {
+		p.addPartition(tp.First + broker.PartitionID(pi))
+	}
 
 	var b *Batch
 	appended := 0
@@ -446,6 +463,12 @@ func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
 		p.handleMetadataResponse(from, m)
 	case *broker.InitProducerIDResponse:
 		p.handleInitProducerID(from, m)
+	case *broker.FindCoordinatorResponse:
+		p.handleFindCoordinator(from, m)
+	case *broker.AddPartitionsToTxnResponse:
+		p.handleAddPartitions(from, m)
+	case *broker.EndTxnResponse:
+		p.handleEndTxn(from, m)
 	}
 	p.wake()
 }

@@ -25,6 +25,9 @@ const (
 	reqProduce reqKind = iota
 	reqMetadata
 	reqInitPID
+	reqFindCoordinator
+	reqAddPartitions
+	reqEndTxn
 )
 
 // request is an in-flight request on a connection (InFlightRequests).
@@ -117,7 +120,7 @@ func (p *Producer) runOnce() {
 	p.expireBlocked(now)
 	p.unblock()
 	p.maybeUpdateMetadata(now)
-	if p.idem != nil {
+	if p.idem != nil && p.txn == nil {
 		p.idem.maybeResolveSequences()
 		if p.idem.bumpEpochIfNeeded() {
 			p.trace("epoch-bump", -1, 0, -1, -1, int32(p.idem.epoch), -1,
@@ -128,7 +131,8 @@ func (p *Producer) runOnce() {
 		}
 	}
 	next := sim.Never
-	if p.topo != nil && (p.idem == nil || !p.idem.initInflight) {
+	txnBusy := p.txn != nil && p.topo != nil && p.maybeSendTxnRequest(now)
+	if p.topo != nil && !txnBusy && (p.idem == nil || !p.idem.initInflight) {
 		for {
 			sent, wait := p.sendProducerData(now)
 			next = min(next, wait)
@@ -239,7 +243,8 @@ func (p *Producer) ready(now sim.Time) (nodes []sim.NodeID, next sim.Time, unkno
 			}
 			waited := first.waited(now)
 			full := len(part.deque) > 1 || first.isFull()
-			if (full || waited >= wait || p.flushing || exhausted) && !backingOff {
+			completing := p.txn != nil && p.txn.completing()
+			if (full || waited >= wait || p.flushing || exhausted || completing) && !backingOff {
 				isReady[part.leader] = true
 				nodes = append(nodes, part.leader)
 			} else {
@@ -332,6 +337,10 @@ func (p *Producer) drain(node sim.NodeID, now sim.Time) []*Batch {
 					// Kafka stops draining this broker altogether here.
 					break
 				}
+				if p.txn != nil && !p.txn.sendAllowed(first.Partition) {
+					// Not yet added to the transaction (shouldStopDrainBatchesForPartition).
+					break
+				}
 				part.deque = part.deque[1:]
 				if p.idem != nil && !first.hasSequence() {
 					p.idem.assign(first)
@@ -378,7 +387,7 @@ func (p *Producer) sendProduce(node sim.NodeID, batches []*Batch, now sim.Time) 
 		pbs[i] = broker.ProduceBatch{
 			BatchHeader: broker.BatchHeader{
 				Partition: b.Partition, Ref: b.ID, ProducerID: b.ProducerID, ProducerEpoch: b.ProducerEpoch,
-				BaseSequence: b.BaseSequence, Bytes: int32(b.Bytes),
+				BaseSequence: b.BaseSequence, Bytes: int32(b.Bytes), Transactional: p.txn != nil,
 			},
 			Records: b.Records,
 		}
@@ -504,6 +513,18 @@ func (p *Producer) canRetry(b *Batch, err broker.Error, now sim.Time) bool {
 	if now-b.CreatedAt >= sim.Millis(int64(p.cfg.DeliveryTimeoutMs)) || b.Attempts >= p.cfg.Retries || b.done {
 		return false
 	}
+	if p.txn != nil {
+		// TransactionManager.canRetry with a transactional.id: an
+		// OUT_OF_ORDER_SEQUENCE_NUMBER is retried only behind an earlier
+		// failure; a real gap, or UNKNOWN_PRODUCER_ID, aborts the transaction.
+		switch err {
+		case broker.ErrOutOfOrderSequenceNumber:
+			return b.seqReset || !p.idem.isNextSequence(b.Partition, b.BaseSequence)
+		case broker.ErrUnknownProducerID:
+			return false
+		}
+		return err.Retriable()
+	}
 	if p.idem != nil {
 		return p.idem.canRetry(err, b)
 	}
@@ -561,6 +582,9 @@ func (p *Producer) failBatch(b *Batch, err broker.Error, adjustSequences bool) {
 		p.idem.handleFailedBatch(b, err, adjustSequences)
 	}
 	p.finish(b, -1, err)
+	if p.txn != nil {
+		p.txnBatchFailed(err)
+	}
 }
 
 // finish runs a batch's callbacks once.
@@ -669,6 +693,9 @@ func (p *Producer) reject(r Record, err broker.Error) {
 // nextDeadline is the earliest moment a timer-driven condition falls due.
 func (p *Producer) nextDeadline(now sim.Time) sim.Time {
 	next := sim.Never
+	if p.txn != nil && p.txn.retryAt > now {
+		next = p.txn.retryAt
+	}
 	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
 	for i := range p.parts {
 		part := &p.parts[i]
@@ -777,6 +804,11 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 			p.metadataFailed()
 		case reqInitPID:
 			p.idem.initInflight = false
+			if p.txn != nil {
+				p.txnRequestFailed(r.kind)
+			}
+		case reqFindCoordinator, reqAddPartitions, reqEndTxn:
+			p.txnRequestFailed(r.kind)
 		}
 	}
 	// A disconnect is an InvalidMetadataException: refresh.
@@ -1025,6 +1057,10 @@ func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerI
 		return
 	}
 	p.idem.initInflight = false
+	if p.txn != nil {
+		p.handleTxnInitProducerID(m)
+		return
+	}
 	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
 	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), from,
 		"producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))

@@ -48,33 +48,86 @@ func (r *runner) audit() *Report {
 	copies := make([]uint16, n)
 	first := make([]int64, n)
 	var reorders []reorder
+	// With workload.transactions, the read_uncommitted view is counted
+	// apart; the records audit reads what a read_committed consumer reads
+	// (the same as the high watermark's view without transactions).
+	var uncommitted []uint16
+	var views *ConsumersReport
+	if r.pl.txnRecords > 0 {
+		uncommitted = make([]uint16, n)
+		views = &ConsumersReport{}
+	}
+	coordinator := r.coordinatorPartition()
 	for p := range r.pl.topo.Partitions {
 		pid := broker.PartitionID(p)
 		log := r.finalLog(pid)
-		maxID := broker.RecordID(0)
-		records := int64(0)
-		for o := int64(0); o < log.HW(); o++ {
-			id := log.Record(o)
-			records++
-			if copies[id] == 0 {
-				first[id] = o
-				// A later-sent record already landed before this one.
-				if id < maxID {
-					reorders = append(reorders, reorder{id: id, witness: maxID})
-				}
-				maxID = max(maxID, id)
+		if r.pl.topo.Topics[r.pl.topo.Partitions[p].Topic].Name == broker.TransactionStateTopic {
+			if pid == coordinator {
+				rep.Partitions = append(rep.Partitions, r.partitionReport(pid, log, 0))
 			}
-			if copies[id] < math.MaxUint16 {
-				copies[id]++
+			continue
+		}
+		hw, lso := log.HW(), log.LastStableOffset()
+		_, outcomes := log.TxnEnds()
+		maxID := broker.RecordID(0)
+		records, markers := int64(0), int64(0)
+		batches := log.Batches()
+		for bi := range batches {
+			b := &batches[bi]
+			if b.BaseOffset >= hw {
+				break
+			}
+			if b.IsControl() {
+				markers++
+				continue
+			}
+			aborted := outcomes[bi] == broker.MarkerAbort
+			for o := b.BaseOffset; o <= b.LastOffset() && o < hw; o++ {
+				id := log.Record(o)
+				records++
+				if views != nil {
+					uncommitted[id]++
+					views.ReadUncommitted.Visible++
+					if aborted || r.abortedByApp(id) {
+						views.ReadUncommitted.AbortedRead++
+					}
+				}
+				if o >= lso || aborted {
+					continue // a read_committed consumer does not read it
+				}
+				if views != nil {
+					views.ReadCommitted.Visible++
+					if r.abortedByApp(id) {
+						views.ReadCommitted.AbortedRead++
+					}
+				}
+				if copies[id] == 0 {
+					first[id] = o
+					// A later-sent record already landed before this one.
+					if id < maxID {
+						reorders = append(reorders, reorder{id: id, witness: maxID})
+					}
+					maxID = max(maxID, id)
+				}
+				if copies[id] < math.MaxUint16 {
+					copies[id]++
+				}
 			}
 		}
 		pr := r.partitionReport(pid, log, records)
-		for _, b := range log.Batches() {
-			if b.BaseOffset < log.HW() {
+		pr.LastStableOffset, pr.Markers = lso, markers
+		for _, b := range batches {
+			if b.BaseOffset < hw {
 				pr.Bytes += int64(b.Bytes)
 			}
 		}
 		rep.Partitions = append(rep.Partitions, pr)
+	}
+	if views != nil {
+		rep.Transactions = r.transactionsReport()
+		r.groupViews(&views.ReadCommitted, copies)
+		r.groupViews(&views.ReadUncommitted, uncommitted)
+		rep.Consumers = views
 	}
 
 	var lost, dups, ambiguous []broker.RecordID
@@ -111,6 +164,9 @@ func (r *runner) audit() *Report {
 	for p := range r.pl.topo.Partitions {
 		log := r.finalLog(broker.PartitionID(p))
 		for o := int64(0); o < log.HW(); o++ {
+			if log.Record(o) == 0 {
+				continue // a transaction marker, or a __transaction_state record
+			}
 			k := r.recs[log.Record(o)].key
 			switch {
 			case k < 0:
@@ -199,13 +255,85 @@ func (r *runner) timeline() []TimelineEntry {
 	return out
 }
 
+// coordinatorPartition is the __transaction_state partition of the
+// producer's transactional.id, or -1.
+func (r *runner) coordinatorPartition() broker.PartitionID {
+	t := r.pl.topo.TopicIndex(broker.TransactionStateTopic)
+	if t < 0 || r.pl.producerCfg.TransactionalID == "" {
+		return -1
+	}
+	tp := &r.pl.topo.Topics[t]
+	return tp.First + broker.PartitionID(broker.TxnCoordinatorPartition(r.pl.producerCfg.TransactionalID, tp.Partitions))
+}
+
+// abortedByApp reports whether a record belongs to a transaction the
+// application aborted on purpose: no consumer reading committed data may
+// see it, whatever the markers say.
+func (r *runner) abortedByApp(id broker.RecordID) bool {
+	g := r.recs[id].group
+	return g >= 0 && r.groups[g].outcome == groupAborted
+}
+
+// transactionsReport counts the application's transactions by outcome.
+func (r *runner) transactionsReport() *TransactionsReport {
+	t := &TransactionsReport{Total: int64(len(r.groups)), Retried: r.retried}
+	for i := range r.groups {
+		switch r.groups[i].outcome {
+		case groupCommitted:
+			t.Committed++
+		case groupAborted:
+			t.Aborted++
+		case groupAbandoned:
+			t.Abandoned++
+		default:
+			if !r.allAcked(&r.groups[i]) || r.pl.producerCfg.TransactionalID != "" {
+				t.Open++
+			} else {
+				t.Committed++ // without a transactional.id: every write acknowledged
+			}
+		}
+	}
+	return t
+}
+
+func (r *runner) allAcked(g *group) bool {
+	for _, id := range g.ids {
+		if r.recs[id].status != statusAcked {
+			return false
+		}
+	}
+	return len(g.ids) > 0
+}
+
+// groupViews counts, for one consumer view (copies of each record it
+// reads), the transactions it sees only part of and the committed records
+// it misses.
+func (r *runner) groupViews(v *ConsumerView, copies []uint16) {
+	for i := range r.groups {
+		g := &r.groups[i]
+		seen := 0
+		for _, id := range g.ids {
+			if copies[id] > 0 {
+				seen++
+			}
+		}
+		if seen > 0 && seen < len(g.ids) {
+			v.Torn++
+		}
+		committed := g.outcome == groupCommitted || (g.outcome == groupOpen && r.pl.producerCfg.TransactionalID == "" && r.allAcked(g))
+		if committed {
+			v.CommittedLost += int64(len(g.ids) - seen)
+		}
+	}
+}
+
 func (r *runner) partitionReport(p broker.PartitionID, log *broker.Log, records int64) PartitionReport {
 	pt := r.pl.topo.Partitions[p]
 	st := r.cl.Controller.State(p)
 	stats := r.cl.Controller.Stats(p)
 	pr := PartitionReport{
 		Topic: r.pl.topo.Topics[pt.Topic].Name, Partition: pt.Index, Leader: int32(st.Leader),
-		LogEndOffset: log.LEO(), HighWatermark: log.HW(), Records: records,
+		LogEndOffset: log.LEO(), HighWatermark: log.HW(), LastStableOffset: log.HW(), Records: records,
 		OfflineMs: stats.OfflineTime.Ms(), LeaderElections: stats.Elections, UncleanElections: stats.UncleanElections,
 		Replicas: []int32{}, ISR: []int32{},
 	}

@@ -4,19 +4,22 @@ package scenarios
 // are snake_case except Kafka's own names (metrics, error codes,
 // properties). Nothing here depends on the wall clock.
 type Report struct {
-	Scenario     string             `json:"scenario"`
-	Seed         uint64             `json:"seed"`
-	Config       ConfigReport       `json:"config"`
-	Records      Counts             `json:"records"`
-	Errors       map[string]int64   `json:"errors"`
-	Anomalies    []Anomaly          `json:"anomalies"`
-	AnomalyCount int                `json:"anomaly_count"`
-	Metrics      map[string]float64 `json:"metrics"`
-	LatencyMs    Latency            `json:"latency_ms"`
-	Partitions   []PartitionReport  `json:"partitions"`
-	Timeline     []TimelineEntry    `json:"timeline"`
-	Converged    bool               `json:"converged"`
-	Expectations []ExpectResult     `json:"expectations,omitempty"`
+	Scenario string       `json:"scenario"`
+	Seed     uint64       `json:"seed"`
+	Config   ConfigReport `json:"config"`
+	Records  Counts       `json:"records"`
+	// Transactions and Consumers are there with workload.transactions.
+	Transactions *TransactionsReport `json:"transactions,omitempty"`
+	Consumers    *ConsumersReport    `json:"consumers,omitempty"`
+	Errors       map[string]int64    `json:"errors"`
+	Anomalies    []Anomaly           `json:"anomalies"`
+	AnomalyCount int                 `json:"anomaly_count"`
+	Metrics      map[string]float64  `json:"metrics"`
+	LatencyMs    Latency             `json:"latency_ms"`
+	Partitions   []PartitionReport   `json:"partitions"`
+	Timeline     []TimelineEntry     `json:"timeline"`
+	Converged    bool                `json:"converged"`
+	Expectations []ExpectResult      `json:"expectations,omitempty"`
 }
 
 // ConfigReport is the effective configuration, defaults filled in.
@@ -73,6 +76,40 @@ type Counts struct {
 	KeysSplit int64 `json:"keys_split"`
 }
 
+// TransactionsReport is what the application was told about its
+// transactions (its groups of records, with or without a transactional.id).
+type TransactionsReport struct {
+	Total     int64 `json:"total"`
+	Committed int64 `json:"committed"` // commitTransaction() returned; without a transactional.id, every record acknowledged
+	Aborted   int64 `json:"aborted"`   // the application aborted them (abort.every)
+	Retried   int64 `json:"retried"`   // sent again after an abort or by a new instance
+	Abandoned int64 `json:"abandoned"` // left open by an instance that died, sent by nobody
+	Open      int64 `json:"open"`      // not finished when the run ended
+}
+
+// ConsumersReport is what a consumer reading every partition of the final
+// logs sees, for each isolation.level.
+type ConsumersReport struct {
+	ReadCommitted   ConsumerView `json:"read_committed"`
+	ReadUncommitted ConsumerView `json:"read_uncommitted"`
+}
+
+// ConsumerView is one consumer's view of the final logs.
+// read_uncommitted reads up to the high watermark; read_committed up to
+// the last stable offset, skipping records of aborted transactions.
+// Transaction markers are not records and are never counted.
+type ConsumerView struct {
+	Visible int64 `json:"visible"` // record copies it reads
+	// AbortedRead counts record copies it reads that belong to aborted
+	// transactions (Jepsen's G1a, aborted read).
+	AbortedRead int64 `json:"aborted_read"`
+	// Torn counts transactions it sees only part of: some records of the
+	// group visible, others not.
+	Torn int64 `json:"torn_transactions"`
+	// CommittedLost counts records of committed transactions it does not see.
+	CommittedLost int64 `json:"committed_lost"`
+}
+
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the
 // chain of events that caused it.
 type Anomaly struct {
@@ -112,8 +149,10 @@ type PartitionReport struct {
 	ISR              []int32 `json:"isr"`
 	LogEndOffset     int64   `json:"log_end_offset"`
 	HighWatermark    int64   `json:"high_watermark"`
-	Records          int64   `json:"records"`
-	Bytes            int64   `json:"bytes"` // batch bytes on the wire below the HW
+	Records          int64   `json:"records"` // data records below the HW (markers excluded)
+	LastStableOffset int64   `json:"last_stable_offset"`
+	Markers          int64   `json:"markers"` // transaction markers (control records) below the HW
+	Bytes            int64   `json:"bytes"`   // batch bytes on the wire below the HW
 	OfflineMs        float64 `json:"offline_ms"`
 	LeaderElections  int     `json:"leader_elections"`
 	UncleanElections int     `json:"unclean_elections"`

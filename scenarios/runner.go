@@ -71,7 +71,9 @@ type recState struct {
 	key       int32
 	err       broker.Error
 	status    recStatus
-	session   uint8
+	session   uint8 // the instance that sent it last
+	topic     int16
+	group     int32 // its group in r.groups, -1 without workload.transactions
 }
 
 // undo is a fault effect waiting to be reversed, by its `for` or by the
@@ -82,6 +84,7 @@ type undo struct {
 	cuts   [][2]sim.NodeID // links cut, to restore
 	delay  sim.Time
 	pause  bool
+	zombie *app // start-zombie: the frozen instance to resume
 	done   bool
 	// isolation towards producers also cuts producers created later.
 	isolateProducers bool
@@ -95,7 +98,12 @@ type runner struct {
 	id  sim.NodeID
 	rng *rand.Rand
 
-	prod      *producer.Producer
+	prod      *producer.Producer // the current instance's producer
+	app       *app               // the current instance of the application
+	apps      []*app
+	groups    []group          // by index: the application's transactions
+	events    int              // application records sent (each goes to every topic in pl.topics)
+	retried   int64            // transactions sent again
 	cfg       *producer.Config // the current instance's configuration
 	producers []sim.NodeID
 	prodObjs  []*producer.Producer
@@ -138,7 +146,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.cl = broker.NewCluster(r.w, r.pl.brokerCfg, r.pl.topo)
 	r.id = r.w.AddNode("runner", r)
 	r.rng = r.w.Stream("workload")
-	r.newProducer()
+	r.newApp()
 
 	wl := &s.Workload
 	// Room for the records the workload will send, up to a million; more
@@ -176,18 +184,18 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.w.RunWhile(sim.Never, func() bool { return !r.workDone })
 	// 2. close() flushes: the producer finishes every record, by callback or
 	// delivery timeout, while the fault schedule plays out.
-	r.prod.Flush()
+	r.finishWork()
 	cfg := r.pl.producerCfg
 	drainLimit := r.w.Now() + sim.Millis(int64(cfg.DeliveryTimeoutMs)+cfg.MaxBlockMs) + 60*sim.Second
 	r.w.RunWhile(sim.Never, func() bool {
-		return r.faultsPending > 0 || (r.prod.Incomplete() && r.w.Now() < drainLimit)
+		return r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit)
 	})
 	// 3. Heal every fault and restart every crashed broker.
 	r.sampleDone = true
 	r.healAll()
 	// 4. Let replication converge, so the audit reads settled logs.
 	convergeLimit := r.w.Now() + 10*sim.Minute
-	r.w.RunWhile(convergeLimit, func() bool { return !r.cl.Converged() || r.prod.Incomplete() })
+	r.w.RunWhile(convergeLimit, func() bool { return !r.cl.Converged() || (r.appsBusy() && r.w.Now() < drainLimit) })
 	if opt.CheckInvariants {
 		r.checkInvariants()
 	}
@@ -199,20 +207,23 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, run: r}
 }
 
-func (r *runner) newProducer() {
-	name := fmt.Sprintf("producer-%d", len(r.producers)+1)
-	brokers := make([]sim.NodeID, r.pl.topo.Brokers)
-	for i := range brokers {
-		brokers[i] = sim.NodeID(i + 1)
+// finishWork is the application reaching the end of its input: it
+// commits the open transaction, and close() flushes the rest.
+func (r *runner) finishWork() {
+	if a := r.app; a.phase == phaseInTxn {
+		a.endGroup()
 	}
-	r.prod = producer.New(r.w, name, r.cfg, brokers, r, &r.batchIDs)
-	r.producers = append(r.producers, r.prod.ID())
-	r.prodObjs = append(r.prodObjs, r.prod)
-	for _, u := range r.undos {
-		if u.isolateProducers && !u.done {
-			r.cutProducer(u, r.prod.ID())
+	r.prod.Flush()
+}
+
+// appsBusy reports whether any instance still has work under way.
+func (r *runner) appsBusy() bool {
+	for _, a := range r.apps {
+		if a.busy() {
+			return true
 		}
 	}
+	return false
 }
 
 // HandleEvent runs the workload, the fault schedule and invariant checks.
@@ -264,7 +275,7 @@ func (r *runner) checkInvariants() {
 func (r *runner) sendNext() {
 	wl := &r.s.Workload
 	now := r.w.Now()
-	if (wl.Records > 0 && r.sent >= wl.Records) || now >= r.stopAt {
+	if (wl.Records > 0 && r.events >= wl.Records) || now >= r.stopAt {
 		r.workDone = true
 		return
 	}
@@ -278,14 +289,20 @@ func (r *runner) sendNext() {
 		r.w.Schedule(busy, r.id, kindSend, 0, 0)
 		return
 	}
-	id := broker.RecordID(r.sent + 1)
+	a := r.app
+	if r.pl.txnRecords > 0 && !r.openGroup(a) {
+		// In initTransactions(), commitTransaction() or abortTransaction():
+		// the loop goes on when it returns (TransactionDone).
+		r.waiting = true
+		return
+	}
 	key := int32(-1)
 	var keyBytes []byte
 	if wl.Keys > 0 {
 		var k int
 		switch wl.KeyDistribution {
 		case "sequential":
-			k = r.sent % wl.Keys
+			k = r.events % wl.Keys
 		case "zipf":
 			k = int(r.zipf.Uint64())
 		default:
@@ -296,46 +313,67 @@ func (r *runner) sendNext() {
 		}
 		key, keyBytes = int32(k), r.keys[k]
 	}
-	r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: uint8(len(r.producers))})
-	r.sent++
-	r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: keyBytes, Value: wl.ValueBytes, Payload: r.pl.payload})
-	next := sim.Time(float64(r.sent) * float64(sim.Second) / wl.Rate)
+	for _, t := range r.pl.topics {
+		id := broker.RecordID(r.sent + 1)
+		r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: a.session, topic: int16(t), group: a.group})
+		r.sent++
+		if a.group >= 0 {
+			r.groups[a.group].ids = append(r.groups[a.group].ids, id)
+		}
+		r.prod.Send(producer.Record{ID: id, Topic: t, Key: keyBytes, Value: wl.ValueBytes, Payload: r.pl.payload})
+	}
+	r.events++
+	if a.group >= 0 {
+		if a.inGroup++; a.inGroup == r.pl.txnRecords {
+			a.endGroup()
+		}
+	}
+	next := sim.Time(float64(r.events) * float64(sim.Second) / wl.Rate)
 	if next < now {
 		next = now
 	}
-	if (wl.Records > 0 && r.sent >= wl.Records) || next >= r.stopAt {
+	if (wl.Records > 0 && r.events >= wl.Records) || next >= r.stopAt {
 		r.workDone = true // done now, not at the time of a send that will not happen
 		return
 	}
 	r.w.Schedule(next, r.id, kindSend, 0, 0)
 }
 
-// Completed is the producer callback for a batch.
-func (r *runner) Completed(b *producer.Batch, base int64, err broker.Error) {
-	now := r.w.Now()
-	for i, id := range b.Records {
-		rec := &r.recs[id]
-		rec.partition = int32(b.Partition)
-		rec.batch = b.ID
-		rec.doneAt = now
-		rec.err = err
-		if err == broker.ErrNone {
-			r.stepAcked++
-			r.stepBytes += int64(r.recordBytes(rec))
-			rec.status = statusAcked
-			rec.offset = -1
-			if base >= 0 {
-				rec.offset = base + int64(i)
-			}
-		} else {
-			rec.status = statusFailed
+// openGroup makes sure the instance has an open group (with a
+// transactional.id, a transaction begun) and reports whether records may
+// be sent. It starts initTransactions(), or a transaction left to send
+// again, when those come first.
+func (r *runner) openGroup(a *app) bool {
+	switch a.phase {
+	case phaseInTxn:
+		return true
+	case phaseNew, phaseIdle:
+		if a.txn && a.phase == phaseNew {
+			a.initTransactions()
+			return false
 		}
+		if a.redo >= 0 {
+			a.sendAgain()
+			return false
+		}
+		if a.txn {
+			if err := a.prod.BeginTransaction(); err != broker.ErrNone {
+				a.close(producer.OpCommitTransaction, err)
+				return false
+			}
+		}
+		idx := len(r.groups)
+		every := r.s.Workload.Transactions.AbortEvery
+		r.groups = append(r.groups, group{session: a.session, index: idx, abort: every > 0 && (idx+1)%every == 0})
+		a.group, a.phase = int32(idx), phaseInTxn
+		return true
 	}
+	return false
 }
 
-// Unblocked is send() returning after it blocked: the application catches
-// up on the records it could not send meanwhile, back to back.
-func (r *runner) Unblocked() {
+// resume wakes the application thread if it waits (a blocking call
+// returned): it catches up on the records due meanwhile, back to back.
+func (r *runner) resume() {
 	if r.waiting {
 		r.waiting = false
 		r.w.Schedule(r.w.Now(), r.id, kindSend, 0, 0)
@@ -349,12 +387,6 @@ func (r *runner) recordBytes(rec *recState) int {
 		n += len(r.keys[rec.key])
 	}
 	return n
-}
-
-// Rejected is a record that failed in send().
-func (r *runner) Rejected(rec producer.Record, err broker.Error) {
-	s := &r.recs[rec.ID]
-	s.status, s.err, s.doneAt = statusFailed, err, r.w.Now()
 }
 
 // ---- faults ----
@@ -408,6 +440,9 @@ func (r *runner) fire(f *plannedFault) {
 		return
 	case "add-partitions":
 		r.cl.AddPartitions(f.topic, f.Partitions)
+		return
+	case "start-zombie":
+		r.startZombie(f)
 		return
 	}
 	targets := r.targets(f.sel)
@@ -528,6 +563,8 @@ func (r *runner) undo(u *undo) {
 	}
 	u.done = true
 	switch {
+	case u.zombie != nil:
+		r.wakeZombie(u.zombie)
 	case u.pause:
 		r.cl.Resume(u.broker)
 	case u.delay != 0:
@@ -565,16 +602,31 @@ func (r *runner) countDown() {
 // every record the old instance left without an answer.
 func (r *runner) restartProducer(f *plannedFault) {
 	resend := f.ResendUnacked
-	old := r.prod
+	old := r.app
 	what := "the application closes its producer and creates a new one (new producer id)"
 	if f.producerCfg != nil {
 		r.cfg = f.producerCfg
 		what = "the application closes its producer and creates a " + f.Client + " one (new producer id)"
 	}
-	r.trace("restart-producer", old.ID(), what)
-	old.CloseNow()
-	r.newProducer()
+	r.trace("restart-producer", old.prod.ID(), what)
+	open := old.group
+	if old.redo >= 0 {
+		open = old.redo
+	}
+	old.phase, old.group, old.redo = phaseClosed, -1, -1
+	old.prod.CloseNow()
+	b := r.newApp()
+	if open >= 0 {
+		if resend && b.txn {
+			// The open transaction is sent again in the new instance's first.
+			b.redo = open
+			r.resume()
+			return
+		}
+		r.groups[open].outcome = groupAbandoned
+	}
 	if !resend {
+		r.resume()
 		return
 	}
 	var again []broker.RecordID
@@ -583,17 +635,11 @@ func (r *runner) restartProducer(f *plannedFault) {
 			again = append(again, broker.RecordID(id))
 		}
 	}
-	r.trace("resend", r.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the application")
-	wl := &r.s.Workload
+	r.trace("resend", b.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the application")
 	for _, id := range again {
-		rec := &r.recs[id]
-		rec.status, rec.err, rec.session = statusPending, broker.ErrNone, uint8(len(r.producers))
-		var key []byte
-		if rec.key >= 0 {
-			key = r.keys[rec.key]
-		}
-		r.prod.Send(producer.Record{ID: id, Topic: r.pl.topic, Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
+		r.resend(b, id)
 	}
+	r.resume()
 }
 
 // healAll ends every fault: links restored, delays removed, paused brokers

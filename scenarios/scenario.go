@@ -66,6 +66,19 @@ type Workload struct {
 	// Value is what values look like (json, text, random), which decides
 	// how well they compress.
 	Value string `yaml:"value"`
+	// Transactions groups the application's records into units that
+	// belong together: with a transactional.id, Kafka transactions.
+	Transactions TxnWorkload `yaml:"transactions"`
+}
+
+// TxnWorkload is workload.transactions: every application record is
+// written to each topic in Topics, Records of them make one transaction
+// (a business event's writes, atomic with a transactional.id), and every
+// AbortEvery-th transaction the application aborts instead of committing.
+type TxnWorkload struct {
+	Records    int      `yaml:"records"`
+	Topics     []string `yaml:"topics"`
+	AbortEvery int      `yaml:"abort.every"`
 }
 
 // Fault is one entry of the fault schedule. Which keys apply depends on Do.

@@ -22,8 +22,12 @@ type plan struct {
 	brokerProps map[string]string // effective, for the report
 	payload     codec.ValueKind
 	producerCfg *producer.Config
-	topic       int // the workload's topic index
-	faults      []plannedFault
+	topic       int   // the workload's topic index
+	topics      []int // every topic an application record is written to
+	// txnRecords is the application records per transaction, 0 without
+	// workload.transactions.
+	txnRecords int
+	faults     []plannedFault
 }
 
 // plannedFault is a fault with its selector parsed.
@@ -103,6 +107,7 @@ var faultKeys = map[string][]string{
 	"delay":            {"broker", "by", "for"},
 	"restart-producer": {"resend-unacked", "client"},
 	"add-partitions":   {"topic", "partitions"},
+	"start-zombie":     {"for"},
 }
 
 func faultKinds() []string {
@@ -145,6 +150,11 @@ var brokerProperties = []brokerProperty{
 	{name: "replica.fetch.wait.max.ms", def: "500", atLeast: 1},
 	{name: "replica.lag.time.max.ms", def: "30000", atLeast: 2},
 	{name: "replica.socket.timeout.ms", def: "30000", atLeast: 1},
+	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", def: "10000", atLeast: 1},
+	{name: "transaction.max.timeout.ms", def: "900000", atLeast: 1},
+	{name: "transaction.state.log.min.isr", def: "2", atLeast: 1},
+	{name: "transaction.state.log.num.partitions", def: "50", atLeast: 1},
+	{name: "transaction.state.log.replication.factor", def: "3", atLeast: 1},
 	{name: "unclean.leader.election.enable", def: "false", boolean: true, topic: true},
 }
 
@@ -281,6 +291,8 @@ func (s *Scenario) validate() (*plan, error) {
 	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
 	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
 	cfg.UncleanElection = brokerProps["unclean.leader.election.enable"] == "true"
+	cfg.TransactionMaxTimeout = sim.Millis(int64(atoi(brokerProps["transaction.max.timeout.ms"])))
+	cfg.TransactionAbortCheckPeriod = sim.Millis(int64(atoi(brokerProps["transaction.abort.timed.out.transaction.cleanup.interval.ms"])))
 	cfg.Kafka37 = slices.Index(versions, c.Version) >= slices.Index(versions, "3.7")
 	pl.brokerCfg = cfg
 
@@ -293,6 +305,9 @@ func (s *Scenario) validate() (*plan, error) {
 		key := fmt.Sprintf("topics[%d]", i)
 		if !topicRE.MatchString(t.Name) || t.Name == "." || t.Name == ".." {
 			return nil, s.errAt(key+".name", "%q is not a legal topic name (1-249 of a-z A-Z 0-9 . _ -)", t.Name)
+		}
+		if t.Name == broker.TransactionStateTopic {
+			return nil, s.errAt(key+".name", "%q is Kafka's internal topic of transaction coordinators; choose another name", t.Name)
 		}
 		if slices.ContainsFunc(topics, func(o broker.Topic) bool { return o.Name == t.Name }) {
 			return nil, s.errAt(key+".name", "topic %q is defined twice", t.Name)
@@ -336,8 +351,6 @@ func (s *Scenario) validate() (*plan, error) {
 		topics = append(topics, broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor,
 			MinInsyncReplicas: minISR, UncleanElection: unclean})
 	}
-	pl.topo = broker.NewTopology(c.Brokers, topics)
-
 	pcfg, err := producer.NewConfig(s.Producer.Map())
 	if err != nil {
 		// Name the property when Kafka's message names one; a rule about a
@@ -357,6 +370,18 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, e
 	}
 	pl.producerCfg = pcfg
+	if pcfg.TransactionalID != "" {
+		// Transaction coordinators lead the partitions of the internal
+		// __transaction_state topic. Kafka creates it with
+		// transaction.state.log.replication.factor replicas and refuses
+		// while the cluster is smaller; the simulator caps the factor at
+		// the broker count instead.
+		rf := min(atoi(brokerProps["transaction.state.log.replication.factor"]), c.Brokers)
+		topics = append(topics, broker.Topic{Name: broker.TransactionStateTopic,
+			Partitions: atoi(brokerProps["transaction.state.log.num.partitions"]), ReplicationFactor: rf,
+			MinInsyncReplicas: atoi(brokerProps["transaction.state.log.min.isr"])})
+	}
+	pl.topo = broker.NewTopology(c.Brokers, topics)
 
 	if err := s.validateWorkload(pl); err != nil {
 		return nil, err
@@ -372,6 +397,21 @@ func (s *Scenario) validate() (*plan, error) {
 
 func (s *Scenario) validateWorkload(pl *plan) error {
 	w := &s.Workload
+	tx := &w.Transactions
+	if s.has("workload.transactions") {
+		if tx.Records < 1 || tx.Records > 1000000 {
+			return s.errAt("workload.transactions.records", "%d is out of range; say how many application records make one transaction, 1 to 1000000", tx.Records)
+		}
+		if tx.AbortEvery < 0 {
+			return s.errAt("workload.transactions.abort.every", "%d is negative; use 0 (never abort) or N (abort every N-th transaction)", tx.AbortEvery)
+		}
+		if w.Topic == "" && len(tx.Topics) > 0 {
+			w.Topic = tx.Topics[0]
+		}
+		pl.txnRecords = tx.Records
+	} else if pl.producerCfg.TransactionalID != "" {
+		return s.errAt("workload.transactions", "missing; a producer with a transactional.id needs transactions to run, like {records: 10}")
+	}
 	if w.Topic == "" {
 		if len(s.Topics) > 1 {
 			return s.errAt("workload.topic", "missing; with several topics, name the one to write to")
@@ -381,6 +421,23 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	pl.topic = pl.topo.TopicIndex(w.Topic)
 	if pl.topic < 0 {
 		return s.errAt("workload.topic", "no topic named %q; the topics are: %s", w.Topic, strings.Join(topicNames(s.Topics), ", "))
+	}
+	pl.topics = []int{pl.topic}
+	if len(tx.Topics) > 0 {
+		pl.topics = nil
+		for i, name := range tx.Topics {
+			t := pl.topo.TopicIndex(name)
+			if t < 0 || name == broker.TransactionStateTopic {
+				return s.errAt(fmt.Sprintf("workload.transactions.topics[%d]", i), "no topic named %q; the topics are: %s", name, strings.Join(topicNames(s.Topics), ", "))
+			}
+			if slices.Contains(pl.topics, t) {
+				return s.errAt(fmt.Sprintf("workload.transactions.topics[%d]", i), "topic %q is listed twice", name)
+			}
+			pl.topics = append(pl.topics, t)
+		}
+		if !slices.Contains(pl.topics, pl.topic) {
+			return s.errAt("workload.topic", "%q is not among workload.transactions.topics; leave workload.topic out or name one of them", w.Topic)
+		}
 	}
 	if w.Records < 0 {
 		return s.errAt("workload.records", "%d is negative", w.Records)
@@ -525,6 +582,10 @@ func (s *Scenario) validateFaults(pl *plan) error {
 					return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
 				}
 				pf.failErr = e
+			}
+		case "start-zombie":
+			if !f.set["for"] {
+				return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
 			}
 		case "add-partitions":
 			if pf.topic = pl.topo.TopicIndex(f.Topic); pf.topic < 0 {

@@ -1,0 +1,151 @@
+package broker
+
+import (
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// Transactions (KIP-98): the types the coordinator, the partition leaders
+// and the producer share, and the requests between them.
+
+// MarkerType is a control batch's record type (ControlRecordType). The
+// zero value marks a data batch; Kafka's own codes are ABORT=0, COMMIT=1.
+type MarkerType int8
+
+const (
+	MarkerAbort MarkerType = iota + 1
+	MarkerCommit
+)
+
+func (m MarkerType) String() string {
+	switch m {
+	case MarkerAbort:
+		return "ABORT"
+	case MarkerCommit:
+		return "COMMIT"
+	}
+	return "data"
+}
+
+// TxnState is a transaction's state at its coordinator (TransactionState).
+type TxnState int8
+
+const (
+	TxnEmpty TxnState = iota
+	TxnOngoing
+	TxnPrepareCommit
+	TxnPrepareAbort
+	TxnCompleteCommit
+	TxnCompleteAbort
+	TxnPrepareEpochFence
+)
+
+func (s TxnState) String() string {
+	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}[s]
+}
+
+// TxnLogEntry is one record of __transaction_state (TransactionLogValue):
+// the whole state of one transactional id after a transition. The newest
+// entry for an id is its state.
+type TxnLogEntry struct {
+	TransactionalID string
+	ProducerID      int64
+	ProducerEpoch   int16
+	TimeoutMs       int64
+	State           TxnState
+	Partitions      []PartitionID // sorted
+	StartAt         sim.Time      // txnStartTimestamp
+}
+
+// ---- client requests to the coordinator ----
+
+// FindCoordinatorRequest asks any broker which broker coordinates a
+// transactional id (key type TRANSACTION).
+type FindCoordinatorRequest struct {
+	Conn            uint32
+	ID              int64
+	TransactionalID string
+}
+
+// FindCoordinatorResponse names the leader of the id's __transaction_state
+// partition, as the answering broker's metadata has it.
+type FindCoordinatorResponse struct {
+	ID          int64
+	Error       Error
+	Coordinator sim.NodeID
+}
+
+// AddPartitionsToTxnRequest registers partitions with the ongoing
+// transaction before the producer sends data to them.
+type AddPartitionsToTxnRequest struct {
+	Conn            uint32
+	ID              int64
+	TransactionalID string
+	ProducerID      int64
+	ProducerEpoch   int16
+	Partitions      []PartitionID
+}
+
+// AddPartitionsToTxnResponse has one error for the whole request (Kafka
+// answers per partition, with the same error for all in this model).
+type AddPartitionsToTxnResponse struct {
+	ID    int64
+	Error Error
+}
+
+// EndTxnRequest commits or aborts the ongoing transaction.
+type EndTxnRequest struct {
+	Conn            uint32
+	ID              int64
+	TransactionalID string
+	ProducerID      int64
+	ProducerEpoch   int16
+	Commit          bool
+}
+
+// EndTxnResponse answers once PrepareCommit or PrepareAbort is in the
+// transaction log; the markers are written after.
+type EndTxnResponse struct {
+	ID    int64
+	Error Error
+}
+
+// ---- coordinator to partition leaders ----
+
+// WriteTxnMarkersRequest asks a partition leader to append a transaction
+// marker for a producer to each listed partition.
+type WriteTxnMarkersRequest struct {
+	ID               int64
+	ProducerID       int64
+	ProducerEpoch    int16
+	Marker           MarkerType
+	CoordinatorEpoch int32
+	Partitions       []PartitionID
+}
+
+// WriteTxnMarkersResponse has one error per requested partition.
+type WriteTxnMarkersResponse struct {
+	ID     int64
+	Errors []Error
+}
+
+func (*FindCoordinatorRequest) Name() string     { return "find-coordinator-request" }
+func (*FindCoordinatorRequest) Size() int        { return 64 }
+func (*FindCoordinatorResponse) Name() string    { return "find-coordinator-response" }
+func (*FindCoordinatorResponse) Size() int       { return 64 }
+func (*AddPartitionsToTxnRequest) Name() string  { return "add-partitions-to-txn-request" }
+func (r *AddPartitionsToTxnRequest) Size() int   { return 64 + 8*len(r.Partitions) }
+func (*AddPartitionsToTxnResponse) Name() string { return "add-partitions-to-txn-response" }
+func (*AddPartitionsToTxnResponse) Size() int    { return 64 }
+func (*EndTxnRequest) Name() string              { return "end-txn-request" }
+func (*EndTxnRequest) Size() int                 { return 64 }
+func (*EndTxnResponse) Name() string             { return "end-txn-response" }
+func (*EndTxnResponse) Size() int                { return 64 }
+func (*WriteTxnMarkersRequest) Name() string     { return "write-txn-markers-request" }
+func (r *WriteTxnMarkersRequest) Size() int      { return 64 + 8*len(r.Partitions) }
+func (*WriteTxnMarkersResponse) Name() string    { return "write-txn-markers-response" }
+func (r *WriteTxnMarkersResponse) Size() int     { return 64 + 2*len(r.Errors) }
+func markerDetail(m MarkerType, pid int64, epoch int16) string {
+	return m.String() + " marker for producer " + strconv.FormatInt(pid, 10) + " epoch " + strconv.Itoa(int(epoch))
+}

@@ -1,0 +1,531 @@
+package producer
+
+import (
+	"slices"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// The transactional producer (TransactionManager with a transactional.id,
+// transaction.version 1): initTransactions, beginTransaction,
+// AddPartitionsToTxn before a partition's first batch, commit and abort,
+// and the abortable and fatal error states.
+
+// TxnOp is a blocking transactional call of the application.
+type TxnOp uint8
+
+const (
+	OpInitTransactions TxnOp = iota + 1
+	OpCommitTransaction
+	OpAbortTransaction
+)
+
+func (o TxnOp) String() string {
+	return [...]string{"", "initTransactions", "commitTransaction", "abortTransaction"}[o]
+}
+
+// txnState is TransactionManager.State.
+type txnState uint8
+
+const (
+	txnUninitialized txnState = iota
+	txnInitializing
+	txnReady
+	txnInTransaction
+	txnCommitting
+	txnAborting
+	txnAbortableError
+	txnFatalError
+)
+
+func (s txnState) String() string {
+	return [...]string{"UNINITIALIZED", "INITIALIZING", "READY", "IN_TRANSACTION", "COMMITTING_TRANSACTION",
+		"ABORTING_TRANSACTION", "ABORTABLE_ERROR", "FATAL_ERROR"}[s]
+}
+
+// txnRequest is the kind of transactional request the manager needs next.
+type txnRequest uint8
+
+const (
+	txnReqNone txnRequest = iota
+	txnReqFindCoordinator
+	txnReqInitProducerID
+	txnReqAddPartitions
+	txnReqEndTxn
+)
+
+// addPartitionsFastRetry is the backoff after CONCURRENT_TRANSACTIONS on a
+// transaction's first AddPartitionsToTxn: the last transaction's markers
+// are usually about done (TransactionManager.ADD_PARTITIONS_RETRY_BACKOFF_MS).
+const addPartitionsFastRetry = 20 * sim.Millisecond
+
+type transactions struct {
+	id        string
+	state     txnState
+	lastError broker.Error
+
+	coordinator sim.NodeID // NoLeader until FindCoordinator answers
+	inTxn       []bool     // partitionsInTransaction, by partition id
+	newParts    []broker.PartitionID
+	addInflight []broker.PartitionID
+	started     bool // some partition was added: EndTxn must be sent
+	commit      bool // the decision being completed
+	// bumpAfterAbort: a produce error left the sequences in doubt, so
+	// abort goes on with InitProducerId to bump the epoch.
+	bumpAfterAbort bool
+
+	inflight bool     // one transactional request at a time
+	retryAt  sim.Time // the next request waits until then
+	fastRetry bool
+
+	op TxnOp // the application's blocking call waiting, or 0
+}
+
+func newTransactions(id string) *transactions {
+	return &transactions{id: id, coordinator: broker.NoLeader}
+}
+
+// TransactionState names the transactional producer's state, for traces
+// and tests ("" for a producer without a transactional.id).
+func (p *Producer) TransactionState() string {
+	if p.txn == nil {
+		return ""
+	}
+	return p.txn.state.String()
+}
+
+func (p *Producer) traceTxn(event, detail string) {
+	p.trace(event, -1, 0, -1, -1, -1, -1, p.txn.id+": "+detail)
+}
+
+// InitTransactions is KafkaProducer.initTransactions: find the
+// coordinator and get the producer id with a bumped epoch, which fences
+// older instances with the same transactional.id. The application thread
+// blocks until the listener hears TransactionDone.
+func (p *Producer) InitTransactions() {
+	t := p.txn
+	if t.state != txnUninitialized {
+		p.txnDone(OpInitTransactions, t.failure())
+		return
+	}
+	t.op = OpInitTransactions
+	t.state = txnInitializing
+	p.wake()
+}
+
+// BeginTransaction is KafkaProducer.beginTransaction: local only.
+func (p *Producer) BeginTransaction() broker.Error {
+	t := p.txn
+	if t.state != txnReady {
+		return t.failure()
+	}
+	t.state = txnInTransaction
+	return broker.ErrNone
+}
+
+// CommitTransaction is KafkaProducer.commitTransaction: flush, wait for
+// every batch, then EndTxn(COMMIT). In an error state it fails at once
+// with the error that caused it.
+func (p *Producer) CommitTransaction() {
+	t := p.txn
+	if t.state != txnInTransaction {
+		p.txnDone(OpCommitTransaction, t.failure())
+		return
+	}
+	t.op = OpCommitTransaction
+	t.state = txnCommitting
+	t.commit = true
+	p.traceTxn("txn-commit", "commitTransaction(): flushing, then EndTxn(COMMIT)")
+	p.wake()
+}
+
+// AbortTransaction is KafkaProducer.abortTransaction, allowed in a
+// transaction and after an abortable error: batches never sent fail, the
+// ones in flight finish, then EndTxn(ABORT).
+func (p *Producer) AbortTransaction() {
+	t := p.txn
+	if t.state != txnInTransaction && t.state != txnAbortableError {
+		p.txnDone(OpAbortTransaction, t.failure())
+		return
+	}
+	t.op = OpAbortTransaction
+	t.state = txnAborting
+	t.commit = false
+	t.newParts = nil
+	p.traceTxn("txn-abort", "abortTransaction(): unsent batches fail, then EndTxn(ABORT)")
+	p.wake()
+}
+
+// failure is the error a call gets in a state that does not allow it
+// (maybeFailWithError): the error behind an error state, else
+// INVALID_TXN_STATE standing for Kafka's IllegalStateException.
+func (t *transactions) failure() broker.Error {
+	if t.lastError != broker.ErrNone {
+		return t.lastError
+	}
+	return broker.ErrInvalidTxnState
+}
+
+func (p *Producer) txnDone(op TxnOp, err broker.Error) {
+	if p.txn.op == op {
+		p.txn.op = 0
+	}
+	p.listener.TransactionDone(op, err)
+}
+
+// completing reports whether the transaction is being committed or
+// aborted, which makes every batch ready at once (RecordAccumulator.ready).
+func (t *transactions) completing() bool {
+	return t.state == txnCommitting || t.state == txnAborting
+}
+
+// sendAllowed is isSendToPartitionAllowed: data goes to a partition only
+// once AddPartitionsToTxn added it.
+func (t *transactions) sendAllowed(part broker.PartitionID) bool {
+	return t.state != txnFatalError && int(part) < len(t.inTxn) && t.inTxn[part]
+}
+
+// addPartition is maybeAddPartition, on the send() path. It refuses a
+// record outside a transaction or in an error state.
+func (p *Producer) addPartition(part broker.PartitionID) broker.Error {
+	t := p.txn
+	if t.state != txnInTransaction {
+		return t.failure()
+	}
+	for len(t.inTxn) <= int(part) {
+		t.inTxn = append(t.inTxn, false)
+	}
+	if !t.inTxn[part] && !slices.Contains(t.newParts, part) && !slices.Contains(t.addInflight, part) {
+		t.newParts = append(t.newParts, part)
+		p.wake()
+	}
+	return broker.ErrNone
+}
+
+// abortable moves to ABORTABLE_ERROR; fatal to FATAL_ERROR, where every
+// batch not yet finished fails (Sender.maybeAbortBatches).
+func (p *Producer) txnAbortable(err broker.Error) {
+	t := p.txn
+	if t.state == txnAborting || t.state == txnFatalError {
+		return
+	}
+	if t.state != txnAbortableError {
+		p.traceTxn("txn-abortable", err.String()+": the transaction can only be aborted")
+	}
+	t.state = txnAbortableError
+	t.lastError = err
+	if t.op == OpCommitTransaction {
+		p.txnDone(OpCommitTransaction, err)
+	}
+}
+
+func (p *Producer) txnFatal(err broker.Error) {
+	t := p.txn
+	if t.state == txnFatalError {
+		return
+	}
+	p.traceTxn("txn-fatal", err.String()+": the producer cannot continue and must be closed")
+	t.state = txnFatalError
+	t.lastError = err
+	for i := range p.parts {
+		part := &p.parts[i]
+		for _, b := range part.deque {
+			p.finish(b, -1, err)
+		}
+		part.deque = nil
+		for _, b := range part.inflight {
+			p.finish(b, -1, err)
+		}
+	}
+	if op := t.op; op != 0 {
+		p.txnDone(op, err)
+	}
+}
+
+// txnBatchFailed is TransactionManager.maybeTransitionToErrorState for a
+// batch that failed for good: PRODUCER_FENCED is fatal, anything else
+// makes the transaction abortable, and its epoch is bumped after the abort
+// since sequences may have gaps.
+func (p *Producer) txnBatchFailed(err broker.Error) {
+	switch err {
+	case broker.ErrProducerFenced:
+		p.txnFatal(err)
+	case broker.ErrTransactionAborted:
+	default:
+		if p.txn.state != txnAborting {
+			p.txn.bumpAfterAbort = true
+		}
+		p.txnAbortable(err)
+	}
+}
+
+// abortUndrained fails every queued batch that was never sent
+// (RecordAccumulator.abortUndrainedBatches), while the transaction is
+// aborting or must abort.
+func (p *Producer) abortUndrained() {
+	t := p.txn
+	err := t.lastError
+	if t.state == txnAborting && err == broker.ErrNone {
+		err = broker.ErrTransactionAborted
+	}
+	if err == broker.ErrNone {
+		return
+	}
+	for i := range p.parts {
+		part := &p.parts[i]
+		keep := part.deque[:0]
+		for _, b := range part.deque {
+			if b.hasSequence() {
+				keep = append(keep, b)
+				continue
+			}
+			p.finish(b, -1, err)
+		}
+		clear(part.deque[len(keep):])
+		part.deque = keep
+	}
+}
+
+// nextTxnRequest is TransactionManager.nextRequest: what to send now, if
+// anything. EndTxn waits until every batch of the transaction finished.
+func (p *Producer) nextTxnRequest() txnRequest {
+	t := p.txn
+	var want txnRequest
+	switch {
+	case t.state == txnInitializing:
+		want = txnReqInitProducerID
+	case len(t.newParts) > 0 && (t.state == txnInTransaction || t.state == txnCommitting):
+		want = txnReqAddPartitions
+	case t.completing() && !p.Incomplete():
+		if !t.started {
+			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
+			p.completeTransaction()
+			return txnReqNone
+		}
+		want = txnReqEndTxn
+	default:
+		return txnReqNone
+	}
+	if t.coordinator == broker.NoLeader {
+		return txnReqFindCoordinator
+	}
+	return want
+}
+
+// maybeSendTxnRequest is Sender.maybeSendAndPollTransactionalRequest. It
+// reports true while a transactional request is out or was just sent: the
+// sender then sends no produce data this pass.
+func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
+	t := p.txn
+	if t.state == txnAbortableError || t.state == txnAborting {
+		p.abortUndrained()
+	}
+	if t.inflight {
+		return true
+	}
+	req := p.nextTxnRequest()
+	if req == txnReqNone {
+		return false
+	}
+	if now < t.retryAt {
+		return true
+	}
+	if req == txnReqFindCoordinator {
+		t.inflight = p.sendToLeastLoaded(now, reqFindCoordinator, func(conn uint32, id int64) sim.Message {
+			return &broker.FindCoordinatorRequest{Conn: conn, ID: id, TransactionalID: t.id}
+		})
+		return true
+	}
+	node := t.coordinator
+	if !p.clientReady(node, now) {
+		if p.conns[node].state == connReady {
+			return true // in-flight limit: wait
+		}
+		return true // connecting
+	}
+	var m sim.Message
+	var kind reqKind
+	c := &p.conns[node]
+	p.nextReqID++
+	id := p.nextReqID
+	switch req {
+	case txnReqInitProducerID:
+		kind = reqInitPID
+		m = &broker.InitProducerIDRequest{Conn: c.gen, ID: id, TransactionalID: t.id, TransactionTimeoutMs: int64(p.cfg.TransactionTimeoutMs)}
+	case txnReqAddPartitions:
+		kind = reqAddPartitions
+		t.addInflight = t.newParts
+		t.newParts = nil
+		m = &broker.AddPartitionsToTxnRequest{Conn: c.gen, ID: id, TransactionalID: t.id,
+			ProducerID: p.idem.pid, ProducerEpoch: p.idem.epoch, Partitions: t.addInflight}
+	case txnReqEndTxn:
+		kind = reqEndTxn
+		m = &broker.EndTxnRequest{Conn: c.gen, ID: id, TransactionalID: t.id,
+			ProducerID: p.idem.pid, ProducerEpoch: p.idem.epoch, Commit: t.commit}
+	}
+	c.inflight = append(c.inflight, &request{id: id, kind: kind, sentAt: now, deadline: now + sim.Millis(int64(p.cfg.RequestTimeoutMs))})
+	p.w.Net.Send(p.id, node, m)
+	t.inflight = true
+	return true
+}
+
+// txnRetry puts the request back: after a coordinator lookup when the
+// coordinator moved or is unknown, else after retry.backoff.ms.
+func (p *Producer) txnRetry(err broker.Error, lookup bool) {
+	t := p.txn
+	t.inflight = false
+	if t.addInflight != nil {
+		t.newParts = append(t.addInflight, t.newParts...)
+		t.addInflight = nil
+	}
+	backoff := sim.Millis(p.cfg.RetryBackoffMs)
+	if t.fastRetry {
+		backoff = min(backoff, addPartitionsFastRetry)
+		t.fastRetry = false
+	}
+	t.retryAt = p.w.Now() + backoff
+	if lookup {
+		t.coordinator = broker.NoLeader
+		t.retryAt = 0
+	}
+	p.wake()
+}
+
+// txnRequestFailed handles a transactional request lost with its
+// connection: look the coordinator up again and retry.
+func (p *Producer) txnRequestFailed(kind reqKind) {
+	if kind == reqFindCoordinator {
+		p.txn.inflight = false
+		p.txn.retryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		return
+	}
+	p.txnRetry(broker.ErrNetworkException, true)
+}
+
+func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordinatorResponse) {
+	if p.takeRequest(from, m.ID) == nil {
+		return
+	}
+	t := p.txn
+	t.inflight = false
+	if m.Error != broker.ErrNone {
+		t.retryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		return
+	}
+	if t.coordinator != m.Coordinator {
+		p.traceTxn("txn-coordinator", "coordinator is broker-"+strconv.Itoa(int(m.Coordinator)))
+	}
+	t.coordinator = m.Coordinator
+	t.retryAt = 0
+}
+
+// txnResponseError sorts a coordinator's error the way every handler
+// does: retry after a lookup, retry after a backoff, fatal for a fenced
+// producer. It reports whether the error was handled.
+func (p *Producer) txnResponseError(err broker.Error) bool {
+	switch err {
+	case broker.ErrNone:
+		return false
+	case broker.ErrNotCoordinator, broker.ErrCoordinatorNotAvailable:
+		p.txnRetry(err, true)
+	case broker.ErrConcurrentTransactions, broker.ErrCoordinatorLoadInProgress:
+		p.txnRetry(err, false)
+	case broker.ErrProducerFenced, broker.ErrInvalidProducerEpoch:
+		// Both mean ProducerFencedException from the coordinator.
+		p.txn.inflight = false
+		p.txnFatal(broker.ErrProducerFenced)
+	case broker.ErrInvalidProducerIDMapping:
+		p.txn.inflight = false
+		p.txnAbortable(err)
+	default:
+		p.txn.inflight = false
+		p.txnFatal(err)
+	}
+	return true
+}
+
+func (p *Producer) handleTxnInitProducerID(m *broker.InitProducerIDResponse) {
+	t := p.txn
+	if p.txnResponseError(m.Error) {
+		return
+	}
+	t.inflight = false
+	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
+	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), t.coordinator,
+		t.id+": producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))
+	t.state = txnReady
+	t.lastError = broker.ErrNone
+	t.bumpAfterAbort = false
+	switch t.op {
+	case OpInitTransactions, OpAbortTransaction:
+		p.txnDone(t.op, broker.ErrNone)
+	}
+}
+
+func (p *Producer) handleAddPartitions(from sim.NodeID, m *broker.AddPartitionsToTxnResponse) {
+	if p.takeRequest(from, m.ID) == nil {
+		return
+	}
+	t := p.txn
+	if m.Error == broker.ErrConcurrentTransactions && !slices.Contains(t.inTxn, true) {
+		t.fastRetry = true
+	}
+	if p.txnResponseError(m.Error) {
+		t.addInflight = nil
+		return
+	}
+	t.inflight = false
+	for _, part := range t.addInflight {
+		t.inTxn[part] = true
+	}
+	t.started = true
+	p.traceTxn("txn-add-partitions", "added "+p.partitionNames(t.addInflight))
+	t.addInflight = nil
+}
+
+func (p *Producer) partitionNames(ps []broker.PartitionID) string {
+	s := ""
+	for i, part := range ps {
+		if i > 0 {
+			s += ", "
+		}
+		s += p.topo.Name(part)
+	}
+	return s
+}
+
+func (p *Producer) handleEndTxn(from sim.NodeID, m *broker.EndTxnResponse) {
+	if p.takeRequest(from, m.ID) == nil {
+		return
+	}
+	if p.txnResponseError(m.Error) {
+		return
+	}
+	p.txn.inflight = false
+	p.completeTransaction()
+}
+
+// completeTransaction is TransactionManager.completeTransaction: back to
+// READY, or on to an epoch bump after an abort that followed an error.
+func (p *Producer) completeTransaction() {
+	t := p.txn
+	clear(t.inTxn)
+	t.newParts, t.started = nil, false
+	what := "aborted"
+	if t.commit {
+		what = "committed"
+	}
+	p.traceTxn("txn-end", "transaction "+what)
+	op := t.op
+	if !t.commit && t.bumpAfterAbort {
+		t.state = txnInitializing // InitProducerId bumps the epoch; abort returns after it
+		return
+	}
+	t.state = txnReady
+	t.lastError = broker.ErrNone
+	if op != 0 {
+		p.txnDone(op, broker.ErrNone)
+	}
+}

@@ -1,0 +1,326 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/producer"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// An app is one instance of the application: a producer and, with
+// workload.transactions, where it stands in the transaction loop. The
+// runner drives the current instance; an older one may live on as a
+// zombie (start-zombie) until it is fenced.
+type app struct {
+	r       *runner
+	prod    *producer.Producer
+	session uint8 // 1 for the first instance
+	txn     bool  // the producer has a transactional.id
+	phase   appPhase
+	group   int32 // the open group (transaction), -1 if none
+	inGroup int   // application records sent in the open group
+	// redo is a group to send again in a new transaction: its
+	// transaction aborted after an error, or the instance before this one
+	// left it open.
+	redo   int32
+	zombie bool
+}
+
+type appPhase uint8
+
+const (
+	phaseNew    appPhase = iota // initTransactions not called yet
+	phaseInit                   // in initTransactions()
+	phaseIdle                   // between transactions
+	phaseInTxn                  // sending the open group's records
+	phaseEnding                 // in commitTransaction() or abortTransaction()
+	phaseClosed                 // closed after a fatal error
+)
+
+// groupOutcome is what the application was told about a group.
+type groupOutcome uint8
+
+const (
+	groupOpen      groupOutcome = iota
+	groupCommitted              // commitTransaction() returned
+	groupAborted                // the application aborted it on purpose (abort.every)
+	groupAbandoned              // the instance died with it open and nobody sent it again
+)
+
+// group is one transaction's worth of records: a business event's writes.
+type group struct {
+	session uint8
+	index   int // the application's transaction number, from 0
+	ids     []broker.RecordID
+	outcome groupOutcome
+	// abort: the application means to abort it (abort.every).
+	abort bool
+}
+
+func (r *runner) newApp() *app {
+	name := fmt.Sprintf("producer-%d", len(r.producers)+1)
+	brokers := make([]sim.NodeID, r.pl.topo.Brokers)
+	for i := range brokers {
+		brokers[i] = sim.NodeID(i + 1)
+	}
+	a := &app{r: r, session: uint8(len(r.producers) + 1), txn: r.cfg.TransactionalID != "", group: -1, redo: -1}
+	a.prod = producer.New(r.w, name, r.cfg, brokers, a, &r.batchIDs)
+	r.producers = append(r.producers, a.prod.ID())
+	r.prodObjs = append(r.prodObjs, a.prod)
+	r.apps = append(r.apps, a)
+	r.app, r.prod = a, a.prod
+	for _, u := range r.undos {
+		if u.isolateProducers && !u.done {
+			r.cutProducer(u, a.prod.ID())
+		}
+	}
+	return a
+}
+
+// busy reports whether an instance still has work the run must wait for:
+// records without a callback, or a transactional call under way.
+func (a *app) busy() bool {
+	if a.phase == phaseClosed {
+		return false
+	}
+	return a.prod.Incomplete() || a.phase == phaseInit || a.phase == phaseEnding || a.redo >= 0
+}
+
+// ---- producer callbacks ----
+
+// Completed is the producer callback for a batch. Records another
+// instance has taken over are left alone.
+func (a *app) Completed(b *producer.Batch, base int64, err broker.Error) {
+	r := a.r
+	now := r.w.Now()
+	for i, id := range b.Records {
+		rec := &r.recs[id]
+		if rec.session != a.session {
+			continue
+		}
+		rec.partition = int32(b.Partition)
+		rec.batch = b.ID
+		rec.doneAt = now
+		rec.err = err
+		if err == broker.ErrNone {
+			r.stepAcked++
+			r.stepBytes += int64(r.recordBytes(rec))
+			rec.status = statusAcked
+			rec.offset = -1
+			if base >= 0 {
+				rec.offset = base + int64(i)
+			}
+		} else {
+			rec.status = statusFailed
+		}
+	}
+}
+
+// Rejected is a record that failed in send().
+func (a *app) Rejected(rec producer.Record, err broker.Error) {
+	s := &a.r.recs[rec.ID]
+	if s.session != a.session {
+		return
+	}
+	s.status, s.err, s.doneAt = statusFailed, err, a.r.w.Now()
+}
+
+// Unblocked is send() returning after it blocked: the application catches
+// up on the records it could not send meanwhile, back to back.
+func (a *app) Unblocked() {
+	if a == a.r.app {
+		a.r.resume()
+	}
+}
+
+// TransactionDone continues the transaction loop after a blocking call,
+// the way an exactly-once application handles each outcome: commit
+// errors that allow it lead to abortTransaction() and the transaction is
+// sent again; a fenced or otherwise fatal producer is closed, and the
+// current instance is replaced by a new one that sends the open
+// transaction again.
+func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
+	r := a.r
+	fatal := a.prod.TransactionState() == "FATAL_ERROR"
+	switch {
+	case fatal || (err != broker.ErrNone && op != producer.OpCommitTransaction):
+		a.close(op, err)
+		return
+	case op == producer.OpInitTransactions:
+		a.phase = phaseIdle
+	case op == producer.OpCommitTransaction && err == broker.ErrNone:
+		r.groups[a.group].outcome = groupCommitted
+		a.group, a.phase = -1, phaseIdle
+	case op == producer.OpCommitTransaction:
+		// An abortable error: abort, then send the transaction again.
+		r.trace("app-abort", a.prod.ID(), "commitTransaction() failed with "+err.String()+"; the application aborts and retries the transaction")
+		a.phase = phaseEnding
+		a.prod.AbortTransaction()
+		return
+	case op == producer.OpAbortTransaction:
+		g := &r.groups[a.group]
+		r.markAborted(g)
+		if g.abort {
+			g.outcome = groupAborted
+		} else {
+			a.redo = a.group
+		}
+		a.group, a.phase = -1, phaseIdle
+	}
+	if a.zombie {
+		return
+	}
+	if a.redo >= 0 {
+		a.sendAgain()
+		return
+	}
+	r.resume()
+}
+
+// close ends an instance after a fatal error (ProducerFencedException and
+// the like): KafkaProducer.close(). A current instance is replaced.
+func (a *app) close(op producer.TxnOp, err broker.Error) {
+	r := a.r
+	r.trace("app-close", a.prod.ID(), op.String()+"() failed with "+err.String()+"; the application closes the producer")
+	a.phase = phaseClosed
+	open := a.group
+	if a.redo >= 0 {
+		open = a.redo
+	}
+	a.group, a.redo = -1, -1
+	a.prod.CloseNow()
+	if a != r.app || r.workDone && open < 0 {
+		if open >= 0 && r.groups[open].session == a.session {
+			r.groups[open].outcome = groupAbandoned
+		}
+		return
+	}
+	// The application starts over with a new producer, which fences the
+	// old epoch, and sends the open transaction again.
+	b := r.newApp()
+	b.redo = open
+	r.resume()
+}
+
+// markAborted records that a group's records were discarded with its
+// transaction: their callbacks said success, but no read_committed
+// consumer will see them.
+func (r *runner) markAborted(g *group) {
+	for _, id := range g.ids {
+		rec := &r.recs[id]
+		if rec.session == g.session && rec.status != statusFailed {
+			rec.status, rec.err = statusFailed, broker.ErrTransactionAborted
+		}
+	}
+}
+
+// sendAgain sends a group's records again in a new transaction and
+// commits it.
+func (a *app) sendAgain() {
+	r := a.r
+	g := &r.groups[a.redo]
+	a.redo = -1
+	if a.txn && a.phase == phaseNew {
+		a.redo = int32(g.index)
+		a.initTransactions()
+		return
+	}
+	if a.txn {
+		if err := a.prod.BeginTransaction(); err != broker.ErrNone {
+			a.close(producer.OpCommitTransaction, err)
+			return
+		}
+	}
+	g.session = a.session
+	r.retried++
+	a.group, a.phase = int32(g.index), phaseInTxn
+	r.trace("app-retry", a.prod.ID(), "transaction "+strconv.Itoa(g.index)+" sent again ("+strconv.Itoa(len(g.ids))+" records)")
+	for _, id := range g.ids {
+		r.resend(a, id)
+	}
+	a.endGroup()
+}
+
+func (a *app) initTransactions() {
+	a.phase = phaseInit
+	a.prod.InitTransactions()
+}
+
+// endGroup ends the open group: commit, or abort when the application
+// means to abort this one. Without a transactional.id the group simply
+// ends.
+func (a *app) endGroup() {
+	r := a.r
+	g := &r.groups[a.group]
+	a.inGroup = 0
+	if !a.txn {
+		a.group, a.phase = -1, phaseIdle
+		return
+	}
+	a.phase = phaseEnding
+	if g.abort {
+		a.prod.AbortTransaction()
+		return
+	}
+	a.prod.CommitTransaction()
+}
+
+// ---- zombies ----
+
+// startZombie freezes the current instance (a long GC pause, a stalled
+// VM) and starts a replacement with the same configuration, as an
+// orchestrator does when it thinks the first one died. The replacement
+// takes over what was not done: the open transaction, or, without
+// transactions, every record not yet acknowledged.
+func (r *runner) startZombie(f *plannedFault) {
+	old := r.app
+	old.zombie = true
+	r.w.Pause(old.prod.ID())
+	r.trace("start-zombie", old.prod.ID(), "the instance freezes for "+f.For.Duration.String()+
+		"; a replacement with the same configuration starts and takes over its work")
+	u := &undo{fault: f, zombie: old}
+	r.addUndo(u, r.w.Now()+sim.FromDuration(f.For.Duration))
+	b := r.newApp()
+	if old.txn {
+		if old.group >= 0 && r.groups[old.group].outcome == groupOpen {
+			b.redo = old.group
+		}
+		r.resume()
+		return
+	}
+	var again []broker.RecordID
+	for id := 1; id < len(r.recs); id++ {
+		if rec := &r.recs[id]; rec.session == old.session && rec.status == statusPending {
+			again = append(again, broker.RecordID(id))
+		}
+	}
+	r.trace("resend", b.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the replacement")
+	for _, id := range again {
+		r.resend(b, id)
+	}
+	r.resume()
+}
+
+// wakeZombie resumes a frozen instance. It carries on where it stopped:
+// an open transaction is committed, queued batches go out.
+func (r *runner) wakeZombie(a *app) {
+	r.w.Resume(a.prod.ID())
+	r.trace("zombie-resumes", a.prod.ID(), "the frozen instance resumes, unaware it was replaced")
+	if a.txn && a.phase == phaseInTxn {
+		a.endGroup()
+	}
+}
+
+// resend sends a record again from instance a, with its id, key and topic.
+func (r *runner) resend(a *app, id broker.RecordID) {
+	rec := &r.recs[id]
+	rec.status, rec.err, rec.session = statusPending, broker.ErrNone, a.session
+	var key []byte
+	if rec.key >= 0 {
+		key = r.keys[rec.key]
+	}
+	wl := &r.s.Workload
+	a.prod.Send(producer.Record{ID: id, Topic: int(rec.topic), Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
+}
