@@ -889,6 +889,12 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		rep.partitionEpoch = st.PartitionEpoch
 		rep.isr = st.ISR
 	}
+	// The fetchers start once every role is applied, so that a fetch
+	// covers all the partitions a metadata change gave the leader
+	// (ReplicaFetcherManager.addFetcherForPartitions takes them together).
+	for l := range b.fetchers {
+		b.sendFetch(sim.NodeID(l))
+	}
 }
 
 func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
@@ -936,7 +942,6 @@ func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
 		f := &b.fetchers[st.Leader]
 		f.parts = append(f.parts, rep.ID)
 		slices.Sort(f.parts)
-		b.sendFetch(st.Leader)
 	}
 }
 

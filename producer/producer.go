@@ -456,6 +456,9 @@ func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
 	case broker.ConnectAck:
 		p.connected(from, m.Conn)
 	case sim.Disconnected:
+		if int(from) >= len(p.conns) {
+			return // another client went away; the producer has no connection to it
+		}
 		p.disconnect(from, broker.ErrNetworkException, "connection closed by peer")
 	case *broker.ProduceResponse:
 		p.handleProduceResponse(from, m)

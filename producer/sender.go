@@ -141,7 +141,17 @@ func (p *Producer) runOnce() {
 			}
 		}
 	}
-	next = min(next, p.nextDeadline(now))
+	if txnBusy {
+		// Sender.maybeSendAndPollTransactionalRequest polls for
+		// retry.backoff.ms and returns: produce data (and its expiry) waits
+		// for the transactional request.
+		next = now + sim.Millis(p.cfg.RetryBackoffMs)
+		if p.txn.retryAt > now {
+			next = min(next, p.txn.retryAt)
+		}
+	} else {
+		next = min(next, p.nextDeadline(now))
+	}
 	if next < sim.Never {
 		p.runTimer.Set(p.w, max(next, now+1))
 	} else {
@@ -949,7 +959,7 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 			p.meta.equivalent = 0
 		}
 		if part.leader != st.Leader || part.epoch != st.LeaderEpoch {
-			if part.leader != st.Leader {
+			if part.leader != st.Leader && p.topo.Topics[p.topo.Partitions[i].Topic].Name != broker.TransactionStateTopic {
 				p.trace("leader", broker.PartitionID(i), 0, -1, -1, st.LeaderEpoch, st.Leader, "metadata from broker-"+strconv.Itoa(int(from)))
 			}
 			part.leader, part.epoch = st.Leader, st.LeaderEpoch

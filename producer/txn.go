@@ -67,6 +67,7 @@ type transactions struct {
 	lastError broker.Error
 
 	coordinator sim.NodeID // NoLeader until FindCoordinator answers
+	lastFound   sim.NodeID // the last coordinator found, for the trace
 	inTxn       []bool     // partitionsInTransaction, by partition id
 	newParts    []broker.PartitionID
 	addInflight []broker.PartitionID
@@ -76,15 +77,15 @@ type transactions struct {
 	// abort goes on with InitProducerId to bump the epoch.
 	bumpAfterAbort bool
 
-	inflight bool     // one transactional request at a time
-	retryAt  sim.Time // the next request waits until then
+	inflight  bool     // one transactional request at a time
+	retryAt   sim.Time // the next request waits until then
 	fastRetry bool
 
 	op TxnOp // the application's blocking call waiting, or 0
 }
 
 func newTransactions(id string) *transactions {
-	return &transactions{id: id, coordinator: broker.NoLeader}
+	return &transactions{id: id, coordinator: broker.NoLeader, lastFound: broker.NoLeader}
 }
 
 // TransactionState names the transactional producer's state, for traces
@@ -340,10 +341,14 @@ func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
 	}
 	node := t.coordinator
 	if !p.clientReady(node, now) {
-		if p.conns[node].state == connReady {
-			return true // in-flight limit: wait
+		if p.conns[node].state == connDown {
+			// The coordinator cannot be reached: look it up again after a
+			// backoff (Sender.maybeSendAndPollTransactionalRequest,
+			// maybeFindCoordinatorAndRetry).
+			t.coordinator = broker.NoLeader
+			t.retryAt = now + sim.Millis(p.cfg.RetryBackoffMs)
 		}
-		return true // connecting
+		return true // connecting, or at the in-flight limit
 	}
 	var m sim.Message
 	var kind reqKind
@@ -414,10 +419,10 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 		t.retryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 		return
 	}
-	if t.coordinator != m.Coordinator {
+	if t.lastFound != m.Coordinator {
 		p.traceTxn("txn-coordinator", "coordinator is broker-"+strconv.Itoa(int(m.Coordinator)))
 	}
-	t.coordinator = m.Coordinator
+	t.coordinator, t.lastFound = m.Coordinator, m.Coordinator
 	t.retryAt = 0
 }
 
@@ -425,6 +430,9 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 // does: retry after a lookup, retry after a backoff, fatal for a fenced
 // producer. It reports whether the error was handled.
 func (p *Producer) txnResponseError(err broker.Error) bool {
+	if err != broker.ErrNone {
+		p.stats.countError(err)
+	}
 	switch err {
 	case broker.ErrNone:
 		return false
@@ -453,6 +461,11 @@ func (p *Producer) handleTxnInitProducerID(m *broker.InitProducerIDResponse) {
 	}
 	t.inflight = false
 	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
+	// A new producer id or epoch starts every partition's sequence again
+	// (TransactionManager: txnPartitionMap.reset on InitProducerId).
+	for i := range p.idem.parts {
+		p.idem.parts[i] = seqState{pid: -1, lastAcked: -1}
+	}
 	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), t.coordinator,
 		t.id+": producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))
 	t.state = txnReady

@@ -227,6 +227,18 @@ func (a *app) sendAgain() {
 		a.initTransactions()
 		return
 	}
+	if a.txn && r.committedInLog(g) {
+		// The old instance's commit went through after all. An
+		// exactly-once application learns this from the input offsets it
+		// committed in the same transaction, and goes on from there.
+		r.trace("app-skip", a.prod.ID(), "transaction "+strconv.Itoa(g.index)+" was committed before its instance went away; not sent again")
+		g.outcome = groupCommitted
+		for _, id := range g.ids {
+			r.recs[id].status, r.recs[id].err = statusAcked, broker.ErrNone
+		}
+		r.resume()
+		return
+	}
 	if a.txn {
 		if err := a.prod.BeginTransaction(); err != broker.ErrNone {
 			a.close(producer.OpCommitTransaction, err)
@@ -323,4 +335,28 @@ func (r *runner) resend(a *app, id broker.RecordID) {
 	}
 	wl := &r.s.Workload
 	a.prod.Send(producer.Record{ID: id, Topic: int(rec.topic), Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
+}
+
+// committedInLog reports whether a group's transaction is committed in the
+// logs: some record of it in a batch that a COMMIT marker ended.
+func (r *runner) committedInLog(g *group) bool {
+	if len(g.ids) == 0 {
+		return false
+	}
+	want := g.ids[0]
+	for p := range r.pl.topo.Partitions {
+		log := r.finalLog(broker.PartitionID(p))
+		_, outcomes := log.TxnEnds()
+		for bi, b := range log.Batches() {
+			if outcomes[bi] != broker.MarkerCommit {
+				continue
+			}
+			for _, id := range log.Records(b.BaseOffset, b.LastOffset()+1) {
+				if id == want {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -157,17 +157,22 @@ func (r *runner) audit() *Report {
 		}
 	}
 	c.Reordered = int64(len(reorders))
-	keyPart := make([]int32, len(r.keys))
+	// Per topic: a key written to two topics is in two partitions by design.
+	keyPart := make([]int32, len(r.keys)*len(r.pl.topo.Topics))
 	for i := range keyPart {
 		keyPart[i] = -1
 	}
 	for p := range r.pl.topo.Partitions {
 		log := r.finalLog(broker.PartitionID(p))
+		topic := r.pl.topo.Partitions[p].Topic
 		for o := int64(0); o < log.HW(); o++ {
 			if log.Record(o) == 0 {
 				continue // a transaction marker, or a __transaction_state record
 			}
 			k := r.recs[log.Record(o)].key
+			if k >= 0 {
+				k += int32(topic * len(r.keys))
+			}
 			switch {
 			case k < 0:
 			case keyPart[k] == -1:
@@ -220,11 +225,18 @@ const maxTimeline = 40
 func (r *runner) timeline() []TimelineEntry {
 	out := []TimelineEntry{}
 	skipped := 0
+	coordinator := r.coordinatorPartition()
 	for _, e := range r.w.Trace.Entries() {
+		if e.Subject >= 0 && int(e.Subject) < len(r.pl.topo.Partitions) && broker.PartitionID(e.Subject) != coordinator &&
+			r.pl.topo.Topics[r.pl.topo.Partitions[e.Subject].Topic].Name == broker.TransactionStateTopic {
+			continue // the other __transaction_state partitions are not part of the story
+		}
 		var what string
 		switch e.Event {
 		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
-			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions":
+			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions",
+			"txn-init", "txn-fence", "txn-timeout", "txn-load", "txn-abortable", "txn-fatal", "txn-coordinator",
+			"app-abort", "app-close", "app-retry", "start-zombie", "zombie-resumes":
 			what = e.Event
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
@@ -284,12 +296,15 @@ func (r *runner) transactionsReport() *TransactionsReport {
 		case groupAborted:
 			t.Aborted++
 		case groupAbandoned:
-			t.Abandoned++
+			t.Failed++
 		default:
-			if !r.allAcked(&r.groups[i]) || r.pl.producerCfg.TransactionalID != "" {
+			switch {
+			case r.pl.producerCfg.TransactionalID != "":
 				t.Open++
-			} else {
+			case r.allAcked(&r.groups[i]):
 				t.Committed++ // without a transactional.id: every write acknowledged
+			default:
+				t.Failed++
 			}
 		}
 	}
@@ -317,7 +332,9 @@ func (r *runner) groupViews(v *ConsumerView, copies []uint16) {
 				seen++
 			}
 		}
-		if seen > 0 && seen < len(g.ids) {
+		if seen > 0 && seen < len(g.ids) && g.outcome != groupAborted {
+			// A group the application aborted is not torn: what shows of
+			// it is counted as aborted reads.
 			v.Torn++
 		}
 		committed := g.outcome == groupCommitted || (g.outcome == groupOpen && r.pl.producerCfg.TransactionalID == "" && r.allAcked(g))
@@ -370,6 +387,13 @@ func (r *runner) configReport() ConfigReport {
 	}
 	cr.Workload = WorkloadReport{Topic: wl.Topic, Records: wl.Records, Rate: wl.Rate, Duration: dur, Keys: wl.Keys,
 		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes}
+	if r.pl.txnRecords > 0 {
+		tx := &TxnWorkloadReport{Records: r.pl.txnRecords, AbortEvery: wl.Transactions.AbortEvery}
+		for _, t := range r.pl.topics {
+			tx.Topics = append(tx.Topics, r.pl.topo.Topics[t].Name)
+		}
+		cr.Workload.Transactions = tx
+	}
 	for _, f := range s.plan.faults {
 		cr.Faults = append(cr.Faults, describeFault(&f))
 	}

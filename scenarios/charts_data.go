@@ -19,7 +19,7 @@ var faultEvents = map[string]bool{
 	"crash": true, "restart": true, "pause": true, "resume": true,
 	"isolate": true, "isolate-end": true, "delay": true, "delay-end": true,
 	"drop-responses": true, "fail-requests": true, "restart-producer": true, "heal": true,
-	"add-partitions": true,
+	"add-partitions": true, "start-zombie": true, "zombie-resumes": true,
 }
 
 // Charts gathers the data behind the plots of this run. It reads the final

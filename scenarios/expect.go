@@ -19,7 +19,10 @@ type ExpectResult struct {
 
 var recordFields = []string{"sent", "acked", "failed", "pending", "lost", "duplicated", "reordered", "ambiguous", "keys_split"}
 var latencyFields = []string{"avg", "p50", "p90", "p99", "p999", "max"}
-var partitionFields = []string{"leader", "log_end_offset", "high_watermark", "records", "bytes", "offline_ms", "leader_elections", "unclean_elections"}
+var partitionFields = []string{"leader", "log_end_offset", "high_watermark", "last_stable_offset", "markers", "records", "bytes", "offline_ms", "leader_elections", "unclean_elections"}
+var transactionFields = []string{"total", "committed", "aborted", "failed", "open", "retried"}
+var consumerViews = []string{"read_committed", "read_uncommitted"}
+var consumerFields = []string{"visible", "aborted_read", "torn_transactions", "committed_lost"}
 
 type condition struct {
 	op  string
@@ -101,8 +104,19 @@ func checkPath(path string, topo *broker.Topology) error {
 			return fmt.Errorf("a partition has %s", strings.Join(partitionFields, ", "))
 		}
 		return nil
+	case "transactions":
+		if slices.Contains(transactionFields, rest) {
+			return nil
+		}
+		return fmt.Errorf("transactions has %s", strings.Join(transactionFields, ", "))
+	case "consumers":
+		view, field, _ := strings.Cut(rest, ".")
+		if slices.Contains(consumerViews, view) && slices.Contains(consumerFields, field) {
+			return nil
+		}
+		return fmt.Errorf("write consumers.<%s>.<%s>", strings.Join(consumerViews, "|"), strings.Join(consumerFields, "|"))
 	}
-	return fmt.Errorf("a path starts with records, errors, metrics, latency_ms or partitions")
+	return fmt.Errorf("a path starts with records, errors, metrics, latency_ms, partitions, transactions or consumers")
 }
 
 func (s *Scenario) validateExpect(pl *plan) error {
@@ -141,8 +155,24 @@ func (r *Report) lookup(path string) float64 {
 				continue
 			}
 			return map[string]float64{"leader": float64(p.Leader), "log_end_offset": float64(p.LogEndOffset),
-				"high_watermark": float64(p.HighWatermark), "records": float64(p.Records), "bytes": float64(p.Bytes), "offline_ms": p.OfflineMs,
+				"high_watermark": float64(p.HighWatermark), "last_stable_offset": float64(p.LastStableOffset), "markers": float64(p.Markers),
+				"records": float64(p.Records), "bytes": float64(p.Bytes), "offline_ms": p.OfflineMs,
 				"leader_elections": float64(p.LeaderElections), "unclean_elections": float64(p.UncleanElections)}[field]
+		}
+	case "transactions":
+		if t := r.Transactions; t != nil {
+			return float64(map[string]int64{"total": t.Total, "committed": t.Committed, "aborted": t.Aborted,
+				"failed": t.Failed, "open": t.Open, "retried": t.Retried}[rest])
+		}
+	case "consumers":
+		if c := r.Consumers; c != nil {
+			view, field, _ := strings.Cut(rest, ".")
+			v := c.ReadCommitted
+			if view == "read_uncommitted" {
+				v = c.ReadUncommitted
+			}
+			return float64(map[string]int64{"visible": v.Visible, "aborted_read": v.AbortedRead,
+				"torn_transactions": v.Torn, "committed_lost": v.CommittedLost}[field])
 		}
 	}
 	return 0

@@ -12,7 +12,7 @@ import (
 
 // guarantees checks one finished run against what Kafka promises, and
 // reports which promises applied.
-func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempotenceApplies bool) {
+func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempotenceApplies, txnApplies bool) {
 	t.Helper()
 	rep := res.Report
 	assert.NoError(t, res.InvariantErr, "%s: replication invariant", label)
@@ -34,7 +34,20 @@ func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempoten
 		assert.Zero(t, rep.Records.Duplicated, "%s: duplicates with idempotence", label)
 		assert.Zero(t, rep.Records.Reordered, "%s: reordering with idempotence", label)
 	}
-	return lossApplies, idempotenceApplies
+	// Transactions: a read_committed consumer never reads an aborted
+	// record, never part of a transaction without the rest, and (when no
+	// acknowledged record may be lost) every committed transaction, once.
+	txnApplies = rep.Config.Producer["transactional.id"] != "" && rep.Consumers != nil
+	if txnApplies {
+		rc := rep.Consumers.ReadCommitted
+		assert.Zero(t, rc.AbortedRead, "%s: read_committed read an aborted record", label)
+		assert.Zero(t, rc.Torn, "%s: read_committed saw part of a transaction", label)
+		assert.Zero(t, rep.Records.Duplicated, "%s: duplicates in read_committed with transactions", label)
+		if lossApplies {
+			assert.Zero(t, rc.CommittedLost, "%s: committed records missing from read_committed", label)
+		}
+	}
+	return lossApplies, idempotenceApplies, txnApplies
 }
 
 // TestLessonInvariants runs every lesson under 100 seeds with the
@@ -61,21 +74,25 @@ func TestLessonInvariants(t *testing.T) {
 // TestGuaranteesAreExercised makes sure the guarantee checks above are not
 // vacuous: some lessons meet each precondition.
 func TestGuaranteesAreExercised(t *testing.T) {
-	loss, idem := 0, 0
+	loss, idem, txn := 0, 0, 0
 	for _, e := range Catalog() {
 		s, err := Load(e.Name, nil)
 		require.NoError(t, err)
 		res := s.Run(RunOptions{})
-		l, i := guarantees(t, e.Name, res)
+		l, i, x := guarantees(t, e.Name, res)
 		if l {
 			loss++
 		}
 		if i {
 			idem++
 		}
+		if x {
+			txn++
+		}
 	}
 	assert.GreaterOrEqual(t, loss, 2, "lessons where no acknowledged record may be lost")
 	assert.GreaterOrEqual(t, idem, 4, "lessons where idempotence must hold")
+	assert.GreaterOrEqual(t, txn, 4, "lessons where transactions must hold")
 }
 
 // randomScenario writes a scenario with random settings and faults, for the
@@ -90,12 +107,27 @@ func randomScenario(r *rand.Rand) string {
 	fmt.Fprintf(&b, "  network:\n    latency: %dms\n    jitter: %dus\n", 1+r.IntN(5), r.IntN(2000))
 	fmt.Fprintf(&b, "topics:\n  - name: t\n    partitions: %d\n    replication.factor: 3\n    config:\n      min.insync.replicas: %d\n",
 		1+r.IntN(3), 1+r.IntN(2))
+	// One run in three is transactional: a second topic, a
+	// transactional.id, transactions of random size, some aborted.
+	txn := idem && r.IntN(3) == 0
+	if txn {
+		b.WriteString("  - name: u\n    partitions: 2\n    replication.factor: 3\n")
+	}
 	fmt.Fprintf(&b, "producer:\n  acks: %q\n  enable.idempotence: %v\n  max.in.flight.requests.per.connection: %d\n  linger.ms: %d\n  request.timeout.ms: %d\n  delivery.timeout.ms: %d\n",
 		acks, idem, 1+r.IntN(5), r.IntN(10), 2000+r.IntN(5000), 20000+r.IntN(100000))
+	if txn {
+		fmt.Fprintf(&b, "  transactional.id: app-%d\n  transaction.timeout.ms: %d\n", r.IntN(100), 1000+r.IntN(60000))
+	}
 	fmt.Fprintf(&b, "workload:\n  records: %d\n  rate: %d\n  keys: %d\n", 500+r.IntN(3000), 200+r.IntN(2000), r.IntN(50))
+	if txn {
+		fmt.Fprintf(&b, "  topic: t\n  transactions:\n    records: %d\n    topics: [t, u]\n    abort.every: %d\n", 1+r.IntN(20), r.IntN(5))
+	}
 	b.WriteString("faults:\n")
 	kinds := []string{"crash", "restart", "isolate", "pause", "delay", "drop-responses", "fail-requests"}
 	selectors := []string{"1", "2", "3", "leader t-0", "follower t-0", "followers t-0", "all", "crashed"}
+	if txn {
+		selectors = append(selectors, "coordinator", "coordinator")
+	}
 	for range 1 + r.IntN(5) {
 		kind := kinds[r.IntN(len(kinds))]
 		fmt.Fprintf(&b, "  - at: %dms\n    do: %s\n    broker: %s\n", r.IntN(6000), kind, selectors[r.IntN(len(selectors))])
@@ -120,6 +152,9 @@ func randomScenario(r *rand.Rand) string {
 	if r.IntN(5) == 0 {
 		fmt.Fprintf(&b, "  - at: %dms\n    do: restart-producer\n    resend-unacked: %v\n", r.IntN(5000), r.IntN(2) == 0)
 	}
+	if r.IntN(4) == 0 {
+		fmt.Fprintf(&b, "  - at: %dms\n    do: start-zombie\n    for: %dms\n", r.IntN(5000), 100+r.IntN(3000))
+	}
 	return b.String()
 }
 
@@ -136,7 +171,7 @@ func TestSwarm(t *testing.T) {
 		s, err := Parse("swarm", []byte(src), nil)
 		require.NoError(t, err, src)
 		res := s.Run(RunOptions{CheckInvariants: true})
-		if !t.Run(fmt.Sprint(i), func(t *testing.T) { guarantees(t, "swarm", res) }) {
+		if !t.Run(fmt.Sprint(i), func(t *testing.T) { _, _, _ = guarantees(t, "swarm", res) }) {
 			t.Logf("scenario %d:\n%s", i, src)
 		}
 	}

@@ -59,6 +59,8 @@ type WorkloadReport struct {
 	Keys            int     `json:"keys"`
 	KeyDistribution string  `json:"key.distribution"`
 	ValueBytes      int     `json:"value.bytes"`
+	// Transactions is workload.transactions, when set.
+	Transactions *TxnWorkloadReport `json:"transactions,omitempty"`
 }
 
 // Counts are per-record outcomes (contract 2's definitions).
@@ -76,6 +78,13 @@ type Counts struct {
 	KeysSplit int64 `json:"keys_split"`
 }
 
+// TxnWorkloadReport is workload.transactions as run.
+type TxnWorkloadReport struct {
+	Records    int      `json:"records"`
+	Topics     []string `json:"topics"`
+	AbortEvery int      `json:"abort.every"`
+}
+
 // TransactionsReport is what the application was told about its
 // transactions (its groups of records, with or without a transactional.id).
 type TransactionsReport struct {
@@ -83,8 +92,8 @@ type TransactionsReport struct {
 	Committed int64 `json:"committed"` // commitTransaction() returned; without a transactional.id, every record acknowledged
 	Aborted   int64 `json:"aborted"`   // the application aborted them (abort.every)
 	Retried   int64 `json:"retried"`   // sent again after an abort or by a new instance
-	Abandoned int64 `json:"abandoned"` // left open by an instance that died, sent by nobody
-	Open      int64 `json:"open"`      // not finished when the run ended
+	Failed    int64 `json:"failed"`    // never committed: some write failed (without a transactional.id), or its instance died with it open
+	Open      int64 `json:"open"`      // a transaction not finished when the run ended
 }
 
 // ConsumersReport is what a consumer reading every partition of the final

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/producer"
@@ -180,8 +181,18 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.w.Schedule(0, r.id, kindSend, 0, 0)
 	r.w.Schedule(sampleStep, r.id, kindSample, 0, 0)
 
-	// 1. The workload runs until it has sent its records or its time is up.
-	r.w.RunWhile(sim.Never, func() bool { return !r.workDone })
+	// 1. The workload runs until it has sent its records or its time is up,
+	// even if the application is stuck in a blocking call then (a commit
+	// waiting for an unreachable coordinator). Without a duration, a stuck
+	// application gives up after twice the time its records should take.
+	workLimit := r.stopAt
+	if workLimit == sim.Never {
+		workLimit = sim.FromDuration(time.Duration(2*float64(wl.Records)/wl.Rate*float64(time.Second))) + 60*sim.Second
+	} else {
+		r.w.Schedule(r.stopAt, r.id, kindSend, 0, 0)
+	}
+	r.w.RunWhile(workLimit, func() bool { return !r.workDone })
+	r.workDone = true
 	// 2. close() flushes: the producer finishes every record, by callback or
 	// delivery timeout, while the fault schedule plays out.
 	r.finishWork()

@@ -44,7 +44,18 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if wl.Records > 0 {
 		records = strconv.Itoa(wl.Records) + " records"
 	}
-	fmt.Fprintf(b, "  workload   %s to %s at %g/s, %s, %d-byte values, duration %s\n", records, wl.Topic, wl.Rate, keys, wl.ValueBytes, wl.Duration)
+	to := wl.Topic
+	if tx := wl.Transactions; tx != nil {
+		to = strings.Join(tx.Topics, " and ")
+	}
+	fmt.Fprintf(b, "  workload   %s to %s at %g/s, %s, %d-byte values, duration %s\n", records, to, wl.Rate, keys, wl.ValueBytes, wl.Duration)
+	if tx := wl.Transactions; tx != nil {
+		aborts := ""
+		if tx.AbortEvery > 0 {
+			aborts = fmt.Sprintf("; the application aborts every %s", ordinal(tx.AbortEvery))
+		}
+		fmt.Fprintf(b, "             transactions of %s, each written to every topic%s\n", plural(tx.Records, "record"), aborts)
+	}
 	for i, f := range r.Config.Faults {
 		label := "faults"
 		if i > 0 {
@@ -63,13 +74,34 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if !r.Converged {
 		b.WriteString("  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n")
 	}
+	if t := r.Transactions; t != nil {
+		b.WriteString("\ntransactions (what the application was told)\n")
+		fmt.Fprintf(b, "  %d in all: committed %d   aborted by the application %d   failed %d   open %d   sent again %d\n",
+			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+	}
+	if c := r.Consumers; c != nil {
+		b.WriteString("\nconsumers of the final logs\n")
+		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  isolation.level\tvisible\taborted read\ttorn transactions\tcommitted lost")
+		for _, v := range []struct {
+			name string
+			v    ConsumerView
+		}{{"read_committed", c.ReadCommitted}, {"read_uncommitted", c.ReadUncommitted}} {
+			fmt.Fprintf(tw, "  %s\t%d\t%d\t%d\t%d\n", v.name, v.v.Visible, v.v.AbortedRead, v.v.Torn, v.v.CommittedLost)
+		}
+		tw.Flush()
+	}
 	if len(r.Errors) > 0 {
 		names := make([]string, 0, len(r.Errors))
 		for n := range r.Errors {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		b.WriteString("\nerrors seen by the producer (per batch attempt)\n")
+		if r.Transactions != nil {
+			b.WriteString("\nerrors seen by the producer (per batch attempt or transactional request)\n")
+		} else {
+			b.WriteString("\nerrors seen by the producer (per batch attempt)\n")
+		}
 		for _, n := range names {
 			fmt.Fprintf(b, "  %-34s %d\n", n, r.Errors[n])
 		}
@@ -102,10 +134,22 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 
 	b.WriteString("\npartitions\n")
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark\trecords\tbytes\toffline\telections\tunclean")
+	// With transactions the last stable offset and the markers matter.
+	txn := false
 	for _, pr := range r.Partitions {
-		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
-			pr.LogEndOffset, pr.HighWatermark, pr.Records, pr.Bytes, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+		txn = txn || pr.Markers > 0 || pr.LastStableOffset != pr.HighWatermark
+	}
+	stable, stableHead := func(PartitionReport) string { return "" }, ""
+	if txn {
+		stableHead = "\tlast stable\tmarkers"
+		stable = func(pr PartitionReport) string {
+			return fmt.Sprintf("\t%d\t%d", pr.LastStableOffset, pr.Markers)
+		}
+	}
+	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark"+stableHead+"\trecords\tbytes\toffline\telections\tunclean")
+	for _, pr := range r.Partitions {
+		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d%s\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
+			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
 
@@ -186,4 +230,22 @@ func wrap(text, indent string, width int) string {
 		b.WriteString(line + "\n")
 	}
 	return b.String()
+}
+
+// ordinal is "2nd", "3rd", "5th"; 1 is "one".
+func ordinal(n int) string {
+	if n == 1 {
+		return "one"
+	}
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return strconv.Itoa(n) + suffix
 }

@@ -544,9 +544,20 @@ func (s *Scenario) validateFaults(pl *plan) error {
 		}
 		if slices.Contains(keys, "broker") {
 			if f.Broker == "" {
-				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"all\" or \"crashed\"")
+				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
 			}
 			sel, err := parseSelector(f.Broker, pl.topo)
+			if strings.TrimSpace(f.Broker) == "coordinator" {
+				// The transaction coordinator: the leader of the
+				// transactional.id's __transaction_state partition.
+				if pl.producerCfg.TransactionalID == "" {
+					return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
+				}
+				t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
+				sel = selector{kind: selLeader, text: "coordinator",
+					partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
+				err = nil
+			}
 			if err != nil {
 				return s.errAt(key+".broker", "%s", err.Error())
 			}
