@@ -342,7 +342,7 @@ func parseScenario(source string, data []byte, sets []string) (*Scenario, error)
 // Property maps take the rest of the key whole, since Kafka property names
 // contain dots.
 var setHelp = "use seed, duration, cluster.brokers, cluster.version, cluster.network.latency|jitter|bandwidth, " +
-	"broker.<property>, topic.<property>, topic.partitions, topic.replication.factor, producer.<property>, workload.<key>"
+	"broker.<property>, topic.<property>, topic.partitions, topic.replication.factor, producer.<property>, workload.<key>, workload.transactions.<key>"
 
 // applySet edits the parsed file for one --set KEY=VALUE.
 func applySet(source string, root *yaml.Node, kv string) error {
@@ -377,6 +377,9 @@ func applySet(source string, root *yaml.Node, kv string) error {
 		}
 	case "workload":
 		path = []string{"workload", rest}
+		if sub, ok := strings.CutPrefix(rest, "transactions."); ok {
+			path = []string{"workload", "transactions", sub}
+		}
 	case "topic":
 		t, err := workloadTopicNode(root)
 		if err != nil {

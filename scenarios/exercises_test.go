@@ -53,6 +53,24 @@ func TestLessonExercises(t *testing.T) {
 		{"partition-count-change", []string{"producer.metadata.max.age.ms=300000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.KeysSplit, "the producer never refreshes metadata within the run")
 		}},
+		{"batch-size", []string{"producer.batch.size=65536"}, func(t *testing.T, r *Report) {
+			assert.Less(t, r.LatencyMs.P50, 50.0, "64 KiB batches carry the load with latency in milliseconds")
+		}},
+		{"read-uncommitted-sees-aborts", []string{"workload.transactions.abort.every=0"}, func(t *testing.T, r *Report) {
+			require.NotNil(t, r.Consumers)
+			assert.Zero(t, r.Consumers.ReadUncommitted.AbortedRead, "nothing aborted, nothing to read")
+			assert.Equal(t, r.Consumers.ReadCommitted.Visible, r.Consumers.ReadUncommitted.Visible, "both views agree")
+		}},
+		{"transaction-timeout-abort", []string{"producer.transaction.timeout.ms=60000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Errors["PRODUCER_FENCED"], "the transaction outlives the stall")
+			assert.Zero(t, r.Transactions.Retried)
+		}},
+		{"idempotence-is-per-partition", []string{"producer.transactional.id=orders-app"}, func(t *testing.T, r *Report) {
+			require.NotNil(t, r.Consumers)
+			assert.Zero(t, r.Consumers.ReadCommitted.Torn, "every group whole or not at all")
+			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
+			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
+		}},
 		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)
@@ -78,4 +96,33 @@ func TestOneInFlightCapsThroughput(t *testing.T) {
 		rate[n] = s.Run(RunOptions{}).Report.Metrics["record-send-rate"]
 	}
 	assert.Less(t, rate["1"], 0.7*rate["5"], "send rates: %v", rate)
+}
+
+// TestZombieWithoutTransactions is the zombie-fencing lesson's last claim:
+// without a transactional.id nothing fences the frozen instance, and what
+// it still had queued is written next to the replacement's copy.
+func TestZombieWithoutTransactions(t *testing.T) {
+	src := `name: zombie-idempotent
+seed: 1
+duration: 4s
+topics:
+  - name: orders
+    partitions: 3
+producer:
+  enable.idempotence: true
+workload:
+  rate: 200
+  keys: 20
+  transactions:
+    records: 20
+faults:
+  - at: 2082ms
+    do: start-zombie
+    for: 1s
+`
+	s, err := Parse("zombie.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	r := s.Run(RunOptions{}).Report
+	assert.Positive(t, r.Records.Duplicated, "the zombie's queued records land after the replacement's copies")
+	assert.Zero(t, r.Errors["PRODUCER_FENCED"], "nothing fences an idempotent producer")
 }
