@@ -273,10 +273,6 @@ func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest)
 		fail(err)
 		return
 	}
-	want := TxnPrepareAbort
-	if r.Commit {
-		want = TxnPrepareCommit
-	}
 	switch m.State {
 	case TxnOngoing:
 	case TxnCompleteCommit, TxnCompleteAbort:
@@ -299,7 +295,6 @@ func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest)
 		fail(ErrInvalidTxnState)
 		return
 	}
-	_ = want
 	cc.busy = true
 	conn := cc.conn
 	b.endTxn(m, r.Commit, false, func(err Error) {
@@ -319,9 +314,18 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 		next.State = TxnPrepareCommit
 	}
 	if fence {
+		// PrepareEpochFence (TransactionMetadata.prepareFenceProducerEpoch):
+		// the epoch moves on in memory, and the abort is written with it,
+		// so every marker fences the old instance.
+		b.traceTxn("txn-epoch-fence", m, TxnPrepareEpochFence.String()+": epoch "+
+			strconv.Itoa(int(m.ProducerEpoch))+" -> "+strconv.Itoa(int(m.ProducerEpoch)+1))
+		m.State = TxnPrepareEpochFence
 		next.ProducerEpoch++
 	}
 	b.writeTxnLog(m, next, func(err Error) {
+		if err != ErrNone && m.State == TxnPrepareEpochFence {
+			m.State = TxnOngoing // the fence did not stick; the old epoch stands
+		}
 		if done != nil {
 			done(err)
 		}
