@@ -176,3 +176,25 @@ func TestSwarm(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactionalVariants runs lessons whose default producer is not
+// transactional with a transactional.id, under 100 seeds: the
+// read_committed guarantees must hold there too.
+func TestTransactionalVariants(t *testing.T) {
+	seeds := uint64(100)
+	if testing.Short() {
+		seeds = 10
+	}
+	for _, name := range []string{"idempotence-is-per-partition"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s, err := Load(name, []string{"producer.transactional.id=app"})
+			require.NoError(t, err)
+			for seed := uint64(1); seed <= seeds; seed++ {
+				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true})
+				_, _, txn := guarantees(t, fmt.Sprintf("seed %d", seed), res)
+				require.True(t, txn, "the guarantee applies")
+			}
+		})
+	}
+}
