@@ -198,7 +198,11 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 	b.writeTxnLog(m, next, func(err Error) {
 		resp := &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch, Error: err}
 		if err == ErrNone {
-			b.traceTxn("txn-init", m, "producer id "+strconv.FormatInt(m.ProducerID, 10)+" epoch "+strconv.Itoa(int(m.ProducerEpoch))+"; older instances are fenced")
+			what := "producer id " + strconv.FormatInt(m.ProducerID, 10) + " epoch " + strconv.Itoa(int(m.ProducerEpoch))
+			if m.ProducerEpoch > 0 {
+				what += "; instances with an older epoch are fenced"
+			}
+			b.traceTxn("txn-init", m, what)
 		}
 		b.txnReply(from, conn, resp)
 	})
