@@ -208,8 +208,18 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 	})
 }
 
-// checkProducer is the coordinator's check of a request's producer id and
-// epoch. An older epoch is a fenced instance.
+// txnFor finds the transaction a request from a producer is about, after
+// the checks every such request passes first: this broker coordinates the
+// id, and the producer id and epoch are the current ones (an older epoch is
+// a fenced instance).
+func (b *Broker) txnFor(id string, pid int64, epoch int16) (*txnMeta, Error) {
+	if _, err := b.coordinatorFor(id); err != ErrNone {
+		return nil, err
+	}
+	m := b.findTxn(id)
+	return m, checkProducer(m, pid, epoch)
+}
+
 func checkProducer(m *txnMeta, pid int64, epoch int16) Error {
 	switch {
 	case m == nil || m.ProducerID != pid:
@@ -225,12 +235,8 @@ func checkProducer(m *txnMeta, pid int64, epoch int16) Error {
 // handleAddPartitions is TransactionCoordinator.handleAddPartitionsToTransaction.
 func (b *Broker) handleAddPartitions(from sim.NodeID, cc *clientConn, r *AddPartitionsToTxnRequest) {
 	fail := func(err Error) { b.respond(from, cc.conn, &AddPartitionsToTxnResponse{ID: r.ID, Error: err}) }
-	if _, err := b.coordinatorFor(r.TransactionalID); err != ErrNone {
-		fail(err)
-		return
-	}
-	m := b.findTxn(r.TransactionalID)
-	if err := checkProducer(m, r.ProducerID, r.ProducerEpoch); err != ErrNone {
+	m, err := b.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if err != ErrNone {
 		fail(err)
 		return
 	}
@@ -268,12 +274,8 @@ func (b *Broker) handleAddPartitions(from sim.NodeID, cc *clientConn, r *AddPart
 // handleEndTxn is TransactionCoordinator.handleEndTransaction.
 func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest) {
 	fail := func(err Error) { b.respond(from, cc.conn, &EndTxnResponse{ID: r.ID, Error: err}) }
-	if _, err := b.coordinatorFor(r.TransactionalID); err != ErrNone {
-		fail(err)
-		return
-	}
-	m := b.findTxn(r.TransactionalID)
-	if err := checkProducer(m, r.ProducerID, r.ProducerEpoch); err != ErrNone {
+	m, err := b.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if err != ErrNone {
 		fail(err)
 		return
 	}
