@@ -171,6 +171,12 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		fail(ErrConcurrentTransactions)
 		return
 	}
+	if r.ProducerID >= 0 && (r.ProducerID != m.ProducerID || r.ProducerEpoch != m.ProducerEpoch) {
+		// A bump asked for by an instance that is no longer current: it
+		// must not fence the one that is (prepareIncrementProducerEpoch).
+		fail(ErrProducerFenced)
+		return
+	}
 	switch m.State {
 	case TxnPrepareCommit, TxnPrepareAbort:
 		fail(ErrConcurrentTransactions)

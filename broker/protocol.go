@@ -149,6 +149,10 @@ type InitProducerIDRequest struct {
 	ID                   int64
 	TransactionalID      string
 	TransactionTimeoutMs int64
+	// ProducerID and ProducerEpoch are the caller's current ones when it
+	// asks for an epoch bump (KIP-360), -1 otherwise.
+	ProducerID    int64
+	ProducerEpoch int16
 }
 
 // InitProducerIDResponse returns a producer id and epoch: a new id with

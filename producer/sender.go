@@ -1058,7 +1058,7 @@ func (p *Producer) maybeInitProducerID(now sim.Time) {
 		return
 	}
 	p.idem.initInflight = p.sendToLeastLoaded(now, reqInitPID, func(conn uint32, id int64) sim.Message {
-		return &broker.InitProducerIDRequest{Conn: conn, ID: id}
+		return &broker.InitProducerIDRequest{Conn: conn, ID: id, ProducerID: -1, ProducerEpoch: -1}
 	})
 }
 

@@ -358,7 +358,14 @@ func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
 	switch req {
 	case txnReqInitProducerID:
 		kind = reqInitPID
-		m = &broker.InitProducerIDRequest{Conn: c.gen, ID: id, TransactionalID: t.id, TransactionTimeoutMs: int64(p.cfg.TransactionTimeoutMs)}
+		// After initTransactions, a bump names the current id and epoch
+		// (KIP-360), so that a fenced instance cannot fence its successor.
+		pid, epoch := p.idem.pid, p.idem.epoch
+		if pid < 0 {
+			epoch = -1
+		}
+		m = &broker.InitProducerIDRequest{Conn: c.gen, ID: id, TransactionalID: t.id, TransactionTimeoutMs: int64(p.cfg.TransactionTimeoutMs),
+			ProducerID: pid, ProducerEpoch: epoch}
 	case txnReqAddPartitions:
 		kind = reqAddPartitions
 		t.addInflight = t.newParts
