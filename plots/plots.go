@@ -273,12 +273,14 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 	}
 	var ps []*plot.Plot
 	for _, o := range c.Order {
-		var first, reordered, dups plotter.XYs
+		var first, reordered, dups, aborted plotter.XYs
 		lastSent := 0.0
 		for _, pt := range o.Points {
 			xy := plotter.XY{X: float64(pt.Offset), Y: pt.SentMs}
 			lastSent = max(lastSent, pt.SentMs)
 			switch {
+			case pt.Aborted:
+				aborted = append(aborted, xy)
 			case pt.Copy > 1:
 				dups = append(dups, xy)
 			case pt.Reorder:
@@ -287,8 +289,11 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 				first = append(first, xy)
 			}
 		}
-		p := newPlot(c, fmt.Sprintf("%s: log offset against send time, %d duplicates, %d reordered",
-			o.Partition, len(dups), len(reordered)), "log offset", "sent at (ms, virtual time)")
+		title := fmt.Sprintf("%s: log offset against send time, %d duplicates, %d reordered", o.Partition, len(dups), len(reordered))
+		if len(aborted) > 0 {
+			title += fmt.Sprintf(", %d aborted", len(aborted))
+		}
+		p := newPlot(c, title, "log offset", "sent at (ms, virtual time)")
 		if len(o.Points) == 0 {
 			noData(p, "empty log")
 			ps = append(ps, p)
@@ -307,6 +312,7 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 		addScatter(p, first, colFirst, draw.CircleGlyph{}, 1, "in order")
 		addScatter(p, reordered, colReordered, draw.TriangleGlyph{}, 3.5, "reordered")
 		addScatter(p, dups, colDuplicate, draw.CrossGlyph{}, 4, "duplicate")
+		addScatter(p, aborted, colFault, draw.RingGlyph{}, 3, "aborted (read_uncommitted only)")
 		ps = append(ps, p)
 	}
 	return ps

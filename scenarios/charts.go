@@ -59,6 +59,9 @@ type OrderPoint struct {
 	SentMs  float64 `json:"sent_ms"`   // when send() was called for it
 	Copy    int     `json:"copy"`      // 1 for the first copy, 2+ for duplicates
 	Reorder bool    `json:"reordered"` // a later-sent record landed before it
+	// Aborted: its transaction aborted, so only read_uncommitted consumers
+	// read it; it is not counted as a copy.
+	Aborted bool `json:"aborted,omitempty"`
 }
 
 // FaultMark is one fault event on the time axis.

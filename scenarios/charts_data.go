@@ -55,22 +55,38 @@ func (r *runner) chartLogs(c *Charts) {
 	// Copies are counted across partitions, as the audit does: a record the
 	// application re-sent may land in another partition the second time.
 	copies := make([]int, len(r.recs))
-	for p := range r.pl.topo.Partitions {
+	for p := range r.pl.dataPartitions() {
 		pid := broker.PartitionID(p)
 		name := r.cl.SubjectName(int32(p))
 		log := r.finalLog(pid)
-		pc := PartitionCount{Partition: name, Records: log.HW()}
+		pc := PartitionCount{Partition: name}
 		for _, b := range log.Batches() {
 			if b.LastOffset() < log.HW() {
 				pc.Bytes += int64(b.Bytes)
+				if !b.IsControl() {
+					pc.Records += int64(b.Count) // markers are not records
+				}
 			}
 		}
 		c.Partitions = append(c.Partitions, pc)
 
 		os := OrderSeries{Partition: name, Points: make([]OrderPoint, 0, log.HW())}
 		maxID := broker.RecordID(0)
+		_, outcomes := log.TxnEnds()
+		batches := log.Batches()
+		bi := 0
 		for o := int64(0); o < log.HW(); o++ {
 			id := log.Record(o)
+			for batches[bi].LastOffset() < o {
+				bi++
+			}
+			if id == 0 {
+				continue // a transaction marker takes an offset but is not a record
+			}
+			if outcomes[bi] == broker.MarkerAbort {
+				os.Points = append(os.Points, OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
+				continue
+			}
 			copies[id]++
 			pt := OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
 			if copies[id] == 1 {

@@ -39,6 +39,7 @@ type orderSummary struct {
 	Points     int          `json:"points"`
 	Duplicates int          `json:"duplicates"`
 	Reordered  int          `json:"reordered"`
+	Aborted    int          `json:"aborted,omitempty"`
 	First      []OrderPoint `json:"first"`
 }
 
@@ -66,6 +67,9 @@ func summarize(t *testing.T, c *Charts) chartsGolden {
 			if p.Reorder {
 				s.Reordered++
 			}
+			if p.Aborted {
+				s.Aborted++
+			}
 		}
 		g.Order = append(g.Order, s)
 	}
@@ -73,7 +77,7 @@ func summarize(t *testing.T, c *Charts) chartsGolden {
 }
 
 func TestChartsGolden(t *testing.T) {
-	for _, name := range []string{"acks1-leader-failover", "retry-duplicates", "inflight-reordering"} {
+	for _, name := range []string{"acks1-leader-failover", "retry-duplicates", "inflight-reordering", "zombie-fencing"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			s, err := Load(name, nil)
@@ -84,15 +88,21 @@ func TestChartsGolden(t *testing.T) {
 			// The charts must tell the report's story.
 			rep := res.Report
 			g := summarize(t, c)
-			var dups, reorders int
+			var dups, reorders, aborted int
 			for _, o := range g.Order {
 				dups += o.Duplicates
 				reorders += o.Reordered
+				aborted += o.Aborted
 			}
 			assert.EqualValues(t, rep.Records.Duplicated, dups)
 			assert.EqualValues(t, rep.Records.Reordered, reorders)
 			assert.EqualValues(t, rep.Records.Acked, len(c.LatencyMs))
-			require.Len(t, c.Partitions, len(rep.Partitions))
+			if rep.Consumers != nil {
+				// The aborted points are what read_uncommitted reads beyond read_committed.
+				assert.EqualValues(t, rep.Consumers.ReadUncommitted.AbortedRead, aborted)
+			}
+			// The charts leave __transaction_state out.
+			require.LessOrEqual(t, len(c.Partitions), len(rep.Partitions))
 			for i, p := range c.Partitions {
 				assert.Equal(t, rep.Partitions[i].Records, p.Records, p.Partition)
 			}

@@ -258,7 +258,7 @@ func (r *runner) sample() {
 		return
 	}
 	s := Sample{AtMs: r.w.Now().Ms(), AckedRecords: r.stepAcked, AckedBytes: r.stepBytes,
-		InFlight: r.prod.InFlightRequests(), BufferBytes: r.prod.BufferUsed(), ISR: make([]int, len(r.pl.topo.Partitions))}
+		InFlight: r.prod.InFlightRequests(), BufferBytes: r.prod.BufferUsed(), ISR: make([]int, r.pl.dataPartitions())}
 	for p := range s.ISR {
 		s.ISR[p] = len(r.cl.Controller.State(broker.PartitionID(p)).ISR)
 	}

@@ -30,6 +30,16 @@ type plan struct {
 	faults     []plannedFault
 }
 
+// dataPartitions is the number of partitions of the scenario's own topics,
+// which come first in the topology; __transaction_state, when there is
+// one, comes after them.
+func (pl *plan) dataPartitions() int {
+	if t := pl.topo.TopicIndex(broker.TransactionStateTopic); t >= 0 {
+		return int(pl.topo.Topics[t].First)
+	}
+	return len(pl.topo.Partitions)
+}
+
 // plannedFault is a fault with its selector parsed.
 type plannedFault struct {
 	Fault
