@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -152,13 +153,13 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 	fail := func(err Error) {
 		b.respond(from, cc.conn, &InitProducerIDResponse{ID: r.ID, ProducerID: -1, Epoch: -1, Error: err})
 	}
+	if sim.Millis(r.TransactionTimeoutMs) > b.cfg.TransactionMaxTimeout || r.TransactionTimeoutMs <= 0 {
+		fail(ErrInvalidTransactionTimeout) // checked first, on any broker
+		return
+	}
 	p, err := b.coordinatorFor(r.TransactionalID)
 	if err != ErrNone {
 		fail(err)
-		return
-	}
-	if sim.Millis(r.TransactionTimeoutMs) > b.cfg.TransactionMaxTimeout || r.TransactionTimeoutMs <= 0 {
-		fail(ErrInvalidTransactionTimeout)
 		return
 	}
 	m := b.findTxn(r.TransactionalID)
@@ -190,11 +191,14 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		return
 	}
 	next := m.TxnLogEntry
-	next.ProducerEpoch++
-	if next.ProducerEpoch == 32767 {
-		// The epoch is exhausted: a new producer id starts again at 0.
+	if m.ProducerEpoch >= math.MaxInt16-1 {
+		// The epoch is exhausted (TransactionMetadata.isProducerEpochExhausted;
+		// a fence may have taken it to the very last value): a new producer
+		// id starts again at 0.
 		next.ProducerID, next.ProducerEpoch = b.nextPID, 0
 		b.nextPID++
+	} else {
+		next.ProducerEpoch++
 	}
 	next.TimeoutMs = r.TransactionTimeoutMs
 	next.State = TxnEmpty
@@ -623,7 +627,10 @@ func (b *Broker) markersAnswered(req *markerRequest, errs []Error) {
 		if j < 0 {
 			continue
 		}
-		if errs != nil && errs[k] == ErrNone {
+		if errs != nil && (errs[k] == ErrNone || errs[k] == ErrInvalidProducerEpoch || errs[k] == ErrTransactionCoordinatorFenced) {
+			// Written; or refused for good, since a newer epoch or a newer
+			// coordinator has been at the partition, and Kafka stops
+			// sending it (TransactionMarkerRequestCompletionHandler).
 			m.markers = slices.Delete(m.markers, j, j+1)
 			m.inflight = slices.Delete(m.inflight, j, j+1)
 			continue

@@ -171,7 +171,7 @@ func (h *txnHarness) findCoordinator(cl *txnClient, to sim.NodeID) *FindCoordina
 
 func (h *txnHarness) sendInit(cl *txnClient, to sim.NodeID, timeoutMs int64) int64 {
 	return h.send(cl, to, func(id int64) sim.Message {
-		return &InitProducerIDRequest{Conn: testConn, ID: id, TransactionalID: txnID, TransactionTimeoutMs: timeoutMs}
+		return &InitProducerIDRequest{Conn: testConn, ID: id, TransactionalID: txnID, TransactionTimeoutMs: timeoutMs, ProducerID: -1, ProducerEpoch: -1}
 	})
 }
 
@@ -821,7 +821,6 @@ func TestCoordinatorRequestValidation(t *testing.T) {
 // InitProducerId must rotate to a new producer id at epoch 0
 // (TransactionMetadata.isProducerEpochExhausted: epoch >= Short.MAX_VALUE-1).
 func TestStoryFenceAtLastEpochStartsNewProducerID(t *testing.T) {
-	t.Skip("bug: handleInitTxnProducerID bumps epoch 32767 to -32768 instead of rotating the producer id")
 	h := newTxnHarness(t, DefaultConfig())
 	o0 := h.orders[0]
 	// Take the id to epoch 32766 with 32767 InitProducerIds (the
