@@ -191,6 +191,13 @@ func (a *app) close(op producer.TxnOp, err broker.Error) {
 	}
 	a.group, a.redo = -1, -1
 	a.prod.CloseNow()
+	if a == r.app && op == producer.OpInitTransactions {
+		// The producer cannot even start (INVALID_TRANSACTION_TIMEOUT, say):
+		// a new one would fail the same way, so the application stops.
+		r.trace("app-stop", a.prod.ID(), "initTransactions() failed; the application gives up")
+		r.workDone = true
+		return
+	}
 	if a != r.app || r.workDone && open < 0 {
 		if open >= 0 && r.groups[open].session == a.session {
 			r.groups[open].outcome = groupAbandoned

@@ -236,7 +236,7 @@ func (r *runner) timeline() []TimelineEntry {
 		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
 			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions",
 			"txn-init", "txn-fence", "txn-timeout", "txn-load", "txn-abortable", "txn-fatal", "txn-coordinator",
-			"app-abort", "app-close", "app-retry", "start-zombie", "zombie-resumes":
+			"app-abort", "app-close", "app-retry", "app-skip", "app-stop", "start-zombie", "zombie-resumes":
 			what = e.Event
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
