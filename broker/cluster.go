@@ -186,6 +186,19 @@ func (c *Cluster) Converged() bool {
 	return true
 }
 
+// TransactionsSettled reports whether every decided transaction is
+// complete: no coordinator is still writing markers or a state change. A
+// crashed broker's coordinator counts as settled; its successor has the
+// log.
+func (c *Cluster) TransactionsSettled() bool {
+	for _, b := range c.Brokers[1:] {
+		if c.W.Up(b.id) && !b.TransactionsSettled() {
+			return false
+		}
+	}
+	return true
+}
+
 // CheckInvariants checks the replication invariants the simulator must never
 // break, whatever the faults:
 //   - every replica's high watermark is at or below its log end;

@@ -164,7 +164,7 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 	}
 	m := b.findTxn(r.TransactionalID)
 	if m == nil {
-		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: b.nextPID, ProducerEpoch: -1}, statePart: p}
+		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: b.nextPID, ProducerEpoch: -1, LastEpoch: -1}, statePart: p}
 		b.nextPID++
 		b.addTxn(m)
 	}
@@ -172,11 +172,21 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		fail(ErrConcurrentTransactions)
 		return
 	}
-	if r.ProducerID >= 0 && (r.ProducerID != m.ProducerID || r.ProducerEpoch != m.ProducerEpoch) {
-		// A bump asked for by an instance that is no longer current: it
-		// must not fence the one that is (prepareIncrementProducerEpoch).
-		fail(ErrProducerFenced)
-		return
+	if r.ProducerID >= 0 {
+		// A bump asked for by a running instance (KIP-360,
+		// TransactionMetadata.prepareIncrementProducerEpoch): a retry of
+		// one that went through gets the current epoch again; an instance
+		// that is no longer current must not fence the one that is.
+		retry := r.ProducerID == m.ProducerID && r.ProducerEpoch == m.LastEpoch && m.LastEpoch >= 0 &&
+			(m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort)
+		if retry {
+			b.respond(from, cc.conn, &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch})
+			return
+		}
+		if r.ProducerID != m.ProducerID || r.ProducerEpoch != m.ProducerEpoch {
+			fail(ErrProducerFenced)
+			return
+		}
 	}
 	switch m.State {
 	case TxnPrepareCommit, TxnPrepareAbort:
@@ -191,11 +201,12 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		return
 	}
 	next := m.TxnLogEntry
+	next.LastEpoch = m.ProducerEpoch
 	if m.ProducerEpoch >= math.MaxInt16-1 {
 		// The epoch is exhausted (TransactionMetadata.isProducerEpochExhausted;
 		// a fence may have taken it to the very last value): a new producer
 		// id starts again at 0.
-		next.ProducerID, next.ProducerEpoch = b.nextPID, 0
+		next.ProducerID, next.ProducerEpoch, next.LastEpoch = b.nextPID, 0, -1
 		b.nextPID++
 	} else {
 		next.ProducerEpoch++
@@ -384,12 +395,14 @@ func (b *Broker) writeTxnLog(m *txnMeta, next TxnLogEntry, done func(Error)) {
 	b.leaderAppended(rep)
 	finish := func(err Error) {
 		m.pending = false
-		switch err {
-		case ErrNone:
-			if !m.unloaded {
-				m.TxnLogEntry = entry
-			}
-		case ErrNotLeaderOrFollower:
+		switch {
+		case m.unloaded:
+			// The partition moved (or was reloaded) while the write waited:
+			// the loaded state decides, not this copy.
+			err = ErrNotCoordinator
+		case err == ErrNone:
+			m.TxnLogEntry = entry
+		case err == ErrNotLeaderOrFollower:
 			err = ErrNotCoordinator
 		default:
 			err = ErrCoordinatorNotAvailable
@@ -466,9 +479,6 @@ func (b *Broker) loadTxns(rep *Replica) {
 			loaded = append(loaded, m)
 		}
 		m.TxnLogEntry = *e
-		// Producer ids are unique cluster-wide: do not hand out one a
-		// loaded id already has.
-		b.nextPID = max(b.nextPID, e.ProducerID+1)
 	}
 	for _, m := range loaded {
 		b.traceTxn("txn-load", m, "loaded in state "+m.State.String()+" by the new coordinator")
@@ -682,6 +692,17 @@ func (b *Broker) completeTxn(m *txnMeta) {
 			b.retryMarkersLater(m)
 		}
 	})
+}
+
+// TransactionsSettled reports whether this broker's coordinator has no
+// transaction between prepare and complete and no write waiting.
+func (b *Broker) TransactionsSettled() bool {
+	for _, m := range b.coord.txns {
+		if m.pending || m.State == TxnPrepareCommit || m.State == TxnPrepareAbort || m.State == TxnPrepareEpochFence {
+			return false
+		}
+	}
+	return true
 }
 
 // ---- timeouts ----

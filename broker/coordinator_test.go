@@ -337,7 +337,7 @@ func TestStoryTransactionCommit(t *testing.T) {
 	assert.GreaterOrEqual(t, init.ProducerID, int64(0))
 	assert.Equal(t, int16(0), init.Epoch)
 	pid := init.ProducerID
-	require.Equal(t, []TxnLogEntry{{TransactionalID: txnID, ProducerID: pid, ProducerEpoch: 0, TimeoutMs: txnTimeoutMs, State: TxnEmpty}},
+	require.Equal(t, []TxnLogEntry{{TransactionalID: txnID, ProducerID: pid, ProducerEpoch: 0, LastEpoch: -1, TimeoutMs: txnTimeoutMs, State: TxnEmpty}},
 		h.entries(2))
 	assert.Equal(t, int64(1), h.log(2, h.state).HW(), "answered once replicated")
 

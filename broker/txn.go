@@ -52,7 +52,10 @@ type TxnLogEntry struct {
 	TransactionalID string
 	ProducerID      int64
 	ProducerEpoch   int16
-	TimeoutMs       int64
+	// LastEpoch is the epoch before the last InitProducerId bump
+	// (lastProducerEpoch): a retried bump names it and gets the current one.
+	LastEpoch int16
+	TimeoutMs int64
 	State           TxnState
 	Partitions      []PartitionID // sorted
 	StartAt         sim.Time      // txnStartTimestamp

@@ -146,8 +146,10 @@ func (p *Producer) runOnce() {
 		// retry.backoff.ms and returns: produce data (and its expiry) waits
 		// for the transactional request.
 		next = now + sim.Millis(p.cfg.RetryBackoffMs)
-		if p.txn.retryAt > now {
-			next = min(next, p.txn.retryAt)
+		for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
+			if at > now {
+				next = min(next, at)
+			}
 		}
 	} else {
 		next = min(next, p.nextDeadline(now))
@@ -703,8 +705,12 @@ func (p *Producer) reject(r Record, err broker.Error) {
 // nextDeadline is the earliest moment a timer-driven condition falls due.
 func (p *Producer) nextDeadline(now sim.Time) sim.Time {
 	next := sim.Never
-	if p.txn != nil && p.txn.retryAt > now {
-		next = p.txn.retryAt
+	if p.txn != nil {
+		for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
+			if at > now {
+				next = min(next, at)
+			}
+		}
 	}
 	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
 	for i := range p.parts {

@@ -78,7 +78,8 @@ type transactions struct {
 	bumpAfterAbort bool
 
 	inflight  bool     // one transactional request at a time
-	retryAt   sim.Time // the next request waits until then
+	retryAt   sim.Time // a retried request waits until then
+	findAt    sim.Time // a FindCoordinator that failed is tried again then
 	fastRetry bool
 
 	op TxnOp // the application's blocking call waiting, or 0
@@ -330,7 +331,7 @@ func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
 	if req == txnReqNone {
 		return false
 	}
-	if now < t.retryAt {
+	if (req == txnReqFindCoordinator && now < t.findAt) || (req != txnReqFindCoordinator && now < t.retryAt) {
 		return true
 	}
 	if req == txnReqFindCoordinator {
@@ -346,7 +347,7 @@ func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
 			// backoff (Sender.maybeSendAndPollTransactionalRequest,
 			// maybeFindCoordinatorAndRetry).
 			t.coordinator = broker.NoLeader
-			t.retryAt = now + sim.Millis(p.cfg.RetryBackoffMs)
+			t.findAt = now + sim.Millis(p.cfg.RetryBackoffMs)
 		}
 		return true // connecting, or at the in-flight limit
 	}
@@ -399,8 +400,9 @@ func (p *Producer) txnRetry(err broker.Error, lookup bool) {
 	}
 	t.retryAt = p.w.Now() + backoff
 	if lookup {
+		// FindCoordinator goes first and at once; the request itself is
+		// a retry and waits its backoff (Sender.maybeSendAndPollTransactionalRequest).
 		t.coordinator = broker.NoLeader
-		t.retryAt = 0
 	}
 	p.wake()
 }
@@ -410,7 +412,7 @@ func (p *Producer) txnRetry(err broker.Error, lookup bool) {
 func (p *Producer) txnRequestFailed(kind reqKind) {
 	if kind == reqFindCoordinator {
 		p.txn.inflight = false
-		p.txn.retryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		p.txn.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 		return
 	}
 	p.txnRetry(broker.ErrNetworkException, true)
@@ -423,14 +425,13 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 	t := p.txn
 	t.inflight = false
 	if m.Error != broker.ErrNone {
-		t.retryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		t.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 		return
 	}
 	if t.lastFound != m.Coordinator {
 		p.traceTxn("txn-coordinator", "coordinator is broker-"+strconv.Itoa(int(m.Coordinator)))
 	}
 	t.coordinator, t.lastFound = m.Coordinator, m.Coordinator
-	t.retryAt = 0
 }
 
 // txnResponseError sorts a coordinator's error the way every handler

@@ -79,6 +79,11 @@ func (r *runner) newApp() *app {
 	return a
 }
 
+// owns reports whether a group is this instance's to record: another
+// instance may have taken it over (start-zombie), and then a late answer to
+// the old one says nothing about it.
+func (a *app) owns(g int32) bool { return g >= 0 && a.r.groups[g].session == a.session }
+
 // busy reports whether an instance still has work the run must wait for:
 // records without a callback, or a transactional call under way.
 func (a *app) busy() bool {
@@ -151,7 +156,9 @@ func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 	case op == producer.OpInitTransactions:
 		a.phase = phaseIdle
 	case op == producer.OpCommitTransaction && err == broker.ErrNone:
-		r.groups[a.group].outcome = groupCommitted
+		if a.owns(a.group) {
+			r.groups[a.group].outcome = groupCommitted
+		}
 		a.group, a.phase = -1, phaseIdle
 	case op == producer.OpCommitTransaction:
 		// An abortable error: abort, then send the transaction again.
@@ -160,23 +167,25 @@ func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 		a.prod.AbortTransaction()
 		return
 	case op == producer.OpAbortTransaction:
-		g := &r.groups[a.group]
-		r.markAborted(g)
-		if g.abort {
-			g.outcome = groupAborted
-		} else {
-			a.redo = a.group
+		if a.owns(a.group) {
+			g := &r.groups[a.group]
+			r.markAborted(g)
+			if g.abort {
+				g.outcome = groupAborted
+			} else {
+				a.redo = a.group
+			}
 		}
 		a.group, a.phase = -1, phaseIdle
 	}
 	if a.zombie {
+		if a.redo >= 0 && r.groups[a.redo].session == a.session {
+			// A zombie that lives on retries like any instance.
+			a.sendAgain()
+		}
 		return
 	}
-	if a.redo >= 0 {
-		a.sendAgain()
-		return
-	}
-	r.resume()
+	r.continueApp(a)
 }
 
 // close ends an instance after a fatal error (ProducerFencedException and
@@ -208,6 +217,17 @@ func (a *app) close(op producer.TxnOp, err broker.Error) {
 	// old epoch, and sends the open transaction again.
 	b := r.newApp()
 	b.redo = open
+	r.continueApp(b)
+}
+
+// continueApp goes on with an instance after a blocking call returned or
+// the instance was created: a transaction left to send again goes first,
+// even after the workload's end; otherwise the workload resumes.
+func (r *runner) continueApp(a *app) {
+	if a.redo >= 0 && (a.phase == phaseNew || a.phase == phaseIdle) {
+		a.sendAgain()
+		return
+	}
 	r.resume()
 }
 
@@ -303,10 +323,16 @@ func (r *runner) startZombie(f *plannedFault) {
 	r.addUndo(u, r.w.Now()+sim.FromDuration(f.For.Duration))
 	b := r.newApp()
 	if old.txn {
-		if old.group >= 0 && r.groups[old.group].outcome == groupOpen {
-			b.redo = old.group
+		open := old.group
+		if old.redo >= 0 {
+			open = old.redo
 		}
-		r.resume()
+		if open >= 0 && r.groups[open].outcome == groupOpen {
+			b.redo = open
+			r.groups[open].session = b.session
+		}
+		old.redo = -1 // the replacement has it now
+		r.continueApp(b)
 		return
 	}
 	var again []broker.RecordID

@@ -41,6 +41,7 @@ type reorder struct {
 // audit compares the final committed logs with what the application was
 // told (contract 2's definitions).
 func (r *runner) audit() *Report {
+	r.settleTransactions()
 	rep := &Report{Scenario: r.s.Name, Errors: map[string]int64{}, Metrics: map[string]float64{}}
 	rep.Config = r.configReport()
 	rep.Converged = r.cl.Converged()
@@ -265,6 +266,23 @@ func (r *runner) timeline() []TimelineEntry {
 		out = append(out, TimelineEntry{At: "", Node: "", What: fmt.Sprintf("… %d more (see --trace)", skipped)})
 	}
 	return out
+}
+
+// settleTransactions gives the records of every transaction the
+// application was not told is committed the outcome it has: their
+// callbacks said success, but the transaction never committed as far as
+// the application knows, so they count as failed (TransactionAborted),
+// not as acknowledged. A record of such a transaction that a
+// read_committed consumer reads anyway is then ambiguous, as it should be.
+func (r *runner) settleTransactions() {
+	if r.pl.producerCfg.TransactionalID == "" {
+		return
+	}
+	for i := range r.groups {
+		if g := &r.groups[i]; g.outcome != groupCommitted {
+			r.markAborted(g)
+		}
+	}
 }
 
 // coordinatorPartition is the __transaction_state partition of the

@@ -206,7 +206,9 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.healAll()
 	// 4. Let replication converge, so the audit reads settled logs.
 	convergeLimit := r.w.Now() + 10*sim.Minute
-	r.w.RunWhile(convergeLimit, func() bool { return !r.cl.Converged() || (r.appsBusy() && r.w.Now() < drainLimit) })
+	r.w.RunWhile(convergeLimit, func() bool {
+		return !r.cl.Converged() || !r.cl.TransactionsSettled() || (r.appsBusy() && r.w.Now() < drainLimit)
+	})
 	if opt.CheckInvariants {
 		r.checkInvariants()
 	}
@@ -221,8 +223,11 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 // finishWork is the application reaching the end of its input: it
 // commits the open transaction, and close() flushes the rest.
 func (r *runner) finishWork() {
-	if a := r.app; a.phase == phaseInTxn {
+	switch a := r.app; {
+	case a.phase == phaseInTxn:
 		a.endGroup()
+	case a.redo >= 0:
+		r.continueApp(a)
 	}
 	r.prod.Flush()
 }
@@ -614,10 +619,14 @@ func (r *runner) countDown() {
 func (r *runner) restartProducer(f *plannedFault) {
 	resend := f.ResendUnacked
 	old := r.app
-	what := "the application closes its producer and creates a new one (new producer id)"
+	newID := "(new producer id)"
+	if old.txn {
+		newID = "(same transactional.id: same producer id, next epoch)"
+	}
+	what := "the application closes its producer and creates a new one " + newID
 	if f.producerCfg != nil {
 		r.cfg = f.producerCfg
-		what = "the application closes its producer and creates a " + f.Client + " one (new producer id)"
+		what = "the application closes its producer and creates a " + f.Client + " one " + newID
 	}
 	r.trace("restart-producer", old.prod.ID(), what)
 	open := old.group
@@ -631,7 +640,7 @@ func (r *runner) restartProducer(f *plannedFault) {
 		if resend && b.txn {
 			// The open transaction is sent again in the new instance's first.
 			b.redo = open
-			r.resume()
+			r.continueApp(b)
 			return
 		}
 		r.groups[open].outcome = groupAbandoned
