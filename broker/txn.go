@@ -54,11 +54,11 @@ type TxnLogEntry struct {
 	ProducerEpoch   int16
 	// LastEpoch is the epoch before the last InitProducerId bump
 	// (lastProducerEpoch): a retried bump names it and gets the current one.
-	LastEpoch int16
-	TimeoutMs int64
-	State           TxnState
-	Partitions      []PartitionID // sorted
-	StartAt         sim.Time      // txnStartTimestamp
+	LastEpoch  int16
+	TimeoutMs  int64
+	State      TxnState
+	Partitions []PartitionID // sorted
+	StartAt    sim.Time      // txnStartTimestamp
 }
 
 // ---- client requests to the coordinator ----
