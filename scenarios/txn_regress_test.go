@@ -1,0 +1,59 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestTransactionCornerCases replays transactional runs that once went
+// wrong (testdata/txn): each must end promptly and keep the read_committed
+// guarantees.
+func TestTransactionCornerCases(t *testing.T) {
+	tests := []struct {
+		file  string
+		check func(t *testing.T, r *Report)
+	}{
+		// Two instances frozen in turn, the second while it was taking over
+		// the first one's transaction: the last instance sends it.
+		{"zz.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			assert.Zero(t, r.Transactions.Open)
+		}},
+		// The coordinator cannot write its log (ISR below
+		// transaction.state.log.min.isr): the producer retries at
+		// retry.backoff.ms, not back to back.
+		{"s4.yaml", func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["COORDINATOR_NOT_AVAILABLE"])
+			assert.Less(t, r.Errors["COORDINATOR_NOT_AVAILABLE"], int64(100), "about 10 retries a second")
+		}},
+		// The coordinator is cut off from a partition leader while its
+		// markers are out: the audit waits until they are written.
+		{"torn2.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
+		}},
+		// The answer to an epoch-bumping InitProducerId is lost: the retry
+		// gets the same epoch instead of PRODUCER_FENCED.
+		{"ipp-lost-init.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Errors["PRODUCER_FENCED"])
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "txn", tt.file))
+			require.NoError(t, err)
+			s, err := Parse(tt.file, data, nil)
+			require.NoError(t, err)
+			res := s.Run(RunOptions{CheckInvariants: true})
+			guarantees(t, tt.file, res)
+			require.NotNil(t, res.Report.Consumers)
+			require.NotEmpty(t, res.Report.Timeline)
+			heal := res.Report.Timeline[len(res.Report.Timeline)-1]
+			assert.Less(t, res.Trace.Entries()[len(res.Trace.Entries())-1].At.Ms(), 120_000.0, "the run ends soon after its faults (last: %s %s)", heal.At, heal.What)
+			tt.check(t, res.Report)
+		})
+	}
+}
