@@ -386,7 +386,7 @@ func (p *Producer) maybeSendTxnRequest(now sim.Time) bool {
 
 // txnRetry puts the request back: after a coordinator lookup when the
 // coordinator moved or is unknown, else after retry.backoff.ms.
-func (p *Producer) txnRetry(err broker.Error, lookup bool) {
+func (p *Producer) txnRetry(lookup bool) {
 	t := p.txn
 	t.inflight = false
 	if t.addInflight != nil {
@@ -415,7 +415,7 @@ func (p *Producer) txnRequestFailed(kind reqKind) {
 		p.txn.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 		return
 	}
-	p.txnRetry(broker.ErrNetworkException, true)
+	p.txnRetry(true)
 }
 
 func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordinatorResponse) {
@@ -445,9 +445,9 @@ func (p *Producer) txnResponseError(err broker.Error) bool {
 	case broker.ErrNone:
 		return false
 	case broker.ErrNotCoordinator, broker.ErrCoordinatorNotAvailable:
-		p.txnRetry(err, true)
+		p.txnRetry(true)
 	case broker.ErrConcurrentTransactions, broker.ErrCoordinatorLoadInProgress:
-		p.txnRetry(err, false)
+		p.txnRetry(false)
 	case broker.ErrProducerFenced, broker.ErrInvalidProducerEpoch:
 		// Both mean ProducerFencedException from the coordinator.
 		p.txn.inflight = false
