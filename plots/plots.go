@@ -392,6 +392,17 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 		{"Produce requests in flight", "requests", func(s *scenarios.Sample) float64 { return float64(s.InFlight) }},
 		{"buffer.memory in use", "KiB", func(s *scenarios.Sample) float64 { return float64(s.BufferBytes) / 1024 }},
 	}
+	for _, s := range c.Series {
+		if s.Unstable > 0 {
+			// Transactions: what read_committed consumers wait for.
+			panels = append(panels, struct {
+				what, y string
+				val     func(s *scenarios.Sample) float64
+			}{"Held back from read_committed (high watermark - last stable offset)", "offsets",
+				func(s *scenarios.Sample) float64 { return float64(s.Unstable) }})
+			break
+		}
+	}
 	end := 0.0
 	if n := len(c.Series); n > 0 {
 		end = c.Series[n-1].AtMs / 1000

@@ -44,6 +44,10 @@ type Sample struct {
 	// ISR is the ISR size of each partition at the end of the step, in
 	// partition order (the controller's view).
 	ISR []int `json:"isr"`
+	// Unstable is, with transactions, the offsets below the high watermark
+	// that a read_committed consumer cannot read yet (high watermark minus
+	// last stable offset, summed over the partitions' leaders).
+	Unstable int64 `json:"unstable,omitempty"`
 }
 
 // OrderSeries is one partition's final log against send order.

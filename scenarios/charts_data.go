@@ -162,7 +162,7 @@ func resample(in []Sample, sampleMs float64) (float64, []Sample) {
 		m := &out[len(out)-1]
 		m.AckedRecords += s.AckedRecords
 		m.AckedBytes += s.AckedBytes
-		m.InFlight, m.BufferBytes = s.InFlight, s.BufferBytes
+		m.InFlight, m.BufferBytes, m.Unstable = s.InFlight, s.BufferBytes, s.Unstable
 		m.ISR = append(m.ISR[:0], s.ISR...)
 	}
 	return step, out

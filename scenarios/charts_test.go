@@ -172,3 +172,29 @@ func TestResample(t *testing.T) {
 	assert.Equal(t, float64(SampleMs), step)
 	assert.Empty(t, got)
 }
+
+// TestChartsUnstable: while the crashed coordinator's decided transaction
+// waits for its markers, its records are held back from read_committed, and
+// they are released when the new coordinator completes it.
+func TestChartsUnstable(t *testing.T) {
+	s, err := Load("transactions-atomic", nil)
+	require.NoError(t, err)
+	c := s.Run(RunOptions{}).Charts(0)
+	var during, after []int64
+	for _, x := range c.Series {
+		switch {
+		case x.AtMs > 3000 && x.AtMs < 10000:
+			during = append(during, x.Unstable)
+		case x.AtMs > 12000:
+			after = append(after, x.Unstable)
+		}
+	}
+	require.NotEmpty(t, during)
+	require.NotEmpty(t, after)
+	for _, u := range during {
+		assert.EqualValues(t, 20, u, "ten records to each of two topics, decided but not yet marked")
+	}
+	for _, u := range after {
+		assert.Zero(t, u)
+	}
+}

@@ -266,6 +266,10 @@ func (r *runner) sample() {
 		InFlight: r.prod.InFlightRequests(), BufferBytes: r.prod.BufferUsed(), ISR: make([]int, r.pl.dataPartitions())}
 	for p := range s.ISR {
 		s.ISR[p] = len(r.cl.Controller.State(broker.PartitionID(p)).ISR)
+		if r.pl.producerCfg.TransactionalID != "" {
+			log := r.finalLog(broker.PartitionID(p))
+			s.Unstable += log.HW() - log.LastStableOffset()
+		}
 	}
 	r.series = append(r.series, s)
 	r.stepAcked, r.stepBytes = 0, 0
