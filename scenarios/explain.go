@@ -90,6 +90,25 @@ func (x *explainer) batchAt(p broker.PartitionID, o int64) int64 {
 	return log.Batches()[log.BatchIndex(o)].Ref
 }
 
+// partitionOf is the partition a record's callback named, or, when no
+// callback of the instance that sent it last ever came (a record another
+// instance took over, then wrote), the first partition whose final log
+// holds it.
+func (x *explainer) partitionOf(id broker.RecordID) broker.PartitionID {
+	if p := x.r.recs[id].partition; p >= 0 {
+		return broker.PartitionID(p)
+	}
+	for p := range x.r.pl.dataPartitions() {
+		log := x.r.finalLog(broker.PartitionID(p))
+		for o := int64(0); o < log.HW(); o++ {
+			if log.Record(o) == id {
+				return broker.PartitionID(p)
+			}
+		}
+	}
+	return 0
+}
+
 // offsetsOf lists every offset holding a record in the final log.
 func (x *explainer) offsetsOf(p broker.PartitionID, id broker.RecordID) []int64 {
 	log := x.r.finalLog(p)
@@ -104,7 +123,7 @@ func (x *explainer) offsetsOf(p broker.PartitionID, id broker.RecordID) []int64 
 
 // anomaly starts an anomaly entry for a record.
 func (x *explainer) anomaly(kind string, id broker.RecordID, offsets []int64) Anomaly {
-	p := broker.PartitionID(x.r.recs[id].partition)
+	p := x.partitionOf(id)
 	return Anomaly{Kind: kind, Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offsets}
 }
 
@@ -117,7 +136,7 @@ func (x *explainer) idempotent() bool { return x.r.pl.producerCfg.EnableIdempote
 // lost explains an acknowledged record missing from the final log.
 func (x *explainer) lost(id broker.RecordID) Anomaly {
 	rec := &x.r.recs[id]
-	p := broker.PartitionID(rec.partition)
+	p := x.partitionOf(id)
 	a := x.anomaly("lost", id, []int64{})
 	var parts []string
 	ack := "acknowledged at " + rec.doneAt.String() + " (acks=" + x.acks()
@@ -324,8 +343,7 @@ func (x *explainer) history(ref int64, from, to sim.Time) []string {
 
 // duplicated explains a record with several copies in the final log.
 func (x *explainer) duplicated(id broker.RecordID) Anomaly {
-	rec := &x.r.recs[id]
-	p := broker.PartitionID(rec.partition)
+	p := x.partitionOf(id)
 	offs := x.offsetsOf(p, id)
 	a := x.anomaly("duplicated", id, offs)
 	var parts []string
@@ -363,8 +381,7 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 
 // reordered explains a record that landed after one sent later.
 func (x *explainer) reordered(ro reorder) Anomaly {
-	rec := &x.r.recs[ro.id]
-	p := broker.PartitionID(rec.partition)
+	p := x.partitionOf(ro.id)
 	o1 := x.offsetsOf(p, ro.id)[0]
 	o2 := x.offsetsOf(p, ro.witness)[0]
 	a := x.anomaly("reordered", ro.id, []int64{o1})
@@ -393,7 +410,7 @@ func (x *explainer) reordered(ro reorder) Anomaly {
 // answered) that is in the log anyway.
 func (x *explainer) ambiguous(id broker.RecordID) Anomaly {
 	rec := &x.r.recs[id]
-	p := broker.PartitionID(rec.partition)
+	p := x.partitionOf(id)
 	offs := x.offsetsOf(p, id)
 	a := x.anomaly("ambiguous", id, offs)
 	var told string
