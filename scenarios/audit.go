@@ -36,6 +36,7 @@ func (r *runner) finalLog(p broker.PartitionID) *broker.Log {
 
 type reorder struct {
 	id, witness broker.RecordID
+	part        broker.PartitionID // where the witness landed first
 }
 
 // audit compares the final committed logs with what the application was
@@ -106,7 +107,7 @@ func (r *runner) audit() *Report {
 					first[id] = o
 					// A later-sent record already landed before this one.
 					if id < maxID {
-						reorders = append(reorders, reorder{id: id, witness: maxID})
+						reorders = append(reorders, reorder{id: id, witness: maxID, part: pid})
 					}
 					maxID = max(maxID, id)
 				}

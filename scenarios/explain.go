@@ -90,23 +90,22 @@ func (x *explainer) batchAt(p broker.PartitionID, o int64) int64 {
 	return log.Batches()[log.BatchIndex(o)].Ref
 }
 
-// partitionOf is the partition a record's callback named, or, when no
-// callback of the instance that sent it last ever came (a record another
-// instance took over, then wrote), the first partition whose final log
-// holds it.
+// partitionOf is where a record is: the partition its last callback named
+// if that partition's final log holds it, else the first partition whose
+// log does (a record another instance re-sent may have landed elsewhere,
+// or been written by an instance whose callbacks no longer count), else
+// the callback's partition.
 func (x *explainer) partitionOf(id broker.RecordID) broker.PartitionID {
-	if p := x.r.recs[id].partition; p >= 0 {
-		return broker.PartitionID(p)
+	named := x.r.recs[id].partition
+	if named >= 0 && len(x.offsetsOf(broker.PartitionID(named), id)) > 0 {
+		return broker.PartitionID(named)
 	}
 	for p := range x.r.pl.dataPartitions() {
-		log := x.r.finalLog(broker.PartitionID(p))
-		for o := int64(0); o < log.HW(); o++ {
-			if log.Record(o) == id {
-				return broker.PartitionID(p)
-			}
+		if len(x.offsetsOf(broker.PartitionID(p), id)) > 0 {
+			return broker.PartitionID(p)
 		}
 	}
-	return 0
+	return broker.PartitionID(max(named, 0))
 }
 
 // offsetsOf lists every offset holding a record in the final log.
@@ -381,10 +380,11 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 
 // reordered explains a record that landed after one sent later.
 func (x *explainer) reordered(ro reorder) Anomaly {
-	p := x.partitionOf(ro.id)
+	p := ro.part
 	o1 := x.offsetsOf(p, ro.id)[0]
 	o2 := x.offsetsOf(p, ro.witness)[0]
 	a := x.anomaly("reordered", ro.id, []int64{o1})
+	a.Partition = x.r.pl.topo.Name(p)
 	ref1, ref2 := x.batchAt(p, o1), x.batchAt(p, o2)
 	parts := []string{"sent before record " + strconv.Itoa(int(ro.witness)) + " but stored after it (offset " +
 		strconv.FormatInt(o1, 10) + " > " + strconv.FormatInt(o2, 10) + ")"}

@@ -44,6 +44,14 @@ func TestTransactionCornerCases(t *testing.T) {
 		// Without transactions: the replacement re-sent records it then got
 		// no answer for, the zombie wrote them; the audit explains them
 		// (ambiguous) from the log, without a partition from a callback.
+		// A keyless record re-sent by another instance lands in another
+		// partition than its callback named, and is reordered there.
+		{"zombie-reorder-elsewhere.yaml", func(t *testing.T, r *Report) {
+			require.Positive(t, r.Records.Reordered)
+			for _, a := range r.Anomalies {
+				assert.NotEmpty(t, a.Offsets, "%s record %d", a.Kind, a.Record)
+			}
+		}},
 		{"zombie-unanswered.yaml", func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Records.Ambiguous)
 			assert.NotEmpty(t, r.Anomalies)
