@@ -72,7 +72,7 @@ type recState struct {
 	key       int32
 	err       broker.Error
 	status    recStatus
-	session   uint8 // the instance that sent it last
+	session   uint16 // the instance that sent it last
 	topic     int16
 	group     int32 // its group in r.groups, -1 without workload.transactions
 }
