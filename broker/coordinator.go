@@ -23,7 +23,10 @@ import (
 // epoch; the guarantees this simulator shows are the same.
 
 // txnMarkerRetry is how long the coordinator waits before it tries a marker
-// or a log write again after an error (the marker channel's retry).
+// or a log write again after an error. Kafka re-queues them for the marker
+// channel's next pass (TransactionMarkerRequestCompletionHandler), which
+// comes when its inter-broker thread polls; the simulator waits a fixed
+// 100 ms instead.
 const txnMarkerRetry = 100 * sim.Millisecond
 
 // txnMeta is the coordinator's state of one transactional id
