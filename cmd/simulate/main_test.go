@@ -67,12 +67,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := simulate(tt.args...)
-			assert.Equal(t, 2, code)
-			assert.Empty(t, stdout)
-			assert.Contains(t, stderr, tt.want)
-			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
-			assert.NotContains(t, stderr, "goroutine", "no stack trace")
+			badInput(t, tt.want, tt.args...)
 		})
 	}
 }
@@ -81,10 +76,20 @@ func TestBadScenarioFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("name: bad\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 10\n  colour: red\n"), 0o644))
-	code, stdout, stderr := simulate("run", path)
+	badInput(t, path+": line 7: workload.colour: unknown key in workload", "run", path)
+}
+
+// badInput runs a command line that must be refused as bad input: exit
+// status 2, nothing on stdout, one line on stderr containing want, and no
+// stack trace.
+func badInput(t *testing.T, want string, args ...string) {
+	t.Helper()
+	code, stdout, stderr := simulate(args...)
 	assert.Equal(t, 2, code)
 	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, path+": line 7: workload.colour: unknown key in workload")
+	assert.Contains(t, stderr, want)
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+	assert.NotContains(t, stderr, "goroutine", "no stack trace")
 }
 
 // TestRunJSONIsDeterministic is contract 2's promise: the same scenario and

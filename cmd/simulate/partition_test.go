@@ -82,11 +82,7 @@ func TestPartitionBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := simulate(tt.args...)
-			assert.Equal(t, 2, code)
-			assert.Empty(t, stdout)
-			assert.Contains(t, stderr, tt.want)
-			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			badInput(t, tt.want, tt.args...)
 		})
 	}
 }

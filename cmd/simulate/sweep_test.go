@@ -169,11 +169,7 @@ func TestSweepBadInput(t *testing.T) {
 			if tt.name != "no scenario" {
 				args = append(slices.Clone(base), tt.args...)
 			}
-			code, stdout, stderr := simulate(args...)
-			assert.Equal(t, 2, code)
-			assert.Empty(t, stdout)
-			assert.Contains(t, stderr, tt.want)
-			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
+			badInput(t, tt.want, args...)
 		})
 	}
 }
@@ -209,10 +205,7 @@ func TestPlotCommand(t *testing.T) {
 			assert.Greater(t, info.Size(), int64(1000))
 		}
 	}
-	code, stdout, stderr := simulate("plot", "retry-duplicates")
-	assert.Equal(t, 2, code)
-	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "plot needs --out DIR")
+	badInput(t, "plot needs --out DIR", "plot", "retry-duplicates")
 }
 
 // BenchmarkSweep100x10k is a sweep of 100 runs of 10,000 records each on
