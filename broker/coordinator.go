@@ -305,20 +305,15 @@ func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest)
 	}
 	switch m.State {
 	case TxnOngoing:
-	case TxnCompleteCommit, TxnCompleteAbort:
-		// A retry of an EndTxn that already went through succeeds again;
-		// the opposite decision is an error.
-		if (m.State == TxnCompleteCommit) == r.Commit {
-			fail(ErrNone)
-		} else {
-			fail(ErrInvalidTxnState)
-		}
-		return
-	case TxnPrepareCommit, TxnPrepareAbort:
-		if (m.State == TxnPrepareCommit) == r.Commit {
-			fail(ErrConcurrentTransactions)
-		} else {
-			fail(ErrInvalidTxnState)
+	case TxnCompleteCommit, TxnCompleteAbort, TxnPrepareCommit, TxnPrepareAbort:
+		committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
+		switch {
+		case committed != r.Commit:
+			fail(ErrInvalidTxnState) // the opposite decision
+		case m.State == TxnCompleteCommit || m.State == TxnCompleteAbort:
+			fail(ErrNone) // a retry of an EndTxn that went through
+		default:
+			fail(ErrConcurrentTransactions) // its markers are still being written
 		}
 		return
 	default:
