@@ -26,7 +26,9 @@ func (o TxnOp) String() string {
 	return [...]string{"", "initTransactions", "commitTransaction", "abortTransaction"}[o]
 }
 
-// txnState is TransactionManager.State.
+// txnState is TransactionManager.State: UNINITIALIZED, INITIALIZING,
+// READY, IN_TRANSACTION, COMMITTING_TRANSACTION, ABORTING_TRANSACTION,
+// ABORTABLE_ERROR, FATAL_ERROR.
 type txnState uint8
 
 const (
@@ -39,11 +41,6 @@ const (
 	txnAbortableError
 	txnFatalError
 )
-
-func (s txnState) String() string {
-	return [...]string{"UNINITIALIZED", "INITIALIZING", "READY", "IN_TRANSACTION", "COMMITTING_TRANSACTION",
-		"ABORTING_TRANSACTION", "ABORTABLE_ERROR", "FATAL_ERROR"}[s]
-}
 
 // txnRequest is the kind of transactional request the manager needs next.
 type txnRequest uint8
@@ -89,14 +86,9 @@ func newTransactions(id string) *transactions {
 	return &transactions{id: id, coordinator: broker.NoLeader, lastFound: broker.NoLeader}
 }
 
-// TransactionState names the transactional producer's state, for traces
-// and tests ("" for a producer without a transactional.id).
-func (p *Producer) TransactionState() string {
-	if p.txn == nil {
-		return ""
-	}
-	return p.txn.state.String()
-}
+// TransactionFatal reports whether the transactional producer is in its
+// fatal error state (FATAL_ERROR): the application can only close it.
+func (p *Producer) TransactionFatal() bool { return p.txn != nil && p.txn.state == txnFatalError }
 
 func (p *Producer) traceTxn(event, detail string) {
 	p.trace(event, -1, 0, -1, -1, -1, -1, p.txn.id+": "+detail)

@@ -148,7 +148,7 @@ func (a *app) Unblocked() {
 // transaction again.
 func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 	r := a.r
-	fatal := a.prod.TransactionState() == "FATAL_ERROR"
+	fatal := a.prod.TransactionFatal()
 	switch {
 	case fatal || (err != broker.ErrNone && op != producer.OpCommitTransaction):
 		a.close(op, err)
