@@ -197,7 +197,9 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		return
 	case TxnOngoing:
 		// Fence the running instance and abort its transaction; the new
-		// one retries until the abort is complete.
+		// one retries until the abort is complete. (Kafka answers once
+		// PrepareAbort is in the log; answering at once only moves the
+		// first retry earlier.)
 		b.traceTxn("txn-fence", m, "InitProducerId while a transaction is open: bump the epoch and abort it")
 		b.endTxn(m, false, true, nil)
 		fail(ErrConcurrentTransactions)
