@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,17 +15,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
 
-// golden pins what a lesson does: its record counts, the errors the
-// producer saw, and a hash of the whole trace. Any change in behaviour,
-// however small, changes the hash; refresh with go test -update and read the
-// diff of the counts.
-type golden struct {
-	Records   Counts           `json:"records"`
-	Errors    map[string]int64 `json:"errors"`
-	TraceHash string           `json:"trace_hash"`
-	Entries   int              `json:"trace_entries"`
-}
-
+// TestLessonsGolden pins what each lesson does as text a reviewer can read
+// in a diff: the whole text report (configuration, counts, the first
+// anomalies with their causal chains, the timeline, partitions, latency and
+// metrics), then the size and hash of the full trace, so that a change in
+// any event shows up even when the report does not move. Refresh with
+//
+//	go test ./scenarios -run TestLessonsGolden -update
+//
+// and read the diff.
 func TestLessonsGolden(t *testing.T) {
 	for _, e := range Catalog() {
 		t.Run(e.Name, func(t *testing.T) {
@@ -32,19 +31,17 @@ func TestLessonsGolden(t *testing.T) {
 			s, err := Load(e.Name, nil)
 			require.NoError(t, err)
 			res := s.Run(RunOptions{})
-			got := golden{Records: res.Report.Records, Errors: res.Report.Errors,
-				TraceHash: res.Trace.Hash(res.Names), Entries: res.Trace.Len()}
-			data, err := json.MarshalIndent(got, "", "  ")
-			require.NoError(t, err)
-			data = append(data, '\n')
-			path := filepath.Join("testdata", "golden", e.Name+".json")
+			var out bytes.Buffer
+			require.NoError(t, res.Report.WriteText(&out, s.Title))
+			fmt.Fprintf(&out, "\ntrace: %d entries, fnv64a %s\n", res.Trace.Len(), res.Trace.Hash(res.Names))
+			path := filepath.Join("testdata", "golden", e.Name+".txt")
 			if *update {
 				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-				require.NoError(t, os.WriteFile(path, data, 0o644))
+				require.NoError(t, os.WriteFile(path, out.Bytes(), 0o644))
 			}
 			want, err := os.ReadFile(path)
 			require.NoError(t, err, "no golden file; run go test ./scenarios -run TestLessonsGolden -update")
-			assert.Equal(t, string(want), string(data))
+			assert.Equal(t, string(want), out.String())
 			assert.True(t, res.Report.Passed(), "the lesson's own expectations hold")
 		})
 	}
