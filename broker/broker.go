@@ -501,7 +501,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 // reach for acks=all.
 func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) (Error, int64, int64) {
 	rep := b.replicas[pb.Partition]
-	if rep == nil || !rep.isLeader {
+	if rep == nil || !rep.IsLeader() {
 		b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, "NOT_LEADER_OR_FOLLOWER")
 		return ErrNotLeaderOrFollower, -1, -1
 	}
@@ -605,7 +605,7 @@ func (b *Broker) fetchable(r *FetchRequest) bool {
 	for i := range r.Partitions {
 		fp := &r.Partitions[i]
 		rep := b.replicas[fp.Partition]
-		if rep == nil || !rep.isLeader || fp.FetchOffset >= rep.Log.LEO() {
+		if rep == nil || !rep.IsLeader() || fp.FetchOffset >= rep.Log.LEO() {
 			continue
 		}
 		l := &rep.Log
@@ -784,7 +784,7 @@ func (b *Broker) expireDelayed() {
 func (b *Broker) isrCheck() {
 	now := b.w.Now()
 	for _, rep := range b.replicas {
-		if rep == nil || !rep.isLeader {
+		if rep == nil || !rep.IsLeader() {
 			continue
 		}
 		if rep.alterPending {
@@ -838,7 +838,7 @@ func (b *Broker) sendAlterPartition(rep *Replica, isr []sim.NodeID) {
 
 func (b *Broker) handleAlterPartitionResponse(m *AlterPartitionResponse) {
 	rep := b.replicas[m.Partition]
-	if rep == nil || !rep.isLeader || !rep.alterPending {
+	if rep == nil || !rep.IsLeader() || !rep.alterPending {
 		return
 	}
 	rep.alterPending = false
@@ -875,7 +875,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		}
 		st := s.Partitions[rep.ID]
 		if st.Leader == b.id {
-			if !rep.isLeader || st.LeaderEpoch > rep.leaderEpoch {
+			if !rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch {
 				b.becomeLeader(rep, st)
 			} else if st.PartitionEpoch > rep.partitionEpoch {
 				rep.alterPending = false
@@ -883,7 +883,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 			}
 			continue
 		}
-		if rep.isLeader || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
+		if rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
 			b.becomeFollower(rep, st)
 		}
 		rep.partitionEpoch = st.PartitionEpoch
@@ -900,9 +900,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 	b.stopFetching(rep)
 	now := b.w.Now()
-	rep.isLeader = true
-	rep.leader = b.id
-	rep.leaderEpoch = st.LeaderEpoch
+	rep.become(roleLeader, b.id, st.LeaderEpoch)
 	rep.partitionEpoch = st.PartitionEpoch
 	rep.isr = st.ISR
 	rep.alterPending = false
@@ -926,11 +924,9 @@ func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 }
 
 func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
-	wasLeader := rep.isLeader
+	wasLeader := rep.IsLeader()
 	b.stopFetching(rep)
-	rep.isLeader = false
-	rep.leader = st.Leader
-	rep.leaderEpoch = st.LeaderEpoch
+	rep.become(roleFollower, st.Leader, st.LeaderEpoch)
 	rep.alterPending = false
 	if wasLeader {
 		b.unloadTxns(rep.ID)
@@ -1017,7 +1013,7 @@ func (b *Broker) handleFetchResponse(leader sim.NodeID, m *FetchResponse) {
 	for i := range m.Partitions {
 		d := &m.Partitions[i]
 		rep := b.replicas[d.Partition]
-		if rep.isLeader || rep.leader != leader {
+		if rep.IsLeader() || rep.leader != leader {
 			continue // leadership moved while the fetch was out
 		}
 		switch {
@@ -1118,7 +1114,7 @@ func (b *Broker) handleFetch(r *FetchRequest) {
 
 func (b *Broker) validateFetch(rep *Replica, fp *FetchPartition) Error {
 	switch {
-	case rep == nil || !rep.isLeader:
+	case rep == nil || !rep.IsLeader():
 		return ErrNotLeaderOrFollower
 	case fp.CurrentLeaderEpoch < rep.leaderEpoch:
 		return ErrFencedLeaderEpoch

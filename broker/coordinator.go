@@ -70,6 +70,12 @@ type logWait struct {
 	done     func(Error)
 }
 
+// transitionTo moves the state in memory only, for the epoch fence.
+func (m *txnMeta) transitionTo(to TxnState) {
+	checkTxnTransition(m.TransactionalID, m.State, to)
+	m.State = to
+}
+
 func (b *Broker) txnTopic() *Topic {
 	if b.txnTopicIndex < 0 {
 		return nil
@@ -122,7 +128,7 @@ func (b *Broker) coordinatorFor(id string) (PartitionID, Error) {
 		return 0, ErrCoordinatorNotAvailable
 	}
 	rep := b.replicas[p]
-	if rep == nil || !rep.isLeader || b.coord.epochs[b.topo.Partitions[p].Index] < 0 {
+	if rep == nil || !rep.IsLeader() || b.coord.epochs[b.topo.Partitions[p].Index] < 0 {
 		return p, ErrNotCoordinator
 	}
 	return p, ErrNone
@@ -346,12 +352,12 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 		// so every marker fences the old instance.
 		b.traceTxn("txn-epoch-fence", m, TxnPrepareEpochFence.String()+": epoch "+
 			strconv.Itoa(int(m.ProducerEpoch))+" -> "+strconv.Itoa(int(m.ProducerEpoch)+1))
-		m.State = TxnPrepareEpochFence
+		m.transitionTo(TxnPrepareEpochFence)
 		next.ProducerEpoch++
 	}
 	b.writeTxnLog(m, next, func(err Error) {
 		if err != ErrNone && m.State == TxnPrepareEpochFence {
-			m.State = TxnOngoing // the fence did not stick; the old epoch stands
+			m.transitionTo(TxnOngoing) // the fence did not stick; the old epoch stands
 		}
 		if done != nil {
 			done(err)
@@ -379,8 +385,9 @@ func (b *Broker) partitionList(ps []PartitionID) string {
 // (TransactionStateManager.appendTransactionToLog). While it waits, the id
 // takes no other transition.
 func (b *Broker) writeTxnLog(m *txnMeta, next TxnLogEntry, done func(Error)) {
+	checkTxnTransition(m.TransactionalID, m.State, next.State) // prepareTransition
 	rep := b.replicas[m.statePart]
-	if rep == nil || !rep.isLeader || m.unloaded {
+	if rep == nil || !rep.IsLeader() || m.unloaded {
 		done(ErrNotCoordinator)
 		return
 	}
@@ -738,7 +745,7 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 	for i, p := range r.Partitions {
 		rep := b.replicas[p]
 		switch {
-		case rep == nil || !rep.isLeader:
+		case rep == nil || !rep.IsLeader():
 			reply.resp.Errors[i] = ErrNotLeaderOrFollower
 			continue
 		case len(rep.isr) < b.minISR(p):

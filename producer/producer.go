@@ -338,7 +338,7 @@ func (p *Producer) append(r Record) bool {
 			b = last
 			appended = size
 		} else {
-			last.closed = true
+			last.close()
 		}
 	}
 	if b == nil {
