@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -234,26 +235,21 @@ func (r *runner) timeline() []TimelineEntry {
 			continue // the other __transaction_state partitions are not part of the story
 		}
 		var what string
-		switch e.Event {
-		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
-			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions",
-			"txn-init", "txn-fence", "txn-timeout", "txn-load", "txn-abortable", "txn-fatal", "txn-coordinator",
-			"app-abort", "app-close", "app-retry", "app-skip", "app-stop", "start-zombie", "zombie-resumes":
-			what = e.Event
+		switch e.Kind.Timeline() {
+		case event.Plain:
+			what = e.Kind.String()
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
 			}
-			if e.Detail != "" {
-				what += ": " + e.Detail
+			if detail := event.Detail(&e.Fields, r.cl); detail != "" {
+				what += ": " + detail
 			}
-		case "elect":
-			what = r.cl.SubjectName(e.Subject) + " leader is " + r.w.NodeName(e.Peer) + " in epoch " + strconv.Itoa(int(e.Epoch)) + " (" + e.Detail + ")"
-		case "offline":
-			what = r.cl.SubjectName(e.Subject) + " has no leader: " + e.Detail
-		case "isr":
-			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
-		case "truncate":
-			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
+		case event.Election:
+			what = r.cl.SubjectName(e.Subject) + " leader is " + r.w.NodeName(e.Peer) + " in epoch " + strconv.Itoa(int(e.Epoch)) + " (" + event.Detail(&e.Fields, r.cl) + ")"
+		case event.NoLeader:
+			what = r.cl.SubjectName(e.Subject) + " has no leader: " + event.Detail(&e.Fields, r.cl)
+		case event.Change:
+			what = r.cl.SubjectName(e.Subject) + " " + event.Detail(&e.Fields, r.cl)
 		default:
 			continue
 		}

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"math/rand/v2"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // Message is anything sent between nodes. Size is its length on the wire in
@@ -98,7 +100,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	}
 	l := n.link(from, to)
 	if l.cut > 0 {
-		n.traceDrop(from, to, m, "link cut")
+		n.traceDrop(from, to, m, false)
 		return
 	}
 	start := w.now
@@ -146,7 +148,7 @@ func (n *Network) deliver(ev Event) {
 	e := n.release(int32(ev.A))
 	if n.link(e.from, e.to).cut > 0 {
 		// Cut while the message was on the wire.
-		n.traceDrop(e.from, e.to, e.msg, "link cut")
+		n.traceDrop(e.from, e.to, e.msg, false)
 		return
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
@@ -156,7 +158,7 @@ func (n *Network) deliver(ev Event) {
 // after it was sent: the destination's kernel answers with a reset.
 func (n *Network) deliverToDead(ev Event) {
 	e := n.release(int32(ev.A))
-	n.traceDrop(e.from, e.to, e.msg, "peer down")
+	n.traceDrop(e.from, e.to, e.msg, true)
 	if _, ok := e.msg.(Disconnected); ok {
 		return
 	}
@@ -194,12 +196,17 @@ func (n *Network) notify(peer, node NodeID) {
 	n.w.Schedule(at, node, kindDeliver, int64(slot), 0)
 }
 
-func (n *Network) traceDrop(from, to NodeID, m Message, why string) {
+// traceDrop records a lost message; peerDown says the destination was down
+// (else the link was cut).
+func (n *Network) traceDrop(from, to NodeID, m Message, peerDown bool) {
 	if _, ok := m.(Disconnected); ok {
 		return
 	}
-	e := E(n.w.now, from, "drop")
+	e := E(n.w.now, from, event.Drop)
 	e.Peer = to
-	e.Detail = m.Name() + " lost: " + why
+	e.X().Label = m.Name()
+	if peerDown {
+		e.Flags |= event.PeerDown
+	}
 	n.w.Trace.Add(e)
 }

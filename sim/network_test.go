@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // newNet makes a world with the given link behaviour and recording nodes.
@@ -237,9 +239,9 @@ func TestMessageInFlightWhenItsLinkIsCut(t *testing.T) {
 			}
 			assert.Empty(t, b.msgs)
 			require.Equal(t, 1, w.Trace.Len())
-			drop := E(10*ms, a.id, "drop")
+			drop := E(10*ms, a.id, event.Drop)
 			drop.Peer = b.id
-			drop.Detail = "ping lost: link cut"
+			drop.X().Label = "ping"
 			assert.Equal(t, drop, w.Trace.Entries()[0], "lost at delivery time, not at the cut")
 		})
 	}
@@ -387,12 +389,12 @@ func TestDropsAreTraced(t *testing.T) {
 	w.Net.Send(c.id, a.id, ping{N: 3})               // c is down: nothing is sent
 	w.RunUntil(Second)
 
-	cut := E(0, a.id, "drop")
+	cut := E(0, a.id, event.Drop)
 	cut.Peer = b.id
-	cut.Detail = "ping lost: link cut"
-	down := E(10*ms, a.id, "drop")
+	cut.X().Label = "ping"
+	down := E(10*ms, a.id, event.Drop)
 	down.Peer = c.id
-	down.Detail = "ping lost: peer down"
+	down.X().Label, down.Flags = "ping", event.PeerDown
 	assert.Equal(t, []Entry{cut, down}, w.Trace.Entries())
 }
 
@@ -505,7 +507,7 @@ func TestCrashWhilePausedReleasesAndTracesDeferredMessages(t *testing.T) {
 	assert.Zero(t, inUse, "envelopes never returned to the pool")
 	drops := 0
 	for _, e := range w.Trace.Entries() {
-		if e.Event == "drop" {
+		if e.Kind == event.Drop {
 			drops++
 		}
 	}

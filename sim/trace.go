@@ -2,26 +2,23 @@ package sim
 
 import (
 	"bufio"
+	"github.com/kafkasim/kafkasim/event"
 	"hash/fnv"
 	"io"
 	"strconv"
 	"unicode/utf8"
 )
 
-// Entry is one significant thing that happened: who did what, when, to which
-// subject (a partition, say), in which batch, over which range. Unused
-// numeric fields hold -1 (Batch: 0) and are left out of the JSON.
+// Entry is one significant thing that happened: when, on which node, with
+// which peer, and the typed facts of its kind (event.Fields: the subject, the
+// batch, the offset range, the error, ...). Unused numeric fields hold -1
+// (Batch: 0) and are left out of the JSON; the text detail is rendered from
+// the fields when the trace is written.
 type Entry struct {
-	At      Time
-	Node    NodeID // who
-	Event   string // what, e.g. "append"; a constant, so recording allocates nothing
-	Subject int32  // a dense id the caller names through Namer, or -1
-	Batch   int64  // the producer batch involved, or 0
-	First   int64  // first offset (or sequence) of a range, or -1
-	Last    int64  // last offset of the range, inclusive, or -1
-	Epoch   int32  // leader epoch (or producer epoch), or -1
-	Peer    NodeID // the other node involved, or -1
-	Detail  string // anything else, in words
+	At   Time
+	Node NodeID // who
+	Peer NodeID // the other node involved, or -1
+	event.Fields
 }
 
 // Trace is the append-only record of a run. Components add entries as they
@@ -34,9 +31,9 @@ type Trace struct {
 // "nothing" values.
 func (t *Trace) Add(e Entry) { t.entries = append(t.entries, e) }
 
-// E returns an entry with every optional field unset.
-func E(at Time, node NodeID, event string) Entry {
-	return Entry{At: at, Node: node, Event: event, Subject: -1, First: -1, Last: -1, Epoch: -1, Peer: NoNode}
+// E returns an entry of kind k with every optional field unset.
+func E(at Time, node NodeID, k event.Kind) Entry {
+	return Entry{At: at, Node: node, Peer: NoNode, Fields: event.None(k)}
 }
 
 // Entries is the trace so far. The slice must not be modified.
@@ -48,16 +45,16 @@ func (t *Trace) Len() int { return len(t.entries) }
 // Namer turns the dense ids in entries into names for the JSON output.
 type Namer interface {
 	NodeName(NodeID) string
-	SubjectName(int32) string
+	event.Namer
 }
 
 // WriteJSONL writes one JSON object per entry, fields in a fixed order, so
 // the same run always gives the same bytes.
 func (t *Trace) WriteJSONL(w io.Writer, names Namer) error {
 	bw := bufio.NewWriter(w)
-	var buf []byte
+	var buf, detail []byte
 	for i := range t.entries {
-		buf = appendEntryJSON(buf[:0], &t.entries[i], names)
+		buf, detail = appendEntryJSON(buf[:0], detail[:0], &t.entries[i], names)
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
@@ -73,13 +70,15 @@ func (t *Trace) Hash(names Namer) string {
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 
-func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
+// appendEntryJSON appends e's JSON line to b, rendering its detail in the
+// scratch buffer detail; it returns both buffers for reuse.
+func appendEntryJSON(b, detail []byte, e *Entry, names Namer) ([]byte, []byte) {
 	b = append(b, `{"at_ms":`...)
 	b = strconv.AppendFloat(b, e.At.Ms(), 'f', -1, 64)
 	b = append(b, `,"node":`...)
 	b = appendJSONString(b, names.NodeName(e.Node))
 	b = append(b, `,"event":`...)
-	b = appendJSONString(b, e.Event)
+	b = appendJSONString(b, e.Kind.String())
 	if e.Subject >= 0 {
 		b = append(b, `,"subject":`...)
 		b = appendJSONString(b, names.SubjectName(e.Subject))
@@ -104,16 +103,16 @@ func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
 		b = append(b, `,"peer":`...)
 		b = appendJSONString(b, names.NodeName(e.Peer))
 	}
-	if e.Detail != "" {
+	if detail = event.AppendDetail(detail, &e.Fields, names); len(detail) > 0 {
 		b = append(b, `,"detail":`...)
-		b = appendJSONString(b, e.Detail)
+		b = appendJSONString(b, detail)
 	}
-	return append(b, "}\n"...)
+	return append(b, "}\n"...), detail
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
@@ -134,7 +133,7 @@ func appendJSONString(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, "\\ufffd"...)
 		} else {
