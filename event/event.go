@@ -47,6 +47,8 @@ type Ext struct {
 	Dur time.Duration // a length of time: backoff, added latency
 	For time.Duration // how long a fault lasts (with HasFor)
 
+	Msg int64 // the network's id of a lost message (drop): its msg-send has the same
+
 	TxnID string  // transactional.id; the text starts with it when set
 	Label string  // a constant name: a transaction state, marker type, message, reason or client operation
 	List  []int32 // broker ids (ISR) or partitions the text lists

@@ -15,6 +15,8 @@ const (
 
 	// sim's network.
 	Drop
+	MsgSend
+	MsgReceive
 
 	// Brokers (broker/broker.go).
 	Append
@@ -127,6 +129,11 @@ type kindInfo struct {
 var kinds = [numKinds]kindInfo{
 	Invalid: {name: "invalid"},
 
+	// Every message between nodes is a msg-send and, unless lost, a
+	// msg-receive with the same id (sim.MsgEntry); a lost one is a drop
+	// with that id.
+	MsgSend:    {name: "msg-send"},
+	MsgReceive: {name: "msg-receive"},
 	Drop: {name: "drop", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(b, f.ext().Label...)
 		if f.Has(PeerDown) {

@@ -39,6 +39,9 @@ var detailCases = []struct {
 	{"drop", with(Drop, func(f *Fields) { f.X().Label = "produce-request" }), "produce-request lost: link cut"},
 	{"drop peer down", with(Drop, func(f *Fields) { f.X().Label, f.Flags = "fetch-response", PeerDown }), "fetch-response lost: peer down"},
 
+	{"msg-send", None(MsgSend), ""},
+	{"msg-receive", None(MsgReceive), ""},
+
 	{"append", with(Append, func(f *Fields) { f.Acks = -1 }), "acks=all"},
 	{"reject", with(Reject, func(f *Fields) { f.Err = 6 }), "NOT_LEADER_OR_FOLLOWER"},
 	{"reject injected", with(Reject, func(f *Fields) { f.Err, f.Flags = 7, Injected }), "REQUEST_TIMED_OUT (injected by fail-requests)"},

@@ -37,6 +37,7 @@ type link struct {
 
 type envelope struct {
 	from, to NodeID
+	id       int64 // traced with the send, the receive or the drop; 0 for a Disconnected notice
 	msg      Message
 }
 
@@ -53,6 +54,7 @@ type Network struct {
 	slots []envelope
 	free  []int32
 	rng   *rand.Rand
+	msgs  int64 // messages sent so far: the last message id
 }
 
 func newNetwork(w *World) *Network {
@@ -98,9 +100,15 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	if !w.Up(from) {
 		return
 	}
+	var id int64
+	if _, notice := m.(Disconnected); !notice {
+		n.msgs++
+		id = n.msgs
+		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
+	}
 	l := n.link(from, to)
 	if l.cut > 0 {
-		n.traceDrop(from, to, m, false)
+		n.traceDrop(from, to, id, m, false)
 		return
 	}
 	start := w.now
@@ -122,7 +130,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		at = l.lastAt
 	}
 	l.lastAt = at
-	slot := n.alloc(envelope{from: from, to: to, msg: m})
+	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m})
 	w.Schedule(at, to, kindDeliver, int64(slot), 0)
 }
 
@@ -148,8 +156,11 @@ func (n *Network) deliver(ev Event) {
 	e := n.release(int32(ev.A))
 	if n.link(e.from, e.to).cut > 0 {
 		// Cut while the message was on the wire.
-		n.traceDrop(e.from, e.to, e.msg, false)
+		n.traceDrop(e.from, e.to, e.id, e.msg, false)
 		return
+	}
+	if e.id > 0 {
+		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg.Name())
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }
@@ -158,7 +169,7 @@ func (n *Network) deliver(ev Event) {
 // after it was sent: the destination's kernel answers with a reset.
 func (n *Network) deliverToDead(ev Event) {
 	e := n.release(int32(ev.A))
-	n.traceDrop(e.from, e.to, e.msg, true)
+	n.traceDrop(e.from, e.to, e.id, e.msg, true)
 	if _, ok := e.msg.(Disconnected); ok {
 		return
 	}
@@ -198,13 +209,13 @@ func (n *Network) notify(peer, node NodeID) {
 
 // traceDrop records a lost message; peerDown says the destination was down
 // (else the link was cut).
-func (n *Network) traceDrop(from, to NodeID, m Message, peerDown bool) {
-	if _, ok := m.(Disconnected); ok {
-		return
+func (n *Network) traceDrop(from, to NodeID, id int64, m Message, peerDown bool) {
+	if id == 0 {
+		return // a Disconnected notice, not a message between nodes
 	}
 	e := E(n.w.now, from, event.Drop)
 	e.Peer = to
-	e.X().Label = m.Name()
+	e.X().Label, e.X().Msg = m.Name(), id
 	if peerDown {
 		e.Flags |= event.PeerDown
 	}

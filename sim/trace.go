@@ -23,9 +23,52 @@ type Entry struct {
 
 // Trace is the append-only record of a run. Components add entries as they
 // act; the audit reads them to explain anomalies.
+//
+// Messages between nodes are kept apart, as compact MsgEntry records (a run
+// sends millions); the JSON lines interleave them with the entries in the
+// order they happened.
 type Trace struct {
-	entries []Entry
+	entries  []Entry
+	msgs     []MsgEntry
+	msgNames []string          // message type names, by MsgEntry.Type
+	msgType  map[string]uint16 // the inverse, to intern a name once
 }
+
+// MsgEntry is a message crossing the network: sent (event.MsgSend) or
+// handed to its destination (event.MsgReceive). A send, its receive and a
+// drop of the same message carry the same ID, so that a space-time diagram
+// can draw an arrow from one to the other.
+type MsgEntry struct {
+	At     Time
+	ID     int64 // the network's id for the message, from 1
+	before int32 // how many entries were recorded before it
+	From   NodeID
+	To     NodeID
+	Type   uint16 // the message's type; Trace.MessageName names it
+	Kind   event.Kind
+}
+
+// addMsg records a message sent or received; name is the message type's
+// Name.
+func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, name string) {
+	typ, ok := t.msgType[name]
+	if !ok {
+		if t.msgType == nil {
+			t.msgType = map[string]uint16{}
+		}
+		typ = uint16(len(t.msgNames))
+		t.msgType[name] = typ
+		t.msgNames = append(t.msgNames, name)
+	}
+	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
+}
+
+// Messages is every message sent and received so far. The slice must not
+// be modified.
+func (t *Trace) Messages() []MsgEntry { return t.msgs }
+
+// MessageName is the name of a message type, as its Name method gives it.
+func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 
 // Add appends an entry. Callers fill every field; use E to start from the
 // "nothing" values.
@@ -39,8 +82,8 @@ func E(at Time, node NodeID, k event.Kind) Entry {
 // Entries is the trace so far. The slice must not be modified.
 func (t *Trace) Entries() []Entry { return t.entries }
 
-// Len is the number of entries.
-func (t *Trace) Len() int { return len(t.entries) }
+// Len is the number of entries and message records: the JSON lines.
+func (t *Trace) Len() int { return len(t.entries) + len(t.msgs) }
 
 // Namer turns the dense ids in entries into names for the JSON output.
 type Namer interface {
@@ -53,7 +96,17 @@ type Namer interface {
 func (t *Trace) WriteJSONL(w io.Writer, names Namer) error {
 	bw := bufio.NewWriter(w)
 	var buf, detail []byte
-	for i := range t.entries {
+	m := 0
+	for i := 0; i <= len(t.entries); i++ {
+		for ; m < len(t.msgs) && (i == len(t.entries) || int(t.msgs[m].before) <= i); m++ {
+			buf = t.appendMsgJSON(buf[:0], &t.msgs[m], names)
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+		}
+		if i == len(t.entries) {
+			break
+		}
 		buf, detail = appendEntryJSON(buf[:0], detail[:0], &t.entries[i], names)
 		if _, err := bw.Write(buf); err != nil {
 			return err
@@ -103,11 +156,38 @@ func appendEntryJSON(b, detail []byte, e *Entry, names Namer) ([]byte, []byte) {
 		b = append(b, `,"peer":`...)
 		b = appendJSONString(b, names.NodeName(e.Peer))
 	}
+	if e.Ext != nil && e.Ext.Msg > 0 {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, e.Ext.Msg, 10)
+	}
 	if detail = event.AppendDetail(detail, &e.Fields, names); len(detail) > 0 {
 		b = append(b, `,"detail":`...)
 		b = appendJSONString(b, detail)
 	}
 	return append(b, "}\n"...), detail
+}
+
+// appendMsgJSON appends m's JSON line to b: the node that acted (the sender
+// of a send, the receiver of a receive), the other end, the message type
+// and its id.
+func (t *Trace) appendMsgJSON(b []byte, m *MsgEntry, names Namer) []byte {
+	node, peer := m.From, m.To
+	if m.Kind == event.MsgReceive {
+		node, peer = m.To, m.From
+	}
+	b = append(b, `{"at_ms":`...)
+	b = strconv.AppendFloat(b, m.At.Ms(), 'f', -1, 64)
+	b = append(b, `,"node":`...)
+	b = appendJSONString(b, names.NodeName(node))
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, m.Kind.String())
+	b = append(b, `,"peer":`...)
+	b = appendJSONString(b, names.NodeName(peer))
+	b = append(b, `,"msg":`...)
+	b = appendJSONString(b, t.msgNames[m.Type])
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, m.ID, 10)
+	return append(b, "}\n"...)
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
