@@ -517,7 +517,8 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 		// Checked before the append, so nothing is written
 		// (Partition.appendRecordsToLeader).
 		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client)
-		e.Err, e.X().List, e.X().Limit = int16(ErrNotEnoughReplicas), nodeList(rep.isr), int64(minISR)
+		e.Err = int16(ErrNotEnoughReplicas)
+		e.Ext = &event.Ext{List: nodeList(rep.isr), Limit: int64(minISR)}
 		b.w.Trace.Add(e)
 		return ErrNotEnoughReplicas, -1, -1
 	}

@@ -148,7 +148,8 @@ func (c *Cluster) AddPartitions(topic, n int) {
 		return
 	}
 	e := sim.E(c.W.Now(), ControllerID, event.AddPartitions)
-	e.X().Note, e.X().Prev, e.Count = c.Topo.Topics[topic].Name, int32(old), int32(n)
+	e.Count = int32(n)
+	e.Ext = &event.Ext{Note: c.Topo.Topics[topic].Name, Prev: int32(old)}
 	c.W.Trace.Add(e)
 }
 

@@ -363,7 +363,8 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 			return
 		}
 		e := b.txnEntry(event.TxnPrepare, m)
-		e.X().Label, e.X().List = next.State.String(), partitionList(m.Partitions)
+		e.X().Label = next.State.String()
+		e.X().List = partitionList(m.Partitions)
 		b.w.Trace.Add(e)
 		b.startMarkers(m)
 	})

@@ -420,9 +420,6 @@ func Kinds() []Kind {
 	return out
 }
 
-// HasDetail reports whether the kind renders a text detail.
-func (k Kind) HasDetail() bool { return k < numKinds && kinds[k].detail != nil }
-
 // ---- rendering helpers ----
 
 func text(s string) func([]byte, *Fields, Namer) []byte {

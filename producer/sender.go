@@ -954,7 +954,8 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 		if tp := &p.topo.Topics[t]; n > tp.Partitions {
 			if tp.Partitions > 0 {
 				e := sim.E(now, p.id, event.Partitions)
-				e.X().Note, e.Count, e.X().Prev, e.X().Broker = tp.Name, int32(n), int32(tp.Partitions), int32(from)
+				e.Count = int32(n)
+				e.Ext = &event.Ext{Note: tp.Name, Prev: int32(tp.Partitions), Broker: int32(from)}
 				p.w.Trace.Add(e)
 			}
 			tp.Partitions = n

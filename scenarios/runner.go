@@ -478,7 +478,7 @@ func (r *runner) fire(f *plannedFault) {
 	targets := r.targets(f.sel)
 	if len(targets) == 0 {
 		e := r.entry(event.FaultSkipped, r.id)
-		e.X().Index, e.X().Note = int32(f.index), f.Do+" "+f.sel.text
+		e.Ext = &event.Ext{Index: int32(f.index), Note: f.Do + " " + f.sel.text}
 		r.w.Trace.Add(e)
 		return
 	}
@@ -499,7 +499,8 @@ func (r *runner) fire(f *plannedFault) {
 			d := sim.FromDuration(f.By.Duration)
 			r.w.Net.AddDelay(b, d)
 			e := r.faultEntry(event.Delay, b, f)
-			e.X().Broker, e.X().Dur = int32(b), d.Duration()
+			e.X().Broker = int32(b)
+			e.X().Dur = d.Duration()
 			r.w.Trace.Add(e)
 			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
 		case "isolate":

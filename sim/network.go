@@ -215,7 +215,7 @@ func (n *Network) traceDrop(from, to NodeID, id int64, m Message, peerDown bool)
 	}
 	e := E(n.w.now, from, event.Drop)
 	e.Peer = to
-	e.X().Label, e.X().Msg = m.Name(), id
+	e.Ext = &event.Ext{Label: m.Name(), Msg: id}
 	if peerDown {
 		e.Flags |= event.PeerDown
 	}
