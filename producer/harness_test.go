@@ -111,7 +111,8 @@ type harness struct {
 	lines     []string // transcript lines not yet taken
 	sent      []sentBatch
 	callbacks []callback
-	txnDone   []string // "initTransactions: NONE", ...
+	txnDone   []string   // "initTransactions: NONE", ...
+	txnDoneAt []sim.Time // when each of txnDone happened
 }
 
 // newHarness starts a producer with props against brokers fake brokers
@@ -235,6 +236,16 @@ func (h *harness) attempts(batch int64) []sentBatch {
 	return out
 }
 
+// txnAt is when the last blocking call op returned or threw, or -1.
+func (h *harness) txnAt(op TxnOp) sim.Time {
+	for i := len(h.txnDone) - 1; i >= 0; i-- {
+		if strings.HasPrefix(h.txnDone[i], op.String()+":") {
+			return h.txnDoneAt[i]
+		}
+	}
+	return -1
+}
+
 func (h *harness) snapshot() *broker.Snapshot {
 	s := &broker.Snapshot{Version: 1, TopicPartitions: []int{len(h.leaders)}}
 	for p, l := range h.leaders {
@@ -263,6 +274,7 @@ func (h *harness) Unblocked() { h.logf("send() returns after blocking") }
 
 func (h *harness) TransactionDone(op TxnOp, err broker.Error) {
 	h.txnDone = append(h.txnDone, op.String()+": "+err.String())
+	h.txnDoneAt = append(h.txnDoneAt, h.now())
 	if err == broker.ErrNone {
 		h.logf("%s() returns", op)
 		return
