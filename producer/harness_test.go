@@ -18,9 +18,14 @@ import (
 // puts on the wire and every callback the application gets is written to a
 // transcript, one line each, stamped with the virtual time:
 //
-//	12ms produce #5 to broker-1: t-0 batch 1 records 1..5 seq 0..4 pid 1000 epoch 0
-//	14ms broker-1 answers #5: t-0 NOT_LEADER_OR_FOLLOWER
-//	14ms callback batch 1 (t-0 records 1..5): NOT_LEADER_OR_FOLLOWER
+//	1ms     produce #3 to broker-1: t-0 batch 1 records 1..5 seq 0..4 pid 1000 epoch 0
+//	1ms     broker-1 answers #3: t-0 NOT_LEADER_OR_FOLLOWER
+//	85ms    produce #4 to broker-1: t-0 batch 1 records 1..5 seq 0..4 pid 1000 epoch 0
+//	85ms    broker-1 answers #4: t-0 offset 0
+//	86ms    callback batch 1 (t-0 records 1..5): offset 0
+//
+// Requests are written down when a broker receives them, answers when it
+// sends them, callbacks when the application gets them.
 //
 // The harness looks only at the protocol messages and the Listener, never
 // at the producer's fields, so it tests what a Kafka user and a broker
@@ -45,7 +50,7 @@ const kindAnswer sim.Kind = sim.FirstUserKind + 100 // a delayed answer falls du
 // serves times requests, then is spent.
 type rule struct {
 	api       string             // produce, init-producer-id, find-coordinator, add-partitions, end-txn
-	partition broker.PartitionID // produce only; -1 for any
+	partition broker.PartitionID // produce only: the partition, or anyPartition
 	broker    sim.NodeID         // 0 for any
 	err       broker.Error
 	drop      bool     // never answer (the request or its answer is lost)
@@ -54,6 +59,9 @@ type rule struct {
 	epoch     int32 // the leader hint's epoch (KIP-951), with leader
 	times     int
 }
+
+// anyPartition makes a produce rule match a batch of any partition.
+const anyPartition broker.PartitionID = -1
 
 // answerPlan is what the broker does with one request, from the rules.
 type answerPlan struct {
@@ -90,15 +98,13 @@ type callback struct {
 }
 
 type harness struct {
-	t        *testing.T
 	w        *sim.World
 	p        *Producer
 	topo     *broker.Topology
-	brokers  []*fakeBroker // by id; [0] is nil
-	leaders  []sim.NodeID  // by partition
-	epochs   []int32       // leader epochs, by partition
-	keys     [][]byte      // a key that lands in each partition
-	offsets  []int64       // each partition's next offset
+	leaders  []sim.NodeID // by partition
+	epochs   []int32      // leader epochs, by partition
+	keys     [][]byte     // a key that lands in each partition
+	offsets  []int64      // each partition's next offset
 	rules    []*rule
 	batchIDs int64
 	t0       sim.Time // the end of the warm-up: transcript times count from here
@@ -117,22 +123,20 @@ type harness struct {
 
 // newHarness starts a producer with props against brokers fake brokers
 // 1..n, and one topic t with partitions partitions; partition p is led by
-// broker p mod n + 1. The producer does nothing before the first run.
+// broker p mod n + 1. It returns once the producer is warmed up.
 func newHarness(t *testing.T, seed uint64, brokers, partitions int, props map[string]string) *harness {
 	t.Helper()
 	cfg, err := NewConfig(props)
 	require.NoError(t, err)
 	w := sim.NewWorld(seed)
 	w.Net.Configure(sim.LinkConfig{Latency: latency})
-	h := &harness{t: t, w: w, nextRecord: 1, nextPID: 1000, txnEpoch: -1, coordinator: 1}
+	h := &harness{w: w, nextRecord: 1, nextPID: 1000, txnEpoch: -1, coordinator: 1}
 	h.topo = broker.NewTopology(brokers, []broker.Topic{{Name: "t", Partitions: partitions, ReplicationFactor: 1}})
 	w.AddNode("unused", idle{}) // node 0, so broker ids are 1..n as in a Topology
-	h.brokers = make([]*fakeBroker, brokers+1)
 	ids := make([]sim.NodeID, brokers)
 	for i := range ids {
 		fb := &fakeBroker{h: h}
 		fb.id = w.AddNode("broker-"+strconv.Itoa(i+1), fb)
-		h.brokers[fb.id] = fb
 		ids[i] = fb.id
 	}
 	for p := range partitions {
@@ -198,7 +202,8 @@ func (h *harness) script(r rule) {
 // match spends the first live rule for a request, or returns nil.
 func (h *harness) match(api string, to sim.NodeID, part broker.PartitionID) *rule {
 	for _, r := range h.rules {
-		if r.times > 0 && r.api == api && (r.broker == 0 || r.broker == to) && (r.partition < 0 || r.partition == part) {
+		if r.times > 0 && r.api == api && (r.broker == 0 || r.broker == to) &&
+			(api != "produce" || r.partition == anyPartition || r.partition == part) {
 			r.times--
 			return r
 		}
@@ -207,15 +212,12 @@ func (h *harness) match(api string, to sim.NodeID, part broker.PartitionID) *rul
 }
 
 // send hands n records for partition p to the producer, as send() calls
-// from the application thread, and returns their ids.
-func (h *harness) send(p, n int) []broker.RecordID {
-	var ids []broker.RecordID
+// from the application thread. Records are numbered from 1.
+func (h *harness) send(p, n int) {
 	for range n {
-		ids = append(ids, h.nextRecord)
 		h.p.Send(Record{ID: h.nextRecord, Key: h.keys[p], Value: 100})
 		h.nextRecord++
 	}
-	return ids
 }
 
 // moveLeader makes broker the leader of partition p with a new leader
@@ -352,7 +354,7 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 		b.initProducerID(from, m)
 	case *broker.FindCoordinatorRequest:
 		h.logf("find-coordinator #%d to %s: %s", m.ID, b.name(), m.TransactionalID)
-		r, plan := b.plan("find-coordinator", -1)
+		r, plan := b.plan("find-coordinator", anyPartition)
 		b.answer(from, m.Conn, plan, &broker.FindCoordinatorResponse{ID: m.ID, Error: r, Coordinator: h.coordinator},
 			fmt.Sprintf("%s answers #%d: %s", b.name(), m.ID, orCoordinator(r, h.coordinator)))
 	case *broker.AddPartitionsToTxnRequest:
@@ -361,7 +363,7 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 			names[i] = h.topo.Name(p)
 		}
 		h.logf("add-partitions-to-txn #%d to %s: %s pid %d epoch %d", m.ID, b.name(), strings.Join(names, ","), m.ProducerID, m.ProducerEpoch)
-		r, plan := b.plan("add-partitions", -1)
+		r, plan := b.plan("add-partitions", anyPartition)
 		b.answer(from, m.Conn, plan, &broker.AddPartitionsToTxnResponse{ID: m.ID, Error: r}, fmt.Sprintf("%s answers #%d: %s", b.name(), m.ID, r))
 	case *broker.EndTxnRequest:
 		what := "ABORT"
@@ -369,7 +371,7 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 			what = "COMMIT"
 		}
 		h.logf("end-txn #%d to %s: %s pid %d epoch %d", m.ID, b.name(), what, m.ProducerID, m.ProducerEpoch)
-		r, plan := b.plan("end-txn", -1)
+		r, plan := b.plan("end-txn", anyPartition)
 		b.answer(from, m.Conn, plan, &broker.EndTxnResponse{ID: m.ID, Error: r}, fmt.Sprintf("%s answers #%d: %s", b.name(), m.ID, r))
 	}
 }
@@ -418,7 +420,7 @@ func (b *fakeBroker) initProducerID(from sim.NodeID, m *broker.InitProducerIDReq
 	} else {
 		h.logf("init-producer-id #%d to %s: %s pid %d epoch %d", m.ID, b.name(), m.TransactionalID, m.ProducerID, m.ProducerEpoch)
 	}
-	err, plan := b.plan("init-producer-id", -1)
+	err, plan := b.plan("init-producer-id", anyPartition)
 	resp := &broker.InitProducerIDResponse{ID: m.ID, Error: err, ProducerID: -1, Epoch: -1}
 	if err == broker.ErrNone && !plan.drop {
 		// A non-transactional producer gets a new id with epoch 0; a

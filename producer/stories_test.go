@@ -173,7 +173,7 @@ func doStep(t *testing.T, h *harness, st storyStep, file string) *harness {
 		h.coordinator = sim.NodeID(st.int(t, "coordinator", 1))
 	case "script":
 		require.NotEmpty(t, st.args, "%s: script needs an API", where)
-		r := rule{api: st.args[0].key, partition: broker.PartitionID(st.int(t, "partition", -1)),
+		r := rule{api: st.args[0].key, partition: broker.PartitionID(st.int(t, "partition", int(anyPartition))),
 			broker: sim.NodeID(st.int(t, "broker", 0)), times: st.int(t, "times", 1),
 			drop: st.has("drop"), delay: st.duration(t, "delay"),
 			leader: sim.NodeID(st.int(t, "leader", 0)), epoch: int32(st.int(t, "epoch", 0))}
@@ -230,7 +230,7 @@ func TestRetryBackoffJitter(t *testing.T) {
 	}
 	for seed := uint64(1); seed <= 30; seed++ {
 		h := newHarness(t, seed, 1, 1, map[string]string{"enable.idempotence": "false", "acks": "1", "linger.ms": "0"})
-		h.script(rule{api: "produce", partition: -1, err: broker.ErrNotEnoughReplicas, times: len(base)})
+		h.script(rule{api: "produce", partition: anyPartition, err: broker.ErrNotEnoughReplicas, times: len(base)})
 		h.send(0, 1)
 		h.run(10 * sim.Second)
 		tries := h.attempts(1)
