@@ -1,0 +1,75 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+func TestColumnOrder(t *testing.T) {
+	runs := []Run{{Numbers: map[string]float64{
+		"anomaly_count": 0, "latency_ms.p99": 1, "metrics.batch-size-avg": 1, "records.sent": 1,
+		"partitions.my.topic-10.records": 1, "partitions.my.topic-2.records": 1, "partitions.my.topic-2.leader": 1,
+		"partitions.a-0.records": 1,
+	}}, {Numbers: map[string]float64{"errors.NOT_ENOUGH_REPLICAS": 1, "records.acked": 1}}}
+	assert.Equal(t, []string{"records.acked", "records.sent", "errors.NOT_ENOUGH_REPLICAS", "metrics.batch-size-avg",
+		"latency_ms.p99", "partitions.a-0.records", "partitions.my.topic-2.leader", "partitions.my.topic-2.records",
+		"partitions.my.topic-10.records", "anomaly_count"}, columns(runs))
+}
+
+// TestEveryNumberIsExpectableAndACSVColumn keeps the report's three uses
+// of its numbers from drifting apart: for every lesson, each path
+// Report.Numbers visits is a column of the sweep's CSV holding its value,
+// and an expectation `path: == value` is accepted and holds.
+func TestEveryNumberIsExpectableAndACSVColumn(t *testing.T) {
+	for _, e := range scenarios.Catalog() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			g, err := NewGrid(e.Name, nil, nil, nil)
+			require.NoError(t, err)
+			require.NoError(t, g.Execute(1, nil))
+			var out bytes.Buffer
+			require.NoError(t, g.WriteCSV(&out))
+			rows, err := csv.NewReader(&out).ReadAll()
+			require.NoError(t, err)
+			require.Len(t, rows, 2)
+			cells := map[string]string{}
+			for i, col := range rows[0] {
+				cells[col] = rows[1][i]
+			}
+
+			// The lesson again, its expectations replaced by one per number.
+			text := string(e.Text)
+			i := strings.Index(text, "\nexpect:\n")
+			require.Positive(t, i, "the lesson ends with its expect section")
+			var expect strings.Builder
+			expect.WriteString(text[:i] + "\nexpect:\n")
+			require.NotEmpty(t, g.Runs[0].Numbers)
+			n := 0
+			for _, path := range slices.Sorted(maps.Keys(g.Runs[0].Numbers)) {
+				v := g.Runs[0].Numbers[path]
+				if assert.Contains(t, cells, path, "a CSV column") {
+					assert.Equal(t, formatNum(v), cells[path], path)
+				}
+				fmt.Fprintf(&expect, "  %s: \"== %s\"\n", path, formatNum(v))
+				n++
+			}
+			s, err := scenarios.Parse(e.Name+".yaml", []byte(expect.String()), nil)
+			require.NoError(t, err, "expect takes every path")
+			rep := s.Run(scenarios.RunOptions{}).Report
+			require.Len(t, rep.Expectations, n)
+			for _, x := range rep.Expectations {
+				assert.True(t, x.OK, "%s == %s, got %g", x.Path, x.Want, x.Got)
+			}
+		})
+	}
+}
