@@ -96,9 +96,9 @@ type Grid struct {
 
 // Run is one point of the grid and, once executed, what it reported.
 type Run struct {
-	Combo int      // index into Grid.Combos
-	Sets  []string // the --set values, then the combination's KEY=VALUE
-	seed  *uint64  // nil: the scenario's own
+	Combo    int      // index into Grid.Combos
+	Sets     []string // the --set values, then the combination's KEY=VALUE
+	seedFlag *uint64  // from --seeds; nil: the scenario's own
 
 	Seed    uint64             // the seed it ran with
 	Numbers map[string]float64 // the report's numbers by path (scenarios.Report.Numbers)
@@ -149,7 +149,7 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 			g.Runs = append(g.Runs, Run{Combo: c, Sets: s})
 		}
 		for i := range seeds {
-			g.Runs = append(g.Runs, Run{Combo: c, Sets: s, seed: &seeds[i]})
+			g.Runs = append(g.Runs, Run{Combo: c, Sets: s, seedFlag: &seeds[i]})
 		}
 	}
 	return g, nil
@@ -196,7 +196,7 @@ func (r *Run) execute(scenario string) error {
 	if err != nil {
 		return err
 	}
-	rep := s.Run(scenarios.RunOptions{Seed: r.seed}).Report
+	rep := s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
 	r.Seed = rep.Seed
 	r.Numbers = map[string]float64{}
 	rep.Numbers(func(path string, v float64) { r.Numbers[path] = v })
