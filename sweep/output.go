@@ -102,7 +102,7 @@ func (g *Grid) WriteCSV(w io.Writer) error {
 		return err
 	}
 	for _, r := range g.Runs {
-		row := append(r.values(g.Varies), formatNum(float64(r.Seed)))
+		row := append(r.values(g.Varies), strconv.FormatUint(r.Seed, 10))
 		for _, c := range cols {
 			cell := ""
 			if v, ok := r.Numbers[c]; ok {

@@ -26,6 +26,21 @@ func TestColumnOrder(t *testing.T) {
 		"partitions.my.topic-10.records", "anomaly_count"}, columns(runs))
 }
 
+// TestCSVSeedIsExact: a seed above 2^53 is written in full, so the row's
+// run can be repeated.
+func TestCSVSeedIsExact(t *testing.T) {
+	g, err := NewGrid("inflight-one-keeps-order", []string{"workload.records=50"}, nil, []uint64{1<<53 + 1})
+	require.NoError(t, err)
+	require.NoError(t, g.Execute(1, nil))
+	var out bytes.Buffer
+	require.NoError(t, g.WriteCSV(&out))
+	rows, err := csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 2)
+	assert.Equal(t, "seed", rows[0][0])
+	assert.Equal(t, "9007199254740993", rows[1][0])
+}
+
 // TestEveryNumberIsExpectableAndACSVColumn keeps the report's three uses
 // of its numbers from drifting apart: for every lesson, each path
 // Report.Numbers visits is a column of the sweep's CSV holding its value,
