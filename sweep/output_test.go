@@ -26,16 +26,23 @@ func TestColumnOrder(t *testing.T) {
 		"partitions.my.topic-10.records", "anomaly_count"}, columns(runs))
 }
 
-// TestCSVSeedIsExact: a seed above 2^53 is written in full, so the row's
-// run can be repeated.
-func TestCSVSeedIsExact(t *testing.T) {
-	g, err := NewGrid("inflight-one-keeps-order", []string{"workload.records=50"}, nil, []uint64{1<<53 + 1})
+// runCSV runs a grid without --vary and reads its CSV back.
+func runCSV(t *testing.T, scenario string, sets []string, seeds []uint64) (*Grid, [][]string) {
+	t.Helper()
+	g, err := NewGrid(scenario, sets, nil, seeds)
 	require.NoError(t, err)
 	require.NoError(t, g.Execute(1, nil))
 	var out bytes.Buffer
 	require.NoError(t, g.WriteCSV(&out))
 	rows, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
+	return g, rows
+}
+
+// TestCSVSeedIsExact: a seed above 2^53 is written in full, so the row's
+// run can be repeated.
+func TestCSVSeedIsExact(t *testing.T) {
+	_, rows := runCSV(t, "inflight-one-keeps-order", []string{"workload.records=50"}, []uint64{1<<53 + 1})
 	require.Len(t, rows, 2)
 	assert.Equal(t, "seed", rows[0][0])
 	assert.Equal(t, "9007199254740993", rows[1][0])
@@ -49,13 +56,7 @@ func TestEveryNumberIsExpectableAndACSVColumn(t *testing.T) {
 	for _, e := range scenarios.Catalog() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
-			g, err := NewGrid(e.Name, nil, nil, nil)
-			require.NoError(t, err)
-			require.NoError(t, g.Execute(1, nil))
-			var out bytes.Buffer
-			require.NoError(t, g.WriteCSV(&out))
-			rows, err := csv.NewReader(&out).ReadAll()
-			require.NoError(t, err)
+			g, rows := runCSV(t, e.Name, nil, nil)
 			require.Len(t, rows, 2)
 			cells := map[string]string{}
 			for i, col := range rows[0] {
