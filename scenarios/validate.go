@@ -43,6 +43,7 @@ func (pl *plan) dataPartitions() int {
 // plannedFault is a fault with its selector parsed.
 type plannedFault struct {
 	Fault
+	kind      *faultKind
 	index     int // position in the file, from 1
 	sel       selector
 	failErr   broker.Error
@@ -105,29 +106,6 @@ const maxPartitions = 1000
 
 // Supported versions for cluster.version, oldest first.
 var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
-
-// faultKeys are the keys each fault takes besides at and do.
-var faultKeys = map[string][]string{
-	"crash":            {"broker"},
-	"restart":          {"broker"},
-	"isolate":          {"broker", "from", "direction", "for"},
-	"drop-responses":   {"broker", "count", "for"},
-	"fail-requests":    {"broker", "error", "count", "for"},
-	"pause":            {"broker", "for"},
-	"delay":            {"broker", "by", "for"},
-	"restart-producer": {"resend-unacked", "client"},
-	"add-partitions":   {"topic", "partitions"},
-	"start-zombie":     {"for"},
-}
-
-func faultKinds() []string {
-	kinds := make([]string, 0, len(faultKeys))
-	for k := range faultKeys {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
-}
 
 // brokerProperty is a broker or topic property the simulator models, with
 // Kafka's type and lower bound.
@@ -519,16 +497,16 @@ func (s *Scenario) validateFaults(pl *plan) error {
 	for i := range s.Faults {
 		f := &s.Faults[i]
 		key := fmt.Sprintf("faults[%d]", i)
-		keys, ok := faultKeys[f.Do]
-		if !ok {
-			return s.errAt(key+".do", "%q is not a fault; use one of %s", f.Do, strings.Join(faultKinds(), ", "))
+		kind := lookupFault(f.Do)
+		if kind == nil {
+			return s.errAt(key+".do", "%q is not a fault; use one of %s", f.Do, strings.Join(faultKindNames(), ", "))
 		}
 		if !f.set["at"] {
 			return s.errAt(key+".at", "missing; every fault needs a time")
 		}
 		for _, k := range sortedKeys(f.set) {
-			if k != "at" && k != "do" && !slices.Contains(keys, k) {
-				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
+			if k != "at" && k != "do" && !slices.Contains(kind.keys, k) {
+				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(kind.keys, ", "))
 			}
 		}
 
@@ -540,88 +518,9 @@ func (s *Scenario) validateFaults(pl *plan) error {
 				return s.errAt(key+"."+d.key, "%v is more than the %v the simulator allows", d.v.Duration, maxSpan)
 			}
 		}
-		pf := plannedFault{Fault: *f, index: i + 1, direction: "both"}
-		if f.set["client"] {
-			// The application moves to another client library: the same
-			// producer settings, that client's defaults underneath.
-			props := s.Producer.Map()
-			props["client"] = f.Client
-			cfg, err := producer.NewConfig(props)
-			if err != nil {
-				return s.errAt(key+".client", "%s", err.Error())
-			}
-			pf.producerCfg = cfg
-		}
-		if slices.Contains(keys, "broker") {
-			if f.Broker == "" {
-				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
-			}
-			sel, err := parseSelector(f.Broker, pl.topo)
-			if strings.TrimSpace(f.Broker) == "coordinator" {
-				// The transaction coordinator: the leader of the
-				// transactional.id's __transaction_state partition.
-				if pl.producerCfg.TransactionalID == "" {
-					return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
-				}
-				t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
-				sel = selector{kind: selLeader, text: "coordinator",
-					partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
-				err = nil
-			}
-			if err != nil {
-				return s.errAt(key+".broker", "%s", err.Error())
-			}
-			pf.sel = sel
-		}
-		switch f.Do {
-		case "isolate":
-			pf.from = f.From
-			if len(pf.from) == 0 {
-				pf.from = []string{"brokers", "controller", "producer"}
-			}
-			for _, fr := range pf.from {
-				if !slices.Contains([]string{"brokers", "controller", "producer"}, fr) {
-					return s.errAt(key+".from", "%q is not one of brokers, controller, producer", fr)
-				}
-			}
-			if f.Direction != "" {
-				pf.direction = f.Direction
-			}
-			if !slices.Contains([]string{"both", "in", "out"}, pf.direction) {
-				return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is lost), out (traffic from it is lost)", f.Direction)
-			}
-		case "drop-responses", "fail-requests":
-			if f.set["count"] == f.set["for"] {
-				return s.errAt(key, "%s needs exactly one of count (how many requests) or for (how long)", f.Do)
-			}
-			if f.set["count"] && f.Count < 1 {
-				return s.errAt(key+".count", "must be at least 1")
-			}
-			if f.Do == "fail-requests" {
-				e, ok := broker.ParseError(f.Error)
-				if !ok || !slices.Contains(broker.InjectableErrors(), f.Error) {
-					return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
-				}
-				pf.failErr = e
-			}
-		case "start-zombie":
-			if !f.set["for"] {
-				return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
-			}
-		case "add-partitions":
-			if pf.topic = pl.topo.TopicIndex(f.Topic); pf.topic < 0 {
-				return s.errAt(key+".topic", "%q is not a topic of this scenario; use one of %s", f.Topic, strings.Join(topicNames(s.Topics), ", "))
-			}
-			if !f.set["partitions"] {
-				return s.errAt(key+".partitions", "missing; say the topic's new partition count, as kafka-topics.sh --alter --partitions does")
-			}
-			if f.Partitions > maxPartitions {
-				return s.errAt(key+".partitions", "%d is out of range; use at most %d", f.Partitions, maxPartitions)
-			}
-		case "delay":
-			if f.By.Duration <= 0 {
-				return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
-			}
+		pf := plannedFault{Fault: *f, kind: kind, index: i + 1, direction: "both"}
+		if err := kind.check(s, pl, &pf, key); err != nil {
+			return err
 		}
 		if f.set["for"] && f.For.Duration <= 0 {
 			return s.errAt(key+".for", "must be above 0")
