@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -104,92 +105,14 @@ func sortedKeys(m map[string]bool) []string {
 // maxPartitions bounds a topic's partition count in a scenario.
 const maxPartitions = 1000
 
-// Supported versions for cluster.version, oldest first.
-var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
-
-// brokerProperty is a broker or topic property the simulator models, with
-// Kafka's type and lower bound.
-type brokerProperty struct {
-	name    string
-	def     string
-	boolean bool
-	// duration: a simulator cost parameter, a Go duration from 0 to 1s
-	// (not a Kafka property; Kafka brokers do not say what they cost).
-	duration bool
-	atLeast  int64
-	topic    bool // also a topic-level config
-}
-
-var brokerProperties = []brokerProperty{
-	{name: "broker.heartbeat.interval.ms", def: "2000", atLeast: 1},
-	// The cost model's defaults are of the order a current broker shows
-	// with the page cache and no fsync per write: a produce request costs
-	// tens of microseconds of request handling, each batch a few more (CRC
-	// check, offset assignment, index update), and each MiB about a
-	// millisecond to copy into the log (~1 GB/s).
-	{name: "cost.per.batch", def: "10us", duration: true},
-	{name: "cost.per.mb", def: "1ms", duration: true},
-	{name: "cost.per.request", def: "50us", duration: true},
-	{name: "broker.session.timeout.ms", def: "9000", atLeast: 1},
-	{name: "min.insync.replicas", def: "1", atLeast: 1, topic: true},
-	{name: "replica.fetch.backoff.ms", def: "1000", atLeast: 1},
-	{name: "replica.fetch.max.bytes", def: "1048576", atLeast: 0},
-	{name: "replica.fetch.min.bytes", def: "1", atLeast: 1},
-	{name: "replica.fetch.wait.max.ms", def: "500", atLeast: 1},
-	{name: "replica.lag.time.max.ms", def: "30000", atLeast: 2},
-	{name: "replica.socket.timeout.ms", def: "30000", atLeast: 1},
-	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", def: "10000", atLeast: 1},
-	{name: "transaction.max.timeout.ms", def: "900000", atLeast: 1},
-	{name: "transaction.state.log.min.isr", def: "2", atLeast: 1},
-	{name: "transaction.state.log.num.partitions", def: "50", atLeast: 1},
-	{name: "transaction.state.log.replication.factor", def: "3", atLeast: 1},
-	{name: "unclean.leader.election.enable", def: "false", boolean: true, topic: true},
-}
-
-func brokerPropertyNames(topicOnly bool) []string {
-	var names []string
-	for _, p := range brokerProperties {
-		if !topicOnly || p.topic {
-			names = append(names, p.name)
-		}
-	}
-	return names
-}
-
-// checkProperties validates a property map and returns the effective values
-// with defaults filled in.
-func (s *Scenario) checkProperties(section string, props Properties, topicOnly bool) (map[string]string, error) {
+// checkProperties validates broker properties or topic configs (with
+// topicLevel) in file order, and returns their values.
+func (s *Scenario) checkProperties(section string, props Properties, topicLevel bool) (map[string]string, error) {
 	out := map[string]string{}
-	for _, bp := range brokerProperties {
-		if !topicOnly || bp.topic {
-			out[bp.name] = bp.def
-		}
-	}
 	for _, p := range props {
-		i := slices.IndexFunc(brokerProperties, func(bp brokerProperty) bool { return bp.name == p.Name })
-		if i < 0 || (topicOnly && !brokerProperties[i].topic) {
-			return nil, s.errAt(section+"."+p.Name, "unknown property; the simulator models: %s",
-				strings.Join(brokerPropertyNames(topicOnly), ", "))
-		}
-		bp := brokerProperties[i]
-		v := strings.TrimSpace(p.Value)
-		if bp.duration {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d > time.Second {
-				return nil, s.errAt(section+"."+p.Name, "invalid duration %q; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)", p.Value)
-			}
-		} else if bp.boolean {
-			if v != "true" && v != "false" {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Expected value to be either true or false", p.Value, p.Name)
-			}
-		} else {
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Not a number of type INT", p.Value, p.Name)
-			}
-			if n < bp.atLeast {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Value must be at least %d", p.Value, p.Name, bp.atLeast)
-			}
+		v, err := broker.CheckProperty(p.Name, p.Value, topicLevel)
+		if err != nil {
+			return nil, s.errAt(section+"."+p.Name, "%s", err.Error())
 		}
 		out[p.Name] = v
 	}
@@ -214,14 +137,6 @@ func (s *Scenario) errAt(key, format string, args ...any) *Error {
 	return e
 }
 
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
-
-// durationProp reads a validated cost parameter.
-func durationProp(s string) sim.Time {
-	d, _ := time.ParseDuration(s)
-	return sim.FromDuration(d)
-}
-
 // validate checks everything a run needs and builds the plan. Errors name
 // the key and what is allowed.
 func (s *Scenario) validate() (*plan, error) {
@@ -240,10 +155,11 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, s.errAt("cluster.brokers", "%d is out of range; use 1 to 100", c.Brokers)
 	}
 	if c.Version == "" {
-		c.Version = "4.0"
+		c.Version = broker.DefaultVersion.String()
 	}
-	if !slices.Contains(versions, c.Version) {
-		return nil, s.errAt("cluster.version", "%q is not a modelled Kafka version; use one of %s", c.Version, strings.Join(versions, ", "))
+	version, err := broker.ParseVersion(c.Version)
+	if err != nil {
+		return nil, s.errAt("cluster.version", "%s", err.Error())
 	}
 	net := &c.Network
 	for _, d := range []struct {
@@ -264,24 +180,13 @@ func (s *Scenario) validate() (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl.brokerProps = brokerProps
-	cfg := broker.DefaultConfig()
-	cfg.ReplicaLagTimeMax = sim.Millis(int64(atoi(brokerProps["replica.lag.time.max.ms"])))
-	cfg.ReplicaFetchWaitMax = sim.Millis(int64(atoi(brokerProps["replica.fetch.wait.max.ms"])))
-	cfg.ReplicaFetchBackoff = sim.Millis(int64(atoi(brokerProps["replica.fetch.backoff.ms"])))
-	cfg.ReplicaSocketTimeout = sim.Millis(int64(atoi(brokerProps["replica.socket.timeout.ms"])))
-	cfg.ReplicaFetchMaxBytes = atoi(brokerProps["replica.fetch.max.bytes"])
-	cfg.ReplicaFetchMinBytes = atoi(brokerProps["replica.fetch.min.bytes"])
-	cfg.CostPerRequest = durationProp(brokerProps["cost.per.request"])
-	cfg.CostPerBatch = durationProp(brokerProps["cost.per.batch"])
-	cfg.CostPerMB = durationProp(brokerProps["cost.per.mb"])
-	cfg.BrokerHeartbeatInterval = sim.Millis(int64(atoi(brokerProps["broker.heartbeat.interval.ms"])))
-	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
-	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
-	cfg.UncleanElection = brokerProps["unclean.leader.election.enable"] == "true"
-	cfg.TransactionMaxTimeout = sim.Millis(int64(atoi(brokerProps["transaction.max.timeout.ms"])))
-	cfg.TransactionAbortCheckPeriod = sim.Millis(int64(atoi(brokerProps["transaction.abort.timed.out.transaction.cleanup.interval.ms"])))
-	cfg.Kafka37 = slices.Index(versions, c.Version) >= slices.Index(versions, "3.7")
+	cfg, err := broker.NewConfig(brokerProps)
+	if err != nil {
+		return nil, s.errAt("cluster.broker", "%s", err.Error())
+	}
+	cfg.Version = version
+	pl.brokerProps = broker.PropertyDefaults()
+	maps.Copy(pl.brokerProps, brokerProps)
 	pl.brokerCfg = cfg
 
 	if len(s.Topics) == 0 {
@@ -320,14 +225,6 @@ func (s *Scenario) validate() (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		minISR := cfg.MinInsyncReplicas
-		if _, ok := t.Config.Get("min.insync.replicas"); ok {
-			minISR = atoi(tc["min.insync.replicas"])
-		}
-		unclean := cfg.UncleanElection
-		if v, ok := t.Config.Get("unclean.leader.election.enable"); ok {
-			unclean = strings.TrimSpace(v) == "true"
-		}
 		// Partitions that add-partitions faults create are laid out from
 		// the start; the controller lists them only once added.
 		total := t.Partitions
@@ -336,8 +233,11 @@ func (s *Scenario) validate() (*plan, error) {
 				total = max(total, f.Partitions)
 			}
 		}
-		topics = append(topics, broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor,
-			MinInsyncReplicas: minISR, UncleanElection: unclean})
+		topic := broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor}
+		if err := cfg.ConfigureTopic(&topic, tc); err != nil {
+			return nil, s.errAt(key+".config", "%s", err.Error())
+		}
+		topics = append(topics, topic)
 	}
 	pcfg, err := producer.NewConfig(s.Producer.Map())
 	if err != nil {
@@ -360,14 +260,8 @@ func (s *Scenario) validate() (*plan, error) {
 	pl.producerCfg = pcfg
 	if pcfg.TransactionalID != "" {
 		// Transaction coordinators lead the partitions of the internal
-		// __transaction_state topic. Kafka creates it with
-		// transaction.state.log.replication.factor replicas and refuses
-		// while the cluster is smaller; the simulator caps the factor at
-		// the broker count instead.
-		rf := min(atoi(brokerProps["transaction.state.log.replication.factor"]), c.Brokers)
-		topics = append(topics, broker.Topic{Name: broker.TransactionStateTopic,
-			Partitions: atoi(brokerProps["transaction.state.log.num.partitions"]), ReplicationFactor: rf,
-			MinInsyncReplicas: atoi(brokerProps["transaction.state.log.min.isr"])})
+		// __transaction_state topic.
+		topics = append(topics, cfg.TransactionStateLog(c.Brokers))
 	}
 	pl.topo = broker.NewTopology(c.Brokers, topics)
 
