@@ -1,6 +1,6 @@
 package scenarios
 
-// Report is contract 2 of DESIGN.md: the JSON report of one run. Field names
+// Report is contract 2 of ARCHITECTURE.md: the JSON report of one run. Field names
 // are snake_case except Kafka's own names (metrics, error codes,
 // properties). Nothing here depends on the wall clock.
 type Report struct {
