@@ -469,7 +469,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
 		need := int64(-1)
 		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
-		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Kafka37 {
+		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Version.AtLeast(3, 7) {
 			st := b.meta.Partitions[pb.Partition]
 			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch
 		}
@@ -642,7 +642,7 @@ func fetchIncludes(r *FetchRequest, p PartitionID) bool {
 // the maximal ISR, and followers caught up enough to be about to join it.
 // Since Kafka 3.7 it does not move while the ISR is below min.insync.replicas.
 func (b *Broker) maybeIncrementHW(rep *Replica) {
-	if b.cfg.Kafka37 && len(rep.isr) < b.minISR(rep.ID) {
+	if b.cfg.Version.AtLeast(3, 7) && len(rep.isr) < b.minISR(rep.ID) {
 		return
 	}
 	now := b.w.Now()
@@ -668,7 +668,7 @@ func (b *Broker) maybeIncrementHW(rep *Replica) {
 // the replication factor since Kafka 3.7 (Partition.effectiveMinIsr).
 func (b *Broker) minISR(p PartitionID) int {
 	tp := b.topo.Topics[b.topo.Partitions[p].Topic]
-	if b.cfg.Kafka37 {
+	if b.cfg.Version.AtLeast(3, 7) {
 		return min(tp.MinInsyncReplicas, tp.ReplicationFactor)
 	}
 	return tp.MinInsyncReplicas

@@ -278,7 +278,9 @@ func TestStoryKafka37(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			cfg := DefaultConfig()
-			cfg.Kafka37 = strict
+			if !strict {
+				cfg.Version = Version{3, 6}
+			}
 			h := newHarness(t, cfg, testTopic(2, false))
 			h.connect(1)
 			h.commit(1, 1)

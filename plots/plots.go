@@ -110,16 +110,51 @@ func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error)
 		return err
 	}
 	dc := draw.New(cv)
+	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
 	rows := make([][]*plot.Plot, len(ps))
 	for i, p := range ps {
+		if !laidOut(p, tiles.At(dc, 0, i)) {
+			// gonum divides by the data area's size while it aligns
+			// panels and places ticks; with no area left it writes NaN
+			// into an SVG and never returns from a PNG. Draw the panel
+			// empty, saying why, in the same place.
+			p = fallback(p)
+		}
 		rows[i] = []*plot.Plot{p}
 	}
-	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
 	cs := plot.Align(rows, tiles, dc)
-	for i, p := range ps {
-		p.Draw(cs[i][0])
+	for i, row := range rows {
+		row[0].Draw(cs[i][0])
 	}
 	return writeFile(path, cv)
+}
+
+// laidOut reports whether the panel's tile and the data area gonum fits
+// into it are finite and not empty.
+func laidOut(p *plot.Plot, tile draw.Canvas) bool {
+	if !finiteRect(tile.Rectangle) {
+		return false
+	}
+	return finiteRect(p.DataCanvas(tile).Rectangle)
+}
+
+func finiteRect(r vg.Rectangle) bool {
+	for _, v := range []vg.Length{r.Min.X, r.Min.Y, r.Max.X, r.Max.Y} {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return false
+		}
+	}
+	return r.Max.X > r.Min.X && r.Max.Y > r.Min.Y
+}
+
+// fallback is an empty panel with p's title and axis labels and a note.
+func fallback(p *plot.Plot) *plot.Plot {
+	q := plot.New()
+	q.Title.Text = p.Title.Text
+	q.X.Label.Text = p.X.Label.Text
+	q.Y.Label.Text = p.Y.Label.Text
+	noData(q, "the data leaves no room to draw this panel")
+	return q
 }
 
 func writeFile(path string, w io.WriterTo) error {
@@ -347,6 +382,12 @@ func faultLines(p *plot.Plot, marks []scenarios.FaultMark, vertical bool, from, 
 		}
 		at := marks[i].AtMs / scale
 		i = j
+		label := strings.Join(labels, ", ")
+		if vertical && len(labels) > 1 && len(label) > maxVerticalLabel {
+			// A rotated label runs down the panel: keep it shorter than
+			// the panel is tall.
+			label = fmt.Sprintf("%s +%d more", labels[0], len(labels)-1)
+		}
 		a, b := plotter.XY{X: from, Y: at}, plotter.XY{X: to, Y: at}
 		labelAt := a // on the order chart the data is below the line at the left
 		if vertical {
@@ -360,7 +401,7 @@ func faultLines(p *plot.Plot, marks []scenarios.FaultMark, vertical bool, from, 
 		l.Color = colFault
 		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(l)
-		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{labelAt}, Labels: []string{strings.Join(labels, ", ")}})
+		lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{labelAt}, Labels: []string{label}})
 		if err != nil {
 			continue
 		}
@@ -374,9 +415,20 @@ func faultLines(p *plot.Plot, marks []scenarios.FaultMark, vertical bool, from, 
 			lab.TextStyle[0].YAlign = draw.YBottom
 			lab.Offset = vg.Point{X: 2}
 		}
-		p.Add(lab)
+		p.Add(unboxed{lab})
 	}
 }
+
+// maxVerticalLabel is the longest fault label, in characters, drawn down a
+// time-series panel: at 8 points it stays within a panel's data area.
+const maxVerticalLabel = 28
+
+// unboxed draws a plotter without asking gonum to keep its glyphs inside
+// the data area. gonum shrinks the data area until every glyph box fits; a
+// rotated fault label that starts at the top and is longer than the panel
+// is tall can never fit, and the layout divides zero by zero (padY). A
+// label is an annotation: it may overlap the axis, never squash the data.
+type unboxed struct{ plot.Plotter }
 
 // seriesPlots are the sampled time series, one panel each on a shared
 // time axis in seconds.

@@ -3,15 +3,21 @@ package plots
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/kafkasim/kafkasim/scenarios"
 )
@@ -169,4 +175,82 @@ func TestSweepAxis(t *testing.T) {
 	require.Len(t, ticks, 3)
 	assert.Equal(t, []string{"20", "5", "gzip"}, []string{ticks[0].Label, ticks[1].Label, ticks[2].Label}, "first appearance order")
 	assert.Equal(t, map[string]float64{"20": 0, "5": 1, "gzip": 2}, xs)
+}
+
+// noNaN reads an SVG and fails on coordinates gonum could not compute.
+func noNaN(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "NaN", path)
+}
+
+// TestEveryLessonPlots draws every built-in lesson in both formats. Three
+// lessons once hung here: a fault label longer than its panel left gonum no
+// data area (see unboxed).
+func TestEveryLessonPlots(t *testing.T) {
+	for _, e := range scenarios.Catalog() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			s, err := scenarios.Load(e.Name, nil)
+			require.NoError(t, err)
+			c := s.Run(scenarios.RunOptions{}).Charts(0)
+			for _, f := range []Format{PNG, SVG} {
+				done := make(chan error, 1)
+				var paths []string
+				go func() {
+					var err error
+					paths, err = WriteRun(t.TempDir(), c, f)
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					require.NoError(t, err)
+				case <-time.After(2 * time.Minute):
+					t.Fatalf("%s: drawing the %s charts did not finish", e.Name, f.Ext())
+				}
+				for _, p := range paths {
+					decodes(t, p)
+					if f == SVG {
+						noNaN(t, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestPanelWithNoRoom: a panel whose annotations leave no data area is
+// drawn empty with a note instead of NaN coordinates.
+func TestPanelWithNoRoom(t *testing.T) {
+	p := newPlot(&scenarios.Charts{Scenario: "s"}, "cramped", "x", "y")
+	l, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
+	require.NoError(t, err)
+	p.Add(l)
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: 1, Y: 1}}, Labels: []string{strings.Repeat("a fault label far longer than the panel is tall ", 4)}})
+	require.NoError(t, err)
+	lab.TextStyle[0].Rotation = math.Pi / 2
+	lab.TextStyle[0].XAlign = draw.XRight
+	p.Add(lab) // boxed on purpose: this is what used to break the layout
+	path := filepath.Join(t.TempDir(), "cramped.svg")
+	require.NoError(t, writeStacked(path, "svg", []*plot.Plot{p}, height))
+	noNaN(t, path)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "leaves no room")
+}
+
+// TestManyFaultsAtOnce: simultaneous faults share one shortened label.
+func TestManyFaultsAtOnce(t *testing.T) {
+	c := synthetic()
+	for i := range 6 {
+		c.Faults = append(c.Faults, scenarios.FaultMark{AtMs: 1000, Label: fmt.Sprintf("isolate-end broker-%d", i)})
+	}
+	path := filepath.Join(t.TempDir(), "out")
+	paths, err := WriteRun(path, c, SVG)
+	require.NoError(t, err)
+	data, err := os.ReadFile(paths[4])
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "isolate-end broker-0 +5 more")
+	noNaN(t, paths[4])
 }

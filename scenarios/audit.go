@@ -5,7 +5,6 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/event"
@@ -413,38 +412,6 @@ func (r *runner) configReport() ConfigReport {
 		cr.Faults = append(cr.Faults, describeFault(&f))
 	}
 	return cr
-}
-
-// describeFault is one line of the fault schedule, in words.
-func describeFault(f *plannedFault) string {
-	s := sim.FromDuration(f.At.Duration).String() + " " + f.Do
-	switch f.Do {
-	case "restart-producer":
-		if f.ResendUnacked {
-			s += ", and the application re-sends what was not acknowledged"
-		}
-		return s
-	case "add-partitions":
-		return s + " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
-	case "isolate":
-		s += " " + f.sel.text + " from " + strings.Join(f.from, ", ")
-		if f.direction != "both" {
-			s += " (" + f.direction + "bound only)"
-		}
-	case "fail-requests":
-		s += " " + f.sel.text + " with " + f.Error
-	case "delay":
-		s += " " + f.sel.text + " by " + f.By.Duration.String()
-	default:
-		s += " " + f.sel.text
-	}
-	if f.set["count"] {
-		s += fmt.Sprintf(", %d requests", f.Count)
-	}
-	if f.set["for"] {
-		s += " for " + f.For.Duration.String()
-	}
-	return s
 }
 
 // metrics fills in Kafka-named producer metrics and latency percentiles,

@@ -3,6 +3,8 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -23,7 +25,9 @@ func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempoten
 	// unclean election, at most one broker out at a time.
 	lossApplies = rep.Config.Producer["acks"] == "all" && res.MaxBrokersDown <= 1
 	for _, tp := range rep.Config.Topics {
-		lossApplies = lossApplies && atoi(tp.Config["min.insync.replicas"]) >= 2 && tp.Config["unclean.leader.election.enable"] == "false"
+		minISR, err := strconv.Atoi(tp.Config["min.insync.replicas"])
+		require.NoError(t, err, "%s: the report's min.insync.replicas", label)
+		lossApplies = lossApplies && minISR >= 2 && tp.Config["unclean.leader.election.enable"] == "false"
 	}
 	if lossApplies {
 		assert.Zero(t, rep.Records.Lost, "%s: acknowledged records lost", label)
@@ -50,13 +54,27 @@ func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempoten
 	return lossApplies, idempotenceApplies, txnApplies
 }
 
-// TestLessonInvariants runs every lesson under 100 seeds with the
+// deep is set by .ci/run: the seed sweeps below run ten times deeper than
+// the 100 seeds per lesson they once ran on every `go test`, which keeps
+// the README's test command quick and CI thorough.
+var deep = os.Getenv("KAFKASIM_DEEP") == "1"
+
+// sweepSeeds is how many seeds each lesson runs under in the invariant
+// sweeps: 1000 with KAFKASIM_DEEP=1, 20 by default, 5 with -short.
+func sweepSeeds() uint64 {
+	switch {
+	case deep:
+		return 1000
+	case testing.Short():
+		return 5
+	}
+	return 20
+}
+
+// TestLessonInvariants runs every lesson under sweepSeeds() seeds with the
 // replication invariants checked every 5ms of virtual time.
 func TestLessonInvariants(t *testing.T) {
-	seeds := uint64(100)
-	if testing.Short() {
-		seeds = 10
-	}
+	seeds := sweepSeeds()
 	for _, e := range Catalog() {
 		t.Run(e.Name, func(t *testing.T) {
 			t.Parallel()
@@ -163,7 +181,10 @@ func randomScenario(r *rand.Rand) string {
 // A failure prints the scenario, which reproduces it exactly.
 func TestSwarm(t *testing.T) {
 	cases := 300
-	if testing.Short() {
+	switch {
+	case deep:
+		cases = 3000
+	case testing.Short():
 		cases = 30
 	}
 	for i := range cases {
@@ -178,13 +199,10 @@ func TestSwarm(t *testing.T) {
 }
 
 // TestTransactionalVariants runs lessons whose default producer is not
-// transactional with a transactional.id, under 100 seeds: the
+// transactional with a transactional.id, under sweepSeeds() seeds: the
 // read_committed guarantees must hold there too.
 func TestTransactionalVariants(t *testing.T) {
-	seeds := uint64(100)
-	if testing.Short() {
-		seeds = 10
-	}
+	seeds := sweepSeeds()
 	for _, name := range []string{"idempotence-is-per-partition"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,6 @@
 package scenarios
 
-// Report is contract 2 of DESIGN.md: the JSON report of one run. Field names
+// Report is contract 2 of ARCHITECTURE.md: the JSON report of one run. Field names
 // are snake_case except Kafka's own names (metrics, error codes,
 // properties). Nothing here depends on the wall clock.
 type Report struct {
@@ -179,7 +179,8 @@ func (r *Report) Passed() bool {
 
 // metricNames are the producer metrics the report carries, named as the
 // Java client names them (producer-metrics group). Rates are averages over
-// the whole run rather than Kafka's 30-second windows.
+// the whole run rather than Kafka's 30-second windows. Sorted, as
+// Report.Numbers visits them.
 var metricNames = []string{
 	"batch-size-avg",
 	"bufferpool-wait-time-total",
@@ -188,11 +189,11 @@ var metricNames = []string{
 	"record-error-rate",
 	"record-error-total",
 	"record-queue-time-avg",
-	"record-size-avg",
 	"record-retry-rate",
 	"record-retry-total",
 	"record-send-rate",
 	"record-send-total",
+	"record-size-avg",
 	"records-per-request-avg",
 	"request-latency-avg",
 	"request-latency-max",

@@ -79,14 +79,13 @@ type recState struct {
 }
 
 // undo is a fault effect waiting to be reversed, by its `for` or by the
-// final heal.
+// final heal; its fault's kind knows how (faultKind.heal).
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // links cut, to restore
-	delay  sim.Time
-	pause  bool
-	zombie *app // start-zombie: the frozen instance to resume
+	cuts   [][2]sim.NodeID // isolate: links cut, to restore
+	delay  sim.Time        // delay: the latency added
+	zombie *app            // start-zombie: the frozen instance to resume
 	done   bool
 	// isolation towards producers also cuts producers created later.
 	isolateProducers bool
@@ -249,7 +248,8 @@ func (r *runner) HandleEvent(e sim.Event) {
 	case kindSend:
 		r.sendNext()
 	case kindFault:
-		r.fire(&r.pl.faults[e.A])
+		f := &r.pl.faults[e.A]
+		f.kind.fire(r, f)
 		r.faultsPending--
 	case kindUndo:
 		r.undo(r.undos[e.A])
@@ -462,64 +462,6 @@ func (r *runner) faultEntry(k event.Kind, node sim.NodeID, f *plannedFault) sim.
 	return e
 }
 
-func (r *runner) fire(f *plannedFault) {
-	now := r.w.Now()
-	switch f.Do {
-	case "restart-producer":
-		r.restartProducer(f)
-		return
-	case "add-partitions":
-		r.cl.AddPartitions(f.topic, f.Partitions)
-		return
-	case "start-zombie":
-		r.startZombie(f)
-		return
-	}
-	targets := r.targets(f.sel)
-	if len(targets) == 0 {
-		e := r.entry(event.FaultSkipped, r.id)
-		e.Ext = &event.Ext{Index: int32(f.index), Note: f.Do + " " + f.sel.text}
-		r.w.Trace.Add(e)
-		return
-	}
-	until := sim.Time(0)
-	if f.set["for"] {
-		until = now + sim.FromDuration(f.For.Duration)
-	}
-	for _, b := range targets {
-		switch f.Do {
-		case "crash":
-			r.cl.Crash(b)
-		case "restart":
-			r.cl.Restart(b)
-		case "pause":
-			r.cl.Pause(b)
-			r.addUndo(&undo{fault: f, broker: b, pause: true}, until)
-		case "delay":
-			d := sim.FromDuration(f.By.Duration)
-			r.w.Net.AddDelay(b, d)
-			e := r.faultEntry(event.Delay, b, f)
-			e.X().Broker = int32(b)
-			e.X().Dur = d.Duration()
-			r.w.Trace.Add(e)
-			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
-		case "isolate":
-			u := &undo{fault: f, broker: b}
-			r.isolate(u)
-			r.addUndo(u, until)
-		case "drop-responses":
-			r.cl.DropResponses(b, f.Count, until)
-			r.w.Trace.Add(r.faultEntry(event.DropResponses, b, f))
-		case "fail-requests":
-			r.cl.FailRequests(b, f.failErr, f.Count, until)
-			e := r.faultEntry(event.FailRequests, b, f)
-			e.Err = int16(f.failErr)
-			r.w.Trace.Add(e)
-		}
-	}
-	r.countDown()
-}
-
 func (r *runner) addUndo(u *undo, until sim.Time) {
 	r.undos = append(r.undos, u)
 	if until > 0 {
@@ -574,20 +516,7 @@ func (r *runner) undo(u *undo) {
 		return
 	}
 	u.done = true
-	switch {
-	case u.zombie != nil:
-		r.wakeZombie(u.zombie)
-	case u.pause:
-		r.cl.Resume(u.broker)
-	case u.delay != 0:
-		r.w.Net.AddDelay(u.broker, -u.delay)
-		r.w.Trace.Add(r.entry(event.DelayEnd, u.broker))
-	default:
-		for _, c := range u.cuts {
-			r.w.Net.Uncut(c[0], c[1])
-		}
-		r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
-	}
+	u.fault.kind.heal(r, u)
 	r.countDown()
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Scenario is one scenario file (contract 1 of DESIGN.md).
+// Scenario is one scenario file (contract 1 of ARCHITECTURE.md).
 type Scenario struct {
 	Name     string       `yaml:"name"`
 	Title    string       `yaml:"title"`
