@@ -89,6 +89,32 @@ type Stats struct {
 	Errors           map[broker.Error]int64 // per batch attempt
 }
 
+// Add adds o's counts to s, for metrics summed over several producer
+// instances.
+func (s *Stats) Add(o *Stats) {
+	s.RecordsSent += o.RecordsSent
+	s.BatchesSent += o.BatchesSent
+	s.BatchBytes += o.BatchBytes
+	s.Requests += o.Requests
+	s.Responses += o.Responses
+	s.LatencyTotal += o.LatencyTotal
+	s.LatencyMax = max(s.LatencyMax, o.LatencyMax)
+	s.RecordsRetried += o.RecordsRetried
+	s.RecordsErrored += o.RecordsErrored
+	s.QueueTimeTotal += o.QueueTimeTotal
+	s.QueueTimeBatches += o.QueueTimeBatches
+	s.BufferWaitTotal += o.BufferWaitTotal
+	s.BytesSent += o.BytesSent
+	s.RecordSizeMaxSum += o.RecordSizeMaxSum
+	s.CompressionSum += o.CompressionSum
+	for err, n := range o.Errors { // summing: the order does not matter
+		if s.Errors == nil {
+			s.Errors = make(map[broker.Error]int64)
+		}
+		s.Errors[err] += n
+	}
+}
+
 func (s *Stats) countError(err broker.Error) {
 	if s.Errors == nil {
 		s.Errors = make(map[broker.Error]int64)
