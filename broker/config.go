@@ -1,25 +1,36 @@
 package broker
 
-import "github.com/kafkasim/kafkasim/sim"
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// Config holds the cluster-wide broker settings the simulator models. The
-// names in comments are the Kafka properties; defaults are Kafka 4.x
-// (ReplicationConfigs, KRaftConfigs, ServerLogConfigs).
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// Config holds the cluster-wide broker settings the simulator models. Each
+// comes from one entry of the property table below, which has its Kafka
+// name and default (Kafka 4.x: ReplicationConfigs, KRaftConfigs,
+// ServerLogConfigs, TransactionLogConfigs, TransactionStateManagerConfigs).
 type Config struct {
-	ReplicaLagTimeMax       sim.Time // replica.lag.time.max.ms = 30000
-	ReplicaFetchWaitMax     sim.Time // replica.fetch.wait.max.ms = 500
-	ReplicaFetchBackoff     sim.Time // replica.fetch.backoff.ms = 1000
-	ReplicaSocketTimeout    sim.Time // replica.socket.timeout.ms = 30000
-	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes = 1048576
-	ReplicaFetchMinBytes    int      // replica.fetch.min.bytes = 1
-	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms = 2000
-	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms = 9000
+	ReplicaLagTimeMax       sim.Time // replica.lag.time.max.ms
+	ReplicaFetchWaitMax     sim.Time // replica.fetch.wait.max.ms
+	ReplicaFetchBackoff     sim.Time // replica.fetch.backoff.ms
+	ReplicaSocketTimeout    sim.Time // replica.socket.timeout.ms
+	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes
+	ReplicaFetchMinBytes    int      // replica.fetch.min.bytes
+	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms
+	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms
 	// Topic defaults: the broker acts on each Topic's own values, which a
-	// topic without an override takes from these.
-	MinInsyncReplicas int  // min.insync.replicas = 1
-	UncleanElection   bool // unclean.leader.election.enable = false
+	// topic without an override takes from these (ConfigureTopic).
+	MinInsyncReplicas int  // min.insync.replicas
+	UncleanElection   bool // unclean.leader.election.enable
 
-	// Kafka37 selects broker rules that changed in Kafka 3.7:
+	// Version is the Kafka release whose broker rules apply. Rules that
+	// changed in 3.7:
 	//   - KAFKA-15583: the high watermark does not advance while the ISR is
 	//     smaller than min.insync.replicas, and min.insync.replicas above
 	//     the replication factor is capped at it. Before 3.7 the high
@@ -27,7 +38,7 @@ type Config struct {
 	//     when the ISR shrank completed with NOT_ENOUGH_REPLICAS_AFTER_APPEND)
 	//     and an uncapped setting refused every acks=all write.
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
-	Kafka37 bool
+	Version Version
 
 	// The cost model (simulator parameters, not Kafka properties): CPU time
 	// a broker spends on a produce request before its append completes
@@ -38,26 +49,229 @@ type Config struct {
 	CostPerMB      sim.Time
 
 	// Transactions.
-	TransactionMaxTimeout       sim.Time // transaction.max.timeout.ms = 900000
-	TransactionAbortCheckPeriod sim.Time // transaction.abort.timed.out.transaction.cleanup.interval.ms = 10000
+	TransactionMaxTimeout       sim.Time // transaction.max.timeout.ms
+	TransactionAbortCheckPeriod sim.Time // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	// The __transaction_state topic (TransactionStateLog).
+	TransactionStateLogNumPartitions     int // transaction.state.log.num.partitions
+	TransactionStateLogReplicationFactor int // transaction.state.log.replication.factor
+	TransactionStateLogMinISR            int // transaction.state.log.min.isr
 }
 
-// DefaultConfig is Kafka 4.x's defaults.
-func DefaultConfig() Config {
-	return Config{
-		ReplicaLagTimeMax:       30 * sim.Second,
-		ReplicaFetchWaitMax:     500 * sim.Millisecond,
-		ReplicaFetchBackoff:     1000 * sim.Millisecond,
-		ReplicaSocketTimeout:    30 * sim.Second,
-		ReplicaFetchMaxBytes:    1 << 20,
-		ReplicaFetchMinBytes:    1,
-		BrokerHeartbeatInterval: 2 * sim.Second,
-		BrokerSessionTimeout:    9 * sim.Second,
-		MinInsyncReplicas:       1,
-		UncleanElection:         false,
-		Kafka37:                 true,
+// ConfigError is a broker or topic property the simulator refuses.
+type ConfigError struct{ Message string }
 
-		TransactionMaxTimeout:       900 * sim.Second,
-		TransactionAbortCheckPeriod: 10 * sim.Second,
+func (e *ConfigError) Error() string { return e.Message }
+
+type propType int
+
+const (
+	typeInt  propType = iota // Kafka's INT
+	typeBool                 // Kafka's BOOLEAN
+	// typeCost is a simulator cost parameter, not a Kafka property: a Go
+	// duration from 0 to 1s.
+	typeCost
+)
+
+// property is one broker property the simulator models, with Kafka's type
+// and lower bound (its ConfigDef entry).
+type property struct {
+	name    string
+	typ     propType
+	def     string
+	atLeast int64 // for typeInt
+	topic   bool  // also a topic-level config
+	set     func(c *Config, v value)
+}
+
+type value struct {
+	n int64
+	b bool
+	d sim.Time
+}
+
+// properties is the table of broker properties, in the order the
+// simulator lists them.
+var properties = []property{
+	{name: "broker.heartbeat.interval.ms", typ: typeInt, def: "2000", atLeast: 1,
+		set: func(c *Config, v value) { c.BrokerHeartbeatInterval = sim.Millis(v.n) }},
+	// The cost model's defaults are of the order a current broker shows
+	// with the page cache and no fsync per write: a produce request costs
+	// tens of microseconds of request handling, each batch a few more (CRC
+	// check, offset assignment, index update), and each MiB about a
+	// millisecond to copy into the log (~1 GB/s).
+	{name: "cost.per.batch", typ: typeCost, def: "10us",
+		set: func(c *Config, v value) { c.CostPerBatch = v.d }},
+	{name: "cost.per.mb", typ: typeCost, def: "1ms",
+		set: func(c *Config, v value) { c.CostPerMB = v.d }},
+	{name: "cost.per.request", typ: typeCost, def: "50us",
+		set: func(c *Config, v value) { c.CostPerRequest = v.d }},
+	{name: "broker.session.timeout.ms", typ: typeInt, def: "9000", atLeast: 1,
+		set: func(c *Config, v value) { c.BrokerSessionTimeout = sim.Millis(v.n) }},
+	{name: "min.insync.replicas", typ: typeInt, def: "1", atLeast: 1, topic: true,
+		set: func(c *Config, v value) { c.MinInsyncReplicas = int(v.n) }},
+	{name: "replica.fetch.backoff.ms", typ: typeInt, def: "1000", atLeast: 1,
+		set: func(c *Config, v value) { c.ReplicaFetchBackoff = sim.Millis(v.n) }},
+	{name: "replica.fetch.max.bytes", typ: typeInt, def: "1048576", atLeast: 0,
+		set: func(c *Config, v value) { c.ReplicaFetchMaxBytes = int(v.n) }},
+	{name: "replica.fetch.min.bytes", typ: typeInt, def: "1", atLeast: 1,
+		set: func(c *Config, v value) { c.ReplicaFetchMinBytes = int(v.n) }},
+	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", atLeast: 1,
+		set: func(c *Config, v value) { c.ReplicaFetchWaitMax = sim.Millis(v.n) }},
+	{name: "replica.lag.time.max.ms", typ: typeInt, def: "30000", atLeast: 2,
+		set: func(c *Config, v value) { c.ReplicaLagTimeMax = sim.Millis(v.n) }},
+	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000", atLeast: 1,
+		set: func(c *Config, v value) { c.ReplicaSocketTimeout = sim.Millis(v.n) }},
+	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", typ: typeInt, def: "10000", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionAbortCheckPeriod = sim.Millis(v.n) }},
+	{name: "transaction.max.timeout.ms", typ: typeInt, def: "900000", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionMaxTimeout = sim.Millis(v.n) }},
+	{name: "transaction.state.log.min.isr", typ: typeInt, def: "2", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionStateLogMinISR = int(v.n) }},
+	{name: "transaction.state.log.num.partitions", typ: typeInt, def: "50", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionStateLogNumPartitions = int(v.n) }},
+	{name: "transaction.state.log.replication.factor", typ: typeInt, def: "3", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionStateLogReplicationFactor = int(v.n) }},
+	{name: "unclean.leader.election.enable", typ: typeBool, def: "false", topic: true,
+		set: func(c *Config, v value) { c.UncleanElection = v.b }},
+}
+
+// PropertyNames lists the broker properties the simulator models, in table
+// order; with topicLevel, only those that are also topic configs.
+func PropertyNames(topicLevel bool) []string {
+	var names []string
+	for _, p := range properties {
+		if !topicLevel || p.topic {
+			names = append(names, p.name)
+		}
 	}
+	return names
+}
+
+// PropertyDefaults is every broker property's default, by name.
+func PropertyDefaults() map[string]string {
+	defs := make(map[string]string, len(properties))
+	for _, p := range properties {
+		defs[p.name] = p.def
+	}
+	return defs
+}
+
+func lookupProperty(name string, topicLevel bool) *property {
+	i := slices.IndexFunc(properties, func(p property) bool { return p.name == name })
+	if i < 0 || (topicLevel && !properties[i].topic) {
+		return nil
+	}
+	return &properties[i]
+}
+
+// CheckProperty validates one broker property (or, with topicLevel, topic
+// config) as a user wrote it, with Kafka's messages, and returns the value
+// to use: the text without surrounding space.
+func CheckProperty(name, raw string, topicLevel bool) (string, error) {
+	p := lookupProperty(name, topicLevel)
+	if p == nil {
+		return "", &ConfigError{Message: "unknown property; the simulator models: " + strings.Join(PropertyNames(topicLevel), ", ")}
+	}
+	if _, err := p.parse(raw); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(raw), nil
+}
+
+// parse reads a value of the property's type. Kafka prints the value as
+// written (ConfigException(name, value, message)).
+func (p *property) parse(raw string) (value, error) {
+	s := strings.TrimSpace(raw)
+	invalid := func(msg string) error {
+		return &ConfigError{Message: "Invalid value " + raw + " for configuration " + p.name + ": " + msg}
+	}
+	switch p.typ {
+	case typeCost:
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > time.Second {
+			return value{}, &ConfigError{Message: fmt.Sprintf("invalid duration %q; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)", raw)}
+		}
+		return value{d: sim.FromDuration(d)}, nil
+	case typeBool:
+		if s != "true" && s != "false" {
+			return value{}, invalid("Expected value to be either true or false")
+		}
+		return value{b: s == "true"}, nil
+	default:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return value{}, invalid("Not a number of type INT")
+		}
+		if n < p.atLeast {
+			return value{}, invalid("Value must be at least " + strconv.FormatInt(p.atLeast, 10))
+		}
+		return value{n: n}, nil
+	}
+}
+
+// apply sets the given properties onto c in table order, validating each;
+// with defaults, a property props leaves out takes its default.
+func (c *Config) apply(props map[string]string, topicLevel, defaults bool) error {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if _, err := CheckProperty(name, props[name], topicLevel); err != nil {
+			return &ConfigError{Message: name + ": " + err.Error()}
+		}
+	}
+	for i := range properties {
+		p := &properties[i]
+		raw, given := props[p.name]
+		if (!given && !defaults) || (topicLevel && !p.topic) {
+			continue
+		}
+		if !given {
+			raw = p.def
+		}
+		v, err := p.parse(raw)
+		if err != nil {
+			return err
+		}
+		p.set(c, v)
+	}
+	return nil
+}
+
+// NewConfig builds the configuration from broker properties (Kafka names,
+// string values), every one left out at its default, for DefaultVersion.
+func NewConfig(props map[string]string) (Config, error) {
+	c := Config{Version: DefaultVersion}
+	err := c.apply(props, false, true)
+	return c, err
+}
+
+// DefaultConfig is Kafka's defaults on a broker that costs nothing: the
+// cost model's parameters are zero, so that the broker's own tests count
+// only network time. Scenarios take the cost.per.* defaults from NewConfig.
+func DefaultConfig() Config {
+	c, err := NewConfig(nil)
+	if err != nil {
+		panic("broker: a property's default does not parse: " + err.Error())
+	}
+	c.CostPerRequest, c.CostPerBatch, c.CostPerMB = 0, 0, 0
+	return c
+}
+
+// ConfigureTopic sets a topic's configs: the broker's values, overridden
+// by the topic's own (topic-level properties, as CheckProperty accepts
+// them).
+func (c Config) ConfigureTopic(t *Topic, overrides map[string]string) error {
+	if err := c.apply(overrides, true, false); err != nil {
+		return err
+	}
+	t.MinInsyncReplicas, t.UncleanElection = c.MinInsyncReplicas, c.UncleanElection
+	return nil
+}
+
+// TransactionStateLog is the internal topic whose partition leaders are
+// the transaction coordinators. Kafka creates it with
+// transaction.state.log.replication.factor replicas and refuses while the
+// cluster is smaller; the simulator caps the factor at the broker count
+// instead.
+func (c Config) TransactionStateLog(brokers int) Topic {
+	return Topic{Name: TransactionStateTopic, Partitions: c.TransactionStateLogNumPartitions,
+		ReplicationFactor: min(c.TransactionStateLogReplicationFactor, brokers), MinInsyncReplicas: c.TransactionStateLogMinISR}
 }

@@ -3,9 +3,9 @@ package broker
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -172,12 +172,20 @@ func (c *txnCoordinator) addTxn(m *txnMeta) {
 	c.txns = slices.Insert(c.txns, i, m)
 }
 
-func (c *txnCoordinator) traceTxn(event string, m *txnMeta, detail string) {
-	e := sim.E(c.w.Now(), c.id, event)
+// txnEntry starts a trace entry about a transactional id's state.
+func (c *txnCoordinator) txnEntry(k event.Kind, m *txnMeta) sim.Entry {
+	e := sim.E(c.w.Now(), c.id, k)
 	e.Subject = int32(m.statePart)
-	e.First = m.ProducerID
-	e.Epoch = int32(m.ProducerEpoch)
-	e.Detail = m.TransactionalID + ": " + detail
+	e.First, e.ProducerID = m.ProducerID, m.ProducerID
+	e.Epoch, e.ProducerEpoch = int32(m.ProducerEpoch), m.ProducerEpoch
+	e.X().TxnID = m.TransactionalID
+	return e
+}
+
+// traceTxnState records an entry whose text names a transaction state.
+func (c *txnCoordinator) traceTxnState(k event.Kind, m *txnMeta, s TxnState) {
+	e := c.txnEntry(k, m)
+	e.X().Label = s.String()
 	c.w.Trace.Add(e)
 }
 
@@ -262,7 +270,7 @@ func (c *txnCoordinator) handleInitProducerID(rp clientReply, r *InitProducerIDR
 		// one retries until the abort is complete. (Kafka answers once
 		// PrepareAbort is in the log; answering at once only moves the
 		// first retry earlier.)
-		c.traceTxn("txn-fence", m, "InitProducerId while a transaction is open: bump the epoch and abort it")
+		c.w.Trace.Add(c.txnEntry(event.TxnFence, m))
 		c.endTxn(m, false, true, nil, 0)
 		fail(ErrConcurrentTransactions)
 		return
@@ -388,20 +396,20 @@ func (c *txnCoordinator) endTxn(m *txnMeta, commit, fence bool, reply *clientRep
 		// PrepareEpochFence (TransactionMetadata.prepareFenceProducerEpoch):
 		// the epoch moves on in memory, and the abort is written with it,
 		// so every marker fences the old instance.
-		c.traceTxn("txn-epoch-fence", m, TxnPrepareEpochFence.String()+": epoch "+
-			strconv.Itoa(int(m.ProducerEpoch))+" -> "+strconv.Itoa(int(m.ProducerEpoch)+1))
+		c.traceTxnState(event.TxnEpochFence, m, TxnPrepareEpochFence)
 		m.transitionTo(TxnPrepareEpochFence)
 		next.ProducerEpoch++
 	}
 	c.writeTxnLog(&txnWrite{cause: writePrepare, txn: m, entry: next, reply: reply, reqID: reqID})
 }
 
-func (c *txnCoordinator) partitionList(ps []PartitionID) string {
-	names := make([]string, len(ps))
+// partitionList is partitions as trace subjects.
+func partitionList(ps []PartitionID) []int32 {
+	out := make([]int32, len(ps))
 	for i, p := range ps {
-		names[i] = c.topo.Name(p)
+		out[i] = int32(p)
 	}
-	return strings.Join(names, ", ")
+	return out
 }
 
 // ---- the transaction log ----
@@ -453,11 +461,7 @@ func (c *txnCoordinator) settled(w *txnWrite, err Error) {
 	case writeInit:
 		resp := &InitProducerIDResponse{ID: w.reqID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch, Error: err}
 		if err == ErrNone {
-			what := "producer id " + strconv.FormatInt(m.ProducerID, 10) + " epoch " + strconv.Itoa(int(m.ProducerEpoch))
-			if m.ProducerEpoch > 0 {
-				what += "; instances with an older epoch are fenced"
-			}
-			c.traceTxn("txn-init", m, what)
+			c.w.Trace.Add(c.txnEntry(event.TxnInit, m))
 		}
 		c.host.release(*w.reply, resp)
 	case writeAdd:
@@ -472,12 +476,15 @@ func (c *txnCoordinator) settled(w *txnWrite, err Error) {
 		if err != ErrNone {
 			return
 		}
-		c.traceTxn("txn-prepare", m, w.entry.State.String()+" for "+c.partitionList(m.Partitions))
+		e := c.txnEntry(event.TxnPrepare, m)
+		e.X().Label = w.entry.State.String()
+		e.X().List = partitionList(m.Partitions)
+		c.w.Trace.Add(e)
 		c.startMarkers(m)
 	case writeComplete:
 		switch err {
 		case ErrNone:
-			c.traceTxn("txn-complete", m, w.entry.State.String()+": every marker written")
+			c.traceTxnState(event.TxnComplete, m, w.entry.State)
 		case ErrNotCoordinator:
 			// The new coordinator loads PrepareX and finishes.
 		default:
@@ -512,7 +519,7 @@ func (c *txnCoordinator) load(p PartitionID, leaderEpoch int32, batches []LogBat
 		m.TxnLogEntry = *e
 	}
 	for _, m := range loaded {
-		c.traceTxn("txn-load", m, "loaded in state "+m.State.String()+" by the new coordinator")
+		c.traceTxnState(event.TxnLoad, m, m.State)
 		if m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
 			c.startMarkers(m)
 		}
@@ -736,7 +743,9 @@ func (c *txnCoordinator) abortTimedOut() {
 	now := c.w.Now()
 	for _, m := range slices.Clone(c.txns) {
 		if m.State == TxnOngoing && !m.pending && now > m.StartAt+sim.Millis(m.TimeoutMs) {
-			c.traceTxn("txn-timeout", m, "open longer than transaction.timeout.ms="+strconv.FormatInt(m.TimeoutMs, 10)+": aborting and bumping the epoch")
+			e := c.txnEntry(event.TxnTimeout, m)
+			e.X().Limit = m.TimeoutMs
+			c.w.Trace.Add(e)
 			c.endTxn(m, false, true, nil, 0)
 		}
 	}
@@ -830,13 +839,15 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 		}
 		if err := rep.producers.checkMarker(r.ProducerID, r.ProducerEpoch, r.CoordinatorEpoch); err != ErrNone {
 			reply.resp.Errors[i] = err
-			b.trace("reject", p, 0, -1, -1, rep.leaderEpoch, from, err.String()+" for "+markerDetail(r.Marker, r.ProducerID, r.ProducerEpoch))
+			e := b.markerEntry(event.Reject, p, -1, rep.leaderEpoch, from, r)
+			e.Err = int16(err)
+			b.w.Trace.Add(e)
 			continue
 		}
 		appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
 			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch}, []RecordID{0})
 		rep.producers.update(&appended)
-		b.trace("marker", p, 0, appended.BaseOffset, appended.BaseOffset, rep.leaderEpoch, from, markerDetail(r.Marker, r.ProducerID, r.ProducerEpoch))
+		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++
 		b.purgatory.writes = append(b.purgatory.writes, &delayedWrite{part: p, need: appended.BaseOffset + 1,
 			deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout, markers: reply, index: i})

@@ -1,6 +1,9 @@
 package broker
 
-import "github.com/kafkasim/kafkasim/sim"
+import (
+	"github.com/kafkasim/kafkasim/event"
+	"github.com/kafkasim/kafkasim/sim"
+)
 
 // The purgatory (DelayedOperationPurgatory of DelayedProduce): appends
 // made as the leader with acks=all wait here until the high watermark
@@ -139,8 +142,7 @@ func (b *Broker) expireDelayed() {
 			if d.required[i] >= 0 {
 				res := &d.resp.Partitions[i]
 				res.Error = ErrRequestTimedOut
-				b.trace("purgatory-timeout", res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client,
-					"acks=all wait expired: offsets stay in the log")
+				b.w.Trace.Add(b.entry(event.PurgatoryTimeout, res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client))
 				d.required[i] = -1
 				d.pending--
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +25,9 @@ func guarantees(t *testing.T, label string, res *Result) (lossApplies, idempoten
 	// unclean election, at most one broker out at a time.
 	lossApplies = rep.Config.Producer["acks"] == "all" && res.MaxBrokersDown <= 1
 	for _, tp := range rep.Config.Topics {
-		lossApplies = lossApplies && atoi(tp.Config["min.insync.replicas"]) >= 2 && tp.Config["unclean.leader.election.enable"] == "false"
+		minISR, err := strconv.Atoi(tp.Config["min.insync.replicas"])
+		require.NoError(t, err, "%s: the report's min.insync.replicas", label)
+		lossApplies = lossApplies && minISR >= 2 && tp.Config["unclean.leader.election.enable"] == "false"
 	}
 	if lossApplies {
 		assert.Zero(t, rep.Records.Lost, "%s: acknowledged records lost", label)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -78,14 +79,13 @@ type recState struct {
 }
 
 // undo is a fault effect waiting to be reversed, by its `for` or by the
-// final heal.
+// final heal; its fault's kind knows how (faultKind.heal).
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // links cut, to restore
-	delay  sim.Time
-	pause  bool
-	zombie *app // start-zombie: the frozen instance to resume
+	cuts   [][2]sim.NodeID // isolate: links cut, to restore
+	delay  sim.Time        // delay: the latency added
+	zombie *app            // start-zombie: the frozen instance to resume
 	done   bool
 	// isolation towards producers also cuts producers created later.
 	isolateProducers bool
@@ -248,7 +248,8 @@ func (r *runner) HandleEvent(e sim.Event) {
 	case kindSend:
 		r.sendNext()
 	case kindFault:
-		r.fire(&r.pl.faults[e.A])
+		f := &r.pl.faults[e.A]
+		f.kind.fire(r, f)
 		r.faultsPending--
 	case kindUndo:
 		r.undo(r.undos[e.A])
@@ -446,88 +447,19 @@ func (r *runner) targets(sel selector) []sim.NodeID {
 	return nil
 }
 
-func (r *runner) trace(event string, node sim.NodeID, detail string) {
-	e := sim.E(r.w.Now(), node, event)
-	e.Detail = detail
-	r.w.Trace.Add(e)
-}
+// entry starts a trace entry; the caller adds the fields its kind needs and
+// records it with r.w.Trace.Add.
+func (r *runner) entry(k event.Kind, node sim.NodeID) sim.Entry { return sim.E(r.w.Now(), node, k) }
 
-func (r *runner) fire(f *plannedFault) {
-	now := r.w.Now()
-	switch f.Do {
-	case "restart-producer":
-		r.restartProducer(f)
-		return
-	case "add-partitions":
-		r.cl.AddPartitions(f.topic, f.Partitions)
-		return
-	case "start-zombie":
-		r.startZombie(f)
-		return
-	}
-	targets := r.targets(f.sel)
-	if len(targets) == 0 {
-		r.trace("fault-skipped", r.id, fmt.Sprintf("fault %d (%s %s): no broker matches now", f.index, f.Do, f.sel.text))
-		return
-	}
-	until := sim.Time(0)
+// faultEntry starts a trace entry for fault f, with its duration if it has one.
+func (r *runner) faultEntry(k event.Kind, node sim.NodeID, f *plannedFault) sim.Entry {
+	e := r.entry(k, node)
 	if f.set["for"] {
-		until = now + sim.FromDuration(f.For.Duration)
+		e.Flags |= event.HasFor
+		e.X().For = f.For.Duration
 	}
-	for _, b := range targets {
-		switch f.Do {
-		case "crash":
-			r.cl.Crash(b)
-		case "restart":
-			r.cl.Restart(b)
-		case "pause":
-			r.cl.Pause(b)
-			r.addUndo(&undo{fault: f, broker: b, pause: true}, until)
-		case "delay":
-			d := sim.FromDuration(f.By.Duration)
-			r.w.Net.AddDelay(b, d)
-			r.trace("delay", b, "every link of broker-"+strconv.Itoa(int(b))+" gets "+d.String()+" more one-way latency"+forText(f))
-			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
-		case "isolate":
-			u := &undo{fault: f, broker: b}
-			r.isolate(u)
-			r.addUndo(u, until)
-		case "drop-responses":
-			r.cl.DropResponses(b, f.Count, until)
-			r.trace("drop-responses", b, dropText(f))
-		case "fail-requests":
-			r.cl.FailRequests(b, f.failErr, f.Count, until)
-			r.trace("fail-requests", b, failText(f))
-		}
-	}
-	r.countDown()
-}
-
-func forText(f *plannedFault) string {
-	if f.set["for"] {
-		return " for " + f.For.Duration.String()
-	}
-	return ""
-}
-
-func dropText(f *plannedFault) string {
-	switch {
-	case f.set["for"]:
-		return "every produce response is lost for " + f.For.Duration.String() + "; each connection stalls until the producer reconnects"
-	case f.Count == 1:
-		return "the next produce response is lost; that connection delivers nothing more until the producer reconnects"
-	}
-	return "the next " + strconv.Itoa(f.Count) + " times a produce response is lost, its connection stalls until the producer reconnects"
-}
-
-func failText(f *plannedFault) string {
-	switch {
-	case f.set["for"]:
-		return "every produce request is answered with " + f.Error + " for " + f.For.Duration.String() + ", nothing appended"
-	case f.Count == 1:
-		return "the next produce request is answered with " + f.Error + ", nothing appended"
-	}
-	return "the next " + strconv.Itoa(f.Count) + " produce requests are answered with " + f.Error + ", nothing appended"
+	e.Count = int32(f.Count)
+	return e
 }
 
 func (r *runner) addUndo(u *undo, until sim.Time) {
@@ -560,8 +492,10 @@ func (r *runner) isolate(u *undo) {
 	for _, p := range peers {
 		r.cut(u, b, p)
 	}
-	dir := map[string]string{"both": "in both directions", "in": "inbound only", "out": "outbound only"}[f.direction]
-	r.trace("isolate", b, "links to "+strings.Join(f.from, ", ")+" cut "+dir+forText(f))
+	e := r.faultEntry(event.Isolate, b, f)
+	e.X().Note = strings.Join(f.from, ", ")
+	e.Flags |= map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}[f.direction]
+	r.w.Trace.Add(e)
 }
 
 func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
@@ -582,20 +516,7 @@ func (r *runner) undo(u *undo) {
 		return
 	}
 	u.done = true
-	switch {
-	case u.zombie != nil:
-		r.wakeZombie(u.zombie)
-	case u.pause:
-		r.cl.Resume(u.broker)
-	case u.delay != 0:
-		r.w.Net.AddDelay(u.broker, -u.delay)
-		r.trace("delay-end", u.broker, "extra latency removed")
-	default:
-		for _, c := range u.cuts {
-			r.w.Net.Uncut(c[0], c[1])
-		}
-		r.trace("isolate-end", u.broker, "links restored")
-	}
+	u.fault.kind.heal(r, u)
 	r.countDown()
 }
 
@@ -623,16 +544,15 @@ func (r *runner) countDown() {
 func (r *runner) restartProducer(f *plannedFault) {
 	resend := f.ResendUnacked
 	old := r.app
-	newID := "(new producer id)"
+	e := r.entry(event.RestartProducer, old.prod.ID())
 	if old.txn {
-		newID = "(same transactional.id: same producer id, next epoch)"
+		e.Flags = event.Transactional
 	}
-	what := "the application closes its producer and creates a new one " + newID
 	if f.producerCfg != nil {
 		r.cfg = f.producerCfg
-		what = "the application closes its producer and creates a " + f.Client + " one " + newID
+		e.X().Note = f.Client
 	}
-	r.trace("restart-producer", old.prod.ID(), what)
+	r.w.Trace.Add(e)
 	open := old.group
 	if old.redo >= 0 {
 		open = old.redo
@@ -659,7 +579,9 @@ func (r *runner) restartProducer(f *plannedFault) {
 			again = append(again, broker.RecordID(id))
 		}
 	}
-	r.trace("resend", b.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the application")
+	e = r.entry(event.Resend, b.prod.ID())
+	e.Count = int32(len(again))
+	r.w.Trace.Add(e)
 	for _, id := range again {
 		r.resend(b, id)
 	}
@@ -678,5 +600,5 @@ func (r *runner) healAll() {
 		}
 	}
 	r.cl.Heal()
-	r.trace("heal", r.id, "end of run: every fault undone, crashed brokers restarted")
+	r.w.Trace.Add(r.entry(event.Heal, r.id))
 }

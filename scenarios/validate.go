@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -43,6 +44,7 @@ func (pl *plan) dataPartitions() int {
 // plannedFault is a fault with its selector parsed.
 type plannedFault struct {
 	Fault
+	kind      *faultKind
 	index     int // position in the file, from 1
 	sel       selector
 	failErr   broker.Error
@@ -103,115 +105,14 @@ func sortedKeys(m map[string]bool) []string {
 // maxPartitions bounds a topic's partition count in a scenario.
 const maxPartitions = 1000
 
-// Supported versions for cluster.version, oldest first.
-var versions = []string{"3.6", "3.7", "3.8", "3.9", "4.0", "4.1"}
-
-// faultKeys are the keys each fault takes besides at and do.
-var faultKeys = map[string][]string{
-	"crash":            {"broker"},
-	"restart":          {"broker"},
-	"isolate":          {"broker", "from", "direction", "for"},
-	"drop-responses":   {"broker", "count", "for"},
-	"fail-requests":    {"broker", "error", "count", "for"},
-	"pause":            {"broker", "for"},
-	"delay":            {"broker", "by", "for"},
-	"restart-producer": {"resend-unacked", "client"},
-	"add-partitions":   {"topic", "partitions"},
-	"start-zombie":     {"for"},
-}
-
-func faultKinds() []string {
-	kinds := make([]string, 0, len(faultKeys))
-	for k := range faultKeys {
-		kinds = append(kinds, k)
-	}
-	sort.Strings(kinds)
-	return kinds
-}
-
-// brokerProperty is a broker or topic property the simulator models, with
-// Kafka's type and lower bound.
-type brokerProperty struct {
-	name    string
-	def     string
-	boolean bool
-	// duration: a simulator cost parameter, a Go duration from 0 to 1s
-	// (not a Kafka property; Kafka brokers do not say what they cost).
-	duration bool
-	atLeast  int64
-	topic    bool // also a topic-level config
-}
-
-var brokerProperties = []brokerProperty{
-	{name: "broker.heartbeat.interval.ms", def: "2000", atLeast: 1},
-	// The cost model's defaults are of the order a current broker shows
-	// with the page cache and no fsync per write: a produce request costs
-	// tens of microseconds of request handling, each batch a few more (CRC
-	// check, offset assignment, index update), and each MiB about a
-	// millisecond to copy into the log (~1 GB/s).
-	{name: "cost.per.batch", def: "10us", duration: true},
-	{name: "cost.per.mb", def: "1ms", duration: true},
-	{name: "cost.per.request", def: "50us", duration: true},
-	{name: "broker.session.timeout.ms", def: "9000", atLeast: 1},
-	{name: "min.insync.replicas", def: "1", atLeast: 1, topic: true},
-	{name: "replica.fetch.backoff.ms", def: "1000", atLeast: 1},
-	{name: "replica.fetch.max.bytes", def: "1048576", atLeast: 0},
-	{name: "replica.fetch.min.bytes", def: "1", atLeast: 1},
-	{name: "replica.fetch.wait.max.ms", def: "500", atLeast: 1},
-	{name: "replica.lag.time.max.ms", def: "30000", atLeast: 2},
-	{name: "replica.socket.timeout.ms", def: "30000", atLeast: 1},
-	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", def: "10000", atLeast: 1},
-	{name: "transaction.max.timeout.ms", def: "900000", atLeast: 1},
-	{name: "transaction.state.log.min.isr", def: "2", atLeast: 1},
-	{name: "transaction.state.log.num.partitions", def: "50", atLeast: 1},
-	{name: "transaction.state.log.replication.factor", def: "3", atLeast: 1},
-	{name: "unclean.leader.election.enable", def: "false", boolean: true, topic: true},
-}
-
-func brokerPropertyNames(topicOnly bool) []string {
-	var names []string
-	for _, p := range brokerProperties {
-		if !topicOnly || p.topic {
-			names = append(names, p.name)
-		}
-	}
-	return names
-}
-
-// checkProperties validates a property map and returns the effective values
-// with defaults filled in.
-func (s *Scenario) checkProperties(section string, props Properties, topicOnly bool) (map[string]string, error) {
+// checkProperties validates broker properties or topic configs (with
+// topicLevel) in file order, and returns their values.
+func (s *Scenario) checkProperties(section string, props Properties, topicLevel bool) (map[string]string, error) {
 	out := map[string]string{}
-	for _, bp := range brokerProperties {
-		if !topicOnly || bp.topic {
-			out[bp.name] = bp.def
-		}
-	}
 	for _, p := range props {
-		i := slices.IndexFunc(brokerProperties, func(bp brokerProperty) bool { return bp.name == p.Name })
-		if i < 0 || (topicOnly && !brokerProperties[i].topic) {
-			return nil, s.errAt(section+"."+p.Name, "unknown property; the simulator models: %s",
-				strings.Join(brokerPropertyNames(topicOnly), ", "))
-		}
-		bp := brokerProperties[i]
-		v := strings.TrimSpace(p.Value)
-		if bp.duration {
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 || d > time.Second {
-				return nil, s.errAt(section+"."+p.Name, "invalid duration %q; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)", p.Value)
-			}
-		} else if bp.boolean {
-			if v != "true" && v != "false" {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Expected value to be either true or false", p.Value, p.Name)
-			}
-		} else {
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Not a number of type INT", p.Value, p.Name)
-			}
-			if n < bp.atLeast {
-				return nil, s.errAt(section+"."+p.Name, "Invalid value %s for configuration %s: Value must be at least %d", p.Value, p.Name, bp.atLeast)
-			}
+		v, err := broker.CheckProperty(p.Name, p.Value, topicLevel)
+		if err != nil {
+			return nil, s.errAt(section+"."+p.Name, "%s", err.Error())
 		}
 		out[p.Name] = v
 	}
@@ -236,14 +137,6 @@ func (s *Scenario) errAt(key, format string, args ...any) *Error {
 	return e
 }
 
-func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
-
-// durationProp reads a validated cost parameter.
-func durationProp(s string) sim.Time {
-	d, _ := time.ParseDuration(s)
-	return sim.FromDuration(d)
-}
-
 // validate checks everything a run needs and builds the plan. Errors name
 // the key and what is allowed.
 func (s *Scenario) validate() (*plan, error) {
@@ -262,10 +155,11 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, s.errAt("cluster.brokers", "%d is out of range; use 1 to 100", c.Brokers)
 	}
 	if c.Version == "" {
-		c.Version = "4.0"
+		c.Version = broker.DefaultVersion.String()
 	}
-	if !slices.Contains(versions, c.Version) {
-		return nil, s.errAt("cluster.version", "%q is not a modelled Kafka version; use one of %s", c.Version, strings.Join(versions, ", "))
+	version, err := broker.ParseVersion(c.Version)
+	if err != nil {
+		return nil, s.errAt("cluster.version", "%s", err.Error())
 	}
 	net := &c.Network
 	for _, d := range []struct {
@@ -286,24 +180,13 @@ func (s *Scenario) validate() (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	pl.brokerProps = brokerProps
-	cfg := broker.DefaultConfig()
-	cfg.ReplicaLagTimeMax = sim.Millis(int64(atoi(brokerProps["replica.lag.time.max.ms"])))
-	cfg.ReplicaFetchWaitMax = sim.Millis(int64(atoi(brokerProps["replica.fetch.wait.max.ms"])))
-	cfg.ReplicaFetchBackoff = sim.Millis(int64(atoi(brokerProps["replica.fetch.backoff.ms"])))
-	cfg.ReplicaSocketTimeout = sim.Millis(int64(atoi(brokerProps["replica.socket.timeout.ms"])))
-	cfg.ReplicaFetchMaxBytes = atoi(brokerProps["replica.fetch.max.bytes"])
-	cfg.ReplicaFetchMinBytes = atoi(brokerProps["replica.fetch.min.bytes"])
-	cfg.CostPerRequest = durationProp(brokerProps["cost.per.request"])
-	cfg.CostPerBatch = durationProp(brokerProps["cost.per.batch"])
-	cfg.CostPerMB = durationProp(brokerProps["cost.per.mb"])
-	cfg.BrokerHeartbeatInterval = sim.Millis(int64(atoi(brokerProps["broker.heartbeat.interval.ms"])))
-	cfg.BrokerSessionTimeout = sim.Millis(int64(atoi(brokerProps["broker.session.timeout.ms"])))
-	cfg.MinInsyncReplicas = atoi(brokerProps["min.insync.replicas"])
-	cfg.UncleanElection = brokerProps["unclean.leader.election.enable"] == "true"
-	cfg.TransactionMaxTimeout = sim.Millis(int64(atoi(brokerProps["transaction.max.timeout.ms"])))
-	cfg.TransactionAbortCheckPeriod = sim.Millis(int64(atoi(brokerProps["transaction.abort.timed.out.transaction.cleanup.interval.ms"])))
-	cfg.Kafka37 = slices.Index(versions, c.Version) >= slices.Index(versions, "3.7")
+	cfg, err := broker.NewConfig(brokerProps)
+	if err != nil {
+		return nil, s.errAt("cluster.broker", "%s", err.Error())
+	}
+	cfg.Version = version
+	pl.brokerProps = broker.PropertyDefaults()
+	maps.Copy(pl.brokerProps, brokerProps)
 	pl.brokerCfg = cfg
 
 	if len(s.Topics) == 0 {
@@ -342,14 +225,6 @@ func (s *Scenario) validate() (*plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		minISR := cfg.MinInsyncReplicas
-		if _, ok := t.Config.Get("min.insync.replicas"); ok {
-			minISR = atoi(tc["min.insync.replicas"])
-		}
-		unclean := cfg.UncleanElection
-		if v, ok := t.Config.Get("unclean.leader.election.enable"); ok {
-			unclean = strings.TrimSpace(v) == "true"
-		}
 		// Partitions that add-partitions faults create are laid out from
 		// the start; the controller lists them only once added.
 		total := t.Partitions
@@ -358,8 +233,11 @@ func (s *Scenario) validate() (*plan, error) {
 				total = max(total, f.Partitions)
 			}
 		}
-		topics = append(topics, broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor,
-			MinInsyncReplicas: minISR, UncleanElection: unclean})
+		topic := broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor}
+		if err := cfg.ConfigureTopic(&topic, tc); err != nil {
+			return nil, s.errAt(key+".config", "%s", err.Error())
+		}
+		topics = append(topics, topic)
 	}
 	pcfg, err := producer.NewConfig(s.Producer.Map())
 	if err != nil {
@@ -382,14 +260,8 @@ func (s *Scenario) validate() (*plan, error) {
 	pl.producerCfg = pcfg
 	if pcfg.TransactionalID != "" {
 		// Transaction coordinators lead the partitions of the internal
-		// __transaction_state topic. Kafka creates it with
-		// transaction.state.log.replication.factor replicas and refuses
-		// while the cluster is smaller; the simulator caps the factor at
-		// the broker count instead.
-		rf := min(atoi(brokerProps["transaction.state.log.replication.factor"]), c.Brokers)
-		topics = append(topics, broker.Topic{Name: broker.TransactionStateTopic,
-			Partitions: atoi(brokerProps["transaction.state.log.num.partitions"]), ReplicationFactor: rf,
-			MinInsyncReplicas: atoi(brokerProps["transaction.state.log.min.isr"])})
+		// __transaction_state topic.
+		topics = append(topics, cfg.TransactionStateLog(c.Brokers))
 	}
 	pl.topo = broker.NewTopology(c.Brokers, topics)
 
@@ -519,16 +391,16 @@ func (s *Scenario) validateFaults(pl *plan) error {
 	for i := range s.Faults {
 		f := &s.Faults[i]
 		key := fmt.Sprintf("faults[%d]", i)
-		keys, ok := faultKeys[f.Do]
-		if !ok {
-			return s.errAt(key+".do", "%q is not a fault; use one of %s", f.Do, strings.Join(faultKinds(), ", "))
+		kind := lookupFault(f.Do)
+		if kind == nil {
+			return s.errAt(key+".do", "%q is not a fault; use one of %s", f.Do, strings.Join(faultKindNames(), ", "))
 		}
 		if !f.set["at"] {
 			return s.errAt(key+".at", "missing; every fault needs a time")
 		}
 		for _, k := range sortedKeys(f.set) {
-			if k != "at" && k != "do" && !slices.Contains(keys, k) {
-				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(keys, ", "))
+			if k != "at" && k != "do" && !slices.Contains(kind.keys, k) {
+				return s.errAt(key+"."+k, "does not apply to %s; %s takes: at, do, %s", f.Do, f.Do, strings.Join(kind.keys, ", "))
 			}
 		}
 
@@ -540,88 +412,9 @@ func (s *Scenario) validateFaults(pl *plan) error {
 				return s.errAt(key+"."+d.key, "%v is more than the %v the simulator allows", d.v.Duration, maxSpan)
 			}
 		}
-		pf := plannedFault{Fault: *f, index: i + 1, direction: "both"}
-		if f.set["client"] {
-			// The application moves to another client library: the same
-			// producer settings, that client's defaults underneath.
-			props := s.Producer.Map()
-			props["client"] = f.Client
-			cfg, err := producer.NewConfig(props)
-			if err != nil {
-				return s.errAt(key+".client", "%s", err.Error())
-			}
-			pf.producerCfg = cfg
-		}
-		if slices.Contains(keys, "broker") {
-			if f.Broker == "" {
-				return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
-			}
-			sel, err := parseSelector(f.Broker, pl.topo)
-			if strings.TrimSpace(f.Broker) == "coordinator" {
-				// The transaction coordinator: the leader of the
-				// transactional.id's __transaction_state partition.
-				if pl.producerCfg.TransactionalID == "" {
-					return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
-				}
-				t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
-				sel = selector{kind: selLeader, text: "coordinator",
-					partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
-				err = nil
-			}
-			if err != nil {
-				return s.errAt(key+".broker", "%s", err.Error())
-			}
-			pf.sel = sel
-		}
-		switch f.Do {
-		case "isolate":
-			pf.from = f.From
-			if len(pf.from) == 0 {
-				pf.from = []string{"brokers", "controller", "producer"}
-			}
-			for _, fr := range pf.from {
-				if !slices.Contains([]string{"brokers", "controller", "producer"}, fr) {
-					return s.errAt(key+".from", "%q is not one of brokers, controller, producer", fr)
-				}
-			}
-			if f.Direction != "" {
-				pf.direction = f.Direction
-			}
-			if !slices.Contains([]string{"both", "in", "out"}, pf.direction) {
-				return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is lost), out (traffic from it is lost)", f.Direction)
-			}
-		case "drop-responses", "fail-requests":
-			if f.set["count"] == f.set["for"] {
-				return s.errAt(key, "%s needs exactly one of count (how many requests) or for (how long)", f.Do)
-			}
-			if f.set["count"] && f.Count < 1 {
-				return s.errAt(key+".count", "must be at least 1")
-			}
-			if f.Do == "fail-requests" {
-				e, ok := broker.ParseError(f.Error)
-				if !ok || !slices.Contains(broker.InjectableErrors(), f.Error) {
-					return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
-				}
-				pf.failErr = e
-			}
-		case "start-zombie":
-			if !f.set["for"] {
-				return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
-			}
-		case "add-partitions":
-			if pf.topic = pl.topo.TopicIndex(f.Topic); pf.topic < 0 {
-				return s.errAt(key+".topic", "%q is not a topic of this scenario; use one of %s", f.Topic, strings.Join(topicNames(s.Topics), ", "))
-			}
-			if !f.set["partitions"] {
-				return s.errAt(key+".partitions", "missing; say the topic's new partition count, as kafka-topics.sh --alter --partitions does")
-			}
-			if f.Partitions > maxPartitions {
-				return s.errAt(key+".partitions", "%d is out of range; use at most %d", f.Partitions, maxPartitions)
-			}
-		case "delay":
-			if f.By.Duration <= 0 {
-				return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
-			}
+		pf := plannedFault{Fault: *f, kind: kind, index: i + 1, direction: "both"}
+		if err := kind.check(s, pl, &pf, key); err != nil {
+			return err
 		}
 		if f.set["for"] && f.For.Duration <= 0 {
 			return s.errAt(key+".for", "must be above 0")

@@ -174,17 +174,6 @@ func TestSweepBadInput(t *testing.T) {
 	}
 }
 
-func TestColumnOrder(t *testing.T) {
-	runs := []sweepRun{{flat: map[string]float64{
-		"seed": 1, "anomaly_count": 0, "latency_ms.p99": 1, "metrics.batch-size-avg": 1, "records.sent": 1,
-		"partitions.my.topic-10.records": 1, "partitions.my.topic-2.records": 1, "partitions.my.topic-2.leader": 1,
-		"partitions.a-0.records": 1,
-	}}, {flat: map[string]float64{"errors.NOT_ENOUGH_REPLICAS": 1, "records.acked": 1}}}
-	assert.Equal(t, []string{"records.acked", "records.sent", "errors.NOT_ENOUGH_REPLICAS", "metrics.batch-size-avg",
-		"latency_ms.p99", "partitions.a-0.records", "partitions.my.topic-2.leader", "partitions.my.topic-2.records",
-		"partitions.my.topic-10.records", "anomaly_count"}, columns(runs))
-}
-
 func TestPlotCommand(t *testing.T) {
 	for _, svg := range []bool{false, true} {
 		dir := filepath.Join(t.TempDir(), "charts")

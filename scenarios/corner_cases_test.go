@@ -9,36 +9,35 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestTransactionCornerCases replays transactional runs that once went
-// wrong (testdata/txn): each must end promptly and keep the read_committed
-// guarantees.
-func TestTransactionCornerCases(t *testing.T) {
+// TestCornerCases replays runs that once went wrong (testdata/corner-cases):
+// each must end promptly, keep the guarantees, and explain its anomalies.
+func TestCornerCases(t *testing.T) {
 	tests := []struct {
 		file  string
 		check func(t *testing.T, r *Report)
 	}{
 		// Two instances frozen in turn, the second while it was taking over
 		// the first one's transaction: the last instance sends it.
-		{"zz.yaml", func(t *testing.T, r *Report) {
+		{"txn-two-zombies-in-turn.yaml", func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Lost)
 			assert.Zero(t, r.Transactions.Open)
 		}},
 		// The coordinator cannot write its log (ISR below
 		// transaction.state.log.min.isr): the producer retries at
 		// retry.backoff.ms, not back to back.
-		{"s4.yaml", func(t *testing.T, r *Report) {
+		{"txn-coordinator-log-below-min-isr.yaml", func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Errors["COORDINATOR_NOT_AVAILABLE"])
 			assert.Less(t, r.Errors["COORDINATOR_NOT_AVAILABLE"], int64(100), "about 10 retries a second")
 		}},
 		// The coordinator is cut off from a partition leader while its
 		// markers are out: the audit waits until they are written.
-		{"torn2.yaml", func(t *testing.T, r *Report) {
+		{"txn-coordinator-cut-off-from-leader.yaml", func(t *testing.T, r *Report) {
 			require.NotNil(t, r.Consumers)
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 		}},
 		// The answer to an epoch-bumping InitProducerId is lost: the retry
 		// gets the same epoch instead of PRODUCER_FENCED.
-		{"ipp-lost-init.yaml", func(t *testing.T, r *Report) {
+		{"txn-epoch-bump-answer-lost.yaml", func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Errors["PRODUCER_FENCED"])
 		}},
 		// Without transactions: the replacement re-sent records it then got
@@ -46,20 +45,20 @@ func TestTransactionCornerCases(t *testing.T) {
 		// (ambiguous) from the log, without a partition from a callback.
 		// A keyless record re-sent by another instance lands in another
 		// partition than its callback named, and is reordered there.
-		{"zombie-reorder-elsewhere.yaml", func(t *testing.T, r *Report) {
+		{"zombie-resend-reordered-elsewhere.yaml", func(t *testing.T, r *Report) {
 			require.Positive(t, r.Records.Reordered)
 			for _, a := range r.Anomalies {
 				assert.NotEmpty(t, a.Offsets, "%s record %d", a.Kind, a.Record)
 			}
 		}},
-		{"zombie-unanswered.yaml", func(t *testing.T, r *Report) {
+		{"zombie-writes-unanswered-records.yaml", func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Records.Ambiguous)
 			assert.NotEmpty(t, r.Anomalies)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join("testdata", "txn", tt.file))
+			data, err := os.ReadFile(filepath.Join("testdata", "corner-cases", tt.file))
 			require.NoError(t, err)
 			s, err := Parse(tt.file, data, nil)
 			require.NoError(t, err)

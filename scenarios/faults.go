@@ -1,0 +1,300 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
+	"github.com/kafkasim/kafkasim/producer"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// faultKind is one kind of fault a scenario's schedule can hold, the value
+// of a fault's `do`. Everything about a kind is in its entry: adding a kind
+// is adding an entry (and its line in README's list of faults).
+type faultKind struct {
+	name string
+	// keys are the keys the kind takes besides at and do, in the order
+	// error messages list them.
+	keys []string
+	// check validates a fault of this kind, after the keys and the
+	// duration limits, and records what it parsed in the planned fault.
+	check faultCheck
+	// fire applies the fault when its time comes.
+	fire func(r *runner, f *plannedFault)
+	// heal reverses an effect that fire left waiting in an undo, when its
+	// `for` runs out or at the final heal; nil when fire leaves none.
+	heal func(r *runner, u *undo)
+	// describe is the fault's line in the report's schedule after the time
+	// and the kind; a count and a `for` follow it.
+	describe func(f *plannedFault) string
+}
+
+// faultCheck validates one fault; key is the fault's key path, faults[i].
+type faultCheck func(s *Scenario, pl *plan, f *plannedFault, key string) error
+
+// faultKinds is the table of fault kinds.
+var faultKinds = []faultKind{
+	{name: "crash", keys: []string{"broker"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+			r.cl.Crash(b)
+		}),
+		describe: describeBroker},
+	{name: "restart", keys: []string{"broker"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+			r.cl.Restart(b)
+		}),
+		describe: describeBroker},
+	{name: "pause", keys: []string{"broker", "for"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
+			r.cl.Pause(b)
+			r.addUndo(&undo{fault: f, broker: b}, until)
+		}),
+		heal:     func(r *runner, u *undo) { r.cl.Resume(u.broker) },
+		describe: describeBroker},
+	{name: "isolate", keys: []string{"broker", "from", "direction", "for"}, check: checks(checkBroker, checkIsolate),
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
+			u := &undo{fault: f, broker: b}
+			r.isolate(u)
+			r.addUndo(u, until)
+		}),
+		heal: func(r *runner, u *undo) {
+			for _, c := range u.cuts {
+				r.w.Net.Uncut(c[0], c[1])
+			}
+			r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
+		},
+		describe: func(f *plannedFault) string {
+			s := " " + f.sel.text + " from " + strings.Join(f.from, ", ")
+			if f.direction != "both" {
+				s += " (" + f.direction + "bound only)"
+			}
+			return s
+		}},
+	{name: "delay", keys: []string{"broker", "by", "for"}, check: checks(checkBroker, checkDelay),
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
+			d := sim.FromDuration(f.By.Duration)
+			r.w.Net.AddDelay(b, d)
+			e := r.faultEntry(event.Delay, b, f)
+			e.X().Broker = int32(b)
+			e.X().Dur = d.Duration()
+			r.w.Trace.Add(e)
+			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
+		}),
+		heal: func(r *runner, u *undo) {
+			r.w.Net.AddDelay(u.broker, -u.delay)
+			r.w.Trace.Add(r.entry(event.DelayEnd, u.broker))
+		},
+		describe: func(f *plannedFault) string { return " " + f.sel.text + " by " + f.By.Duration.String() }},
+	{name: "drop-responses", keys: []string{"broker", "count", "for"}, check: checks(checkBroker, checkCountOrFor),
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
+			r.cl.DropResponses(b, f.Count, until)
+			r.w.Trace.Add(r.faultEntry(event.DropResponses, b, f))
+		}),
+		describe: describeBroker},
+	{name: "fail-requests", keys: []string{"broker", "error", "count", "for"}, check: checks(checkBroker, checkCountOrFor, checkFailError),
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
+			r.cl.FailRequests(b, f.failErr, f.Count, until)
+			e := r.faultEntry(event.FailRequests, b, f)
+			e.Err = int16(f.failErr)
+			r.w.Trace.Add(e)
+		}),
+		describe: func(f *plannedFault) string { return " " + f.sel.text + " with " + f.Error }},
+	{name: "restart-producer", keys: []string{"resend-unacked", "client"}, check: checkClient,
+		fire: (*runner).restartProducer,
+		describe: func(f *plannedFault) string {
+			if f.ResendUnacked {
+				return ", and the application re-sends what was not acknowledged"
+			}
+			return ""
+		}},
+	{name: "add-partitions", keys: []string{"topic", "partitions"}, check: checkAddPartitions,
+		fire: func(r *runner, f *plannedFault) { r.cl.AddPartitions(f.topic, f.Partitions) },
+		describe: func(f *plannedFault) string {
+			return " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
+		}},
+	{name: "start-zombie", keys: []string{"for"}, check: checkZombie,
+		fire: (*runner).startZombie,
+		heal: func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
+		// The line has always read "start-zombie  for 2s": a fault without
+		// a selector printed an empty one.
+		describe: func(*plannedFault) string { return " " }},
+}
+
+// lookupFault finds a fault kind by name.
+func lookupFault(name string) *faultKind {
+	i := slices.IndexFunc(faultKinds, func(k faultKind) bool { return k.name == name })
+	if i < 0 {
+		return nil
+	}
+	return &faultKinds[i]
+}
+
+// faultKindNames lists the kinds, sorted.
+func faultKindNames() []string {
+	names := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
+		names[i] = k.name
+	}
+	sort.Strings(names)
+	return names
+}
+
+// checks runs several checks in order; the first problem is the one
+// reported.
+func checks(cs ...faultCheck) faultCheck {
+	return func(s *Scenario, pl *plan, f *plannedFault, key string) error {
+		for _, c := range cs {
+			if err := c(s, pl, f, key); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// checkBroker parses the broker selector.
+func checkBroker(s *Scenario, pl *plan, f *plannedFault, key string) error {
+	if f.Broker == "" {
+		return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
+	}
+	sel, err := parseSelector(f.Broker, pl.topo)
+	if strings.TrimSpace(f.Broker) == "coordinator" {
+		// The transaction coordinator: the leader of the
+		// transactional.id's __transaction_state partition.
+		if pl.producerCfg.TransactionalID == "" {
+			return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
+		}
+		t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
+		sel = selector{kind: selLeader, text: "coordinator",
+			partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
+		err = nil
+	}
+	if err != nil {
+		return s.errAt(key+".broker", "%s", err.Error())
+	}
+	f.sel = sel
+	return nil
+}
+
+func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	f.from = f.From
+	if len(f.from) == 0 {
+		f.from = []string{"brokers", "controller", "producer"}
+	}
+	for _, fr := range f.from {
+		if !slices.Contains([]string{"brokers", "controller", "producer"}, fr) {
+			return s.errAt(key+".from", "%q is not one of brokers, controller, producer", fr)
+		}
+	}
+	if f.Direction != "" {
+		f.direction = f.Direction
+	}
+	if !slices.Contains([]string{"both", "in", "out"}, f.direction) {
+		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is lost), out (traffic from it is lost)", f.Direction)
+	}
+	return nil
+}
+
+func checkDelay(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if f.By.Duration <= 0 {
+		return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
+	}
+	return nil
+}
+
+func checkCountOrFor(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if f.set["count"] == f.set["for"] {
+		return s.errAt(key, "%s needs exactly one of count (how many requests) or for (how long)", f.Do)
+	}
+	if f.set["count"] && f.Count < 1 {
+		return s.errAt(key+".count", "must be at least 1")
+	}
+	return nil
+}
+
+func checkFailError(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	e, ok := broker.ParseError(f.Error)
+	if !ok || !slices.Contains(broker.InjectableErrors(), f.Error) {
+		return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
+	}
+	f.failErr = e
+	return nil
+}
+
+func checkClient(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if !f.set["client"] {
+		return nil
+	}
+	// The application moves to another client library: the same
+	// producer settings, that client's defaults underneath.
+	props := s.Producer.Map()
+	props["client"] = f.Client
+	cfg, err := producer.NewConfig(props)
+	if err != nil {
+		return s.errAt(key+".client", "%s", err.Error())
+	}
+	f.producerCfg = cfg
+	return nil
+}
+
+func checkAddPartitions(s *Scenario, pl *plan, f *plannedFault, key string) error {
+	if f.topic = pl.topo.TopicIndex(f.Topic); f.topic < 0 {
+		return s.errAt(key+".topic", "%q is not a topic of this scenario; use one of %s", f.Topic, strings.Join(topicNames(s.Topics), ", "))
+	}
+	if !f.set["partitions"] {
+		return s.errAt(key+".partitions", "missing; say the topic's new partition count, as kafka-topics.sh --alter --partitions does")
+	}
+	if f.Partitions > maxPartitions {
+		return s.errAt(key+".partitions", "%d is out of range; use at most %d", f.Partitions, maxPartitions)
+	}
+	return nil
+}
+
+func checkZombie(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if !f.set["for"] {
+		return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
+	}
+	return nil
+}
+
+// onBrokers makes the fire of a kind that acts on brokers: it resolves the
+// selector when the fault fires and applies act to each broker it names,
+// with the time its `for` ends (0 without one).
+func onBrokers(act func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time)) func(*runner, *plannedFault) {
+	return func(r *runner, f *plannedFault) {
+		targets := r.targets(f.sel)
+		if len(targets) == 0 {
+			e := r.entry(event.FaultSkipped, r.id)
+			e.Ext = &event.Ext{Index: int32(f.index), Note: f.Do + " " + f.sel.text}
+			r.w.Trace.Add(e)
+			return
+		}
+		until := sim.Time(0)
+		if f.set["for"] {
+			until = r.w.Now() + sim.FromDuration(f.For.Duration)
+		}
+		for _, b := range targets {
+			act(r, f, b, until)
+		}
+		r.countDown()
+	}
+}
+
+func describeBroker(f *plannedFault) string { return " " + f.sel.text }
+
+// describeFault is one line of the fault schedule, in words.
+func describeFault(f *plannedFault) string {
+	s := sim.FromDuration(f.At.Duration).String() + " " + f.Do + f.kind.describe(f)
+	if f.set["count"] {
+		s += fmt.Sprintf(", %d requests", f.Count)
+	}
+	if f.set["for"] {
+		s += " for " + f.For.Duration.String()
+	}
+	return s
+}

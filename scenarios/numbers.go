@@ -1,0 +1,127 @@
+package scenarios
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/broker"
+)
+
+// Numbers visits every number of the report with its path, the names
+// `expect` takes and the sweep's CSV columns: records.*, errors.*,
+// metrics.*, latency_ms.*, partitions.<topic-partition>.*, then
+// transactions.* and consumers.<view>.* when the workload has
+// transactions, and anomaly_count. The order is fixed (map keys sorted), so
+// two walks of one report visit the same paths in the same order.
+func (r *Report) Numbers(visit func(path string, v float64)) {
+	c := r.Records
+	visitEach(visit, "records.", []string{"sent", "acked", "failed", "pending", "lost", "duplicated", "reordered", "ambiguous", "keys_split"},
+		c.Sent, c.Acked, c.Failed, c.Pending, c.Lost, c.Duplicated, c.Reordered, c.Ambiguous, c.KeysSplit)
+	for _, name := range slices.Sorted(maps.Keys(r.Errors)) {
+		visit("errors."+name, float64(r.Errors[name]))
+	}
+	for _, name := range slices.Sorted(maps.Keys(r.Metrics)) {
+		visit("metrics."+name, r.Metrics[name])
+	}
+	l := r.LatencyMs
+	visitEach(visit, "latency_ms.", []string{"avg", "p50", "p90", "p99", "p999", "max"}, l.Avg, l.P50, l.P90, l.P99, l.P999, l.Max)
+	for _, p := range r.Partitions {
+		visitEach(visit, fmt.Sprintf("partitions.%s-%d.", p.Topic, p.Partition),
+			[]string{"leader", "log_end_offset", "high_watermark", "last_stable_offset", "markers", "records", "bytes", "offline_ms", "leader_elections", "unclean_elections"},
+			float64(p.Leader), float64(p.LogEndOffset), float64(p.HighWatermark), float64(p.LastStableOffset), float64(p.Markers),
+			float64(p.Records), float64(p.Bytes), p.OfflineMs, float64(p.LeaderElections), float64(p.UncleanElections))
+	}
+	if t := r.Transactions; t != nil {
+		visitEach(visit, "transactions.", []string{"total", "committed", "aborted", "failed", "open", "retried"},
+			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+	}
+	if c := r.Consumers; c != nil {
+		for _, v := range []struct {
+			name string
+			view ConsumerView
+		}{{"read_committed", c.ReadCommitted}, {"read_uncommitted", c.ReadUncommitted}} {
+			visitEach(visit, "consumers."+v.name+".", []string{"visible", "aborted_read", "torn_transactions", "committed_lost"},
+				v.view.Visible, v.view.AbortedRead, v.view.Torn, v.view.CommittedLost)
+		}
+	}
+	visit("anomaly_count", float64(r.AnomalyCount))
+}
+
+// visitEach visits prefix+names[i] with values[i].
+func visitEach[N int64 | float64](visit func(string, float64), prefix string, names []string, values ...N) {
+	for i, v := range values {
+		visit(prefix+names[i], float64(v))
+	}
+}
+
+// shapeOf is a report of this topology with every number zero and every
+// section present: its Numbers are the paths a run's report can hold,
+// errors aside (any Kafka error name may appear).
+func shapeOf(topo *broker.Topology) *Report {
+	r := &Report{Metrics: map[string]float64{}, Transactions: &TransactionsReport{}, Consumers: &ConsumersReport{}}
+	for _, pm := range producerMetrics {
+		r.Metrics[pm.name] = 0
+	}
+	for _, p := range topo.Partitions {
+		r.Partitions = append(r.Partitions, PartitionReport{Topic: topo.Topics[p.Topic].Name, Partition: p.Index})
+	}
+	return r
+}
+
+// paths lists the report's paths in Numbers order.
+func (r *Report) paths() []string {
+	var paths []string
+	r.Numbers(func(p string, _ float64) { paths = append(paths, p) })
+	return paths
+}
+
+// pathError explains why path, which is not among known (a shape's
+// paths), is not a report path: it lists what the path's section holds.
+func pathError(path string, known []string) error {
+	section, rest, _ := strings.Cut(path, ".")
+	if section == "errors" {
+		return fmt.Errorf("errors.%s is not a Kafka error name (like NOT_ENOUGH_REPLICAS or TimeoutException)", rest)
+	}
+	var tails []string // what follows "section." in the section's paths
+	for _, p := range known {
+		if t, ok := strings.CutPrefix(p, section+"."); ok {
+			tails = append(tails, t)
+		}
+	}
+	switch {
+	case len(tails) == 0:
+		return fmt.Errorf("a path starts with records, errors, metrics, latency_ms, partitions, transactions or consumers, or is anomaly_count")
+	case section == "partitions":
+		// A topic name may hold dots, a field name none.
+		i := strings.LastIndexByte(rest, '.')
+		if i < 0 {
+			return fmt.Errorf("write partitions.<topic-partition>.<field>, like partitions.orders-0.offline_ms")
+		}
+		names, fields := splitTails(tails, strings.LastIndexByte)
+		if !slices.Contains(names, rest[:i]) {
+			return fmt.Errorf("no partition %q", rest[:i])
+		}
+		return fmt.Errorf("a partition has %s", strings.Join(fields, ", "))
+	case section == "consumers":
+		views, fields := splitTails(tails, strings.IndexByte)
+		return fmt.Errorf("write consumers.<%s>.<%s>", strings.Join(views, "|"), strings.Join(fields, "|"))
+	}
+	return fmt.Errorf("%s has %s", section, strings.Join(tails, ", "))
+}
+
+// splitTails cuts each tail at the dot dot finds into the distinct parts
+// before and after it, in order of first appearance.
+func splitTails(tails []string, dot func(string, byte) int) (heads, fields []string) {
+	for _, t := range tails {
+		i := dot(t, '.')
+		if !slices.Contains(heads, t[:i]) {
+			heads = append(heads, t[:i])
+		}
+		if !slices.Contains(fields, t[i+1:]) {
+			fields = append(fields, t[i+1:])
+		}
+	}
+	return heads, fields
+}

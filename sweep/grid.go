@@ -1,0 +1,218 @@
+// Package sweep runs a scenario over a grid of settings and seeds: every
+// combination of the --vary values, each with every seed. Each run is
+// single-threaded and deterministic; runs execute in parallel and results
+// keep grid order, so the output is the same on any number of cores.
+package sweep
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// MaxRuns bounds a sweep, so that a typo in --seeds does not start a run
+// that never ends.
+const MaxRuns = 100_000
+
+// Vary is one --vary flag: a scenario key and the values it takes.
+type Vary struct {
+	Key    string
+	Values []string
+}
+
+// ParseVaries reads --vary flags, each KEY=V1,V2,...
+func ParseVaries(flags []string) ([]Vary, error) {
+	var vs []Vary
+	for _, f := range flags {
+		key, list, ok := strings.Cut(f, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || list == "" {
+			return nil, fmt.Errorf("--vary %q: expected KEY=V1,V2,...", f)
+		}
+		v := Vary{Key: key}
+		for _, x := range strings.Split(list, ",") {
+			x = strings.TrimSpace(x)
+			if x == "" {
+				return nil, fmt.Errorf("--vary %q: an empty value", f)
+			}
+			v.Values = append(v.Values, x)
+		}
+		for _, o := range vs {
+			if o.Key == key {
+				return nil, fmt.Errorf("--vary %s given twice; list every value in one --vary", key)
+			}
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
+}
+
+// ParseSeeds reads A-B (inclusive) or a single N; "" is no seeds, meaning
+// the scenario's own.
+func ParseSeeds(s string) ([]uint64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := fmt.Errorf("--seeds %q: expected A-B (inclusive) or one number", s)
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.ParseUint(strings.TrimSpace(lo), 10, 64)
+	if err != nil {
+		return nil, bad
+	}
+	b := a
+	if isRange {
+		if b, err = strconv.ParseUint(strings.TrimSpace(hi), 10, 64); err != nil {
+			return nil, bad
+		}
+	}
+	if b < a {
+		return nil, fmt.Errorf("--seeds %s: the range must go up", s)
+	}
+	if b-a >= MaxRuns {
+		return nil, fmt.Errorf("--seeds %s: more than %d seeds", s, MaxRuns)
+	}
+	seeds := make([]uint64, 0, b-a+1)
+	for x := a; ; x++ {
+		seeds = append(seeds, x)
+		if x == b {
+			return seeds, nil
+		}
+	}
+}
+
+// Grid is a sweep's plan: the scenario, the combinations of the --vary
+// values and one run per combination and seed.
+type Grid struct {
+	Scenario string
+	Varies   []Vary
+	// Combos are the combinations as KEY=VALUE lists in grid order, the
+	// first --vary slowest.
+	Combos [][]string
+	Runs   []Run
+}
+
+// Run is one point of the grid and, once executed, what it reported.
+type Run struct {
+	Combo    int      // index into Grid.Combos
+	Sets     []string // the --set values, then the combination's KEY=VALUE
+	seedFlag *uint64  // from --seeds; nil: the scenario's own
+
+	Seed    uint64             // the seed it ran with
+	Numbers map[string]float64 // the report's numbers by path (scenarios.Report.Numbers)
+}
+
+// NewGrid checks the scenario with every --vary value alone, so that an
+// error names the --vary it comes from, and then every combination, which
+// can fail on its own (enable.idempotence=true with acks=1). Without seeds
+// each combination runs once with the scenario's own.
+func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Grid, error) {
+	if _, err := scenarios.Load(scenario, sets); err != nil {
+		return nil, err
+	}
+	for _, v := range varies {
+		for _, x := range v.Values {
+			if _, err := scenarios.Load(scenario, append(slices.Clone(sets), v.Key+"="+x)); err != nil {
+				return nil, fmt.Errorf("--vary %s=%s: %v", v.Key, x, err)
+			}
+		}
+	}
+	combos := [][]string{nil}
+	for _, v := range varies {
+		if len(combos)*len(v.Values) > MaxRuns {
+			return nil, fmt.Errorf("the --vary values make more than %d combinations", MaxRuns)
+		}
+		var next [][]string
+		for _, c := range combos {
+			for _, x := range v.Values {
+				next = append(next, append(slices.Clone(c), v.Key+"="+x))
+			}
+		}
+		combos = next
+	}
+	if len(varies) > 1 {
+		for _, c := range combos {
+			if _, err := scenarios.Load(scenario, append(slices.Clone(sets), c...)); err != nil {
+				return nil, fmt.Errorf("--vary combination %s: %v", strings.Join(c, ", "), err)
+			}
+		}
+	}
+	if n := len(combos) * max(1, len(seeds)); n > MaxRuns {
+		return nil, fmt.Errorf("the sweep has %d runs; at most %d", n, MaxRuns)
+	}
+	g := &Grid{Scenario: scenario, Varies: varies, Combos: combos}
+	for c, combo := range combos {
+		s := append(slices.Clone(sets), combo...)
+		if len(seeds) == 0 {
+			g.Runs = append(g.Runs, Run{Combo: c, Sets: s})
+		}
+		for i := range seeds {
+			g.Runs = append(g.Runs, Run{Combo: c, Sets: s, seedFlag: &seeds[i]})
+		}
+	}
+	return g, nil
+}
+
+// Execute runs the grid on n workers and, unless done is nil, calls it
+// with the number of runs finished after each one. Each run loads its own scenario, so runs
+// share nothing, and stores its result at its grid index. The error is
+// the first failed run's, in grid order.
+func (g *Grid) Execute(n int, done func(finished int)) error {
+	jobs := make(chan int)
+	errs := make([]error, len(g.Runs))
+	finished := make(chan struct{})
+	for range min(n, len(g.Runs)) {
+		go func() {
+			for i := range jobs {
+				errs[i] = g.Runs[i].execute(g.Scenario)
+				finished <- struct{}{}
+			}
+		}()
+	}
+	go func() {
+		for i := range g.Runs {
+			jobs <- i
+		}
+		close(jobs)
+	}()
+	for i := range g.Runs {
+		<-finished
+		if done != nil {
+			done(i + 1)
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Run) execute(scenario string) error {
+	s, err := scenarios.Load(scenario, r.Sets)
+	if err != nil {
+		return err
+	}
+	rep := s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
+	r.Seed = rep.Seed
+	r.Numbers = map[string]float64{}
+	rep.Numbers(func(path string, v float64) { r.Numbers[path] = v })
+	return nil
+}
+
+// values are the run's --vary values, in --vary order.
+func (r *Run) values(varies []Vary) []string {
+	return comboValues(r.Sets[len(r.Sets)-len(varies):])
+}
+
+// comboValues are the values of KEY=VALUE settings.
+func comboValues(combo []string) []string {
+	vs := make([]string, len(combo))
+	for i, kv := range combo {
+		_, vs[i], _ = strings.Cut(kv, "=")
+	}
+	return vs
+}
