@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/plots"
 	"github.com/kafkasim/kafkasim/sweep"
 )
@@ -41,6 +42,15 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 			return &usageError{fmt.Sprintf("--plot %s: the file name must end in .png or .svg", *plotPath)}
 		}
 	}
+	// A sweep may run for hours: a path that cannot be written is found
+	// now, not after.
+	for _, o := range []struct{ flag, path string }{{"--csv", *csvPath}, {"--plot", *plotPath}} {
+		if o.path != "" && o.path != "-" {
+			if err := outfile.CheckFile(o.path); err != nil {
+				return &usageError{fmt.Sprintf("%s: %v", o.flag, err)}
+			}
+		}
+	}
 	varies, err := sweep.ParseVaries(*varyFlags)
 	if err != nil {
 		return err
@@ -61,7 +71,7 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	}
 
 	if *csvPath != "" && *csvPath != "-" {
-		if err := writeCSVFile(*csvPath, grid); err != nil {
+		if err := outfile.Write(*csvPath, grid.WriteCSV); err != nil {
 			return &usageError{fmt.Sprintf("--csv: %v", err)}
 		}
 	}
@@ -74,18 +84,6 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 		return grid.WriteCSV(out)
 	}
 	return grid.WriteTable(out)
-}
-
-func writeCSVFile(path string, grid *sweep.Grid) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := grid.WriteCSV(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // progress is a bar on stderr while a sweep runs, drawn only when stderr
