@@ -143,3 +143,31 @@ func TestAuditProportionalToRecords(t *testing.T) {
 	assert.Zero(t, rep.Records.KeysSplit, "one partition per topic: no key is split")
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(200<<20), "allocation follows the records, not keys x topics")
 }
+
+// TestRefusedSettings: what Kafka's validators refuse, and what Kafka
+// accepts but cannot work here, is refused on one line naming the key,
+// the value and what is allowed.
+func TestRefusedSettings(t *testing.T) {
+	tests := []struct {
+		set  string
+		want string
+	}{
+		// KafkaConfig.validateValues.
+		{"broker.replica.fetch.wait.max.ms=40000", "--set cluster.broker.replica.fetch.wait.max.ms: requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms"},
+		{"broker.replica.lag.time.max.ms=400", "--set cluster.broker.replica.lag.time.max.ms: requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms"},
+		// Accepted by Kafka, refused here, saying so.
+		{"broker.broker.session.timeout.ms=1", "--set cluster.broker.broker.session.timeout.ms: broker.heartbeat.interval.ms=2000 is not below broker.session.timeout.ms=1: Kafka accepts it, but the simulator refuses it"},
+		{"broker.broker.heartbeat.interval.ms=9000", "--set cluster.broker.broker.heartbeat.interval.ms: broker.heartbeat.interval.ms=9000 is not below broker.session.timeout.ms=9000"},
+		{"broker.transaction.state.log.num.partitions=100000000", "--set cluster.broker.transaction.state.log.num.partitions: Invalid value 100000000 for configuration transaction.state.log.num.partitions: Kafka accepts it, but the simulator takes at most 1000"},
+		{"broker.replica.fetch.backoff.ms=0", "Invalid value 0 for configuration replica.fetch.backoff.ms: Kafka accepts it, but the simulator takes at least 1"},
+		{"producer.socket.connection.setup.timeout.ms=-1", "--set producer.socket.connection.setup.timeout.ms: Invalid value -1 for configuration socket.connection.setup.timeout.ms: Kafka accepts it, but the simulator takes at least 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			_, err := Parse("t.yaml", []byte(base), []string{tt.set})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}

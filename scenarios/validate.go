@@ -185,7 +185,11 @@ func (s *Scenario) validate() (*plan, error) {
 	}
 	cfg, err := broker.NewConfig(brokerProps)
 	if err != nil {
-		return nil, s.errAt("cluster.broker", "%s", err.Error())
+		key := "cluster.broker"
+		if ce, ok := err.(*broker.ConfigError); ok && ce.Key != "" {
+			key += "." + ce.Key
+		}
+		return nil, s.errAt(key, "%s", err.Error())
 	}
 	cfg.Version = version
 	pl.brokerProps = broker.PropertyDefaults()
