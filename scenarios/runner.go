@@ -73,7 +73,7 @@ type recState struct {
 	key       int32
 	err       broker.Error
 	status    recStatus
-	session   uint16 // the instance that sent it last
+	session   uint32 // the instance that sent it last (a uint16 would wrap after 65,535 restarts)
 	topic     int32
 	group     int32 // its group in r.groups, -1 without workload.transactions
 }
