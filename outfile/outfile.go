@@ -29,6 +29,7 @@ var state struct {
 	temps   map[string]bool
 	written []string
 	aborted bool
+	seq     int // the last temporary's number
 }
 
 // ErrAborted is the error of a write that Abort interrupted.
@@ -43,7 +44,7 @@ func Write(path string, write func(w io.Writer) error) error {
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".partial-*")
+	f, err := createTemp(dir, base)
 	if err != nil {
 		return unwrapPath(err)
 	}
@@ -85,6 +86,22 @@ func Write(path string, write func(w io.Writer) error) error {
 	}
 	state.written = append(state.written, path)
 	return nil
+}
+
+// createTemp creates a new file beside base in dir, named after it and
+// hidden. Unlike os.CreateTemp (mode 0600) it leaves the mode to the
+// umask, as os.Create does, since it becomes the output file.
+func createTemp(dir, base string) (*os.File, error) {
+	for {
+		state.mu.Lock()
+		state.seq++
+		name := filepath.Join(dir, fmt.Sprintf(".%s.partial-%d-%d", base, os.Getpid(), state.seq))
+		state.mu.Unlock()
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
 }
 
 // Abort removes every temporary being written and makes every write,
