@@ -271,11 +271,16 @@ func (c *Config) check(given map[string]string) error {
 		return a
 	}
 	// KafkaConfig.validateValues.
+	ms := func(t sim.Time) int64 { return int64(t / sim.Millisecond) }
 	if c.ReplicaFetchWaitMax > c.ReplicaSocketTimeout {
-		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.socket.timeout.ms"), Message: "requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts"}
+		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.socket.timeout.ms"), Message: fmt.Sprintf(
+			"requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts (replica.fetch.wait.max.ms=%d, replica.socket.timeout.ms=%d)",
+			ms(c.ReplicaFetchWaitMax), ms(c.ReplicaSocketTimeout))}
 	}
 	if c.ReplicaFetchWaitMax > c.ReplicaLagTimeMax {
-		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.lag.time.max.ms"), Message: "requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR"}
+		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.lag.time.max.ms"), Message: fmt.Sprintf(
+			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR (replica.fetch.wait.max.ms=%d, replica.lag.time.max.ms=%d)",
+			ms(c.ReplicaFetchWaitMax), ms(c.ReplicaLagTimeMax))}
 	}
 	// Kafka accepts any pair (KRaftConfigs has no validator, the
 	// controller no check), but a broker whose session ends before its
@@ -284,7 +289,7 @@ func (c *Config) check(given map[string]string) error {
 	if c.BrokerHeartbeatInterval >= c.BrokerSessionTimeout {
 		return &ConfigError{Key: blame("broker.heartbeat.interval.ms", "broker.session.timeout.ms"), Message: fmt.Sprintf(
 			"broker.heartbeat.interval.ms=%d is not below broker.session.timeout.ms=%d: Kafka accepts it, but the simulator refuses it: every broker's session would end before its next heartbeat, and the controller would fence it over and over; use an interval below the timeout (Kafka's defaults: 2000 and 9000)",
-			int64(c.BrokerHeartbeatInterval/sim.Millisecond), int64(c.BrokerSessionTimeout/sim.Millisecond))}
+			ms(c.BrokerHeartbeatInterval), ms(c.BrokerSessionTimeout))}
 	}
 	return nil
 }

@@ -133,9 +133,9 @@ func TestConfigCheck(t *testing.T) {
 	}{
 		{map[string]string{"replica.fetch.wait.max.ms": "30000"}, "", ""},
 		{map[string]string{"replica.fetch.wait.max.ms": "30001"}, "replica.fetch.wait.max.ms",
-			"requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts"},
+			"requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts (replica.fetch.wait.max.ms=30001, replica.socket.timeout.ms=30000)"},
 		{map[string]string{"replica.fetch.wait.max.ms": "600", "replica.lag.time.max.ms": "500"}, "replica.fetch.wait.max.ms",
-			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR"},
+			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR (replica.fetch.wait.max.ms=600, replica.lag.time.max.ms=500)"},
 		{map[string]string{"broker.heartbeat.interval.ms": "8999"}, "", ""},
 		{map[string]string{"broker.heartbeat.interval.ms": "9000"}, "broker.heartbeat.interval.ms",
 			"broker.heartbeat.interval.ms=9000 is not below broker.session.timeout.ms=9000: Kafka accepts it, but the simulator refuses it: every broker's session would end before its next heartbeat, " +

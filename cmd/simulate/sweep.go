@@ -14,6 +14,10 @@ import (
 	"github.com/kafkasim/kafkasim/sweep"
 )
 
+// maxParallel bounds --parallel: each run holds its whole cluster in
+// memory, and past the number of cores more runs at once go no faster.
+const maxParallel = 256
+
 // cmdSweep runs every combination of the --vary values (the first --vary
 // varies slowest) with every seed; package sweep plans, runs and formats
 // the grid.
@@ -31,8 +35,8 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return &usageError{"sweep needs one scenario: a built-in name or a file"}
 	}
-	if *parallel < 1 {
-		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1", *parallel)}
+	if *parallel < 1 || *parallel > maxParallel {
+		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
 	}
 	if *plotPath != "" {
 		if len(*varyFlags) == 0 {
