@@ -32,11 +32,15 @@ type Listener interface {
 	// (initTransactions, commitTransaction, abortTransaction): err is
 	// ErrNone, or the exception the call throws.
 	TransactionDone(op TxnOp, err broker.Error)
+	// Closed says that close() returned: every callback of the closed
+	// producer ran, and the producer is gone.
+	Closed()
 }
 
 // Producer timer kinds.
 const (
-	kindRun sim.Kind = sim.FirstUserKind + iota // the sender's next pass
+	kindRun       sim.Kind = sim.FirstUserKind + iota // the sender's next pass
+	kindCallbacks                                     // deliver the queued listener calls (callbacks.go)
 )
 
 type partState struct {
@@ -109,6 +113,13 @@ type Producer struct {
 	flushing bool
 	closed   bool
 
+	// callbacks are listener calls queued for the event that delivers
+	// them; deliveryDue says that event is scheduled. inOperation is set
+	// while the producer handles an event, a message or a call.
+	callbacks   []listenerCall
+	deliveryDue bool
+	inOperation bool
+
 	stats Stats
 
 	// Scratch buffers, reused so that the per-record path allocates nothing.
@@ -178,6 +189,8 @@ func (p *Producer) trace(event string, part broker.PartitionID, batch int64, fir
 // blocked send holds later ones (the application thread is stuck in it):
 // Blocked reports this, and the listener hears Unblocked when it ends.
 func (p *Producer) Send(r Record) {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}
@@ -213,12 +226,19 @@ func (p *Producer) InFlightRequests() int {
 
 // Flush makes every queued batch sendable now, as flush() and close() do.
 func (p *Producer) Flush() {
+	p.enter()
+	defer p.leave()
 	p.flushing = true
 	p.wake()
 }
 
-// Incomplete reports whether any record still waits for its callback.
-func (p *Producer) Incomplete() bool {
+// Incomplete reports whether any record still waits for its callback, or
+// the listener has callbacks still to hear.
+func (p *Producer) Incomplete() bool { return p.hasIncomplete() || p.deliveryDue }
+
+// hasIncomplete reports whether a record is blocked in send() or a batch
+// is not done (RecordAccumulator.hasIncomplete).
+func (p *Producer) hasIncomplete() bool {
 	if len(p.blocked) > 0 {
 		return true
 	}
@@ -231,10 +251,12 @@ func (p *Producer) Incomplete() bool {
 }
 
 // CloseNow is close(Duration.ZERO): every incomplete batch fails with
-// "Producer is closed forcefully." and the process goes away, closing its
-// connections. Requests already on the wire may still be handled by
-// brokers.
+// "Producer is closed forcefully." and, once those callbacks ran, the
+// process goes away, closing its connections. Requests already on the
+// wire may still be handled by brokers.
 func (p *Producer) CloseNow() {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}
@@ -245,7 +267,7 @@ func (p *Producer) CloseNow() {
 	}
 	p.blocked = nil
 	if wasBlocked {
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 	for i := range p.parts {
 		part := &p.parts[i]
@@ -258,7 +280,7 @@ func (p *Producer) CloseNow() {
 		part.inflight, part.deque = nil, nil
 	}
 	p.trace("close", -1, 0, -1, -1, -1, -1, "close(Duration.ZERO): incomplete batches failed")
-	p.w.Crash(p.id)
+	p.scheduleDelivery() // which ends the process
 }
 
 // ---- the accumulator ----
@@ -440,15 +462,25 @@ func (p *Producer) wake() {
 	}
 }
 
-// HandleEvent runs the sender when its timer fires.
+// HandleEvent runs the sender when its timer fires, and delivers queued
+// callbacks. The listener runs outside any operation of the producer.
 func (p *Producer) HandleEvent(e sim.Event) {
-	if e.Kind == kindRun && p.runTimer.Fire(p.w, e) {
-		p.run()
+	switch e.Kind {
+	case kindRun:
+		p.enter()
+		defer p.leave()
+		if p.runTimer.Fire(p.w, e) {
+			p.run()
+		}
+	case kindCallbacks:
+		p.deliverCallbacks()
 	}
 }
 
 // HandleMessage handles broker responses and connection events.
 func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}

@@ -619,7 +619,7 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		p.stats.RecordsErrored += int64(len(b.Records))
 		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
 	}
-	p.listener.Completed(b, baseOffset, err)
+	p.queueCallback(listenerCall{kind: cbCompleted, batch: b, base: baseOffset, err: err})
 }
 
 // deallocate returns a completed batch's buffer to the pool
@@ -691,7 +691,7 @@ func (p *Producer) expireBlocked(now sim.Time) {
 	}
 	if expired && len(p.blocked) == 0 {
 		p.blocked = nil
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 }
 
@@ -699,7 +699,7 @@ func (p *Producer) expireBlocked(now sim.Time) {
 func (p *Producer) reject(r Record, err broker.Error) {
 	p.stats.countError(err)
 	p.stats.RecordsErrored++
-	p.listener.Rejected(r, err)
+	p.queueCallback(listenerCall{kind: cbRejected, rec: r, err: err})
 }
 
 // nextDeadline is the earliest moment a timer-driven condition falls due.
@@ -1053,7 +1053,7 @@ func (p *Producer) unblock() {
 	p.blocked = p.blocked[n:]
 	if len(p.blocked) == 0 {
 		p.blocked = nil
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 }
 
