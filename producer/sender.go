@@ -620,6 +620,11 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
 	}
 	p.queueCallback(listenerCall{kind: cbCompleted, batch: b, base: baseOffset, err: err})
+	if p.txn != nil && p.txn.op == OpCommitTransaction {
+		// commitTransaction() waits for every batch: the sender looks
+		// again whether its EndTxn can go out, or the call fail.
+		p.wake()
+	}
 }
 
 // deallocate returns a completed batch's buffer to the pool

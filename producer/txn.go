@@ -218,9 +218,8 @@ func (p *Producer) txnAbortable(err broker.Error) {
 	}
 	t.state = txnAbortableError
 	t.lastError = err
-	if t.op == OpCommitTransaction {
-		p.txnDone(OpCommitTransaction, err)
-	}
+	// A commitTransaction() under way fails, but only once no batch is
+	// incomplete (nextTxnRequest).
 }
 
 func (p *Producer) txnFatal(err broker.Error) {
@@ -300,6 +299,12 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		want = txnReqInitProducerID
 	case len(t.newParts) > 0 && (t.state == txnInTransaction || t.state == txnCommitting):
 		want = txnReqAddPartitions
+	case t.state == txnAbortableError && t.op == OpCommitTransaction && !p.hasIncomplete():
+		// The EndTxn(COMMIT) that commitTransaction() queued waits for
+		// every batch, then fails with the error instead of going out
+		// (TransactionManager.nextRequest: maybeTerminateRequestWithError).
+		p.txnDone(OpCommitTransaction, t.lastError)
+		return txnReqNone
 	case t.completing() && !p.hasIncomplete():
 		if !t.started {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
