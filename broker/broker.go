@@ -2,8 +2,8 @@ package broker
 
 import (
 	"slices"
-	"strconv"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -195,9 +195,12 @@ func (b *Broker) restart() {
 	b.start()
 }
 
-func (b *Broker) trace(event string, p PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID, detail string) {
-	b.w.Trace.Add(sim.Entry{At: b.w.Now(), Node: b.id, Event: event, Subject: int32(p), Batch: batch,
-		First: first, Last: last, Epoch: epoch, Peer: peer, Detail: detail})
+// entry starts a trace entry about partition p; the caller adds the fields
+// its kind needs and records it with b.w.Trace.Add.
+func (b *Broker) entry(k event.Kind, p PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID) sim.Entry {
+	e := sim.E(b.w.Now(), b.id, k)
+	e.Subject, e.Batch, e.First, e.Last, e.Epoch, e.Peer = int32(p), batch, first, last, epoch, peer
+	return e
 }
 
 // HandleEvent handles the broker's timers.
@@ -460,7 +463,9 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		for i := range r.Batches {
 			pb := &r.Batches[i]
 			resp.Partitions[i] = PartitionResponse{Partition: pb.Partition, Error: err, BaseOffset: -1, Leader: NoLeader, Ref: pb.Ref}
-			b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, err.String()+" (injected by fail-requests)")
+			e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
+			e.Err, e.Flags = int16(err), event.Injected
+			b.w.Trace.Add(e)
 		}
 		if r.Acks == 0 {
 			// With acks=0 the broker cannot answer; it closes the connection so
@@ -522,28 +527,35 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) (Error, int64, int64) {
 	rep := b.replicas[pb.Partition]
 	if rep == nil || !rep.isLeader {
-		b.trace("reject", pb.Partition, pb.Ref, -1, -1, -1, client, "NOT_LEADER_OR_FOLLOWER")
+		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
+		e.Err = int16(ErrNotLeaderOrFollower)
+		b.w.Trace.Add(e)
 		return ErrNotLeaderOrFollower, -1, -1
 	}
 	minISR := b.minISR(pb.Partition)
 	if acks == -1 && len(rep.isr) < minISR {
 		// Checked before the append, so nothing is written
 		// (Partition.appendRecordsToLeader).
-		b.trace("reject", pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client,
-			"NOT_ENOUGH_REPLICAS: ISR "+isrString(rep.isr)+" is smaller than min.insync.replicas="+strconv.Itoa(minISR))
+		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client)
+		e.Err = int16(ErrNotEnoughReplicas)
+		e.Ext = &event.Ext{List: nodeList(rep.isr), Limit: int64(minISR)}
+		b.w.Trace.Add(e)
 		return ErrNotEnoughReplicas, -1, -1
 	}
 	lastSeq := lastSequence(pb.BaseSequence, int32(len(pb.Records)))
 	chk := rep.producers.check(pb.ProducerID, pb.ProducerEpoch, pb.BaseSequence, lastSeq)
 	if chk.err != ErrNone {
-		b.trace("reject", pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client, chk.err.String()+" (sequence "+strconv.Itoa(int(pb.BaseSequence))+")")
+		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client)
+		e.Err, e.Seq = int16(chk.err), pb.BaseSequence
+		b.w.Trace.Add(e)
 		return chk.err, -1, -1
 	}
 	if chk.duplicate {
 		// The broker already has this batch: answer with its original
 		// offset and append nothing (UnifiedLog.analyzeAndValidateProducerState).
-		b.trace("duplicate", pb.Partition, pb.Ref, chk.firstOffset, chk.lastOffset, rep.leaderEpoch, client,
-			"sequence "+strconv.Itoa(int(pb.BaseSequence))+" already in the log; answered with the original offset")
+		e := b.entry(event.Duplicate, pb.Partition, pb.Ref, chk.firstOffset, chk.lastOffset, rep.leaderEpoch, client)
+		e.Seq = pb.BaseSequence
+		b.w.Trace.Add(e)
 		return ErrNone, chk.firstOffset, chk.lastOffset + 1
 	}
 	appended := rep.Log.Append(LogBatch{
@@ -551,16 +563,11 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional,
 	}, pb.Records)
 	rep.producers.update(&appended)
-	b.trace("append", pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client, "acks="+acksString(acks))
+	e := b.entry(event.Append, pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client)
+	e.Acks = acks
+	b.w.Trace.Add(e)
 	b.leaderAppended(rep)
 	return ErrNone, appended.BaseOffset, rep.Log.LEO()
-}
-
-func acksString(acks int8) string {
-	if acks == -1 {
-		return "all"
-	}
-	return strconv.Itoa(int(acks))
 }
 
 // respond sends a response on a client connection, if the connection still
@@ -584,13 +591,15 @@ func (b *Broker) sendProduceResponse(client sim.NodeID, conn uint32, resp *Produ
 		}
 		cc.broken = true
 		for _, p := range resp.Partitions {
-			b.trace("response-dropped", p.Partition, p.Ref, p.BaseOffset, -1, -1, client,
-				p.Error.String()+" response lost (drop-responses); the connection delivers nothing more")
+			e := b.entry(event.ResponseDropped, p.Partition, p.Ref, p.BaseOffset, -1, -1, client)
+			e.Err = int16(p.Error)
+			b.w.Trace.Add(e)
 		}
 	case cc.open && cc.conn == conn && cc.broken:
 		for _, p := range resp.Partitions {
-			b.trace("response-dropped", p.Partition, p.Ref, p.BaseOffset, -1, -1, client,
-				p.Error.String()+" response lost behind an earlier lost response")
+			e := b.entry(event.ResponseDropped, p.Partition, p.Ref, p.BaseOffset, -1, -1, client)
+			e.Err, e.Flags = int16(p.Error), event.Behind
+			b.w.Trace.Add(e)
 		}
 	default:
 		b.respond(client, conn, resp)
@@ -787,8 +796,7 @@ func (b *Broker) expireDelayed() {
 			if d.required[i] >= 0 {
 				res := &d.resp.Partitions[i]
 				res.Error = ErrRequestTimedOut
-				b.trace("purgatory-timeout", res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client,
-					"acks=all wait expired: offsets stay in the log")
+				b.w.Trace.Add(b.entry(event.PurgatoryTimeout, res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client))
 				d.required[i] = -1
 				d.pending--
 			}
@@ -825,8 +833,9 @@ func (b *Broker) isrCheck() {
 			continue
 		}
 		isr := slices.DeleteFunc(slices.Clone(rep.isr), func(id sim.NodeID) bool { return slices.Contains(out, id) })
-		b.trace("isr-shrink", rep.ID, 0, -1, -1, rep.leaderEpoch, -1,
-			"replicas "+isrString(out)+" not caught up for replica.lag.time.max.ms; proposing ISR "+isrString(isr))
+		e := b.entry(event.IsrShrink, rep.ID, 0, -1, -1, rep.leaderEpoch, -1)
+		e.X().List, e.Count = append(nodeList(out), nodeList(isr)...), int32(len(out))
+		b.w.Trace.Add(e)
 		b.sendAlterPartition(rep, isr)
 	}
 }
@@ -842,7 +851,9 @@ func (b *Broker) maybeExpandISR(rep *Replica, f *followerState) {
 		return
 	}
 	isr := inReplicaOrder(append(slices.Clone(rep.isr), f.id), b.topo.Partitions[rep.ID].Replicas)
-	b.trace("isr-expand", rep.ID, 0, f.leo, -1, rep.leaderEpoch, f.id, "caught up; proposing ISR "+isrString(isr))
+	e := b.entry(event.IsrExpand, rep.ID, 0, f.leo, -1, rep.leaderEpoch, f.id)
+	e.X().List = nodeList(isr)
+	b.w.Trace.Add(e)
 	b.sendAlterPartition(rep, isr)
 }
 
@@ -937,8 +948,7 @@ func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 			f.lastCaughtUp = now
 		}
 	}
-	b.trace("become-leader", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, -1,
-		"log end offset "+strconv.FormatInt(rep.Log.LEO(), 10)+", high watermark "+strconv.FormatInt(rep.Log.HW(), 10))
+	b.w.Trace.Add(b.entry(event.BecomeLeader, rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, -1))
 	b.maybeIncrementHW(rep)
 	if b.isTxnStatePartition(rep.ID) {
 		b.loadTxns(rep)
@@ -956,8 +966,7 @@ func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
 		b.unloadTxns(rep.ID)
 		b.failDelayed(rep.ID, ErrNotLeaderOrFollower)
 	}
-	b.trace("become-follower", rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, st.Leader,
-		"log end offset "+strconv.FormatInt(rep.Log.LEO(), 10))
+	b.w.Trace.Add(b.entry(event.BecomeFollower, rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, st.Leader))
 	if st.Leader != NoLeader {
 		f := &b.fetchers[st.Leader]
 		f.parts = append(f.parts, rep.ID)
@@ -1086,9 +1095,7 @@ func (b *Broker) truncateDiverging(rep *Replica, leader sim.NodeID, d *FetchData
 		return // only an empty epoch at the log end went
 	}
 	rep.producers.rebuild(&rep.Log)
-	b.trace("truncate", rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader,
-		"log diverged from leader at epoch "+strconv.Itoa(int(d.DivergingEpoch))+
-			"; removed offsets "+strconv.FormatInt(newLEO, 10)+"-"+strconv.FormatInt(leo-1, 10))
+	b.w.Trace.Add(b.entry(event.Truncate, rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader))
 }
 
 func (b *Broker) appendFromLeader(rep *Replica, leader sim.NodeID, d *FetchData) {
@@ -1101,7 +1108,7 @@ func (b *Broker) appendFromLeader(rep *Replica, leader sim.NodeID, d *FetchData)
 			rep.producers.update(&appended)
 			pos += n
 		}
-		b.trace("replicate", rep.ID, 0, first, rep.Log.LEO()-1, rep.Log.LatestEpoch(), leader, "")
+		b.w.Trace.Add(b.entry(event.Replicate, rep.ID, 0, first, rep.Log.LEO()-1, rep.Log.LatestEpoch(), leader))
 	}
 	// A follower takes the leader's HW, capped at its own log end, even
 	// when that is lower (UnifiedLog.updateHighWatermark on a follower).

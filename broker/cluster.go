@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -62,6 +63,9 @@ func NewCluster(w *sim.World, cfg Config, topo *Topology) *Cluster {
 // NodeName and SubjectName name trace entries.
 func (c *Cluster) NodeName(id sim.NodeID) string { return c.W.NodeName(id) }
 
+// ErrorName is a Kafka error code's name.
+func (c *Cluster) ErrorName(code int16) string { return Error(code).String() }
+
 // SubjectName is a partition's "topic-partition" name.
 func (c *Cluster) SubjectName(s int32) string {
 	if s < 0 || int(s) >= len(c.Topo.Partitions) {
@@ -70,10 +74,8 @@ func (c *Cluster) SubjectName(s int32) string {
 	return c.Topo.Name(PartitionID(s))
 }
 
-func (c *Cluster) traceFault(b sim.NodeID, event, detail string) {
-	e := sim.E(c.W.Now(), b, event)
-	e.Detail = detail
-	c.W.Trace.Add(e)
+func (c *Cluster) traceFault(b sim.NodeID, k event.Kind) {
+	c.W.Trace.Add(sim.E(c.W.Now(), b, k))
 }
 
 // Crash kills a broker process. Its log survives.
@@ -81,7 +83,7 @@ func (c *Cluster) Crash(b sim.NodeID) {
 	if !c.W.Up(b) {
 		return
 	}
-	c.traceFault(b, "crash", "process killed; log kept")
+	c.traceFault(b, event.Crash)
 	c.W.Crash(b)
 }
 
@@ -91,7 +93,7 @@ func (c *Cluster) Restart(b sim.NodeID) {
 		return
 	}
 	c.W.Restart(b)
-	c.traceFault(b, "restart", "")
+	c.traceFault(b, event.Restart)
 	c.Brokers[b].restart()
 }
 
@@ -100,7 +102,7 @@ func (c *Cluster) Pause(b sim.NodeID) {
 	if !c.W.Up(b) || c.W.Paused(b) {
 		return
 	}
-	c.traceFault(b, "pause", "")
+	c.traceFault(b, event.Pause)
 	c.W.Pause(b)
 }
 
@@ -109,7 +111,7 @@ func (c *Cluster) Resume(b sim.NodeID) {
 	if !c.W.Paused(b) {
 		return
 	}
-	c.traceFault(b, "resume", "")
+	c.traceFault(b, event.Resume)
 	c.W.Resume(b)
 }
 
@@ -145,7 +147,10 @@ func (c *Cluster) AddPartitions(topic, n int) {
 	if !c.Controller.addPartitions(topic, n) {
 		return
 	}
-	c.traceFault(ControllerID, "add-partitions", fmt.Sprintf("%s: %d -> %d partitions", c.Topo.Topics[topic].Name, old, n))
+	e := sim.E(c.W.Now(), ControllerID, event.AddPartitions)
+	e.Count = int32(n)
+	e.Ext = &event.Ext{Note: c.Topo.Topics[topic].Name, Prev: int32(old)}
+	c.W.Trace.Add(e)
 }
 
 // Leader is the controller's leader for a partition (NoLeader if offline).

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -175,7 +176,7 @@ func TestStoryAcksOneLoss(t *testing.T) {
 	}
 	var truncs []sim.Entry
 	for _, e := range h.w.Trace.Entries() {
-		if e.Event == "truncate" {
+		if e.Kind == event.Truncate {
 			truncs = append(truncs, e)
 		}
 	}
@@ -230,8 +231,8 @@ func TestStoryMinISRRejectsBeforeAppend(t *testing.T) {
 			assert.Equal(t, []sim.NodeID{1}, h.rep(1).ISR())
 			if tc.leaderShrinks {
 				assert.LessOrEqual(t, h.now()-behind, cfg.ReplicaLagTimeMax/2+10*sim.Millisecond)
-				assert.Equal(t, 1, h.traced(1, "isr-shrink", "proposing ISR [1]"))
-				assert.Equal(t, 1, h.traced(ControllerID, "isr", "AlterPartition from leader: ISR [1]"))
+				assert.Equal(t, 1, h.traced(1, event.IsrShrink, proposing(1)))
+				assert.Equal(t, 1, h.traced(ControllerID, event.Isr, func(e *sim.Entry) bool { return e.Has(event.AlterPartition) && proposing(1)(e) }))
 				assert.False(t, h.c.Controller.Fenced(2))
 				assert.False(t, h.c.Controller.Fenced(3))
 			} else {
@@ -415,7 +416,7 @@ func TestStoryLastISRMemberDies(t *testing.T) {
 			r := h.await(id, cfg.ReplicaLagTimeMax)
 			require.Equal(t, ErrNone, r.Error, "acks=all completes once the ISR is just the leader")
 			assert.Equal(t, []sim.NodeID{1}, h.state().ISR)
-			assert.Equal(t, 1, h.traced(ControllerID, "isr", "AlterPartition from leader: ISR [1]"))
+			assert.Equal(t, 1, h.traced(ControllerID, event.Isr, func(e *sim.Entry) bool { return e.Has(event.AlterPartition) && proposing(1)(e) }))
 			assert.False(t, h.c.Controller.Fenced(2))
 			assert.False(t, h.c.Controller.Fenced(3))
 			assert.Equal(t, int64(5), h.hw(1), "committed on the leader alone")
@@ -522,7 +523,7 @@ func TestStoryIdempotentDuplicate(t *testing.T) {
 	assert.Equal(t, ErrNone, r.Error)
 	assert.Equal(t, int64(0), r.BaseOffset)
 	assert.Equal(t, int64(5), h.leo(1))
-	assert.Equal(t, 1, h.traced(1, "duplicate", "already in the log"))
+	assert.Equal(t, 1, h.traced(1, event.Duplicate, nil))
 
 	// acks=1 duplicates are answered the same way.
 	r = h.await(h.produce(1, 1, requestTimeout, second), sim.Second)
@@ -620,7 +621,7 @@ func TestStoryReplacedLeaderWithEmptyEpoch(t *testing.T) {
 	assert.Equal(t, []sim.NodeID{2, 3}, h.state().ISR)
 	assert.Equal(t, []epochEntry{{0, 0}}, h.epochs(2), "the empty epoch 1 entry is gone")
 	assert.Equal(t, committed, h.contents(2), "no record was removed")
-	assert.Zero(t, h.traced(2, "truncate", ""), "no record truncation")
+	assert.Zero(t, h.traced(2, event.Truncate, nil), "no record truncation")
 	assert.Less(t, h.w.Events()-events, uint64(200), "no fetch/diverge loop")
 
 	// New writes replicate to it under epoch 2.
@@ -730,7 +731,7 @@ func TestStoryISRExpansionWaitsForEpochStart(t *testing.T) {
 	h.runUntil(5*sim.Second, "broker 3 joins", func() bool { return len(h.state().ISR) == 2 })
 	var expands []sim.Entry
 	for _, e := range h.w.Trace.Entries() {
-		if e.Event == "isr-expand" && e.Node == 2 {
+		if e.Kind == event.IsrExpand && e.Node == 2 {
 			expands = append(expands, e)
 		}
 	}
@@ -807,11 +808,11 @@ func TestStoryAddPartitions(t *testing.T) {
 	for _, b := range all {
 		assert.Equal(t, []int{6}, h.c.Brokers[b].meta.TopicPartitions, "broker %d", b)
 	}
-	assert.Equal(t, 1, h.traced(ControllerID, "add-partitions", "t: 3 -> 6 partitions"))
+	assert.Equal(t, 1, h.traced(ControllerID, event.AddPartitions, func(e *sim.Entry) bool { return e.X().Note == "t" && e.X().Prev == 3 && e.Count == 6 }))
 
 	// Shrinking, or growing past what the topology laid out, does nothing.
 	h.c.AddPartitions(0, 4)
 	h.c.AddPartitions(0, 7)
 	assert.Equal(t, 6, h.c.Controller.PartitionCount(0))
-	assert.Equal(t, 1, h.traced(ControllerID, "add-partitions", ""))
+	assert.Equal(t, 1, h.traced(ControllerID, event.AddPartitions, nil))
 }

@@ -2,8 +2,8 @@ package broker
 
 import (
 	"slices"
-	"strconv"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -96,7 +96,7 @@ func (c *Controller) HandleEvent(e sim.Event) {
 		r := &c.reg[b]
 		if r.heartbeats == e.B && !r.fenced {
 			// No heartbeat for broker.session.timeout.ms.
-			c.fence(b, "no heartbeat for broker.session.timeout.ms")
+			c.fence(b)
 			c.publish(true)
 		}
 	}
@@ -127,7 +127,7 @@ func (c *Controller) heartbeat(h *Heartbeat) {
 	c.w.After(c.cfg.BrokerSessionTimeout, c.id, kindSessionCheck, int64(h.Broker), r.heartbeats)
 	if r.fenced {
 		r.fenced = false
-		c.trace("unfence", -1, h.Broker, -1, "")
+		c.trace(event.Unfence, -1, h.Broker, -1, nil, 0)
 		c.electOffline()
 		c.publish(true)
 	}
@@ -140,9 +140,9 @@ func (c *Controller) heartbeat(h *Heartbeat) {
 
 // fence takes a broker out of service: it leaves every ISR it can leave, and
 // partitions it led get a new leader (ReplicationControlManager.handleBrokerFenced).
-func (c *Controller) fence(b sim.NodeID, why string) {
+func (c *Controller) fence(b sim.NodeID) {
 	c.reg[b].fenced = true
-	c.trace("fence", -1, b, -1, why)
+	c.trace(event.Fence, -1, b, -1, nil, 0)
 	for p := range c.parts {
 		st := &c.parts[p]
 		if st.Leader == b {
@@ -152,7 +152,7 @@ func (c *Controller) fence(b sim.NodeID, why string) {
 		if i := slices.Index(st.ISR, b); i >= 0 && len(st.ISR) > 1 {
 			st.ISR = slices.Delete(slices.Clone(st.ISR), i, i+1)
 			st.PartitionEpoch++
-			c.trace("isr", int32(p), b, st.LeaderEpoch, "fenced broker removed: ISR "+isrString(st.ISR))
+			c.trace(event.Isr, int32(p), b, st.LeaderEpoch, st.ISR, 0)
 		}
 	}
 }
@@ -200,7 +200,7 @@ func (c *Controller) elect(p PartitionID, leaving sim.NodeID) {
 			st.Leader = NoLeader
 			st.LeaderEpoch++
 			c.stats[p].offlineSince = c.w.Now()
-			c.trace("offline", int32(p), -1, st.LeaderEpoch, "no live replica in ISR "+isrString(isr))
+			c.trace(event.Offline, int32(p), -1, st.LeaderEpoch, isr, 0)
 		}
 		return
 	}
@@ -208,16 +208,16 @@ func (c *Controller) elect(p PartitionID, leaving sim.NodeID) {
 	st.LeaderEpoch++
 	s := &c.stats[p]
 	s.Elections++
-	kind := "clean"
+	var flags event.Flag
 	if unclean {
 		s.UncleanElections++
-		kind = "unclean: replica outside the ISR, data not in its log is lost"
+		flags = event.Unclean
 	}
 	if s.offlineSince >= 0 {
 		s.OfflineTime += c.w.Now() - s.offlineSince
 		s.offlineSince = -1
 	}
-	c.trace("elect", int32(p), leader, st.LeaderEpoch, kind+"; ISR "+isrString(st.ISR))
+	c.trace(event.Elect, int32(p), leader, st.LeaderEpoch, st.ISR, flags)
 }
 
 // electOffline tries again for every partition without a leader.
@@ -249,7 +249,7 @@ func (c *Controller) alterPartition(m *AlterPartition) {
 	if resp.Error == ErrNone {
 		st.ISR = slices.Clone(m.ISR)
 		st.PartitionEpoch++
-		c.trace("isr", int32(m.Partition), m.Leader, st.LeaderEpoch, "AlterPartition from leader: ISR "+isrString(st.ISR))
+		c.trace(event.Isr, int32(m.Partition), m.Leader, st.LeaderEpoch, st.ISR, event.AlterPartition)
 		c.publish(true)
 	}
 	resp.State = *st
@@ -291,19 +291,20 @@ func (c *Controller) publish(push bool) {
 	}
 }
 
-func (c *Controller) trace(event string, p int32, peer sim.NodeID, epoch int32, detail string) {
-	e := sim.E(c.w.Now(), c.id, event)
-	e.Subject, e.Peer, e.Epoch, e.Detail = p, peer, epoch, detail
+func (c *Controller) trace(k event.Kind, p int32, peer sim.NodeID, epoch int32, isr []sim.NodeID, flags event.Flag) {
+	e := sim.E(c.w.Now(), c.id, k)
+	e.Subject, e.Peer, e.Epoch, e.Flags = p, peer, epoch, flags
+	if isr != nil {
+		e.X().List = nodeList(isr)
+	}
 	c.w.Trace.Add(e)
 }
 
-func isrString(isr []sim.NodeID) string {
-	b := []byte{'['}
-	for i, id := range isr {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		b = strconv.AppendInt(b, int64(id), 10)
+// nodeList is broker ids as the trace keeps them (a copy).
+func nodeList(ids []sim.NodeID) []int32 {
+	out := make([]int32, len(ids))
+	for i, id := range ids {
+		out[i] = int32(id)
 	}
-	return string(append(b, ']'))
+	return out
 }

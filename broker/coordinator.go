@@ -3,9 +3,9 @@ package broker
 import (
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -103,12 +103,20 @@ func (b *Broker) addTxn(m *txnMeta) {
 	b.coord.txns = slices.Insert(b.coord.txns, i, m)
 }
 
-func (b *Broker) traceTxn(event string, m *txnMeta, detail string) {
-	e := sim.E(b.w.Now(), b.id, event)
+// txnEntry starts a trace entry about a transactional id's state.
+func (b *Broker) txnEntry(k event.Kind, m *txnMeta) sim.Entry {
+	e := sim.E(b.w.Now(), b.id, k)
 	e.Subject = int32(m.statePart)
-	e.First = m.ProducerID
-	e.Epoch = int32(m.ProducerEpoch)
-	e.Detail = m.TransactionalID + ": " + detail
+	e.First, e.ProducerID = m.ProducerID, m.ProducerID
+	e.Epoch, e.ProducerEpoch = int32(m.ProducerEpoch), m.ProducerEpoch
+	e.X().TxnID = m.TransactionalID
+	return e
+}
+
+// traceTxnState records an entry whose text names a transaction state.
+func (b *Broker) traceTxnState(k event.Kind, m *txnMeta, s TxnState) {
+	e := b.txnEntry(k, m)
+	e.X().Label = s.String()
 	b.w.Trace.Add(e)
 }
 
@@ -200,7 +208,7 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		// one retries until the abort is complete. (Kafka answers once
 		// PrepareAbort is in the log; answering at once only moves the
 		// first retry earlier.)
-		b.traceTxn("txn-fence", m, "InitProducerId while a transaction is open: bump the epoch and abort it")
+		b.w.Trace.Add(b.txnEntry(event.TxnFence, m))
 		b.endTxn(m, false, true, nil)
 		fail(ErrConcurrentTransactions)
 		return
@@ -224,11 +232,7 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 	b.writeTxnLog(m, next, func(err Error) {
 		resp := &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch, Error: err}
 		if err == ErrNone {
-			what := "producer id " + strconv.FormatInt(m.ProducerID, 10) + " epoch " + strconv.Itoa(int(m.ProducerEpoch))
-			if m.ProducerEpoch > 0 {
-				what += "; instances with an older epoch are fenced"
-			}
-			b.traceTxn("txn-init", m, what)
+			b.w.Trace.Add(b.txnEntry(event.TxnInit, m))
 		}
 		b.txnReply(from, conn, resp)
 	})
@@ -344,8 +348,7 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 		// PrepareEpochFence (TransactionMetadata.prepareFenceProducerEpoch):
 		// the epoch moves on in memory, and the abort is written with it,
 		// so every marker fences the old instance.
-		b.traceTxn("txn-epoch-fence", m, TxnPrepareEpochFence.String()+": epoch "+
-			strconv.Itoa(int(m.ProducerEpoch))+" -> "+strconv.Itoa(int(m.ProducerEpoch)+1))
+		b.traceTxnState(event.TxnEpochFence, m, TxnPrepareEpochFence)
 		m.State = TxnPrepareEpochFence
 		next.ProducerEpoch++
 	}
@@ -359,17 +362,21 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 		if err != ErrNone {
 			return
 		}
-		b.traceTxn("txn-prepare", m, next.State.String()+" for "+b.partitionList(m.Partitions))
+		e := b.txnEntry(event.TxnPrepare, m)
+		e.X().Label = next.State.String()
+		e.X().List = partitionList(m.Partitions)
+		b.w.Trace.Add(e)
 		b.startMarkers(m)
 	})
 }
 
-func (b *Broker) partitionList(ps []PartitionID) string {
-	names := make([]string, len(ps))
+// partitionList is partitions as trace subjects.
+func partitionList(ps []PartitionID) []int32 {
+	out := make([]int32, len(ps))
 	for i, p := range ps {
-		names[i] = b.topo.Name(p)
+		out[i] = int32(p)
 	}
-	return strings.Join(names, ", ")
+	return out
 }
 
 // ---- the transaction log ----
@@ -481,7 +488,7 @@ func (b *Broker) loadTxns(rep *Replica) {
 		m.TxnLogEntry = *e
 	}
 	for _, m := range loaded {
-		b.traceTxn("txn-load", m, "loaded in state "+m.State.String()+" by the new coordinator")
+		b.traceTxnState(event.TxnLoad, m, m.State)
 		if m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
 			b.startMarkers(m)
 		}
@@ -685,7 +692,7 @@ func (b *Broker) completeTxn(m *txnMeta) {
 	b.writeTxnLog(m, next, func(err Error) {
 		switch err {
 		case ErrNone:
-			b.traceTxn("txn-complete", m, next.State.String()+": every marker written")
+			b.traceTxnState(event.TxnComplete, m, next.State)
 		case ErrNotCoordinator:
 			// The new coordinator loads PrepareX and finishes.
 		default:
@@ -714,7 +721,9 @@ func (b *Broker) abortTimedOut() {
 	now := b.w.Now()
 	for _, m := range slices.Clone(b.coord.txns) {
 		if m.State == TxnOngoing && !m.pending && now > m.StartAt+sim.Millis(m.TimeoutMs) {
-			b.traceTxn("txn-timeout", m, "open longer than transaction.timeout.ms="+strconv.FormatInt(m.TimeoutMs, 10)+": aborting and bumping the epoch")
+			e := b.txnEntry(event.TxnTimeout, m)
+			e.X().Limit = m.TimeoutMs
+			b.w.Trace.Add(e)
 			b.endTxn(m, false, true, nil)
 		}
 	}
@@ -747,13 +756,15 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 		}
 		if err := rep.producers.checkMarker(r.ProducerID, r.ProducerEpoch, r.CoordinatorEpoch); err != ErrNone {
 			reply.resp.Errors[i] = err
-			b.trace("reject", p, 0, -1, -1, rep.leaderEpoch, from, err.String()+" for "+markerDetail(r.Marker, r.ProducerID, r.ProducerEpoch))
+			e := b.markerEntry(event.Reject, p, -1, rep.leaderEpoch, from, r)
+			e.Err = int16(err)
+			b.w.Trace.Add(e)
 			continue
 		}
 		appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
 			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch}, []RecordID{0})
 		rep.producers.update(&appended)
-		b.trace("marker", p, 0, appended.BaseOffset, appended.BaseOffset, rep.leaderEpoch, from, markerDetail(r.Marker, r.ProducerID, r.ProducerEpoch))
+		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++
 		b.waits = append(b.waits, &logWait{part: p, need: appended.BaseOffset + 1, deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout,
 			done: func(err Error) {

@@ -2,12 +2,12 @@ package broker
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -304,15 +304,25 @@ func (h *txnHarness) followersCaughtUp() {
 	})
 }
 
-// traced is the trace entries of node with event whose detail contains sub.
-func (h *txnHarness) traced(node sim.NodeID, event, sub string) []sim.Entry {
+// traced is the trace entries of node of kind k that match (nil: any).
+func (h *txnHarness) traced(node sim.NodeID, k event.Kind, match func(*sim.Entry) bool) []sim.Entry {
 	var out []sim.Entry
 	for _, e := range h.w.Trace.Entries() {
-		if e.Node == node && e.Event == event && strings.Contains(e.Detail, sub) {
+		if e.Node == node && e.Kind == k && (match == nil || match(&e)) {
 			out = append(out, e)
 		}
 	}
 	return out
+}
+
+// inState matches an entry naming transaction state s.
+func inState(s TxnState) func(*sim.Entry) bool {
+	return func(e *sim.Entry) bool { return e.X().Label == s.String() }
+}
+
+// ofTxn matches an entry about transactional id id.
+func ofTxn(id string) func(*sim.Entry) bool {
+	return func(e *sim.Entry) bool { return e.X().TxnID == id }
 }
 
 // TestStoryTransactionCommit is the whole happy path: find the
@@ -411,7 +421,7 @@ func TestStoryTransactionCommit(t *testing.T) {
 	for _, b := range []sim.NodeID{3, 1} {
 		assert.Equal(t, h.entries(2), h.entries(b), "broker %d", b)
 	}
-	assert.Len(t, h.traced(2, "txn-complete", "CompleteCommit"), 1)
+	assert.Len(t, h.traced(2, event.TxnComplete, inState(TxnCompleteCommit)), 1)
 
 	// Nothing else reached the client: one answer per request.
 	assert.Equal(t, 3, h.a.byType["find-coordinator-response"])
@@ -537,13 +547,13 @@ func TestStoryInitProducerIDFencesOpenTransaction(t *testing.T) {
 	ib := h.initPID(b, 2, txnTimeoutMs)
 	assert.Equal(t, ErrConcurrentTransactions, ib.Error)
 	assert.Equal(t, int64(-1), ib.ProducerID)
-	assert.Len(t, h.traced(2, "txn-fence", txnID), 1)
+	assert.Len(t, h.traced(2, event.TxnFence, ofTxn(txnID)), 1)
 
 	// Retrying at once, while the abort is still being written, gets the
 	// same answer.
 	ib = h.initPID(b, 2, txnTimeoutMs)
 	assert.Equal(t, ErrConcurrentTransactions, ib.Error)
-	assert.Len(t, h.traced(2, "txn-fence", txnID), 1, "one fence")
+	assert.Len(t, h.traced(2, event.TxnFence, ofTxn(txnID)), 1, "one fence")
 
 	// The ABORT marker carries the bumped epoch 1, so orders-0 refuses
 	// epoch 0 from now on.
@@ -636,7 +646,7 @@ func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
 	require.Equal(t, sim.NodeID(3), h.c.Leader(h.orders[1]))
 	newEpoch := h.c.Controller.State(h.state).LeaderEpoch
 	require.Equal(t, int32(1), newEpoch)
-	assert.Len(t, h.traced(3, "txn-load", "PrepareCommit"), 1)
+	assert.Len(t, h.traced(3, event.TxnLoad, inState(TxnPrepareCommit)), 1)
 	m := h.c.Brokers[3].findTxn(txnID)
 	require.NotNil(t, m, "broker 3 loaded the id")
 	assert.Equal(t, TxnCompleteCommit, m.State)
@@ -708,7 +718,7 @@ func TestStoryTransactionTimeoutAborts(t *testing.T) {
 
 	// The next check (every 500ms) finds it expired and aborts it.
 	h.run(2 * sim.Second)
-	aborts := h.traced(2, "txn-timeout", txnID)
+	aborts := h.traced(2, event.TxnTimeout, ofTxn(txnID))
 	require.Len(t, aborts, 1)
 	assert.Greater(t, aborts[0].At, start+sim.Second)
 	assert.LessOrEqual(t, aborts[0].At, start+sim.Second+cfg.TransactionAbortCheckPeriod)

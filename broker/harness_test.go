@@ -1,11 +1,12 @@
 package broker
 
 import (
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -182,15 +183,27 @@ func (h *harness) contents(b sim.NodeID) []RecordID {
 	return append([]RecordID{}, l.Records(0, l.LEO())...)
 }
 
-// traced counts trace entries of node with event whose detail contains sub.
-func (h *harness) traced(node sim.NodeID, event, sub string) int {
+// traced counts trace entries of node of kind k that match (nil: any).
+func (h *harness) traced(node sim.NodeID, k event.Kind, match func(*sim.Entry) bool) int {
 	n := 0
 	for _, e := range h.w.Trace.Entries() {
-		if e.Node == node && e.Event == event && strings.Contains(e.Detail, sub) {
+		if e.Node == node && e.Kind == k && (match == nil || match(&e)) {
 			n++
 		}
 	}
 	return n
+}
+
+// proposing matches an ISR change that proposes (or, from the controller,
+// records) exactly isr.
+func proposing(isr ...int32) func(*sim.Entry) bool {
+	return func(e *sim.Entry) bool {
+		list := e.X().List
+		if e.Kind == event.IsrShrink {
+			list = list[e.Count:]
+		}
+		return slices.Equal(list, isr)
+	}
 }
 
 // epochs is broker b's leader-epoch cache.

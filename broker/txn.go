@@ -1,8 +1,7 @@
 package broker
 
 import (
-	"strconv"
-
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -149,6 +148,11 @@ func (*WriteTxnMarkersRequest) Name() string     { return "write-txn-markers-req
 func (r *WriteTxnMarkersRequest) Size() int      { return 64 + 8*len(r.Partitions) }
 func (*WriteTxnMarkersResponse) Name() string    { return "write-txn-markers-response" }
 func (r *WriteTxnMarkersResponse) Size() int     { return 64 + 2*len(r.Errors) }
-func markerDetail(m MarkerType, pid int64, epoch int16) string {
-	return m.String() + " marker for producer " + strconv.FormatInt(pid, 10) + " epoch " + strconv.Itoa(int(epoch))
+
+// markerEntry starts a trace entry about a transaction marker for partition
+// p, written at offset (or -1).
+func (b *Broker) markerEntry(k event.Kind, p PartitionID, offset int64, epoch int32, from sim.NodeID, r *WriteTxnMarkersRequest) sim.Entry {
+	e := b.entry(k, p, 0, offset, offset, epoch, from)
+	e.X().Label, e.ProducerID, e.ProducerEpoch = r.Marker.String(), r.ProducerID, r.ProducerEpoch
+	return e
 }

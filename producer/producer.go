@@ -13,6 +13,7 @@ import (
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/codec"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -177,10 +178,16 @@ func (p *Producer) ProducerID() int64 {
 	return p.idem.pid
 }
 
-func (p *Producer) trace(event string, part broker.PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID, detail string) {
-	p.w.Trace.Add(sim.Entry{At: p.w.Now(), Node: p.id, Event: event, Subject: int32(part), Batch: batch,
-		First: first, Last: last, Epoch: epoch, Peer: peer, Detail: detail})
+// entry starts a trace entry; the caller adds the fields its kind needs and
+// records it with p.w.Trace.Add.
+func (p *Producer) entry(k event.Kind, part broker.PartitionID, batch int64, first, last int64, epoch int32, peer sim.NodeID) sim.Entry {
+	e := sim.E(p.w.Now(), p.id, k)
+	e.Subject, e.Batch, e.First, e.Last, e.Epoch, e.Peer = int32(part), batch, first, last, epoch, peer
+	return e
 }
+
+// note records an entry of a kind that needs no fields.
+func (p *Producer) note(k event.Kind) { p.w.Trace.Add(sim.E(p.w.Now(), p.id, k)) }
 
 // Send is KafkaProducer.send. It blocks the application thread until the
 // topic's metadata is known and the accumulator has buffer memory for the
@@ -279,7 +286,7 @@ func (p *Producer) CloseNow() {
 		}
 		part.inflight, part.deque = nil, nil
 	}
-	p.trace("close", -1, 0, -1, -1, -1, -1, "close(Duration.ZERO): incomplete batches failed")
+	p.note(event.Close)
 	p.scheduleDelivery() // which ends the process
 }
 

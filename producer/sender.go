@@ -1,13 +1,12 @@
 package producer
 
 import (
-	"fmt"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/codec"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -90,6 +89,32 @@ type Stats struct {
 	Errors           map[broker.Error]int64 // per batch attempt
 }
 
+// Add adds o's counts to s, for metrics summed over several producer
+// instances.
+func (s *Stats) Add(o *Stats) {
+	s.RecordsSent += o.RecordsSent
+	s.BatchesSent += o.BatchesSent
+	s.BatchBytes += o.BatchBytes
+	s.Requests += o.Requests
+	s.Responses += o.Responses
+	s.LatencyTotal += o.LatencyTotal
+	s.LatencyMax = max(s.LatencyMax, o.LatencyMax)
+	s.RecordsRetried += o.RecordsRetried
+	s.RecordsErrored += o.RecordsErrored
+	s.QueueTimeTotal += o.QueueTimeTotal
+	s.QueueTimeBatches += o.QueueTimeBatches
+	s.BufferWaitTotal += o.BufferWaitTotal
+	s.BytesSent += o.BytesSent
+	s.RecordSizeMaxSum += o.RecordSizeMaxSum
+	s.CompressionSum += o.CompressionSum
+	for err, n := range o.Errors { // summing: the order does not matter
+		if s.Errors == nil {
+			s.Errors = make(map[broker.Error]int64)
+		}
+		s.Errors[err] += n
+	}
+}
+
 func (s *Stats) countError(err broker.Error) {
 	if s.Errors == nil {
 		s.Errors = make(map[broker.Error]int64)
@@ -123,8 +148,9 @@ func (p *Producer) runOnce() {
 	if p.idem != nil && p.txn == nil {
 		p.idem.maybeResolveSequences()
 		if p.idem.bumpEpochIfNeeded() {
-			p.trace("epoch-bump", -1, 0, -1, -1, int32(p.idem.epoch), -1,
-				"producer epoch bumped locally; affected partitions restart their sequences at 0")
+			e := p.entry(event.EpochBump, -1, 0, -1, -1, int32(p.idem.epoch), -1)
+			e.ProducerEpoch = p.idem.epoch
+			p.w.Trace.Add(e)
 		}
 		if !p.idem.valid() {
 			p.maybeInitProducerID(now)
@@ -437,8 +463,12 @@ func (p *Producer) traceSend(b *Batch, node sim.NodeID, req int64) {
 	if b.hasSequence() {
 		first, last, epoch = int64(b.BaseSequence), int64(b.LastSequence()), int32(b.ProducerEpoch)
 	}
-	p.trace("send", b.Partition, b.ID, first, last, epoch, node,
-		"attempt "+strconv.Itoa(b.Attempts+1)+", "+strconv.Itoa(len(b.Records))+" records, "+strconv.Itoa(b.Bytes)+" bytes, request "+strconv.FormatInt(req, 10))
+	e := p.entry(event.Send, b.Partition, b.ID, first, last, epoch, node)
+	if b.hasSequence() {
+		e.ProducerID, e.ProducerEpoch, e.Seq = b.ProducerID, b.ProducerEpoch, b.BaseSequence
+	}
+	e.Attempt, e.Count, e.Bytes, e.Req = int32(b.Attempts+1), int32(len(b.Records)), int64(b.Bytes), req
+	p.w.Trace.Add(e)
 }
 
 func (p *Producer) handleProduceResponse(from sim.NodeID, m *broker.ProduceResponse) {
@@ -554,8 +584,9 @@ func (p *Producer) reenqueue(b *Batch, err broker.Error, now sim.Time) {
 	b.inRetry = true
 	b.backoff = p.backoff(b.Attempts - 1)
 	p.stats.RecordsRetried += int64(len(b.Records))
-	p.trace("retry", b.Partition, b.ID, -1, -1, -1, -1,
-		err.String()+"; attempt "+strconv.Itoa(b.Attempts+1)+" after a "+b.backoff.Duration().String()+" backoff")
+	e := p.entry(event.Retry, b.Partition, b.ID, -1, -1, -1, -1)
+	e.Err, e.Attempt, e.X().Dur = int16(err), int32(b.Attempts+1), b.backoff.Duration()
+	p.w.Trace.Add(e)
 	part := &p.parts[b.Partition]
 	i := 0
 	if p.idem != nil {
@@ -611,13 +642,17 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		if baseOffset >= 0 {
 			last = baseOffset + int64(len(b.Records)) - 1
 		}
-		p.trace("ack", b.Partition, b.ID, baseOffset, last, -1, -1, "acks="+acksName(p.cfg.Acks))
+		e := p.entry(event.Ack, b.Partition, b.ID, baseOffset, last, -1, -1)
+		e.Acks = p.cfg.Acks
+		p.w.Trace.Add(e)
 	} else {
 		if err == broker.ErrProducerClosed {
 			p.stats.countError(err) // every other error was counted where it arrived
 		}
 		p.stats.RecordsErrored += int64(len(b.Records))
-		p.trace("fail", b.Partition, b.ID, -1, -1, -1, -1, err.String())
+		e := p.entry(event.Fail, b.Partition, b.ID, -1, -1, -1, -1)
+		e.Err = int16(err)
+		p.w.Trace.Add(e)
 	}
 	p.queueCallback(listenerCall{kind: cbCompleted, batch: b, base: baseOffset, err: err})
 	if p.txn != nil && p.txn.op == OpCommitTransaction {
@@ -634,13 +669,6 @@ func (p *Producer) deallocate(b *Batch) {
 	if len(p.blocked) > 0 {
 		p.wake()
 	}
-}
-
-func acksName(a int8) string {
-	if a == -1 {
-		return "all"
-	}
-	return strconv.Itoa(int(a))
 }
 
 // expireBatches fails batches older than delivery.timeout.ms, measured from
@@ -665,8 +693,9 @@ func (p *Producer) expireBatches(now sim.Time) {
 }
 
 func (p *Producer) expire(b *Batch, now sim.Time) {
-	p.trace("expire", b.Partition, b.ID, -1, -1, -1, -1,
-		"delivery.timeout.ms="+strconv.Itoa(p.cfg.DeliveryTimeoutMs)+" passed since batch creation")
+	e := p.entry(event.Expire, b.Partition, b.ID, -1, -1, -1, -1)
+	e.X().Limit = int64(p.cfg.DeliveryTimeoutMs)
+	p.w.Trace.Add(e)
 	p.stats.countError(broker.ErrTimeout)
 	p.failBatch(b, broker.ErrTimeout, false)
 	if p.idem != nil && b.inRetry {
@@ -687,8 +716,9 @@ func (p *Producer) expireBlocked(now sim.Time) {
 		expired = true
 		if bl.memSince >= 0 {
 			p.stats.BufferWaitTotal += now - bl.memSince
-			p.trace("buffer-exhausted", -1, 0, -1, -1, -1, -1, "send() waited max.block.ms="+
-				strconv.FormatInt(p.cfg.MaxBlockMs, 10)+" for buffer.memory="+strconv.FormatInt(p.cfg.BufferMemory, 10))
+			e := sim.E(now, p.id, event.BufferExhausted)
+			e.X().Limit, e.Bytes = p.cfg.MaxBlockMs, p.cfg.BufferMemory
+			p.w.Trace.Add(e)
 			p.reject(bl.r, broker.ErrBufferExhausted)
 			continue
 		}
@@ -814,7 +844,9 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 	c.failures++
 	reqs := c.inflight
 	c.inflight = nil
-	p.trace("disconnect", -1, 0, -1, -1, -1, node, why+"; "+strconv.Itoa(len(reqs))+" requests in flight fail with "+err.String())
+	e := p.entry(event.Disconnect, -1, 0, -1, -1, -1, node)
+	e.X().Label, e.Count, e.Err = why, int32(len(reqs)), int16(err)
+	p.w.Trace.Add(e)
 	for _, r := range reqs {
 		switch r.kind {
 		case reqProduce:
@@ -848,8 +880,9 @@ func (p *Producer) checkTimeouts(now sim.Time) {
 		case c.state == connReady:
 			for _, r := range c.inflight {
 				if now >= r.deadline {
-					p.trace("request-timeout", -1, 0, -1, -1, -1, node,
-						"request "+strconv.FormatInt(r.id, 10)+" got no response within request.timeout.ms="+strconv.Itoa(p.cfg.RequestTimeoutMs))
+					e := p.entry(event.RequestTimeout, -1, 0, -1, -1, -1, node)
+					e.Req, e.X().Limit = r.id, int64(p.cfg.RequestTimeoutMs)
+					p.w.Trace.Add(e)
 					p.disconnect(node, broker.ErrRequestTimedOut, "request timed out")
 					break
 				}
@@ -951,8 +984,10 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 		}
 		if tp := &p.topo.Topics[t]; n > tp.Partitions {
 			if tp.Partitions > 0 {
-				p.trace("partitions", -1, 0, -1, -1, -1, -1,
-					fmt.Sprintf("%s has %d partitions (was %d), metadata from broker-%d", tp.Name, n, tp.Partitions, from))
+				e := sim.E(now, p.id, event.Partitions)
+				e.Count = int32(n)
+				e.Ext = &event.Ext{Note: tp.Name, Prev: int32(tp.Partitions), Broker: int32(from)}
+				p.w.Trace.Add(e)
 			}
 			tp.Partitions = n
 		}
@@ -971,7 +1006,9 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 		}
 		if part.leader != st.Leader || part.epoch != st.LeaderEpoch {
 			if part.leader != st.Leader && p.topo.Topics[p.topo.Partitions[i].Topic].Name != broker.TransactionStateTopic {
-				p.trace("leader", broker.PartitionID(i), 0, -1, -1, st.LeaderEpoch, st.Leader, "metadata from broker-"+strconv.Itoa(int(from)))
+				e := p.entry(event.Leader, broker.PartitionID(i), 0, -1, -1, st.LeaderEpoch, st.Leader)
+				e.X().Broker = int32(from)
+				p.w.Trace.Add(e)
 			}
 			part.leader, part.epoch = st.Leader, st.LeaderEpoch
 			changed = true
@@ -998,7 +1035,9 @@ func (p *Producer) leaderHint(id broker.PartitionID, leader sim.NodeID, epoch in
 		return
 	}
 	part.leader, part.epoch = leader, epoch
-	p.trace("leader", id, 0, -1, -1, epoch, leader, "leader hint in produce response (KIP-951)")
+	e := p.entry(event.Leader, id, 0, -1, -1, epoch, leader)
+	e.Flags = event.LeaderHint
+	p.w.Trace.Add(e)
 	p.rebuildByLeader()
 }
 
@@ -1083,6 +1122,15 @@ func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerI
 		return
 	}
 	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch
-	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), from,
-		"producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))
+	p.traceProducerID(m, from)
+}
+
+// traceProducerID records the producer id and epoch a broker granted.
+func (p *Producer) traceProducerID(m *broker.InitProducerIDResponse, from sim.NodeID) {
+	e := p.entry(event.InitProducerID, -1, 0, m.ProducerID, -1, int32(m.Epoch), from)
+	e.ProducerID, e.ProducerEpoch = m.ProducerID, m.Epoch
+	if p.txn != nil {
+		e.X().TxnID = p.txn.id
+	}
+	p.w.Trace.Add(e)
 }

@@ -2,9 +2,9 @@ package producer
 
 import (
 	"slices"
-	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -90,8 +90,18 @@ func newTransactions(id string) *transactions {
 // fatal error state (FATAL_ERROR): the application can only close it.
 func (p *Producer) TransactionFatal() bool { return p.txn != nil && p.txn.state == txnFatalError }
 
-func (p *Producer) traceTxn(event, detail string) {
-	p.trace(event, -1, 0, -1, -1, -1, -1, p.txn.id+": "+detail)
+// txnEntry starts a trace entry about the transaction.
+func (p *Producer) txnEntry(k event.Kind) sim.Entry {
+	e := sim.E(p.w.Now(), p.id, k)
+	e.X().TxnID = p.txn.id
+	return e
+}
+
+// traceTxnError records a transaction error.
+func (p *Producer) traceTxnError(k event.Kind, err broker.Error) {
+	e := p.txnEntry(k)
+	e.Err = int16(err)
+	p.w.Trace.Add(e)
 }
 
 // InitTransactions is KafkaProducer.initTransactions: find the
@@ -137,7 +147,7 @@ func (p *Producer) CommitTransaction() {
 	t.op = OpCommitTransaction
 	t.state = txnCommitting
 	t.commit = true
-	p.traceTxn("txn-commit", "commitTransaction(): flushing, then EndTxn(COMMIT)")
+	p.w.Trace.Add(p.txnEntry(event.TxnCommit))
 	p.wake()
 }
 
@@ -156,7 +166,7 @@ func (p *Producer) AbortTransaction() {
 	t.state = txnAborting
 	t.commit = false
 	t.newParts = nil
-	p.traceTxn("txn-abort", "abortTransaction(): unsent batches fail, then EndTxn(ABORT)")
+	p.w.Trace.Add(p.txnEntry(event.TxnAbort))
 	p.wake()
 }
 
@@ -214,7 +224,7 @@ func (p *Producer) txnAbortable(err broker.Error) {
 		return
 	}
 	if t.state != txnAbortableError {
-		p.traceTxn("txn-abortable", err.String()+": the transaction can only be aborted")
+		p.traceTxnError(event.TxnAbortable, err)
 	}
 	t.state = txnAbortableError
 	t.lastError = err
@@ -227,7 +237,7 @@ func (p *Producer) txnFatal(err broker.Error) {
 	if t.state == txnFatalError {
 		return
 	}
-	p.traceTxn("txn-fatal", err.String()+": the producer cannot continue and must be closed")
+	p.traceTxnError(event.TxnFatal, err)
 	t.state = txnFatalError
 	t.lastError = err
 	for i := range p.parts {
@@ -434,7 +444,9 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 		return
 	}
 	if t.lastFound != m.Coordinator {
-		p.traceTxn("txn-coordinator", "coordinator is broker-"+strconv.Itoa(int(m.Coordinator)))
+		e := p.txnEntry(event.TxnCoordinator)
+		e.X().Broker = int32(m.Coordinator)
+		p.w.Trace.Add(e)
 	}
 	t.coordinator, t.lastFound = m.Coordinator, m.Coordinator
 }
@@ -479,8 +491,7 @@ func (p *Producer) handleTxnInitProducerID(m *broker.InitProducerIDResponse) {
 	for i := range p.idem.parts {
 		p.idem.parts[i] = seqState{pid: -1, lastAcked: -1}
 	}
-	p.trace("init-producer-id", -1, 0, m.ProducerID, -1, int32(m.Epoch), t.coordinator,
-		t.id+": producer id "+strconv.FormatInt(m.ProducerID, 10)+", epoch "+strconv.Itoa(int(m.Epoch)))
+	p.traceProducerID(m, t.coordinator)
 	t.state = txnReady
 	t.lastError = broker.ErrNone
 	t.bumpAfterAbort = false
@@ -507,19 +518,13 @@ func (p *Producer) handleAddPartitions(from sim.NodeID, m *broker.AddPartitionsT
 		t.inTxn[part] = true
 	}
 	t.started = true
-	p.traceTxn("txn-add-partitions", "added "+p.partitionNames(t.addInflight))
-	t.addInflight = nil
-}
-
-func (p *Producer) partitionNames(ps []broker.PartitionID) string {
-	s := ""
-	for i, part := range ps {
-		if i > 0 {
-			s += ", "
-		}
-		s += p.topo.Name(part)
+	e := p.txnEntry(event.TxnAddPartitions)
+	e.X().List = make([]int32, len(t.addInflight))
+	for i, part := range t.addInflight {
+		e.X().List[i] = int32(part)
 	}
-	return s
+	p.w.Trace.Add(e)
+	t.addInflight = nil
 }
 
 func (p *Producer) handleEndTxn(from sim.NodeID, m *broker.EndTxnResponse) {
@@ -539,11 +544,11 @@ func (p *Producer) completeTransaction() {
 	t := p.txn
 	clear(t.inTxn)
 	t.newParts, t.started = nil, false
-	what := "aborted"
+	e := p.txnEntry(event.TxnEnd)
 	if t.commit {
-		what = "committed"
+		e.Flags = event.Committed
 	}
-	p.traceTxn("txn-end", "transaction "+what)
+	p.w.Trace.Add(e)
 	op := t.op
 	if !t.commit && t.bumpAfterAbort {
 		t.state = txnInitializing // InitProducerId bumps the epoch; abort returns after it

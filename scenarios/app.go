@@ -2,9 +2,9 @@ package scenarios
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -167,7 +167,9 @@ func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 		a.group, a.phase = -1, phaseIdle
 	case op == producer.OpCommitTransaction:
 		// An abortable error: abort, then send the transaction again.
-		r.trace("app-abort", a.prod.ID(), "commitTransaction() failed with "+err.String()+"; the application aborts and retries the transaction")
+		e := r.entry(event.AppAbort, a.prod.ID())
+		e.Err = int16(err)
+		r.w.Trace.Add(e)
 		a.phase = phaseEnding
 		a.prod.AbortTransaction()
 		return
@@ -197,7 +199,10 @@ func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 // the like): KafkaProducer.close(). A current instance is replaced once
 // close() returned (Closed).
 func (a *app) close(op producer.TxnOp, err broker.Error) {
-	a.r.trace("app-close", a.prod.ID(), op.String()+"() failed with "+err.String()+"; the application closes the producer")
+	r := a.r
+	e := r.entry(event.AppClose, a.prod.ID())
+	e.X().Label, e.Err = op.String(), int16(err)
+	r.w.Trace.Add(e)
 	a.shutDown(op, nil)
 }
 
@@ -229,7 +234,7 @@ func (a *app) Closed() {
 	if a == r.app && a.closeOp == producer.OpInitTransactions {
 		// The producer cannot even start (INVALID_TRANSACTION_TIMEOUT, say):
 		// a new one would fail the same way, so the application stops.
-		r.trace("app-stop", a.prod.ID(), "initTransactions() failed; the application gives up")
+		r.w.Trace.Add(r.entry(event.AppStop, a.prod.ID()))
 		r.workDone = true
 		return
 	}
@@ -284,7 +289,9 @@ func (a *app) sendAgain() {
 		// The old instance's commit went through after all. An
 		// exactly-once application learns this from the input offsets it
 		// committed in the same transaction, and goes on from there.
-		r.trace("app-skip", a.prod.ID(), "transaction "+strconv.Itoa(g.index)+" was committed before its instance went away; not sent again")
+		e := r.entry(event.AppSkip, a.prod.ID())
+		e.X().Index = int32(g.index)
+		r.w.Trace.Add(e)
 		g.outcome = groupCommitted
 		for _, id := range g.ids {
 			r.recs[id].status, r.recs[id].err = statusAcked, broker.ErrNone
@@ -301,7 +308,9 @@ func (a *app) sendAgain() {
 	g.session = a.session
 	r.retried++
 	a.group, a.phase = int32(g.index), phaseInTxn
-	r.trace("app-retry", a.prod.ID(), "transaction "+strconv.Itoa(g.index)+" sent again ("+strconv.Itoa(len(g.ids))+" records)")
+	e := r.entry(event.AppRetry, a.prod.ID())
+	e.X().Index, e.Count = int32(g.index), int32(len(g.ids))
+	r.w.Trace.Add(e)
 	for _, id := range g.ids {
 		r.resend(a, id)
 	}
@@ -343,8 +352,7 @@ func (r *runner) startZombie(f *plannedFault) {
 	old := r.app
 	old.zombie = true
 	r.w.Pause(old.prod.ID())
-	r.trace("start-zombie", old.prod.ID(), "the instance freezes for "+f.For.Duration.String()+
-		"; a replacement with the same configuration starts and takes over its work")
+	r.w.Trace.Add(r.faultEntry(event.StartZombie, old.prod.ID(), f))
 	u := &undo{fault: f, zombie: old}
 	r.addUndo(u, r.w.Now()+sim.FromDuration(f.For.Duration))
 	b := r.newApp()
@@ -367,7 +375,9 @@ func (r *runner) startZombie(f *plannedFault) {
 			again = append(again, broker.RecordID(id))
 		}
 	}
-	r.trace("resend", b.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the replacement")
+	e := r.entry(event.Resend, b.prod.ID())
+	e.Count, e.Flags = int32(len(again)), event.Replacement
+	r.w.Trace.Add(e)
 	for _, id := range again {
 		r.resend(b, id)
 	}
@@ -378,7 +388,7 @@ func (r *runner) startZombie(f *plannedFault) {
 // an open transaction is committed, queued batches go out.
 func (r *runner) wakeZombie(a *app) {
 	r.w.Resume(a.prod.ID())
-	r.trace("zombie-resumes", a.prod.ID(), "the frozen instance resumes, unaware it was replaced")
+	r.w.Trace.Add(r.entry(event.ZombieResumes, a.prod.ID()))
 	if a.txn && a.phase == phaseInTxn {
 		a.endGroup()
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -233,26 +234,21 @@ func (r *runner) timeline() []TimelineEntry {
 			continue // the other __transaction_state partitions are not part of the story
 		}
 		var what string
-		switch e.Event {
-		case "crash", "restart", "pause", "resume", "isolate", "isolate-end", "delay", "delay-end",
-			"drop-responses", "fail-requests", "restart-producer", "resend", "heal", "fault-skipped", "fence", "unfence", "buffer-exhausted", "add-partitions", "partitions",
-			"txn-init", "txn-fence", "txn-timeout", "txn-load", "txn-abortable", "txn-fatal", "txn-coordinator",
-			"app-abort", "app-close", "app-retry", "app-skip", "app-stop", "start-zombie", "zombie-resumes":
-			what = e.Event
+		switch e.Kind.Timeline() {
+		case event.Plain:
+			what = e.Kind.String()
 			if e.Peer >= 0 {
 				what += " " + r.w.NodeName(e.Peer)
 			}
-			if e.Detail != "" {
-				what += ": " + e.Detail
+			if detail := event.Detail(&e.Fields, r.cl); detail != "" {
+				what += ": " + detail
 			}
-		case "elect":
-			what = r.cl.SubjectName(e.Subject) + " leader is " + r.w.NodeName(e.Peer) + " in epoch " + strconv.Itoa(int(e.Epoch)) + " (" + e.Detail + ")"
-		case "offline":
-			what = r.cl.SubjectName(e.Subject) + " has no leader: " + e.Detail
-		case "isr":
-			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
-		case "truncate":
-			what = r.cl.SubjectName(e.Subject) + " " + e.Detail
+		case event.Election:
+			what = r.cl.SubjectName(e.Subject) + " leader is " + r.w.NodeName(e.Peer) + " in epoch " + strconv.Itoa(int(e.Epoch)) + " (" + event.Detail(&e.Fields, r.cl) + ")"
+		case event.NoLeader:
+			what = r.cl.SubjectName(e.Subject) + " has no leader: " + event.Detail(&e.Fields, r.cl)
+		case event.Change:
+			what = r.cl.SubjectName(e.Subject) + " " + event.Detail(&e.Fields, r.cl)
 		default:
 			continue
 		}
@@ -418,30 +414,59 @@ func (r *runner) configReport() ConfigReport {
 	return cr
 }
 
+// producerMetrics are the producer metrics the report carries, one entry
+// each: the name the Java client gives it (producer-metrics group) and its
+// value from the run's summed Stats over secs seconds of virtual time.
+// Rates are averages over the whole run rather than Kafka's 30-second
+// windows (a simplification; LESSONS.md). Sorted by name, as
+// Report.Numbers visits them.
+var producerMetrics = []struct {
+	name  string
+	value func(st *producer.Stats, secs float64) float64
+}{
+	{"batch-size-avg", func(st *producer.Stats, _ float64) float64 {
+		return ratio(float64(st.BatchBytes), float64(st.BatchesSent))
+	}},
+	// Kafka reports this one in nanoseconds.
+	{"bufferpool-wait-time-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BufferWaitTotal) }},
+	{"compression-rate-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.CompressionSum, float64(st.BatchesSent)) }},
+	{"outgoing-byte-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BytesSent), secs) }},
+	{"record-error-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsErrored), secs) }},
+	{"record-error-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsErrored) }},
+	{"record-queue-time-avg", func(st *producer.Stats, _ float64) float64 {
+		return ratio(st.QueueTimeTotal.Ms(), float64(st.QueueTimeBatches))
+	}},
+	{"record-retry-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsRetried), secs) }},
+	{"record-retry-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsRetried) }},
+	{"record-send-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsSent), secs) }},
+	{"record-send-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsSent) }},
+	{"record-size-avg", func(st *producer.Stats, _ float64) float64 {
+		return ratio(float64(st.RecordSizeMaxSum), float64(st.BatchesSent))
+	}},
+	{"records-per-request-avg", func(st *producer.Stats, _ float64) float64 {
+		return ratio(float64(st.RecordsSent), float64(st.Requests))
+	}},
+	{"request-latency-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.LatencyTotal.Ms(), float64(st.Responses)) }},
+	{"request-latency-max", func(st *producer.Stats, _ float64) float64 { return round3(st.LatencyMax.Ms()) }},
+}
+
+// ratio is a/b to three decimals, 0 when there is nothing to divide by.
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return round3(a / b)
+}
+
 // metrics fills in Kafka-named producer metrics and latency percentiles,
 // summed over every producer instance of the run.
 func (r *runner) metrics(rep *Report) {
 	var st producer.Stats
 	for _, p := range r.prodObjs {
-		s := p.Stats()
-		st.RecordsSent += s.RecordsSent
-		st.BatchesSent += s.BatchesSent
-		st.BatchBytes += s.BatchBytes
-		st.Requests += s.Requests
-		st.Responses += s.Responses
-		st.LatencyTotal += s.LatencyTotal
-		st.LatencyMax = max(st.LatencyMax, s.LatencyMax)
-		st.RecordsRetried += s.RecordsRetried
-		st.RecordsErrored += s.RecordsErrored
-		st.QueueTimeTotal += s.QueueTimeTotal
-		st.QueueTimeBatches += s.QueueTimeBatches
-		st.BufferWaitTotal += s.BufferWaitTotal
-		st.BytesSent += s.BytesSent
-		st.RecordSizeMaxSum += s.RecordSizeMaxSum
-		st.CompressionSum += s.CompressionSum
-		for e, n := range s.Errors {
-			rep.Errors[e.String()] += n
-		}
+		st.Add(p.Stats())
+	}
+	for e, n := range st.Errors {
+		rep.Errors[e.String()] += n
 	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)
@@ -453,29 +478,9 @@ func (r *runner) metrics(rep *Report) {
 		}
 	}
 	secs := math.Max(end.Ms(), 1) / 1000
-	div := func(a, b float64) float64 {
-		if b == 0 {
-			return 0
-		}
-		return round3(a / b)
+	for _, pm := range producerMetrics {
+		rep.Metrics[pm.name] = pm.value(&st, secs)
 	}
-	m := rep.Metrics
-	m["record-send-total"] = float64(st.RecordsSent)
-	m["record-send-rate"] = div(float64(st.RecordsSent), secs)
-	m["record-retry-total"] = float64(st.RecordsRetried)
-	m["record-retry-rate"] = div(float64(st.RecordsRetried), secs)
-	m["record-error-total"] = float64(st.RecordsErrored)
-	m["record-error-rate"] = div(float64(st.RecordsErrored), secs)
-	m["batch-size-avg"] = div(float64(st.BatchBytes), float64(st.BatchesSent))
-	m["records-per-request-avg"] = div(float64(st.RecordsSent), float64(st.Requests))
-	m["request-latency-avg"] = div(st.LatencyTotal.Ms(), float64(st.Responses))
-	m["request-latency-max"] = round3(st.LatencyMax.Ms())
-	m["record-queue-time-avg"] = div(st.QueueTimeTotal.Ms(), float64(st.QueueTimeBatches))
-	m["record-size-avg"] = div(float64(st.RecordSizeMaxSum), float64(st.BatchesSent))
-	m["compression-rate-avg"] = div(st.CompressionSum, float64(st.BatchesSent))
-	m["outgoing-byte-rate"] = div(float64(st.BytesSent), secs)
-	// Kafka reports this one in nanoseconds.
-	m["bufferpool-wait-time-total"] = float64(st.BufferWaitTotal)
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		rank := func(q float64) float64 {

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -11,16 +12,6 @@ import (
 // enough to show a failover of a few hundred ms, coarse enough that a long
 // run stays a few thousand points.
 const SampleMs = 100
-
-// faultEvents are the trace events drawn as marks on a time axis: the same
-// fault events the report's timeline shows, without the cluster's reactions
-// (elections, ISR changes), which the charts show as data instead.
-var faultEvents = map[string]bool{
-	"crash": true, "restart": true, "pause": true, "resume": true,
-	"isolate": true, "isolate-end": true, "delay": true, "delay-end": true,
-	"drop-responses": true, "fail-requests": true, "restart-producer": true, "heal": true,
-	"add-partitions": true, "start-zombie": true, "zombie-resumes": true,
-}
 
 // Charts gathers the data behind the plots of this run. It reads the final
 // logs exactly as the audit does, so the order chart and the report's
@@ -109,12 +100,14 @@ func (r *runner) chartTrace(c *Charts) {
 	sizes := r.batchSizes()
 	for _, e := range r.w.Trace.Entries() {
 		switch {
-		case e.Event == "send" && r.isProducer(e.Node):
+		case e.Kind == event.Send && r.isProducer(e.Node):
 			if e.Batch < int64(len(sizes)) && sizes[e.Batch] > 0 {
 				c.BatchBytes = append(c.BatchBytes, float64(sizes[e.Batch]))
 			}
-		case faultEvents[e.Event]:
-			label := e.Event
+		case e.Kind.Fault():
+			// Faults are marks on the time axis; the cluster's reactions
+			// (elections, ISR changes) are drawn as data instead.
+			label := e.Kind.String()
 			if e.Node != r.id {
 				label += " " + r.w.NodeName(e.Node)
 			}

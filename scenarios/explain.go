@@ -1,10 +1,12 @@
 package scenarios
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
 
@@ -80,7 +82,7 @@ func (x *explainer) key(id broker.RecordID) *string {
 // appendOf finds the append that put batch ref at offset o of partition p.
 func (x *explainer) appendOf(ref int64, p int32, o int64) *sim.Entry {
 	return x.findLast(x.byBatch[ref], func(e *sim.Entry) bool {
-		return e.Event == "append" && e.Subject == p && covers(e, o)
+		return e.Kind == event.Append && e.Subject == p && covers(e, o)
 	})
 }
 
@@ -146,18 +148,18 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	parts = append(parts, ack+")")
 
 	app := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool {
-		return e.Event == "append" && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, rec.offset))
+		return e.Kind == event.Append && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, rec.offset))
 	})
 	if x.acks() == "0" {
 		// Also appends after the "ack": with acks=0 the ack comes first.
-		app = x.findFirst(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Event == "append" })
+		app = x.findFirst(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Kind == event.Append })
 	}
 	if app == nil {
-		send := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Event == "send" })
+		send := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Kind == event.Send })
 		if send != nil {
 			s := "the request went to " + x.name(send.Peer) + " at " + send.At.String() + " but no broker ever appended it"
-			if down := x.nodeEvent(send.Peer, send.At-sim.Second, send.At+sim.Second, "crash", "pause", "isolate"); down != nil {
-				s += " (" + x.name(send.Peer) + " " + pastTense(down.Event) + " at " + down.At.String() + ")"
+			if down := x.nodeEvent(send.Peer, send.At-sim.Second, send.At+sim.Second, event.Crash, event.Pause, event.Isolate); down != nil {
+				s += " (" + x.name(send.Peer) + " " + pastTense(down.Kind) + " at " + down.At.String() + ")"
 			}
 			if x.acks() == "0" {
 				s += "; with acks=0 the producer counts a record as acknowledged once it is written to the socket"
@@ -181,7 +183,7 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	var fetched []string
 	for _, i := range x.bySubject[p] {
 		e := &x.entries[i]
-		if e.Event == "replicate" && e.At >= app.At && e.Peer == leader && e.First <= app.Last && app.First <= e.Last {
+		if e.Kind == event.Replicate && e.At >= app.At && e.Peer == leader && e.First <= app.Last && app.First <= e.Last {
 			fetched = append(fetched, x.name(e.Node))
 		}
 	}
@@ -190,31 +192,31 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	} else {
 		parts = append(parts, strings.Join(dedupe(fetched), " and ")+" fetched it but later lost it too")
 	}
-	if down := x.nodeEvent(leader, app.At-10*sim.Second, sim.Never, "isolate", "pause"); down != nil && down.At <= app.At {
-		parts = append(parts, x.name(leader)+" "+pastTense(down.Event)+" at "+down.At.String()+" ("+down.Detail+")")
+	if down := x.nodeEvent(leader, app.At-10*sim.Second, sim.Never, event.Isolate, event.Pause); down != nil && down.At <= app.At {
+		parts = append(parts, x.name(leader)+" "+pastTense(down.Kind)+" at "+down.At.String()+" ("+event.Detail(&down.Fields, x.r.cl)+")")
 	}
-	if down := x.nodeEvent(leader, app.At, sim.Never, "crash", "pause", "isolate"); down != nil {
-		parts = append(parts, x.name(leader)+" "+pastTense(down.Event)+" at "+down.At.String())
+	if down := x.nodeEvent(leader, app.At, sim.Never, event.Crash, event.Pause, event.Isolate); down != nil {
+		parts = append(parts, x.name(leader)+" "+pastTense(down.Kind)+" at "+down.At.String())
 	}
 	elect := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-		return e.Event == "elect" && e.At >= app.At && e.Peer != leader
+		return e.Kind == event.Elect && e.At >= app.At && e.Peer != leader
 	})
 	if elect != nil {
 		s := x.name(elect.Peer) + " became leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
-		if strings.HasPrefix(elect.Detail, "unclean") {
+		if elect.Has(event.Unclean) {
 			s += " by unclean election (it was not in the ISR)"
 		} else {
 			s += " (clean election from the ISR)"
 		}
 		if bl := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-			return e.Event == "become-leader" && e.Node == elect.Peer && e.Epoch == elect.Epoch
+			return e.Kind == event.BecomeLeader && e.Node == elect.Peer && e.Epoch == elect.Epoch
 		}); bl != nil {
 			s += " with log end offset " + strconv.FormatInt(bl.Last, 10)
 		}
 		parts = append(parts, s)
 	}
 	if tr := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-		return e.Event == "truncate" && e.Node == leader && e.At >= app.At && e.First <= app.Last && app.First <= e.Last
+		return e.Kind == event.Truncate && e.Node == leader && e.At >= app.At && e.First <= app.Last && app.First <= e.Last
 	}); tr != nil {
 		parts = append(parts, x.name(leader)+" truncated "+offsets(tr)+" at "+tr.At.String()+" when it rejoined as a follower")
 	}
@@ -241,47 +243,39 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-func pastTense(event string) string {
-	switch event {
-	case "crash":
+func pastTense(k event.Kind) string {
+	switch k {
+	case event.Crash:
 		return "crashed"
-	case "pause":
+	case event.Pause:
 		return "was paused"
-	case "isolate":
+	case event.Isolate:
 		return "was cut off"
 	}
-	return event
+	return k.String()
 }
 
 // nodeEvent finds the first node-level event of the given kinds in [from, to].
-func (x *explainer) nodeEvent(n sim.NodeID, from, to sim.Time, events ...string) *sim.Entry {
+func (x *explainer) nodeEvent(n sim.NodeID, from, to sim.Time, kinds ...event.Kind) *sim.Entry {
 	if int(n) < 0 || int(n) >= len(x.byNode) {
 		return nil
 	}
 	return x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
-		return e.At >= from && e.At <= to && contains(events, e.Event)
+		return e.At >= from && e.At <= to && slices.Contains(kinds, e.Kind)
 	})
 }
 
 // errorNote says what an error means for whether the write happened.
-func errorNote(err string) string {
+func errorNote(err broker.Error) string {
 	switch err {
-	case "NOT_ENOUGH_REPLICAS_AFTER_APPEND":
+	case broker.ErrNotEnoughReplicasAfterAppend:
 		return " (the data was already appended)"
-	case "REQUEST_TIMED_OUT":
+	case broker.ErrRequestTimedOut:
 		return " (no answer within request.timeout.ms; the first attempt may have been appended)"
-	case "NETWORK_EXCEPTION":
+	case broker.ErrNetworkException:
 		return " (the connection broke; the attempt may have been appended)"
 	}
 	return ""
-}
-
-// errorName is the Kafka error at the start of a trace detail.
-func errorName(detail string) string {
-	if i := strings.IndexAny(detail, " :;("); i >= 0 {
-		return detail[:i]
-	}
-	return detail
 }
 
 // history describes what happened to a batch strictly between two times, in
@@ -299,24 +293,24 @@ func (x *explainer) history(ref int64, from, to sim.Time) []string {
 			continue
 		}
 		var st step
-		switch e.Event {
-		case "response-dropped":
+		switch e.Kind {
+		case event.ResponseDropped:
 			st = step{key: "drop" + x.name(e.Node), one: "its response from " + x.name(e.Node) + " was lost",
 				many: " responses from " + x.name(e.Node) + " were lost"}
-		case "purgatory-timeout":
+		case event.PurgatoryTimeout:
 			st = step{key: "purgatory", one: x.name(e.Node) + " stopped waiting for replication (REQUEST_TIMED_OUT; the data stays in the log)",
 				many: " times " + x.name(e.Node) + " stopped waiting for replication"}
-		case "retry":
-			err := errorName(e.Detail)
-			if n := len(steps); n > 0 && strings.HasPrefix(steps[n-1].key, "reject"+err) {
+		case event.Retry:
+			err := broker.Error(e.Err)
+			if n := len(steps); n > 0 && strings.HasPrefix(steps[n-1].key, "reject"+err.String()) {
 				continue // the retry that follows a rejection is part of it
 			}
-			st = step{key: "retry" + err, one: "the producer retried it after " + err + errorNote(err), many: " retries after " + err}
-		case "reject":
-			err := errorName(e.Detail)
+			st = step{key: "retry" + err.String(), one: "the producer retried it after " + err.String() + errorNote(err), many: " retries after " + err.String()}
+		case event.Reject:
+			err := broker.Error(e.Err).String()
 			st = step{key: "reject" + err + x.name(e.Node), one: x.name(e.Node) + " rejected a retry with " + err,
 				many: " retries rejected by " + x.name(e.Node) + " with " + err}
-		case "expire":
+		case event.Expire:
 			st = step{key: "expire", one: "it expired in the producer (delivery.timeout.ms)", many: " expiries"}
 		default:
 			continue
@@ -390,8 +384,8 @@ func (x *explainer) reordered(ro reorder) Anomaly {
 		strconv.FormatInt(o1, 10) + " > " + strconv.FormatInt(o2, 10) + ")"}
 	app1, app2 := x.appendOf(ref1, int32(p), o1), x.appendOf(ref2, int32(p), o2)
 	if app1 != nil && app2 != nil {
-		if retry := x.findFirst(x.byBatch[ref1], func(e *sim.Entry) bool { return e.Event == "retry" && e.At <= app2.At }); retry != nil {
-			parts = append(parts, "its batch "+strconv.FormatInt(ref1, 10)+" failed with "+errorName(retry.Detail)+
+		if retry := x.findFirst(x.byBatch[ref1], func(e *sim.Entry) bool { return e.Kind == event.Retry && e.At <= app2.At }); retry != nil {
+			parts = append(parts, "its batch "+strconv.FormatInt(ref1, 10)+" failed with "+broker.Error(retry.Err).String()+
 				" at "+retry.At.String()+" and waited to retry")
 		}
 		parts = append(parts, "meanwhile batch "+strconv.FormatInt(ref2, 10)+" was appended at offset "+strconv.FormatInt(o2, 10)+" at "+app2.At.String())

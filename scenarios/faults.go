@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -65,7 +66,7 @@ var faultKinds = []faultKind{
 			for _, c := range u.cuts {
 				r.w.Net.Uncut(c[0], c[1])
 			}
-			r.trace("isolate-end", u.broker, "links restored")
+			r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
 		},
 		describe: func(f *plannedFault) string {
 			s := " " + f.sel.text + " from " + strings.Join(f.from, ", ")
@@ -78,24 +79,29 @@ var faultKinds = []faultKind{
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			d := sim.FromDuration(f.By.Duration)
 			r.w.Net.AddDelay(b, d)
-			r.trace("delay", b, "every link of broker-"+strconv.Itoa(int(b))+" gets "+d.String()+" more one-way latency"+forText(f))
+			e := r.faultEntry(event.Delay, b, f)
+			e.X().Broker = int32(b)
+			e.X().Dur = d.Duration()
+			r.w.Trace.Add(e)
 			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
 		}),
 		heal: func(r *runner, u *undo) {
 			r.w.Net.AddDelay(u.broker, -u.delay)
-			r.trace("delay-end", u.broker, "extra latency removed")
+			r.w.Trace.Add(r.entry(event.DelayEnd, u.broker))
 		},
 		describe: func(f *plannedFault) string { return " " + f.sel.text + " by " + f.By.Duration.String() }},
 	{name: "drop-responses", keys: []string{"broker", "count", "for"}, check: checks(checkBroker, checkCountOrFor),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			r.cl.DropResponses(b, f.Count, until)
-			r.trace("drop-responses", b, dropText(f))
+			r.w.Trace.Add(r.faultEntry(event.DropResponses, b, f))
 		}),
 		describe: describeBroker},
 	{name: "fail-requests", keys: []string{"broker", "error", "count", "for"}, check: checks(checkBroker, checkCountOrFor, checkFailError),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			r.cl.FailRequests(b, f.failErr, f.Count, until)
-			r.trace("fail-requests", b, failText(f))
+			e := r.faultEntry(event.FailRequests, b, f)
+			e.Err = int16(f.failErr)
+			r.w.Trace.Add(e)
 		}),
 		describe: func(f *plannedFault) string { return " " + f.sel.text + " with " + f.Error }},
 	{name: "restart-producer", keys: []string{"resend-unacked", "client"}, check: checkClient,
@@ -263,7 +269,9 @@ func onBrokers(act func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time
 	return func(r *runner, f *plannedFault) {
 		targets := r.targets(f.sel)
 		if len(targets) == 0 {
-			r.trace("fault-skipped", r.id, fmt.Sprintf("fault %d (%s %s): no broker matches now", f.index, f.Do, f.sel.text))
+			e := r.entry(event.FaultSkipped, r.id)
+			e.Ext = &event.Ext{Index: int32(f.index), Note: f.Do + " " + f.sel.text}
+			r.w.Trace.Add(e)
 			return
 		}
 		until := sim.Time(0)

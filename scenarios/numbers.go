@@ -61,8 +61,8 @@ func visitEach[N int64 | float64](visit func(string, float64), prefix string, na
 // errors aside (any Kafka error name may appear).
 func shapeOf(topo *broker.Topology) *Report {
 	r := &Report{Metrics: map[string]float64{}, Transactions: &TransactionsReport{}, Consumers: &ConsumersReport{}}
-	for _, name := range metricNames {
-		r.Metrics[name] = 0
+	for _, pm := range producerMetrics {
+		r.Metrics[pm.name] = 0
 	}
 	for _, p := range topo.Partitions {
 		r.Partitions = append(r.Partitions, PartitionReport{Topic: topo.Topics[p.Topic].Name, Partition: p.Index})

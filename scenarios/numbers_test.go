@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,4 +98,15 @@ func TestExpectPaths(t *testing.T) {
 			assert.Contains(t, err.Error(), "expect."+tt.path+": unknown report path: "+tt.want)
 		})
 	}
+}
+
+// TestProducerMetricsSorted: the table is in the order Report.Numbers
+// visits the metrics, one entry per name.
+func TestProducerMetricsSorted(t *testing.T) {
+	names := make([]string, len(producerMetrics))
+	for i, pm := range producerMetrics {
+		names[i] = pm.name
+	}
+	assert.True(t, slices.IsSorted(names), "sorted by name: %v", names)
+	assert.Len(t, slices.Compact(slices.Clone(names)), len(names), "no name twice")
 }

@@ -176,25 +176,3 @@ func (r *Report) Passed() bool {
 	}
 	return true
 }
-
-// metricNames are the producer metrics the report carries, named as the
-// Java client names them (producer-metrics group). Rates are averages over
-// the whole run rather than Kafka's 30-second windows. Sorted, as
-// Report.Numbers visits them.
-var metricNames = []string{
-	"batch-size-avg",
-	"bufferpool-wait-time-total",
-	"compression-rate-avg",
-	"outgoing-byte-rate",
-	"record-error-rate",
-	"record-error-total",
-	"record-queue-time-avg",
-	"record-retry-rate",
-	"record-retry-total",
-	"record-send-rate",
-	"record-send-total",
-	"record-size-avg",
-	"records-per-request-avg",
-	"request-latency-avg",
-	"request-latency-max",
-}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -451,37 +452,19 @@ func (r *runner) targets(sel selector) []sim.NodeID {
 	return nil
 }
 
-func (r *runner) trace(event string, node sim.NodeID, detail string) {
-	e := sim.E(r.w.Now(), node, event)
-	e.Detail = detail
-	r.w.Trace.Add(e)
-}
+// entry starts a trace entry; the caller adds the fields its kind needs and
+// records it with r.w.Trace.Add.
+func (r *runner) entry(k event.Kind, node sim.NodeID) sim.Entry { return sim.E(r.w.Now(), node, k) }
 
-func forText(f *plannedFault) string {
+// faultEntry starts a trace entry for fault f, with its duration if it has one.
+func (r *runner) faultEntry(k event.Kind, node sim.NodeID, f *plannedFault) sim.Entry {
+	e := r.entry(k, node)
 	if f.set["for"] {
-		return " for " + f.For.Duration.String()
+		e.Flags |= event.HasFor
+		e.X().For = f.For.Duration
 	}
-	return ""
-}
-
-func dropText(f *plannedFault) string {
-	switch {
-	case f.set["for"]:
-		return "every produce response is lost for " + f.For.Duration.String() + "; each connection stalls until the producer reconnects"
-	case f.Count == 1:
-		return "the next produce response is lost; that connection delivers nothing more until the producer reconnects"
-	}
-	return "the next " + strconv.Itoa(f.Count) + " times a produce response is lost, its connection stalls until the producer reconnects"
-}
-
-func failText(f *plannedFault) string {
-	switch {
-	case f.set["for"]:
-		return "every produce request is answered with " + f.Error + " for " + f.For.Duration.String() + ", nothing appended"
-	case f.Count == 1:
-		return "the next produce request is answered with " + f.Error + ", nothing appended"
-	}
-	return "the next " + strconv.Itoa(f.Count) + " produce requests are answered with " + f.Error + ", nothing appended"
+	e.Count = int32(f.Count)
+	return e
 }
 
 func (r *runner) addUndo(u *undo, until sim.Time) {
@@ -514,8 +497,10 @@ func (r *runner) isolate(u *undo) {
 	for _, p := range peers {
 		r.cut(u, b, p)
 	}
-	dir := map[string]string{"both": "in both directions", "in": "inbound only", "out": "outbound only"}[f.direction]
-	r.trace("isolate", b, "links to "+strings.Join(f.from, ", ")+" cut "+dir+forText(f))
+	e := r.faultEntry(event.Isolate, b, f)
+	e.X().Note = strings.Join(f.from, ", ")
+	e.Flags |= map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}[f.direction]
+	r.w.Trace.Add(e)
 }
 
 func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
@@ -563,16 +548,15 @@ func (r *runner) countDown() {
 // every record the old instance left without an answer.
 func (r *runner) restartProducer(f *plannedFault) {
 	old := r.app
-	newID := "(new producer id)"
+	e := r.entry(event.RestartProducer, old.prod.ID())
 	if old.txn {
-		newID = "(same transactional.id: same producer id, next epoch)"
+		e.Flags = event.Transactional
 	}
-	what := "the application closes its producer and creates a new one " + newID
 	if f.producerCfg != nil {
 		r.cfg = f.producerCfg
-		what = "the application closes its producer and creates a " + f.Client + " one " + newID
+		e.X().Note = f.Client
 	}
-	r.trace("restart-producer", old.prod.ID(), what)
+	r.w.Trace.Add(e)
 	old.shutDown(0, f)
 }
 
@@ -601,7 +585,9 @@ func (r *runner) restarted(old *app) {
 			again = append(again, broker.RecordID(id))
 		}
 	}
-	r.trace("resend", b.prod.ID(), strconv.Itoa(len(again))+" unacknowledged records sent again by the application")
+	e := r.entry(event.Resend, b.prod.ID())
+	e.Count = int32(len(again))
+	r.w.Trace.Add(e)
 	for _, id := range again {
 		r.resend(b, id)
 	}
@@ -620,5 +606,5 @@ func (r *runner) healAll() {
 		}
 	}
 	r.cl.Heal()
-	r.trace("heal", r.id, "end of run: every fault undone, crashed brokers restarted")
+	r.w.Trace.Add(r.entry(event.Heal, r.id))
 }

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"math/rand/v2"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // Message is anything sent between nodes. Size is its length on the wire in
@@ -35,6 +37,7 @@ type link struct {
 
 type envelope struct {
 	from, to NodeID
+	id       int64 // traced with the send, the receive or the drop; 0 for a Disconnected notice
 	msg      Message
 }
 
@@ -51,6 +54,7 @@ type Network struct {
 	slots []envelope
 	free  []int32
 	rng   *rand.Rand
+	msgs  int64 // messages sent so far: the last message id
 }
 
 func newNetwork(w *World) *Network {
@@ -96,9 +100,15 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	if !w.Up(from) {
 		return
 	}
+	var id int64
+	if _, notice := m.(Disconnected); !notice {
+		n.msgs++
+		id = n.msgs
+		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
+	}
 	l := n.link(from, to)
 	if l.cut > 0 {
-		n.traceDrop(from, to, m, "link cut")
+		n.traceDrop(from, to, id, m, false)
 		return
 	}
 	start := w.now
@@ -120,7 +130,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		at = l.lastAt
 	}
 	l.lastAt = at
-	slot := n.alloc(envelope{from: from, to: to, msg: m})
+	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m})
 	w.Schedule(at, to, kindDeliver, int64(slot), 0)
 }
 
@@ -146,8 +156,11 @@ func (n *Network) deliver(ev Event) {
 	e := n.release(int32(ev.A))
 	if n.link(e.from, e.to).cut > 0 {
 		// Cut while the message was on the wire.
-		n.traceDrop(e.from, e.to, e.msg, "link cut")
+		n.traceDrop(e.from, e.to, e.id, e.msg, false)
 		return
+	}
+	if e.id > 0 {
+		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg.Name())
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }
@@ -156,7 +169,7 @@ func (n *Network) deliver(ev Event) {
 // after it was sent: the destination's kernel answers with a reset.
 func (n *Network) deliverToDead(ev Event) {
 	e := n.release(int32(ev.A))
-	n.traceDrop(e.from, e.to, e.msg, "peer down")
+	n.traceDrop(e.from, e.to, e.id, e.msg, true)
 	if _, ok := e.msg.(Disconnected); ok {
 		return
 	}
@@ -194,12 +207,17 @@ func (n *Network) notify(peer, node NodeID) {
 	n.w.Schedule(at, node, kindDeliver, int64(slot), 0)
 }
 
-func (n *Network) traceDrop(from, to NodeID, m Message, why string) {
-	if _, ok := m.(Disconnected); ok {
-		return
+// traceDrop records a lost message; peerDown says the destination was down
+// (else the link was cut).
+func (n *Network) traceDrop(from, to NodeID, id int64, m Message, peerDown bool) {
+	if id == 0 {
+		return // a Disconnected notice, not a message between nodes
 	}
-	e := E(n.w.now, from, "drop")
+	e := E(n.w.now, from, event.Drop)
 	e.Peer = to
-	e.Detail = m.Name() + " lost: " + why
+	e.Ext = &event.Ext{Label: m.Name(), Msg: id}
+	if peerDown {
+		e.Flags |= event.PeerDown
+	}
 	n.w.Trace.Add(e)
 }

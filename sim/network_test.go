@@ -1,10 +1,13 @@
 package sim
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // newNet makes a world with the given link behaviour and recording nodes.
@@ -230,16 +233,20 @@ func TestMessageInFlightWhenItsLinkIsCut(t *testing.T) {
 			}
 			w.RunUntil(Second)
 
+			sent := MsgEntry{At: 0, ID: 1, From: a.id, To: b.id, Type: 0, Kind: event.MsgSend}
 			if tt.delivered {
 				assert.Equal(t, []int{1}, pings(b.msgs))
-				assert.Zero(t, w.Trace.Len())
+				assert.Empty(t, w.Trace.Entries())
+				received := MsgEntry{At: 10 * ms, ID: 1, From: a.id, To: b.id, Type: 0, Kind: event.MsgReceive}
+				assert.Equal(t, []MsgEntry{sent, received}, w.Trace.Messages())
 				return
 			}
 			assert.Empty(t, b.msgs)
-			require.Equal(t, 1, w.Trace.Len())
-			drop := E(10*ms, a.id, "drop")
+			assert.Equal(t, []MsgEntry{sent}, w.Trace.Messages(), "sent, never received")
+			require.Len(t, w.Trace.Entries(), 1)
+			drop := E(10*ms, a.id, event.Drop)
 			drop.Peer = b.id
-			drop.Detail = "ping lost: link cut"
+			drop.X().Label, drop.X().Msg = "ping", 1
 			assert.Equal(t, drop, w.Trace.Entries()[0], "lost at delivery time, not at the cut")
 		})
 	}
@@ -387,13 +394,41 @@ func TestDropsAreTraced(t *testing.T) {
 	w.Net.Send(c.id, a.id, ping{N: 3})               // c is down: nothing is sent
 	w.RunUntil(Second)
 
-	cut := E(0, a.id, "drop")
+	cut := E(0, a.id, event.Drop)
 	cut.Peer = b.id
-	cut.Detail = "ping lost: link cut"
-	down := E(10*ms, a.id, "drop")
+	cut.X().Label, cut.X().Msg = "ping", 1
+	down := E(10*ms, a.id, event.Drop)
 	down.Peer = c.id
-	down.Detail = "ping lost: peer down"
+	down.X().Label, down.X().Msg, down.Flags = "ping", 2, event.PeerDown
 	assert.Equal(t, []Entry{cut, down}, w.Trace.Entries())
+	var sent []int64
+	for _, m := range w.Trace.Messages() {
+		assert.Equal(t, event.MsgSend, m.Kind, "a lost message is never received")
+		sent = append(sent, m.ID)
+	}
+	assert.Equal(t, []int64{1, 2}, sent, "each drop has its send's id")
+}
+
+// Every message is a msg-send and a msg-receive with the same id, in the
+// JSON lines in the order they happened among the other entries.
+func TestMessagesAreTracedAsSendAndReceive(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Send(a.id, b.id, ping{N: 1})
+	a.at(5*ms, func() { w.Trace.Add(E(w.Now(), a.id, event.Pause)) })
+	b.at(20*ms, func() { w.Net.Send(b.id, a.id, pong{}) })
+	w.RunUntil(Second)
+
+	var buf bytes.Buffer
+	require.NoError(t, w.Trace.WriteJSONL(&buf, names{nodes: []string{"a", "b"}}))
+	assert.Equal(t, `{"at_ms":0,"node":"a","event":"msg-send","peer":"b","msg":"ping","id":1}
+{"at_ms":5,"node":"a","event":"pause"}
+{"at_ms":10,"node":"b","event":"msg-receive","peer":"a","msg":"ping","id":1}
+{"at_ms":20,"node":"b","event":"msg-send","peer":"a","msg":"pong","id":2}
+{"at_ms":30,"node":"a","event":"msg-receive","peer":"b","msg":"pong","id":2}
+`, buf.String())
+	assert.Equal(t, 5, w.Trace.Len(), "entries and messages")
+	assert.Equal(t, "pong", w.Trace.MessageName(w.Trace.Messages()[2].Type))
 }
 
 func TestSlotsAreReusedAfterDelivery(t *testing.T) {
@@ -505,7 +540,7 @@ func TestCrashWhilePausedReleasesAndTracesDeferredMessages(t *testing.T) {
 	assert.Zero(t, inUse, "envelopes never returned to the pool")
 	drops := 0
 	for _, e := range w.Trace.Entries() {
-		if e.Event == "drop" {
+		if e.Kind == event.Drop {
 			drops++
 		}
 	}

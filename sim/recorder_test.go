@@ -76,6 +76,12 @@ type ping struct {
 func (ping) Name() string { return "ping" }
 func (p ping) Size() int  { return p.Wire }
 
+// pong is a second type of test message.
+type pong struct{}
+
+func (pong) Name() string { return "pong" }
+func (pong) Size() int    { return 0 }
+
 // pings lists the sequence numbers of the pings among msgs, in order.
 func pings(msgs []delivery) []int {
 	var ns []int

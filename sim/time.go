@@ -6,8 +6,9 @@
 package sim
 
 import (
-	"strconv"
 	"time"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // Time is virtual time in nanoseconds since the start of a run.
@@ -52,18 +53,5 @@ func (t Time) String() string {
 	if t == Never {
 		return "never"
 	}
-	neg := t < 0
-	if neg {
-		t = -t
-	}
-	var s string
-	if t%Millisecond == 0 {
-		s = strconv.FormatFloat(float64(t/Millisecond)/1000, 'f', 3, 64) + "s"
-	} else {
-		s = strconv.FormatFloat(float64(t/Microsecond)/1e6, 'f', 6, 64) + "s"
-	}
-	if neg {
-		return "-" + s
-	}
-	return s
+	return string(event.AppendSeconds(nil, time.Duration(t)))
 }

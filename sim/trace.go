@@ -2,62 +2,112 @@ package sim
 
 import (
 	"bufio"
+	"github.com/kafkasim/kafkasim/event"
 	"hash/fnv"
 	"io"
 	"strconv"
 	"unicode/utf8"
 )
 
-// Entry is one significant thing that happened: who did what, when, to which
-// subject (a partition, say), in which batch, over which range. Unused
-// numeric fields hold -1 (Batch: 0) and are left out of the JSON.
+// Entry is one significant thing that happened: when, on which node, with
+// which peer, and the typed facts of its kind (event.Fields: the subject, the
+// batch, the offset range, the error, ...). Unused numeric fields hold -1
+// (Batch: 0) and are left out of the JSON; the text detail is rendered from
+// the fields when the trace is written.
 type Entry struct {
-	At      Time
-	Node    NodeID // who
-	Event   string // what, e.g. "append"; a constant, so recording allocates nothing
-	Subject int32  // a dense id the caller names through Namer, or -1
-	Batch   int64  // the producer batch involved, or 0
-	First   int64  // first offset (or sequence) of a range, or -1
-	Last    int64  // last offset of the range, inclusive, or -1
-	Epoch   int32  // leader epoch (or producer epoch), or -1
-	Peer    NodeID // the other node involved, or -1
-	Detail  string // anything else, in words
+	At   Time
+	Node NodeID // who
+	Peer NodeID // the other node involved, or -1
+	event.Fields
 }
 
 // Trace is the append-only record of a run. Components add entries as they
 // act; the audit reads them to explain anomalies.
+//
+// Messages between nodes are kept apart, as compact MsgEntry records (a run
+// sends millions); the JSON lines interleave them with the entries in the
+// order they happened.
 type Trace struct {
-	entries []Entry
+	entries  []Entry
+	msgs     []MsgEntry
+	msgNames []string          // message type names, by MsgEntry.Type
+	msgType  map[string]uint16 // the inverse, to intern a name once
 }
+
+// MsgEntry is a message crossing the network: sent (event.MsgSend) or
+// handed to its destination (event.MsgReceive). A send, its receive and a
+// drop of the same message carry the same ID, so that a space-time diagram
+// can draw an arrow from one to the other.
+type MsgEntry struct {
+	At     Time
+	ID     int64 // the network's id for the message, from 1
+	before int32 // how many entries were recorded before it
+	From   NodeID
+	To     NodeID
+	Type   uint16 // the message's type; Trace.MessageName names it
+	Kind   event.Kind
+}
+
+// addMsg records a message sent or received; name is the message type's
+// Name.
+func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, name string) {
+	typ, ok := t.msgType[name]
+	if !ok {
+		if t.msgType == nil {
+			t.msgType = map[string]uint16{}
+		}
+		typ = uint16(len(t.msgNames))
+		t.msgType[name] = typ
+		t.msgNames = append(t.msgNames, name)
+	}
+	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
+}
+
+// Messages is every message sent and received so far. The slice must not
+// be modified.
+func (t *Trace) Messages() []MsgEntry { return t.msgs }
+
+// MessageName is the name of a message type, as its Name method gives it.
+func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 
 // Add appends an entry. Callers fill every field; use E to start from the
 // "nothing" values.
 func (t *Trace) Add(e Entry) { t.entries = append(t.entries, e) }
 
-// E returns an entry with every optional field unset.
-func E(at Time, node NodeID, event string) Entry {
-	return Entry{At: at, Node: node, Event: event, Subject: -1, First: -1, Last: -1, Epoch: -1, Peer: NoNode}
+// E returns an entry of kind k with every optional field unset.
+func E(at Time, node NodeID, k event.Kind) Entry {
+	return Entry{At: at, Node: node, Peer: NoNode, Fields: event.None(k)}
 }
 
 // Entries is the trace so far. The slice must not be modified.
 func (t *Trace) Entries() []Entry { return t.entries }
 
-// Len is the number of entries.
-func (t *Trace) Len() int { return len(t.entries) }
+// Len is the number of entries and message records: the JSON lines.
+func (t *Trace) Len() int { return len(t.entries) + len(t.msgs) }
 
 // Namer turns the dense ids in entries into names for the JSON output.
 type Namer interface {
 	NodeName(NodeID) string
-	SubjectName(int32) string
+	event.Namer
 }
 
 // WriteJSONL writes one JSON object per entry, fields in a fixed order, so
 // the same run always gives the same bytes.
 func (t *Trace) WriteJSONL(w io.Writer, names Namer) error {
 	bw := bufio.NewWriter(w)
-	var buf []byte
-	for i := range t.entries {
-		buf = appendEntryJSON(buf[:0], &t.entries[i], names)
+	var buf, detail []byte
+	m := 0
+	for i := 0; i <= len(t.entries); i++ {
+		for ; m < len(t.msgs) && (i == len(t.entries) || int(t.msgs[m].before) <= i); m++ {
+			buf = t.appendMsgJSON(buf[:0], &t.msgs[m], names)
+			if _, err := bw.Write(buf); err != nil {
+				return err
+			}
+		}
+		if i == len(t.entries) {
+			break
+		}
+		buf, detail = appendEntryJSON(buf[:0], detail[:0], &t.entries[i], names)
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
@@ -73,13 +123,15 @@ func (t *Trace) Hash(names Namer) string {
 	return strconv.FormatUint(h.Sum64(), 16)
 }
 
-func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
+// appendEntryJSON appends e's JSON line to b, rendering its detail in the
+// scratch buffer detail; it returns both buffers for reuse.
+func appendEntryJSON(b, detail []byte, e *Entry, names Namer) ([]byte, []byte) {
 	b = append(b, `{"at_ms":`...)
 	b = strconv.AppendFloat(b, e.At.Ms(), 'f', -1, 64)
 	b = append(b, `,"node":`...)
 	b = appendJSONString(b, names.NodeName(e.Node))
 	b = append(b, `,"event":`...)
-	b = appendJSONString(b, e.Event)
+	b = appendJSONString(b, e.Kind.String())
 	if e.Subject >= 0 {
 		b = append(b, `,"subject":`...)
 		b = appendJSONString(b, names.SubjectName(e.Subject))
@@ -104,16 +156,43 @@ func appendEntryJSON(b []byte, e *Entry, names Namer) []byte {
 		b = append(b, `,"peer":`...)
 		b = appendJSONString(b, names.NodeName(e.Peer))
 	}
-	if e.Detail != "" {
-		b = append(b, `,"detail":`...)
-		b = appendJSONString(b, e.Detail)
+	if e.Ext != nil && e.Ext.Msg > 0 {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, e.Ext.Msg, 10)
 	}
+	if detail = event.AppendDetail(detail, &e.Fields, names); len(detail) > 0 {
+		b = append(b, `,"detail":`...)
+		b = appendJSONString(b, detail)
+	}
+	return append(b, "}\n"...), detail
+}
+
+// appendMsgJSON appends m's JSON line to b: the node that acted (the sender
+// of a send, the receiver of a receive), the other end, the message type
+// and its id.
+func (t *Trace) appendMsgJSON(b []byte, m *MsgEntry, names Namer) []byte {
+	node, peer := m.From, m.To
+	if m.Kind == event.MsgReceive {
+		node, peer = m.To, m.From
+	}
+	b = append(b, `{"at_ms":`...)
+	b = strconv.AppendFloat(b, m.At.Ms(), 'f', -1, 64)
+	b = append(b, `,"node":`...)
+	b = appendJSONString(b, names.NodeName(node))
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, m.Kind.String())
+	b = append(b, `,"peer":`...)
+	b = appendJSONString(b, names.NodeName(peer))
+	b = append(b, `,"msg":`...)
+	b = appendJSONString(b, t.msgNames[m.Type])
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, m.ID, 10)
 	return append(b, "}\n"...)
 }
 
 // appendJSONString appends s as a JSON string: quotes, backslashes and
 // control characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
+func appendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	for i := 0; i < len(s); {
@@ -134,7 +213,7 @@ func appendJSONString(b []byte, s string) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		r, size := utf8.DecodeRuneInString(string(s[i:]))
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, "\\ufffd"...)
 		} else {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // names is a Namer over fixed tables.
@@ -29,26 +31,28 @@ func (n names) NodeName(id NodeID) string {
 
 func (n names) SubjectName(s int32) string { return n.subjects[s] }
 
+func (n names) ErrorName(code int16) string { return "ERROR_" + strconv.Itoa(int(code)) }
+
 var testNames = names{nodes: []string{"broker-0", "producer"}, subjects: []string{"orders-0", "orders-1"}}
 
 // sampleTrace is a full entry followed by a bare one.
 func sampleTrace() *Trace {
 	var tr Trace
-	full := E(2003*ms, 0, "append")
+	full := E(2003*ms, 0, event.Append)
 	full.Subject = 1
 	full.Batch = 7
 	full.First = 100
 	full.Last = 109
 	full.Epoch = 3
 	full.Peer = 1
-	full.Detail = `acks "all"`
+	full.Acks = -1
 	tr.Add(full)
-	tr.Add(E(1500*Microsecond, 1, "send"))
+	tr.Add(E(1500*Microsecond, 1, event.Replicate))
 	return &tr
 }
 
-const sampleJSONL = `{"at_ms":2003,"node":"broker-0","event":"append","subject":"orders-1","batch":7,"first":100,"last":109,"epoch":3,"peer":"producer","detail":"acks \"all\""}
-{"at_ms":1.5,"node":"producer","event":"send"}
+const sampleJSONL = `{"at_ms":2003,"node":"broker-0","event":"append","subject":"orders-1","batch":7,"first":100,"last":109,"epoch":3,"peer":"producer","detail":"acks=all"}
+{"at_ms":1.5,"node":"producer","event":"replicate"}
 `
 
 func TestWriteJSONLGolden(t *testing.T) {
@@ -66,34 +70,33 @@ func TestWriteJSONLOmitsUnsetFieldsButKeepsZeroValues(t *testing.T) {
 	}{
 		{
 			name:  "every optional field unset",
-			entry: func() Entry { return E(0, 0, "start") },
-			want:  `{"at_ms":0,"node":"broker-0","event":"start"}`,
+			entry: func() Entry { return E(0, 0, event.Replicate) },
+			want:  `{"at_ms":0,"node":"broker-0","event":"replicate"}`,
 		},
 		{
 			name: "zero is a real subject, offset, epoch and peer",
 			entry: func() Entry {
-				e := E(Microsecond, 1, "fetch")
+				e := E(Microsecond, 1, event.Replicate)
 				e.Subject, e.First, e.Last, e.Epoch, e.Peer = 0, 0, 0, 0, 0
 				return e
 			},
-			want: `{"at_ms":0.001,"node":"producer","event":"fetch","subject":"orders-0","first":0,"last":0,"epoch":0,"peer":"broker-0"}`,
+			want: `{"at_ms":0.001,"node":"producer","event":"replicate","subject":"orders-0","first":0,"last":0,"epoch":0,"peer":"broker-0"}`,
 		},
 		{
 			name: "batch 0 means no batch",
 			entry: func() Entry {
-				e := E(5*ms, 1, "retry")
+				e := E(5*ms, 1, event.Replicate)
 				e.Batch = 0
-				e.Detail = ""
 				return e
 			},
-			want: `{"at_ms":5,"node":"producer","event":"retry"}`,
+			want: `{"at_ms":5,"node":"producer","event":"replicate"}`,
 		},
 		{
 			name: "a sub-millisecond time keeps its digits",
 			entry: func() Entry {
-				return E(2*Second+3*ms+1, 0, "tick")
+				return E(2*Second+3*ms+1, 0, event.Replicate)
 			},
-			want: `{"at_ms":2003.000001,"node":"broker-0","event":"tick"}`,
+			want: `{"at_ms":2003.000001,"node":"broker-0","event":"replicate"}`,
 		},
 	}
 	for _, tt := range tests {
@@ -116,13 +119,14 @@ func TestWriteJSONLLinesAreJSON(t *testing.T) {
 	require.Len(t, lines, 2)
 	var first map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
-	assert.Equal(t, `acks "all"`, first["detail"])
+	assert.Equal(t, "acks=all", first["detail"])
 	assert.Equal(t, "orders-1", first["subject"])
 	assert.InDelta(t, 2003.0, first["at_ms"], 0)
 }
 
-// Details are free text ("anything else, in words"), so they may hold any
-// character; every line must still be valid JSON that reads back the same.
+// Details are rendered from fields that may hold words from a scenario
+// file (a message or topic name), so they may hold any character; every
+// line must still be valid JSON that reads back the same.
 func TestWriteJSONLEscapesDetailAsJSON(t *testing.T) {
 	for _, detail := range []string{
 		"tab\there",
@@ -134,15 +138,15 @@ func TestWriteJSONLEscapesDetailAsJSON(t *testing.T) {
 	} {
 		t.Run(strconv.Quote(detail), func(t *testing.T) {
 			var tr Trace
-			e := E(0, 0, "note")
-			e.Detail = detail
+			e := E(0, 0, event.Drop)
+			e.X().Label = detail
 			tr.Add(e)
 			var buf bytes.Buffer
 			require.NoError(t, tr.WriteJSONL(&buf, testNames))
 
 			var got struct{ Detail string }
 			require.NoError(t, json.Unmarshal(buf.Bytes(), &got), "line: %s", buf.String())
-			want := strings.ToValidUTF8(detail, "\uFFFD")
+			want := strings.ToValidUTF8(detail, "\uFFFD") + " lost: link cut"
 			assert.Equal(t, want, got.Detail)
 		})
 	}
@@ -168,11 +172,11 @@ func TestTraceHash(t *testing.T) {
 	changes := map[string]func(e *Entry){
 		"time":   func(e *Entry) { e.At++ },
 		"node":   func(e *Entry) { e.Node = 1 },
-		"event":  func(e *Entry) { e.Event = "appended" },
+		"event":  func(e *Entry) { e.Kind = event.Duplicate },
 		"batch":  func(e *Entry) { e.Batch = 8 },
 		"last":   func(e *Entry) { e.Last = 110 },
 		"peer":   func(e *Entry) { e.Peer = NoNode },
-		"detail": func(e *Entry) { e.Detail = "" },
+		"detail": func(e *Entry) { e.Acks = 1 },
 	}
 	for field, change := range changes {
 		t.Run(field, func(t *testing.T) {
@@ -193,18 +197,19 @@ func TestTraceAddAndEntries(t *testing.T) {
 	assert.Zero(t, tr.Len())
 	assert.Empty(t, tr.Entries())
 
-	tr.Add(E(1, 0, "a"))
-	tr.Add(E(2, 1, "b"))
+	tr.Add(E(1, 0, event.Append))
+	tr.Add(E(2, 1, event.Ack))
 
 	require.Equal(t, 2, tr.Len())
-	assert.Equal(t, []string{"a", "b"}, []string{tr.Entries()[0].Event, tr.Entries()[1].Event})
+	assert.Equal(t, []event.Kind{event.Append, event.Ack}, []event.Kind{tr.Entries()[0].Kind, tr.Entries()[1].Kind})
 }
 
 func TestEStartsWithNothingSet(t *testing.T) {
 	assert.Equal(t, Entry{
-		At: 5 * ms, Node: 2, Event: "x",
-		Subject: -1, Batch: 0, First: -1, Last: -1, Epoch: -1, Peer: NoNode, Detail: "",
-	}, E(5*ms, 2, "x"))
+		At: 5 * ms, Node: 2, Peer: NoNode,
+		Fields: event.Fields{Kind: event.Ack, Subject: -1, Batch: 0, First: -1, Last: -1, Epoch: -1,
+			ProducerID: -1, ProducerEpoch: -1, Seq: -1},
+	}, E(5*ms, 2, event.Ack))
 }
 
 func TestTimeString(t *testing.T) {

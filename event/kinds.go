@@ -1,0 +1,491 @@
+package event
+
+import (
+	"strconv"
+	"time"
+)
+
+// Kind is what happened. Its String is the name the trace's JSON lines and
+// the report use.
+type Kind uint8
+
+// The kinds, grouped by the layer that records them.
+const (
+	Invalid Kind = iota
+
+	// sim's network.
+	Drop
+	MsgSend
+	MsgReceive
+
+	// Brokers (broker/broker.go).
+	Append
+	Reject
+	Duplicate
+	ResponseDropped
+	PurgatoryTimeout
+	IsrShrink
+	IsrExpand
+	BecomeLeader
+	BecomeFollower
+	Truncate
+	Replicate
+
+	// The controller (broker/controller.go).
+	Unfence
+	Fence
+	Isr
+	Offline
+	Elect
+
+	// The transaction coordinator (broker/coordinator.go).
+	TxnFence
+	TxnInit
+	TxnEpochFence
+	TxnPrepare
+	TxnLoad
+	TxnComplete
+	TxnTimeout
+	Marker
+
+	// Cluster faults (broker/cluster.go).
+	Crash
+	Restart
+	Pause
+	Resume
+	AddPartitions
+
+	// The producer (producer/).
+	EpochBump
+	Send
+	Retry
+	Ack
+	Fail
+	Expire
+	BufferExhausted
+	Disconnect
+	RequestTimeout
+	Partitions
+	Leader
+	InitProducerID
+	Close
+	TxnCommit
+	TxnAbort
+	TxnAbortable
+	TxnFatal
+	TxnCoordinator
+	TxnAddPartitions
+	TxnEnd
+
+	// The scenario's application and faults (scenarios/).
+	AppAbort
+	AppClose
+	AppStop
+	AppSkip
+	AppRetry
+	StartZombie
+	Resend
+	ZombieResumes
+	FaultSkipped
+	Delay
+	DropResponses
+	FailRequests
+	Isolate
+	DelayEnd
+	IsolateEnd
+	RestartProducer
+	Heal
+
+	numKinds
+)
+
+// Timeline says how the report's timeline shows a kind.
+type Timeline uint8
+
+const (
+	Hidden   Timeline = iota // not in the timeline
+	Plain                    // the name, the peer and the detail
+	Election                 // "<partition> leader is <peer> in epoch <epoch> (<detail>)"
+	NoLeader                 // "<partition> has no leader: <detail>"
+	Change                   // "<partition> <detail>"
+)
+
+type kindInfo struct {
+	name     string
+	fault    bool     // a fault the scenario injected: charts mark it on the time axis
+	timeline Timeline // how the report's timeline shows it
+	detail   func(b []byte, f *Fields, n Namer) []byte
+}
+
+// kinds is the vocabulary, one entry per kind: its name, whether it is an
+// injected fault, how the timeline shows it and how its text detail is
+// rendered from the fields (nil: no detail).
+//
+// To add an event: add a constant above, one entry here that renders its
+// detail from Fields (add a field or Flag only if no existing one says it),
+// and record it with sim.E(now, node, event.X) plus the fields. Nothing
+// parses the text, so the detail's words can change freely; code that
+// needs a fact reads the field.
+var kinds = [numKinds]kindInfo{
+	Invalid: {name: "invalid"},
+
+	// Every message between nodes is a msg-send and, unless lost, a
+	// msg-receive with the same id (sim.MsgEntry); a lost one is a drop
+	// with that id.
+	MsgSend:    {name: "msg-send"},
+	MsgReceive: {name: "msg-receive"},
+	Drop: {name: "drop", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(b, f.ext().Label...)
+		if f.Has(PeerDown) {
+			return append(b, " lost: peer down"...)
+		}
+		return append(b, " lost: link cut"...)
+	}},
+
+	Append: {name: "append", detail: acks},
+	Reject: {name: "reject", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(b, n.ErrorName(f.Err)...)
+		switch {
+		case f.Has(Injected):
+			return append(b, " (injected by fail-requests)"...)
+		case f.ext().Label != "":
+			return marker(append(b, " for "...), f)
+		case f.ext().Limit > 0:
+			b = isr(append(b, ": ISR "...), f.ext().List)
+			return num(append(b, " is smaller than min.insync.replicas="...), f.ext().Limit)
+		case f.Seq >= 0:
+			return append(num(append(b, " (sequence "...), int64(f.Seq)), ')')
+		}
+		return b
+	}},
+	Duplicate: {name: "duplicate", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return append(num(append(b, "sequence "...), int64(f.Seq)), " already in the log; answered with the original offset"...)
+	}},
+	ResponseDropped: {name: "response-dropped", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(b, n.ErrorName(f.Err)...)
+		if f.Has(Behind) {
+			return append(b, " response lost behind an earlier lost response"...)
+		}
+		return append(b, " response lost (drop-responses); the connection delivers nothing more"...)
+	}},
+	PurgatoryTimeout: {name: "purgatory-timeout", detail: text("acks=all wait expired: offsets stay in the log")},
+	IsrShrink: {name: "isr-shrink", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = isr(append(b, "replicas "...), f.ext().List[:f.Count])
+		return isr(append(b, " not caught up for replica.lag.time.max.ms; proposing ISR "...), f.ext().List[f.Count:])
+	}},
+	IsrExpand: {name: "isr-expand", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return isr(append(b, "caught up; proposing ISR "...), f.ext().List)
+	}},
+	BecomeLeader: {name: "become-leader", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return num(append(num(append(b, "log end offset "...), f.Last), ", high watermark "...), f.First)
+	}},
+	BecomeFollower: {name: "become-follower", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return num(append(b, "log end offset "...), f.Last)
+	}},
+	Truncate: {name: "truncate", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "log diverged from leader at epoch "...), int64(f.Epoch))
+		return num(append(num(append(b, "; removed offsets "...), f.First), '-'), f.Last)
+	}},
+	Replicate: {name: "replicate"},
+
+	Unfence: {name: "unfence", timeline: Plain},
+	Fence:   {name: "fence", timeline: Plain, detail: text("no heartbeat for broker.session.timeout.ms")},
+	Isr: {name: "isr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(AlterPartition) {
+			return isr(append(b, "AlterPartition from leader: ISR "...), f.ext().List)
+		}
+		return isr(append(b, "fenced broker removed: ISR "...), f.ext().List)
+	}},
+	Offline: {name: "offline", timeline: NoLeader, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return isr(append(b, "no live replica in ISR "...), f.ext().List)
+	}},
+	Elect: {name: "elect", timeline: Election, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(Unclean) {
+			b = append(b, "unclean: replica outside the ISR, data not in its log is lost"...)
+		} else {
+			b = append(b, "clean"...)
+		}
+		return isr(append(b, "; ISR "...), f.ext().List)
+	}},
+
+	TxnFence: {name: "txn-fence", timeline: Plain, detail: text("InitProducerId while a transaction is open: bump the epoch and abort it")},
+	TxnInit: {name: "txn-init", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(num(append(b, "producer id "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
+		if f.ProducerEpoch > 0 {
+			b = append(b, "; instances with an older epoch are fenced"...)
+		}
+		return b
+	}},
+	TxnEpochFence: {name: "txn-epoch-fence", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(append(b, f.ext().Label...), ": epoch "...), int64(f.ProducerEpoch))
+		return num(append(b, " -> "...), int64(f.ProducerEpoch)+1)
+	}},
+	TxnPrepare: {name: "txn-prepare", detail: func(b []byte, f *Fields, n Namer) []byte {
+		return partitions(append(append(b, f.ext().Label...), " for "...), f.ext().List, n)
+	}},
+	TxnLoad: {name: "txn-load", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return append(append(append(b, "loaded in state "...), f.ext().Label...), " by the new coordinator"...)
+	}},
+	TxnComplete: {name: "txn-complete", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return append(append(b, f.ext().Label...), ": every marker written"...)
+	}},
+	TxnTimeout: {name: "txn-timeout", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "open longer than transaction.timeout.ms="...), f.ext().Limit)
+		return append(b, ": aborting and bumping the epoch"...)
+	}},
+	Marker: {name: "marker", detail: func(b []byte, f *Fields, _ Namer) []byte { return marker(b, f) }},
+
+	Crash:   {name: "crash", fault: true, timeline: Plain, detail: text("process killed; log kept")},
+	Restart: {name: "restart", fault: true, timeline: Plain},
+	Pause:   {name: "pause", fault: true, timeline: Plain},
+	Resume:  {name: "resume", fault: true, timeline: Plain},
+	AddPartitions: {name: "add-partitions", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(append(b, f.ext().Note...), ": "...), int64(f.ext().Prev))
+		return append(num(append(b, " -> "...), int64(f.Count)), " partitions"...)
+	}},
+
+	EpochBump: {name: "epoch-bump", detail: text("producer epoch bumped locally; affected partitions restart their sequences at 0")},
+	Send: {name: "send", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "attempt "...), int64(f.Attempt))
+		b = num(append(b, ", "...), int64(f.Count))
+		b = num(append(b, " records, "...), f.Bytes)
+		return num(append(b, " bytes, request "...), f.Req)
+	}},
+	Retry: {name: "retry", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = num(append(append(b, n.ErrorName(f.Err)...), "; attempt "...), int64(f.Attempt))
+		return append(append(append(b, " after a "...), f.ext().Dur.String()...), " backoff"...)
+	}},
+	Ack:  {name: "ack", detail: acks},
+	Fail: {name: "fail", detail: func(b []byte, f *Fields, n Namer) []byte { return append(b, n.ErrorName(f.Err)...) }},
+	Expire: {name: "expire", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return append(num(append(b, "delivery.timeout.ms="...), f.ext().Limit), " passed since batch creation"...)
+	}},
+	BufferExhausted: {name: "buffer-exhausted", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return num(append(num(append(b, "send() waited max.block.ms="...), f.ext().Limit), " for buffer.memory="...), f.Bytes)
+	}},
+	Disconnect: {name: "disconnect", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = num(append(append(b, f.ext().Label...), "; "...), int64(f.Count))
+		return append(append(b, " requests in flight fail with "...), n.ErrorName(f.Err)...)
+	}},
+	RequestTimeout: {name: "request-timeout", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "request "...), f.Req)
+		return num(append(b, " got no response within request.timeout.ms="...), f.ext().Limit)
+	}},
+	Partitions: {name: "partitions", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(append(b, f.ext().Note...), " has "...), int64(f.Count))
+		b = num(append(b, " partitions (was "...), int64(f.ext().Prev))
+		return num(append(b, "), metadata from broker-"...), int64(f.ext().Broker))
+	}},
+	Leader: {name: "leader", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(LeaderHint) {
+			return append(b, "leader hint in produce response (KIP-951)"...)
+		}
+		return num(append(b, "metadata from broker-"...), int64(f.ext().Broker))
+	}},
+	InitProducerID: {name: "init-producer-id", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return num(append(num(append(b, "producer id "...), f.ProducerID), ", epoch "...), int64(f.ProducerEpoch))
+	}},
+	Close:        {name: "close", detail: text("close(Duration.ZERO): incomplete batches failed")},
+	TxnCommit:    {name: "txn-commit", detail: text("commitTransaction(): flushing, then EndTxn(COMMIT)")},
+	TxnAbort:     {name: "txn-abort", detail: text("abortTransaction(): unsent batches fail, then EndTxn(ABORT)")},
+	TxnAbortable: {name: "txn-abortable", timeline: Plain, detail: errorThen(": the transaction can only be aborted")},
+	TxnFatal:     {name: "txn-fatal", timeline: Plain, detail: errorThen(": the producer cannot continue and must be closed")},
+	TxnCoordinator: {name: "txn-coordinator", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return num(append(b, "coordinator is broker-"...), int64(f.ext().Broker))
+	}},
+	TxnAddPartitions: {name: "txn-add-partitions", detail: func(b []byte, f *Fields, n Namer) []byte {
+		return partitions(append(b, "added "...), f.ext().List, n)
+	}},
+	TxnEnd: {name: "txn-end", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(Committed) {
+			return append(b, "transaction committed"...)
+		}
+		return append(b, "transaction aborted"...)
+	}},
+
+	AppAbort: {name: "app-abort", timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(append(b, "commitTransaction() failed with "...), n.ErrorName(f.Err)...)
+		return append(b, "; the application aborts and retries the transaction"...)
+	}},
+	AppClose: {name: "app-close", timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(append(append(b, f.ext().Label...), "() failed with "...), n.ErrorName(f.Err)...)
+		return append(b, "; the application closes the producer"...)
+	}},
+	AppStop: {name: "app-stop", timeline: Plain, detail: text("initTransactions() failed; the application gives up")},
+	AppSkip: {name: "app-skip", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "transaction "...), int64(f.ext().Index))
+		return append(b, " was committed before its instance went away; not sent again"...)
+	}},
+	AppRetry: {name: "app-retry", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "transaction "...), int64(f.ext().Index))
+		return append(num(append(b, " sent again ("...), int64(f.Count)), " records)"...)
+	}},
+	StartZombie: {name: "start-zombie", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, "the instance freezes for "...), f.ext().For.String()...)
+		return append(b, "; a replacement with the same configuration starts and takes over its work"...)
+	}},
+	Resend: {name: "resend", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(b, int64(f.Count))
+		if f.Has(Replacement) {
+			return append(b, " unacknowledged records sent again by the replacement"...)
+		}
+		return append(b, " unacknowledged records sent again by the application"...)
+	}},
+	ZombieResumes: {name: "zombie-resumes", fault: true, timeline: Plain, detail: text("the frozen instance resumes, unaware it was replaced")},
+	FaultSkipped: {name: "fault-skipped", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "fault "...), int64(f.ext().Index))
+		return append(append(append(b, " ("...), f.ext().Note...), "): no broker matches now"...)
+	}},
+	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))
+		return forText(append(AppendSeconds(append(b, " gets "...), f.ext().Dur), " more one-way latency"...), f)
+	}},
+	DropResponses: {name: "drop-responses", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		switch {
+		case f.Has(HasFor):
+			b = append(append(b, "every produce response is lost for "...), f.ext().For.String()...)
+			return append(b, "; each connection stalls until the producer reconnects"...)
+		case f.Count == 1:
+			return append(b, "the next produce response is lost; that connection delivers nothing more until the producer reconnects"...)
+		}
+		b = num(append(b, "the next "...), int64(f.Count))
+		return append(b, " times a produce response is lost, its connection stalls until the producer reconnects"...)
+	}},
+	FailRequests: {name: "fail-requests", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
+		switch {
+		case f.Has(HasFor):
+			b = append(append(b, "every produce request is answered with "...), n.ErrorName(f.Err)...)
+			b = append(append(b, " for "...), f.ext().For.String()...)
+		case f.Count == 1:
+			b = append(append(b, "the next produce request is answered with "...), n.ErrorName(f.Err)...)
+		default:
+			b = num(append(b, "the next "...), int64(f.Count))
+			b = append(append(b, " produce requests are answered with "...), n.ErrorName(f.Err)...)
+		}
+		return append(b, ", nothing appended"...)
+	}},
+	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)
+		switch {
+		case f.Has(Inbound | Outbound):
+			b = append(b, "in both directions"...)
+		case f.Has(Inbound):
+			b = append(b, "inbound only"...)
+		case f.Has(Outbound):
+			b = append(b, "outbound only"...)
+		}
+		return forText(b, f)
+	}},
+	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
+	IsolateEnd: {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
+	RestartProducer: {name: "restart-producer", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.ext().Note == "" {
+			b = append(b, "the application closes its producer and creates a new one "...)
+		} else {
+			b = append(append(append(b, "the application closes its producer and creates a "...), f.ext().Note...), " one "...)
+		}
+		if f.Has(Transactional) {
+			return append(b, "(same transactional.id: same producer id, next epoch)"...)
+		}
+		return append(b, "(new producer id)"...)
+	}},
+	Heal: {name: "heal", fault: true, timeline: Plain, detail: text("end of run: every fault undone, crashed brokers restarted")},
+}
+
+func (k Kind) String() string {
+	if k >= numKinds {
+		return "kind(" + strconv.Itoa(int(k)) + ")"
+	}
+	return kinds[k].name
+}
+
+// Fault reports whether the kind is a fault the scenario injected (or its
+// end), which charts mark on the time axis.
+func (k Kind) Fault() bool { return k < numKinds && kinds[k].fault }
+
+// Timeline says how the report's timeline shows the kind.
+func (k Kind) Timeline() Timeline {
+	if k >= numKinds {
+		return Hidden
+	}
+	return kinds[k].timeline
+}
+
+// Kinds lists every kind, in order.
+func Kinds() []Kind {
+	out := make([]Kind, 0, numKinds-1)
+	for k := Invalid + 1; k < numKinds; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ---- rendering helpers ----
+
+func text(s string) func([]byte, *Fields, Namer) []byte {
+	return func(b []byte, _ *Fields, _ Namer) []byte { return append(b, s...) }
+}
+
+func errorThen(s string) func([]byte, *Fields, Namer) []byte {
+	return func(b []byte, f *Fields, n Namer) []byte { return append(append(b, n.ErrorName(f.Err)...), s...) }
+}
+
+func num(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
+
+func acks(b []byte, f *Fields, _ Namer) []byte {
+	b = append(b, "acks="...)
+	if f.Acks == -1 {
+		return append(b, "all"...)
+	}
+	return num(b, int64(f.Acks))
+}
+
+// isr renders broker ids as Kafka logs an ISR: "[1 2 3]".
+func isr(b []byte, ids []int32) []byte {
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = num(b, int64(id))
+	}
+	return append(b, ']')
+}
+
+func partitions(b []byte, ps []int32, n Namer) []byte {
+	for i, p := range ps {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, n.SubjectName(p)...)
+	}
+	return b
+}
+
+func marker(b []byte, f *Fields) []byte {
+	b = num(append(append(b, f.ext().Label...), " marker for producer "...), f.ProducerID)
+	return num(append(b, " epoch "...), int64(f.ProducerEpoch))
+}
+
+// AppendSeconds appends d as the simulator writes instants and simulated
+// lengths of time: seconds with millisecond precision ("2.003s"), or with
+// microseconds when d is not a whole millisecond.
+func AppendSeconds(b []byte, d time.Duration) []byte {
+	if d < 0 {
+		b = append(b, '-')
+		d = -d
+	}
+	if d%time.Millisecond == 0 {
+		b = strconv.AppendFloat(b, float64(d/time.Millisecond)/1000, 'f', 3, 64)
+	} else {
+		b = strconv.AppendFloat(b, float64(d/time.Microsecond)/1e6, 'f', 6, 64)
+	}
+	return append(b, 's')
+}
+
+func forText(b []byte, f *Fields) []byte {
+	if f.Has(HasFor) {
+		return append(append(b, " for "...), f.ext().For.String()...)
+	}
+	return b
+}

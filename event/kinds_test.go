@@ -1,0 +1,216 @@
+package event
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// names is a Namer over fixed tables.
+type names struct{}
+
+func (names) SubjectName(p int32) string { return "t-" + strconv.Itoa(int(p)) }
+
+func (names) ErrorName(code int16) string {
+	return map[int16]string{6: "NOT_LEADER_OR_FOLLOWER", 7: "REQUEST_TIMED_OUT", 13: "NETWORK_EXCEPTION",
+		19: "NOT_ENOUGH_REPLICAS", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 47: "INVALID_PRODUCER_EPOCH",
+		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE"}[code]
+}
+
+// with returns Fields of kind k changed by set.
+func with(k Kind, set func(f *Fields)) Fields {
+	f := None(k)
+	if set != nil {
+		set(&f)
+	}
+	return f
+}
+
+// detailCases renders every kind, and every form of the kinds with several,
+// as the trace has always written them.
+var detailCases = []struct {
+	name   string
+	fields Fields
+	want   string
+}{
+	{"drop", with(Drop, func(f *Fields) { f.X().Label = "produce-request" }), "produce-request lost: link cut"},
+	{"drop peer down", with(Drop, func(f *Fields) { f.X().Label, f.Flags = "fetch-response", PeerDown }), "fetch-response lost: peer down"},
+
+	{"msg-send", None(MsgSend), ""},
+	{"msg-receive", None(MsgReceive), ""},
+
+	{"append", with(Append, func(f *Fields) { f.Acks = -1 }), "acks=all"},
+	{"reject", with(Reject, func(f *Fields) { f.Err = 6 }), "NOT_LEADER_OR_FOLLOWER"},
+	{"reject injected", with(Reject, func(f *Fields) { f.Err, f.Flags = 7, Injected }), "REQUEST_TIMED_OUT (injected by fail-requests)"},
+	{"reject min isr", with(Reject, func(f *Fields) { f.Err, f.X().List, f.X().Limit = 19, []int32{1}, 2 }),
+		"NOT_ENOUGH_REPLICAS: ISR [1] is smaller than min.insync.replicas=2"},
+	{"reject sequence", with(Reject, func(f *Fields) { f.Err, f.Seq = 45, 12 }), "OUT_OF_ORDER_SEQUENCE_NUMBER (sequence 12)"},
+	{"reject marker", with(Reject, func(f *Fields) { f.Err, f.X().Label, f.ProducerID, f.ProducerEpoch = 47, "COMMIT", 4000, 2 }),
+		"INVALID_PRODUCER_EPOCH for COMMIT marker for producer 4000 epoch 2"},
+	{"duplicate", with(Duplicate, func(f *Fields) { f.Seq = 5 }), "sequence 5 already in the log; answered with the original offset"},
+	{"response-dropped", with(ResponseDropped, func(f *Fields) { f.Err = 7 }), "REQUEST_TIMED_OUT response lost (drop-responses); the connection delivers nothing more"},
+	{"response-dropped behind", with(ResponseDropped, func(f *Fields) { f.Err, f.Flags = 6, Behind }),
+		"NOT_LEADER_OR_FOLLOWER response lost behind an earlier lost response"},
+	{"purgatory-timeout", None(PurgatoryTimeout), "acks=all wait expired: offsets stay in the log"},
+	{"isr-shrink", with(IsrShrink, func(f *Fields) { f.X().List, f.Count = []int32{2, 3, 1}, 2 }),
+		"replicas [2 3] not caught up for replica.lag.time.max.ms; proposing ISR [1]"},
+	{"isr-expand", with(IsrExpand, func(f *Fields) { f.X().List = []int32{1, 2} }), "caught up; proposing ISR [1 2]"},
+	{"become-leader", with(BecomeLeader, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7, high watermark 3"},
+	{"become-follower", with(BecomeFollower, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7"},
+	{"truncate", with(Truncate, func(f *Fields) { f.Epoch, f.First, f.Last = 1, 4, 6 }), "log diverged from leader at epoch 1; removed offsets 4-6"},
+	{"replicate", None(Replicate), ""},
+
+	{"unfence", None(Unfence), ""},
+	{"fence", None(Fence), "no heartbeat for broker.session.timeout.ms"},
+	{"isr fenced", with(Isr, func(f *Fields) { f.X().List = []int32{2, 3} }), "fenced broker removed: ISR [2 3]"},
+	{"isr alter", with(Isr, func(f *Fields) { f.X().List, f.Flags = []int32{1}, AlterPartition }), "AlterPartition from leader: ISR [1]"},
+	{"offline", with(Offline, func(f *Fields) { f.X().List = []int32{} }), "no live replica in ISR []"},
+	{"elect", with(Elect, func(f *Fields) { f.X().List = []int32{2} }), "clean; ISR [2]"},
+	{"elect unclean", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{3}, Unclean }),
+		"unclean: replica outside the ISR, data not in its log is lost; ISR [3]"},
+
+	{"txn-fence", with(TxnFence, func(f *Fields) { f.X().TxnID = "tx" }), "tx: InitProducerId while a transaction is open: bump the epoch and abort it"},
+	{"txn-init", with(TxnInit, func(f *Fields) { f.X().TxnID, f.ProducerID, f.ProducerEpoch = "tx", 1000, 0 }), "tx: producer id 1000 epoch 0"},
+	{"txn-init fencing", with(TxnInit, func(f *Fields) { f.X().TxnID, f.ProducerID, f.ProducerEpoch = "tx", 1000, 1 }),
+		"tx: producer id 1000 epoch 1; instances with an older epoch are fenced"},
+	{"txn-epoch-fence", with(TxnEpochFence, func(f *Fields) { f.X().TxnID, f.X().Label, f.ProducerEpoch = "tx", "PrepareEpochFence", 3 }),
+		"tx: PrepareEpochFence: epoch 3 -> 4"},
+	{"txn-prepare", with(TxnPrepare, func(f *Fields) { f.X().TxnID, f.X().Label, f.X().List = "tx", "PrepareCommit", []int32{0, 2} }),
+		"tx: PrepareCommit for t-0, t-2"},
+	{"txn-load", with(TxnLoad, func(f *Fields) { f.X().TxnID, f.X().Label = "tx", "Ongoing" }), "tx: loaded in state Ongoing by the new coordinator"},
+	{"txn-complete", with(TxnComplete, func(f *Fields) { f.X().TxnID, f.X().Label = "tx", "CompleteAbort" }), "tx: CompleteAbort: every marker written"},
+	{"txn-timeout", with(TxnTimeout, func(f *Fields) { f.X().TxnID, f.X().Limit = "tx", 60000 }),
+		"tx: open longer than transaction.timeout.ms=60000: aborting and bumping the epoch"},
+	{"marker", with(Marker, func(f *Fields) { f.X().Label, f.ProducerID, f.ProducerEpoch = "ABORT", 1000, 0 }), "ABORT marker for producer 1000 epoch 0"},
+
+	{"crash", None(Crash), "process killed; log kept"},
+	{"restart", None(Restart), ""},
+	{"pause", None(Pause), ""},
+	{"resume", None(Resume), ""},
+	{"add-partitions", with(AddPartitions, func(f *Fields) { f.X().Note, f.X().Prev, f.Count = "t", 3, 6 }), "t: 3 -> 6 partitions"},
+
+	{"epoch-bump", None(EpochBump), "producer epoch bumped locally; affected partitions restart their sequences at 0"},
+	{"send", with(Send, func(f *Fields) { f.Attempt, f.Count, f.Bytes, f.Req = 2, 10, 1100, 17 }), "attempt 2, 10 records, 1100 bytes, request 17"},
+	{"retry", with(Retry, func(f *Fields) { f.Err, f.Attempt, f.X().Dur = 13, 2, 81*time.Millisecond }),
+		"NETWORK_EXCEPTION; attempt 2 after a 81ms backoff"},
+	{"ack", with(Ack, func(f *Fields) { f.Acks = 1 }), "acks=1"},
+	{"fail", with(Fail, func(f *Fields) { f.Err = 90 }), "PRODUCER_FENCED"},
+	{"expire", with(Expire, func(f *Fields) { f.X().Limit = 120000 }), "delivery.timeout.ms=120000 passed since batch creation"},
+	{"buffer-exhausted", with(BufferExhausted, func(f *Fields) { f.X().Limit, f.Bytes = 60000, 33554432 }),
+		"send() waited max.block.ms=60000 for buffer.memory=33554432"},
+	{"disconnect", with(Disconnect, func(f *Fields) { f.X().Label, f.Count, f.Err = "request timed out", 2, 7 }),
+		"request timed out; 2 requests in flight fail with REQUEST_TIMED_OUT"},
+	{"request-timeout", with(RequestTimeout, func(f *Fields) { f.Req, f.X().Limit = 9, 30000 }),
+		"request 9 got no response within request.timeout.ms=30000"},
+	{"partitions", with(Partitions, func(f *Fields) { f.X().Note, f.Count, f.X().Prev, f.X().Broker = "t", 6, 3, 2 }),
+		"t has 6 partitions (was 3), metadata from broker-2"},
+	{"leader", with(Leader, func(f *Fields) { f.X().Broker = 3 }), "metadata from broker-3"},
+	{"leader hint", with(Leader, func(f *Fields) { f.Flags = LeaderHint }), "leader hint in produce response (KIP-951)"},
+	{"init-producer-id", with(InitProducerID, func(f *Fields) { f.ProducerID, f.ProducerEpoch = 1000, 0 }), "producer id 1000, epoch 0"},
+	{"init-producer-id transactional", with(InitProducerID, func(f *Fields) { f.X().TxnID, f.ProducerID, f.ProducerEpoch = "tx", 1000, 1 }),
+		"tx: producer id 1000, epoch 1"},
+	{"close", None(Close), "close(Duration.ZERO): incomplete batches failed"},
+	{"txn-commit", with(TxnCommit, func(f *Fields) { f.X().TxnID = "tx" }), "tx: commitTransaction(): flushing, then EndTxn(COMMIT)"},
+	{"txn-abort", with(TxnAbort, func(f *Fields) { f.X().TxnID = "tx" }), "tx: abortTransaction(): unsent batches fail, then EndTxn(ABORT)"},
+	{"txn-abortable", with(TxnAbortable, func(f *Fields) { f.X().TxnID, f.Err = "tx", 48 }), "tx: INVALID_TXN_STATE: the transaction can only be aborted"},
+	{"txn-fatal", with(TxnFatal, func(f *Fields) { f.X().TxnID, f.Err = "tx", 90 }), "tx: PRODUCER_FENCED: the producer cannot continue and must be closed"},
+	{"txn-coordinator", with(TxnCoordinator, func(f *Fields) { f.X().TxnID, f.X().Broker = "tx", 2 }), "tx: coordinator is broker-2"},
+	{"txn-add-partitions", with(TxnAddPartitions, func(f *Fields) { f.X().TxnID, f.X().List = "tx", []int32{1} }), "tx: added t-1"},
+	{"txn-end", with(TxnEnd, func(f *Fields) { f.X().TxnID = "tx" }), "tx: transaction aborted"},
+	{"txn-end committed", with(TxnEnd, func(f *Fields) { f.X().TxnID, f.Flags = "tx", Committed }), "tx: transaction committed"},
+
+	{"app-abort", with(AppAbort, func(f *Fields) { f.Err = 48 }),
+		"commitTransaction() failed with INVALID_TXN_STATE; the application aborts and retries the transaction"},
+	{"app-close", with(AppClose, func(f *Fields) { f.X().Label, f.Err = "commitTransaction", 90 }),
+		"commitTransaction() failed with PRODUCER_FENCED; the application closes the producer"},
+	{"app-stop", None(AppStop), "initTransactions() failed; the application gives up"},
+	{"app-skip", with(AppSkip, func(f *Fields) { f.X().Index = 3 }), "transaction 3 was committed before its instance went away; not sent again"},
+	{"app-retry", with(AppRetry, func(f *Fields) { f.X().Index, f.Count = 3, 10 }), "transaction 3 sent again (10 records)"},
+	{"start-zombie", with(StartZombie, func(f *Fields) { f.X().For = 2 * time.Second }),
+		"the instance freezes for 2s; a replacement with the same configuration starts and takes over its work"},
+	{"resend", with(Resend, func(f *Fields) { f.Count = 4 }), "4 unacknowledged records sent again by the application"},
+	{"resend by replacement", with(Resend, func(f *Fields) { f.Count, f.Flags = 4, Replacement }),
+		"4 unacknowledged records sent again by the replacement"},
+	{"zombie-resumes", None(ZombieResumes), "the frozen instance resumes, unaware it was replaced"},
+	{"fault-skipped", with(FaultSkipped, func(f *Fields) { f.X().Index, f.X().Note = 2, "crash leader of t-0" }),
+		"fault 2 (crash leader of t-0): no broker matches now"},
+	{"delay", with(Delay, func(f *Fields) { f.X().Broker, f.X().Dur = 2, 50*time.Millisecond }), "every link of broker-2 gets 0.050s more one-way latency"},
+	{"delay for", with(Delay, func(f *Fields) {
+		f.X().Broker, f.X().Dur, f.Flags, f.X().For = 2, 1500*time.Microsecond, HasFor, 3*time.Second
+	}),
+		"every link of broker-2 gets 0.001500s more one-way latency for 3s"},
+	{"drop-responses for", with(DropResponses, func(f *Fields) { f.Flags, f.X().For = HasFor, time.Second }),
+		"every produce response is lost for 1s; each connection stalls until the producer reconnects"},
+	{"drop-responses once", with(DropResponses, func(f *Fields) { f.Count = 1 }),
+		"the next produce response is lost; that connection delivers nothing more until the producer reconnects"},
+	{"drop-responses count", with(DropResponses, func(f *Fields) { f.Count = 3 }),
+		"the next 3 times a produce response is lost, its connection stalls until the producer reconnects"},
+	{"fail-requests for", with(FailRequests, func(f *Fields) { f.Err, f.Flags, f.X().For = 6, HasFor, time.Second }),
+		"every produce request is answered with NOT_LEADER_OR_FOLLOWER for 1s, nothing appended"},
+	{"fail-requests once", with(FailRequests, func(f *Fields) { f.Err, f.Count = 6, 1 }),
+		"the next produce request is answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
+	{"fail-requests count", with(FailRequests, func(f *Fields) { f.Err, f.Count = 6, 2 }),
+		"the next 2 produce requests are answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
+	{"isolate both", with(Isolate, func(f *Fields) { f.X().Note, f.Flags = "brokers, controller", Inbound|Outbound }),
+		"links to brokers, controller cut in both directions"},
+	{"isolate in for", with(Isolate, func(f *Fields) { f.X().Note, f.Flags, f.X().For = "producer", Inbound|HasFor, 5*time.Second }),
+		"links to producer cut inbound only for 5s"},
+	{"isolate out", with(Isolate, func(f *Fields) { f.X().Note, f.Flags = "producer", Outbound }), "links to producer cut outbound only"},
+	{"delay-end", None(DelayEnd), "extra latency removed"},
+	{"isolate-end", None(IsolateEnd), "links restored"},
+	{"restart-producer", None(RestartProducer), "the application closes its producer and creates a new one (new producer id)"},
+	{"restart-producer transactional as another client", with(RestartProducer, func(f *Fields) { f.X().Note, f.Flags = "librdkafka", Transactional }),
+		"the application closes its producer and creates a librdkafka one (same transactional.id: same producer id, next epoch)"},
+	{"heal", None(Heal), "end of run: every fault undone, crashed brokers restarted"},
+}
+
+func TestDetailIsRenderedFromFields(t *testing.T) {
+	for _, tt := range detailCases {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Detail(&tt.fields, names{}))
+		})
+	}
+}
+
+func TestEveryKindHasAUniqueNameAndAnExample(t *testing.T) {
+	examples := map[Kind]bool{}
+	for _, tt := range detailCases {
+		examples[tt.fields.Kind] = true
+	}
+	seen := map[string]Kind{}
+	for _, k := range Kinds() {
+		name := k.String()
+		require.NotEmpty(t, name, "kind %d", k)
+		if other, dup := seen[name]; dup {
+			t.Errorf("kinds %d and %d are both named %q", other, k, name)
+		}
+		seen[name] = k
+		assert.True(t, examples[k], "%s has no case in detailCases: add one showing its detail", name)
+	}
+	assert.Len(t, Kinds(), int(numKinds)-1, "Kinds lists every kind but Invalid")
+	assert.Equal(t, "kind(250)", Kind(250).String())
+}
+
+// Faults are what a scenario injects (and undoes); the cluster's reactions
+// to them are not.
+func TestFaultKinds(t *testing.T) {
+	for _, k := range []Kind{Crash, Restart, Pause, Resume, Isolate, IsolateEnd, Delay, DelayEnd,
+		DropResponses, FailRequests, RestartProducer, Heal, AddPartitions, StartZombie, ZombieResumes} {
+		assert.True(t, k.Fault(), "%s", k)
+	}
+	for _, k := range []Kind{Elect, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
+		assert.False(t, k.Fault(), "%s", k)
+	}
+}
+
+func TestAppendSeconds(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0.000s", 2003 * time.Millisecond: "2.003s", -5 * time.Millisecond: "-0.005s",
+		1500 * time.Microsecond: "0.001500s", 1500: "0.000001s",
+	} {
+		assert.Equal(t, want, string(AppendSeconds(nil, d)), "%d", d)
+	}
+}
