@@ -54,17 +54,6 @@ type pendingFetch struct {
 	wait   sim.Timer
 }
 
-// delayedProduce is an acks=all request waiting for its offsets to be
-// replicated (DelayedProduce).
-type delayedProduce struct {
-	deadline sim.Time
-	client   sim.NodeID
-	conn     uint32
-	resp     *ProduceResponse
-	required []int64 // per partition: the offset the HW must reach, -1 once settled
-	pending  int
-}
-
 type faultState struct {
 	dropCount int
 	dropUntil sim.Time
@@ -91,8 +80,7 @@ type Broker struct {
 	clients   []clientConn   // by client node id
 	fetchers  []fetcher      // by leader broker id
 	pending   []pendingFetch // by follower broker id
-	delayed   []*delayedProduce
-	purgatory sim.Timer // the earliest acks=all deadline
+	purgatory purgatory
 	nextID    int64
 	faults    faultState
 	// The request handler pool (num.io.threads), modelled as one FIFO
@@ -102,11 +90,8 @@ type Broker struct {
 	handlerFree sim.Time
 
 	// Transactions: the coordinator of the ids whose __transaction_state
-	// partition this broker leads, and internal appends waiting for the
-	// high watermark (coordinator writes, transaction markers).
-	txnTopicIndex int // -1 without a __transaction_state topic
-	coord         coordinator
-	waits         []*logWait
+	// partition this broker leads.
+	coord *txnCoordinator
 }
 
 // handling is a produce request in the request handler's queue.
@@ -117,7 +102,7 @@ type handling struct {
 }
 
 func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topology) *Broker {
-	b := &Broker{w: w, id: id, controller: controller, cfg: cfg, topo: topo, txnTopicIndex: topo.TopicIndex(TransactionStateTopic)}
+	b := &Broker{w: w, id: id, controller: controller, cfg: cfg, topo: topo}
 	b.replicas = make([]*Replica, len(topo.Partitions))
 	for p, pt := range topo.Partitions {
 		if !slices.Contains(pt.Replicas, id) {
@@ -143,19 +128,11 @@ func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topol
 func (b *Broker) resetVolatile() {
 	b.meta = nil
 	b.clients = nil
-	b.delayed = nil
 	b.faults = faultState{}
 	b.handling = nil
 	b.handlerFree = 0
-	b.waits = nil
-	b.coord = coordinator{retry: sim.NewTimer(b.id, kindTxnRetry, 0)}
-	if t := b.txnTopic(); t != nil {
-		b.coord.epochs = make([]int32, t.Partitions)
-		for i := range b.coord.epochs {
-			b.coord.epochs[i] = -1
-		}
-	}
-	b.purgatory = sim.NewTimer(b.id, kindProduceTimeout, 0)
+	b.coord = newTxnCoordinator(b.w, b.id, b.cfg, b.topo, b)
+	b.purgatory = purgatory{timer: sim.NewTimer(b.id, kindProduceTimeout, 0)}
 	b.fetchers = make([]fetcher, b.topo.Brokers+1)
 	b.pending = make([]pendingFetch, b.topo.Brokers+1)
 	for i := range b.fetchers {
@@ -174,7 +151,7 @@ func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
 func (b *Broker) start() {
 	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
 	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
-	if b.txnTopicIndex >= 0 {
+	if b.coord.txnTopic >= 0 {
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
 	}
 }
@@ -213,7 +190,7 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.isrCheck()
 		b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
 	case kindProduceTimeout:
-		if b.purgatory.Fire(b.w, e) {
+		if b.purgatory.timer.Fire(b.w, e) {
 			b.expireDelayed()
 		}
 	case kindFetchWait:
@@ -230,11 +207,9 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	case kindUnmute:
 		b.unmute(sim.NodeID(e.A), uint32(e.B))
 	case kindTxnRetry:
-		if b.coord.retry.Fire(b.w, e) {
-			b.coordinatorTimer()
-		}
+		b.coord.handleTimer(e)
 	case kindTxnTimeoutCheck:
-		b.abortTimedOut()
+		b.coord.abortTimedOut()
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
@@ -254,7 +229,7 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	case *WriteTxnMarkersRequest:
 		b.handleWriteMarkers(from, m)
 	case *WriteTxnMarkersResponse:
-		b.handleMarkersResponse(m)
+		b.coord.handleMarkersResponse(m)
 	case *FetchRequest:
 		b.handleFetch(m)
 	case *FetchResponse:
@@ -333,18 +308,16 @@ func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Mess
 		b.respond(from, cc.conn, &MetadataResponse{ID: m.ID, Topology: b.topo, Snapshot: b.meta})
 	case *InitProducerIDRequest:
 		if m.TransactionalID != "" {
-			b.handleInitTxnProducerID(from, cc, m)
+			b.coord.handleInitProducerID(clientReply{from, cc.conn}, m)
 			return
 		}
-		pid := b.nextPID
-		b.nextPID++
-		b.respond(from, cc.conn, &InitProducerIDResponse{ID: m.ID, ProducerID: pid, Epoch: 0})
+		b.respond(from, cc.conn, &InitProducerIDResponse{ID: m.ID, ProducerID: b.newProducerID(), Epoch: 0})
 	case *FindCoordinatorRequest:
-		b.handleFindCoordinator(from, cc, m)
+		b.coord.handleFindCoordinator(clientReply{from, cc.conn}, m)
 	case *AddPartitionsToTxnRequest:
-		b.handleAddPartitions(from, cc, m)
+		b.coord.handleAddPartitions(clientReply{from, cc.conn}, m)
 	case *EndTxnRequest:
-		b.handleEndTxn(from, cc, m)
+		b.coord.handleEndTxn(clientReply{from, cc.conn}, m)
 	case *ProduceRequest:
 		cost := b.appendCost(m.Batches)
 		if cost == 0 {
@@ -426,7 +399,7 @@ func (b *Broker) unmute(client sim.NodeID, conn uint32) {
 }
 
 func (b *Broker) peerDisconnected(peer sim.NodeID) {
-	b.markersLost(peer)
+	b.coord.markersLost(peer)
 	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
 		// Our fetch to a leader that went away.
 		b.fetchers[peer].inflight = false
@@ -515,7 +488,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 	default:
 		// acks=all: wait until the HW passes every batch, or request.timeout.ms.
 		d := &delayedProduce{deadline: b.w.Now() + r.Timeout, client: client, conn: cc.conn, resp: resp, required: required, pending: waiting}
-		b.delayed = append(b.delayed, d)
+		b.purgatory.produces = append(b.purgatory.produces, d)
 		cc.busy = true
 		b.armPurgatory()
 	}
@@ -526,7 +499,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 // reach for acks=all.
 func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) (Error, int64, int64) {
 	rep := b.replicas[pb.Partition]
-	if rep == nil || !rep.isLeader {
+	if rep == nil || !rep.IsLeader() {
 		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
 		e.Err = int16(ErrNotLeaderOrFollower)
 		b.w.Trace.Add(e)
@@ -634,7 +607,7 @@ func (b *Broker) fetchable(r *FetchRequest) bool {
 	for i := range r.Partitions {
 		fp := &r.Partitions[i]
 		rep := b.replicas[fp.Partition]
-		if rep == nil || !rep.isLeader || fp.FetchOffset >= rep.Log.LEO() {
+		if rep == nil || !rep.IsLeader() || fp.FetchOffset >= rep.Log.LEO() {
 			continue
 		}
 		l := &rep.Log
@@ -700,111 +673,6 @@ func (b *Broker) eligible(id sim.NodeID) bool {
 	return b.meta != nil && !b.meta.Fenced[id]
 }
 
-// tryCompleteDelayed settles acks=all requests waiting on this partition
-// (Partition.checkEnoughReplicasReachOffset).
-func (b *Broker) tryCompleteDelayed(rep *Replica) {
-	hw := rep.Log.HW()
-	b.settleWaits(rep.ID, hw, ErrNone)
-	minISR := b.minISR(rep.ID)
-	done := false
-	for _, d := range b.delayed {
-		for i := range d.resp.Partitions {
-			res := &d.resp.Partitions[i]
-			if res.Partition != rep.ID || d.required[i] < 0 || hw < d.required[i] {
-				continue
-			}
-			d.required[i] = -1
-			d.pending--
-			if len(rep.maximalISR()) < minISR {
-				// Replicated to the HW, but the ISR shrank below
-				// min.insync.replicas meanwhile: the data stays.
-				res.Error = ErrNotEnoughReplicasAfterAppend
-			}
-			done = done || d.pending == 0
-		}
-	}
-	if done {
-		b.flushDelayed()
-	}
-}
-
-// failDelayed gives an error to every waiting batch of a partition, when the
-// broker stops leading it.
-func (b *Broker) failDelayed(p PartitionID, err Error) {
-	b.settleWaits(p, 0, err)
-	done := false
-	for _, d := range b.delayed {
-		for i := range d.resp.Partitions {
-			if d.resp.Partitions[i].Partition == p && d.required[i] >= 0 {
-				d.required[i] = -1
-				d.pending--
-				d.resp.Partitions[i].Error = err
-				done = done || d.pending == 0
-			}
-		}
-	}
-	if done {
-		b.flushDelayed()
-	}
-}
-
-// flushDelayed answers every settled delayed produce, oldest first.
-func (b *Broker) flushDelayed() {
-	keep := b.delayed[:0]
-	var ready []*delayedProduce
-	for _, d := range b.delayed {
-		if d.pending == 0 {
-			ready = append(ready, d)
-		} else {
-			keep = append(keep, d)
-		}
-	}
-	clear(b.delayed[len(keep):])
-	b.delayed = keep
-	b.armPurgatory()
-	for _, d := range ready {
-		b.sendProduceResponse(d.client, d.conn, d.resp)
-	}
-}
-
-// armPurgatory sets the purgatory timer to the earliest acks=all deadline.
-func (b *Broker) armPurgatory() {
-	next := sim.Never
-	for _, d := range b.delayed {
-		next = min(next, d.deadline)
-	}
-	for _, w := range b.waits {
-		next = min(next, w.deadline)
-	}
-	if next == sim.Never {
-		b.purgatory.Stop()
-		return
-	}
-	b.purgatory.Set(b.w, next)
-}
-
-// expireDelayed answers every acks=all request whose request.timeout.ms
-// passed with REQUEST_TIMED_OUT for the partitions still waiting.
-func (b *Broker) expireDelayed() {
-	now := b.w.Now()
-	b.expireWaits(now)
-	for _, d := range b.delayed {
-		if d.deadline > now {
-			continue
-		}
-		for i := range d.resp.Partitions {
-			if d.required[i] >= 0 {
-				res := &d.resp.Partitions[i]
-				res.Error = ErrRequestTimedOut
-				b.w.Trace.Add(b.entry(event.PurgatoryTimeout, res.Partition, res.Ref, res.BaseOffset, d.required[i]-1, -1, d.client))
-				d.required[i] = -1
-				d.pending--
-			}
-		}
-	}
-	b.flushDelayed()
-}
-
 // ---- ISR ----
 
 // isrCheck shrinks the ISR of each led partition by the followers that have
@@ -812,7 +680,7 @@ func (b *Broker) expireDelayed() {
 func (b *Broker) isrCheck() {
 	now := b.w.Now()
 	for _, rep := range b.replicas {
-		if rep == nil || !rep.isLeader {
+		if rep == nil || !rep.IsLeader() {
 			continue
 		}
 		if rep.alterPending {
@@ -869,7 +737,7 @@ func (b *Broker) sendAlterPartition(rep *Replica, isr []sim.NodeID) {
 
 func (b *Broker) handleAlterPartitionResponse(m *AlterPartitionResponse) {
 	rep := b.replicas[m.Partition]
-	if rep == nil || !rep.isLeader || !rep.alterPending {
+	if rep == nil || !rep.IsLeader() || !rep.alterPending {
 		return
 	}
 	rep.alterPending = false
@@ -906,7 +774,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		}
 		st := s.Partitions[rep.ID]
 		if st.Leader == b.id {
-			if !rep.isLeader || st.LeaderEpoch > rep.leaderEpoch {
+			if !rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch {
 				b.becomeLeader(rep, st)
 			} else if st.PartitionEpoch > rep.partitionEpoch {
 				rep.alterPending = false
@@ -914,7 +782,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 			}
 			continue
 		}
-		if rep.isLeader || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
+		if rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
 			b.becomeFollower(rep, st)
 		}
 		rep.partitionEpoch = st.PartitionEpoch
@@ -931,9 +799,7 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 	b.stopFetching(rep)
 	now := b.w.Now()
-	rep.isLeader = true
-	rep.leader = b.id
-	rep.leaderEpoch = st.LeaderEpoch
+	rep.become(roleLeader, b.id, st.LeaderEpoch)
 	rep.partitionEpoch = st.PartitionEpoch
 	rep.isr = st.ISR
 	rep.alterPending = false
@@ -950,20 +816,18 @@ func (b *Broker) becomeLeader(rep *Replica, st PartitionState) {
 	}
 	b.w.Trace.Add(b.entry(event.BecomeLeader, rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, -1))
 	b.maybeIncrementHW(rep)
-	if b.isTxnStatePartition(rep.ID) {
-		b.loadTxns(rep)
+	if b.coord.isStatePartition(rep.ID) {
+		b.coord.load(rep.ID, rep.leaderEpoch, rep.Log.Batches())
 	}
 }
 
 func (b *Broker) becomeFollower(rep *Replica, st PartitionState) {
-	wasLeader := rep.isLeader
+	wasLeader := rep.IsLeader()
 	b.stopFetching(rep)
-	rep.isLeader = false
-	rep.leader = st.Leader
-	rep.leaderEpoch = st.LeaderEpoch
+	rep.become(roleFollower, st.Leader, st.LeaderEpoch)
 	rep.alterPending = false
 	if wasLeader {
-		b.unloadTxns(rep.ID)
+		b.coord.unload(rep.ID)
 		b.failDelayed(rep.ID, ErrNotLeaderOrFollower)
 	}
 	b.w.Trace.Add(b.entry(event.BecomeFollower, rep.ID, 0, rep.Log.HW(), rep.Log.LEO(), st.LeaderEpoch, st.Leader))
@@ -1046,7 +910,7 @@ func (b *Broker) handleFetchResponse(leader sim.NodeID, m *FetchResponse) {
 	for i := range m.Partitions {
 		d := &m.Partitions[i]
 		rep := b.replicas[d.Partition]
-		if rep.isLeader || rep.leader != leader {
+		if rep.IsLeader() || rep.leader != leader {
 			continue // leadership moved while the fetch was out
 		}
 		switch {
@@ -1145,7 +1009,7 @@ func (b *Broker) handleFetch(r *FetchRequest) {
 
 func (b *Broker) validateFetch(rep *Replica, fp *FetchPartition) Error {
 	switch {
-	case rep == nil || !rep.isLeader:
+	case rep == nil || !rep.IsLeader():
 		return ErrNotLeaderOrFollower
 	case fp.CurrentLeaderEpoch < rep.leaderEpoch:
 		return ErrFencedLeaderEpoch

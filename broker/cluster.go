@@ -178,7 +178,7 @@ func (c *Cluster) Converged() bool {
 			return false
 		}
 		lead := c.Brokers[st.Leader].replicas[p]
-		if !lead.isLeader || lead.Log.HW() != lead.Log.LEO() {
+		if !lead.IsLeader() || lead.Log.HW() != lead.Log.LEO() {
 			return false
 		}
 		for _, b := range c.Topo.Partitions[p].Replicas {
@@ -232,7 +232,7 @@ func (c *Cluster) CheckInvariants() error {
 			return fmt.Errorf("%s: controller has leader %d outside ISR %v", c.Topo.Name(pid), st.Leader, st.ISR)
 		}
 		lead := c.Brokers[st.Leader].replicas[p]
-		if !lead.isLeader || lead.leaderEpoch != st.LeaderEpoch {
+		if !lead.IsLeader() || lead.leaderEpoch != st.LeaderEpoch {
 			continue // the new leader has not heard yet
 		}
 		if !slices.Contains(lead.isr, st.Leader) {

@@ -44,6 +44,12 @@ type txnMeta struct {
 	retryAt  sim.Time
 }
 
+// transitionTo moves the state in memory only, for the epoch fence.
+func (m *txnMeta) transitionTo(to TxnState) {
+	checkTxnTransition(m.TransactionalID, m.State, to)
+	m.State = to
+}
+
 // markerRequest is a WriteTxnMarkers the coordinator is waiting on.
 type markerRequest struct {
 	id       int64
@@ -53,7 +59,74 @@ type markerRequest struct {
 	deadline sim.Time // no answer by then (a cut link): send again
 }
 
-type coordinator struct {
+// clientReply is where a client request's answer goes: the client and the
+// connection it came on, which a broker handles one request at a time.
+type clientReply struct {
+	client sim.NodeID
+	conn   uint32
+}
+
+// txnWriteCause is why the coordinator writes to its log, which says what
+// it does once the write settles.
+type txnWriteCause uint8
+
+const (
+	writeInit     txnWriteCause = iota + 1 // InitProducerId: a new epoch, Empty
+	writeAdd                               // AddPartitionsToTxn: Ongoing
+	writePrepare                           // EndTxn, a fence or a timeout: PrepareCommit or PrepareAbort
+	writeComplete                          // every marker written: CompleteCommit or CompleteAbort
+)
+
+// txnWrite is one transition on its way to __transaction_state
+// (TransactionStateManager.appendTransactionToLog): applied to the id's
+// state once the high watermark passes it.
+type txnWrite struct {
+	cause txnWriteCause
+	txn   *txnMeta
+	entry TxnLogEntry
+	reply *clientReply // the request answered when the write settles, or nil
+	reqID int64        // its request id
+}
+
+// coordinatorHost is what the coordinator needs of the broker it runs in:
+// its replicas of __transaction_state (ReplicaManager), its metadata
+// (MetadataCache), producer ids, and its connections.
+type coordinatorHost interface {
+	// leads reports whether this broker leads partition p.
+	leads(p PartitionID) bool
+	// metadataLeader is p's leader as this broker's metadata has it, or NoLeader.
+	metadataLeader(p PartitionID) sim.NodeID
+	// txnLogWritable is NOT_COORDINATOR where this broker does not lead
+	// __transaction_state partition p, COORDINATOR_NOT_AVAILABLE where
+	// its ISR is below min.insync.replicas (NOT_ENOUGH_REPLICAS).
+	txnLogWritable(p PartitionID) Error
+	// appendTxnLog appends a write to its partition as the leader, with
+	// acks=all: the coordinator hears written once the high watermark
+	// passes it (perhaps at once), the broker stops leading, or the wait
+	// times out.
+	appendTxnLog(w *txnWrite)
+	newProducerID() int64
+	// respondTo answers a request now; hold keeps the request's connection
+	// busy until release answers it and handles the connection's next
+	// request.
+	respondTo(r clientReply, m sim.Message)
+	hold(r clientReply)
+	release(r clientReply, m sim.Message)
+	// send sends a message to another broker.
+	send(to sim.NodeID, m sim.Message)
+}
+
+// txnCoordinator is one broker's TransactionCoordinator: the state of the
+// ids whose __transaction_state partition the broker leads, their log
+// writes, and the markers it sends.
+type txnCoordinator struct {
+	w    *sim.World
+	id   sim.NodeID
+	cfg  *Config
+	topo *Topology
+	host coordinatorHost
+
+	txnTopic int        // topic index of __transaction_state; -1 without one
 	txns     []*txnMeta // sorted by transactional id
 	epochs   []int32    // coordinator epoch by __transaction_state partition index; -1 if not loaded
 	requests []*markerRequest
@@ -61,51 +134,47 @@ type coordinator struct {
 	retry    sim.Timer
 }
 
-// logWait is an internal append waiting, like an acks=all produce, for the
-// high watermark to pass it (DelayedProduce for coordinator writes).
-type logWait struct {
-	part     PartitionID
-	need     int64
-	deadline sim.Time
-	done     func(Error)
-}
-
-func (b *Broker) txnTopic() *Topic {
-	if b.txnTopicIndex < 0 {
-		return nil
+func newTxnCoordinator(w *sim.World, id sim.NodeID, cfg *Config, topo *Topology, host coordinatorHost) *txnCoordinator {
+	c := &txnCoordinator{w: w, id: id, cfg: cfg, topo: topo, host: host, txnTopic: topo.TopicIndex(TransactionStateTopic),
+		retry: sim.NewTimer(id, kindTxnRetry, 0)}
+	if c.txnTopic >= 0 {
+		c.epochs = make([]int32, topo.Topics[c.txnTopic].Partitions)
+		for i := range c.epochs {
+			c.epochs[i] = -1
+		}
 	}
-	return &b.topo.Topics[b.txnTopicIndex]
+	return c
 }
 
 // statePartition is the __transaction_state partition of a transactional id.
-func (b *Broker) statePartition(id string) (PartitionID, bool) {
-	t := b.txnTopic()
-	if t == nil {
+func (c *txnCoordinator) statePartition(id string) (PartitionID, bool) {
+	if c.txnTopic < 0 {
 		return 0, false
 	}
+	t := &c.topo.Topics[c.txnTopic]
 	return t.First + PartitionID(TxnCoordinatorPartition(id, t.Partitions)), true
 }
 
-func (b *Broker) isTxnStatePartition(p PartitionID) bool {
-	return b.txnTopicIndex >= 0 && b.topo.Partitions[p].Topic == b.txnTopicIndex
+func (c *txnCoordinator) isStatePartition(p PartitionID) bool {
+	return c.txnTopic >= 0 && c.topo.Partitions[p].Topic == c.txnTopic
 }
 
-func (b *Broker) findTxn(id string) *txnMeta {
-	i, ok := slices.BinarySearchFunc(b.coord.txns, id, func(m *txnMeta, id string) int { return strings.Compare(m.TransactionalID, id) })
+func (c *txnCoordinator) findTxn(id string) *txnMeta {
+	i, ok := slices.BinarySearchFunc(c.txns, id, func(m *txnMeta, id string) int { return strings.Compare(m.TransactionalID, id) })
 	if !ok {
 		return nil
 	}
-	return b.coord.txns[i]
+	return c.txns[i]
 }
 
-func (b *Broker) addTxn(m *txnMeta) {
-	i, _ := slices.BinarySearchFunc(b.coord.txns, m.TransactionalID, func(m *txnMeta, id string) int { return strings.Compare(m.TransactionalID, id) })
-	b.coord.txns = slices.Insert(b.coord.txns, i, m)
+func (c *txnCoordinator) addTxn(m *txnMeta) {
+	i, _ := slices.BinarySearchFunc(c.txns, m.TransactionalID, func(m *txnMeta, id string) int { return strings.Compare(m.TransactionalID, id) })
+	c.txns = slices.Insert(c.txns, i, m)
 }
 
 // txnEntry starts a trace entry about a transactional id's state.
-func (b *Broker) txnEntry(k event.Kind, m *txnMeta) sim.Entry {
-	e := sim.E(b.w.Now(), b.id, k)
+func (c *txnCoordinator) txnEntry(k event.Kind, m *txnMeta) sim.Entry {
+	e := sim.E(c.w.Now(), c.id, k)
 	e.Subject = int32(m.statePart)
 	e.First, e.ProducerID = m.ProducerID, m.ProducerID
 	e.Epoch, e.ProducerEpoch = int32(m.ProducerEpoch), m.ProducerEpoch
@@ -114,23 +183,22 @@ func (b *Broker) txnEntry(k event.Kind, m *txnMeta) sim.Entry {
 }
 
 // traceTxnState records an entry whose text names a transaction state.
-func (b *Broker) traceTxnState(k event.Kind, m *txnMeta, s TxnState) {
-	e := b.txnEntry(k, m)
+func (c *txnCoordinator) traceTxnState(k event.Kind, m *txnMeta, s TxnState) {
+	e := c.txnEntry(k, m)
 	e.X().Label = s.String()
-	b.w.Trace.Add(e)
+	c.w.Trace.Add(e)
 }
 
 // coordinatorFor checks that this broker coordinates id now. A broker that
 // leads the partition but has not loaded it answers
 // COORDINATOR_LOAD_IN_PROGRESS; loading is immediate here, so that does
 // not happen.
-func (b *Broker) coordinatorFor(id string) (PartitionID, Error) {
-	p, ok := b.statePartition(id)
+func (c *txnCoordinator) coordinatorFor(id string) (PartitionID, Error) {
+	p, ok := c.statePartition(id)
 	if !ok {
 		return 0, ErrCoordinatorNotAvailable
 	}
-	rep := b.replicas[p]
-	if rep == nil || !rep.isLeader || b.coord.epochs[b.topo.Partitions[p].Index] < 0 {
+	if !c.host.leads(p) || c.epochs[c.topo.Partitions[p].Index] < 0 {
 		return p, ErrNotCoordinator
 	}
 	return p, ErrNone
@@ -138,46 +206,40 @@ func (b *Broker) coordinatorFor(id string) (PartitionID, Error) {
 
 // ---- requests from producers ----
 
-func (b *Broker) handleFindCoordinator(from sim.NodeID, cc *clientConn, m *FindCoordinatorRequest) {
+// handleFindCoordinator answers with the leader of the id's
+// __transaction_state partition, as this broker's metadata has it.
+func (c *txnCoordinator) handleFindCoordinator(r clientReply, m *FindCoordinatorRequest) {
 	resp := &FindCoordinatorResponse{ID: m.ID, Coordinator: NoLeader, Error: ErrCoordinatorNotAvailable}
-	if p, ok := b.statePartition(m.TransactionalID); ok && b.meta != nil {
-		if l := b.meta.Partitions[p].Leader; l != NoLeader {
+	if p, ok := c.statePartition(m.TransactionalID); ok {
+		if l := c.host.metadataLeader(p); l != NoLeader {
 			resp.Coordinator, resp.Error = l, ErrNone
 		}
 	}
-	b.respond(from, cc.conn, resp)
+	c.host.respondTo(r, resp)
 }
 
-// txnReply sends a coordinator's answer once its log write settled and
-// frees the connection for the next request.
-func (b *Broker) txnReply(from sim.NodeID, conn uint32, m sim.Message) {
-	b.respond(from, conn, m)
-	b.requestDone(from, conn)
-}
-
-// handleInitTxnProducerID is InitProducerId with a transactional id
+// handleInitProducerID is InitProducerId with a transactional id
 // (TransactionCoordinator.handleInitProducerId): a new producer id for a
 // new id; otherwise the same id with the epoch bumped, which fences any
 // older instance. A transaction still open is aborted first, and the
 // caller is told to retry.
-func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *InitProducerIDRequest) {
+func (c *txnCoordinator) handleInitProducerID(rp clientReply, r *InitProducerIDRequest) {
 	fail := func(err Error) {
-		b.respond(from, cc.conn, &InitProducerIDResponse{ID: r.ID, ProducerID: -1, Epoch: -1, Error: err})
+		c.host.respondTo(rp, &InitProducerIDResponse{ID: r.ID, ProducerID: -1, Epoch: -1, Error: err})
 	}
-	if sim.Millis(r.TransactionTimeoutMs) > b.cfg.TransactionMaxTimeout || r.TransactionTimeoutMs <= 0 {
+	if sim.Millis(r.TransactionTimeoutMs) > c.cfg.TransactionMaxTimeout || r.TransactionTimeoutMs <= 0 {
 		fail(ErrInvalidTransactionTimeout) // checked first, on any broker
 		return
 	}
-	p, err := b.coordinatorFor(r.TransactionalID)
+	p, err := c.coordinatorFor(r.TransactionalID)
 	if err != ErrNone {
 		fail(err)
 		return
 	}
-	m := b.findTxn(r.TransactionalID)
+	m := c.findTxn(r.TransactionalID)
 	if m == nil {
-		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: b.nextPID, ProducerEpoch: -1, LastEpoch: -1}, statePart: p}
-		b.nextPID++
-		b.addTxn(m)
+		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: c.host.newProducerID(), ProducerEpoch: -1, LastEpoch: -1}, statePart: p}
+		c.addTxn(m)
 	}
 	if m.pending {
 		fail(ErrConcurrentTransactions)
@@ -191,7 +253,7 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		retry := r.ProducerID == m.ProducerID && r.ProducerEpoch == m.LastEpoch && m.LastEpoch >= 0 &&
 			(m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort)
 		if retry {
-			b.respond(from, cc.conn, &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch})
+			c.host.respondTo(rp, &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch})
 			return
 		}
 		if r.ProducerID != m.ProducerID || r.ProducerEpoch != m.ProducerEpoch {
@@ -208,8 +270,8 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		// one retries until the abort is complete. (Kafka answers once
 		// PrepareAbort is in the log; answering at once only moves the
 		// first retry earlier.)
-		b.w.Trace.Add(b.txnEntry(event.TxnFence, m))
-		b.endTxn(m, false, true, nil)
+		c.w.Trace.Add(c.txnEntry(event.TxnFence, m))
+		c.endTxn(m, false, true, nil, 0)
 		fail(ErrConcurrentTransactions)
 		return
 	}
@@ -219,34 +281,26 @@ func (b *Broker) handleInitTxnProducerID(from sim.NodeID, cc *clientConn, r *Ini
 		// The epoch is exhausted (TransactionMetadata.isProducerEpochExhausted;
 		// a fence may have taken it to the very last value): a new producer
 		// id starts again at 0.
-		next.ProducerID, next.ProducerEpoch, next.LastEpoch = b.nextPID, 0, -1
-		b.nextPID++
+		next.ProducerID, next.ProducerEpoch, next.LastEpoch = c.host.newProducerID(), 0, -1
 	} else {
 		next.ProducerEpoch++
 	}
 	next.TimeoutMs = r.TransactionTimeoutMs
 	next.State = TxnEmpty
 	next.Partitions = nil
-	cc.busy = true
-	conn := cc.conn
-	b.writeTxnLog(m, next, func(err Error) {
-		resp := &InitProducerIDResponse{ID: r.ID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch, Error: err}
-		if err == ErrNone {
-			b.w.Trace.Add(b.txnEntry(event.TxnInit, m))
-		}
-		b.txnReply(from, conn, resp)
-	})
+	c.host.hold(rp)
+	c.writeTxnLog(&txnWrite{cause: writeInit, txn: m, entry: next, reply: &rp, reqID: r.ID})
 }
 
 // txnFor finds the transaction a request from a producer is about, after
 // the checks every such request passes first: this broker coordinates the
 // id, and the producer id and epoch are the current ones (an older epoch is
 // a fenced instance).
-func (b *Broker) txnFor(id string, pid int64, epoch int16) (*txnMeta, Error) {
-	if _, err := b.coordinatorFor(id); err != ErrNone {
+func (c *txnCoordinator) txnFor(id string, pid int64, epoch int16) (*txnMeta, Error) {
+	if _, err := c.coordinatorFor(id); err != ErrNone {
 		return nil, err
 	}
-	m := b.findTxn(id)
+	m := c.findTxn(id)
 	return m, checkProducer(m, pid, epoch)
 }
 
@@ -263,9 +317,9 @@ func checkProducer(m *txnMeta, pid int64, epoch int16) Error {
 }
 
 // handleAddPartitions is TransactionCoordinator.handleAddPartitionsToTransaction.
-func (b *Broker) handleAddPartitions(from sim.NodeID, cc *clientConn, r *AddPartitionsToTxnRequest) {
-	fail := func(err Error) { b.respond(from, cc.conn, &AddPartitionsToTxnResponse{ID: r.ID, Error: err}) }
-	m, err := b.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+func (c *txnCoordinator) handleAddPartitions(rp clientReply, r *AddPartitionsToTxnRequest) {
+	fail := func(err Error) { c.host.respondTo(rp, &AddPartitionsToTxnResponse{ID: r.ID, Error: err}) }
+	m, err := c.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
 	if err != ErrNone {
 		fail(err)
 		return
@@ -283,7 +337,7 @@ func (b *Broker) handleAddPartitions(from sim.NodeID, cc *clientConn, r *AddPart
 	}
 	next := m.TxnLogEntry
 	if m.State != TxnOngoing {
-		next.StartAt = b.w.Now()
+		next.StartAt = c.w.Now()
 		next.Partitions = nil
 	}
 	next.State = TxnOngoing
@@ -294,17 +348,14 @@ func (b *Broker) handleAddPartitions(from sim.NodeID, cc *clientConn, r *AddPart
 		}
 	}
 	slices.Sort(next.Partitions)
-	cc.busy = true
-	conn := cc.conn
-	b.writeTxnLog(m, next, func(err Error) {
-		b.txnReply(from, conn, &AddPartitionsToTxnResponse{ID: r.ID, Error: err})
-	})
+	c.host.hold(rp)
+	c.writeTxnLog(&txnWrite{cause: writeAdd, txn: m, entry: next, reply: &rp, reqID: r.ID})
 }
 
 // handleEndTxn is TransactionCoordinator.handleEndTransaction.
-func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest) {
-	fail := func(err Error) { b.respond(from, cc.conn, &EndTxnResponse{ID: r.ID, Error: err}) }
-	m, err := b.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+func (c *txnCoordinator) handleEndTxn(rp clientReply, r *EndTxnRequest) {
+	fail := func(err Error) { c.host.respondTo(rp, &EndTxnResponse{ID: r.ID, Error: err}) }
+	m, err := c.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
 	if err != ErrNone {
 		fail(err)
 		return
@@ -326,19 +377,16 @@ func (b *Broker) handleEndTxn(from sim.NodeID, cc *clientConn, r *EndTxnRequest)
 		fail(ErrInvalidTxnState)
 		return
 	}
-	cc.busy = true
-	conn := cc.conn
-	b.endTxn(m, r.Commit, false, func(err Error) {
-		b.txnReply(from, conn, &EndTxnResponse{ID: r.ID, Error: err})
-	})
+	c.host.hold(rp)
+	c.endTxn(m, r.Commit, false, &rp, r.ID)
 }
 
 // endTxn moves an ongoing transaction to PrepareCommit or PrepareAbort,
 // then writes its markers and completes it. With fence, the producer's
 // epoch is bumped first (prepareFenceProducerEpoch), so the markers fence
-// the old instance at every partition. done, if set, hears when the
-// prepare state is in the log, which is when EndTxn is answered.
-func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
+// the old instance at every partition. reply, if set, is where EndTxn
+// request reqID is answered when the prepare state is in the log.
+func (c *txnCoordinator) endTxn(m *txnMeta, commit, fence bool, reply *clientReply, reqID int64) {
 	next := m.TxnLogEntry
 	next.State = TxnPrepareAbort
 	if commit {
@@ -348,26 +396,11 @@ func (b *Broker) endTxn(m *txnMeta, commit, fence bool, done func(Error)) {
 		// PrepareEpochFence (TransactionMetadata.prepareFenceProducerEpoch):
 		// the epoch moves on in memory, and the abort is written with it,
 		// so every marker fences the old instance.
-		b.traceTxnState(event.TxnEpochFence, m, TxnPrepareEpochFence)
-		m.State = TxnPrepareEpochFence
+		c.traceTxnState(event.TxnEpochFence, m, TxnPrepareEpochFence)
+		m.transitionTo(TxnPrepareEpochFence)
 		next.ProducerEpoch++
 	}
-	b.writeTxnLog(m, next, func(err Error) {
-		if err != ErrNone && m.State == TxnPrepareEpochFence {
-			m.State = TxnOngoing // the fence did not stick; the old epoch stands
-		}
-		if done != nil {
-			done(err)
-		}
-		if err != ErrNone {
-			return
-		}
-		e := b.txnEntry(event.TxnPrepare, m)
-		e.X().Label = next.State.String()
-		e.X().List = partitionList(m.Partitions)
-		b.w.Trace.Add(e)
-		b.startMarkers(m)
-	})
+	c.writeTxnLog(&txnWrite{cause: writePrepare, txn: m, entry: next, reply: reply, reqID: reqID})
 }
 
 // partitionList is partitions as trace subjects.
@@ -385,124 +418,122 @@ func partitionList(ps []PartitionID) []int32 {
 // partition and applies it once the high watermark passes it
 // (TransactionStateManager.appendTransactionToLog). While it waits, the id
 // takes no other transition.
-func (b *Broker) writeTxnLog(m *txnMeta, next TxnLogEntry, done func(Error)) {
-	rep := b.replicas[m.statePart]
-	if rep == nil || !rep.isLeader || m.unloaded {
-		done(ErrNotCoordinator)
-		return
+func (c *txnCoordinator) writeTxnLog(w *txnWrite) {
+	m := w.txn
+	checkTxnTransition(m.TransactionalID, m.State, w.entry.State) // prepareTransition
+	err := ErrNotCoordinator
+	if !m.unloaded {
+		err = c.host.txnLogWritable(m.statePart)
 	}
-	if len(rep.isr) < b.minISR(m.statePart) {
-		// NOT_ENOUGH_REPLICAS becomes COORDINATOR_NOT_AVAILABLE for the client.
-		done(ErrCoordinatorNotAvailable)
+	if err != ErrNone {
+		c.settled(w, err)
 		return
 	}
 	m.pending = true
-	entry := next
-	appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: -1, BaseSequence: -1, Bytes: 128, Txn: &entry}, []RecordID{0})
-	b.leaderAppended(rep)
-	finish := func(err Error) {
-		m.pending = false
-		switch {
-		case m.unloaded:
-			// The partition moved (or was reloaded) while the write waited:
-			// the loaded state decides, not this copy.
-			err = ErrNotCoordinator
-		case err == ErrNone:
-			m.TxnLogEntry = entry
-		case err == ErrNotLeaderOrFollower:
-			err = ErrNotCoordinator
+	c.host.appendTxnLog(w)
+}
+
+// written applies a write whose wait ended: with ErrNone once replicated,
+// else with the broker's error.
+func (c *txnCoordinator) written(w *txnWrite, err Error) {
+	m := w.txn
+	m.pending = false
+	switch {
+	case m.unloaded:
+		// The partition moved (or was reloaded) while the write waited:
+		// the loaded state decides, not this copy.
+		err = ErrNotCoordinator
+	case err == ErrNone:
+		m.TxnLogEntry = w.entry
+	case err == ErrNotLeaderOrFollower:
+		err = ErrNotCoordinator
+	default:
+		err = ErrCoordinatorNotAvailable
+	}
+	c.settled(w, err)
+}
+
+// settled goes on from a write that took effect (ErrNone) or did not
+// (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE).
+func (c *txnCoordinator) settled(w *txnWrite, err Error) {
+	m := w.txn
+	switch w.cause {
+	case writeInit:
+		resp := &InitProducerIDResponse{ID: w.reqID, ProducerID: m.ProducerID, Epoch: m.ProducerEpoch, Error: err}
+		if err == ErrNone {
+			c.w.Trace.Add(c.txnEntry(event.TxnInit, m))
+		}
+		c.host.release(*w.reply, resp)
+	case writeAdd:
+		c.host.release(*w.reply, &AddPartitionsToTxnResponse{ID: w.reqID, Error: err})
+	case writePrepare:
+		if err != ErrNone && m.State == TxnPrepareEpochFence {
+			m.transitionTo(TxnOngoing) // the fence did not stick; the old epoch stands
+		}
+		if w.reply != nil {
+			c.host.release(*w.reply, &EndTxnResponse{ID: w.reqID, Error: err})
+		}
+		if err != ErrNone {
+			return
+		}
+		e := c.txnEntry(event.TxnPrepare, m)
+		e.X().Label = w.entry.State.String()
+		e.X().List = partitionList(m.Partitions)
+		c.w.Trace.Add(e)
+		c.startMarkers(m)
+	case writeComplete:
+		switch err {
+		case ErrNone:
+			c.traceTxnState(event.TxnComplete, m, w.entry.State)
+		case ErrNotCoordinator:
+			// The new coordinator loads PrepareX and finishes.
 		default:
-			err = ErrCoordinatorNotAvailable
+			c.retryMarkersLater(m)
 		}
-		done(err)
-	}
-	need := appended.LastOffset() + 1
-	if rep.Log.HW() >= need {
-		finish(ErrNone)
-		return
-	}
-	b.waits = append(b.waits, &logWait{part: m.statePart, need: need, deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout, done: finish})
-	b.armPurgatory()
-}
-
-// settleWaits completes internal appends on a partition whose high
-// watermark moved, or fails them all with err.
-func (b *Broker) settleWaits(p PartitionID, hw int64, err Error) {
-	var ready []*logWait
-	keep := b.waits[:0]
-	for _, w := range b.waits {
-		if w.part == p && (err != ErrNone || hw >= w.need) {
-			ready = append(ready, w)
-		} else {
-			keep = append(keep, w)
-		}
-	}
-	clear(b.waits[len(keep):])
-	b.waits = keep
-	for _, w := range ready {
-		w.done(err)
-	}
-}
-
-func (b *Broker) expireWaits(now sim.Time) {
-	var ready []*logWait
-	keep := b.waits[:0]
-	for _, w := range b.waits {
-		if w.deadline <= now {
-			ready = append(ready, w)
-		} else {
-			keep = append(keep, w)
-		}
-	}
-	clear(b.waits[len(keep):])
-	b.waits = keep
-	for _, w := range ready {
-		w.done(ErrRequestTimedOut)
 	}
 }
 
 // ---- loading and unloading ----
 
-// loadTxns makes this broker the coordinator of the ids in a
-// __transaction_state partition it now leads
+// load makes this broker the coordinator of the ids in a
+// __transaction_state partition it now leads, from the partition's log
 // (TransactionStateManager.loadTransactionsForTxnTopicPartition): the
 // newest entry per id is its state, and transactions caught between
 // prepare and complete get their markers again (TransactionCoordinator.onElection).
-func (b *Broker) loadTxns(rep *Replica) {
-	b.unloadTxns(rep.ID)
-	b.coord.epochs[b.topo.Partitions[rep.ID].Index] = rep.leaderEpoch
+func (c *txnCoordinator) load(p PartitionID, leaderEpoch int32, batches []LogBatch) {
+	c.unload(p)
+	c.epochs[c.topo.Partitions[p].Index] = leaderEpoch
 	var loaded []*txnMeta
-	batches := rep.Log.Batches()
 	for i := range batches {
 		e := batches[i].Txn
 		if e == nil {
 			continue
 		}
-		m := b.findTxn(e.TransactionalID)
+		m := c.findTxn(e.TransactionalID)
 		if m == nil {
-			m = &txnMeta{statePart: rep.ID}
+			m = &txnMeta{statePart: p}
 			m.TransactionalID = e.TransactionalID
-			b.addTxn(m)
+			c.addTxn(m)
 			loaded = append(loaded, m)
 		}
 		m.TxnLogEntry = *e
 	}
 	for _, m := range loaded {
-		b.traceTxnState(event.TxnLoad, m, m.State)
+		c.traceTxnState(event.TxnLoad, m, m.State)
 		if m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
-			b.startMarkers(m)
+			c.startMarkers(m)
 		}
 	}
 }
 
-// unloadTxns forgets the ids of a partition this broker no longer leads.
+// unload forgets the ids of a partition this broker no longer leads.
 // Writes still waiting fail with NOT_COORDINATOR.
-func (b *Broker) unloadTxns(p PartitionID) {
-	if !b.isTxnStatePartition(p) {
+func (c *txnCoordinator) unload(p PartitionID) {
+	if !c.isStatePartition(p) {
 		return
 	}
-	b.coord.epochs[b.topo.Partitions[p].Index] = -1
-	b.coord.txns = slices.DeleteFunc(b.coord.txns, func(m *txnMeta) bool {
+	c.epochs[c.topo.Partitions[p].Index] = -1
+	c.txns = slices.DeleteFunc(c.txns, func(m *txnMeta) bool {
 		if m.statePart == p {
 			m.unloaded = true
 			return true
@@ -513,21 +544,21 @@ func (b *Broker) unloadTxns(p PartitionID) {
 
 // ---- markers ----
 
-func (b *Broker) startMarkers(m *txnMeta) {
+func (c *txnCoordinator) startMarkers(m *txnMeta) {
 	m.markers = slices.Clone(m.Partitions)
 	m.inflight = make([]bool, len(m.markers))
-	b.sendMarkers(m)
+	c.sendMarkers(m)
 }
 
 // sendMarkers sends WriteTxnMarkers for every partition whose marker is
 // neither written nor in flight, grouped by leader, as this broker's
 // metadata has it. Partitions without a leader wait for the next retry.
-func (b *Broker) sendMarkers(m *txnMeta) {
+func (c *txnCoordinator) sendMarkers(m *txnMeta) {
 	if m.unloaded {
 		return
 	}
 	if len(m.markers) == 0 {
-		b.completeTxn(m)
+		c.completeTxn(m)
 		return
 	}
 	marker := MarkerAbort
@@ -539,55 +570,55 @@ func (b *Broker) sendMarkers(m *txnMeta) {
 		if m.inflight[i] {
 			continue
 		}
-		leader := NoLeader
-		if b.meta != nil {
-			leader = b.meta.Partitions[p].Leader
-		}
+		leader := c.host.metadataLeader(p)
 		if leader == NoLeader {
-			b.retryMarkersLater(m)
+			c.retryMarkersLater(m)
 			continue
 		}
 		j := slices.IndexFunc(byLeader, func(r *markerRequest) bool { return r.to == leader })
 		if j < 0 {
-			b.coord.nextID++
-			byLeader = append(byLeader, &markerRequest{id: b.coord.nextID, to: leader, txn: m})
+			c.nextID++
+			byLeader = append(byLeader, &markerRequest{id: c.nextID, to: leader, txn: m})
 			j = len(byLeader) - 1
 		}
 		byLeader[j].parts = append(byLeader[j].parts, p)
 		m.inflight[i] = true
 	}
-	coordEpoch := b.coord.epochs[b.topo.Partitions[m.statePart].Index]
+	coordEpoch := c.epochs[c.topo.Partitions[m.statePart].Index]
 	for _, r := range byLeader {
-		r.deadline = b.w.Now() + b.cfg.ReplicaSocketTimeout
-		b.armCoordinatorTimer(r.deadline)
-		b.coord.requests = append(b.coord.requests, r)
-		b.w.Net.Send(b.id, r.to, &WriteTxnMarkersRequest{ID: r.id, ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch,
+		r.deadline = c.w.Now() + c.cfg.ReplicaSocketTimeout
+		c.armTimer(r.deadline)
+		c.requests = append(c.requests, r)
+		c.host.send(r.to, &WriteTxnMarkersRequest{ID: r.id, ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch,
 			Marker: marker, CoordinatorEpoch: coordEpoch, Partitions: r.parts})
 	}
 }
 
-func (b *Broker) retryMarkersLater(m *txnMeta) {
-	if m.retryAt > b.w.Now() {
+func (c *txnCoordinator) retryMarkersLater(m *txnMeta) {
+	if m.retryAt > c.w.Now() {
 		return
 	}
-	m.retryAt = b.w.Now() + txnMarkerRetry
-	b.armCoordinatorTimer(m.retryAt)
+	m.retryAt = c.w.Now() + txnMarkerRetry
+	c.armTimer(m.retryAt)
 }
 
-func (b *Broker) armCoordinatorTimer(at sim.Time) {
-	if d := b.coord.retry.Deadline(); d > b.w.Now() && d <= at {
+func (c *txnCoordinator) armTimer(at sim.Time) {
+	if d := c.retry.Deadline(); d > c.w.Now() && d <= at {
 		return
 	}
-	b.coord.retry.Set(b.w, at)
+	c.retry.Set(c.w, at)
 }
 
-// coordinatorTimer runs when the retry timer fires: marker requests that
-// went unanswered too long are given up, and every transaction due for a
-// retry sends again.
-func (b *Broker) coordinatorTimer() {
-	now := b.w.Now()
+// handleTimer runs when the retry timer fires: marker requests that went
+// unanswered too long are given up, and every transaction due for a retry
+// sends again.
+func (c *txnCoordinator) handleTimer(e sim.Event) {
+	if !c.retry.Fire(c.w, e) {
+		return
+	}
+	now := c.w.Now()
 	var late []*markerRequest
-	b.coord.requests = slices.DeleteFunc(b.coord.requests, func(r *markerRequest) bool {
+	c.requests = slices.DeleteFunc(c.requests, func(r *markerRequest) bool {
 		if r.deadline <= now {
 			late = append(late, r)
 			return true
@@ -595,45 +626,45 @@ func (b *Broker) coordinatorTimer() {
 		return false
 	})
 	for _, r := range late {
-		b.markersAnswered(r, nil)
+		c.markersAnswered(r, nil)
 	}
-	for _, m := range slices.Clone(b.coord.txns) {
+	for _, m := range slices.Clone(c.txns) {
 		if m.retryAt != 0 && m.retryAt <= now {
 			m.retryAt = 0
 			if len(m.markers) == 0 && (m.State == TxnPrepareCommit || m.State == TxnPrepareAbort) {
-				b.completeTxn(m)
+				c.completeTxn(m)
 			} else {
-				b.sendMarkers(m)
+				c.sendMarkers(m)
 			}
 		}
 	}
 	next := sim.Never
-	for _, r := range b.coord.requests {
+	for _, r := range c.requests {
 		next = min(next, r.deadline)
 	}
-	for _, m := range b.coord.txns {
+	for _, m := range c.txns {
 		if m.retryAt != 0 {
 			next = min(next, m.retryAt)
 		}
 	}
 	if next < sim.Never {
-		b.coord.retry.Set(b.w, next)
+		c.retry.Set(c.w, next)
 	}
 }
 
-func (b *Broker) handleMarkersResponse(r *WriteTxnMarkersResponse) {
-	i := slices.IndexFunc(b.coord.requests, func(q *markerRequest) bool { return q.id == r.ID })
+func (c *txnCoordinator) handleMarkersResponse(r *WriteTxnMarkersResponse) {
+	i := slices.IndexFunc(c.requests, func(q *markerRequest) bool { return q.id == r.ID })
 	if i < 0 {
 		return
 	}
-	req := b.coord.requests[i]
-	b.coord.requests = slices.Delete(b.coord.requests, i, i+1)
-	b.markersAnswered(req, r.Errors)
+	req := c.requests[i]
+	c.requests = slices.Delete(c.requests, i, i+1)
+	c.markersAnswered(req, r.Errors)
 }
 
 // markersAnswered settles one WriteTxnMarkers: written partitions leave
 // the list, the others are tried again after a pause.
-func (b *Broker) markersAnswered(req *markerRequest, errs []Error) {
+func (c *txnCoordinator) markersAnswered(req *markerRequest, errs []Error) {
 	m := req.txn
 	if m.unloaded {
 		return
@@ -656,19 +687,19 @@ func (b *Broker) markersAnswered(req *markerRequest, errs []Error) {
 		failed = true
 	}
 	if failed {
-		b.retryMarkersLater(m)
+		c.retryMarkersLater(m)
 		return
 	}
 	if len(m.markers) == 0 {
-		b.completeTxn(m)
+		c.completeTxn(m)
 	}
 }
 
 // markersLost fails the marker requests to a broker whose connection
 // closed, so they are sent again.
-func (b *Broker) markersLost(peer sim.NodeID) {
+func (c *txnCoordinator) markersLost(peer sim.NodeID) {
 	var lost []*markerRequest
-	b.coord.requests = slices.DeleteFunc(b.coord.requests, func(r *markerRequest) bool {
+	c.requests = slices.DeleteFunc(c.requests, func(r *markerRequest) bool {
 		if r.to == peer {
 			lost = append(lost, r)
 			return true
@@ -676,35 +707,26 @@ func (b *Broker) markersLost(peer sim.NodeID) {
 		return false
 	})
 	for _, r := range lost {
-		b.markersAnswered(r, nil)
+		c.markersAnswered(r, nil)
 	}
 }
 
 // completeTxn writes CompleteCommit or CompleteAbort once every marker is
 // in (TransactionMarkerChannelManager.tryAppendToLog), retrying until it
 // sticks or the coordinator moves.
-func (b *Broker) completeTxn(m *txnMeta) {
+func (c *txnCoordinator) completeTxn(m *txnMeta) {
 	next := m.TxnLogEntry
 	next.State = TxnCompleteAbort
 	if m.State == TxnPrepareCommit {
 		next.State = TxnCompleteCommit
 	}
-	b.writeTxnLog(m, next, func(err Error) {
-		switch err {
-		case ErrNone:
-			b.traceTxnState(event.TxnComplete, m, next.State)
-		case ErrNotCoordinator:
-			// The new coordinator loads PrepareX and finishes.
-		default:
-			b.retryMarkersLater(m)
-		}
-	})
+	c.writeTxnLog(&txnWrite{cause: writeComplete, txn: m, entry: next})
 }
 
-// TransactionsSettled reports whether this broker's coordinator has no
-// transaction between prepare and complete and no write waiting.
-func (b *Broker) TransactionsSettled() bool {
-	for _, m := range b.coord.txns {
+// settledAll reports whether no transaction is between prepare and
+// complete and no write is waiting.
+func (c *txnCoordinator) settledAll() bool {
+	for _, m := range c.txns {
 		if m.pending || m.State == TxnPrepareCommit || m.State == TxnPrepareAbort || m.State == TxnPrepareEpochFence {
 			return false
 		}
@@ -717,17 +739,78 @@ func (b *Broker) TransactionsSettled() bool {
 // abortTimedOut aborts transactions open longer than their
 // transaction.timeout.ms, bumping the epoch so that the producer is fenced
 // (TransactionCoordinator.abortTimedOutTransactions).
-func (b *Broker) abortTimedOut() {
-	now := b.w.Now()
-	for _, m := range slices.Clone(b.coord.txns) {
+func (c *txnCoordinator) abortTimedOut() {
+	now := c.w.Now()
+	for _, m := range slices.Clone(c.txns) {
 		if m.State == TxnOngoing && !m.pending && now > m.StartAt+sim.Millis(m.TimeoutMs) {
-			e := b.txnEntry(event.TxnTimeout, m)
+			e := c.txnEntry(event.TxnTimeout, m)
 			e.X().Limit = m.TimeoutMs
-			b.w.Trace.Add(e)
-			b.endTxn(m, false, true, nil)
+			c.w.Trace.Add(e)
+			c.endTxn(m, false, true, nil, 0)
 		}
 	}
 }
+
+// ---- the broker as the coordinator's host ----
+
+func (b *Broker) leads(p PartitionID) bool {
+	rep := b.replicas[p]
+	return rep != nil && rep.IsLeader()
+}
+
+func (b *Broker) metadataLeader(p PartitionID) sim.NodeID {
+	if b.meta == nil {
+		return NoLeader
+	}
+	return b.meta.Partitions[p].Leader
+}
+
+func (b *Broker) txnLogWritable(p PartitionID) Error {
+	if !b.leads(p) {
+		return ErrNotCoordinator
+	}
+	if len(b.replicas[p].isr) < b.minISR(p) {
+		// NOT_ENOUGH_REPLICAS becomes COORDINATOR_NOT_AVAILABLE for the client.
+		return ErrCoordinatorNotAvailable
+	}
+	return ErrNone
+}
+
+func (b *Broker) appendTxnLog(w *txnWrite) {
+	p := w.txn.statePart
+	rep := b.replicas[p]
+	appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: -1, BaseSequence: -1, Bytes: 128, Txn: &w.entry}, []RecordID{0})
+	b.leaderAppended(rep)
+	need := appended.LastOffset() + 1
+	if rep.Log.HW() >= need {
+		b.coord.written(w, ErrNone)
+		return
+	}
+	b.purgatory.writes = append(b.purgatory.writes, &delayedWrite{part: p, need: need, deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout, txn: w})
+	b.armPurgatory()
+}
+
+func (b *Broker) newProducerID() int64 {
+	b.nextPID++
+	return b.nextPID - 1
+}
+
+func (b *Broker) respondTo(r clientReply, m sim.Message) { b.respond(r.client, r.conn, m) }
+
+func (b *Broker) hold(r clientReply) { b.client(r.client).busy = true }
+
+// release sends a coordinator's answer once its log write settled and
+// frees the connection for the next request.
+func (b *Broker) release(r clientReply, m sim.Message) {
+	b.respond(r.client, r.conn, m)
+	b.requestDone(r.client, r.conn)
+}
+
+func (b *Broker) send(to sim.NodeID, m sim.Message) { b.w.Net.Send(b.id, to, m) }
+
+// TransactionsSettled reports whether this broker's coordinator has no
+// transaction between prepare and complete and no write waiting.
+func (b *Broker) TransactionsSettled() bool { return b.coord.settledAll() }
 
 // ---- the partition leader's side ----
 
@@ -747,7 +830,7 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 	for i, p := range r.Partitions {
 		rep := b.replicas[p]
 		switch {
-		case rep == nil || !rep.isLeader:
+		case rep == nil || !rep.IsLeader():
 			reply.resp.Errors[i] = ErrNotLeaderOrFollower
 			continue
 		case len(rep.isr) < b.minISR(p):
@@ -766,14 +849,8 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 		rep.producers.update(&appended)
 		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++
-		b.waits = append(b.waits, &logWait{part: p, need: appended.BaseOffset + 1, deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout,
-			done: func(err Error) {
-				reply.resp.Errors[i] = err
-				reply.pending--
-				if reply.pending == 0 {
-					b.w.Net.Send(b.id, reply.from, reply.resp)
-				}
-			}})
+		b.purgatory.writes = append(b.purgatory.writes, &delayedWrite{part: p, need: appended.BaseOffset + 1,
+			deadline: b.w.Now() + b.cfg.ReplicaSocketTimeout, markers: reply, index: i})
 	}
 	if reply.pending == 0 {
 		b.w.Net.Send(b.id, from, reply.resp)

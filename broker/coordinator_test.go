@@ -647,7 +647,7 @@ func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
 	newEpoch := h.c.Controller.State(h.state).LeaderEpoch
 	require.Equal(t, int32(1), newEpoch)
 	assert.Len(t, h.traced(3, event.TxnLoad, inState(TxnPrepareCommit)), 1)
-	m := h.c.Brokers[3].findTxn(txnID)
+	m := h.c.Brokers[3].coord.findTxn(txnID)
 	require.NotNil(t, m, "broker 3 loaded the id")
 	assert.Equal(t, TxnCompleteCommit, m.State)
 	assert.Equal(t, pid, m.ProducerID)

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/kafkasim/kafkasim/sim"
@@ -34,7 +35,7 @@ type Replica struct {
 	Log       Log
 	producers producerStates
 
-	isLeader       bool
+	role           replicaRole
 	leader         sim.NodeID
 	leaderEpoch    int32
 	partitionEpoch int32
@@ -51,7 +52,7 @@ type Replica struct {
 }
 
 // IsLeader reports whether this replica believes it leads the partition.
-func (r *Replica) IsLeader() bool { return r.isLeader }
+func (r *Replica) IsLeader() bool { return r.role == roleLeader }
 
 // LeaderEpoch is the newest leader epoch this replica knows.
 func (r *Replica) LeaderEpoch() int32 { return r.leaderEpoch }
@@ -59,10 +60,35 @@ func (r *Replica) LeaderEpoch() int32 { return r.leaderEpoch }
 // ISR is the committed ISR this replica knows (meaningful on a leader).
 func (r *Replica) ISR() []sim.NodeID { return r.isr }
 
+// replicaRole is what a broker does for a partition it holds: lead it,
+// follow its leader (Partition.makeLeader, Partition.makeFollower), or
+// nothing until the metadata says, after a start or restart.
+type replicaRole uint8
+
+const (
+	roleNone replicaRole = iota
+	roleLeader
+	roleFollower
+)
+
+func (r replicaRole) String() string { return [...]string{"none", "leader", "follower"}[r] }
+
+// become takes up a role for a leader epoch (ReplicaManager.applyDelta's
+// makeLeader and makeFollower). A broker may take any role from any other,
+// but the leader epoch never goes back, and a leader leads again only for a
+// newer epoch (Partition.makeLeader's isNewLeaderEpoch); roleNone, on a
+// restart, forgets the epoch. A refused move is a bug in the simulator and
+// panics.
+func (r *Replica) become(role replicaRole, leader sim.NodeID, epoch int32) {
+	if role != roleNone && (epoch < r.leaderEpoch || (role == roleLeader && r.role == roleLeader && epoch == r.leaderEpoch)) {
+		panic(fmt.Sprintf("broker: partition %d: invalid move from %v at leader epoch %d to %v at leader epoch %d",
+			r.ID, r.role, r.leaderEpoch, role, epoch))
+	}
+	r.role, r.leader, r.leaderEpoch = role, leader, epoch
+}
+
 func (r *Replica) resetRole() {
-	r.isLeader = false
-	r.leader = NoLeader
-	r.leaderEpoch = -1
+	r.become(roleNone, NoLeader, -1)
 	r.partitionEpoch = -1
 	r.isr = nil
 	r.alterPending = false

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"slices"
+
 	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -42,6 +44,30 @@ const (
 
 func (s TxnState) String() string {
 	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}[s]
+}
+
+// txnSources are TransactionState.validPreviousStates, as
+// TransactionMetadata.prepareTransition checks them: the states each state
+// may follow (transaction.version 1; Dead is not modelled, since ids never
+// expire here). One move is the simulator's own: PrepareEpochFence back to
+// Ongoing when the fencing abort could not be written, where Kafka keeps
+// Ongoing with a pending fence it drops (hasFailedEpochFence).
+var txnSources = [...][]TxnState{
+	TxnEmpty:             {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
+	TxnOngoing:           {TxnOngoing, TxnEmpty, TxnCompleteCommit, TxnCompleteAbort, TxnPrepareEpochFence},
+	TxnPrepareCommit:     {TxnOngoing},
+	TxnPrepareAbort:      {TxnOngoing, TxnPrepareEpochFence},
+	TxnCompleteCommit:    {TxnPrepareCommit},
+	TxnCompleteAbort:     {TxnPrepareAbort},
+	TxnPrepareEpochFence: {TxnOngoing},
+}
+
+// checkTxnTransition panics on a move txnSources refuses (Kafka throws
+// IllegalStateException): it is a bug in the coordinator.
+func checkTxnTransition(id string, from, to TxnState) {
+	if !slices.Contains(txnSources[to], from) {
+		panic("broker: transactional.id " + id + ": invalid transition from " + from.String() + " to " + to.String())
+	}
 }
 
 // TxnLogEntry is one record of __transaction_state (TransactionLogValue):

@@ -2,6 +2,8 @@ package producer
 
 import (
 	"encoding/binary"
+	"fmt"
+	"slices"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/codec"
@@ -44,8 +46,7 @@ type Batch struct {
 
 	CreatedAt   sim.Time
 	lastAttempt sim.Time
-	Attempts    int
-	inRetry     bool
+	Attempts    int      // failed attempts so far: a batch with any is inRetry
 	backoff     sim.Time // drawn once per retry (KIP-580 jitter)
 	leaderEpoch int32    // newest leader epoch seen for its partition (KIP-951)
 	// leaderChangedAt is the attempt count when the leader epoch last moved:
@@ -58,10 +59,60 @@ type Batch struct {
 	BaseSequence  int32 // -1 until drained
 	seqReset      bool  // sequenceHasBeenReset
 
-	inflight bool // a request carrying it is outstanding
-	done     bool
-	closed   bool // no more appends
+	state batchState
 }
+
+// batchState is where a batch is in its life: ProducerBatch's open or
+// closed records builder, Sender.inFlightBatches, reenqueued for a retry,
+// and the FinalState it ends in.
+type batchState uint8
+
+const (
+	batchOpen      batchState = iota // in the accumulator, taking appends
+	batchClosed                      // in the accumulator, full (MemoryRecordsBuilder closed for appends)
+	batchInFlight                    // drained into a produce request
+	batchRetrying                    // back in the accumulator after a retriable error (reenqueue)
+	batchSucceeded                   // FinalState.SUCCEEDED
+	batchFailed                      // FinalState.FAILED or ABORTED: failed, expired or aborted
+)
+
+func (s batchState) String() string {
+	return [...]string{"open", "closed", "in-flight", "retrying", "succeeded", "failed"}[s]
+}
+
+// batchSources are the states each batch state may be entered from. A
+// finished batch never moves again (ProducerBatch.done completes a batch
+// once); the sender checks done() first where a late answer or expiry may
+// meet one.
+var batchSources = [...][]batchState{
+	batchClosed:    {batchOpen},
+	batchInFlight:  {batchOpen, batchClosed, batchRetrying},
+	batchRetrying:  {batchInFlight},
+	batchSucceeded: {batchOpen, batchClosed, batchInFlight, batchRetrying},
+	batchFailed:    {batchOpen, batchClosed, batchInFlight, batchRetrying},
+}
+
+// become moves the batch to state to, and panics on a move batchSources
+// refuses, which is a bug in the simulator.
+func (b *Batch) become(to batchState) {
+	if !slices.Contains(batchSources[to], b.state) {
+		panic(fmt.Sprintf("producer: batch %d: invalid transition from %v to %v", b.ID, b.state, to))
+	}
+	b.state = to
+}
+
+// close stops appends to a batch still open (MemoryRecordsBuilder.closeForRecordAppends).
+func (b *Batch) close() {
+	if b.state == batchOpen {
+		b.become(batchClosed)
+	}
+}
+
+// done reports whether the batch completed (ProducerBatch.isDone).
+func (b *Batch) done() bool { return b.state >= batchSucceeded }
+
+// inRetry is ProducerBatch.inRetry: some attempt failed and was retried.
+func (b *Batch) inRetry() bool { return b.Attempts > 0 }
 
 // compressionRate is ProducerBatch.compressionRatio: bytes written over
 // bytes before compression (1 without compression).
@@ -79,13 +130,13 @@ func (b *Batch) hasSequence() bool { return b.BaseSequence >= 0 }
 
 // isFull is MemoryRecordsBuilder.isFull.
 func (b *Batch) isFull() bool {
-	return b.closed || codec.IsFull(b.codec, b.writeMax, len(b.Records), b.rawBytes, b.ratio)
+	return b.state != batchOpen || codec.IsFull(b.codec, b.writeMax, len(b.Records), b.rawBytes, b.ratio)
 }
 
 // hasRoomFor is MemoryRecordsBuilder.hasRoomFor: the first record always
 // fits; with compression the estimate stands in for the compressed size.
 func (b *Batch) hasRoomFor(size int) bool {
-	return !b.closed && codec.HasRoomFor(b.codec, b.writeMax, len(b.Records), b.rawBytes, size, b.ratio)
+	return b.state == batchOpen && codec.HasRoomFor(b.codec, b.writeMax, len(b.Records), b.rawBytes, size, b.ratio)
 }
 
 // add counts an appended record of size bytes: Bytes becomes

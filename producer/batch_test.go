@@ -135,7 +135,7 @@ func TestHasRoomForLimit(t *testing.T) {
 // when empty.
 func TestClosedBatch(t *testing.T) {
 	b := newTestBatch(16384, -1, 10)
-	b.closed = true
+	b.close()
 	assert.True(t, b.isFull())
 	assert.False(t, b.hasRoomFor(1))
 }

@@ -367,7 +367,7 @@ func (p *Producer) append(r Record) bool {
 			b = last
 			appended = size
 		} else {
-			last.closed = true
+			last.close()
 		}
 	}
 	if b == nil {

@@ -383,7 +383,7 @@ func (p *Producer) drain(node sim.NodeID, now sim.Time) []*Batch {
 				if p.idem != nil && !first.hasSequence() {
 					p.idem.assign(first)
 				}
-				first.closed = true
+				first.become(batchInFlight)
 				p.compress(first)
 				size += first.Bytes
 				out = append(out, first)
@@ -450,7 +450,6 @@ func (p *Producer) sendProduce(node sim.NodeID, batches []*Batch, now sim.Time) 
 		return
 	}
 	for _, b := range batches {
-		b.inflight = true
 		part := &p.parts[b.Partition]
 		part.inflight = append(part.inflight, b)
 	}
@@ -499,11 +498,9 @@ func (p *Producer) takeRequest(from sim.NodeID, id int64) *request {
 	return nil
 }
 
+// removeInflightBatch takes a batch off its partition's in-flight list,
+// where a batch failed by close or a fatal error may still be.
 func (p *Producer) removeInflightBatch(b *Batch) {
-	if !b.inflight {
-		return
-	}
-	b.inflight = false
 	part := &p.parts[b.Partition]
 	for i, x := range part.inflight {
 		if x == b {
@@ -523,7 +520,7 @@ func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, l
 			// has it (TransactionManager.handleCompletedBatch runs first).
 			p.idem.handleCompletedBatch(b)
 		}
-		if !b.done {
+		if !b.done() {
 			p.finish(b, baseOffset, broker.ErrNone)
 		}
 	} else {
@@ -536,7 +533,7 @@ func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, l
 				p.idem.handleCompletedBatch(b)
 			}
 			p.finish(b, -1, broker.ErrNone)
-		case !b.done:
+		case !b.done():
 			p.failBatch(b, err, b.Attempts < p.cfg.Retries)
 		}
 		if err.InvalidMetadata() {
@@ -552,7 +549,7 @@ func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, l
 }
 
 func (p *Producer) canRetry(b *Batch, err broker.Error, now sim.Time) bool {
-	if now-b.CreatedAt >= sim.Millis(int64(p.cfg.DeliveryTimeoutMs)) || b.Attempts >= p.cfg.Retries || b.done {
+	if now-b.CreatedAt >= sim.Millis(int64(p.cfg.DeliveryTimeoutMs)) || b.Attempts >= p.cfg.Retries || b.done() {
 		return false
 	}
 	if p.txn != nil {
@@ -581,7 +578,7 @@ func (p *Producer) canRetry(b *Batch, err broker.Error, now sim.Time) bool {
 func (p *Producer) reenqueue(b *Batch, err broker.Error, now sim.Time) {
 	b.Attempts++
 	b.lastAttempt = now
-	b.inRetry = true
+	b.become(batchRetrying)
 	b.backoff = p.backoff(b.Attempts - 1)
 	p.stats.RecordsRetried += int64(len(b.Records))
 	e := p.entry(event.Retry, b.Partition, b.ID, -1, -1, -1, -1)
@@ -632,10 +629,14 @@ func (p *Producer) failBatch(b *Batch, err broker.Error, adjustSequences bool) {
 
 // finish runs a batch's callbacks once.
 func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
-	if b.done {
+	if b.done() {
 		return
 	}
-	b.done = true
+	if err == broker.ErrNone {
+		b.become(batchSucceeded)
+	} else {
+		b.become(batchFailed)
+	}
 	defer p.deallocate(b)
 	if err == broker.ErrNone {
 		last := int64(-1)
@@ -698,7 +699,7 @@ func (p *Producer) expire(b *Batch, now sim.Time) {
 	p.w.Trace.Add(e)
 	p.stats.countError(broker.ErrTimeout)
 	p.failBatch(b, broker.ErrTimeout, false)
-	if p.idem != nil && b.inRetry {
+	if p.idem != nil && b.inRetry() {
 		// Nothing new drains until the in-flight batches settle
 		// (Sender.sendProducerData, markSequenceUnresolved).
 		p.idem.markUnresolved(b)

@@ -42,6 +42,34 @@ const (
 	txnFatalError
 )
 
+func (s txnState) String() string {
+	return [...]string{"UNINITIALIZED", "INITIALIZING", "READY", "IN_TRANSACTION", "COMMITTING_TRANSACTION",
+		"ABORTING_TRANSACTION", "ABORTABLE_ERROR", "FATAL_ERROR"}[s]
+}
+
+// txnSources is TransactionManager.State.isTransitionValid: the states
+// each state may be entered from. FATAL_ERROR may be entered from any
+// state. UNINITIALIZED is never re-entered here: the simulator has no
+// transaction.version 2 epoch reset that would need it.
+var txnSources = [...][]txnState{
+	txnInitializing:   {txnUninitialized, txnAborting},
+	txnReady:          {txnInitializing, txnCommitting, txnAborting},
+	txnInTransaction:  {txnReady},
+	txnCommitting:     {txnInTransaction},
+	txnAborting:       {txnInTransaction, txnAbortableError},
+	txnAbortableError: {txnInTransaction, txnCommitting, txnAbortableError, txnInitializing},
+}
+
+// transitionTo is TransactionManager.transitionTo: it moves to state to,
+// and panics on a move isTransitionValid refuses (Kafka throws
+// IllegalStateException), which is a bug in the simulator.
+func (t *transactions) transitionTo(to txnState) {
+	if to != txnFatalError && !slices.Contains(txnSources[to], t.state) {
+		panic("producer: transactional.id " + t.id + ": invalid transition from " + t.state.String() + " to " + to.String())
+	}
+	t.state = to
+}
+
 // txnRequest is the kind of transactional request the manager needs next.
 type txnRequest uint8
 
@@ -117,7 +145,7 @@ func (p *Producer) InitTransactions() {
 		return
 	}
 	t.op = OpInitTransactions
-	t.state = txnInitializing
+	t.transitionTo(txnInitializing)
 	p.wake()
 }
 
@@ -129,7 +157,7 @@ func (p *Producer) BeginTransaction() broker.Error {
 	if t.state != txnReady {
 		return t.failure()
 	}
-	t.state = txnInTransaction
+	t.transitionTo(txnInTransaction)
 	return broker.ErrNone
 }
 
@@ -145,7 +173,7 @@ func (p *Producer) CommitTransaction() {
 		return
 	}
 	t.op = OpCommitTransaction
-	t.state = txnCommitting
+	t.transitionTo(txnCommitting)
 	t.commit = true
 	p.w.Trace.Add(p.txnEntry(event.TxnCommit))
 	p.wake()
@@ -163,7 +191,7 @@ func (p *Producer) AbortTransaction() {
 		return
 	}
 	t.op = OpAbortTransaction
-	t.state = txnAborting
+	t.transitionTo(txnAborting)
 	t.commit = false
 	t.newParts = nil
 	p.w.Trace.Add(p.txnEntry(event.TxnAbort))
@@ -226,7 +254,7 @@ func (p *Producer) txnAbortable(err broker.Error) {
 	if t.state != txnAbortableError {
 		p.traceTxnError(event.TxnAbortable, err)
 	}
-	t.state = txnAbortableError
+	t.transitionTo(txnAbortableError)
 	t.lastError = err
 	// A commitTransaction() under way fails, but only once no batch is
 	// incomplete (nextTxnRequest).
@@ -238,7 +266,7 @@ func (p *Producer) txnFatal(err broker.Error) {
 		return
 	}
 	p.traceTxnError(event.TxnFatal, err)
-	t.state = txnFatalError
+	t.transitionTo(txnFatalError)
 	t.lastError = err
 	for i := range p.parts {
 		part := &p.parts[i]
@@ -492,7 +520,7 @@ func (p *Producer) handleTxnInitProducerID(m *broker.InitProducerIDResponse) {
 		p.idem.parts[i] = seqState{pid: -1, lastAcked: -1}
 	}
 	p.traceProducerID(m, t.coordinator)
-	t.state = txnReady
+	t.transitionTo(txnReady)
 	t.lastError = broker.ErrNone
 	t.bumpAfterAbort = false
 	switch t.op {
@@ -551,10 +579,10 @@ func (p *Producer) completeTransaction() {
 	p.w.Trace.Add(e)
 	op := t.op
 	if !t.commit && t.bumpAfterAbort {
-		t.state = txnInitializing // InitProducerId bumps the epoch; abort returns after it
+		t.transitionTo(txnInitializing) // InitProducerId bumps the epoch; abort returns after it
 		return
 	}
-	t.state = txnReady
+	t.transitionTo(txnReady)
 	t.lastError = broker.ErrNone
 	if op != 0 {
 		p.txnDone(op, broker.ErrNone)
