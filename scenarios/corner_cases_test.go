@@ -51,6 +51,20 @@ func TestCornerCases(t *testing.T) {
 				assert.NotEmpty(t, a.Offsets, "%s record %d", a.Kind, a.Record)
 			}
 		}},
+		// send() blocks for memory as the last transaction completes: the
+		// application commits once it returns, with every record in.
+		{"txn-commit-waits-for-blocked-send.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Failed)
+			require.NotNil(t, r.Consumers)
+			assert.Zero(t, r.Consumers.ReadCommitted.Torn)
+			assert.Positive(t, r.Metrics["bufferpool-wait-time-total"], "send() blocked for memory")
+		}},
+		// The instance is closed while send() is blocked at the end of a
+		// transaction: the closed instance does not commit it.
+		{"txn-restart-while-send-blocked.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Pending)
+			assert.Zero(t, r.Transactions.Open)
+		}},
 		{"zombie-writes-unanswered-records.yaml", func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Records.Ambiguous)
 			assert.NotEmpty(t, r.Anomalies)
