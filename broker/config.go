@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,31 +58,52 @@ type Config struct {
 	TransactionStateLogMinISR            int // transaction.state.log.min.isr
 }
 
-// ConfigError is a broker or topic property the simulator refuses.
-type ConfigError struct{ Message string }
+// ConfigError is a broker or topic property the simulator refuses. Key,
+// when set, is the property a rule about two of them blames.
+type ConfigError struct{ Key, Message string }
 
 func (e *ConfigError) Error() string { return e.Message }
 
 type propType int
 
 const (
-	typeInt  propType = iota // Kafka's INT
-	typeBool                 // Kafka's BOOLEAN
+	typeInt   propType = iota // Kafka's INT
+	typeLong                  // Kafka's LONG
+	typeShort                 // Kafka's SHORT
+	typeBool                  // Kafka's BOOLEAN
 	// typeCost is a simulator cost parameter, not a Kafka property: a Go
 	// duration from 0 to 1s.
 	typeCost
 )
 
+var typeNames = map[propType]string{typeInt: "INT", typeLong: "LONG", typeShort: "SHORT"}
+
+// typeBits is the size of each of Kafka's number types.
+var typeBits = map[propType]int{typeInt: 32, typeLong: 64, typeShort: 16}
+
 // property is one broker property the simulator models, with Kafka's type
-// and lower bound (its ConfigDef entry).
+// and lower bound (its ConfigDef entry), and the range the simulator
+// takes where it is narrower than Kafka's (sim).
 type property struct {
 	name    string
 	typ     propType
 	def     string
-	atLeast int64 // for typeInt
-	topic   bool  // also a topic-level config
+	atLeast int64 // Kafka's lower bound, for numbers
+	sim     *simRange
+	topic   bool // also a topic-level config
 	set     func(c *Config, v value)
 }
+
+// simRange is a range the simulator takes where Kafka takes more (max 0:
+// no upper bound beyond the type's); why says what a value outside it
+// would do. LESSONS.md, "Where the simulator simplifies", lists each.
+type simRange struct {
+	min, max int64
+	why      string
+}
+
+// simMin is a lower bound the simulator adds to Kafka's.
+func simMin(lo int64, why string) *simRange { return &simRange{min: lo, why: why} }
 
 type value struct {
 	n int64
@@ -92,7 +114,10 @@ type value struct {
 // properties is the table of broker properties, in the order the
 // simulator lists them.
 var properties = []property{
-	{name: "broker.heartbeat.interval.ms", typ: typeInt, def: "2000", atLeast: 1,
+	// KRaftConfigs defines the two broker lease settings with no
+	// validator; Config.check adds that the interval is below the timeout.
+	{name: "broker.heartbeat.interval.ms", typ: typeInt, def: "2000", atLeast: math.MinInt32,
+		sim: simMin(1, "a broker must wait some time between two heartbeats"),
 		set: func(c *Config, v value) { c.BrokerHeartbeatInterval = sim.Millis(v.n) }},
 	// The cost model's defaults are of the order a current broker shows
 	// with the page cache and no fsync per write: a produce request costs
@@ -105,21 +130,35 @@ var properties = []property{
 		set: func(c *Config, v value) { c.CostPerMB = v.d }},
 	{name: "cost.per.request", typ: typeCost, def: "50us",
 		set: func(c *Config, v value) { c.CostPerRequest = v.d }},
-	{name: "broker.session.timeout.ms", typ: typeInt, def: "9000", atLeast: 1,
+	{name: "broker.session.timeout.ms", typ: typeInt, def: "9000", atLeast: math.MinInt32,
+		sim: simMin(1, "a session must last some time"),
 		set: func(c *Config, v value) { c.BrokerSessionTimeout = sim.Millis(v.n) }},
 	{name: "min.insync.replicas", typ: typeInt, def: "1", atLeast: 1, topic: true,
 		set: func(c *Config, v value) { c.MinInsyncReplicas = int(v.n) }},
-	{name: "replica.fetch.backoff.ms", typ: typeInt, def: "1000", atLeast: 1,
+	// ReplicationConfigs: atLeast(0).
+	{name: "replica.fetch.backoff.ms", typ: typeInt, def: "1000", atLeast: 0,
+		sim: simMin(1, "a follower whose fetch failed would ask again in the same instant, for ever when nothing else lets time pass"),
 		set: func(c *Config, v value) { c.ReplicaFetchBackoff = sim.Millis(v.n) }},
 	{name: "replica.fetch.max.bytes", typ: typeInt, def: "1048576", atLeast: 0,
 		set: func(c *Config, v value) { c.ReplicaFetchMaxBytes = int(v.n) }},
-	{name: "replica.fetch.min.bytes", typ: typeInt, def: "1", atLeast: 1,
+	// ReplicationConfigs: no validator.
+	{name: "replica.fetch.min.bytes", typ: typeInt, def: "1", atLeast: math.MinInt32,
+		sim: simMin(1, "the leader would answer every fetch at once, data or not, and followers would ask again without pause"),
 		set: func(c *Config, v value) { c.ReplicaFetchMinBytes = int(v.n) }},
-	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", atLeast: 1,
+	// ReplicationConfigs: no validator; Config.check adds KafkaConfig's
+	// rules against replica.socket.timeout.ms and replica.lag.time.max.ms.
+	{name: "replica.fetch.wait.max.ms", typ: typeInt, def: "500", atLeast: math.MinInt32,
+		sim: simMin(1, "the leader would answer every fetch at once, data or not, and followers would ask again without pause"),
 		set: func(c *Config, v value) { c.ReplicaFetchWaitMax = sim.Millis(v.n) }},
-	{name: "replica.lag.time.max.ms", typ: typeInt, def: "30000", atLeast: 2,
+	// ReplicationConfigs: a LONG with no validator. ReplicaManager checks
+	// the ISR every replica.lag.time.max.ms / 2, and KafkaScheduler runs a
+	// task with a period of 0 only once.
+	{name: "replica.lag.time.max.ms", typ: typeLong, def: "30000", atLeast: math.MinInt64,
+		sim: simMin(2, "below 2, Kafka checks the ISR only once, at startup (a period of replica.lag.time.max.ms / 2 = 0 ms runs once), and never shrinks it; the simulator does not model that"),
 		set: func(c *Config, v value) { c.ReplicaLagTimeMax = sim.Millis(v.n) }},
-	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000", atLeast: 1,
+	// ReplicationConfigs: no validator.
+	{name: "replica.socket.timeout.ms", typ: typeInt, def: "30000", atLeast: math.MinInt32,
+		sim: simMin(1, "a fetch would time out the instant it is sent"),
 		set: func(c *Config, v value) { c.ReplicaSocketTimeout = sim.Millis(v.n) }},
 	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", typ: typeInt, def: "10000", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionAbortCheckPeriod = sim.Millis(v.n) }},
@@ -127,9 +166,12 @@ var properties = []property{
 		set: func(c *Config, v value) { c.TransactionMaxTimeout = sim.Millis(v.n) }},
 	{name: "transaction.state.log.min.isr", typ: typeInt, def: "2", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionStateLogMinISR = int(v.n) }},
+	// TransactionLogConfig: atLeast(1). The simulator keeps every
+	// partition's replicas in memory, as for a topic's partitions.
 	{name: "transaction.state.log.num.partitions", typ: typeInt, def: "50", atLeast: 1,
+		sim: &simRange{min: 1, max: MaxTxnStatePartitions, why: "the simulator keeps every partition's replicas in memory; a scenario's topics are bounded the same way"},
 		set: func(c *Config, v value) { c.TransactionStateLogNumPartitions = int(v.n) }},
-	{name: "transaction.state.log.replication.factor", typ: typeInt, def: "3", atLeast: 1,
+	{name: "transaction.state.log.replication.factor", typ: typeShort, def: "3", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionStateLogReplicationFactor = int(v.n) }},
 	{name: "unclean.leader.election.enable", typ: typeBool, def: "false", topic: true,
 		set: func(c *Config, v value) { c.UncleanElection = v.b }},
@@ -198,15 +240,58 @@ func (p *property) parse(raw string) (value, error) {
 		}
 		return value{b: s == "true"}, nil
 	default:
-		n, err := strconv.ParseInt(s, 10, 32)
+		n, err := strconv.ParseInt(s, 10, typeBits[p.typ])
 		if err != nil {
-			return value{}, invalid("Not a number of type INT")
+			return value{}, invalid("Not a number of type " + typeNames[p.typ])
 		}
 		if n < p.atLeast {
 			return value{}, invalid("Value must be at least " + strconv.FormatInt(p.atLeast, 10))
 		}
+		if r := p.sim; r != nil && n < r.min {
+			return value{}, invalid(fmt.Sprintf("Kafka accepts it, but the simulator takes at least %d: %s", r.min, r.why))
+		}
+		if r := p.sim; r != nil && r.max > 0 && n > r.max {
+			return value{}, invalid(fmt.Sprintf("Kafka accepts it, but the simulator takes at most %d: %s", r.max, r.why))
+		}
 		return value{n: n}, nil
 	}
+}
+
+// check applies the rules that relate two broker properties: KafkaConfig's
+// (validateValues) with its messages, and one the simulator adds. The
+// error blames the first of the two properties, unless only the second was
+// given.
+func (c *Config) check(given map[string]string) error {
+	blame := func(a, b string) string {
+		if _, ok := given[a]; !ok {
+			if _, ok := given[b]; ok {
+				return b
+			}
+		}
+		return a
+	}
+	// KafkaConfig.validateValues.
+	ms := func(t sim.Time) int64 { return int64(t / sim.Millisecond) }
+	if c.ReplicaFetchWaitMax > c.ReplicaSocketTimeout {
+		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.socket.timeout.ms"), Message: fmt.Sprintf(
+			"requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts (replica.fetch.wait.max.ms=%d, replica.socket.timeout.ms=%d)",
+			ms(c.ReplicaFetchWaitMax), ms(c.ReplicaSocketTimeout))}
+	}
+	if c.ReplicaFetchWaitMax > c.ReplicaLagTimeMax {
+		return &ConfigError{Key: blame("replica.fetch.wait.max.ms", "replica.lag.time.max.ms"), Message: fmt.Sprintf(
+			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR (replica.fetch.wait.max.ms=%d, replica.lag.time.max.ms=%d)",
+			ms(c.ReplicaFetchWaitMax), ms(c.ReplicaLagTimeMax))}
+	}
+	// Kafka accepts any pair (KRaftConfigs has no validator, the
+	// controller no check), but a broker whose session ends before its
+	// next heartbeat is fenced between every two, and its partitions
+	// change leader for ever.
+	if c.BrokerHeartbeatInterval >= c.BrokerSessionTimeout {
+		return &ConfigError{Key: blame("broker.heartbeat.interval.ms", "broker.session.timeout.ms"), Message: fmt.Sprintf(
+			"broker.heartbeat.interval.ms=%d is not below broker.session.timeout.ms=%d: Kafka accepts it, but the simulator refuses it: every broker's session would end before its next heartbeat, and the controller would fence it over and over; use an interval below the timeout (Kafka's defaults: 2000 and 9000)",
+			ms(c.BrokerHeartbeatInterval), ms(c.BrokerSessionTimeout))}
+	}
+	return nil
 }
 
 // apply sets the given properties onto c in table order, validating each;
@@ -239,8 +324,10 @@ func (c *Config) apply(props map[string]string, topicLevel, defaults bool) error
 // string values), every one left out at its default, for DefaultVersion.
 func NewConfig(props map[string]string) (Config, error) {
 	c := Config{Version: DefaultVersion}
-	err := c.apply(props, false, true)
-	return c, err
+	if err := c.apply(props, false, true); err != nil {
+		return c, err
+	}
+	return c, c.check(props)
 }
 
 // DefaultConfig is Kafka's defaults on a broker that costs nothing: the

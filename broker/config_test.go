@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestPropertySetters(t *testing.T) {
 	seen := map[Config]string{}
 	for _, p := range properties {
 		other := map[propType]string{typeBool: "true", typeCost: "123us"}[p.typ]
-		if p.typ == typeInt {
+		if _, number := typeBits[p.typ]; number {
 			n, err := strconv.Atoi(p.def)
 			require.NoError(t, err, p.name)
 			other = strconv.Itoa(n + 7)
@@ -70,7 +71,28 @@ func TestCheckProperty(t *testing.T) {
 		want       string // the value to use, or the error
 	}{
 		{"replica.lag.time.max.ms", " 500 ", false, "500"},
-		{"replica.lag.time.max.ms", "1", false, "Invalid value 1 for configuration replica.lag.time.max.ms: Value must be at least 2"},
+		{"replica.lag.time.max.ms", "1", false, "Invalid value 1 for configuration replica.lag.time.max.ms: Kafka accepts it, but the simulator takes at least 2: " +
+			"below 2, Kafka checks the ISR only once, at startup (a period of replica.lag.time.max.ms / 2 = 0 ms runs once), and never shrinks it; the simulator does not model that"},
+		// A LONG in Kafka: past an INT is fine (sim.Millis saturates).
+		{"replica.lag.time.max.ms", "5000000000", false, "5000000000"},
+		{"replica.lag.time.max.ms", "9223372036854775808", false, "Invalid value 9223372036854775808 for configuration replica.lag.time.max.ms: Not a number of type LONG"},
+		{"replica.fetch.backoff.ms", "0", false, "Invalid value 0 for configuration replica.fetch.backoff.ms: Kafka accepts it, but the simulator takes at least 1: " +
+			"a follower whose fetch failed would ask again in the same instant, for ever when nothing else lets time pass"},
+		{"replica.fetch.backoff.ms", "-1", false, "Invalid value -1 for configuration replica.fetch.backoff.ms: Value must be at least 0"},
+		{"replica.fetch.min.bytes", "0", false, "Invalid value 0 for configuration replica.fetch.min.bytes: Kafka accepts it, but the simulator takes at least 1: " +
+			"the leader would answer every fetch at once, data or not, and followers would ask again without pause"},
+		{"replica.fetch.wait.max.ms", "-5", false, "Invalid value -5 for configuration replica.fetch.wait.max.ms: Kafka accepts it, but the simulator takes at least 1: " +
+			"the leader would answer every fetch at once, data or not, and followers would ask again without pause"},
+		{"replica.socket.timeout.ms", "0", false, "Invalid value 0 for configuration replica.socket.timeout.ms: Kafka accepts it, but the simulator takes at least 1: a fetch would time out the instant it is sent"},
+		{"broker.heartbeat.interval.ms", "0", false, "Invalid value 0 for configuration broker.heartbeat.interval.ms: Kafka accepts it, but the simulator takes at least 1: a broker must wait some time between two heartbeats"},
+		{"broker.session.timeout.ms", "-1", false, "Invalid value -1 for configuration broker.session.timeout.ms: Kafka accepts it, but the simulator takes at least 1: a session must last some time"},
+		{"transaction.state.log.num.partitions", "1000", false, "1000"},
+		{"transaction.state.log.num.partitions", "1001", false, "Invalid value 1001 for configuration transaction.state.log.num.partitions: Kafka accepts it, but the simulator takes at most 1000: " +
+			"the simulator keeps every partition's replicas in memory; a scenario's topics are bounded the same way"},
+		{"transaction.state.log.num.partitions", "100000000", false, "Invalid value 100000000 for configuration transaction.state.log.num.partitions: Kafka accepts it, but the simulator takes at most 1000: " +
+			"the simulator keeps every partition's replicas in memory; a scenario's topics are bounded the same way"},
+		{"transaction.state.log.num.partitions", "0", false, "Invalid value 0 for configuration transaction.state.log.num.partitions: Value must be at least 1"},
+		{"transaction.state.log.replication.factor", "32768", false, "Invalid value 32768 for configuration transaction.state.log.replication.factor: Not a number of type SHORT"},
 		{"replica.fetch.max.bytes", "0", false, "0"},
 		{"replica.fetch.max.bytes", "-1", false, "Invalid value -1 for configuration replica.fetch.max.bytes: Value must be at least 0"},
 		{"min.insync.replicas", "0", true, "Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"},
@@ -97,6 +119,43 @@ func TestCheckProperty(t *testing.T) {
 				return
 			}
 			assert.Equal(t, tt.want, v)
+		})
+	}
+}
+
+// TestConfigCheck: the rules that relate two broker properties, Kafka's
+// (KafkaConfig.validateValues) and the simulator's, each blaming a key.
+func TestConfigCheck(t *testing.T) {
+	tests := []struct {
+		props   map[string]string
+		key     string // "" for accepted
+		message string
+	}{
+		{map[string]string{"replica.fetch.wait.max.ms": "30000"}, "", ""},
+		{map[string]string{"replica.fetch.wait.max.ms": "30001"}, "replica.fetch.wait.max.ms",
+			"requirement failed: replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts (replica.fetch.wait.max.ms=30001, replica.socket.timeout.ms=30000)"},
+		{map[string]string{"replica.fetch.wait.max.ms": "600", "replica.lag.time.max.ms": "500"}, "replica.fetch.wait.max.ms",
+			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR (replica.fetch.wait.max.ms=600, replica.lag.time.max.ms=500)"},
+		{map[string]string{"broker.heartbeat.interval.ms": "8999"}, "", ""},
+		{map[string]string{"broker.heartbeat.interval.ms": "9000"}, "broker.heartbeat.interval.ms",
+			"broker.heartbeat.interval.ms=9000 is not below broker.session.timeout.ms=9000: Kafka accepts it, but the simulator refuses it: every broker's session would end before its next heartbeat, " +
+				"and the controller would fence it over and over; use an interval below the timeout (Kafka's defaults: 2000 and 9000)"},
+		{map[string]string{"broker.session.timeout.ms": "1"}, "broker.session.timeout.ms",
+			"broker.heartbeat.interval.ms=2000 is not below broker.session.timeout.ms=1: Kafka accepts it"},
+		{map[string]string{"replica.lag.time.max.ms": "400"}, "replica.lag.time.max.ms",
+			"requirement failed: replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.props), func(t *testing.T) {
+			_, err := NewConfig(tt.props)
+			if tt.key == "" {
+				assert.NoError(t, err)
+				return
+			}
+			var ce *ConfigError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tt.key, ce.Key)
+			assert.Contains(t, ce.Message, tt.message)
 		})
 	}
 }

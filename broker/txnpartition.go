@@ -15,6 +15,10 @@ const TransactionStateTopic = "__transaction_state"
 // (TransactionLogConfig.TRANSACTIONS_TOPIC_PARTITIONS_DEFAULT).
 const DefaultTxnStatePartitions = 50
 
+// MaxTxnStatePartitions bounds transaction.state.log.num.partitions in the
+// simulator (Kafka takes any int32 from 1), as topics' partitions are.
+const MaxTxnStatePartitions = 1000
+
 // JavaStringHashCode is Java's String.hashCode of s: s[0]*31^(n-1) + ... +
 // s[n-1] over the string's UTF-16 code units, wrapping like a Java int.
 // Kafka hashes the Java string, not its UTF-8 bytes, so a rune above U+FFFF

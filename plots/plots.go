@@ -23,6 +23,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/scenarios"
 )
 
@@ -157,16 +158,12 @@ func fallback(p *plot.Plot) *plot.Plot {
 	return q
 }
 
-func writeFile(path string, w io.WriterTo) error {
-	f, err := os.Create(path)
-	if err != nil {
+// writeFile writes a chart whole or not at all (outfile.Write).
+func writeFile(path string, wt io.WriterTo) error {
+	return outfile.Write(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
 		return err
-	}
-	if _, err := w.WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }
 
 func newPlot(c *scenarios.Charts, what, x, y string) *plot.Plot {

@@ -52,7 +52,8 @@ type Config struct {
 	Notes []string
 }
 
-// ConfigError is a configuration Kafka refuses. Message is Kafka's own text.
+// ConfigError is a configuration Kafka refuses, in Kafka's own words, or
+// one the simulator refuses where Kafka does not, saying so.
 type ConfigError struct{ Message string }
 
 func (e *ConfigError) Error() string { return e.Message }
@@ -75,10 +76,19 @@ type property struct {
 	name     string
 	typ      propType
 	def      string
-	atLeast  int64 // minimum for numbers
+	atLeast  int64 // Kafka's minimum for numbers
+	simMin   *simMin
 	oneOf    []string
 	nonEmpty bool // ConfigDef.NonEmptyString
 	set      func(c *Config, v value)
+}
+
+// simMin is a lower bound the simulator adds where Kafka has none, with
+// what a smaller value would do (LESSONS.md, "Where the simulator
+// simplifies").
+type simMin struct {
+	min int64
+	why string
 }
 
 type value struct {
@@ -132,10 +142,13 @@ var properties = []property{
 		set: func(c *Config, v value) { c.MetadataMaxAgeMs = v.n }},
 	{name: "max.in.flight.requests.per.connection", typ: typeInt, def: "5", atLeast: 1,
 		set: func(c *Config, v value) { c.MaxInFlight = int(v.n) }},
-	{name: "socket.connection.setup.timeout.ms", typ: typeLong, def: "10000", atLeast: 0,
-		set: func(c *Config, v value) { c.ConnectionSetupTimeoutMs = v.n }},
-	{name: "socket.connection.setup.timeout.max.ms", typ: typeLong, def: "30000", atLeast: 0,
-		set: func(c *Config, v value) { c.ConnectionSetupMaxMs = v.n }},
+	// ProducerConfig defines both with no validator.
+	{name: "socket.connection.setup.timeout.ms", typ: typeLong, def: "10000", atLeast: math.MinInt64,
+		simMin: &simMin{0, "a connection would time out before it was attempted"},
+		set:    func(c *Config, v value) { c.ConnectionSetupTimeoutMs = v.n }},
+	{name: "socket.connection.setup.timeout.max.ms", typ: typeLong, def: "30000", atLeast: math.MinInt64,
+		simMin: &simMin{0, "a connection would time out before it was attempted"},
+		set:    func(c *Config, v value) { c.ConnectionSetupMaxMs = v.n }},
 	{name: "enable.idempotence", typ: typeBool, def: "true",
 		set: func(c *Config, v value) { c.EnableIdempotence = v.b }},
 	{name: "transaction.timeout.ms", typ: typeInt, def: "60000", atLeast: math.MinInt32,
@@ -195,6 +208,9 @@ func parseValue(p *property, raw string) (value, *ConfigError) {
 		// Validators see the parsed value, and Kafka prints that.
 		if n < p.atLeast {
 			return value{}, invalid(p.name, strconv.FormatInt(n, 10), "Value must be at least "+strconv.FormatInt(p.atLeast, 10))
+		}
+		if m := p.simMin; m != nil && n < m.min {
+			return value{}, invalid(p.name, strconv.FormatInt(n, 10), fmt.Sprintf("Kafka accepts it, but the simulator takes at least %d: %s", m.min, m.why))
 		}
 		return value{n: n}, nil
 	default:

@@ -210,6 +210,11 @@ func TestConfigRefused(t *testing.T) {
 			"Invalid value -1 for configuration batch.size: Value must be at least 0"},
 		{"linger.ms negative", map[string]string{"linger.ms": "-5"},
 			"Invalid value -5 for configuration linger.ms: Value must be at least 0"},
+		// No validator in Kafka; the simulator's own bound says so.
+		{"socket.connection.setup.timeout.ms negative", map[string]string{"socket.connection.setup.timeout.ms": "-5"},
+			"Invalid value -5 for configuration socket.connection.setup.timeout.ms: Kafka accepts it, but the simulator takes at least 0: a connection would time out before it was attempted"},
+		{"socket.connection.setup.timeout.max.ms negative", map[string]string{"socket.connection.setup.timeout.max.ms": "-1"},
+			"Invalid value -1 for configuration socket.connection.setup.timeout.max.ms: Kafka accepts it, but the simulator takes at least 0: a connection would time out before it was attempted"},
 		{"acks=2", map[string]string{"acks": "2"}, "Invalid value 2 for configuration acks: " + msgAcksOneOf},
 		// ValidString is case-sensitive, unlike parseAcks.
 		{"acks=ALL", map[string]string{"acks": "ALL"}, "Invalid value ALL for configuration acks: " + msgAcksOneOf},
@@ -322,4 +327,19 @@ func TestConfigEmptyTransactionalID(t *testing.T) {
 	_, err := NewConfig(map[string]string{"transactional.id": ""})
 	require.Error(t, err)
 	assert.Equal(t, "Invalid value  for configuration transactional.id: String must be non-empty", err.Error())
+}
+
+// TestBatchCapacityBounded: a new batch reserves room for what batch.size
+// holds, but never more than maxBatchPrealloc record ids (regression:
+// batch.size=2147483647 with empty records reserved 2.4 GB per batch).
+func TestBatchCapacityBounded(t *testing.T) {
+	tests := []struct{ batchSize, recordBytes, want int }{
+		{16384, 108, 151},
+		{0, 108, 1},
+		{16384, 0, maxBatchPrealloc},
+		{math.MaxInt32, 7, maxBatchPrealloc},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, batchCapacity(tt.batchSize, tt.recordBytes), "batch.size %d, records of %d bytes", tt.batchSize, tt.recordBytes)
+	}
 }

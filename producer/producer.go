@@ -359,7 +359,7 @@ func (p *Producer) append(r Record) bool {
 		*p.batchIDs++
 		b = &Batch{
 			ID: *p.batchIDs, Partition: tp.First + broker.PartitionID(pi),
-			Records:   make([]broker.RecordID, 0, max(1, p.cfg.BatchSize/max(1, r.Value+keyLen+8))),
+			Records:   make([]broker.RecordID, 0, batchCapacity(p.cfg.BatchSize, r.Value+keyLen+8)),
 			Bytes:     recordBatchOverhead,
 			writeMax:  size,
 			firstTime: now, CreatedAt: now, lastAttempt: now, BaseSequence: -1, ProducerID: -1, leaderEpoch: -1,
@@ -481,4 +481,16 @@ func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
 		p.handleEndTxn(from, m)
 	}
 	p.wake()
+}
+
+// maxBatchPrealloc bounds the room a new batch reserves for record ids:
+// batch.size may be up to 2 GiB, which would reserve gigabytes for
+// records of a few bytes that a run may never send; more grow the slice.
+const maxBatchPrealloc = 1024
+
+// batchCapacity is the room a new batch reserves: the records of about
+// recordBytes each that batch.size holds, at least 1, at most
+// maxBatchPrealloc.
+func batchCapacity(batchSize, recordBytes int) int {
+	return min(max(1, batchSize/max(1, recordBytes)), maxBatchPrealloc)
 }

@@ -16,7 +16,7 @@ import (
 type app struct {
 	r       *runner
 	prod    *producer.Producer
-	session uint16 // 1 for the first instance
+	session uint32 // 1 for the first instance
 	txn     bool   // the producer has a transactional.id
 	phase   appPhase
 	group   int32 // the open group (transaction), -1 if none
@@ -54,7 +54,7 @@ const (
 
 // group is one transaction's worth of records: a business event's writes.
 type group struct {
-	session uint16
+	session uint32
 	index   int // the application's transaction number, from 0
 	ids     []broker.RecordID
 	outcome groupOutcome
@@ -68,7 +68,7 @@ func (r *runner) newApp() *app {
 	for i := range brokers {
 		brokers[i] = sim.NodeID(i + 1)
 	}
-	a := &app{r: r, session: uint16(len(r.producers) + 1), txn: r.cfg.TransactionalID != "", group: -1, redo: -1}
+	a := &app{r: r, session: uint32(len(r.producers) + 1), txn: r.cfg.TransactionalID != "", group: -1, redo: -1}
 	a.prod = producer.New(r.w, name, r.cfg, brokers, a, &r.batchIDs)
 	r.producers = append(r.producers, a.prod.ID())
 	r.prodObjs = append(r.prodObjs, a.prod)

@@ -160,27 +160,26 @@ func (r *runner) audit() *Report {
 	}
 	c.Reordered = int64(len(reorders))
 	// Per topic: a key written to two topics is in two partitions by design.
-	keyPart := make([]int32, len(r.keys)*len(r.pl.topo.Topics))
-	for i := range keyPart {
-		keyPart[i] = -1
-	}
+	// Only the (topic, key) pairs sent are kept, whatever workload.keys is.
+	type topicKey struct{ topic, key int32 }
+	keyPart := map[topicKey]int32{} // the partition, or -2 once counted split
 	for p := range r.pl.topo.Partitions {
 		log := r.finalLog(broker.PartitionID(p))
-		topic := r.pl.topo.Partitions[p].Topic
+		topic := int32(r.pl.topo.Partitions[p].Topic)
 		for o := int64(0); o < log.HW(); o++ {
 			if log.Record(o) == 0 {
 				continue // a transaction marker, or a __transaction_state record
 			}
 			k := r.recs[log.Record(o)].key
-			if k >= 0 {
-				k += int32(topic * len(r.keys))
+			if k < 0 {
+				continue
 			}
-			switch {
-			case k < 0:
-			case keyPart[k] == -1:
-				keyPart[k] = int32(p)
-			case keyPart[k] >= 0 && keyPart[k] != int32(p):
-				keyPart[k] = -2 // counted once
+			tk := topicKey{topic, k}
+			switch part, seen := keyPart[tk]; {
+			case !seen:
+				keyPart[tk] = int32(p)
+			case part >= 0 && part != int32(p):
+				keyPart[tk] = -2 // counted once
 				c.KeysSplit++
 			}
 		}

@@ -2,7 +2,10 @@ package scenarios
 
 import (
 	"embed"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -69,18 +72,50 @@ func find(nameOrFile string) (string, []byte, error) {
 			return "built-in " + e.Name, e.Text, nil
 		}
 	}
-	data, err := os.ReadFile(nameOrFile)
-	if err != nil {
+	data, err := readFile(nameOrFile)
+	if errors.Is(err, fs.ErrNotExist) && !looksLikeFile {
 		var names []string
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
 		}
-		if looksLikeFile {
-			return "", nil, &Error{Source: nameOrFile, Msg: "cannot read the file: " + strings.TrimPrefix(err.Error(), "open "+nameOrFile+": ")}
-		}
 		return "", nil, &Error{Source: nameOrFile, Msg: "no built-in scenario or file by that name; built-ins: " + strings.Join(names, ", ")}
 	}
+	if err != nil {
+		return "", nil, &Error{Source: nameOrFile, Msg: err.Error()}
+	}
 	return nameOrFile, data, nil
+}
+
+// maxFileSize bounds a scenario file: the largest lesson is a few KiB.
+const maxFileSize = 1 << 20
+
+// readFile reads a scenario file: a regular file of at most maxFileSize
+// bytes, so that a device like /dev/zero or a growing file cannot make it
+// read for ever.
+func readFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", errors.Unwrap(err))
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", errors.Unwrap(err))
+	}
+	switch {
+	case fi.IsDir():
+		return nil, errors.New("is a directory; name a scenario file (.yaml, .yml or .json) or a built-in scenario")
+	case !fi.Mode().IsRegular():
+		return nil, errors.New("is not a regular file; a scenario is read from a file of at most 1 MiB")
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %w", errors.Unwrap(err))
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("is over 1 MiB (%d bytes); a scenario file is at most 1 MiB", max(fi.Size(), int64(len(data))))
+	}
+	return data, nil
 }
 
 // Parse reads and validates a scenario from YAML or JSON text.

@@ -83,7 +83,7 @@ type chaosRange struct {
 // case sets, each one time in two (else Kafka's default applies).
 var (
 	chaosBrokerRanges = []chaosRange{
-		{"replica.lag.time.max.ms", 100, 30000},
+		{"replica.lag.time.max.ms", 500, 30000}, // not below replica.fetch.wait.max.ms (KafkaConfig)
 		{"replica.fetch.wait.max.ms", 10, 500},
 		{"replica.fetch.backoff.ms", 10, 1000},
 		{"replica.fetch.max.bytes", 1024, 1048576},

@@ -413,43 +413,69 @@ func slicesContainsEmpty(path []string) bool {
 
 // setPath sets a scalar at a path of map keys, creating maps on the way.
 // The new nodes have no line number, which is how errors know they came
-// from --set.
+// from --set. A node the file shares through a YAML anchor is copied
+// first (unshare), so that the --set changes this one place only.
 func setPath(n *yaml.Node, path []string, value string) {
 	for i, key := range path {
 		if n.Kind != yaml.MappingNode {
 			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		}
-		var child *yaml.Node
-		for j := 0; j+1 < len(n.Content); j += 2 {
-			if n.Content[j].Value == key {
-				child = n.Content[j+1]
-				if i == len(path)-1 {
-					n.Content[j].Line = 0 // the value now comes from --set
-				}
-				break
-			}
+		j := 0
+		for j+1 < len(n.Content) && n.Content[j].Value != key {
+			j += 2
 		}
-		if child == nil {
-			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, child)
+		if j+1 >= len(n.Content) {
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"})
 		}
 		if i == len(path)-1 {
-			*child = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
+			n.Content[j].Line = 0 // the value now comes from --set
+			n.Content[j+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
 			return
 		}
-		n = child
+		n = unshare(&n.Content[j+1])
 	}
 }
 
+// unshare makes *slot a node of its own: an alias is replaced by a copy of
+// what it refers to, and an anchored node by a copy that the aliases do
+// not see.
+func unshare(slot **yaml.Node) *yaml.Node {
+	n := *slot
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n != *slot || n.Anchor != "" {
+		n = deepCopy(n)
+		n.Anchor = ""
+		*slot = n
+	}
+	return n
+}
+
+func deepCopy(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		c.Content[i] = deepCopy(child)
+	}
+	return &c
+}
+
 // workloadTopicNode finds the topic the workload writes to, which is what
-// --set topic.X changes.
+// --set topic.X changes, made a node of its own (unshare).
 func workloadTopicNode(root *yaml.Node) (*yaml.Node, error) {
 	get := func(m *yaml.Node, key string) *yaml.Node {
+		if m != nil && m.Kind == yaml.AliasNode {
+			m = m.Alias
+		}
 		if m == nil || m.Kind != yaml.MappingNode {
 			return nil
 		}
 		for j := 0; j+1 < len(m.Content); j += 2 {
 			if m.Content[j].Value == key {
+				if v := m.Content[j+1]; v.Kind == yaml.AliasNode && v.Alias != nil {
+					return v.Alias
+				}
 				return m.Content[j+1]
 			}
 		}
@@ -463,9 +489,9 @@ func workloadTopicNode(root *yaml.Node) (*yaml.Node, error) {
 	if t := get(get(root, "workload"), "topic"); t != nil {
 		name = t.Value
 	}
-	for _, t := range topics.Content {
+	for i, t := range topics.Content {
 		if n := get(t, "name"); name == "" || (n != nil && n.Value == name) {
-			return t, nil
+			return unshare(&topics.Content[i]), nil
 		}
 	}
 	return nil, fmt.Errorf("the workload topic %q is not among the topics", name)

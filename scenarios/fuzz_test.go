@@ -51,3 +51,54 @@ func FuzzSet(f *testing.F) {
 		checkParseResult(t, s, err)
 	})
 }
+
+// fuzzRunSmall reports whether a parsed scenario is small enough for a
+// fuzzed run to stay cheap: a few thousand records, a short workload and
+// fault schedule, few partitions.
+func fuzzRunSmall(s *Scenario) bool {
+	w := &s.Workload
+	span := maxSpan.Seconds()
+	if s.Duration.Set {
+		span = s.Duration.Seconds()
+	}
+	records := span * w.Rate
+	if w.Records > 0 {
+		records = min(records, float64(w.Records))
+		span = min(span, float64(w.Records)/w.Rate)
+	}
+	if records > 3000 || span > 30 || len(s.plan.faults) > 10 || len(s.plan.topo.Partitions) > 100 {
+		return false
+	}
+	for _, f := range s.plan.faults {
+		if f.At.Seconds() > 30 || f.For.Seconds() > 30 {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzRun fuzzes a run, not only the parser: random scenario bytes that
+// validate, and are small (fuzzRunSmall), must run to the end without a
+// panic, with the replication invariants holding and every record
+// accounted for.
+func FuzzRun(f *testing.F) {
+	f.Add([]byte(base))
+	f.Add([]byte(base + "faults:\n  - {at: 200ms, do: crash, broker: leader orders-0}\n  - {at: 600ms, do: restart, broker: crashed}\n"))
+	f.Add([]byte(base + "faults:\n  - {at: 100ms, do: restart-producer, resend-unacked: true}\n  - {at: 300ms, do: isolate, broker: 2, from: [brokers], for: 300ms}\n"))
+	f.Add([]byte(strings.Replace(base, "  acks: all", "  acks: all\n  transactional.id: app", 1) + "  transactions: {records: 5, abort.every: 3}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data, nil)
+		checkParseResult(t, s, err)
+		if err != nil || !fuzzRunSmall(s) {
+			return
+		}
+		res := s.Run(RunOptions{CheckInvariants: true})
+		if res.InvariantErr != nil {
+			t.Fatalf("invariant broken: %v", res.InvariantErr)
+		}
+		c := res.Report.Records
+		if c.Acked+c.Failed+c.Pending != c.Sent {
+			t.Fatalf("records unaccounted for: %+v", c)
+		}
+	})
+}

@@ -73,8 +73,8 @@ type recState struct {
 	key       int32
 	err       broker.Error
 	status    recStatus
-	session   uint16 // the instance that sent it last
-	topic     int16
+	session   uint32 // the instance that sent it last (a uint16 would wrap after 65,535 restarts)
+	topic     int32
 	group     int32 // its group in r.groups, -1 without workload.transactions
 }
 
@@ -110,8 +110,8 @@ type runner struct {
 	prodObjs  []*producer.Producer
 	batchIDs  int64
 
-	recs     []recState // by record id; 0 unused
-	keys     [][]byte
+	recs     []recState       // by record id; 0 unused
+	keys     map[int32][]byte // the key bytes of each key sent, by key number
 	zipf     *rand.Zipf
 	sent     int
 	stopAt   sim.Time
@@ -162,7 +162,9 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	capacity := int(min(expected, 1<<20)) + 1
 	r.recs = make([]recState, 1, capacity)
 	if wl.Keys > 0 {
-		r.keys = make([][]byte, wl.Keys)
+		// Only the keys the workload uses: workload.keys may be far more
+		// than the records sent.
+		r.keys = map[int32][]byte{}
 		if wl.KeyDistribution == "zipf" {
 			r.zipf = rand.NewZipf(r.rng, wl.ZipfS, 1, uint64(wl.Keys-1))
 		}
@@ -329,14 +331,16 @@ func (r *runner) sendNext() {
 		default:
 			k = r.rng.IntN(wl.Keys)
 		}
-		if r.keys[k] == nil {
-			r.keys[k] = []byte("key-" + strconv.Itoa(k))
+		key = int32(k)
+		keyBytes = r.keys[key]
+		if keyBytes == nil {
+			keyBytes = []byte("key-" + strconv.Itoa(k))
+			r.keys[key] = keyBytes
 		}
-		key, keyBytes = int32(k), r.keys[k]
 	}
 	for _, t := range r.pl.topics {
 		id := broker.RecordID(r.sent + 1)
-		r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: a.session, topic: int16(t), group: a.group})
+		r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: a.session, topic: int32(t), group: a.group})
 		r.sent++
 		if a.group >= 0 {
 			r.groups[a.group].ids = append(r.groups[a.group].ids, id)

@@ -102,7 +102,10 @@ func sortedKeys(m map[string]bool) []string {
 	return keys
 }
 
-// maxPartitions bounds a topic's partition count in a scenario.
+// maxPartitions bounds the partitions of a scenario's topics, one topic's
+// or all together (counting those add-partitions faults create), and so
+// the number of topics. Kafka has no fixed limit; the simulator keeps
+// every partition's replicas, logs and time series in memory.
 const maxPartitions = 1000
 
 // checkProperties validates broker properties or topic configs (with
@@ -182,7 +185,11 @@ func (s *Scenario) validate() (*plan, error) {
 	}
 	cfg, err := broker.NewConfig(brokerProps)
 	if err != nil {
-		return nil, s.errAt("cluster.broker", "%s", err.Error())
+		key := "cluster.broker"
+		if ce, ok := err.(*broker.ConfigError); ok && ce.Key != "" {
+			key += "." + ce.Key
+		}
+		return nil, s.errAt(key, "%s", err.Error())
 	}
 	cfg.Version = version
 	pl.brokerProps = broker.PropertyDefaults()
@@ -192,7 +199,12 @@ func (s *Scenario) validate() (*plan, error) {
 	if len(s.Topics) == 0 {
 		return nil, s.errAt("topics", "missing; a scenario needs at least one topic")
 	}
+	if len(s.Topics) > maxPartitions {
+		return nil, s.errAt("topics", "%d topics; the simulator takes at most %d partitions over all topics, so at most %d topics (Kafka has no fixed limit)",
+			len(s.Topics), maxPartitions, maxPartitions)
+	}
 	var topics []broker.Topic
+	totalPartitions := 0
 	for i := range s.Topics {
 		t := &s.Topics[i]
 		key := fmt.Sprintf("topics[%d]", i)
@@ -232,6 +244,10 @@ func (s *Scenario) validate() (*plan, error) {
 			if f.Do == "add-partitions" && f.Topic == t.Name && f.Partitions <= maxPartitions {
 				total = max(total, f.Partitions)
 			}
+		}
+		if totalPartitions += total; totalPartitions > maxPartitions {
+			return nil, s.errAt(key+".partitions", "topics[0] to %s have %d partitions in all (counting add-partitions); the simulator takes at most %d over all topics (Kafka has no fixed limit)",
+				key, totalPartitions, maxPartitions)
 		}
 		topic := broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor}
 		if err := cfg.ConfigureTopic(&topic, tc); err != nil {

@@ -6,6 +6,7 @@ package sweep
 
 import (
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -159,14 +160,19 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 // with the number of runs finished after each one. Each run loads its own scenario, so runs
 // share nothing, and stores its result at its grid index. The error is
 // the first failed run's, in grid order.
+//
+// A run that panics does not take the process down from its worker: the
+// first panic, in grid order, is raised again on the caller's goroutine
+// as a *Panic, once every run has finished.
 func (g *Grid) Execute(n int, done func(finished int)) error {
 	jobs := make(chan int)
 	errs := make([]error, len(g.Runs))
+	panics := make([]*Panic, len(g.Runs))
 	finished := make(chan struct{})
 	for range min(n, len(g.Runs)) {
 		go func() {
 			for i := range jobs {
-				errs[i] = g.Runs[i].execute(g.Scenario)
+				panics[i] = Catch(func() { errs[i] = g.Runs[i].execute(g.Scenario) })
 				finished <- struct{}{}
 			}
 		}()
@@ -183,11 +189,36 @@ func (g *Grid) Execute(n int, done func(finished int)) error {
 			done(i + 1)
 		}
 	}
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
 	for _, err := range errs {
 		if err != nil {
 			return err
 		}
 	}
+	return nil
+}
+
+// Panic is a panic caught on a worker goroutine, with that goroutine's
+// stack, to be raised again where the caller can report it.
+type Panic struct {
+	Value any
+	Stack []byte
+}
+
+func (p *Panic) Error() string { return fmt.Sprint(p.Value) }
+
+// Catch calls f and returns its panic, or nil.
+func Catch(f func()) (p *Panic) {
+	defer func() {
+		if v := recover(); v != nil {
+			p = &Panic{Value: v, Stack: debug.Stack()}
+		}
+	}()
+	f()
 	return nil
 }
 

@@ -16,7 +16,10 @@
 //	                                  table, a CSV and a plot of the metrics
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
-// scenario error (message on stderr, nothing on stdout).
+// scenario error (message on stderr, nothing on stdout), 3 an internal
+// error (a panic: a simulator bug; KAFKASIM_DEBUG=1 adds its stack), 130
+// interrupted (Ctrl-C or SIGTERM; stderr says which files were written,
+// and no partial file is left).
 package main
 
 import (
@@ -26,13 +29,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/spf13/pflag"
 
+	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/scenarios"
+	"github.com/kafkasim/kafkasim/sweep"
 )
 
 // usageError is bad input: exit status 2.
@@ -72,13 +80,61 @@ var commands = []command{
 }
 
 func main() {
+	onInterrupt(os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// onInterrupt makes Ctrl-C (or SIGTERM) remove the output files still
+// being written and say on stderr what was left, then exit 130. Signals
+// are the command line's business; the simulator's core never sees them.
+func onInterrupt(stderr io.Writer) {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(stderr, "simulate:", interruptedMessage(outfile.Abort()))
+		os.Exit(130)
+	}()
+}
+
+// interruptedMessage says what an interrupted command left: the files it
+// had completed, and that nothing partial remains.
+func interruptedMessage(written []string) string {
+	if len(written) == 0 {
+		return "interrupted: wrote no file; nothing partial left"
+	}
+	return fmt.Sprintf("interrupted: wrote %s (%s); nothing partial left", countOf(len(written), "file"), strings.Join(written, ", "))
+}
+
+// exitInternal is the status of a panic: a simulator bug, not bad input.
+const exitInternal = 3
+
+// internalError reports a panic on one line, asking for a bug report;
+// with KAFKASIM_DEBUG set, the Go stack follows.
+func internalError(stderr io.Writer, args []string, v any) int {
+	stack := debug.Stack()
+	var p *sweep.Panic
+	if e, ok := v.(error); ok && errors.As(e, &p) {
+		v, stack = p.Value, p.Stack
+	}
+	msg := strings.NewReplacer("\n", " ", "\t", " ").Replace(fmt.Sprint(v))
+	fmt.Fprintf(stderr, "simulate: internal error: %s; this is a simulator bug, please report it with the command line: simulate %s\n",
+		msg, strings.Join(args, " "))
+	if os.Getenv("KAFKASIM_DEBUG") != "" {
+		stderr.Write(stack)
+	}
+	return exitInternal
 }
 
 // run executes one command line. Output goes to stdout only when the
 // command succeeds or an expectation fails, so that an error leaves stdout
 // empty.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if v := recover(); v != nil {
+			code = internalError(stderr, args, v)
+		}
+	}()
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage())
 		return 2
@@ -234,21 +290,18 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
 	}
+	if *trace != "" {
+		if err := outfile.CheckFile(*trace); err != nil {
+			return &usageError{fmt.Sprintf("--trace: %v", err)}
+		}
+	}
 	s, opt, err := rf.load()
 	if err != nil {
 		return err
 	}
 	res := s.Run(opt)
 	if *trace != "" {
-		f, err := os.Create(*trace)
-		if err != nil {
-			return &usageError{fmt.Sprintf("--trace: %v", err)}
-		}
-		if err := res.Trace.WriteJSONL(f, res.Names); err != nil {
-			f.Close()
-			return &usageError{fmt.Sprintf("--trace: %v", err)}
-		}
-		if err := f.Close(); err != nil {
+		if err := outfile.Write(*trace, func(w io.Writer) error { return res.Trace.WriteJSONL(w, res.Names) }); err != nil {
 			return &usageError{fmt.Sprintf("--trace: %v", err)}
 		}
 	}
@@ -296,6 +349,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		loaded[i] = s
 	}
 	reports := make([]*scenarios.Report, len(loaded))
+	panics := make([]*sweep.Panic, len(loaded))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, s := range loaded {
@@ -304,10 +358,15 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reports[i] = s.Run(scenarios.RunOptions{}).Report
+			panics[i] = sweep.Catch(func() { reports[i] = s.Run(scenarios.RunOptions{}).Report })
 		}()
 	}
 	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p) // on this goroutine, where run reports it
+		}
+	}
 	failed := 0
 	width := 0
 	for _, s := range loaded {

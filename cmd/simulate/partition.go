@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -57,8 +58,10 @@ func cmdPartition(args []string, out, _ io.Writer) error {
 	if len(*keys) == 0 {
 		return &usageError{"partition needs --key KEY"}
 	}
-	if *n < 1 {
-		return &usageError{fmt.Sprintf("--partitions %d: need at least 1 partition", *n)}
+	// CreateTopicsRequest's NumPartitions is an int32; beyond it the
+	// modulo would be taken over a count Kafka cannot have.
+	if *n < 1 || *n > math.MaxInt32 {
+		return &usageError{fmt.Sprintf("--partitions %d: use 1 to %d (Kafka's partition count is an int32)", *n, math.MaxInt32)}
 	}
 	if *client != "" {
 		if _, err := producer.ClientDefaults(*client); err != nil {

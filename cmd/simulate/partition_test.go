@@ -55,6 +55,9 @@ func TestPartitionClient(t *testing.T) {
 		// FNV-1a of no bytes, 0x811c9dc5, is -2128831035 as an int32:
 		// remainder -3, negated.
 		{[]string{"--key", "", "--partitions", "12", "--client", "sarama"}, "3\n"},
+		// The largest count Kafka allows: every client still gives a
+		// partition below it (sarama: int32 FNV-1a -397533818, remainder negated).
+		{[]string{"--key", "hejsan", "--partitions", "2147483647", "--client", "sarama"}, "397533818\n"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -74,8 +77,12 @@ func TestPartitionBadInput(t *testing.T) {
 		want string
 	}{
 		{"missing key", []string{"partition", "--partitions", "3"}, "partition needs --key KEY"},
-		{"missing partitions", []string{"partition", "--key", "a"}, "--partitions 0: need at least 1 partition"},
-		{"negative partitions", []string{"partition", "--key", "a", "--partitions", "-2"}, "--partitions -2: need at least 1 partition"},
+		{"missing partitions", []string{"partition", "--key", "a"}, "--partitions 0: use 1 to 2147483647 (Kafka's partition count is an int32)"},
+		{"negative partitions", []string{"partition", "--key", "a", "--partitions", "-2"}, "--partitions -2: use 1 to 2147483647"},
+		// Regression: 2^32 truncated to a uint32 of 0 divided by zero, and
+		// 2^31 and above printed wrong partitions.
+		{"partitions 2^32", []string{"partition", "--key", "a", "--partitions", "4294967296"}, "--partitions 4294967296: use 1 to 2147483647"},
+		{"partitions 2^31", []string{"partition", "--key", "a", "--partitions", "2147483648"}, "--partitions 2147483648: use 1 to 2147483647"},
 		{"bad partitions", []string{"partition", "--key", "a", "--partitions", "six"}, `invalid argument "six" for "--partitions"`},
 		{"unknown client", []string{"partition", "--key", "a", "--partitions", "3", "--client", "kafkajs"}, `--client: unknown client "kafkajs"; use one of: java, librdkafka, sarama`},
 		{"positional key", []string{"partition", "a", "--partitions", "3"}, "partition takes no arguments"},

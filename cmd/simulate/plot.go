@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/plots"
 )
 
@@ -23,6 +24,9 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	}
 	if *outDir == "" {
 		return &usageError{"plot needs --out DIR, the directory for the charts"}
+	}
+	if err := outfile.CheckDir(*outDir); err != nil {
+		return &usageError{fmt.Sprintf("--out: %v", err)}
 	}
 	s, opt, err := rf.load()
 	if err != nil {

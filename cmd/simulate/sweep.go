@@ -9,9 +9,14 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/plots"
 	"github.com/kafkasim/kafkasim/sweep"
 )
+
+// maxParallel bounds --parallel: each run holds its whole cluster in
+// memory, and past the number of cores more runs at once go no faster.
+const maxParallel = 256
 
 // cmdSweep runs every combination of the --vary values (the first --vary
 // varies slowest) with every seed; package sweep plans, runs and formats
@@ -30,8 +35,8 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if fs.NArg() != 1 {
 		return &usageError{"sweep needs one scenario: a built-in name or a file"}
 	}
-	if *parallel < 1 {
-		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1", *parallel)}
+	if *parallel < 1 || *parallel > maxParallel {
+		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
 	}
 	if *plotPath != "" {
 		if len(*varyFlags) == 0 {
@@ -39,6 +44,15 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 		}
 		if ext := strings.ToLower(*plotPath); !strings.HasSuffix(ext, ".png") && !strings.HasSuffix(ext, ".svg") {
 			return &usageError{fmt.Sprintf("--plot %s: the file name must end in .png or .svg", *plotPath)}
+		}
+	}
+	// A sweep may run for hours: a path that cannot be written is found
+	// now, not after.
+	for _, o := range []struct{ flag, path string }{{"--csv", *csvPath}, {"--plot", *plotPath}} {
+		if o.path != "" && o.path != "-" {
+			if err := outfile.CheckFile(o.path); err != nil {
+				return &usageError{fmt.Sprintf("%s: %v", o.flag, err)}
+			}
 		}
 	}
 	varies, err := sweep.ParseVaries(*varyFlags)
@@ -61,7 +75,7 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	}
 
 	if *csvPath != "" && *csvPath != "-" {
-		if err := writeCSVFile(*csvPath, grid); err != nil {
+		if err := outfile.Write(*csvPath, grid.WriteCSV); err != nil {
 			return &usageError{fmt.Sprintf("--csv: %v", err)}
 		}
 	}
@@ -74,18 +88,6 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 		return grid.WriteCSV(out)
 	}
 	return grid.WriteTable(out)
-}
-
-func writeCSVFile(path string, grid *sweep.Grid) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := grid.WriteCSV(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // progress is a bar on stderr while a sweep runs, drawn only when stderr

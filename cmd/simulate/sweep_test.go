@@ -160,6 +160,7 @@ func TestSweepBadInput(t *testing.T) {
 		{"seeds not numbers", []string{"--seeds", "a-b"}, `--seeds "a-b": expected A-B`},
 		{"too many seeds", []string{"--seeds", "1-1000000"}, "more than 100000 seeds"},
 		{"parallel zero", []string{"--parallel", "0"}, "--parallel 0: must be at least 1"},
+		{"parallel a million", []string{"--parallel", "1000000"}, "--parallel 1000000: must be at least 1 and at most 256"},
 		{"plot format", []string{"--vary", "producer.acks=1,all", "--plot", "x.pdf"}, "must end in .png or .svg"},
 		{"plot without vary", []string{"--plot", "x.png"}, "--plot needs a --vary"},
 	}

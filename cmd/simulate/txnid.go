@@ -7,10 +7,6 @@ import (
 	"github.com/kafkasim/kafkasim/broker"
 )
 
-// maxTxnStatePartitions bounds --partitions to what a lesson could want;
-// Kafka itself only asks for at least 1.
-const maxTxnStatePartitions = 1000
-
 func cmdTransactionID(args []string, out, _ io.Writer) error {
 	fs := newFlags("transaction-id")
 	n := fs.Int("partitions", broker.DefaultTxnStatePartitions, "partitions of "+broker.TransactionStateTopic+" (transaction.state.log.num.partitions)")
@@ -30,8 +26,8 @@ func cmdTransactionID(args []string, out, _ io.Writer) error {
 	if id == "" {
 		return &usageError{"transaction-id: a transactional.id cannot be empty"}
 	}
-	if *n < 1 || *n > maxTxnStatePartitions {
-		return &usageError{fmt.Sprintf("--partitions %d: use 1 to %d", *n, maxTxnStatePartitions)}
+	if *n < 1 || *n > broker.MaxTxnStatePartitions {
+		return &usageError{fmt.Sprintf("--partitions %d: use 1 to %d", *n, broker.MaxTxnStatePartitions)}
 	}
 	if *brokers < 0 {
 		return &usageError{fmt.Sprintf("--brokers %d: need at least 1 broker, or leave it out", *brokers)}
