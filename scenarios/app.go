@@ -26,6 +26,9 @@ type app struct {
 	// left it open.
 	redo   int32
 	zombie bool
+	// endAfterSend is set when the open group is complete while send() is
+	// still blocked: the commit or abort waits for it to return.
+	endAfterSend bool
 	// Once closed: the group it left unfinished (-1 if none), the call
 	// whose failure closed it, or the restart-producer fault that did.
 	left    int32
@@ -140,6 +143,9 @@ func (a *app) Rejected(rec producer.Record, err broker.Error) {
 // Unblocked is send() returning after it blocked: the application catches
 // up on the records it could not send meanwhile, back to back.
 func (a *app) Unblocked() {
+	if a.endAfterSend && a.phase != phaseClosed {
+		a.endGroup()
+	}
 	if a == a.r.app {
 		a.r.resume()
 	}
@@ -326,6 +332,15 @@ func (a *app) initTransactions() {
 // means to abort this one. Without a transactional.id the group simply
 // ends.
 func (a *app) endGroup() {
+	if a.txn && a.prod.Blocked() {
+		// The application thread is still inside send(), which blocks for
+		// memory or metadata (KafkaProducer.doSend): it cannot call
+		// commitTransaction() before that returns, and a record it sent
+		// must not be refused for a transaction already committing.
+		a.endAfterSend = true
+		return
+	}
+	a.endAfterSend = false
 	r := a.r
 	g := &r.groups[a.group]
 	a.inGroup = 0
