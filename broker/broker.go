@@ -76,13 +76,17 @@ type Broker struct {
 	incarnation uint32
 
 	// Volatile.
-	meta      *Snapshot
-	clients   []clientConn   // by client node id
-	fetchers  []fetcher      // by leader broker id
-	pending   []pendingFetch // by follower broker id
-	purgatory purgatory
-	nextID    int64
-	faults    faultState
+	// registered: the controller has accepted this process's
+	// registration. A restarted process acts on no metadata before that;
+	// see HandleMessage.
+	registered bool
+	meta       *Snapshot
+	clients    []clientConn   // by client node id
+	fetchers   []fetcher      // by leader broker id
+	pending    []pendingFetch // by follower broker id
+	purgatory  purgatory
+	nextID     int64
+	faults     faultState
 	// The request handler pool (num.io.threads), modelled as one FIFO
 	// server: produce requests wait their turn and take cost.per.request +
 	// cost.per.batch per batch + cost.per.mb per MiB before the append.
@@ -126,6 +130,7 @@ func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topol
 
 // resetVolatile gives a new process its empty in-memory state.
 func (b *Broker) resetVolatile() {
+	b.registered = false
 	b.meta = nil
 	b.clients = nil
 	b.faults = faultState{}
@@ -235,11 +240,22 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	case *FetchResponse:
 		b.handleFetchResponse(from, m)
 	case *HeartbeatResponse:
+		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
 		}
 	case *MetadataUpdate:
-		b.applySnapshot(m.Snapshot)
+		// A restarted process takes no role before the controller accepts
+		// its registration, which it refuses while the crashed process's
+		// session lives (ClusterControlManager.registerBroker,
+		// DUPLICATE_BROKER_REGISTRATION): BrokerServer.startup opens the
+		// listeners only once the broker is registered and unfenced, and
+		// by then the fencing (ReplicationControlManager.handleBrokerFenced)
+		// has moved its leaderships on. So no one sees it lead again in
+		// the old leader epoch with a tail nobody replicated.
+		if b.registered {
+			b.applySnapshot(m.Snapshot)
+		}
 	case *AlterPartitionResponse:
 		b.handleAlterPartitionResponse(m)
 	case sim.Disconnected:

@@ -50,6 +50,7 @@ func NewCluster(w *sim.World, cfg Config, topo *Topology) *Cluster {
 	}
 	c.Controller.bootstrap()
 	for _, b := range c.Brokers[1:] {
+		b.registered = true
 		b.applySnapshot(c.Controller.snap)
 		b.start()
 	}

@@ -816,3 +816,45 @@ func TestStoryAddPartitions(t *testing.T) {
 	assert.Equal(t, 6, h.c.Controller.PartitionCount(0))
 	assert.Equal(t, 1, h.traced(ControllerID, event.AddPartitions, nil))
 }
+
+// TestStoryRestartBeforeSessionExpires: a leader crashes with a record its
+// followers never fetched and restarts before broker.session.timeout.ms.
+// The controller refuses the new incarnation while the old session lives
+// (ClusterControlManager.registerBroker, DUPLICATE_BROKER_REGISTRATION), and
+// the new process takes no role until registered, even when a metadata
+// version that still names it leader reaches it. So it never leads again in
+// epoch 0 with its tail: the fencing elects a follower in epoch 1, and the
+// returning broker truncates the tail and follows.
+func TestStoryRestartBeforeSessionExpires(t *testing.T) {
+	cfg := DefaultConfig()
+	h := newHarness(t, cfg, testTopic(1, false))
+	h.connect(1)
+	committed, _ := h.commit(1, 2)
+
+	h.isolate(1)
+	r := h.await(h.produce(1, 1, requestTimeout, h.batch(1)), sim.Second)
+	require.Equal(t, ErrNone, r.Error)
+	require.Equal(t, int64(3), h.leo(1), "a tail only broker 1 holds")
+
+	h.c.Crash(1)
+	h.run(sim.Second)
+	h.c.Restart(1)
+	h.heal(1)
+	h.connect(1)
+	// Any metadata change elsewhere pushes a new version to every broker;
+	// this one still has broker 1 leading in epoch 0.
+	h.c.Controller.publish(true)
+	h.run(sim.Second)
+	require.False(t, h.c.Controller.Fenced(1), "the old session is still valid")
+	require.Equal(t, sim.NodeID(1), h.state().Leader)
+	assert.False(t, h.rep(1).IsLeader(), "no role before registration")
+	r = h.await(h.produce(1, 1, requestTimeout, h.batch(1)), sim.Second)
+	assert.Equal(t, ErrNotLeaderOrFollower, r.Error)
+
+	h.runUntil(cfg.BrokerSessionTimeout, "a new leader", func() bool { return h.state().Leader != 1 })
+	assert.Equal(t, int32(1), h.state().LeaderEpoch)
+	h.runUntil(2*cfg.ReplicaSocketTimeout+5*sim.Second, "convergence", h.c.Converged)
+	assert.Equal(t, committed, h.contents(1), "the unreplicated tail is gone")
+	assert.Equal(t, committed, h.contents(h.state().Leader))
+	assert.NoError(t, h.c.CheckInvariants())
+}

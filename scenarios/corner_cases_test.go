@@ -11,11 +11,7 @@ import (
 
 // skipped are kept cases not checked yet, with the reason: failures the
 // chaos test found and shrank, not yet decided or fixed.
-var skipped = map[string]string{
-	"txn-coordinator-loads-unreplicated-add.yaml": "torn transaction; Kafka's TransactionStateManager also loads " +
-		"to the log end and TransactionCoordinator answers an add already in the metadata at once, so this may " +
-		"be Kafka's own behaviour (transaction.version 1) rather than a simulator defect: undecided",
-}
+var skipped = map[string]string{}
 
 // TestCornerCases replays runs that once went wrong (testdata/corner-cases):
 // each must end promptly, keep the guarantees, and explain its anomalies.
@@ -73,9 +69,10 @@ func TestCornerCases(t *testing.T) {
 			assert.Zero(t, r.Records.Pending)
 			assert.Zero(t, r.Transactions.Open)
 		}},
-		// A coordinator answers from a transaction state it loaded from
-		// an entry that was never replicated, then loses it to the new
-		// leader: the commit misses a partition.
+		// A coordinator restarted before its old session expired must not
+		// lead again in the old epoch: it would load an entry that was
+		// never replicated, answer from it, then lose it to the new leader
+		// and commit without a marker on one partition.
 		{"txn-coordinator-loads-unreplicated-add.yaml", func(t *testing.T, r *Report) {
 			require.NotNil(t, r.Consumers)
 			assert.Zero(t, r.Consumers.ReadCommitted.Torn)
