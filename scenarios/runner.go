@@ -35,6 +35,8 @@ type Result struct {
 	Sessions int
 	// Cluster is the cluster after the run, for tests that inspect logs.
 	Cluster *broker.Cluster
+	// Events is how many events the run handled.
+	Events uint64
 
 	run *runner // for Charts
 }
@@ -219,7 +221,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	rep.Seed = seed
 	s.evaluate(rep)
 	return &Result{Report: rep, Trace: r.w.Trace, Names: r.cl, InvariantErr: r.invariantErr,
-		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, run: r}
+		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, Events: r.w.Events(), run: r}
 }
 
 // finishWork is the application reaching the end of its input: it
