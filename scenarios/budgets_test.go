@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"strings"
+
+	"github.com/kafkasim/kafkasim/event"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -22,5 +25,89 @@ func TestZeroRetryBackoffTransactions(t *testing.T) {
 			got := zero.Run(RunOptions{}).Events
 			assert.Less(t, got, 3*want, "a zero backoff costs about as many events as the default")
 		})
+	}
+}
+
+// TestEventBudgetStopsTheRun: a run that reaches its event budget stops
+// there, says which budget, when, and what it was busy with, the same way
+// every time.
+func TestEventBudgetStopsTheRun(t *testing.T) {
+	s, err := Load("batch-size", nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{MaxEvents: 20000})
+	stop := res.Report.StoppedByBudget
+	require.NotNil(t, stop)
+	assert.Equal(t, "events", stop.Budget)
+	assert.Equal(t, "20000 events", stop.Limit)
+	assert.LessOrEqual(t, res.Events, uint64(20001))
+	assert.Positive(t, stop.AtMs)
+	require.NotEmpty(t, stop.Busiest)
+	assert.Contains(t, stop.Busiest[0], " of the last ")
+	last := res.Trace.Entries()[len(res.Trace.Entries())-1]
+	assert.Equal(t, event.BudgetStop, last.Kind, "the trace ends with the stop")
+
+	again := s.Run(RunOptions{MaxEvents: 20000}).Report.StoppedByBudget
+	assert.Equal(t, stop, again, "the stop is deterministic")
+
+	var text strings.Builder
+	require.NoError(t, res.Report.WriteText(&text, ""))
+	assert.Contains(t, text.String(), "note: stopped by the events budget (20000 events) at ")
+}
+
+// TestStopHook: the caller's Stop hook (the CLI's --max-wall) stops a run.
+func TestStopHook(t *testing.T) {
+	s, err := Load("batch-size", nil)
+	require.NoError(t, err)
+	asked := 0
+	res := s.Run(RunOptions{Stop: func() bool { asked++; return asked > 3 }, StopLimit: "--max-wall 1s"})
+	stop := res.Report.StoppedByBudget
+	require.NotNil(t, stop)
+	assert.Equal(t, "wall clock", stop.Budget)
+	assert.Equal(t, "--max-wall 1s", stop.Limit)
+	assert.Less(t, res.Events, uint64(4*checkEvery+1), "asked every checkEvery events")
+}
+
+// TestLessonsFarBelowBudgets: every lesson uses under 2% of its event
+// budget and never reaches its trace cap.
+func TestLessonsFarBelowBudgets(t *testing.T) {
+	for _, e := range Catalog() {
+		s, err := Load(e.Name, nil)
+		require.NoError(t, err)
+		res := s.Run(RunOptions{})
+		assert.Nil(t, res.Report.StoppedByBudget, e.Name)
+		assert.False(t, res.Report.TraceCut, e.Name)
+		assert.Less(t, float64(res.Events), 0.02*float64(res.run.budget.events), e.Name)
+		assert.Less(t, res.Trace.Len(), res.run.budget.trace/3, e.Name)
+	}
+}
+
+// TestZeroRequestTimeoutLoop: request.timeout.ms=0 with zero latency and
+// zero backoffs makes the producer time out, disconnect and reconnect
+// every nanosecond; the trace stays within its cap (regression: over 3 GB
+// in 3.5 s).
+func TestZeroRequestTimeoutLoop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a two-second run")
+	}
+	s, err := Load("acks-all-leader-failover", []string{"cluster.network.latency=0s", "producer.request.timeout.ms=0",
+		"producer.reconnect.backoff.ms=0", "producer.reconnect.backoff.max.ms=0", "producer.retry.backoff.ms=0", "producer.retry.backoff.max.ms=0"})
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	assert.True(t, res.Report.TraceCut)
+	assert.LessOrEqual(t, res.Trace.Len(), res.run.budget.trace+1)
+	assert.Less(t, res.run.memoryUsed(), int64(memoryBudget))
+}
+
+// TestEveryLessonStopsCleanly: stopped anywhere, a run still audits what
+// it has and reports the stop.
+func TestEveryLessonStopsCleanly(t *testing.T) {
+	for _, e := range Catalog() {
+		s, err := Load(e.Name, nil)
+		require.NoError(t, err)
+		for _, n := range []uint64{1, 500, 3000} {
+			rep := s.Run(RunOptions{MaxEvents: n}).Report
+			assert.NotNil(t, rep.StoppedByBudget, "%s at %d events", e.Name, n)
+			assert.False(t, rep.Converged, "a stopped run never reached the post-heal phase")
+		}
 	}
 }

@@ -19,7 +19,12 @@ type Report struct {
 	Partitions   []PartitionReport   `json:"partitions"`
 	Timeline     []TimelineEntry     `json:"timeline"`
 	Converged    bool                `json:"converged"`
-	Expectations []ExpectResult      `json:"expectations,omitempty"`
+	// StoppedByBudget is set when a budget stopped the run before its end.
+	StoppedByBudget *BudgetStop `json:"stopped_by_budget,omitempty"`
+	// TraceCut says the trace reached its cap: later records were counted,
+	// not kept, and explanations may be partial.
+	TraceCut     bool           `json:"trace_cut,omitempty"`
+	Expectations []ExpectResult `json:"expectations,omitempty"`
 }
 
 // ConfigReport is the effective configuration, defaults filled in.
