@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/kafkasim/kafkasim/event"
@@ -110,4 +112,52 @@ func TestEveryLessonStopsCleanly(t *testing.T) {
 			assert.False(t, rep.Converged, "a stopped run never reached the post-heal phase")
 		}
 	}
+}
+
+// TestSizeRefusals: a scenario too big to simulate cheaply is refused on
+// one line (regression: 1000 partitions x replication factor 100 took 24 s
+// and 1.6 GB; 2,000 restart-producer faults took 24 s and 670 MB).
+func TestSizeRefusals(t *testing.T) {
+	faults := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "  - {at: %dms, do: restart-producer}\n", i+1)
+		}
+		return b.String()
+	}
+	tests := []struct {
+		name, src, want string
+	}{
+		{"replicas", "name: wide\nduration: 1s\ncluster: {brokers: 100}\ntopics:\n  - {name: t, partitions: 1000, replication.factor: 100}\nworkload: {rate: 100}\n",
+			"topics[0].replication.factor: 1000 partitions x replication.factor 100 bring the replicas over all topics to 100000 (counting add-partitions); the simulator takes at most 10000 (Kafka has no fixed limit)"},
+		{"faults", "name: restarts\nduration: 1s\ntopics:\n  - {name: t}\nworkload: {rate: 100}\nfaults:\n" + faults(maxFaults+1),
+			"faults: 1001 faults; the simulator takes at most 1000 in a scenario"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("big.yaml", []byte(tt.src), nil)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}
+
+// TestManyProducerRestarts: a thousand restart-producer faults add a
+// thousand nodes; the network holds the links they use, not a matrix of
+// every pair reallocated per node.
+func TestManyProducerRestarts(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("name: restarts\nduration: 10s\ntopics:\n  - {name: t}\nworkload: {rate: 100}\nfaults:\n")
+	for i := range maxFaults {
+		fmt.Fprintf(&b, "  - {at: %dms, do: restart-producer}\n", i*9+1)
+	}
+	s, err := Parse("restarts.yaml", []byte(b.String()), nil)
+	require.NoError(t, err)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := s.Run(RunOptions{})
+	runtime.ReadMemStats(&after)
+	assert.Equal(t, maxFaults+1, res.Sessions)
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<20), "allocation grows with the links used (was gigabytes)")
 }
