@@ -5,6 +5,7 @@ import (
 	"sort"
 	"unsafe"
 
+	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -160,4 +161,21 @@ func (r *runner) loopHint() string {
 			r.cfg.RequestTimeoutMs, rtt)
 	}
 	return ""
+}
+
+// maxBlockers bounds the report's list of what blocked convergence.
+const maxBlockers = 20
+
+// blockers says what kept the run's post-heal phase from settling: the
+// cluster's blockers, then the producer if it still had work.
+func (r *runner) blockers() []broker.Blocker {
+	out := r.cl.Blockers()
+	if r.appsBusy() {
+		out = append(out, broker.Blocker{What: "producer", Reason: "still had records or a transaction in progress when the run ended"})
+	}
+	if len(out) > maxBlockers {
+		more := len(out) - maxBlockers + 1
+		out = append(out[:maxBlockers-1], broker.Blocker{What: "and more", Reason: fmt.Sprintf("%d more like these", more)})
+	}
+	return out
 }

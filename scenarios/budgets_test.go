@@ -1,7 +1,10 @@
 package scenarios
 
 import (
+	"encoding/json"
+
 	"fmt"
+	"github.com/kafkasim/kafkasim/broker"
 	"runtime"
 	"strings"
 
@@ -160,4 +163,34 @@ func TestManyProducerRestarts(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	assert.Equal(t, maxFaults+1, res.Sessions)
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(256<<20), "allocation grows with the links used (was gigabytes)")
+}
+
+// TestReportNamesWhatBlockedConvergence: a run that did not converge says
+// what blocked it, in the text report and the JSON.
+func TestReportNamesWhatBlockedConvergence(t *testing.T) {
+	rep := &Report{Scenario: "stuck", NotConverged: []broker.Blocker{
+		{What: "broker-2", Reason: "is still fenced by the controller"},
+		{What: "orders-0", Reason: "ISR [1] lacks replicas [2,3]"},
+	}}
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text, ""))
+	assert.Contains(t, text.String(), "  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n"+
+		"  what kept it from converging:\n"+
+		"    broker-2: is still fenced by the controller\n"+
+		"    orders-0: ISR [1] lacks replicas [2,3]\n")
+	data, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `"not_converged":[{"what":"broker-2","reason":"is still fenced by the controller"},`)
+}
+
+// TestNotConvergedNamesPartitions: a network too slow for replication to
+// catch up within the post-heal phase names each blocked partition.
+func TestNotConvergedNamesPartitions(t *testing.T) {
+	s, err := Load("acks-all-leader-failover", []string{"cluster.network.latency=3m"})
+	require.NoError(t, err)
+	rep := s.Run(RunOptions{}).Report
+	require.False(t, rep.Converged)
+	require.NotEmpty(t, rep.NotConverged)
+	assert.Equal(t, "orders-0", rep.NotConverged[0].What)
+	assert.Contains(t, rep.NotConverged[0].Reason, "below min.insync.replicas=2, so acks=all writes are refused")
 }

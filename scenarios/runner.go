@@ -254,6 +254,8 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	rep.Seed = seed
 	if rep.StoppedByBudget = r.stopped; r.stopped != nil {
 		rep.Converged = false // it never reached the post-heal phase
+	} else if !rep.Converged {
+		rep.NotConverged = r.blockers()
 	}
 	rep.TraceCut = r.w.Trace.Cut()
 	s.evaluate(rep)

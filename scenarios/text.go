@@ -81,6 +81,12 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 	} else if !r.Converged {
 		b.WriteString("  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n")
+		if len(r.NotConverged) > 0 {
+			b.WriteString("  what kept it from converging:\n")
+		}
+		for _, bl := range r.NotConverged {
+			fmt.Fprintf(b, "    %s: %s\n", bl.What, bl.Reason)
+		}
 	}
 	if r.TraceCut {
 		b.WriteString("  note: the trace reached its cap and was cut (a trace-cut entry marks where); explanations of later events may be partial\n")
