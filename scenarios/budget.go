@@ -25,9 +25,10 @@ const (
 	minTraceRecords = 2_000_000
 	maxTraceRecords = 4_000_000
 	tracePerRecord  = 200
-	// memoryBudget bounds the run's approximate memory: trace, ledger,
-	// queued events and messages on the wire.
-	memoryBudget = 2 << 30
+	// minMemory and memoryPerRecord size the memory budget, counted from
+	// the trace, the ledger, the replicas' logs and the queued events.
+	minMemory       = 2 << 30
+	memoryPerRecord = 512
 	// checkEvery is how often, in events, the memory budget and the
 	// caller's Stop hook are checked.
 	checkEvery = 1 << 14
@@ -36,6 +37,7 @@ const (
 // budget is one run's limits.
 type budget struct {
 	events uint64
+	memory int64 // bytes, approximately
 	trace  int
 }
 
@@ -46,6 +48,7 @@ func newBudget(records float64, partitions int, virtual sim.Time) budget {
 	events := records*eventsPerRecord + float64(partitions+1)*secs*eventsPerPartitionSecond
 	return budget{
 		events: uint64(max(events, minEvents)),
+		memory: minMemory + int64(records*memoryPerRecord),
 		trace:  int(min(max(records*tracePerRecord, minTraceRecords), maxTraceRecords)),
 	}
 }
@@ -75,8 +78,8 @@ func (r *runner) within() bool {
 	case n > r.budget.events:
 		r.stop("events", fmt.Sprintf("%d events", r.budget.events))
 	case n%checkEvery != 0:
-	case r.memoryUsed() > memoryBudget:
-		r.stop("memory", fmt.Sprintf("about %d MiB", memoryBudget>>20))
+	case r.memoryUsed() > r.budget.memory:
+		r.stop("memory", fmt.Sprintf("about %d MiB", r.budget.memory>>20))
 	case r.opt.Stop != nil && r.opt.Stop():
 		r.stop("wall clock", r.opt.StopLimit)
 	}
@@ -84,12 +87,15 @@ func (r *runner) within() bool {
 }
 
 // memoryUsed approximates the run's memory deterministically from the
-// counts of what grows with it.
+// counts of what grows with it: the trace, the ledger, the replicas' logs
+// and the queued events.
 func (r *runner) memoryUsed() int64 {
 	t := r.w.Trace
+	records, batches := r.cl.LogSize()
 	return int64(len(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
 		int64(len(t.Messages()))*int64(unsafe.Sizeof(sim.MsgEntry{})) +
 		int64(cap(r.recs))*int64(unsafe.Sizeof(recState{})) +
+		records*int64(unsafe.Sizeof(broker.RecordID(0))) + batches*int64(unsafe.Sizeof(broker.LogBatch{})) +
 		int64(r.w.Pending())*int64(unsafe.Sizeof(sim.Event{})+64)
 }
 

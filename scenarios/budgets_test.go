@@ -83,6 +83,7 @@ func TestLessonsFarBelowBudgets(t *testing.T) {
 		assert.False(t, res.Report.TraceCut, e.Name)
 		assert.Less(t, float64(res.Events), 0.02*float64(res.run.budget.events), e.Name)
 		assert.Less(t, res.Trace.Len(), res.run.budget.trace/3, e.Name)
+		assert.Less(t, res.run.memoryUsed(), res.run.budget.memory/20, e.Name)
 	}
 }
 
@@ -100,7 +101,7 @@ func TestZeroRequestTimeoutLoop(t *testing.T) {
 	res := s.Run(RunOptions{})
 	assert.True(t, res.Report.TraceCut)
 	assert.LessOrEqual(t, res.Trace.Len(), res.run.budget.trace+1)
-	assert.Less(t, res.run.memoryUsed(), int64(memoryBudget))
+	assert.Less(t, res.run.memoryUsed(), res.run.budget.memory)
 }
 
 // TestEveryLessonStopsCleanly: stopped anywhere, a run still audits what
