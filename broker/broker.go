@@ -18,6 +18,7 @@ const (
 	kindHandled                  // the request handler finished the oldest queued produce request
 	kindTxnRetry                 // the coordinator's marker retries and timeouts
 	kindTxnTimeoutCheck          // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	kindUnmute                   // A: client id, B: connection (its next queued request starts)
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -203,6 +204,8 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.sendFetch(sim.NodeID(e.A))
 	case kindHandled:
 		b.handled()
+	case kindUnmute:
+		b.unmute(sim.NodeID(e.A), uint32(e.B))
 	case kindTxnRetry:
 		b.coord.handleTimer(e)
 	case kindTxnTimeoutCheck:
@@ -363,18 +366,35 @@ func (b *Broker) handled() {
 	}
 }
 
-// requestDone unmutes a connection after its response went out and starts
-// the next queued request.
+// requestDone is a response going out on a client connection. The
+// connection stays muted until a later pass of the network thread: Kafka
+// unmutes it once the response is sent (SocketServer.Processor
+// processCompletedSends, tryUnmuteChannel) and reads its next request in a
+// later poll(). So a queued request starts from its own event, never
+// inside the handler of the request before it.
 func (b *Broker) requestDone(client sim.NodeID, conn uint32) {
 	cc := b.client(client)
 	if cc.conn != conn {
 		return
 	}
+	cc.busy = cc.open && len(cc.queue) > 0
+	if cc.busy {
+		b.w.Schedule(b.w.Now(), b.id, kindUnmute, int64(client), int64(conn))
+	}
+}
+
+// unmute starts a connection's next queued request.
+func (b *Broker) unmute(client sim.NodeID, conn uint32) {
+	cc := b.client(client)
+	if !cc.open || cc.conn != conn || len(cc.queue) == 0 {
+		return // the connection closed, and its queue with it
+	}
 	cc.busy = false
-	for !cc.busy && len(cc.queue) > 0 && cc.open {
-		m := cc.queue[0]
-		cc.queue = cc.queue[1:]
-		b.handleClientRequest(client, cc, m)
+	m := cc.queue[0]
+	cc.queue = cc.queue[1:]
+	b.handleClientRequest(client, cc, m)
+	if !cc.busy {
+		b.requestDone(client, conn)
 	}
 }
 

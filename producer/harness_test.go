@@ -274,6 +274,8 @@ func (h *harness) Rejected(r Record, err broker.Error) {
 
 func (h *harness) Unblocked() { h.logf("send() returns after blocking") }
 
+func (h *harness) Closed() { h.logf("close() returns") }
+
 func (h *harness) TransactionDone(op TxnOp, err broker.Error) {
 	h.txnDone = append(h.txnDone, op.String()+": "+err.String())
 	h.txnDoneAt = append(h.txnDoneAt, h.now())

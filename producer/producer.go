@@ -33,11 +33,15 @@ type Listener interface {
 	// (initTransactions, commitTransaction, abortTransaction): err is
 	// ErrNone, or the exception the call throws.
 	TransactionDone(op TxnOp, err broker.Error)
+	// Closed says that close() returned: every callback of the closed
+	// producer ran, and the producer is gone.
+	Closed()
 }
 
 // Producer timer kinds.
 const (
-	kindRun sim.Kind = sim.FirstUserKind + iota // the sender's next pass
+	kindRun       sim.Kind = sim.FirstUserKind + iota // the sender's next pass
+	kindCallbacks                                     // deliver the queued listener calls (callbacks.go)
 )
 
 type partState struct {
@@ -109,6 +113,13 @@ type Producer struct {
 	rerun    bool // woken while running: run again before sleeping
 	flushing bool
 	closed   bool
+
+	// callbacks are listener calls queued for the event that delivers
+	// them; deliveryDue says that event is scheduled. inOperation is set
+	// while the producer handles an event, a message or a call.
+	callbacks   []listenerCall
+	deliveryDue bool
+	inOperation bool
 
 	stats Stats
 
@@ -185,6 +196,8 @@ func (p *Producer) note(k event.Kind) { p.w.Trace.Add(sim.E(p.w.Now(), p.id, k))
 // blocked send holds later ones (the application thread is stuck in it):
 // Blocked reports this, and the listener hears Unblocked when it ends.
 func (p *Producer) Send(r Record) {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}
@@ -220,12 +233,19 @@ func (p *Producer) InFlightRequests() int {
 
 // Flush makes every queued batch sendable now, as flush() and close() do.
 func (p *Producer) Flush() {
+	p.enter()
+	defer p.leave()
 	p.flushing = true
 	p.wake()
 }
 
-// Incomplete reports whether any record still waits for its callback.
-func (p *Producer) Incomplete() bool {
+// Incomplete reports whether any record still waits for its callback, or
+// the listener has callbacks still to hear.
+func (p *Producer) Incomplete() bool { return p.hasIncomplete() || p.deliveryDue }
+
+// hasIncomplete reports whether a record is blocked in send() or a batch
+// is not done (RecordAccumulator.hasIncomplete).
+func (p *Producer) hasIncomplete() bool {
 	if len(p.blocked) > 0 {
 		return true
 	}
@@ -238,10 +258,12 @@ func (p *Producer) Incomplete() bool {
 }
 
 // CloseNow is close(Duration.ZERO): every incomplete batch fails with
-// "Producer is closed forcefully." and the process goes away, closing its
-// connections. Requests already on the wire may still be handled by
-// brokers.
+// "Producer is closed forcefully." and, once those callbacks ran, the
+// process goes away, closing its connections. Requests already on the
+// wire may still be handled by brokers.
 func (p *Producer) CloseNow() {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}
@@ -252,7 +274,7 @@ func (p *Producer) CloseNow() {
 	}
 	p.blocked = nil
 	if wasBlocked {
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 	for i := range p.parts {
 		part := &p.parts[i]
@@ -265,7 +287,7 @@ func (p *Producer) CloseNow() {
 		part.inflight, part.deque = nil, nil
 	}
 	p.note(event.Close)
-	p.w.Crash(p.id)
+	p.scheduleDelivery() // which ends the process
 }
 
 // ---- the accumulator ----
@@ -447,15 +469,25 @@ func (p *Producer) wake() {
 	}
 }
 
-// HandleEvent runs the sender when its timer fires.
+// HandleEvent runs the sender when its timer fires, and delivers queued
+// callbacks. The listener runs outside any operation of the producer.
 func (p *Producer) HandleEvent(e sim.Event) {
-	if e.Kind == kindRun && p.runTimer.Fire(p.w, e) {
-		p.run()
+	switch e.Kind {
+	case kindRun:
+		p.enter()
+		defer p.leave()
+		if p.runTimer.Fire(p.w, e) {
+			p.run()
+		}
+	case kindCallbacks:
+		p.deliverCallbacks()
 	}
 }
 
 // HandleMessage handles broker responses and connection events.
 func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
+	p.enter()
+	defer p.leave()
 	if p.closed {
 		return
 	}

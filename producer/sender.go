@@ -663,7 +663,12 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		e.Err = int16(err)
 		p.w.Trace.Add(e)
 	}
-	p.listener.Completed(b, baseOffset, err)
+	p.queueCallback(listenerCall{kind: cbCompleted, batch: b, base: baseOffset, err: err})
+	if p.txn != nil && p.txn.op == OpCommitTransaction {
+		// commitTransaction() waits for every batch: the sender looks
+		// again whether its EndTxn can go out, or the call fail.
+		p.wake()
+	}
 }
 
 // deallocate returns a completed batch's buffer to the pool
@@ -730,7 +735,7 @@ func (p *Producer) expireBlocked(now sim.Time) {
 	}
 	if expired && len(p.blocked) == 0 {
 		p.blocked = nil
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 }
 
@@ -738,7 +743,7 @@ func (p *Producer) expireBlocked(now sim.Time) {
 func (p *Producer) reject(r Record, err broker.Error) {
 	p.stats.countError(err)
 	p.stats.RecordsErrored++
-	p.listener.Rejected(r, err)
+	p.queueCallback(listenerCall{kind: cbRejected, rec: r, err: err})
 }
 
 // nextDeadline is the earliest moment after after at which a timer-driven
@@ -1108,7 +1113,7 @@ func (p *Producer) unblock() {
 	p.blocked = p.blocked[n:]
 	if len(p.blocked) == 0 {
 		p.blocked = nil
-		p.listener.Unblocked()
+		p.queueCallback(listenerCall{kind: cbUnblocked})
 	}
 }
 

@@ -191,14 +191,17 @@ func doStep(t *testing.T, h *harness, st storyStep, file string) *harness {
 		h.moveLeader(st.int(t, "partition", 0), sim.NodeID(st.int(t, "broker", 1)))
 	case "init-transactions":
 		h.p.InitTransactions()
+		h.run(0) // a call that fails at once returns now
 	case "begin-transaction":
 		if err := h.p.BeginTransaction(); err != broker.ErrNone {
 			h.logf("beginTransaction() throws %s", err)
 		}
 	case "commit-transaction":
 		h.p.CommitTransaction()
+		h.run(0)
 	case "abort-transaction":
 		h.p.AbortTransaction()
+		h.run(0)
 	default:
 		t.Fatalf("%s: unknown command %q", where, st.cmd)
 	}

@@ -137,6 +137,8 @@ func (p *Producer) traceTxnError(k event.Kind, err broker.Error) {
 // older instances with the same transactional.id. The application thread
 // blocks until the listener hears TransactionDone.
 func (p *Producer) InitTransactions() {
+	p.enter()
+	defer p.leave()
 	t := p.txn
 	if t.state != txnUninitialized {
 		p.txnDone(OpInitTransactions, t.failure())
@@ -149,6 +151,8 @@ func (p *Producer) InitTransactions() {
 
 // BeginTransaction is KafkaProducer.beginTransaction: local only.
 func (p *Producer) BeginTransaction() broker.Error {
+	p.enter()
+	defer p.leave()
 	t := p.txn
 	if t.state != txnReady {
 		return t.failure()
@@ -161,6 +165,8 @@ func (p *Producer) BeginTransaction() broker.Error {
 // every batch, then EndTxn(COMMIT). In an error state it fails at once
 // with the error that caused it.
 func (p *Producer) CommitTransaction() {
+	p.enter()
+	defer p.leave()
 	t := p.txn
 	if t.state != txnInTransaction {
 		p.txnDone(OpCommitTransaction, t.failure())
@@ -177,6 +183,8 @@ func (p *Producer) CommitTransaction() {
 // transaction and after an abortable error: batches never sent fail, the
 // ones in flight finish, then EndTxn(ABORT).
 func (p *Producer) AbortTransaction() {
+	p.enter()
+	defer p.leave()
 	t := p.txn
 	if t.state != txnInTransaction && t.state != txnAbortableError {
 		p.txnDone(OpAbortTransaction, t.failure())
@@ -204,7 +212,7 @@ func (p *Producer) txnDone(op TxnOp, err broker.Error) {
 	if p.txn.op == op {
 		p.txn.op = 0
 	}
-	p.listener.TransactionDone(op, err)
+	p.queueCallback(listenerCall{kind: cbTransactionDone, op: op, err: err})
 }
 
 // completing reports whether the transaction is being committed or
@@ -248,9 +256,8 @@ func (p *Producer) txnAbortable(err broker.Error) {
 	}
 	t.transitionTo(txnAbortableError)
 	t.lastError = err
-	if t.op == OpCommitTransaction {
-		p.txnDone(OpCommitTransaction, err)
-	}
+	// A commitTransaction() under way fails, but only once no batch is
+	// incomplete (nextTxnRequest).
 }
 
 func (p *Producer) txnFatal(err broker.Error) {
@@ -330,7 +337,13 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		want = txnReqInitProducerID
 	case len(t.newParts) > 0 && (t.state == txnInTransaction || t.state == txnCommitting):
 		want = txnReqAddPartitions
-	case t.completing() && !p.Incomplete():
+	case t.state == txnAbortableError && t.op == OpCommitTransaction && !p.hasIncomplete():
+		// The EndTxn(COMMIT) that commitTransaction() queued waits for
+		// every batch, then fails with the error instead of going out
+		// (TransactionManager.nextRequest: maybeTerminateRequestWithError).
+		p.txnDone(OpCommitTransaction, t.lastError)
+		return txnReqNone
+	case t.completing() && !p.hasIncomplete():
 		if !t.started {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
 			p.completeTransaction()

@@ -19,8 +19,6 @@ import (
 // the application hears the failure after the in-flight batch completes,
 // not at once.
 func TestCommitFailsAfterInFlightBatches(t *testing.T) {
-	t.Skip("bug: commitTransaction() throws as soon as the transaction becomes abortable (txnAbortable), " +
-		"before the batches still in flight complete; the fix moves app-abort in the transaction-timeout-abort lesson by 2 ms")
 	h := newHarness(t, 1, 2, 2, map[string]string{"transactional.id": "app", "linger.ms": "0"})
 	h.p.InitTransactions()
 	h.run(20 * sim.Millisecond)

@@ -26,6 +26,14 @@ type app struct {
 	// left it open.
 	redo   int32
 	zombie bool
+	// endAfterSend is set when the open group is complete while send() is
+	// still blocked: the commit or abort waits for it to return.
+	endAfterSend bool
+	// Once closed: the group it left unfinished (-1 if none), the call
+	// whose failure closed it, or the restart-producer fault that did.
+	left    int32
+	closeOp producer.TxnOp
+	restart *plannedFault
 }
 
 type appPhase uint8
@@ -88,7 +96,7 @@ func (a *app) owns(g int32) bool { return g >= 0 && a.r.groups[g].session == a.s
 // records without a callback, or a transactional call under way.
 func (a *app) busy() bool {
 	if a.phase == phaseClosed {
-		return false
+		return a.prod.Incomplete() // until the callbacks of its close ran
 	}
 	return a.prod.Incomplete() || a.phase == phaseInit || a.phase == phaseEnding || a.redo >= 0
 }
@@ -135,6 +143,9 @@ func (a *app) Rejected(rec producer.Record, err broker.Error) {
 // Unblocked is send() returning after it blocked: the application catches
 // up on the records it could not send meanwhile, back to back.
 func (a *app) Unblocked() {
+	if a.endAfterSend && a.phase != phaseClosed {
+		a.endGroup()
+	}
 	if a == a.r.app {
 		a.r.resume()
 	}
@@ -191,20 +202,42 @@ func (a *app) TransactionDone(op producer.TxnOp, err broker.Error) {
 }
 
 // close ends an instance after a fatal error (ProducerFencedException and
-// the like): KafkaProducer.close(). A current instance is replaced.
+// the like): KafkaProducer.close(). A current instance is replaced once
+// close() returned (Closed).
 func (a *app) close(op producer.TxnOp, err broker.Error) {
 	r := a.r
 	e := r.entry(event.AppClose, a.prod.ID())
 	e.X().Label, e.Err = op.String(), int16(err)
 	r.w.Trace.Add(e)
+	a.shutDown(op, nil)
+}
+
+// shutDown closes the instance's producer. close() blocks the application
+// thread until the callbacks of every incomplete record ran
+// (KafkaProducer.close joins the I/O thread); the application goes on in
+// Closed. op is the call whose failure made it close, restart the fault
+// that restarts it.
+func (a *app) shutDown(op producer.TxnOp, restart *plannedFault) {
 	a.phase = phaseClosed
-	open := a.group
+	a.left = a.group
 	if a.redo >= 0 {
-		open = a.redo
+		a.left = a.redo
 	}
 	a.group, a.redo = -1, -1
+	a.closeOp, a.restart = op, restart
 	a.prod.CloseNow()
-	if a == r.app && op == producer.OpInitTransactions {
+}
+
+// Closed is close() returning: the application goes on without the
+// instance.
+func (a *app) Closed() {
+	r := a.r
+	if a.restart != nil {
+		r.restarted(a)
+		return
+	}
+	open := a.left
+	if a == r.app && a.closeOp == producer.OpInitTransactions {
 		// The producer cannot even start (INVALID_TRANSACTION_TIMEOUT, say):
 		// a new one would fail the same way, so the application stops.
 		r.w.Trace.Add(r.entry(event.AppStop, a.prod.ID()))
@@ -299,6 +332,15 @@ func (a *app) initTransactions() {
 // means to abort this one. Without a transactional.id the group simply
 // ends.
 func (a *app) endGroup() {
+	if a.txn && a.prod.Blocked() {
+		// The application thread is still inside send(), which blocks for
+		// memory or metadata (KafkaProducer.doSend): it cannot call
+		// commitTransaction() before that returns, and a record it sent
+		// must not be refused for a transaction already committing.
+		a.endAfterSend = true
+		return
+	}
+	a.endAfterSend = false
 	r := a.r
 	g := &r.groups[a.group]
 	a.inGroup = 0

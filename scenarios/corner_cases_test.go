@@ -9,6 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// skipped are kept cases not checked yet, with the reason: failures the
+// chaos test found and shrank, not yet decided or fixed.
+var skipped = map[string]string{
+	"txn-coordinator-loads-unreplicated-add.yaml": "torn transaction; Kafka's TransactionStateManager also loads " +
+		"to the log end and TransactionCoordinator answers an add already in the metadata at once, so this may " +
+		"be Kafka's own behaviour (transaction.version 1) rather than a simulator defect: undecided",
+}
+
 // TestCornerCases replays runs that once went wrong (testdata/corner-cases):
 // each must end promptly, keep the guarantees, and explain its anomalies.
 func TestCornerCases(t *testing.T) {
@@ -51,6 +59,27 @@ func TestCornerCases(t *testing.T) {
 				assert.NotEmpty(t, a.Offsets, "%s record %d", a.Kind, a.Record)
 			}
 		}},
+		// send() blocks for memory as the last transaction completes: the
+		// application commits once it returns, with every record in.
+		{"txn-commit-waits-for-blocked-send.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Failed)
+			require.NotNil(t, r.Consumers)
+			assert.Zero(t, r.Consumers.ReadCommitted.Torn)
+			assert.Positive(t, r.Metrics["bufferpool-wait-time-total"], "send() blocked for memory")
+		}},
+		// The instance is closed while send() is blocked at the end of a
+		// transaction: the closed instance does not commit it.
+		{"txn-restart-while-send-blocked.yaml", func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Pending)
+			assert.Zero(t, r.Transactions.Open)
+		}},
+		// A coordinator answers from a transaction state it loaded from
+		// an entry that was never replicated, then loses it to the new
+		// leader: the commit misses a partition.
+		{"txn-coordinator-loads-unreplicated-add.yaml", func(t *testing.T, r *Report) {
+			require.NotNil(t, r.Consumers)
+			assert.Zero(t, r.Consumers.ReadCommitted.Torn)
+		}},
 		{"zombie-writes-unanswered-records.yaml", func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Records.Ambiguous)
 			assert.NotEmpty(t, r.Anomalies)
@@ -58,6 +87,9 @@ func TestCornerCases(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
+			if why, ok := skipped[tt.file]; ok {
+				t.Skip(why)
+			}
 			data, err := os.ReadFile(filepath.Join("testdata", "corner-cases", tt.file))
 			require.NoError(t, err)
 			s, err := Parse(tt.file, data, nil)

@@ -350,6 +350,14 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 		}
 		if prev != nil {
 			parts = append(parts, x.history(prevRef, prev.At, app.At)...)
+			if bump := x.nodeEvent(app.Peer, prev.At, app.At, event.EpochBump); bump != nil && ref == prevRef {
+				// KIP-360: the bump renumbers every unfinished batch from
+				// sequence 0 under the new epoch
+				// (TxnPartitionEntry.startSequencesAtBeginning), and the
+				// broker only matches retries within one epoch.
+				parts = append(parts, "the producer bumped its epoch to "+strconv.Itoa(int(bump.Epoch))+" at "+bump.At.String()+
+					" and re-sent it at a new sequence number, which the broker cannot match to the copy written under the old epoch")
+			}
 			if ref != prevRef {
 				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
 			}

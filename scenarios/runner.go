@@ -343,6 +343,11 @@ func (r *runner) sendNext() {
 		r.workDone = true
 		return
 	}
+	if r.app.phase == phaseClosed {
+		// In close(): the loop goes on with the next instance (Closed).
+		r.waiting = true
+		return
+	}
 	if r.prod.Blocked() {
 		// send() has not returned; the next one waits for it (Unblocked).
 		r.waiting = true
@@ -587,7 +592,6 @@ func (r *runner) countDown() {
 // which gets a new producer id. With resend, the application sends again
 // every record the old instance left without an answer.
 func (r *runner) restartProducer(f *plannedFault) {
-	resend := f.ResendUnacked
 	old := r.app
 	e := r.entry(event.RestartProducer, old.prod.ID())
 	if old.txn {
@@ -598,12 +602,14 @@ func (r *runner) restartProducer(f *plannedFault) {
 		e.X().Note = f.Client
 	}
 	r.w.Trace.Add(e)
-	open := old.group
-	if old.redo >= 0 {
-		open = old.redo
-	}
-	old.phase, old.group, old.redo = phaseClosed, -1, -1
-	old.prod.CloseNow()
+	old.shutDown(0, f)
+}
+
+// restarted goes on with a restart-producer fault once the old instance's
+// close() returned: a new instance takes over.
+func (r *runner) restarted(old *app) {
+	resend := old.restart.ResendUnacked
+	open := old.left
 	b := r.newApp()
 	if open >= 0 {
 		if resend && b.txn {
@@ -624,7 +630,7 @@ func (r *runner) restartProducer(f *plannedFault) {
 			again = append(again, broker.RecordID(id))
 		}
 	}
-	e = r.entry(event.Resend, b.prod.ID())
+	e := r.entry(event.Resend, b.prod.ID())
 	e.Count = int32(len(again))
 	r.w.Trace.Add(e)
 	for _, id := range again {

@@ -1,0 +1,541 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// chaosCase is one random scenario of the chaos test, kept as parts (not
+// text) so the shrinker can take it apart.
+type chaosCase struct {
+	seed       uint64 // the scenario's seed
+	durationMs int
+	brokers    int
+	version    string // cluster.version, "" for the default
+	broker     []kv   // cluster.broker properties
+	latencyUs  int
+	jitterUs   int
+	topics     []chaosTopic
+	producer   []kv
+	records    int
+	rate       int
+	keys       int
+	keyDist    string // workload.key.distribution, "" for the default
+	valueBytes int    // workload.value.bytes, 0 for the default
+	txnRecords int    // records per transaction, 0 without transactions
+	abortEvery int
+	faults     []chaosFault
+}
+
+type kv struct{ key, value string }
+
+type chaosTopic struct {
+	name       string
+	partitions int
+	rf         int
+	config     []kv
+}
+
+// chaosFault is one fault: its time, kind, selector and the kind's other
+// keys as YAML lines.
+type chaosFault struct {
+	atMs   int
+	do     string
+	broker string
+	extra  []string
+}
+
+// pick returns one of the choices.
+func pick[T any](r *rand.Rand, choices ...T) T { return choices[r.IntN(len(choices))] }
+
+// between returns an integer from lo to hi: uniform half the time, and the
+// other half on a log scale when the range spans more than ten times, so
+// that small values, where limits bite, come up often.
+func between(r *rand.Rand, lo, hi int) int {
+	if lo >= hi {
+		return lo
+	}
+	if lo > 0 && hi/lo > 10 && r.IntN(2) == 0 {
+		span := float64(hi) / float64(lo)
+		return min(hi, int(float64(lo)*math.Pow(span, r.Float64())))
+	}
+	return lo + r.IntN(hi-lo+1)
+}
+
+// chaosRange is the range a numeric property is drawn from.
+type chaosRange struct {
+	key    string
+	lo, hi int
+}
+
+// chaosBrokerRanges and chaosProducerRanges are the numeric properties a
+// case sets, each one time in two (else Kafka's default applies).
+var (
+	chaosBrokerRanges = []chaosRange{
+		{"replica.lag.time.max.ms", 500, 30000}, // not below replica.fetch.wait.max.ms (KafkaConfig)
+		{"replica.fetch.wait.max.ms", 10, 500},
+		{"replica.fetch.backoff.ms", 10, 1000},
+		{"replica.fetch.max.bytes", 1024, 1048576},
+		{"replica.socket.timeout.ms", 500, 30000},
+		{"replica.fetch.min.bytes", 1, 4096},
+	}
+	chaosProducerRanges = []chaosRange{
+		{"batch.size", 512, 65536},
+		{"retry.backoff.ms", 1, 500},
+		{"retry.backoff.max.ms", 500, 2000},
+		{"reconnect.backoff.ms", 1, 200},
+		{"reconnect.backoff.max.ms", 200, 2000},
+		{"buffer.memory", 65536, 33554432},
+		{"max.block.ms", 0, 60000},
+		{"max.request.size", 65536, 1048576},
+		{"metadata.max.age.ms", 100, 300000},
+		{"partitioner.availability.timeout.ms", 0, 5000},
+		{"socket.connection.setup.timeout.ms", 100, 10000},
+	}
+)
+
+// randomCase draws a valid scenario: the producer, broker and topic
+// properties that change behaviour under faults, each within the range
+// Kafka accepts but cut to keep every case small (a few thousand records,
+// seconds of virtual time, timeouts well above a round trip: the extremes
+// are the run budgets' concern); a random topology; and a schedule of
+// every fault kind.
+func randomCase(r *rand.Rand) chaosCase {
+	c := chaosCase{
+		seed:       r.Uint64N(1 << 20),
+		durationMs: between(r, 500, 6000),
+		brokers:    between(r, 1, 5),
+		latencyUs:  between(r, 0, 5000),
+		jitterUs:   between(r, 0, 2000),
+	}
+	// A property is set one time in two, else Kafka's default applies.
+	maybe := func(props *[]kv, key string, value func() string) {
+		if r.IntN(2) == 0 {
+			*props = append(*props, kv{key, value()})
+		}
+	}
+	num := func(lo, hi int) func() string { return func() string { return fmt.Sprint(between(r, lo, hi)) } }
+	boolean := func() string { return fmt.Sprint(r.IntN(2) == 0) }
+
+	heartbeat := between(r, 50, 2000)
+	c.broker = append(c.broker, kv{"broker.heartbeat.interval.ms", fmt.Sprint(heartbeat)},
+		kv{"broker.session.timeout.ms", fmt.Sprint(heartbeat * between(r, 2, 6))})
+	for _, p := range chaosBrokerRanges {
+		maybe(&c.broker, p.key, num(p.lo, p.hi))
+	}
+	maybe(&c.broker, "unclean.leader.election.enable", boolean)
+	maybe(&c.broker, "cost.per.request", func() string { return fmt.Sprintf("%dus", between(r, 0, 500)) })
+	if r.IntN(4) == 0 {
+		c.version = pick(r, "3.6", "3.7", "3.9", "4.0", "4.1")
+	}
+
+	rf := between(r, 1, min(3, c.brokers))
+	c.topics = []chaosTopic{{name: "t", partitions: between(r, 1, 6), rf: rf}}
+	// min.insync.replicas 2 comes up often: it is where the promise not
+	// to lose acknowledged records applies.
+	maybe(&c.topics[0].config, "min.insync.replicas", func() string { return fmt.Sprint(pick(r, 1, 2, 2, rf)) })
+	maybe(&c.topics[0].config, "unclean.leader.election.enable", boolean)
+
+	acks := pick(r, "0", "1", "all", "all", "all")
+	idem := acks == "all" && r.IntN(3) > 0
+	c.producer = []kv{{"acks", acks}, {"enable.idempotence", fmt.Sprint(idem)}}
+	inflight := between(r, 1, 10)
+	if idem {
+		inflight = between(r, 1, 5)
+	}
+	c.producer = append(c.producer, kv{"max.in.flight.requests.per.connection", fmt.Sprint(inflight)})
+	if !idem {
+		maybe(&c.producer, "retries", num(0, 10))
+	}
+	linger := between(r, 0, 50)
+	request := between(r, 100, 30000)
+	c.producer = append(c.producer, kv{"linger.ms", fmt.Sprint(linger)}, kv{"request.timeout.ms", fmt.Sprint(request)},
+		kv{"delivery.timeout.ms", fmt.Sprint(linger + request + between(r, 0, 60000))})
+	for _, p := range chaosProducerRanges {
+		maybe(&c.producer, p.key, num(p.lo, p.hi))
+	}
+	maybe(&c.producer, "compression.type", func() string { return pick(r, "none", "gzip", "snappy", "lz4", "zstd") })
+	maybe(&c.producer, "partitioner.ignore.keys", boolean)
+	maybe(&c.producer, "partitioner.adaptive.partitioning.enable", boolean)
+
+	// One run in three with idempotence is transactional: a second topic,
+	// transactions of random size, some aborted.
+	if idem && r.IntN(3) == 0 {
+		c.topics = append(c.topics, chaosTopic{name: "u", partitions: between(r, 1, 3), rf: rf})
+		c.producer = append(c.producer, kv{"transactional.id", fmt.Sprintf("app-%d", r.IntN(100))},
+			kv{"transaction.timeout.ms", fmt.Sprint(between(r, 1000, 60000))})
+		// __transaction_state needs as many brokers as its replication factor.
+		stateRF := min(3, c.brokers)
+		c.broker = append(c.broker, kv{"transaction.state.log.replication.factor", fmt.Sprint(stateRF)},
+			kv{"transaction.state.log.min.isr", fmt.Sprint(min(2, stateRF))})
+		c.txnRecords, c.abortEvery = between(r, 1, 20), r.IntN(5)
+	}
+	c.rate = between(r, 100, 2000)
+	c.records = min(between(r, 10, 3000), c.rate*c.durationMs/1000+1)
+	c.keys = pick(r, 0, between(r, 1, 100))
+	if c.keys > 0 && r.IntN(3) == 0 {
+		c.keyDist = pick(r, "sequential", "zipf")
+	}
+	if r.IntN(3) == 0 {
+		c.valueBytes = between(r, 1, 4000)
+	}
+
+	selectors := []string{"all", "crashed", "leader t-0"}
+	for b := 1; b <= c.brokers; b++ {
+		selectors = append(selectors, fmt.Sprint(b))
+	}
+	if rf > 1 {
+		selectors = append(selectors, "follower t-0", "followers t-0")
+	}
+	if c.txnRecords > 0 {
+		selectors = append(selectors, "coordinator")
+	}
+	for range between(r, 0, 5) {
+		f := randomFault(r, c, selectors)
+		// Each add-partitions must grow the topic: keep the first.
+		if f.do == "add-partitions" && slices.ContainsFunc(c.faults, func(g chaosFault) bool { return g.do == f.do }) {
+			continue
+		}
+		c.faults = append(c.faults, f)
+	}
+	return c
+}
+
+// randomFault draws one fault of any kind in faultKinds.
+func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
+	f := chaosFault{atMs: r.IntN(c.durationMs + 1), do: faultKinds[r.IntN(len(faultKinds))].name}
+	forMs := func() string { return fmt.Sprintf("for: %dms", between(r, 10, 10000)) }
+	countOrFor := func() string {
+		if r.IntN(2) == 0 {
+			return fmt.Sprintf("count: %d", between(r, 1, 5))
+		}
+		return forMs()
+	}
+	switch f.do {
+	case "crash", "restart":
+		f.broker = pick(r, selectors...)
+	case "pause":
+		f.broker = pick(r, selectors...)
+		f.extra = []string{forMs()}
+	case "isolate":
+		f.broker = pick(r, selectors...)
+		f.extra = []string{"from: [" + pick(r, "brokers", "controller", "producer", "brokers, controller", "brokers, controller, producer") + "]",
+			"direction: " + pick(r, "both", "in", "out")}
+		if r.IntN(2) == 0 {
+			f.extra = append(f.extra, forMs())
+		}
+	case "delay":
+		f.broker = pick(r, selectors...)
+		f.extra = []string{fmt.Sprintf("by: %dms", between(r, 1, 500)), forMs()}
+	case "drop-responses":
+		f.broker = pick(r, selectors...)
+		f.extra = []string{countOrFor()}
+	case "fail-requests":
+		f.broker = pick(r, selectors...)
+		f.extra = []string{"error: " + pick(r, broker.InjectableErrors()...), countOrFor()}
+	case "restart-producer":
+		f.extra = []string{fmt.Sprintf("resend-unacked: %v", r.IntN(2) == 0)}
+		if r.IntN(4) == 0 {
+			f.extra = append(f.extra, "client: "+pick(r, "java", "librdkafka", "sarama"))
+		}
+	case "add-partitions":
+		f.extra = []string{"topic: t", fmt.Sprintf("partitions: %d", c.topics[0].partitions+between(r, 1, 4))}
+	case "start-zombie":
+		f.extra = []string{forMs()}
+	default:
+		panic("randomFault: no generator for fault kind " + f.do)
+	}
+	return f
+}
+
+// yaml writes the case as a scenario file.
+func (c chaosCase) yaml() string {
+	var b strings.Builder
+	props := func(indent string, ps []kv) {
+		for _, p := range ps {
+			fmt.Fprintf(&b, "%s%s: %q\n", indent, p.key, p.value)
+		}
+	}
+	fmt.Fprintf(&b, "name: chaos\nseed: %d\nduration: %dms\n", c.seed, c.durationMs)
+	fmt.Fprintf(&b, "cluster:\n  brokers: %d\n", c.brokers)
+	if c.version != "" {
+		fmt.Fprintf(&b, "  version: %q\n", c.version)
+	}
+	if len(c.broker) > 0 {
+		b.WriteString("  broker:\n")
+		props("    ", c.broker)
+	}
+	fmt.Fprintf(&b, "  network:\n    latency: %dus\n    jitter: %dus\n", c.latencyUs, c.jitterUs)
+	b.WriteString("topics:\n")
+	for _, t := range c.topics {
+		fmt.Fprintf(&b, "  - name: %s\n    partitions: %d\n    replication.factor: %d\n", t.name, t.partitions, t.rf)
+		if len(t.config) > 0 {
+			b.WriteString("    config:\n")
+			props("      ", t.config)
+		}
+	}
+	b.WriteString("producer:\n")
+	props("  ", c.producer)
+	fmt.Fprintf(&b, "workload:\n  topic: t\n  records: %d\n  rate: %d\n  keys: %d\n", c.records, c.rate, c.keys)
+	switch c.keyDist {
+	case "zipf":
+		b.WriteString("  key.distribution: zipf\n  zipf.s: 1.2\n")
+	case "sequential":
+		b.WriteString("  key.distribution: sequential\n")
+	}
+	if c.valueBytes > 0 {
+		fmt.Fprintf(&b, "  value.bytes: %d\n", c.valueBytes)
+	}
+	if c.txnRecords > 0 {
+		topics := []string{}
+		for _, t := range c.topics {
+			topics = append(topics, t.name)
+		}
+		fmt.Fprintf(&b, "  transactions:\n    records: %d\n    topics: [%s]\n    abort.every: %d\n", c.txnRecords, strings.Join(topics, ", "), c.abortEvery)
+	}
+	if len(c.faults) > 0 {
+		b.WriteString("faults:\n")
+	}
+	for _, f := range c.faults {
+		fmt.Fprintf(&b, "  - at: %dms\n    do: %s\n", f.atMs, f.do)
+		if f.broker != "" {
+			fmt.Fprintf(&b, "    broker: %s\n", f.broker)
+		}
+		for _, x := range f.extra {
+			fmt.Fprintf(&b, "    %s\n", x)
+		}
+	}
+	return b.String()
+}
+
+// chaosFailures runs a scenario file and lists what went wrong, each entry
+// starting with the name of the broken promise: "invalid" (the generator
+// wrote a file validation refuses), "panic", then the names violations
+// uses. It also returns the run, nil when there was none.
+func chaosFailures(src string) (failures []string, res *Result) {
+	s, err := Parse("chaos", []byte(src), nil)
+	if err != nil {
+		return []string{"invalid: " + err.Error()}, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			failures, res = []string{fmt.Sprint("panic: ", p), "stack: " + string(debug.Stack())}, nil
+		}
+	}()
+	res = s.Run(RunOptions{CheckInvariants: true})
+	return violations(res), res
+}
+
+// failureKind is the broken promise's name in one of chaosFailures' entries.
+func failureKind(failure string) string {
+	kind, _, _ := strings.Cut(failure, ":")
+	return kind
+}
+
+// shrink makes a failing case smaller while it keeps failing: greedily, it
+// takes the first smaller variant that still fails, and starts again from
+// it, until no variant fails or the budget of runs is spent.
+func shrink(c chaosCase, fails func(chaosCase) bool, budget int) chaosCase {
+	for progress := true; progress && budget > 0; {
+		progress = false
+		for _, smaller := range c.smaller() {
+			if budget--; budget < 0 {
+				break
+			}
+			if fails(smaller) {
+				c, progress = smaller, true
+				break
+			}
+		}
+	}
+	return c
+}
+
+// smaller lists the case's one-step reductions, the biggest cuts first:
+// drop a fault, drop the transactions, halve the records and the duration,
+// fewer partitions, brokers and keys, and each property back to its
+// default.
+func (c chaosCase) smaller() []chaosCase {
+	var out []chaosCase
+	variant := func(change func(v *chaosCase)) {
+		v := c.clone()
+		change(&v)
+		out = append(out, v)
+	}
+	for i := range c.faults {
+		variant(func(v *chaosCase) { v.faults = slices.Delete(v.faults, i, i+1) })
+	}
+	if c.txnRecords > 0 {
+		variant(func(v *chaosCase) {
+			v.txnRecords, v.abortEvery, v.topics = 0, 0, v.topics[:1]
+			v.producer = slices.DeleteFunc(v.producer, func(p kv) bool { return strings.HasPrefix(p.key, "transaction") })
+		})
+	}
+	if c.records > 1 {
+		variant(func(v *chaosCase) { v.records /= 2 })
+	}
+	if c.durationMs > 100 {
+		variant(func(v *chaosCase) { v.durationMs /= 2 })
+	}
+	for i, t := range c.topics {
+		if t.partitions > 1 {
+			variant(func(v *chaosCase) { v.topics[i].partitions = 1 })
+		}
+	}
+	if c.brokers > 1 {
+		variant(func(v *chaosCase) { v.brokers-- })
+	}
+	if c.keys > 0 {
+		variant(func(v *chaosCase) { v.keys, v.keyDist = 0, "" })
+	}
+	if c.valueBytes > 0 {
+		variant(func(v *chaosCase) { v.valueBytes = 0 })
+	}
+	if c.version != "" {
+		variant(func(v *chaosCase) { v.version = "" })
+	}
+	for i := range c.broker {
+		variant(func(v *chaosCase) { v.broker = slices.Delete(v.broker, i, i+1) })
+	}
+	for i := range c.producer {
+		variant(func(v *chaosCase) { v.producer = slices.Delete(v.producer, i, i+1) })
+	}
+	for i, t := range c.topics {
+		for j := range t.config {
+			variant(func(v *chaosCase) { v.topics[i].config = slices.Delete(v.topics[i].config, j, j+1) })
+		}
+	}
+	return out
+}
+
+// clone copies the case deeply enough that a variant's edits stay its own.
+func (c chaosCase) clone() chaosCase {
+	v := c
+	v.broker, v.producer, v.faults = slices.Clone(c.broker), slices.Clone(c.producer), slices.Clone(c.faults)
+	v.topics = slices.Clone(c.topics)
+	for i := range v.topics {
+		v.topics[i].config = slices.Clone(c.topics[i].config)
+	}
+	return v
+}
+
+// chaosCases is how many random scenarios TestChaos runs: 5,000 in the
+// deep CI sweep, 300 by default (under two seconds), 30 with -short.
+func chaosCases() int {
+	switch {
+	case deep:
+		return 5000
+	case testing.Short():
+		return 30
+	}
+	return 300
+}
+
+// TestChaos runs random valid scenarios (chaos, or swarm, testing: each a
+// random mix of settings, topology and faults) and checks every promise
+// violations knows on each. A failing case is shrunk and logged, and
+// written as drawn and as shrunk to $KAFKASIM_CHAOS_DIR (else the test's
+// temporary directory): scenario files to replay with `simulate run FILE`
+// and to keep under testdata/corner-cases with a TestCornerCases entry.
+func TestChaos(t *testing.T) {
+	dir := os.Getenv("KAFKASIM_CHAOS_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	cases := chaosCases()
+	var loss, idempotence, txn int
+	for i := range cases {
+		c := randomCase(rand.New(rand.NewPCG(uint64(i), 7)))
+		failures, res := chaosFailures(c.yaml())
+		if res != nil {
+			l, id, x := promises(res)
+			loss, idempotence, txn = loss+b2i(l), idempotence+b2i(id), txn+b2i(x)
+		}
+		if len(failures) == 0 {
+			continue
+		}
+		kind := failureKind(failures[0])
+		small := shrink(c, func(v chaosCase) bool {
+			fs, _ := chaosFailures(v.yaml())
+			return slices.ContainsFunc(fs, func(f string) bool { return failureKind(f) == kind })
+		}, 300)
+		base := filepath.Join(dir, fmt.Sprintf("chaos-%d-%s", i, strings.ReplaceAll(kind, " ", "-")))
+		header := fmt.Sprintf("# chaos case %d (randomCase(rand.New(rand.NewPCG(%d, 7)))): %s\n", i, i, failures[0])
+		require.NoError(t, os.WriteFile(base+".yaml", []byte(header+c.yaml()), 0o644))
+		require.NoError(t, os.WriteFile(base+"-shrunk.yaml", []byte(header+small.yaml()), 0o644))
+		t.Errorf("chaos case %d: %s\nwritten to %s.yaml, shrunk to %s-shrunk.yaml:\n%s", i, strings.Join(failures, "; "), base, base, small.yaml())
+	}
+	// The checks are not vacuous: each promise applies to a fair share of
+	// the cases.
+	assert.GreaterOrEqual(t, loss, cases/20, "cases where no acknowledged record may be lost")
+	assert.GreaterOrEqual(t, idempotence, cases/10, "cases where idempotence must hold")
+	assert.GreaterOrEqual(t, txn, cases/20, "cases where transactions must hold")
+	t.Logf("%d cases: no loss promised in %d, idempotence in %d, transactions in %d", cases, loss, idempotence, txn)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestChaosGeneratesValidScenarios checks the generator: every case parses,
+// and together they use every fault kind.
+func TestChaosGeneratesValidScenarios(t *testing.T) {
+	kinds := map[string]bool{}
+	for i := range 300 {
+		c := randomCase(rand.New(rand.NewPCG(uint64(i), 7)))
+		_, err := Parse("chaos", []byte(c.yaml()), nil)
+		require.NoError(t, err, c.yaml())
+		for _, f := range c.faults {
+			kinds[f.do] = true
+		}
+	}
+	for _, k := range faultKinds {
+		assert.True(t, kinds[k.name], "no case uses fault kind %s", k.name)
+	}
+}
+
+// TestShrink shrinks with a fake failure, "fails while a crash fault and at
+// least 100 records remain": the result keeps exactly that.
+func TestShrink(t *testing.T) {
+	var c chaosCase
+	for i := uint64(0); ; i++ {
+		c = randomCase(rand.New(rand.NewPCG(i, 7)))
+		if len(c.faults) >= 3 && c.records >= 400 && slices.ContainsFunc(c.faults, func(f chaosFault) bool { return f.do == "crash" }) {
+			break
+		}
+	}
+	fails := func(v chaosCase) bool {
+		return v.records >= 100 && slices.ContainsFunc(v.faults, func(f chaosFault) bool { return f.do == "crash" })
+	}
+	before := c.yaml()
+	small := shrink(c, fails, 1000)
+	assert.True(t, fails(small), "the shrunk case still fails")
+	require.Len(t, small.faults, 1)
+	assert.Equal(t, "crash", small.faults[0].do)
+	assert.Less(t, small.records, 200, "records halved while the failure held")
+	assert.GreaterOrEqual(t, small.records, 100)
+	assert.Empty(t, small.broker, "every broker property back to its default")
+	assert.Empty(t, small.producer, "every producer property back to its default")
+	assert.Equal(t, 1, small.brokers)
+	for _, tp := range small.topics {
+		assert.Equal(t, 1, tp.partitions)
+	}
+	assert.Equal(t, before, c.yaml(), "shrinking leaves the original alone")
+
+	// A budget of runs stops the shrinker early.
+	assert.Equal(t, c.yaml(), shrink(c, fails, 0).yaml())
+}
