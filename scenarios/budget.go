@@ -92,8 +92,8 @@ func (r *runner) within() bool {
 func (r *runner) memoryUsed() int64 {
 	t := r.w.Trace
 	records, batches := r.cl.LogSize()
-	return int64(len(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
-		int64(len(t.Messages()))*int64(unsafe.Sizeof(sim.MsgEntry{})) +
+	return int64(cap(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
+		int64(cap(t.Messages()))*int64(unsafe.Sizeof(sim.MsgEntry{})) +
 		int64(cap(r.recs))*int64(unsafe.Sizeof(recState{})) +
 		records*int64(unsafe.Sizeof(broker.RecordID(0))) + batches*int64(unsafe.Sizeof(broker.LogBatch{})) +
 		int64(r.w.Pending())*int64(unsafe.Sizeof(sim.Event{})+64)
