@@ -424,6 +424,11 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 	}
 	for i, rep := range reports {
 		s := loaded[i]
+		if b := rep.StoppedByBudget; b != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL  %-*s  stopped by the %s budget (%s) at %g ms of virtual time\n", width, s.Name, b.Budget, b.Limit, b.AtMs)
+			continue
+		}
 		if len(rep.Expectations) == 0 {
 			fmt.Fprintf(out, "ok    %-*s  (no expectations)\n", width, s.Name)
 			continue
