@@ -40,7 +40,7 @@ func (c *Cluster) Blockers() []Blocker {
 	for _, b := range c.Brokers[1:] {
 		if c.W.Up(b.id) && !b.TransactionsSettled() {
 			out = append(out, Blocker{"transaction coordinator on " + c.NodeName(b.id),
-				"a transaction is still completing: its commit or abort markers are not all written, usually because a partition it wrote to has no leader or too small an ISR"})
+				"a transaction is still completing: a state change in __transaction_state, or the commit or abort markers in the partitions it wrote to, are not yet written and replicated"})
 		}
 	}
 	return out

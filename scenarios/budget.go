@@ -165,23 +165,39 @@ func (r *runner) loopHint() string {
 	case r.cfg.RequestTimeoutMs <= 0 || sim.Millis(int64(r.cfg.RequestTimeoutMs)) <= rtt:
 		return fmt.Sprintf("request.timeout.ms=%d is not above one network round trip (%v): every request times out and the producer reconnects",
 			r.cfg.RequestTimeoutMs, rtt)
+	case cfg.ReplicaFetchMinBytes > 1 && sim.Millis(int64(r.cfg.RequestTimeoutMs)) <= cfg.ReplicaFetchWaitMax+rtt:
+		// A follower's fetch waits up to replica.fetch.wait.max.ms for
+		// replica.fetch.min.bytes (DelayedFetch); an acks=all write or a
+		// transaction state change waits for that fetch.
+		return fmt.Sprintf("request.timeout.ms=%d is not above replica.fetch.wait.max.ms=%g plus a round trip, and replica.fetch.min.bytes=%d makes followers wait that long for small writes: acks=all writes and transaction state changes outlast the producer's requests, which time out and are sent again",
+			r.cfg.RequestTimeoutMs, cfg.ReplicaFetchWaitMax.Ms(), cfg.ReplicaFetchMinBytes)
 	}
 	return ""
 }
 
-// maxBlockers bounds the report's list of what blocked convergence.
+// maxBlockers bounds the cluster's part of the report's list of what
+// blocked convergence.
 const maxBlockers = 20
 
 // blockers says what kept the run's post-heal phase from settling: the
-// cluster's blockers, then the producer if it still had work.
+// cluster's blockers, the producer if it still had work, what the run was
+// busiest with at the end, and a setting that explains the loop when one
+// is recognised.
 func (r *runner) blockers() []broker.Blocker {
 	out := r.cl.Blockers()
-	if r.appsBusy() {
-		out = append(out, broker.Blocker{What: "producer", Reason: "still had records or a transaction in progress when the run ended"})
-	}
 	if len(out) > maxBlockers {
 		more := len(out) - maxBlockers + 1
 		out = append(out[:maxBlockers-1], broker.Blocker{What: "and more", Reason: fmt.Sprintf("%d more like these", more)})
+	}
+	if r.appsBusy() {
+		out = append(out, broker.Blocker{What: "producer", Reason: "still had records or a transaction in progress when the run ended"})
+	}
+	busiest := r.busiest()
+	for _, line := range busiest[:min(3, len(busiest))] {
+		out = append(out, broker.Blocker{What: "busiest at the end", Reason: line})
+	}
+	if hint := r.loopHint(); hint != "" {
+		out = append(out, broker.Blocker{What: "likely cause", Reason: hint})
 	}
 	return out
 }

@@ -195,3 +195,41 @@ func TestNotConvergedNamesPartitions(t *testing.T) {
 	assert.Equal(t, "orders-0", rep.NotConverged[0].What)
 	assert.Contains(t, rep.NotConverged[0].Reason, "below min.insync.replicas=2, so acks=all writes are refused")
 }
+
+// TestNotConvergedNamesTheLoop: when the producer's requests cannot outlast
+// replication (request.timeout.ms below replica.fetch.wait.max.ms, with a
+// replica.fetch.min.bytes that small writes never reach), initTransactions
+// times out and is sent again for ever; the report says what the run kept
+// doing and which settings cause it (found by the chaos test, case 282).
+func TestNotConvergedNamesTheLoop(t *testing.T) {
+	const src = `name: slow-acks
+duration: 1s
+cluster:
+  brokers: 3
+  broker:
+    replica.fetch.min.bytes: "3063"
+topics:
+  - name: t
+producer:
+  request.timeout.ms: "145"
+  transactional.id: "app"
+workload:
+  rate: 10
+  transactions:
+    records: 1
+`
+	s, err := Parse("slow-acks.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	rep := s.Run(RunOptions{}).Report
+	require.False(t, rep.Converged)
+	whats := map[string]string{}
+	for _, b := range rep.NotConverged {
+		if _, ok := whats[b.What]; !ok {
+			whats[b.What] = b.Reason
+		}
+	}
+	assert.Contains(t, whats, "__transaction_state-1")
+	assert.Equal(t, "still had records or a transaction in progress when the run ended", whats["producer"])
+	assert.Contains(t, whats["busiest at the end"], "producer-1 msg-send init-producer-id-request (peer broker-2)")
+	assert.Contains(t, whats["likely cause"], "request.timeout.ms=145 is not above replica.fetch.wait.max.ms=500 plus a round trip")
+}
