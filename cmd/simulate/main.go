@@ -92,6 +92,13 @@ var commands = []command{
 }
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A run's live memory is bounded by its budgets; without a limit the
+		// garbage collector lets the heap grow to twice that (GOGC=100): 7.5
+		// GB for 24 hours at 115 records/s, 3.6 GB with this soft limit,
+		// past which it collects more often. GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(3 << 30)
+	}
 	onInterrupt(os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
