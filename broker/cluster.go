@@ -192,6 +192,20 @@ func (c *Cluster) Converged() bool {
 	return true
 }
 
+// LogSize is how many records and batches every replica's log holds, for
+// a run's memory budget.
+func (c *Cluster) LogSize() (records, batches int64) {
+	for _, b := range c.Brokers[1:] {
+		for _, r := range b.replicas {
+			if r != nil {
+				records += r.Log.LEO()
+				batches += int64(len(r.Log.Batches()))
+			}
+		}
+	}
+	return records, batches
+}
+
 // TransactionsSettled reports whether every decided transaction is
 // complete: no coordinator is still writing markers or a state change. A
 // crashed broker's coordinator counts as settled; its successor has the

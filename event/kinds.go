@@ -95,6 +95,8 @@ const (
 	IsolateEnd
 	RestartProducer
 	Heal
+	TraceCut
+	BudgetStop
 
 	numKinds
 )
@@ -128,6 +130,16 @@ type kindInfo struct {
 // needs a fact reads the field.
 var kinds = [numKinds]kindInfo{
 	Invalid: {name: "invalid"},
+
+	// The trace reached its cap (sim.Trace.SetLimit): what happens later is
+	// counted, not recorded.
+	BudgetStop: {name: "budget-stop", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return append(append(append(b, "the run reached its "...), f.ext().Label...), " budget and stops here"...)
+	}},
+	TraceCut: {name: "trace-cut", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "the trace keeps its first "...), int64(f.Count))
+		return append(b, " records; later ones are counted, not kept, so explanations of what follows may be partial"...)
+	}},
 
 	// Every message between nodes is a msg-send and, unless lost, a
 	// msg-receive with the same id (sim.MsgEntry); a lost one is a drop

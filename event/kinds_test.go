@@ -165,6 +165,8 @@ var detailCases = []struct {
 	{"restart-producer transactional as another client", with(RestartProducer, func(f *Fields) { f.X().Note, f.Flags = "librdkafka", Transactional }),
 		"the application closes its producer and creates a librdkafka one (same transactional.id: same producer id, next epoch)"},
 	{"heal", None(Heal), "end of run: every fault undone, crashed brokers restarted"},
+	{"budget-stop", with(BudgetStop, func(f *Fields) { f.X().Label = "events" }), "the run reached its events budget and stops here"},
+	{"trace-cut", with(TraceCut, func(f *Fields) { f.Count = 1000 }), "the trace keeps its first 1000 records; later ones are counted, not kept, so explanations of what follows may be partial"},
 }
 
 func TestDetailIsRenderedFromFields(t *testing.T) {

@@ -170,15 +170,23 @@ func (p *Producer) runOnce() {
 	if txnBusy {
 		// Sender.maybeSendAndPollTransactionalRequest polls for
 		// retry.backoff.ms and returns: produce data (and its expiry) waits
-		// for the transactional request.
-		next = now + sim.Millis(p.cfg.RetryBackoffMs)
-		for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
-			if at > now {
-				next = min(next, at)
+		// for the transactional request. A response wakes it earlier
+		// (HandleMessage). With retry.backoff.ms=0 Kafka's loop spins on
+		// poll(0) without changing anything until a response arrives or a
+		// deadline passes, so the simulator sleeps until the next deadline
+		// still ahead instead of waking every nanosecond.
+		if p.cfg.RetryBackoffMs > 0 {
+			next = now + sim.Millis(p.cfg.RetryBackoffMs)
+			for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
+				if at > now {
+					next = min(next, at)
+				}
 			}
+		} else {
+			next = p.nextDeadline(now)
 		}
 	} else {
-		next = min(next, p.nextDeadline(now))
+		next = min(next, p.nextDeadline(-1))
 	}
 	if next < sim.Never {
 		p.runTimer.Set(p.w, max(next, now+1))
@@ -738,13 +746,20 @@ func (p *Producer) reject(r Record, err broker.Error) {
 	p.queueCallback(listenerCall{kind: cbRejected, rec: r, err: err})
 }
 
-// nextDeadline is the earliest moment a timer-driven condition falls due.
-func (p *Producer) nextDeadline(now sim.Time) sim.Time {
+// nextDeadline is the earliest moment after after at which a timer-driven
+// condition falls due (after -1: any, even one already past).
+func (p *Producer) nextDeadline(after sim.Time) sim.Time {
 	next := sim.Never
+	due := func(at sim.Time) {
+		if at > after {
+			next = min(next, at)
+		}
+	}
+	now := p.w.Now()
 	if p.txn != nil {
 		for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
 			if at > now {
-				next = min(next, at)
+				due(at)
 			}
 		}
 	}
@@ -752,32 +767,32 @@ func (p *Producer) nextDeadline(now sim.Time) sim.Time {
 	for i := range p.parts {
 		part := &p.parts[i]
 		if len(part.inflight) > 0 {
-			next = min(next, part.inflight[0].CreatedAt+limit)
+			due(part.inflight[0].CreatedAt + limit)
 		}
 		if len(part.deque) > 0 {
-			next = min(next, part.deque[0].CreatedAt+limit)
+			due(part.deque[0].CreatedAt + limit)
 		}
 	}
 	for i := range p.conns {
 		c := &p.conns[i]
 		for _, r := range c.inflight {
-			next = min(next, r.deadline)
+			due(r.deadline)
 		}
 		if c.state == connConnecting {
-			next = min(next, c.setupBy)
+			due(c.setupBy)
 		}
 		if c.state == connDown && c.retryAt > now {
-			next = min(next, c.retryAt)
+			due(c.retryAt)
 		}
 	}
 	if len(p.blocked) > 0 {
-		next = min(next, p.blocked[0].deadline)
+		due(p.blocked[0].deadline)
 	}
 	if p.meta.needed && !p.meta.inflight && p.meta.nextAt > now {
-		next = min(next, p.meta.nextAt)
+		due(p.meta.nextAt)
 	}
 	if p.topo != nil && !p.meta.needed {
-		next = min(next, p.meta.lastAt+sim.Millis(p.cfg.MetadataMaxAgeMs))
+		due(p.meta.lastAt + sim.Millis(p.cfg.MetadataMaxAgeMs))
 	}
 	return next
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/kafkasim/kafkasim/event"
@@ -66,6 +67,13 @@ func violations(res *Result) []string {
 	}
 	if res.InvariantErr != nil {
 		out = append(out, "invariant: "+res.InvariantErr.Error())
+	}
+	// Every accepted scenario finishes within its budgets (issue 10): a
+	// generated or built-in case that runs out of events or memory is a
+	// loop the simulator should not have.
+	if b := rep.StoppedByBudget; b != nil {
+		out = append(out, fmt.Sprintf("budget: the %s budget (%s) stopped the run at %.3f ms; busiest: %s",
+			b.Budget, b.Limit, b.AtMs, strings.Join(b.Busiest, "; ")))
 	}
 	loss, idempotence, txn := promises(res)
 	if loss {

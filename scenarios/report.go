@@ -1,5 +1,7 @@
 package scenarios
 
+import "github.com/kafkasim/kafkasim/broker"
+
 // Report is contract 2 of ARCHITECTURE.md: the JSON report of one run. Field names
 // are snake_case except Kafka's own names (metrics, error codes,
 // properties). Nothing here depends on the wall clock.
@@ -19,7 +21,15 @@ type Report struct {
 	Partitions   []PartitionReport   `json:"partitions"`
 	Timeline     []TimelineEntry     `json:"timeline"`
 	Converged    bool                `json:"converged"`
-	Expectations []ExpectResult      `json:"expectations,omitempty"`
+	// NotConverged names what kept the cluster from settling after the
+	// heal (at most maxBlockers entries), when it did not.
+	NotConverged []broker.Blocker `json:"not_converged,omitempty"`
+	// StoppedByBudget is set when a budget stopped the run before its end.
+	StoppedByBudget *BudgetStop `json:"stopped_by_budget,omitempty"`
+	// TraceCut says the trace reached its cap: later records were counted,
+	// not kept, and explanations may be partial.
+	TraceCut     bool           `json:"trace_cut,omitempty"`
+	Expectations []ExpectResult `json:"expectations,omitempty"`
 }
 
 // ConfigReport is the effective configuration, defaults filled in.

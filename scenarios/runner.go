@@ -20,6 +20,14 @@ type RunOptions struct {
 	// CheckInvariants checks the cluster's replication invariants after
 	// every event and at the end (slower; for tests).
 	CheckInvariants bool
+	// MaxEvents replaces the event budget derived from the scenario's size
+	// when set.
+	MaxEvents uint64
+	// Stop, when set, is asked every few thousand events whether the run
+	// must stop (the CLI's wall-clock budget: the core never reads the
+	// clock); StopLimit describes that budget for the report.
+	Stop      func() bool
+	StopLimit string
 }
 
 // Result is a finished run.
@@ -35,6 +43,8 @@ type Result struct {
 	Sessions int
 	// Cluster is the cluster after the run, for tests that inspect logs.
 	Cluster *broker.Cluster
+	// Events is how many events the run handled.
+	Events uint64
 
 	run *runner // for Charts
 }
@@ -46,6 +56,9 @@ const (
 	kindUndo
 	kindSample
 )
+
+// convergeTime is how long the cluster has to settle after the final heal.
+const convergeTime = 10 * sim.Minute
 
 // sampleStep is the time series' resolution; maxSamples bounds a long run's
 // series (2000 s of virtual time).
@@ -93,6 +106,11 @@ type undo struct {
 
 type runner struct {
 	s   *Scenario
+	opt RunOptions
+
+	budget  budget
+	stopped *BudgetStop // the budget that stopped the run, if one did
+
 	pl  *plan
 	w   *sim.World
 	cl  *broker.Cluster
@@ -137,7 +155,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	if opt.Seed != nil {
 		seed = *opt.Seed
 	}
-	r := &runner{s: s, pl: s.plan, cfg: s.plan.producerCfg}
+	r := &runner{s: s, opt: opt, pl: s.plan, cfg: s.plan.producerCfg}
 	r.w = sim.NewWorld(seed)
 	net := &s.Cluster.Network
 	r.w.Net.Configure(sim.LinkConfig{
@@ -193,33 +211,56 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	} else {
 		r.w.Schedule(r.stopAt, r.id, kindSend, 0, 0)
 	}
-	r.w.RunWhile(workLimit, func() bool { return !r.workDone })
-	r.workDone = true
-	// 2. close() flushes: the producer finishes every record, by callback or
-	// delivery timeout, while the fault schedule plays out.
-	r.finishWork()
 	cfg := r.pl.producerCfg
-	drainLimit := r.w.Now() + sim.Millis(int64(cfg.DeliveryTimeoutMs)+cfg.MaxBlockMs) + 60*sim.Second
-	r.w.RunWhile(sim.Never, func() bool {
-		return r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit)
-	})
-	// 3. Heal every fault and restart every crashed broker.
-	r.sampleDone = true
-	r.healAll()
-	// 4. Let replication converge, so the audit reads settled logs.
-	convergeLimit := r.w.Now() + 10*sim.Minute
-	r.w.RunWhile(convergeLimit, func() bool {
-		return !r.cl.Converged() || !r.cl.TransactionsSettled() || (r.appsBusy() && r.w.Now() < drainLimit)
-	})
+	drain := sim.Millis(int64(cfg.DeliveryTimeoutMs)+cfg.MaxBlockMs) + 60*sim.Second
+	lastFault := sim.Time(0)
+	for i := range r.pl.faults {
+		lastFault = max(lastFault, sim.FromDuration(r.pl.faults[i].At.Duration))
+	}
+	r.budget = newBudget(expected*float64(len(r.pl.topics)), len(r.pl.topo.Partitions)+r.pl.topo.Brokers,
+		max(workLimit, lastFault)+drain+convergeTime)
+	if opt.MaxEvents > 0 {
+		r.budget.events = opt.MaxEvents
+	}
+	r.w.Trace.SetLimit(r.budget.trace)
+	r.w.RunWhile(workLimit, func() bool { return r.within() && !r.workDone })
+	r.workDone = true
+	// A budget's stop leaves the cluster as it was, for the audit to read.
+	drainLimit := sim.Never
+	if r.stopped == nil {
+		// 2. close() flushes: the producer finishes every record, by
+		// callback or delivery timeout, while the fault schedule plays out.
+		r.finishWork()
+		drainLimit = r.w.Now() + drain
+		r.w.RunWhile(sim.Never, func() bool {
+			return r.within() && (r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit))
+		})
+	}
+	if r.stopped == nil {
+		// 3. Heal every fault and restart every crashed broker.
+		r.sampleDone = true
+		r.healAll()
+		// 4. Let replication converge, so the audit reads settled logs.
+		convergeLimit := r.w.Now() + convergeTime
+		r.w.RunWhile(convergeLimit, func() bool {
+			return r.within() && (!r.cl.Converged() || !r.cl.TransactionsSettled() || (r.appsBusy() && r.w.Now() < drainLimit))
+		})
+	}
 	if opt.CheckInvariants {
 		r.checkInvariants()
 	}
 
 	rep := r.audit()
 	rep.Seed = seed
+	if rep.StoppedByBudget = r.stopped; r.stopped != nil {
+		rep.Converged = false // it never reached the post-heal phase
+	} else if !rep.Converged {
+		rep.NotConverged = r.blockers()
+	}
+	rep.TraceCut = r.w.Trace.Cut()
 	s.evaluate(rep)
 	return &Result{Report: rep, Trace: r.w.Trace, Names: r.cl, InvariantErr: r.invariantErr,
-		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, run: r}
+		MaxBrokersDown: r.maxDown, Sessions: len(r.producers), Cluster: r.cl, Events: r.w.Events(), run: r}
 }
 
 // finishWork is the application reaching the end of its input: it

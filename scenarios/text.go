@@ -71,8 +71,25 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if rc.KeysSplit > 0 {
 		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
 	}
-	if !r.Converged {
+	if st := r.StoppedByBudget; st != nil {
+		fmt.Fprintf(b, "  note: stopped by the %s budget (%s) at %g ms of virtual time; what was running then:\n", st.Budget, st.Limit, st.AtMs)
+		for _, l := range st.Busiest {
+			fmt.Fprintf(b, "    %s\n", l)
+		}
+		if st.Hint != "" {
+			fmt.Fprintf(b, "    likely cause: %s\n", st.Hint)
+		}
+	} else if !r.Converged {
 		b.WriteString("  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n")
+		if len(r.NotConverged) > 0 {
+			b.WriteString("  what kept it from converging:\n")
+		}
+		for _, bl := range r.NotConverged {
+			fmt.Fprintf(b, "    %s: %s\n", bl.What, bl.Reason)
+		}
+	}
+	if r.TraceCut {
+		b.WriteString("  note: the trace reached its cap and was cut (a trace-cut entry marks where); explanations of later events may be partial\n")
 	}
 	if t := r.Transactions; t != nil {
 		b.WriteString("\ntransactions (what the application was told)\n")

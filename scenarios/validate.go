@@ -108,6 +108,15 @@ func sortedKeys(m map[string]bool) []string {
 // every partition's replicas, logs and time series in memory.
 const maxPartitions = 1000
 
+// maxReplicas bounds the replicas over all topics (partitions times
+// replication factor): each is a log, a fetcher and its share of every
+// broker's work. Kafka has no fixed limit.
+const maxReplicas = 10000
+
+// maxFaults bounds a scenario's fault schedule: each restart-producer adds
+// a node for the rest of the run.
+const maxFaults = 1000
+
 // checkProperties validates broker properties or topic configs (with
 // topicLevel) in file order, and returns their values.
 func (s *Scenario) checkProperties(section string, props Properties, topicLevel bool) (map[string]string, error) {
@@ -204,7 +213,7 @@ func (s *Scenario) validate() (*plan, error) {
 			len(s.Topics), maxPartitions, maxPartitions)
 	}
 	var topics []broker.Topic
-	totalPartitions := 0
+	totalPartitions, totalReplicas := 0, 0
 	for i := range s.Topics {
 		t := &s.Topics[i]
 		key := fmt.Sprintf("topics[%d]", i)
@@ -248,6 +257,10 @@ func (s *Scenario) validate() (*plan, error) {
 		if totalPartitions += total; totalPartitions > maxPartitions {
 			return nil, s.errAt(key+".partitions", "topics[0] to %s have %d partitions in all (counting add-partitions); the simulator takes at most %d over all topics (Kafka has no fixed limit)",
 				key, totalPartitions, maxPartitions)
+		}
+		if totalReplicas += total * t.ReplicationFactor; totalReplicas > maxReplicas {
+			return nil, s.errAt(key+".replication.factor", "%d partitions x replication.factor %d bring the replicas over all topics to %d (counting add-partitions); the simulator takes at most %d (Kafka has no fixed limit)",
+				total, t.ReplicationFactor, totalReplicas, maxReplicas)
 		}
 		topic := broker.Topic{Name: t.Name, Partitions: total, Initial: t.Partitions, ReplicationFactor: t.ReplicationFactor}
 		if err := cfg.ConfigureTopic(&topic, tc); err != nil {
@@ -404,6 +417,9 @@ func topicNames(ts []Topic) []string {
 }
 
 func (s *Scenario) validateFaults(pl *plan) error {
+	if len(s.Faults) > maxFaults {
+		return s.errAt("faults", "%d faults; the simulator takes at most %d in a scenario", len(s.Faults), maxFaults)
+	}
 	for i := range s.Faults {
 		f := &s.Faults[i]
 		key := fmt.Sprintf("faults[%d]", i)

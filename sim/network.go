@@ -49,8 +49,8 @@ type Network struct {
 	w     *World
 	cfg   LinkConfig
 	n     int
-	links []link // n*n, indexed from*n+to
-	delay []Time // extra one-way delay on every link of a node
+	links [][]link // links[from][to], each row as long as its highest peer
+	delay []Time   // extra one-way delay on every link of a node
 	slots []envelope
 	free  []int32
 	rng   *rand.Rand
@@ -65,16 +65,21 @@ func newNetwork(w *World) *Network {
 func (n *Network) Configure(c LinkConfig) { n.cfg = c }
 
 func (n *Network) grow(nodes int) {
-	links := make([]link, nodes*nodes)
-	for from := 0; from < n.n; from++ {
-		copy(links[from*nodes:from*nodes+n.n], n.links[from*n.n:(from+1)*n.n])
-	}
-	n.links = links
-	n.delay = append(n.delay, 0)
+	n.links = append(n.links, make([][]link, nodes-len(n.links))...)
+	n.delay = append(n.delay, make([]Time, nodes-len(n.delay))...)
 	n.n = nodes
 }
 
-func (n *Network) link(from, to NodeID) *link { return &n.links[int(from)*n.n+int(to)] }
+// link is the directed link from one node to another. Rows grow on first
+// use, amortised: a run that creates thousands of short-lived producers
+// holds the links they used, not a matrix of every pair.
+func (n *Network) link(from, to NodeID) *link {
+	row := &n.links[from]
+	if int(to) >= len(*row) {
+		*row = append(*row, make([]link, int(to)+1-len(*row))...)
+	}
+	return &(*row)[to]
+}
 
 // Cut stops traffic from one node to another until Uncut. Cuts nest: a link
 // cut by two faults needs two Uncuts.

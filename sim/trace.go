@@ -32,6 +32,64 @@ type Trace struct {
 	msgs     []MsgEntry
 	msgNames []string          // message type names, by MsgEntry.Type
 	msgType  map[string]uint16 // the inverse, to intern a name once
+
+	limit   int   // the most records kept; 0: no limit
+	omitted int64 // records past the limit, counted but not kept
+	recent  [recentWindow]Recent
+	nRecent int64 // records ever seen (kept or not): the ring's position
+}
+
+// recentWindow is how many of the latest records the trace remembers, kept
+// or not, to say what a run was doing when a budget stopped it.
+const recentWindow = 1 << 12
+
+// Recent is what one record was about: its kind, its node and, for a
+// message, the message type.
+type Recent struct {
+	Kind event.Kind
+	Node NodeID
+	Peer NodeID
+	Msg  string // the message type, for msg-send and msg-receive
+}
+
+// SetLimit bounds the records kept: past n, a trace-cut entry is added and
+// later records are only counted (Omitted), so a long run's trace stays in
+// bounded memory.
+func (t *Trace) SetLimit(n int) { t.limit = n }
+
+// Omitted is how many records were counted but not kept past the limit.
+func (t *Trace) Omitted() int64 { return t.omitted }
+
+// Cut reports whether the trace reached its limit.
+func (t *Trace) Cut() bool { return t.omitted > 0 }
+
+// RecentRecords is the latest records seen, kept or not, at most
+// recentWindow of them, oldest first.
+func (t *Trace) RecentRecords() []Recent {
+	n := int(min(t.nRecent, recentWindow))
+	out := make([]Recent, 0, n)
+	for i := t.nRecent - int64(n); i < t.nRecent; i++ {
+		out = append(out, t.recent[i%recentWindow])
+	}
+	return out
+}
+
+// keep notes a record in the recent window and reports whether it is kept:
+// false past the limit, where the first refused record adds the trace-cut
+// entry.
+func (t *Trace) keep(r Recent, at Time) bool {
+	t.recent[t.nRecent%recentWindow] = r
+	t.nRecent++
+	if t.limit <= 0 || t.Len() < t.limit {
+		return true
+	}
+	if t.omitted == 0 {
+		e := E(at, r.Node, event.TraceCut)
+		e.Count = int32(min(t.Len(), 1<<31-1))
+		t.entries = append(t.entries, e)
+	}
+	t.omitted++
+	return false
 }
 
 // MsgEntry is a message crossing the network: sent (event.MsgSend) or
@@ -51,6 +109,13 @@ type MsgEntry struct {
 // addMsg records a message sent or received; name is the message type's
 // Name.
 func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, name string) {
+	node, peer := from, to
+	if k == event.MsgReceive {
+		node, peer = to, from
+	}
+	if !t.keep(Recent{Kind: k, Node: node, Peer: peer, Msg: name}, at) {
+		return
+	}
 	typ, ok := t.msgType[name]
 	if !ok {
 		if t.msgType == nil {
@@ -72,7 +137,12 @@ func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 
 // Add appends an entry. Callers fill every field; use E to start from the
 // "nothing" values.
-func (t *Trace) Add(e Entry) { t.entries = append(t.entries, e) }
+func (t *Trace) Add(e Entry) {
+	// A budget's stop is kept past the limit: it says where the run ended.
+	if t.keep(Recent{Kind: e.Kind, Node: e.Node, Peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
+		t.entries = append(t.entries, e)
+	}
+}
 
 // E returns an entry of kind k with every optional field unset.
 func E(at Time, node NodeID, k event.Kind) Entry {

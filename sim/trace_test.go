@@ -243,3 +243,23 @@ func TestTimeConversions(t *testing.T) {
 	assert.Equal(t, 60*Second, Minute)
 	assert.Greater(t, Never, 100*365*24*60*Minute)
 }
+
+// TestTraceLimit: past its limit the trace keeps one trace-cut entry and
+// counts the rest, while the recent window still sees them.
+func TestTraceLimit(t *testing.T) {
+	var tr Trace
+	tr.SetLimit(10)
+	for i := range 25 {
+		tr.Add(E(Time(i), 1, event.Append))
+	}
+	tr.addMsg(30, event.MsgSend, 1, 1, 2, "produce-request")
+	require.Equal(t, 11, tr.Len(), "ten records and the cut")
+	last := tr.Entries()[10]
+	assert.Equal(t, event.TraceCut, last.Kind)
+	assert.Equal(t, int32(10), last.Count)
+	assert.Equal(t, int64(16), tr.Omitted())
+	assert.True(t, tr.Cut())
+	recent := tr.RecentRecords()
+	require.Len(t, recent, 26)
+	assert.Equal(t, Recent{Kind: event.MsgSend, Node: 1, Peer: 2, Msg: "produce-request"}, recent[25])
+}

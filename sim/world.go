@@ -63,6 +63,15 @@ func NewWorld(seed uint64) *World {
 // Now is the current virtual time.
 func (w *World) Now() Time { return w.now }
 
+// Pending is how many events are queued or held for paused nodes.
+func (w *World) Pending() int {
+	n := w.q.len()
+	for i := range w.nodes {
+		n += len(w.nodes[i].deferred)
+	}
+	return n
+}
+
 // Events is how many events have been handled so far.
 func (w *World) Events() uint64 { return w.events }
 

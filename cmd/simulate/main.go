@@ -17,7 +17,9 @@
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
 // scenario error (message on stderr, nothing on stdout), 3 an internal
-// error (a panic: a simulator bug; KAFKASIM_DEBUG=1 adds its stack), 130
+// error (a panic: a simulator bug; KAFKASIM_DEBUG=1 adds its stack), 4 a
+// budget (events, memory or --max-wall) stopped the run (the report of
+// what ran is printed; stderr says which budget and what was looping), 130
 // interrupted (Ctrl-C or SIGTERM; stderr says which files were written,
 // and no partial file is left).
 package main
@@ -35,6 +37,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -53,6 +56,15 @@ type helpShown struct{ text string }
 
 func (h *helpShown) Error() string { return "help" }
 
+// budgetError is a run stopped by a budget: exit status 4, after the
+// report of what ran.
+type budgetError struct{ msg string }
+
+func (e *budgetError) Error() string { return e.msg }
+
+// exitBudget is the status of a run stopped by a budget.
+const exitBudget = 4
+
 // failedError is an expectation that did not hold: exit status 1.
 type failedError struct{ msg string }
 
@@ -70,7 +82,7 @@ type command struct {
 var commands = []command{
 	{"list", "", "list the built-in scenarios", cmdList},
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
-	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE]", "run a scenario and print the report", cmdRun},
+	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
@@ -80,6 +92,13 @@ var commands = []command{
 }
 
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A run's live memory is bounded by its budgets; without a limit the
+		// garbage collector lets the heap grow to twice that (GOGC=100): 7.5
+		// GB for 24 hours at 115 records/s, 3.6 GB with this soft limit,
+		// past which it collects more often. GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(3 << 30)
+	}
 	onInterrupt(os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -146,6 +165,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	var out bytes.Buffer
 	err := dispatch(args, &out, stderr)
 	var fe *failedError
+	var be *budgetError
 	var help *helpShown
 	switch {
 	case errors.As(err, &help):
@@ -163,6 +183,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		stdout.Write(out.Bytes())
 		fmt.Fprintln(stderr, "simulate:", err)
 		return 1
+	case errors.As(err, &be):
+		stdout.Write(out.Bytes())
+		fmt.Fprintln(stderr, "simulate:", err)
+		return exitBudget
 	default:
 		fmt.Fprintln(stderr, "simulate:", err)
 		return 2
@@ -254,15 +278,17 @@ func cmdShow(args []string, out, _ io.Writer) error {
 
 // runFlags are the flags of the commands that run one scenario.
 type runFlags struct {
-	fs   *pflag.FlagSet
-	seed *uint64
-	sets *[]string
+	fs      *pflag.FlagSet
+	seed    *uint64
+	sets    *[]string
+	maxWall *time.Duration
 }
 
 func addRunFlags(fs *pflag.FlagSet) runFlags {
 	return runFlags{fs: fs,
-		seed: fs.Uint64("seed", 0, "run with this seed instead of the scenario's"),
-		sets: fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)")}
+		seed:    fs.Uint64("seed", 0, "run with this seed instead of the scenario's"),
+		sets:    fs.StringArray("set", nil, "override a scenario value, KEY=VALUE (repeatable)"),
+		maxWall: fs.Duration("max-wall", time.Minute, "stop the run after this much real time (0: no limit)")}
 }
 
 // load reads the scenario named by the one argument, with the --set
@@ -273,7 +299,35 @@ func (f runFlags) load() (*scenarios.Scenario, scenarios.RunOptions, error) {
 	if f.fs.Changed("seed") {
 		opt.Seed = f.seed
 	}
+	if *f.maxWall < 0 {
+		return nil, opt, &usageError{fmt.Sprintf("--max-wall %v: use a duration of zero (no limit) or more", *f.maxWall)}
+	}
+	if *f.maxWall > 0 {
+		// The wall clock is the command line's: the core only asks the hook.
+		deadline := time.Now().Add(*f.maxWall)
+		opt.Stop = func() bool { return time.Now().After(deadline) }
+		opt.StopLimit = "--max-wall " + f.maxWall.String()
+	}
 	return s, opt, err
+}
+
+// budgetStopped is the error of a run a budget stopped, or nil.
+func budgetStopped(rep *scenarios.Report) error {
+	b := rep.StoppedByBudget
+	if b == nil {
+		return nil
+	}
+	msg := fmt.Sprintf("stopped by the %s budget (%s) at %g ms of virtual time", b.Budget, b.Limit, b.AtMs)
+	if len(b.Busiest) > 0 {
+		msg += "; busiest: " + b.Busiest[0]
+	}
+	if b.Hint != "" {
+		msg += "; " + b.Hint
+	}
+	if b.Budget == "wall clock" {
+		msg += " (raise --max-wall to let it run longer)"
+	}
+	return &budgetError{msg}
 }
 
 func cmdRun(args []string, out, _ io.Writer) error {
@@ -312,6 +366,9 @@ func cmdRun(args []string, out, _ io.Writer) error {
 			return err
 		}
 	} else if err := res.Report.WriteText(out, s.Title); err != nil {
+		return err
+	}
+	if err := budgetStopped(res.Report); err != nil {
 		return err
 	}
 	if !res.Report.Passed() {
@@ -374,6 +431,11 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 	}
 	for i, rep := range reports {
 		s := loaded[i]
+		if b := rep.StoppedByBudget; b != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL  %-*s  stopped by the %s budget (%s) at %g ms of virtual time\n", width, s.Name, b.Budget, b.Limit, b.AtMs)
+			continue
+		}
 		if len(rep.Expectations) == 0 {
 			fmt.Fprintf(out, "ok    %-*s  (no expectations)\n", width, s.Name)
 			continue

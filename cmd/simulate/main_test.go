@@ -129,3 +129,22 @@ func TestCheckFailsWithStatusOne(t *testing.T) {
 	assert.Contains(t, stdout, "FAIL  impossible  records.lost > 0, got 0")
 	assert.Contains(t, stderr, "1 of 1 scenarios failed")
 }
+
+// TestBudgetStopExitsFour: a run stopped by a budget prints its report,
+// says on stderr which budget, and exits 4.
+func TestBudgetStopExitsFour(t *testing.T) {
+	code, stdout, stderr := simulate("run", "batch-size", "--max-wall", "1ns")
+	assert.Equal(t, 4, code)
+	assert.Contains(t, stdout, "note: stopped by the wall clock budget (--max-wall 1ns)")
+	assert.Contains(t, stderr, "simulate: stopped by the wall clock budget (--max-wall 1ns) at 0 ms of virtual time")
+	assert.Contains(t, stderr, "raise --max-wall")
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line")
+
+	code, stdout, _ = simulate("run", "batch-size", "--max-wall", "1ns", "--format", "json")
+	assert.Equal(t, 4, code)
+	assert.Contains(t, stdout, `"stopped_by_budget": {`)
+
+	code, _, stderr = simulate("run", "batch-size", "--max-wall", "-1s")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--max-wall -1s: use a duration of zero (no limit) or more")
+}

@@ -36,12 +36,13 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	if *svg {
 		format = plots.SVG
 	}
-	paths, err := plots.WriteRun(*outDir, s.Run(opt).Charts(0), format)
+	res := s.Run(opt)
+	paths, err := plots.WriteRun(*outDir, res.Charts(0), format)
 	if err != nil {
 		return &usageError{fmt.Sprintf("--out: %v", err)}
 	}
 	for _, p := range paths {
 		fmt.Fprintln(out, p)
 	}
-	return nil
+	return budgetStopped(res.Report)
 }

@@ -1,0 +1,40 @@
+package broker
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// TestBlockers: what keeps a cluster from converging is named in words: a
+// broker down, an ISR below min.insync.replicas, a partition without a
+// leader; a converged cluster has no blocker.
+func TestBlockers(t *testing.T) {
+	cfg := DefaultConfig()
+	h := newHarness(t, cfg, testTopic(2, false))
+	h.run(100 * sim.Millisecond)
+	assert.True(t, h.c.Converged())
+	assert.Empty(t, h.c.Blockers())
+
+	h.c.Crash(2)
+	h.c.Crash(3)
+	h.run(cfg.BrokerSessionTimeout + sim.Second)
+	assert.Equal(t, []Blocker{
+		{"broker-2", "is down"},
+		{"broker-3", "is down"},
+		{"t-0", "ISR [1] lacks replicas [2,3], below min.insync.replicas=2, so acks=all writes are refused"},
+	}, h.c.Blockers())
+
+	h.c.Crash(1)
+	h.run(cfg.BrokerSessionTimeout + sim.Second)
+	assert.Contains(t, h.c.Blockers(), Blocker{"t-0",
+		"has no leader: no replica in its ISR [1] is alive and unfenced, and unclean.leader.election.enable=false keeps the other replicas from being elected"})
+
+	h.c.Restart(2)
+	h.c.Pause(2)
+	h.run(cfg.BrokerSessionTimeout + sim.Second)
+	assert.Contains(t, h.c.Blockers(), Blocker{"broker-2",
+		"is still fenced by the controller: its heartbeats do not arrive within broker.session.timeout.ms, so it leads nothing and cannot rejoin an ISR"})
+}
