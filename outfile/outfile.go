@@ -49,18 +49,6 @@ func Write(path string, write func(w io.Writer) error) error {
 		return unwrapPath(err)
 	}
 	tmp := f.Name()
-	state.mu.Lock()
-	if state.aborted {
-		state.mu.Unlock()
-		f.Close()
-		os.Remove(tmp)
-		return ErrAborted
-	}
-	if state.temps == nil {
-		state.temps = map[string]bool{}
-	}
-	state.temps[tmp] = true
-	state.mu.Unlock()
 
 	bw := bufio.NewWriter(f)
 	err = write(bw)
@@ -89,18 +77,31 @@ func Write(path string, write func(w io.Writer) error) error {
 }
 
 // createTemp creates a new file beside base in dir, named after it and
-// hidden. Unlike os.CreateTemp (mode 0600) it leaves the mode to the
-// umask, as os.Create does, since it becomes the output file.
+// hidden, and records it for Abort. It holds the lock from naming the file
+// to recording it, so that an Abort in between cannot miss it. Unlike
+// os.CreateTemp (mode 0600) it leaves the mode to the umask, as os.Create
+// does, since it becomes the output file.
 func createTemp(dir, base string) (*os.File, error) {
+	state.mu.Lock()
+	defer state.mu.Unlock()
 	for {
-		state.mu.Lock()
+		if state.aborted {
+			return nil, ErrAborted
+		}
 		state.seq++
 		name := filepath.Join(dir, fmt.Sprintf(".%s.partial-%d-%d", base, os.Getpid(), state.seq))
-		state.mu.Unlock()
 		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if !errors.Is(err, fs.ErrExist) {
-			return f, err
+		if errors.Is(err, fs.ErrExist) {
+			continue
 		}
+		if err != nil {
+			return nil, err
+		}
+		if state.temps == nil {
+			state.temps = map[string]bool{}
+		}
+		state.temps[name] = true
+		return f, nil
 	}
 }
 

@@ -67,6 +67,11 @@ type BudgetStop struct {
 	Hint string `json:"hint,omitempty"`
 }
 
+// String is the one-line summary the text report, run and check print.
+func (b *BudgetStop) String() string {
+	return fmt.Sprintf("stopped by the %s budget (%s) at %g ms of virtual time", b.Budget, b.Limit, b.AtMs)
+}
+
 // within reports whether the run is still inside its budgets; the first
 // time it is not, it records why in r.stopped.
 func (r *runner) within() bool {
@@ -160,9 +165,13 @@ func (r *runner) loopHint() string {
 	cfg := r.pl.brokerCfg
 	switch session, hb := cfg.BrokerSessionTimeout, cfg.BrokerHeartbeatInterval; {
 	case session <= rtt+hb:
+		// KRaft's BrokerHeartbeatManager fences a broker whose last
+		// heartbeat is older than broker.session.timeout.ms.
 		return fmt.Sprintf("broker.session.timeout.ms=%g is not above broker.heartbeat.interval.ms=%g plus one network round trip (%v): the controller fences brokers between their heartbeats",
 			session.Ms(), hb.Ms(), rtt)
 	case r.cfg.RequestTimeoutMs <= 0 || sim.Millis(int64(r.cfg.RequestTimeoutMs)) <= rtt:
+		// NetworkClient.handleTimedOutRequests closes the connection of a
+		// request older than request.timeout.ms.
 		return fmt.Sprintf("request.timeout.ms=%d is not above one network round trip (%v): every request times out and the producer reconnects",
 			r.cfg.RequestTimeoutMs, rtt)
 	case cfg.ReplicaFetchMinBytes > 1 && sim.Millis(int64(r.cfg.RequestTimeoutMs)) <= cfg.ReplicaFetchWaitMax+rtt:

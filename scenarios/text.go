@@ -72,7 +72,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
 	}
 	if st := r.StoppedByBudget; st != nil {
-		fmt.Fprintf(b, "  note: stopped by the %s budget (%s) at %g ms of virtual time; what was running then:\n", st.Budget, st.Limit, st.AtMs)
+		fmt.Fprintf(b, "  note: %s; what was running then:\n", st)
 		for _, l := range st.Busiest {
 			fmt.Fprintf(b, "    %s\n", l)
 		}

@@ -103,6 +103,9 @@ type Run struct {
 
 	Seed    uint64             // the seed it ran with
 	Numbers map[string]float64 // the report's numbers by path (scenarios.Report.Numbers)
+	// Stopped is set when a budget stopped the run: its numbers are of a
+	// partial run.
+	Stopped *scenarios.BudgetStop
 }
 
 // NewGrid checks the scenario with every --vary value alone, so that an
@@ -202,6 +205,26 @@ func (g *Grid) Execute(n int, done func(finished int)) error {
 	return nil
 }
 
+// Stopped describes the runs a budget stopped, "" when none: their numbers
+// are of partial runs, and the sweep's means include them.
+func (g *Grid) Stopped() string {
+	n, first := 0, -1
+	for i := range g.Runs {
+		if g.Runs[i].Stopped != nil {
+			n++
+			if first < 0 {
+				first = i
+			}
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	r := &g.Runs[first]
+	return fmt.Sprintf("%d of %d runs stopped by a budget; their numbers are of partial runs (first: seed %d, %s: %s)",
+		n, len(g.Runs), r.Seed, strings.Join(r.Sets, " "), r.Stopped)
+}
+
 // Panic is a panic caught on a worker goroutine, with that goroutine's
 // stack, to be raised again where the caller can report it.
 type Panic struct {
@@ -229,6 +252,7 @@ func (r *Run) execute(scenario string) error {
 	}
 	rep := s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
 	r.Seed = rep.Seed
+	r.Stopped = rep.StoppedByBudget
 	r.Numbers = map[string]float64{}
 	rep.Numbers(func(path string, v float64) { r.Numbers[path] = v })
 	return nil

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/scenarios"
 )
 
 func TestParseVaries(t *testing.T) {
@@ -209,4 +211,14 @@ func FuzzParseSeeds(f *testing.F) {
 			require.Equal(t, seeds[i-1]+1, seeds[i], "consecutive")
 		}
 	})
+}
+
+// TestStoppedRuns: a sweep says which runs a budget cut short, since their
+// numbers enter the means.
+func TestStoppedRuns(t *testing.T) {
+	g := &Grid{Runs: []Run{{Seed: 1, Sets: []string{"producer.acks=1"}}, {Seed: 2, Sets: []string{"producer.acks=all"}}}}
+	assert.Empty(t, g.Stopped())
+	g.Runs[1].Stopped = &scenarios.BudgetStop{Budget: "events", Limit: "5000000 events", AtMs: 12}
+	assert.Equal(t, "1 of 2 runs stopped by a budget; their numbers are of partial runs "+
+		"(first: seed 2, producer.acks=all: stopped by the events budget (5000000 events) at 12 ms of virtual time)", g.Stopped())
 }

@@ -86,7 +86,7 @@ var commands = []command{
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
-	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]...", "run a scenario and draw its charts into DIR", cmdPlot},
+	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--max-wall 60s]", "run a scenario and draw its charts into DIR", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
 }
@@ -317,7 +317,7 @@ func budgetStopped(rep *scenarios.Report) error {
 	if b == nil {
 		return nil
 	}
-	msg := fmt.Sprintf("stopped by the %s budget (%s) at %g ms of virtual time", b.Budget, b.Limit, b.AtMs)
+	msg := b.String()
 	if len(b.Busiest) > 0 {
 		msg += "; busiest: " + b.Busiest[0]
 	}
@@ -424,7 +424,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 			panic(p) // on this goroutine, where run reports it
 		}
 	}
-	failed := 0
+	failed, stopped := 0, 0
 	width := 0
 	for _, s := range loaded {
 		width = max(width, len(s.Name))
@@ -432,8 +432,8 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 	for i, rep := range reports {
 		s := loaded[i]
 		if b := rep.StoppedByBudget; b != nil {
-			failed++
-			fmt.Fprintf(out, "FAIL  %-*s  stopped by the %s budget (%s) at %g ms of virtual time\n", width, s.Name, b.Budget, b.Limit, b.AtMs)
+			stopped++
+			fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, s.Name, b)
 			continue
 		}
 		if len(rep.Expectations) == 0 {
@@ -452,6 +452,9 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		}
 		failed++
 		fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, s.Name, strings.Join(bad, "; "))
+	}
+	if stopped > 0 {
+		return &budgetError{fmt.Sprintf("%d of %d scenarios stopped by a budget, %d failed their expectations", stopped, len(loaded), failed)}
 	}
 	if failed > 0 {
 		return &failedError{fmt.Sprintf("%d of %d scenarios failed their expectations", failed, len(loaded))}

@@ -85,9 +85,16 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 		}
 	}
 	if *csvPath == "-" {
-		return grid.WriteCSV(out)
+		err = grid.WriteCSV(out)
+	} else {
+		err = grid.WriteTable(out)
 	}
-	return grid.WriteTable(out)
+	if err == nil {
+		if msg := grid.Stopped(); msg != "" {
+			err = &budgetError{msg} // exit status 4, after the results
+		}
+	}
+	return err
 }
 
 // progress is a bar on stderr while a sweep runs, drawn only when stderr
