@@ -214,8 +214,12 @@ func CheckProperty(name, raw string, topicLevel bool) (string, error) {
 	if p == nil {
 		return "", &ConfigError{Message: "unknown property; the simulator models: " + strings.Join(PropertyNames(topicLevel), ", ")}
 	}
-	if _, err := p.parse(raw); err != nil {
+	v, err := p.parse(raw)
+	if err != nil {
 		return "", err
+	}
+	if p.typ == typeBool {
+		return strconv.FormatBool(v.b), nil // TRUE and True read as true
 	}
 	return strings.TrimSpace(raw), nil
 }
@@ -235,10 +239,14 @@ func (p *property) parse(raw string) (value, error) {
 		}
 		return value{d: sim.FromDuration(d)}, nil
 	case typeBool:
-		if s != "true" && s != "false" {
-			return value{}, invalid("Expected value to be either true or false")
+		// ConfigDef.parseType: BOOLEAN ignores case, as for the producer.
+		switch strings.ToLower(s) {
+		case "true":
+			return value{b: true}, nil
+		case "false":
+			return value{b: false}, nil
 		}
-		return value{b: s == "true"}, nil
+		return value{}, invalid("Expected value to be either true or false")
 	default:
 		n, err := strconv.ParseInt(s, 10, typeBits[p.typ])
 		if err != nil {

@@ -98,11 +98,12 @@ func (c *Cluster) partitionBlocker(p PartitionID) string {
 	return ""
 }
 
-// nodes writes broker ids as Kafka's tools print an ISR: [1,2,3].
+// nodes writes broker ids as the trace and the timeline write an ISR
+// (Kafka's log form): [1 2 3].
 func nodes(ids []sim.NodeID) string {
 	s := make([]string, len(ids))
 	for i, id := range ids {
 		s[i] = strconv.Itoa(int(id))
 	}
-	return "[" + strings.Join(s, ",") + "]"
+	return "[" + strings.Join(s, " ") + "]"
 }

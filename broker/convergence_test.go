@@ -24,7 +24,7 @@ func TestBlockers(t *testing.T) {
 	assert.Equal(t, []Blocker{
 		{"broker-2", "is down"},
 		{"broker-3", "is down"},
-		{"t-0", "ISR [1] lacks replicas [2,3], below min.insync.replicas=2, so acks=all writes are refused"},
+		{"t-0", "ISR [1] lacks replicas [2 3], below min.insync.replicas=2, so acks=all writes are refused"},
 	}, h.c.Blockers())
 
 	h.c.Crash(1)

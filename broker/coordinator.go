@@ -552,7 +552,9 @@ func (c *txnCoordinator) startMarkers(m *txnMeta) {
 
 // sendMarkers sends WriteTxnMarkers for every partition whose marker is
 // neither written nor in flight, grouped by leader, as this broker's
-// metadata has it. Partitions without a leader wait for the next retry.
+// metadata has it (TransactionMarkerChannelManager.addTxnMarkersToBrokerQueue).
+// Partitions without a leader wait for the next retry, as Kafka's
+// markersQueueForUnknownBroker does.
 func (c *txnCoordinator) sendMarkers(m *txnMeta) {
 	if m.unloaded {
 		return
@@ -586,6 +588,9 @@ func (c *txnCoordinator) sendMarkers(m *txnMeta) {
 	}
 	coordEpoch := c.epochs[c.topo.Partitions[m.statePart].Index]
 	for _, r := range byLeader {
+		// Kafka bounds this with the broker's request.timeout.ms; the
+		// simulator has no such broker property and uses
+		// replica.socket.timeout.ms, which has the same 30 s default.
 		r.deadline = c.w.Now() + c.cfg.ReplicaSocketTimeout
 		c.armTimer(r.deadline)
 		c.requests = append(c.requests, r)

@@ -171,14 +171,14 @@ func TestManyProducerRestarts(t *testing.T) {
 func TestReportNamesWhatBlockedConvergence(t *testing.T) {
 	rep := &Report{Scenario: "stuck", NotConverged: []broker.Blocker{
 		{What: "broker-2", Reason: "is still fenced by the controller"},
-		{What: "orders-0", Reason: "ISR [1] lacks replicas [2,3]"},
+		{What: "orders-0", Reason: "ISR [1] lacks replicas [2 3]"},
 	}}
 	var text strings.Builder
 	require.NoError(t, rep.WriteText(&text, ""))
 	assert.Contains(t, text.String(), "  note: the cluster did not converge after the faults were healed; the audit read the logs as they were\n"+
 		"  what kept it from converging:\n"+
 		"    broker-2: is still fenced by the controller\n"+
-		"    orders-0: ISR [1] lacks replicas [2,3]\n")
+		"    orders-0: ISR [1] lacks replicas [2 3]\n")
 	data, err := json.Marshal(rep)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `"not_converged":[{"what":"broker-2","reason":"is still fenced by the controller"},`)
