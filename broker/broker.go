@@ -30,9 +30,9 @@ type clientConn struct {
 	open  bool
 	busy  bool
 	queue []sim.Message
-	// broken is set when a response was lost (drop-responses): TCP delivers
-	// in order, so nothing later on this connection reaches the client
-	// either, until it reconnects.
+	// broken is set when a response was lost (a request rule's lost
+	// answer): TCP delivers in order, so nothing later on this connection
+	// reaches the client either, until it reconnects.
 	broken bool
 }
 
@@ -52,14 +52,9 @@ type pendingFetch struct {
 	active bool
 	req    *FetchRequest
 	wait   sim.Timer
-}
-
-type faultState struct {
-	dropCount int
-	dropUntil sim.Time
-	failErr   Error
-	failCount int
-	failUntil sim.Time
+	// rule is the request rule that took this fetch before it was
+	// handled: its partitions are answered with the rule's error.
+	rule *Rule
 }
 
 // Broker is one broker process.
@@ -86,7 +81,7 @@ type Broker struct {
 	pending    []pendingFetch // by follower broker id
 	purgatory  purgatory
 	nextID     int64
-	faults     faultState
+	rules      []*Rule // the scenario's request rules (rules.go)
 	// The request handler pool (num.io.threads), modelled as one FIFO
 	// server: produce requests wait their turn and take cost.per.request +
 	// cost.per.batch per batch + cost.per.mb per MiB before the append.
@@ -133,7 +128,7 @@ func (b *Broker) resetVolatile() {
 	b.registered = false
 	b.meta = nil
 	b.clients = nil
-	b.faults = faultState{}
+	b.rules = nil
 	b.handling = nil
 	b.handlerFree = 0
 	b.coord = newTxnCoordinator(b.w, b.id, b.cfg, b.topo, b)
@@ -319,9 +314,12 @@ func (b *Broker) clientMessage(from sim.NodeID, m sim.Message) {
 // handleClientRequest starts one request. It leaves cc.busy set when the
 // response must wait (acks=all).
 func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Message) {
+	if b.ruleBefore(from, cc, m) {
+		return
+	}
 	switch m := m.(type) {
 	case *MetadataRequest:
-		b.respond(from, cc.conn, &MetadataResponse{ID: m.ID, Topology: b.topo, Snapshot: b.meta})
+		b.metadataResponse(from, cc, m)
 	case *InitProducerIDRequest:
 		if m.TransactionalID != "" {
 			b.coord.handleInitProducerID(clientReply{from, cc.conn}, m)
@@ -430,42 +428,26 @@ func (b *Broker) peerDisconnected(peer sim.NodeID) {
 
 // ---- produce ----
 
-func (b *Broker) injectedFailure() (Error, bool) {
-	f := &b.faults
-	now := b.w.Now()
-	switch {
-	case f.failCount > 0:
-		f.failCount--
-		return f.failErr, true
-	case now < f.failUntil:
-		return f.failErr, true
-	}
-	return ErrNone, false
-}
-
 // produce handles a produce request as the leader does
 // (KafkaApis.handleProduceRequest, ReplicaManager.appendRecords,
-// Partition.appendRecordsToLeader).
+// Partition.appendRecordsToLeader). A request rule that fires before the
+// append answers the batches it covers with its error and appends only
+// the others, or swallows the whole request.
 func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 	resp := &ProduceResponse{ID: r.ID, Partitions: make([]PartitionResponse, len(r.Batches))}
-	if err, failing := b.injectedFailure(); failing {
-		for i := range r.Batches {
-			pb := &r.Batches[i]
-			resp.Partitions[i] = PartitionResponse{Partition: pb.Partition, Error: err, BaseOffset: -1, Leader: NoLeader, Ref: pb.Ref}
-			e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
-			e.Err, e.Flags = int16(err), event.Injected
-			b.w.Trace.Add(e)
-		}
-		if r.Acks == 0 {
-			// With acks=0 the broker cannot answer; it closes the connection so
-			// the client notices and refreshes metadata (KafkaApis).
-			b.closeClient(client, cc)
+	rule := b.rule(APIProduce, false, requestParts(r))
+	if rule != nil {
+		rule.fire()
+		if rule.Lost {
+			cc.broken = true
+			for i := range r.Batches {
+				e := b.entry(event.ResponseDropped, r.Batches[i].Partition, r.Batches[i].Ref, -1, -1, -1, client)
+				e.Flags = event.Injected
+				b.w.Trace.Add(e)
+			}
 			return
 		}
-		b.sendProduceResponse(client, cc.conn, resp)
-		return
 	}
-
 	var required []int64
 	waiting := 0
 	if r.Acks == -1 {
@@ -476,6 +458,14 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		pb := &r.Batches[i]
 		res := &resp.Partitions[i]
 		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
+		if rule != nil && rule.matches(b.topo, pb.Partition) {
+			res.Error = rule.Error
+			e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
+			e.Err, e.Flags = int16(rule.Error), event.Injected
+			b.w.Trace.Add(e)
+			failed = true
+			continue
+		}
 		need := int64(-1)
 		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
 		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Version.AtLeast(3, 7) {
@@ -560,8 +550,19 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 }
 
 // respond sends a response on a client connection, if the connection still
-// exists and still delivers.
+// exists and still delivers, and no request rule loses it.
 func (b *Broker) respond(client sim.NodeID, conn uint32, m sim.Message) bool {
+	cc := b.client(client)
+	if !cc.open || cc.conn != conn || cc.broken || !b.ruleAfter(client, m) {
+		return false
+	}
+	b.w.Net.Send(b.id, client, m)
+	return true
+}
+
+// deliver sends a response a request rule made, if the connection still
+// delivers.
+func (b *Broker) deliver(client sim.NodeID, conn uint32, m sim.Message) bool {
 	cc := b.client(client)
 	if !cc.open || cc.conn != conn || cc.broken {
 		return false
@@ -570,28 +571,53 @@ func (b *Broker) respond(client sim.NodeID, conn uint32, m sim.Message) bool {
 	return true
 }
 
+// sendProduceResponse answers a produce request, unless a request rule
+// that fires after the append replaces the answers of the batches it
+// covers with its error, or loses the answer.
 func (b *Broker) sendProduceResponse(client sim.NodeID, conn uint32, resp *ProduceResponse) {
-	f := &b.faults
 	cc := b.client(client)
+	live := cc.open && cc.conn == conn
+	var rule *Rule
+	if live && !cc.broken {
+		rule = b.rule(APIProduce, true, func(yield func(PartitionID) bool) {
+			for i := range resp.Partitions {
+				if !yield(resp.Partitions[i].Partition) {
+					return
+				}
+			}
+		})
+	}
+	if rule != nil {
+		rule.fire()
+	}
 	switch {
-	case cc.open && cc.conn == conn && !cc.broken && (f.dropCount > 0 || b.w.Now() < f.dropUntil):
-		if f.dropCount > 0 {
-			f.dropCount--
-		}
+	case rule != nil && rule.Lost:
 		cc.broken = true
 		for _, p := range resp.Partitions {
 			e := b.entry(event.ResponseDropped, p.Partition, p.Ref, p.BaseOffset, -1, -1, client)
-			e.Err = int16(p.Error)
+			e.Err, e.Flags = int16(p.Error), event.Injected|event.AfterHandling
 			b.w.Trace.Add(e)
 		}
-	case cc.open && cc.conn == conn && cc.broken:
+	case live && cc.broken:
 		for _, p := range resp.Partitions {
 			e := b.entry(event.ResponseDropped, p.Partition, p.Ref, p.BaseOffset, -1, -1, client)
 			e.Err, e.Flags = int16(p.Error), event.Behind
 			b.w.Trace.Add(e)
 		}
 	default:
-		b.respond(client, conn, resp)
+		if rule != nil {
+			for i := range resp.Partitions {
+				p := &resp.Partitions[i]
+				if !rule.matches(b.topo, p.Partition) {
+					continue
+				}
+				e := b.entry(event.Reject, p.Partition, p.Ref, p.BaseOffset, -1, -1, client)
+				e.Err, e.Flags = int16(rule.Error), event.Injected|event.AfterHandling
+				b.w.Trace.Add(e)
+				p.Error, p.BaseOffset = rule.Error, -1
+			}
+		}
+		b.deliver(client, conn, resp)
 	}
 	b.requestDone(client, conn)
 }
@@ -1002,9 +1028,17 @@ func (b *Broker) handleFetch(r *FetchRequest) {
 	pf.active = false // a newer fetch replaces a parked one
 	pf.wait.Stop()
 	ready := false
+	rule := b.fetchRule(r, false)
+	if rule != nil && rule.Lost {
+		return // never answered: the follower's replica.socket.timeout.ms runs out
+	}
 	for i := range r.Partitions {
 		fp := &r.Partitions[i]
 		rep := b.replicas[fp.Partition]
+		if rule != nil && rule.matches(b.topo, fp.Partition) {
+			ready = true // answered at once with the rule's error; the position is not recorded
+			continue
+		}
 		if err := b.validateFetch(rep, fp); err != ErrNone {
 			ready = true
 			continue
@@ -1015,7 +1049,7 @@ func (b *Broker) handleFetch(r *FetchRequest) {
 		}
 		b.updateFollower(rep, r.Replica, fp.FetchOffset)
 	}
-	pf.active, pf.req = true, r
+	pf.active, pf.req, pf.rule = true, r, rule
 	if ready || b.fetchable(r) {
 		b.completeFetch(r.Replica)
 		return
@@ -1074,16 +1108,26 @@ func (b *Broker) updateFollower(rep *Replica, id sim.NodeID, fetchOffset int64) 
 // completeFetch answers a follower's parked fetch with what the log holds now.
 func (b *Broker) completeFetch(follower sim.NodeID) {
 	pf := &b.pending[follower]
-	req := pf.req
+	req, rule := pf.req, pf.rule
 	pf.active = false
-	pf.req = nil
+	pf.req, pf.rule = nil, nil
 	pf.wait.Stop()
+	if rule == nil {
+		// A rule that fires after the leader recorded the follower's position.
+		if rule = b.fetchRule(req, true); rule != nil && rule.Lost {
+			return
+		}
+	}
 	resp := &FetchResponse{ID: req.ID, Partitions: make([]FetchData, len(req.Partitions)), bytes: 64}
 	for i := range req.Partitions {
 		fp := &req.Partitions[i]
 		rep := b.replicas[fp.Partition]
 		d := &resp.Partitions[i]
 		d.Partition = fp.Partition
+		if rule != nil && rule.matches(b.topo, fp.Partition) {
+			d.Error = rule.Error
+			continue
+		}
 		if d.Error = b.validateFetch(rep, fp); d.Error != ErrNone {
 			continue
 		}

@@ -116,27 +116,10 @@ func (c *Cluster) Resume(b sim.NodeID) {
 	c.W.Resume(b)
 }
 
-// DropResponses makes a broker lose its next count produce responses, or
-// every one until the given time. The requests are still handled.
-func (c *Cluster) DropResponses(b sim.NodeID, count int, until sim.Time) {
-	f := &c.Brokers[b].faults
-	f.dropCount += count
-	f.dropUntil = max(f.dropUntil, until)
-}
-
-// FailRequests makes a broker answer its next count produce requests, or
-// every one until the given time, with err, appending nothing.
-func (c *Cluster) FailRequests(b sim.NodeID, err Error, count int, until sim.Time) {
-	f := &c.Brokers[b].faults
-	f.failErr = err
-	f.failCount += count
-	f.failUntil = max(f.failUntil, until)
-}
-
-// Heal clears every injected response drop and request failure.
+// Heal clears every request rule.
 func (c *Cluster) Heal() {
 	for _, b := range c.Brokers[1:] {
-		b.faults = faultState{}
+		b.rules = nil
 	}
 }
 

@@ -10,6 +10,8 @@
 // over sim's network.
 package broker
 
+import "slices"
+
 // Error is a Kafka error code (org.apache.kafka.common.protocol.Errors).
 // The codes and names are Kafka's. Codes below zero are client-side
 // exceptions that never cross the wire; they are named after the Java
@@ -18,7 +20,9 @@ type Error int16
 
 // Broker error codes, numbered as in Errors.java.
 const (
+	ErrUnknownServerError           Error = -1
 	ErrNone                         Error = 0
+	ErrOffsetOutOfRange             Error = 1
 	ErrCorruptMessage               Error = 2
 	ErrUnknownTopicOrPartition      Error = 3
 	ErrLeaderNotAvailable           Error = 5
@@ -29,9 +33,16 @@ const (
 	ErrCoordinatorLoadInProgress    Error = 14
 	ErrCoordinatorNotAvailable      Error = 15
 	ErrNotCoordinator               Error = 16
+	ErrInvalidTopic                 Error = 17
+	ErrRecordListTooLarge           Error = 18
 	ErrNotEnoughReplicas            Error = 19
 	ErrNotEnoughReplicasAfterAppend Error = 20
 	ErrInvalidRequiredAcks          Error = 21
+	ErrTopicAuthorizationFailed     Error = 29
+	ErrClusterAuthorizationFailed   Error = 31
+	ErrInvalidTimestamp             Error = 32
+	ErrUnsupportedVersion           Error = 35
+	ErrPolicyViolation              Error = 44
 	ErrOutOfOrderSequenceNumber     Error = 45
 	ErrDuplicateSequenceNumber      Error = 46
 	ErrInvalidProducerEpoch         Error = 47
@@ -40,13 +51,17 @@ const (
 	ErrInvalidTransactionTimeout    Error = 50
 	ErrConcurrentTransactions       Error = 51
 	ErrTransactionCoordinatorFenced Error = 52
+	ErrTransactionalIDAuthFailed    Error = 53
 	ErrKafkaStorageError            Error = 56
 	ErrUnknownProducerID            Error = 59
 	ErrFencedLeaderEpoch            Error = 74
 	ErrUnknownLeaderEpoch           Error = 75
+	ErrInvalidRecord                Error = 87
+	ErrThrottlingQuotaExceeded      Error = 89
 	ErrInvalidUpdateVersion         Error = 95
 	ErrProducerFenced               Error = 90
 	ErrIneligibleReplica            Error = 107
+	ErrTransactionAbortable         Error = 120
 )
 
 // Client-side outcomes (never sent by a broker).
@@ -78,7 +93,9 @@ type errorInfo struct {
 }
 
 var errorTable = map[Error]errorInfo{
+	ErrUnknownServerError:           {name: "UNKNOWN_SERVER_ERROR"},
 	ErrNone:                         {name: "NONE"},
+	ErrOffsetOutOfRange:             {name: "OFFSET_OUT_OF_RANGE"},
 	ErrCorruptMessage:               {name: "CORRUPT_MESSAGE", retriable: true},
 	ErrUnknownTopicOrPartition:      {name: "UNKNOWN_TOPIC_OR_PARTITION", retriable: true, metadata: true},
 	ErrLeaderNotAvailable:           {name: "LEADER_NOT_AVAILABLE", retriable: true, metadata: true},
@@ -89,9 +106,16 @@ var errorTable = map[Error]errorInfo{
 	ErrCoordinatorLoadInProgress:    {name: "COORDINATOR_LOAD_IN_PROGRESS", retriable: true},
 	ErrCoordinatorNotAvailable:      {name: "COORDINATOR_NOT_AVAILABLE", retriable: true},
 	ErrNotCoordinator:               {name: "NOT_COORDINATOR", retriable: true},
+	ErrInvalidTopic:                 {name: "INVALID_TOPIC_EXCEPTION"},
+	ErrRecordListTooLarge:           {name: "RECORD_LIST_TOO_LARGE"},
 	ErrNotEnoughReplicas:            {name: "NOT_ENOUGH_REPLICAS", retriable: true},
 	ErrNotEnoughReplicasAfterAppend: {name: "NOT_ENOUGH_REPLICAS_AFTER_APPEND", retriable: true},
 	ErrInvalidRequiredAcks:          {name: "INVALID_REQUIRED_ACKS"},
+	ErrTopicAuthorizationFailed:     {name: "TOPIC_AUTHORIZATION_FAILED"},
+	ErrClusterAuthorizationFailed:   {name: "CLUSTER_AUTHORIZATION_FAILED"},
+	ErrInvalidTimestamp:             {name: "INVALID_TIMESTAMP"},
+	ErrUnsupportedVersion:           {name: "UNSUPPORTED_VERSION"},
+	ErrPolicyViolation:              {name: "POLICY_VIOLATION"},
 	ErrOutOfOrderSequenceNumber:     {name: "OUT_OF_ORDER_SEQUENCE_NUMBER"},
 	ErrDuplicateSequenceNumber:      {name: "DUPLICATE_SEQUENCE_NUMBER"},
 	ErrInvalidProducerEpoch:         {name: "INVALID_PRODUCER_EPOCH"},
@@ -100,13 +124,17 @@ var errorTable = map[Error]errorInfo{
 	ErrInvalidTransactionTimeout:    {name: "INVALID_TRANSACTION_TIMEOUT"},
 	ErrConcurrentTransactions:       {name: "CONCURRENT_TRANSACTIONS", retriable: true},
 	ErrTransactionCoordinatorFenced: {name: "TRANSACTION_COORDINATOR_FENCED"},
+	ErrTransactionalIDAuthFailed:    {name: "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"},
 	ErrProducerFenced:               {name: "PRODUCER_FENCED"},
 	ErrKafkaStorageError:            {name: "KAFKA_STORAGE_ERROR", retriable: true, metadata: true},
 	ErrUnknownProducerID:            {name: "UNKNOWN_PRODUCER_ID"},
 	ErrFencedLeaderEpoch:            {name: "FENCED_LEADER_EPOCH", retriable: true, metadata: true},
 	ErrUnknownLeaderEpoch:           {name: "UNKNOWN_LEADER_EPOCH", retriable: true},
+	ErrInvalidRecord:                {name: "INVALID_RECORD"},
+	ErrThrottlingQuotaExceeded:      {name: "THROTTLING_QUOTA_EXCEEDED", retriable: true},
 	ErrInvalidUpdateVersion:         {name: "INVALID_UPDATE_VERSION"},
 	ErrIneligibleReplica:            {name: "INELIGIBLE_REPLICA"},
+	ErrTransactionAbortable:         {name: "TRANSACTION_ABORTABLE"},
 	ErrTimeout:                      {name: "TimeoutException"},
 	ErrProducerClosed:               {name: "KafkaException"},
 	ErrRecordTooLarge:               {name: "RecordTooLargeException"},
@@ -145,26 +173,42 @@ func ParseError(name string) (Error, bool) {
 // errorCodes lists errorTable's keys in order, so lookups never range over
 // the map.
 var errorCodes = []Error{
-	ErrNone, ErrCorruptMessage, ErrUnknownTopicOrPartition, ErrLeaderNotAvailable, ErrNotLeaderOrFollower,
+	ErrUnknownServerError, ErrNone, ErrOffsetOutOfRange, ErrCorruptMessage, ErrUnknownTopicOrPartition, ErrLeaderNotAvailable, ErrNotLeaderOrFollower,
 	ErrRequestTimedOut, ErrMessageTooLarge, ErrNetworkException, ErrCoordinatorLoadInProgress,
-	ErrCoordinatorNotAvailable, ErrNotCoordinator, ErrNotEnoughReplicas,
-	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrOutOfOrderSequenceNumber,
+	ErrCoordinatorNotAvailable, ErrNotCoordinator, ErrInvalidTopic, ErrRecordListTooLarge, ErrNotEnoughReplicas,
+	ErrNotEnoughReplicasAfterAppend, ErrInvalidRequiredAcks, ErrTopicAuthorizationFailed, ErrClusterAuthorizationFailed,
+	ErrInvalidTimestamp, ErrUnsupportedVersion, ErrPolicyViolation, ErrOutOfOrderSequenceNumber,
 	ErrDuplicateSequenceNumber, ErrInvalidProducerEpoch, ErrInvalidTxnState, ErrInvalidProducerIDMapping,
-	ErrInvalidTransactionTimeout, ErrConcurrentTransactions, ErrTransactionCoordinatorFenced,
-	ErrKafkaStorageError, ErrUnknownProducerID,
-	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrProducerFenced, ErrInvalidUpdateVersion, ErrIneligibleReplica,
+	ErrInvalidTransactionTimeout, ErrConcurrentTransactions, ErrTransactionCoordinatorFenced, ErrTransactionalIDAuthFailed,
+	ErrKafkaStorageError, ErrUnknownProducerID, ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInvalidRecord,
+	ErrThrottlingQuotaExceeded, ErrProducerFenced, ErrInvalidUpdateVersion, ErrIneligibleReplica, ErrTransactionAbortable,
 	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted, ErrIllegalPartition,
 	ErrTransactionAborted,
 }
 
-// InjectableErrors are the codes a fail-requests fault may answer with,
-// sorted by name: the transient, retriable errors a healthy cluster returns.
-// (MESSAGE_TOO_LARGE is left out: the Java client splits the batch in answer,
-// which the simulator does not model yet.)
-func InjectableErrors() []string {
-	return []string{
-		"CORRUPT_MESSAGE", "KAFKA_STORAGE_ERROR", "LEADER_NOT_AVAILABLE",
-		"NETWORK_EXCEPTION", "NOT_ENOUGH_REPLICAS", "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
-		"NOT_LEADER_OR_FOLLOWER", "REQUEST_TIMED_OUT", "UNKNOWN_TOPIC_OR_PARTITION",
+// RuleErrors are the error names a request rule may answer with: every
+// code a broker sends (the client-side exceptions and NONE left out),
+// sorted by name.
+func RuleErrors() []string {
+	var names []string
+	for _, code := range errorCodes {
+		if code > ErrNone || code == ErrUnknownServerError {
+			names = append(names, errorTable[code].name)
+		}
 	}
+	slices.Sort(names)
+	return names
+}
+
+// Fatal reports whether the error puts a producer with a transaction
+// manager (idempotent or transactional) in its fatal state:
+// TransactionManager.maybeTransitionToErrorState names
+// ClusterAuthorizationException, TransactionalIdAuthorizationException,
+// ProducerFencedException and UnsupportedVersionException.
+func (e Error) Fatal() bool {
+	switch e {
+	case ErrClusterAuthorizationFailed, ErrTransactionalIDAuthFailed, ErrProducerFenced, ErrUnsupportedVersion:
+		return true
+	}
+	return false
 }

@@ -140,6 +140,10 @@ type MetadataResponse struct {
 	ID       int64
 	Topology *Topology
 	Snapshot *Snapshot
+	// TopicErrors is each topic's error_code (by topic index), nil when
+	// every topic is fine. A topic with an error carries no partition
+	// metadata (MetadataResponseData.MetadataResponseTopic).
+	TopicErrors []Error
 }
 
 // InitProducerIDRequest asks for a producer id. Without a transactional

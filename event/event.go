@@ -78,7 +78,7 @@ type Flag uint16
 
 const (
 	Unclean        Flag = 1 << iota // elect: the leader came from outside the ISR
-	Injected                        // reject: the error was injected by fail-requests
+	Injected                        // reject, response-dropped: a request rule did it
 	Behind                          // response-dropped: lost behind an earlier lost response
 	AlterPartition                  // isr: changed by the leader's AlterPartition, not by fencing
 	LeaderHint                      // leader: learnt from a produce response (KIP-951), not metadata
@@ -89,6 +89,8 @@ const (
 	Outbound                        // isolate: outbound links cut
 	HasFor                          // a fault with a duration (For)
 	PeerDown                        // drop: the destination was down (else the link was cut)
+	AfterHandling                   // request rule: it fires after the broker handled the request
+	AnswerLost                      // request rule: the answer is lost rather than an error
 )
 
 // None returns Fields of kind k with every optional field unset.

@@ -30,6 +30,7 @@ const (
 	BecomeFollower
 	Truncate
 	Replicate
+	RuleAnswer
 
 	// The controller (broker/controller.go).
 	Unfence
@@ -88,8 +89,7 @@ const (
 	ZombieResumes
 	FaultSkipped
 	Delay
-	DropResponses
-	FailRequests
+	RequestRule
 	Isolate
 	DelayEnd
 	IsolateEnd
@@ -158,8 +158,10 @@ var kinds = [numKinds]kindInfo{
 	Reject: {name: "reject", detail: func(b []byte, f *Fields, n Namer) []byte {
 		b = append(b, n.ErrorName(f.Err)...)
 		switch {
+		case f.Has(Injected | AfterHandling):
+			return append(b, " replaces the answer after the append (request-rule)"...)
 		case f.Has(Injected):
-			return append(b, " (injected by fail-requests)"...)
+			return append(b, " before the append (request-rule): nothing appended"...)
 		case f.ext().Label != "":
 			return marker(append(b, " for "...), f)
 		case f.ext().Limit > 0:
@@ -174,11 +176,26 @@ var kinds = [numKinds]kindInfo{
 		return append(num(append(b, "sequence "...), int64(f.Seq)), " already in the log; answered with the original offset"...)
 	}},
 	ResponseDropped: {name: "response-dropped", detail: func(b []byte, f *Fields, n Namer) []byte {
+		if f.Has(Injected) && !f.Has(AfterHandling) {
+			return append(b, "request lost before the append (request-rule); the connection delivers nothing more"...)
+		}
 		b = append(b, n.ErrorName(f.Err)...)
 		if f.Has(Behind) {
 			return append(b, " response lost behind an earlier lost response"...)
 		}
-		return append(b, " response lost (drop-responses); the connection delivers nothing more"...)
+		return append(b, " response lost (request-rule); the connection delivers nothing more"...)
+	}},
+	RuleAnswer: {name: "rule-answer", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(b, f.ext().Label...)
+		switch {
+		case f.Has(AnswerLost | AfterHandling):
+			return append(b, " request handled, its answer lost (request-rule)"...)
+		case f.Has(AnswerLost):
+			return append(b, " request lost before it was handled (request-rule)"...)
+		case f.Has(AfterHandling):
+			return append(append(b, " request handled, its answer replaced by "...), n.ErrorName(f.Err)...)
+		}
+		return append(append(b, " request answered with "...), n.ErrorName(f.Err)...)
 	}},
 	PurgatoryTimeout: {name: "purgatory-timeout", detail: text("acks=all wait expired: offsets stay in the log")},
 	IsrShrink: {name: "isr-shrink", detail: func(b []byte, f *Fields, _ Namer) []byte {
@@ -352,29 +369,39 @@ var kinds = [numKinds]kindInfo{
 		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))
 		return forText(append(AppendSeconds(append(b, " gets "...), f.ext().Dur), " more one-way latency"...), f)
 	}},
-	DropResponses: {name: "drop-responses", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+	RequestRule: {name: "request-rule", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
+		api := f.ext().Label
+		is := " is"
 		switch {
 		case f.Has(HasFor):
-			b = append(append(b, "every produce response is lost for "...), f.ext().For.String()...)
-			return append(b, "; each connection stalls until the producer reconnects"...)
+			b = append(append(b, "for "...), f.ext().For.String()...)
+			b = append(append(append(b, ", every "...), api...), " request"...)
 		case f.Count == 1:
-			return append(b, "the next produce response is lost; that connection delivers nothing more until the producer reconnects"...)
-		}
-		b = num(append(b, "the next "...), int64(f.Count))
-		return append(b, " times a produce response is lost, its connection stalls until the producer reconnects"...)
-	}},
-	FailRequests: {name: "fail-requests", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
-		switch {
-		case f.Has(HasFor):
-			b = append(append(b, "every produce request is answered with "...), n.ErrorName(f.Err)...)
-			b = append(append(b, " for "...), f.ext().For.String()...)
-		case f.Count == 1:
-			b = append(append(b, "the next produce request is answered with "...), n.ErrorName(f.Err)...)
+			b = append(append(append(b, "the next "...), api...), " request"...)
 		default:
-			b = num(append(b, "the next "...), int64(f.Count))
-			b = append(append(b, " produce requests are answered with "...), n.ErrorName(f.Err)...)
+			b = append(append(num(append(b, "the next "...), int64(f.Count)), ' '), api...)
+			b, is = append(b, " requests"...), " are"
 		}
-		return append(b, ", nothing appended"...)
+		if note := f.ext().Note; note != "" {
+			b = append(append(b, " about "...), note...)
+		}
+		switch {
+		case f.Has(AnswerLost | AfterHandling):
+			b = append(append(b, is...), " handled, and the answer lost"...)
+		case f.Has(AnswerLost):
+			b = append(append(b, is...), " lost before it is handled, with no answer"...)
+		case f.Has(AfterHandling):
+			b = append(append(append(b, is...), " handled, and the answer replaced by "...), n.ErrorName(f.Err)...)
+		default:
+			b = append(append(append(b, is...), " answered with "...), n.ErrorName(f.Err)...)
+			if api == "Produce" {
+				b = append(b, ", nothing appended"...)
+			}
+		}
+		if f.Has(AnswerLost) && api != "Fetch" {
+			b = append(b, "; that connection delivers nothing more until the client reconnects"...)
+		}
+		return b
 	}},
 	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)

@@ -17,7 +17,8 @@ func (names) SubjectName(p int32) string { return "t-" + strconv.Itoa(int(p)) }
 func (names) ErrorName(code int16) string {
 	return map[int16]string{6: "NOT_LEADER_OR_FOLLOWER", 7: "REQUEST_TIMED_OUT", 13: "NETWORK_EXCEPTION",
 		19: "NOT_ENOUGH_REPLICAS", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 47: "INVALID_PRODUCER_EPOCH",
-		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE"}[code]
+		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE", 0: "NONE", 10: "MESSAGE_TOO_LARGE", 15: "COORDINATOR_NOT_AVAILABLE",
+		87: "INVALID_RECORD"}[code]
 }
 
 // with returns Fields of kind k changed by set.
@@ -44,14 +45,22 @@ var detailCases = []struct {
 
 	{"append", with(Append, func(f *Fields) { f.Acks = -1 }), "acks=all"},
 	{"reject", with(Reject, func(f *Fields) { f.Err = 6 }), "NOT_LEADER_OR_FOLLOWER"},
-	{"reject injected", with(Reject, func(f *Fields) { f.Err, f.Flags = 7, Injected }), "REQUEST_TIMED_OUT (injected by fail-requests)"},
+	{"reject injected", with(Reject, func(f *Fields) { f.Err, f.Flags = 7, Injected }), "REQUEST_TIMED_OUT before the append (request-rule): nothing appended"},
+	{"reject injected after", with(Reject, func(f *Fields) { f.Err, f.Flags = 10, Injected|AfterHandling }), "MESSAGE_TOO_LARGE replaces the answer after the append (request-rule)"},
 	{"reject min isr", with(Reject, func(f *Fields) { f.Err, f.X().List, f.X().Limit = 19, []int32{1}, 2 }),
 		"NOT_ENOUGH_REPLICAS: ISR [1] is smaller than min.insync.replicas=2"},
 	{"reject sequence", with(Reject, func(f *Fields) { f.Err, f.Seq = 45, 12 }), "OUT_OF_ORDER_SEQUENCE_NUMBER (sequence 12)"},
 	{"reject marker", with(Reject, func(f *Fields) { f.Err, f.X().Label, f.ProducerID, f.ProducerEpoch = 47, "COMMIT", 4000, 2 }),
 		"INVALID_PRODUCER_EPOCH for COMMIT marker for producer 4000 epoch 2"},
 	{"duplicate", with(Duplicate, func(f *Fields) { f.Seq = 5 }), "sequence 5 already in the log; answered with the original offset"},
-	{"response-dropped", with(ResponseDropped, func(f *Fields) { f.Err = 7 }), "REQUEST_TIMED_OUT response lost (drop-responses); the connection delivers nothing more"},
+	{"response-dropped", with(ResponseDropped, func(f *Fields) { f.Err, f.Flags = 0, Injected|AfterHandling }), "NONE response lost (request-rule); the connection delivers nothing more"},
+	{"request dropped", with(ResponseDropped, func(f *Fields) { f.Flags = Injected }), "request lost before the append (request-rule); the connection delivers nothing more"},
+	{"rule-answer", with(RuleAnswer, func(f *Fields) { f.Err, f.X().Label = 87, "AddPartitionsToTxn" }), "AddPartitionsToTxn request answered with INVALID_RECORD"},
+	{"rule-answer after", with(RuleAnswer, func(f *Fields) { f.Err, f.Flags, f.X().Label = 15, AfterHandling, "EndTxn" }),
+		"EndTxn request handled, its answer replaced by COORDINATOR_NOT_AVAILABLE"},
+	{"rule-answer lost", with(RuleAnswer, func(f *Fields) { f.Flags, f.X().Label = AnswerLost, "FindCoordinator" }), "FindCoordinator request lost before it was handled (request-rule)"},
+	{"rule-answer lost after", with(RuleAnswer, func(f *Fields) { f.Flags, f.X().Label = AnswerLost|AfterHandling, "InitProducerId" }),
+		"InitProducerId request handled, its answer lost (request-rule)"},
 	{"response-dropped behind", with(ResponseDropped, func(f *Fields) { f.Err, f.Flags = 6, Behind }),
 		"NOT_LEADER_OR_FOLLOWER response lost behind an earlier lost response"},
 	{"purgatory-timeout", None(PurgatoryTimeout), "acks=all wait expired: offsets stay in the log"},
@@ -142,18 +151,16 @@ var detailCases = []struct {
 		f.X().Broker, f.X().Dur, f.Flags, f.X().For = 2, 1500*time.Microsecond, HasFor, 3*time.Second
 	}),
 		"every link of broker-2 gets 0.001500s more one-way latency for 3s"},
-	{"drop-responses for", with(DropResponses, func(f *Fields) { f.Flags, f.X().For = HasFor, time.Second }),
-		"every produce response is lost for 1s; each connection stalls until the producer reconnects"},
-	{"drop-responses once", with(DropResponses, func(f *Fields) { f.Count = 1 }),
-		"the next produce response is lost; that connection delivers nothing more until the producer reconnects"},
-	{"drop-responses count", with(DropResponses, func(f *Fields) { f.Count = 3 }),
-		"the next 3 times a produce response is lost, its connection stalls until the producer reconnects"},
-	{"fail-requests for", with(FailRequests, func(f *Fields) { f.Err, f.Flags, f.X().For = 6, HasFor, time.Second }),
-		"every produce request is answered with NOT_LEADER_OR_FOLLOWER for 1s, nothing appended"},
-	{"fail-requests once", with(FailRequests, func(f *Fields) { f.Err, f.Count = 6, 1 }),
-		"the next produce request is answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
-	{"fail-requests count", with(FailRequests, func(f *Fields) { f.Err, f.Count = 6, 2 }),
-		"the next 2 produce requests are answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
+	{"request-rule for", with(RequestRule, func(f *Fields) { f.Err, f.Flags, f.X().For, f.X().Label = 6, HasFor, time.Second, "Produce" }),
+		"for 1s, every Produce request is answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
+	{"request-rule once lost after", with(RequestRule, func(f *Fields) { f.Flags, f.Count, f.X().Label = AnswerLost|AfterHandling, 1, "Produce" }),
+		"the next Produce request is handled, and the answer lost; that connection delivers nothing more until the client reconnects"},
+	{"request-rule count about", with(RequestRule, func(f *Fields) { f.Err, f.Count, f.X().Label, f.X().Note = 10, 2, "Produce", "orders-0" }),
+		"the next 2 Produce requests about orders-0 are answered with MESSAGE_TOO_LARGE, nothing appended"},
+	{"request-rule after", with(RequestRule, func(f *Fields) { f.Err, f.Flags, f.Count, f.X().Label = 15, AfterHandling, 1, "EndTxn" }),
+		"the next EndTxn request is handled, and the answer replaced by COORDINATOR_NOT_AVAILABLE"},
+	{"request-rule fetch lost", with(RequestRule, func(f *Fields) { f.Flags, f.Count, f.X().Label = AnswerLost, 1, "Fetch" }),
+		"the next Fetch request is lost before it is handled, with no answer"},
 	{"isolate both", with(Isolate, func(f *Fields) { f.X().Note, f.Flags = "brokers, controller", Inbound|Outbound }),
 		"links to brokers, controller cut in both directions"},
 	{"isolate in for", with(Isolate, func(f *Fields) { f.X().Note, f.Flags, f.X().For = "producer", Inbound|HasFor, 5*time.Second }),
@@ -200,10 +207,10 @@ func TestEveryKindHasAUniqueNameAndAnExample(t *testing.T) {
 // to them are not.
 func TestFaultKinds(t *testing.T) {
 	for _, k := range []Kind{Crash, Restart, Pause, Resume, Isolate, IsolateEnd, Delay, DelayEnd,
-		DropResponses, FailRequests, RestartProducer, Heal, AddPartitions, StartZombie, ZombieResumes} {
+		RequestRule, RestartProducer, Heal, AddPartitions, StartZombie, ZombieResumes} {
 		assert.True(t, k.Fault(), "%s", k)
 	}
-	for _, k := range []Kind{Elect, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
+	for _, k := range []Kind{Elect, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend, RuleAnswer} {
 		assert.False(t, k.Fault(), "%s", k)
 	}
 }

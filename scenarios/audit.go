@@ -45,6 +45,9 @@ func (r *runner) audit() *Report {
 	r.settleTransactions()
 	rep := &Report{Scenario: r.s.Name, Errors: map[string]int64{}, Metrics: map[string]float64{}}
 	rep.Config = r.configReport()
+	for _, f := range r.pl.ruleFaults() {
+		rep.Rules = append(rep.Rules, RuleReport{Fault: f, Fired: r.ruleFired(f)})
+	}
 	rep.Converged = r.cl.Converged()
 	n := len(r.recs)
 	copies := make([]uint16, n)
@@ -408,7 +411,11 @@ func (r *runner) configReport() ConfigReport {
 		cr.Workload.Transactions = tx
 	}
 	for _, f := range s.plan.faults {
-		cr.Faults = append(cr.Faults, describeFault(&f))
+		d := describeFault(&f)
+		if f.Do == "request-rule" {
+			d += fmt.Sprintf("; fired %s", plural(r.ruleFired(f.index), "time"))
+		}
+		cr.Faults = append(cr.Faults, d)
 	}
 	return cr
 }

@@ -212,6 +212,26 @@ func randomCase(r *rand.Rand) chaosCase {
 	return c
 }
 
+// randomRule draws a request rule's keys: any API, a topic or partition
+// filter where the API has one, any answer a broker can give (or lost),
+// before or after handling.
+func randomRule(r *rand.Rand, countOrFor string) []string {
+	api := pick(r, broker.APINames()...)
+	answer := "lost"
+	if r.IntN(4) > 0 {
+		answer = pick(r, broker.RuleErrors()...)
+	}
+	keys := []string{"api: " + api, "answer: " + answer, "when: " + pick(r, "before", "after"), countOrFor}
+	if a, _ := broker.ParseAPI(api); a.HasTopics() && r.IntN(2) == 0 {
+		if a == broker.APIMetadata || r.IntN(2) == 0 {
+			keys = append(keys, "topic: t")
+		} else {
+			keys = append(keys, "partition: t-0")
+		}
+	}
+	return keys
+}
+
 // randomFault draws one fault of any kind in faultKinds.
 func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 	f := chaosFault{atMs: r.IntN(c.durationMs + 1), do: faultKinds[r.IntN(len(faultKinds))].name}
@@ -238,12 +258,9 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 	case "delay":
 		f.broker = pick(r, selectors...)
 		f.extra = []string{fmt.Sprintf("by: %dms", between(r, 1, 500)), forMs()}
-	case "drop-responses":
+	case "request-rule":
 		f.broker = pick(r, selectors...)
-		f.extra = []string{countOrFor()}
-	case "fail-requests":
-		f.broker = pick(r, selectors...)
-		f.extra = []string{"error: " + pick(r, broker.InjectableErrors()...), countOrFor()}
+		f.extra = randomRule(r, countOrFor())
 	case "restart-producer":
 		f.extra = []string{fmt.Sprintf("resend-unacked: %v", r.IntN(2) == 0)}
 		if r.IntN(4) == 0 {

@@ -65,7 +65,7 @@ func isErrorPath(path string) bool {
 }
 
 func (s *Scenario) validateExpect(pl *plan) error {
-	known := shapeOf(pl.topo).paths() // the paths a report of this scenario can hold
+	known := shapeOf(pl.topo, pl.ruleFaults()...).paths() // the paths a report of this scenario can hold
 	for _, e := range s.Expect {
 		key := "expect." + e.Path
 		if !slices.Contains(known, e.Path) && !isErrorPath(e.Path) {

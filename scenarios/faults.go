@@ -1,7 +1,6 @@
 package scenarios
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -90,20 +89,39 @@ var faultKinds = []faultKind{
 			r.w.Trace.Add(r.entry(event.DelayEnd, u.broker))
 		},
 		describe: func(f *plannedFault) string { return " " + f.sel.text + " by " + f.By.Duration.String() }},
-	{name: "drop-responses", keys: []string{"broker", "count", "for"}, check: checks(checkBroker, checkCountOrFor),
+	{name: "request-rule", keys: []string{"broker", "api", "topic", "partition", "answer", "when", "count", "for"},
+		check: checks(checkBroker, checkCountOrFor, checkRule),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
-			r.cl.DropResponses(b, f.Count, until)
-			r.w.Trace.Add(r.faultEntry(event.DropResponses, b, f))
-		}),
-		describe: describeBroker},
-	{name: "fail-requests", keys: []string{"broker", "error", "count", "for"}, check: checks(checkBroker, checkCountOrFor, checkFailError),
-		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
-			r.cl.FailRequests(b, f.failErr, f.Count, until)
-			e := r.faultEntry(event.FailRequests, b, f)
-			e.Err = int16(f.failErr)
+			rule := f.rule
+			rule.Count, rule.Until = f.Count, until
+			r.cl.AddRule(b, &rule)
+			r.rules = append(r.rules, firedRule{fault: f.index, rule: &rule})
+			e := r.faultEntry(event.RequestRule, b, f)
+			e.Err = int16(rule.Error)
+			if rule.After {
+				e.Flags |= event.AfterHandling
+			}
+			if rule.Lost {
+				e.Flags |= event.AnswerLost
+			}
+			e.X().Label, e.X().Note = rule.API.String(), ruleFilter(f)
 			r.w.Trace.Add(e)
 		}),
-		describe: func(f *plannedFault) string { return " " + f.sel.text + " with " + f.Error }},
+		describe: func(f *plannedFault) string {
+			s := " " + f.sel.text + ": " + f.rule.API.String()
+			if filter := ruleFilter(f); filter != "" {
+				s += " about " + filter
+			}
+			switch {
+			case f.rule.Lost && f.rule.After:
+				return s + " handled, answer lost"
+			case f.rule.Lost:
+				return s + " lost before handling"
+			case f.rule.After:
+				return s + " handled, answer replaced by " + f.rule.Error.String()
+			}
+			return s + " answered with " + f.rule.Error.String()
+		}},
 	{name: "restart-producer", keys: []string{"resend-unacked", "client"}, check: checkClient,
 		fire: (*runner).restartProducer,
 		describe: func(f *plannedFault) string {
@@ -217,13 +235,98 @@ func checkCountOrFor(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	return nil
 }
 
-func checkFailError(s *Scenario, _ *plan, f *plannedFault, key string) error {
-	e, ok := broker.ParseError(f.Error)
-	if !ok || !slices.Contains(broker.InjectableErrors(), f.Error) {
-		return s.errAt(key+".error", "%q is not an error a produce request can fail with; use one of %s", f.Error, strings.Join(broker.InjectableErrors(), ", "))
+// checkRule parses a request rule: the API (Produce unless named), the
+// topic or topic-partition it is about, the answer (a Kafka error, or
+// lost) and when it fires (before the broker handles the request, or
+// after).
+func checkRule(s *Scenario, pl *plan, f *plannedFault, key string) error {
+	rule := broker.Rule{API: broker.APIProduce, Topic: -1, Partition: -1}
+	if f.set["api"] {
+		api, ok := broker.ParseAPI(f.API)
+		if !ok {
+			return s.errAt(key+".api", "%q is not an API a rule matches; use one of %s", f.API, strings.Join(broker.APINames(), ", "))
+		}
+		rule.API = api
 	}
-	f.failErr = e
+	if f.set["topic"] || f.set["partition"] {
+		switch {
+		case !rule.API.HasTopics():
+			return s.errAt(key, "%s requests name no topic, so a rule on them takes no topic or partition; Produce, Fetch, AddPartitionsToTxn and Metadata do", rule.API)
+		case f.set["topic"] && f.set["partition"]:
+			return s.errAt(key, "give topic (every partition of a topic) or partition (one topic-partition, like orders-0), not both")
+		case f.set["partition"] && rule.API == broker.APIMetadata:
+			return s.errAt(key+".partition", "Metadata answers per topic; use topic")
+		case f.set["topic"]:
+			if rule.Topic = pl.topo.TopicIndex(f.Topic); rule.Topic < 0 {
+				return s.errAt(key+".topic", "%q is not a topic of this scenario; use one of %s", f.Topic, strings.Join(topicNames(s.Topics), ", "))
+			}
+		default:
+			t, p, err := parseTopicPartition(strings.TrimSpace(f.Partition), pl.topo)
+			if err != nil {
+				return s.errAt(key+".partition", "%s", err.Error())
+			}
+			rule.Topic, rule.Partition = t, p
+		}
+	}
+	switch {
+	case !f.set["answer"]:
+		return s.errAt(key+".answer", "missing; say what the broker answers: lost (no answer) or a Kafka error, like NOT_LEADER_OR_FOLLOWER")
+	case f.Answer == "lost":
+		rule.Lost = true
+	default:
+		e, ok := broker.ParseError(f.Answer)
+		if !ok || !slices.Contains(broker.RuleErrors(), f.Answer) {
+			return s.errAt(key+".answer", "%q is not an answer; use lost or a Kafka error: %s", f.Answer, strings.Join(broker.RuleErrors(), ", "))
+		}
+		rule.Error = e
+	}
+	switch f.When {
+	case "", "before":
+	case "after":
+		rule.After = true
+	default:
+		return s.errAt(key+".when", "%q is not a stage; use before (the broker does not handle the request: nothing appended) or after (it handles the request, then the answer is replaced or lost)", f.When)
+	}
+	f.rule = rule
 	return nil
+}
+
+// ruleFilter is the topic or topic-partition a rule is about, as written.
+func ruleFilter(f *plannedFault) string {
+	if f.set["topic"] {
+		return f.Topic
+	}
+	return strings.TrimSpace(f.Partition)
+}
+
+// firedRule is one broker's copy of a request rule, kept to report how
+// often it fired.
+type firedRule struct {
+	fault int // the fault's position in the file, from 1
+	rule  *broker.Rule
+}
+
+// ruleFaults lists the positions of the request-rule faults, in file order.
+func (pl *plan) ruleFaults() []int {
+	var out []int
+	for _, f := range pl.faults {
+		if f.Do == "request-rule" {
+			out = append(out, f.index)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ruleFired sums the firings of fault's copies.
+func (r *runner) ruleFired(fault int) int {
+	n := 0
+	for _, fr := range r.rules {
+		if fr.fault == fault {
+			n += fr.rule.Fired
+		}
+	}
+	return n
 }
 
 func checkClient(s *Scenario, _ *plan, f *plannedFault, key string) error {
@@ -291,7 +394,7 @@ func describeBroker(f *plannedFault) string { return " " + f.sel.text }
 func describeFault(f *plannedFault) string {
 	s := sim.FromDuration(f.At.Duration).String() + " " + f.Do + f.kind.describe(f)
 	if f.set["count"] {
-		s += fmt.Sprintf(", %d requests", f.Count)
+		s += ", " + plural(f.Count, "request")
 	}
 	if f.set["for"] {
 		s += " for " + f.For.Duration.String()

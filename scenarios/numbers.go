@@ -13,7 +13,8 @@ import (
 // `expect` takes and the sweep's CSV columns: records.*, errors.*,
 // metrics.*, latency_ms.*, partitions.<topic-partition>.*, then
 // transactions.* and consumers.<view>.* when the workload has
-// transactions, and anomaly_count. The order is fixed (map keys sorted), so
+// transactions, faults.<n>.fired for each request rule (n its position in
+// the file, from 1), and anomaly_count. The order is fixed (map keys sorted), so
 // two walks of one report visit the same paths in the same order.
 func (r *Report) Numbers(visit func(path string, v float64)) {
 	c := r.Records
@@ -46,6 +47,9 @@ func (r *Report) Numbers(visit func(path string, v float64)) {
 				v.view.Visible, v.view.AbortedRead, v.view.Torn, v.view.CommittedLost)
 		}
 	}
+	for _, rr := range r.Rules {
+		visit(fmt.Sprintf("faults.%d.fired", rr.Fault), float64(rr.Fired))
+	}
 	visit("anomaly_count", float64(r.AnomalyCount))
 }
 
@@ -56,11 +60,15 @@ func visitEach[N int64 | float64](visit func(string, float64), prefix string, na
 	}
 }
 
-// shapeOf is a report of this topology with every number zero and every
-// section present: its Numbers are the paths a run's report can hold,
-// errors aside (any Kafka error name may appear).
-func shapeOf(topo *broker.Topology) *Report {
+// shapeOf is a report of this topology and these request rules (their
+// positions in the file) with every number zero and every section
+// present: its Numbers are the paths a run's report can hold, errors aside
+// (any Kafka error name may appear).
+func shapeOf(topo *broker.Topology, rules ...int) *Report {
 	r := &Report{Metrics: map[string]float64{}, Transactions: &TransactionsReport{}, Consumers: &ConsumersReport{}}
+	for _, f := range rules {
+		r.Rules = append(r.Rules, RuleReport{Fault: f})
+	}
 	for _, pm := range producerMetrics {
 		r.Metrics[pm.name] = 0
 	}

@@ -20,7 +20,9 @@ type Report struct {
 	LatencyMs    Latency             `json:"latency_ms"`
 	Partitions   []PartitionReport   `json:"partitions"`
 	Timeline     []TimelineEntry     `json:"timeline"`
-	Converged    bool                `json:"converged"`
+	// Rules counts how often each request-rule fault fired.
+	Rules     []RuleReport `json:"rules,omitempty"`
+	Converged bool         `json:"converged"`
 	// NotConverged names what kept the cluster from settling after the
 	// heal (at most maxBlockers entries), when it did not.
 	NotConverged []broker.Blocker `json:"not_converged,omitempty"`
@@ -30,6 +32,13 @@ type Report struct {
 	// not kept, and explanations may be partial.
 	TraceCut     bool           `json:"trace_cut,omitempty"`
 	Expectations []ExpectResult `json:"expectations,omitempty"`
+}
+
+// RuleReport is how often one request-rule fault fired, over the brokers
+// it applied to. Fault is its position in the file, from 1.
+type RuleReport struct {
+	Fault int `json:"fault"`
+	Fired int `json:"fired"`
 }
 
 // ConfigReport is the effective configuration, defaults filled in.

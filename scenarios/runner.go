@@ -107,6 +107,9 @@ type undo struct {
 type runner struct {
 	s   *Scenario
 	opt RunOptions
+	// rules are the brokers' copies of the request rules, with the fault
+	// each came from: the report counts their firings.
+	rules []firedRule
 
 	budget  budget
 	stopped *BudgetStop // the budget that stopped the run, if one did

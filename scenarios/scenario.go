@@ -90,7 +90,10 @@ type Fault struct {
 	Direction     string   `yaml:"direction"`
 	For           Duration `yaml:"for"`
 	Count         int      `yaml:"count"`
-	Error         string   `yaml:"error"`
+	API           string   `yaml:"api"`
+	Partition     string   `yaml:"partition"`
+	Answer        string   `yaml:"answer"`
+	When          string   `yaml:"when"`
 	By            Duration `yaml:"by"`
 	ResendUnacked bool     `yaml:"resend-unacked"`
 	Client        string   `yaml:"client"`

@@ -47,7 +47,7 @@ type plannedFault struct {
 	kind      *faultKind
 	index     int // position in the file, from 1
 	sel       selector
-	failErr   broker.Error
+	rule      broker.Rule // request-rule: the rule each broker gets a copy of
 	direction string
 	from      []string
 	// producerCfg is the new instance's config when restart-producer
@@ -499,22 +499,31 @@ func parseSelector(text string, topo *broker.Topology) (selector, error) {
 	if !ok || !known {
 		return sel, fmt.Errorf("%q is not a broker selector; use an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"all\" or \"crashed\"", text)
 	}
-	tp = strings.TrimSpace(tp)
-	dash := strings.LastIndex(tp, "-")
-	if dash < 0 {
-		return sel, fmt.Errorf("%q does not name a partition; write topic-partition, like orders-0", tp)
-	}
-	t := topo.TopicIndex(tp[:dash])
-	if t < 0 {
-		return sel, fmt.Errorf("no topic %q in %q", tp[:dash], text)
-	}
-	p, err := strconv.Atoi(tp[dash+1:])
-	if err != nil || p < 0 || p >= topo.Topics[t].Partitions {
-		return sel, fmt.Errorf("%s has partitions 0 to %d, so %q names none of them", tp[:dash], topo.Topics[t].Partitions-1, tp)
+	t, p, err := parseTopicPartition(strings.TrimSpace(tp), topo)
+	if err != nil {
+		return sel, err
 	}
 	if kind != selLeader && topo.Topics[t].ReplicationFactor < 2 {
-		return sel, fmt.Errorf("%s has replication factor 1, so it has no followers", tp[:dash])
+		return sel, fmt.Errorf("%s has replication factor 1, so it has no followers", topo.Topics[t].Name)
 	}
 	sel.kind, sel.partition = kind, topo.ID(t, p)
 	return sel, nil
+}
+
+// parseTopicPartition reads "topic-partition", like orders-0, as Kafka
+// prints a TopicPartition: the topic's index and the partition number.
+func parseTopicPartition(tp string, topo *broker.Topology) (topic, partition int, err error) {
+	dash := strings.LastIndex(tp, "-")
+	if dash < 0 {
+		return 0, 0, fmt.Errorf("%q does not name a partition; write topic-partition, like orders-0", tp)
+	}
+	t := topo.TopicIndex(tp[:dash])
+	if t < 0 {
+		return 0, 0, fmt.Errorf("no topic %q in %q", tp[:dash], tp)
+	}
+	p, err := strconv.Atoi(tp[dash+1:])
+	if err != nil || p < 0 || p >= topo.Topics[t].Partitions {
+		return 0, 0, fmt.Errorf("%s has partitions 0 to %d, so %q names none of them", tp[:dash], topo.Topics[t].Partitions-1, tp)
+	}
+	return t, p, nil
 }
