@@ -521,6 +521,15 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 		b.w.Trace.Add(e)
 		return ErrNotEnoughReplicas, -1, -1
 	}
+	if int(pb.Bytes) > b.cfg.MessageMaxBytes {
+		// A batch larger than message.max.bytes is refused whole
+		// (UnifiedLog.analyzeAndValidateRecords: RecordTooLargeException).
+		e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, rep.leaderEpoch, client)
+		e.Err, e.Bytes = int16(ErrMessageTooLarge), int64(pb.Bytes)
+		e.X().Limit = int64(b.cfg.MessageMaxBytes)
+		b.w.Trace.Add(e)
+		return ErrMessageTooLarge, -1, -1
+	}
 	lastSeq := lastSequence(pb.BaseSequence, int32(len(pb.Records)))
 	chk := rep.producers.check(pb.ProducerID, pb.ProducerEpoch, pb.BaseSequence, lastSeq)
 	if chk.err != ErrNone {

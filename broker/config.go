@@ -23,6 +23,7 @@ type Config struct {
 	ReplicaSocketTimeout    sim.Time // replica.socket.timeout.ms
 	ReplicaFetchMaxBytes    int      // replica.fetch.max.bytes
 	ReplicaFetchMinBytes    int      // replica.fetch.min.bytes
+	MessageMaxBytes         int      // message.max.bytes: the largest record batch a leader appends
 	BrokerHeartbeatInterval sim.Time // broker.heartbeat.interval.ms
 	BrokerSessionTimeout    sim.Time // broker.session.timeout.ms
 	// Topic defaults: the broker acts on each Topic's own values, which a
@@ -133,6 +134,11 @@ var properties = []property{
 	{name: "broker.session.timeout.ms", typ: typeInt, def: "9000", atLeast: math.MinInt32,
 		sim: simMin(1, "a session must last some time"),
 		set: func(c *Config, v value) { c.BrokerSessionTimeout = sim.Millis(v.n) }},
+	// ServerLogConfigs: 1 MiB plus the 12-byte log overhead, atLeast(0).
+	// The topic-level override (max.message.bytes, another name) is not
+	// modelled.
+	{name: "message.max.bytes", typ: typeInt, def: "1048588", atLeast: 0,
+		set: func(c *Config, v value) { c.MessageMaxBytes = int(v.n) }},
 	{name: "min.insync.replicas", typ: typeInt, def: "1", atLeast: 1, topic: true,
 		set: func(c *Config, v value) { c.MinInsyncReplicas = int(v.n) }},
 	// ReplicationConfigs: atLeast(0).

@@ -19,6 +19,7 @@ func TestDefaultConfig(t *testing.T) {
 		ReplicaSocketTimeout:                 30 * sim.Second,
 		ReplicaFetchMaxBytes:                 1 << 20,
 		ReplicaFetchMinBytes:                 1,
+		MessageMaxBytes:                      1<<20 + 12, // ServerLogConfigs: 1 MiB plus the log overhead
 		BrokerHeartbeatInterval:              2 * sim.Second,
 		BrokerSessionTimeout:                 9 * sim.Second,
 		MinInsyncReplicas:                    1,
@@ -106,7 +107,7 @@ func TestCheckProperty(t *testing.T) {
 		{"cost.per.mb", "2s", false, `invalid duration "2s"; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)`},
 		{"cost.per.request", "50", false, `invalid duration "50"; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)`},
 		{"log.flush.interval.ms", "1", false, "unknown property; the simulator models: broker.heartbeat.interval.ms, cost.per.batch, cost.per.mb, " +
-			"cost.per.request, broker.session.timeout.ms, min.insync.replicas, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
+			"cost.per.request, broker.session.timeout.ms, message.max.bytes, min.insync.replicas, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
 			"replica.fetch.wait.max.ms, replica.lag.time.max.ms, replica.socket.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms, " +
 			"transaction.max.timeout.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, transaction.state.log.replication.factor, " +
 			"unclean.leader.election.enable"},

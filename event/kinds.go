@@ -60,6 +60,7 @@ const (
 	EpochBump
 	Send
 	Retry
+	Split
 	Ack
 	Fail
 	Expire
@@ -74,6 +75,8 @@ const (
 	TxnAbort
 	TxnAbortable
 	TxnFatal
+	ProducerFatal
+	TopicError
 	TxnCoordinator
 	TxnAddPartitions
 	TxnEnd
@@ -164,6 +167,9 @@ var kinds = [numKinds]kindInfo{
 			return append(b, " before the append (request-rule): nothing appended"...)
 		case f.ext().Label != "":
 			return marker(append(b, " for "...), f)
+		case f.ext().Limit > 0 && f.Bytes > 0:
+			b = num(append(b, ": the batch's "...), f.Bytes)
+			return num(append(b, " bytes are more than message.max.bytes="...), f.ext().Limit)
 		case f.ext().Limit > 0:
 			b = isr(append(b, ": ISR "...), f.ext().List)
 			return num(append(b, " is smaller than min.insync.replicas="...), f.ext().Limit)
@@ -284,6 +290,11 @@ var kinds = [numKinds]kindInfo{
 		b = num(append(append(b, n.ErrorName(f.Err)...), "; attempt "...), int64(f.Attempt))
 		return append(append(append(b, " after a "...), f.ext().Dur.String()...), " backoff"...)
 	}},
+	Split: {name: "split", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(num(append(b, "MESSAGE_TOO_LARGE: its "...), int64(f.Count)), " records ("...), f.Bytes)
+		b = num(append(b, " bytes) go again in batches "...), f.First)
+		return append(num(append(b, '-'), f.Last), ", no retry counted"...)
+	}},
 	Ack:  {name: "ack", detail: acks},
 	Fail: {name: "fail", detail: func(b []byte, f *Fields, n Namer) []byte { return append(b, n.ErrorName(f.Err)...) }},
 	Expire: {name: "expire", detail: func(b []byte, f *Fields, _ Namer) []byte {
@@ -314,11 +325,16 @@ var kinds = [numKinds]kindInfo{
 	InitProducerID: {name: "init-producer-id", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		return num(append(num(append(b, "producer id "...), f.ProducerID), ", epoch "...), int64(f.ProducerEpoch))
 	}},
-	Close:        {name: "close", detail: text("close(Duration.ZERO): incomplete batches failed")},
-	TxnCommit:    {name: "txn-commit", detail: text("commitTransaction(): flushing, then EndTxn(COMMIT)")},
-	TxnAbort:     {name: "txn-abort", detail: text("abortTransaction(): unsent batches fail, then EndTxn(ABORT)")},
-	TxnAbortable: {name: "txn-abortable", timeline: Plain, detail: errorThen(": the transaction can only be aborted")},
-	TxnFatal:     {name: "txn-fatal", timeline: Plain, detail: errorThen(": the producer cannot continue and must be closed")},
+	Close:         {name: "close", detail: text("close(Duration.ZERO): incomplete batches failed")},
+	TxnCommit:     {name: "txn-commit", detail: text("commitTransaction(): flushing, then EndTxn(COMMIT)")},
+	TxnAbort:      {name: "txn-abort", detail: text("abortTransaction(): unsent batches fail, then EndTxn(ABORT)")},
+	TxnAbortable:  {name: "txn-abortable", timeline: Plain, detail: errorThen(": the transaction can only be aborted")},
+	TxnFatal:      {name: "txn-fatal", timeline: Plain, detail: errorThen(": the producer cannot continue and must be closed")},
+	ProducerFatal: {name: "producer-fatal", timeline: Plain, detail: errorThen(": the idempotent producer fails every batch and send, and must be closed")},
+	TopicError: {name: "topic-error", detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = append(append(append(b, "metadata for "...), f.ext().Note...), " from broker-"...)
+		return append(append(num(b, int64(f.ext().Broker)), " answers "...), n.ErrorName(f.Err)...)
+	}},
 	TxnCoordinator: {name: "txn-coordinator", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		return num(append(b, "coordinator is broker-"...), int64(f.ext().Broker))
 	}},

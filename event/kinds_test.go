@@ -41,6 +41,12 @@ var detailCases = []struct {
 	{"drop peer down", with(Drop, func(f *Fields) { f.X().Label, f.Flags = "fetch-response", PeerDown }), "fetch-response lost: peer down"},
 
 	{"msg-send", None(MsgSend), ""},
+	{"producer-fatal", with(ProducerFatal, func(f *Fields) { f.Err = 19 }),
+		"NOT_ENOUGH_REPLICAS: the idempotent producer fails every batch and send, and must be closed"},
+	{"topic-error", with(TopicError, func(f *Fields) { f.Err, f.X().Note, f.X().Broker = 6, "orders", 2 }),
+		"metadata for orders from broker-2 answers NOT_LEADER_OR_FOLLOWER"},
+	{"split", with(Split, func(f *Fields) { f.Count, f.Bytes, f.First, f.Last = 40, 4301, 12, 14 }),
+		"MESSAGE_TOO_LARGE: its 40 records (4301 bytes) go again in batches 12-14, no retry counted"},
 	{"msg-receive", None(MsgReceive), ""},
 
 	{"append", with(Append, func(f *Fields) { f.Acks = -1 }), "acks=all"},
@@ -49,6 +55,8 @@ var detailCases = []struct {
 	{"reject injected after", with(Reject, func(f *Fields) { f.Err, f.Flags = 10, Injected|AfterHandling }), "MESSAGE_TOO_LARGE replaces the answer after the append (request-rule)"},
 	{"reject min isr", with(Reject, func(f *Fields) { f.Err, f.X().List, f.X().Limit = 19, []int32{1}, 2 }),
 		"NOT_ENOUGH_REPLICAS: ISR [1] is smaller than min.insync.replicas=2"},
+	{"reject too large", with(Reject, func(f *Fields) { f.Err, f.Bytes, f.X().Limit = 10, 16384, 4096 }),
+		"MESSAGE_TOO_LARGE: the batch's 16384 bytes are more than message.max.bytes=4096"},
 	{"reject sequence", with(Reject, func(f *Fields) { f.Err, f.Seq = 45, 12 }), "OUT_OF_ORDER_SEQUENCE_NUMBER (sequence 12)"},
 	{"reject marker", with(Reject, func(f *Fields) { f.Err, f.X().Label, f.ProducerID, f.ProducerEpoch = 47, "COMMIT", 4000, 2 }),
 		"INVALID_PRODUCER_EPOCH for COMMIT marker for producer 4000 epoch 2"},

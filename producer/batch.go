@@ -58,6 +58,7 @@ type Batch struct {
 	ProducerEpoch int16
 	BaseSequence  int32 // -1 until drained
 	seqReset      bool  // sequenceHasBeenReset
+	split         bool  // made by splitting a batch too large for the broker (ProducerBatch.isSplitBatch)
 
 	state batchState
 }
@@ -74,10 +75,11 @@ const (
 	batchRetrying                    // back in the accumulator after a retriable error (reenqueue)
 	batchSucceeded                   // FinalState.SUCCEEDED
 	batchFailed                      // FinalState.FAILED or ABORTED: failed, expired or aborted
+	batchSplit                       // split into new batches after MESSAGE_TOO_LARGE; its records live on in them
 )
 
 func (s batchState) String() string {
-	return [...]string{"open", "closed", "in-flight", "retrying", "succeeded", "failed"}[s]
+	return [...]string{"open", "closed", "in-flight", "retrying", "succeeded", "failed", "split"}[s]
 }
 
 // batchSources are the states each batch state may be entered from. A
@@ -90,6 +92,7 @@ var batchSources = [...][]batchState{
 	batchRetrying:  {batchInFlight},
 	batchSucceeded: {batchOpen, batchClosed, batchInFlight, batchRetrying},
 	batchFailed:    {batchOpen, batchClosed, batchInFlight, batchRetrying},
+	batchSplit:     {batchInFlight},
 }
 
 // become moves the batch to state to, and panics on a move batchSources

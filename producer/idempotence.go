@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
 )
 
 // seqState is one partition's sequence bookkeeping (TxnPartitionEntry).
@@ -31,6 +32,13 @@ type idempotence struct {
 	parts        []seqState
 	bumpRequired bool
 	toRewrite    []broker.PartitionID
+	// initRetryAt is when an InitProducerId that failed with a retriable
+	// error may go again (retry.backoff.ms, as TxnRequestHandler.reenqueue).
+	initRetryAt sim.Time
+	// fatal is the error that put a non-transactional idempotent producer
+	// in its fatal state (TransactionManager.transitionToFatalError): every
+	// batch fails with it, and so does every send.
+	fatal broker.Error
 }
 
 func newIdempotence() *idempotence { return &idempotence{pid: -1} }

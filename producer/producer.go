@@ -56,6 +56,11 @@ type partState struct {
 type topicState struct {
 	sticky *stickyPartitioner
 	ratio  codec.RatioEstimator // CompressionRatioEstimator, per topic and codec
+	// metaErr is the non-retriable error the last metadata answer gave
+	// for the topic (TOPIC_AUTHORIZATION_FAILED, INVALID_TOPIC_EXCEPTION):
+	// send() to the topic fails with it (Metadata.maybeThrowExceptionForTopic)
+	// until an answer without it.
+	metaErr broker.Error
 }
 
 // blocked is a send() call waiting inside KafkaProducer.doSend: for the
@@ -327,6 +332,18 @@ func (p *Producer) append(r Record) bool {
 		// KafkaProducer.doSend: maybeAddPartition fails outside a
 		// transaction or in an error state.
 		p.reject(r, p.txn.failure())
+		return true
+	}
+	if p.idem != nil && p.idem.fatal != broker.ErrNone {
+		// An idempotent producer in its fatal state refuses every send
+		// (TransactionManager.maybeFailWithError).
+		p.reject(r, p.idem.fatal)
+		return true
+	}
+	if err := ts.metaErr; err != broker.ErrNone {
+		// KafkaProducer.waitOnMetadata: the topic's metadata came with a
+		// non-retriable error.
+		p.reject(r, err)
 		return true
 	}
 	var avail []int

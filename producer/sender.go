@@ -84,6 +84,7 @@ type Stats struct {
 	QueueTimeBatches int64
 	BufferWaitTotal  sim.Time               // bufferpool-wait-time-total
 	BytesSent        int64                  // produce request bytes written to sockets (outgoing-byte-rate)
+	BatchSplits      int64                  // batches split after MESSAGE_TOO_LARGE (batch-split-total)
 	RecordSizeMaxSum int64                  // sum over sent batches of their largest record (record-size-avg)
 	CompressionSum   float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
 	Errors           map[broker.Error]int64 // per batch attempt
@@ -105,6 +106,7 @@ func (s *Stats) Add(o *Stats) {
 	s.QueueTimeBatches += o.QueueTimeBatches
 	s.BufferWaitTotal += o.BufferWaitTotal
 	s.BytesSent += o.BytesSent
+	s.BatchSplits += o.BatchSplits
 	s.RecordSizeMaxSum += o.RecordSizeMaxSum
 	s.CompressionSum += o.CompressionSum
 	for err, n := range o.Errors { // summing: the order does not matter
@@ -534,6 +536,9 @@ func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, l
 	} else {
 		p.stats.countError(err)
 		switch {
+		case err == broker.ErrMessageTooLarge && len(b.Records) > 1 && !b.done():
+			// Split, without counting a retry (Sender.completeBatch).
+			p.splitAndReenqueue(b)
 		case p.canRetry(b, err, now):
 			p.reenqueue(b, err, now)
 		case err == broker.ErrDuplicateSequenceNumber:
@@ -593,15 +598,11 @@ func (p *Producer) reenqueue(b *Batch, err broker.Error, now sim.Time) {
 	e.Err, e.Attempt, e.X().Dur = int16(err), int32(b.Attempts+1), b.backoff.Duration()
 	p.w.Trace.Add(e)
 	part := &p.parts[b.Partition]
-	i := 0
 	if p.idem != nil {
-		for i < len(part.deque) && part.deque[i].hasSequence() && part.deque[i].BaseSequence < b.BaseSequence {
-			i++
-		}
+		p.insertInSequenceOrder(part, b)
+		return
 	}
-	part.deque = append(part.deque, nil)
-	copy(part.deque[i+1:], part.deque[i:])
-	part.deque[i] = b
+	part.deque = append([]*Batch{b}, part.deque...)
 }
 
 // backoff is the retry backoff: retry.backoff.ms doubling per attempt up
@@ -625,13 +626,49 @@ func (p *Producer) expBackoff(initialMs, maxMs int64, attempts int) sim.Time {
 	return sim.Millis(min(int64(jitter*term), maxMs))
 }
 
+// failBatch is Sender.failBatch: the callbacks get err, and the
+// transaction manager decides what the failure means
+// (TransactionManager.handleFailedBatch, maybeTransitionToErrorState).
 func (p *Producer) failBatch(b *Batch, err broker.Error, adjustSequences bool) {
 	if p.idem != nil {
 		p.idem.handleFailedBatch(b, err, adjustSequences)
 	}
 	p.finish(b, -1, err)
-	if p.txn != nil {
+	switch {
+	case p.txn != nil:
 		p.txnBatchFailed(err)
+	case p.idem != nil && err.Fatal():
+		p.idempotentFatal(err)
+	}
+}
+
+// idempotentFatal puts a non-transactional idempotent producer in its fatal
+// state (transitionToFatalError): the sender fails every batch with the
+// error (Sender.maybeAbortBatches), and send() fails from now on. Only
+// close() is left to the application.
+func (p *Producer) idempotentFatal(err broker.Error) {
+	if p.idem.fatal != broker.ErrNone {
+		return
+	}
+	p.idem.fatal = err
+	e := p.entry(event.ProducerFatal, -1, 0, -1, -1, -1, -1)
+	e.Err = int16(err)
+	p.w.Trace.Add(e)
+	p.abortBatches(err)
+}
+
+// abortBatches fails every batch not yet finished, queued or in flight
+// (Sender.maybeAbortBatches, RecordAccumulator.abortBatches).
+func (p *Producer) abortBatches(err broker.Error) {
+	for i := range p.parts {
+		part := &p.parts[i]
+		for _, b := range part.deque {
+			p.finish(b, -1, err)
+		}
+		part.deque = nil
+		for _, b := range part.inflight {
+			p.finish(b, -1, err)
+		}
 	}
 }
 
@@ -762,6 +799,9 @@ func (p *Producer) nextDeadline(after sim.Time) sim.Time {
 				due(at)
 			}
 		}
+	}
+	if p.idem != nil && p.idem.initRetryAt > now {
+		due(p.idem.initRetryAt)
 	}
 	limit := sim.Millis(int64(p.cfg.DeliveryTimeoutMs))
 	for i := range p.parts {
@@ -1008,9 +1048,12 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 			tp.Partitions = n
 		}
 	}
-	changed := false
+	changed := p.topicErrors(m, from)
 	for i, st := range m.Snapshot.Partitions {
 		part := &p.parts[i]
+		if m.TopicErrors != nil && m.TopicErrors[p.topo.Partitions[i].Topic] != broker.ErrNone {
+			continue // no partition metadata for a topic with an error
+		}
 		// Metadata.updateLatestMetadata keeps what it knows when the
 		// response carries an older leader epoch, and counts a response
 		// with no newer epoch as equivalent.
@@ -1041,6 +1084,45 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 	}
 	p.meta.nextAt = now + wait
 	p.unblock()
+}
+
+// topicErrors applies a metadata answer's topic errors
+// (Metadata.handleMetadataResponse): a topic with an error has no
+// partition metadata, so its partitions have no known leader; a retriable
+// error asks for metadata again, a non-retriable one
+// (TOPIC_AUTHORIZATION_FAILED, INVALID_TOPIC_EXCEPTION) fails send() to the
+// topic until an answer without it. It reports whether a leader changed.
+func (p *Producer) topicErrors(m *broker.MetadataResponse, from sim.NodeID) bool {
+	changed := false
+	for t := range p.topo.Topics {
+		err := broker.ErrNone
+		if m.TopicErrors != nil {
+			err = m.TopicErrors[t]
+		}
+		ts := &p.topics[t]
+		switch {
+		case err == broker.ErrNone:
+			ts.metaErr = broker.ErrNone
+			continue
+		case err.Retriable():
+			p.requestMetadata()
+		default:
+			ts.metaErr = err
+		}
+		p.stats.countError(err)
+		e := sim.E(p.w.Now(), p.id, event.TopicError)
+		e.Err = int16(err)
+		e.Ext = &event.Ext{Note: p.topo.Topics[t].Name, Broker: int32(from)}
+		p.w.Trace.Add(e)
+		tp := &p.topo.Topics[t]
+		for i := tp.First; i < tp.First+broker.PartitionID(tp.Partitions); i++ {
+			if p.parts[i].leader != broker.NoLeader {
+				p.parts[i].leader = broker.NoLeader
+				changed = true
+			}
+		}
+	}
+	return changed
 }
 
 // leaderHint applies the leader a NOT_LEADER_OR_FOLLOWER response names
@@ -1120,7 +1202,7 @@ func (p *Producer) unblock() {
 // ---- InitProducerId ----
 
 func (p *Producer) maybeInitProducerID(now sim.Time) {
-	if p.idem.initInflight {
+	if p.idem.initInflight || now < p.idem.initRetryAt || p.idem.fatal != broker.ErrNone {
 		return
 	}
 	p.idem.initInflight = p.sendToLeastLoaded(now, reqInitPID, func(conn uint32, id int64) sim.Message {
@@ -1135,6 +1217,20 @@ func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerI
 	p.idem.initInflight = false
 	if p.txn != nil {
 		p.handleTxnInitProducerID(m)
+		return
+	}
+	if m.Error != broker.ErrNone {
+		// InitProducerIdHandler without a transactional.id: a retriable
+		// error asks again after retry.backoff.ms; any other leaves the
+		// producer without an id, which the simulator treats as fatal
+		// (Kafka 4.x moves to an abortable error state that a producer
+		// without transactions cannot leave, or to its fatal state).
+		p.stats.countError(m.Error)
+		if m.Error.Retriable() {
+			p.idem.initRetryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+			return
+		}
+		p.idempotentFatal(m.Error)
 		return
 	}
 	p.idem.pid, p.idem.epoch = m.ProducerID, m.Epoch

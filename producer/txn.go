@@ -268,30 +268,22 @@ func (p *Producer) txnFatal(err broker.Error) {
 	p.traceTxnError(event.TxnFatal, err)
 	t.transitionTo(txnFatalError)
 	t.lastError = err
-	for i := range p.parts {
-		part := &p.parts[i]
-		for _, b := range part.deque {
-			p.finish(b, -1, err)
-		}
-		part.deque = nil
-		for _, b := range part.inflight {
-			p.finish(b, -1, err)
-		}
-	}
+	p.abortBatches(err)
 	if op := t.op; op != 0 {
 		p.txnDone(op, err)
 	}
 }
 
 // txnBatchFailed is TransactionManager.maybeTransitionToErrorState for a
-// batch that failed for good: PRODUCER_FENCED is fatal, anything else
-// makes the transaction abortable, and its epoch is bumped after the abort
-// since sequences may have gaps.
+// batch that failed for good: PRODUCER_FENCED, CLUSTER_AUTHORIZATION_FAILED,
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED and UNSUPPORTED_VERSION are fatal,
+// anything else makes the transaction abortable, and its epoch is bumped
+// after the abort since sequences may have gaps.
 func (p *Producer) txnBatchFailed(err broker.Error) {
-	switch err {
-	case broker.ErrProducerFenced:
+	switch {
+	case err.Fatal():
 		p.txnFatal(err)
-	case broker.ErrTransactionAborted:
+	case err == broker.ErrTransactionAborted:
 	default:
 		if p.txn.state != txnAborting {
 			p.txn.bumpAfterAbort = true
@@ -468,7 +460,17 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 	t := p.txn
 	t.inflight = false
 	if m.Error != broker.ErrNone {
-		t.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		// FindCoordinatorHandler: retriable errors look again after
+		// retry.backoff.ms; TRANSACTION_ABORTABLE aborts; anything else
+		// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ...) is fatal.
+		switch {
+		case m.Error.Retriable():
+			t.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
+		case m.Error == broker.ErrTransactionAbortable:
+			p.txnAbortable(m.Error)
+		default:
+			p.txnFatal(m.Error)
+		}
 		return
 	}
 	if t.lastFound != m.Coordinator {
@@ -479,10 +481,13 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 	t.coordinator, t.lastFound = m.Coordinator, m.Coordinator
 }
 
-// txnResponseError sorts a coordinator's error the way every handler
-// does: retry after a lookup, retry after a backoff, fatal for a fenced
-// producer. It reports whether the error was handled.
-func (p *Producer) txnResponseError(err broker.Error) bool {
+// txnResponseError sorts a coordinator's error as the request's handler
+// does (TransactionManager's InitProducerIdHandler, AddPartitionsToTxnHandler,
+// EndTxnHandler): retry after a lookup when the coordinator moved, retry
+// after a backoff on any other retriable error, fatal for a fenced
+// producer; the rest depends on the request. It reports whether the error
+// was handled.
+func (p *Producer) txnResponseError(kind reqKind, err broker.Error) bool {
 	if err != broker.ErrNone {
 		p.stats.countError(err)
 	}
@@ -491,25 +496,51 @@ func (p *Producer) txnResponseError(err broker.Error) bool {
 		return false
 	case broker.ErrNotCoordinator, broker.ErrCoordinatorNotAvailable:
 		p.txnRetry(true)
-	case broker.ErrConcurrentTransactions, broker.ErrCoordinatorLoadInProgress:
-		p.txnRetry(false)
+		return true
 	case broker.ErrProducerFenced, broker.ErrInvalidProducerEpoch:
 		// Both mean ProducerFencedException from the coordinator.
 		p.txn.inflight = false
 		p.txnFatal(broker.ErrProducerFenced)
-	case broker.ErrInvalidProducerIDMapping:
-		p.txn.inflight = false
-		p.txnAbortable(err)
-	default:
-		p.txn.inflight = false
+		return true
+	}
+	if err.Retriable() {
+		// CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS and the like.
+		p.txnRetry(false)
+		return true
+	}
+	p.txn.inflight = false
+	abortable := false
+	switch {
+	case err == broker.ErrTransactionAbortable:
+		abortable = true
+	case kind == reqInitPID:
+		// Authorization errors are abortable; anything else is unexpected.
+		abortable = err == broker.ErrTransactionalIDAuthFailed || err == broker.ErrClusterAuthorizationFailed
+	case err == broker.ErrTransactionalIDAuthFailed || err == broker.ErrInvalidTxnState:
+	case err == broker.ErrUnknownProducerID || err == broker.ErrInvalidProducerIDMapping:
+		// abortableErrorIfPossible: the epoch can be bumped.
+		p.txn.bumpAfterAbort = true
+		abortable = true
+	case kind == reqAddPartitions:
+		// TOPIC_AUTHORIZATION_FAILED, or a partition error the handler
+		// does not expect: the transaction can only be aborted.
+		abortable = true
+	}
+	if !abortable {
 		p.txnFatal(err)
+		return true
+	}
+	p.txnAbortable(err)
+	if op := p.txn.op; op != 0 && op != OpCommitTransaction {
+		// The blocking call the request serves fails (TxnRequestHandler.abortableError).
+		p.txnDone(op, err)
 	}
 	return true
 }
 
 func (p *Producer) handleTxnInitProducerID(m *broker.InitProducerIDResponse) {
 	t := p.txn
-	if p.txnResponseError(m.Error) {
+	if p.txnResponseError(reqInitPID, m.Error) {
 		return
 	}
 	t.inflight = false
@@ -537,7 +568,7 @@ func (p *Producer) handleAddPartitions(from sim.NodeID, m *broker.AddPartitionsT
 	if m.Error == broker.ErrConcurrentTransactions && !slices.Contains(t.inTxn, true) {
 		t.fastRetry = true
 	}
-	if p.txnResponseError(m.Error) {
+	if p.txnResponseError(reqAddPartitions, m.Error) {
 		t.addInflight = nil
 		return
 	}
@@ -559,7 +590,7 @@ func (p *Producer) handleEndTxn(from sim.NodeID, m *broker.EndTxnResponse) {
 	if p.takeRequest(from, m.ID) == nil {
 		return
 	}
-	if p.txnResponseError(m.Error) {
+	if p.txnResponseError(reqEndTxn, m.Error) {
 		return
 	}
 	p.txn.inflight = false
