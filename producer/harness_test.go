@@ -349,7 +349,20 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 			}
 		}
 	case *broker.MetadataRequest:
-		h.w.Net.Send(b.id, from, &broker.MetadataResponse{ID: m.ID, Topology: h.topo, Snapshot: h.snapshot()})
+		resp := &broker.MetadataResponse{ID: m.ID, Topology: h.topo, Snapshot: h.snapshot()}
+		r, plan := b.plan("metadata", anyPartition)
+		line := fmt.Sprintf("%s answers metadata #%d: NONE", b.name(), m.ID)
+		if r != broker.ErrNone {
+			// The test topic's error_code.
+			resp.TopicErrors = []broker.Error{r}
+			line = fmt.Sprintf("%s answers metadata #%d: t %s", b.name(), m.ID, r)
+		}
+		if plan == (answerPlan{}) && r == broker.ErrNone {
+			h.w.Net.Send(b.id, from, resp) // the usual answer, not in the transcript
+			return
+		}
+		h.logf("metadata #%d to %s", m.ID, b.name())
+		b.answer(from, m.Conn, plan, resp, line)
 	case *broker.ProduceRequest:
 		b.produce(from, m)
 	case *broker.InitProducerIDRequest:

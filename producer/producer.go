@@ -342,8 +342,12 @@ func (p *Producer) append(r Record) bool {
 	}
 	if err := ts.metaErr; err != broker.ErrNone {
 		// KafkaProducer.waitOnMetadata: the topic's metadata came with a
-		// non-retriable error.
+		// non-retriable error. Kafka asks for metadata again and throws if
+		// the answer still has it; the simulator throws at once and asks
+		// again, so a later send() sees the new answer.
 		p.reject(r, err)
+		p.requestMetadata()
+		p.wake()
 		return true
 	}
 	var avail []int
