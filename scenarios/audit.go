@@ -433,6 +433,8 @@ var producerMetrics = []struct {
 	{"batch-size-avg", func(st *producer.Stats, _ float64) float64 {
 		return ratio(float64(st.BatchBytes), float64(st.BatchesSent))
 	}},
+	{"batch-split-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BatchSplits), secs) }},
+	{"batch-split-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BatchSplits) }},
 	// Kafka reports this one in nanoseconds.
 	{"bufferpool-wait-time-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BufferWaitTotal) }},
 	{"compression-rate-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.CompressionSum, float64(st.BatchesSent)) }},

@@ -71,6 +71,22 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
 		}},
+		{"message-too-large-splits", []string{"producer.enable.idempotence=false"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Metrics["batch-split-total"])
+			assert.Positive(t, r.Records.Reordered, "pieces of a split batch land after batches sent behind it")
+			assert.Zero(t, r.Records.Failed)
+			assert.Less(t, r.LatencyMs.P50, 500.0, "the pieces go out side by side, five requests in flight")
+		}},
+		{"message-too-large-splits", []string{"producer.batch.size=4000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Metrics["batch-split-total"], "every batch fits message.max.bytes")
+			assert.Zero(t, r.Errors["MESSAGE_TOO_LARGE"])
+			assert.Less(t, r.LatencyMs.P50, 100.0)
+		}},
+		{"message-too-large-splits", []string{"broker.message.max.bytes=200"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Failed, "a record larger than message.max.bytes cannot be split")
+			assert.Positive(t, r.Errors["MESSAGE_TOO_LARGE"])
+			assert.Zero(t, r.Records.Lost)
+		}},
 		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)

@@ -25,6 +25,12 @@ func newExplainer(r *runner) *explainer {
 	x.byNode = make([][]int32, r.w.NumNodes())
 	for i := range x.entries {
 		e := &x.entries[i]
+		if e.Kind == event.Split {
+			// A split starts the history of each batch it made.
+			for piece := e.First; piece <= e.Last; piece++ {
+				x.byBatch[piece] = append(x.byBatch[piece], int32(i))
+			}
+		}
 		switch {
 		case e.Batch > 0:
 			x.byBatch[e.Batch] = append(x.byBatch[e.Batch], int32(i))
@@ -391,21 +397,46 @@ func (x *explainer) reordered(ro reorder) Anomaly {
 	parts := []string{"sent before record " + strconv.Itoa(int(ro.witness)) + " but stored after it (offset " +
 		strconv.FormatInt(o1, 10) + " > " + strconv.FormatInt(o2, 10) + ")"}
 	app1, app2 := x.appendOf(ref1, int32(p), o1), x.appendOf(ref2, int32(p), o2)
+	split := x.splitRoot(ref1)
 	if app1 != nil && app2 != nil {
-		if retry := x.findFirst(x.byBatch[ref1], func(e *sim.Entry) bool { return e.Kind == event.Retry && e.At <= app2.At }); retry != nil {
+		if split != nil {
+			parts = append(parts, "its batch "+strconv.FormatInt(split.Batch, 10)+" was refused with MESSAGE_TOO_LARGE at "+
+				split.At.String()+" and split into smaller batches, sent again")
+		} else if retry := x.findFirst(x.byBatch[ref1], func(e *sim.Entry) bool { return e.Kind == event.Retry && e.At <= app2.At }); retry != nil {
 			parts = append(parts, "its batch "+strconv.FormatInt(ref1, 10)+" failed with "+broker.Error(retry.Err).String()+
 				" at "+retry.At.String()+" and waited to retry")
 		}
 		parts = append(parts, "meanwhile batch "+strconv.FormatInt(ref2, 10)+" was appended at offset "+strconv.FormatInt(o2, 10)+" at "+app2.At.String())
-		parts = append(parts, "the retry of batch "+strconv.FormatInt(ref1, 10)+" was appended at offset "+strconv.FormatInt(o1, 10)+" at "+app1.At.String())
+		if split != nil {
+			parts = append(parts, "batch "+strconv.FormatInt(ref1, 10)+", a piece of it, was appended at offset "+strconv.FormatInt(o1, 10)+" at "+app1.At.String())
+		} else {
+			parts = append(parts, "the retry of batch "+strconv.FormatInt(ref1, 10)+" was appended at offset "+strconv.FormatInt(o1, 10)+" at "+app1.At.String())
+		}
 	}
 	cfg := x.r.pl.producerCfg
-	if !x.idempotent() && cfg.MaxInFlight > 1 {
+	switch {
+	case !x.idempotent() && cfg.MaxInFlight > 1 && split != nil:
+		parts = append(parts, "with max.in.flight.requests.per.connection="+strconv.Itoa(cfg.MaxInFlight)+
+			" and idempotence off, later batches are already in flight while the pieces of a split batch wait to go again")
+	case !x.idempotent() && cfg.MaxInFlight > 1:
 		parts = append(parts, "with max.in.flight.requests.per.connection="+strconv.Itoa(cfg.MaxInFlight)+
 			" and idempotence off, later batches are already in flight while an earlier one waits to retry")
 	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
+}
+
+// splitRoot is the first split that made batch ref, following pieces of
+// pieces back to the batch the producer built, or nil when ref is no piece.
+func (x *explainer) splitRoot(ref int64) *sim.Entry {
+	var root *sim.Entry
+	for {
+		e := x.findFirst(x.byBatch[ref], func(e *sim.Entry) bool { return e.Kind == event.Split && e.Batch != ref })
+		if e == nil {
+			return root
+		}
+		root, ref = e, e.Batch
+	}
 }
 
 // ambiguous explains a record the producer reported as failed (or never

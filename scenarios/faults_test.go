@@ -105,3 +105,68 @@ func TestDescribeFault(t *testing.T) {
 	}
 	assert.Equal(t, faultKindNames(), slices.Sorted(maps.Keys(described)), "a line for every kind")
 }
+
+// TestRequestRules runs a rule of each kind and checks what it does, how
+// often it fired (faults.1.fired) and that nothing acknowledged is lost.
+func TestRequestRules(t *testing.T) {
+	tests := []struct {
+		name  string
+		rule  string
+		extra string // more producer settings
+		check func(t *testing.T, r *Report)
+	}{
+		{"produce error before", "{at: 200ms, do: request-rule, broker: leader orders-0, partition: orders-0, answer: INVALID_RECORD, count: 2}", "",
+			func(t *testing.T, r *Report) {
+				assert.Equal(t, int64(2), r.Errors["INVALID_RECORD"])
+				assert.Positive(t, r.Records.Failed, "INVALID_RECORD is not retriable")
+				assert.Zero(t, r.Records.Ambiguous, "nothing appended")
+			}},
+		{"produce error after", "{at: 200ms, do: request-rule, broker: leader orders-0, answer: NOT_LEADER_OR_FOLLOWER, when: after, count: 1}", "",
+			func(t *testing.T, r *Report) {
+				assert.Zero(t, r.Records.Failed, "retriable")
+				assert.Zero(t, r.Records.Duplicated, "the idempotent producer's retry is recognised")
+			}},
+		{"produce error after without idempotence", "{at: 200ms, do: request-rule, broker: leader orders-0, answer: NOT_LEADER_OR_FOLLOWER, when: after, count: 1}",
+			"  enable.idempotence: false\n",
+			func(t *testing.T, r *Report) {
+				assert.Positive(t, r.Records.Duplicated, "the append happened, the retry writes again")
+			}},
+		{"produce lost", "{at: 200ms, do: request-rule, broker: leader orders-0, answer: lost, count: 1}", "",
+			func(t *testing.T, r *Report) {
+				assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the producer waits request.timeout.ms")
+				assert.Zero(t, r.Records.Failed)
+			}},
+		{"metadata topic error", "{at: 0s, do: request-rule, broker: all, api: Metadata, topic: orders, answer: TOPIC_AUTHORIZATION_FAILED, count: 1}", "",
+			func(t *testing.T, r *Report) { assert.Positive(t, r.Errors["TOPIC_AUTHORIZATION_FAILED"]) }},
+		{"fatal InitProducerId", "{at: 0s, do: request-rule, broker: all, api: InitProducerId, answer: CLUSTER_AUTHORIZATION_FAILED, count: 1}", "",
+			func(t *testing.T, r *Report) {
+				assert.Equal(t, int64(100), r.Records.Failed, "the idempotent producer is fatal: every send fails")
+			}},
+		{"follower fetch lost", "{at: 200ms, do: request-rule, broker: leader orders-0, api: Fetch, answer: lost, count: 1}", "",
+			func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Failed) }},
+		{"fetch error", "{at: 200ms, do: request-rule, broker: leader orders-0, api: Fetch, partition: orders-0, answer: NOT_LEADER_OR_FOLLOWER, for: 100ms}", "",
+			func(t *testing.T, r *Report) { assert.Zero(t, r.Records.Failed) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := strings.Replace(base, "producer:\n", "producer:\n"+tt.extra, 1) + "  keys: 30\nfaults:\n  - " + tt.rule + "\n"
+			s, err := Parse("t.yaml", []byte(src), nil)
+			require.NoError(t, err)
+			res := s.Run(RunOptions{CheckInvariants: true})
+			require.NoError(t, res.InvariantErr)
+			r := res.Report
+			require.Len(t, r.Rules, 1)
+			assert.Positive(t, r.Rules[0].Fired, "the rule fired")
+			fired := -1.0
+			r.Numbers(func(path string, v float64) {
+				if path == "faults.1.fired" {
+					fired = v
+				}
+			})
+			assert.Equal(t, float64(r.Rules[0].Fired), fired, "faults.1.fired is a report number")
+			assert.Contains(t, r.Config.Faults[0], "; fired ")
+			assert.Zero(t, r.Records.Lost)
+			tt.check(t, r)
+		})
+	}
+}

@@ -99,8 +99,13 @@ func pathError(path string, known []string) error {
 		}
 	}
 	switch {
+	case section == "faults":
+		if len(tails) == 0 {
+			return fmt.Errorf("faults.N.fired counts the firings of the file's Nth fault when it is a request-rule, and this scenario has none")
+		}
+		return fmt.Errorf("faults.N.fired counts the firings of the file's Nth fault when it is a request-rule; here: %s", strings.Join(tails, ", "))
 	case len(tails) == 0:
-		return fmt.Errorf("a path starts with records, errors, metrics, latency_ms, partitions, transactions or consumers, or is anomaly_count")
+		return fmt.Errorf("a path starts with records, errors, metrics, latency_ms, partitions, transactions, consumers or faults, or is anomaly_count")
 	case section == "partitions":
 		// A topic name may hold dots, a field name none.
 		i := strings.LastIndexByte(rest, '.')

@@ -77,14 +77,15 @@ func TestExpectPaths(t *testing.T) {
 		{"records", "records has sent, acked"},
 		{"errors.NONE", "errors.NONE is not a Kafka error name (like NOT_ENOUGH_REPLICAS or TimeoutException)"},
 		{"errors.OOPS", "errors.OOPS is not a Kafka error name"},
-		{"metrics.record-send-speed", "metrics has batch-size-avg, bufferpool-wait-time-total, compression-rate-avg,"},
+		{"metrics.record-send-speed", "metrics has batch-size-avg, batch-split-rate, batch-split-total, bufferpool-wait-time-total,"},
+		{"faults.1.fired", "faults.N.fired counts the firings of the file's Nth fault when it is a request-rule, and this scenario has none"},
 		{"latency_ms.p95", "latency_ms has avg, p50, p90, p99, p999, max"},
 		{"partitions.orders", "write partitions.<topic-partition>.<field>, like partitions.orders-0.offline_ms"},
 		{"partitions.orders-3.leader", `no partition "orders-3"`},
 		{"partitions.orders-0.size", "a partition has leader, log_end_offset, high_watermark, last_stable_offset, markers, records, bytes, offline_ms, leader_elections, unclean_elections"},
 		{"transactions.started", "transactions has total, committed, aborted, failed, open, retried"},
 		{"consumers.read_latest.visible", "write consumers.<read_committed|read_uncommitted>.<visible|aborted_read|torn_transactions|committed_lost>"},
-		{"throughput", "a path starts with records, errors, metrics, latency_ms, partitions, transactions or consumers, or is anomaly_count"},
+		{"throughput", "a path starts with records, errors, metrics, latency_ms, partitions, transactions, consumers or faults, or is anomaly_count"},
 		{"anomaly_count.lost", "a path starts with records"},
 	}
 	for _, tt := range tests {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/kafkasim/kafkasim/broker"
 )
 
 // WriteText prints a report for people: what was configured, what happened
@@ -30,7 +32,11 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	br := r.Config.Broker
 	c := r.Config.Cluster
 	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, c.Latency, c.Jitter, c.Bandwidth)
-	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
+	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
+	if m := br["message.max.bytes"]; m != broker.PropertyDefaults()["message.max.bytes"] {
+		fmt.Fprintf(b, " message.max.bytes=%s", m) // shown when it is not Kafka's default
+	}
+	b.WriteString("\n")
 	for _, t := range r.Config.Topics {
 		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
 			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor, t.Config["min.insync.replicas"], t.Config["unclean.leader.election.enable"])
