@@ -464,6 +464,9 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 			e.Err, e.Flags = int16(rule.Error), event.Injected
 			b.w.Trace.Add(e)
 			failed = true
+			if required != nil {
+				required[i] = -1 // nothing to wait for
+			}
 			continue
 		}
 		need := int64(-1)

@@ -102,3 +102,34 @@ func TestRuleInitProducerID(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleAcksAllPartial: with acks=all, a rule that refuses one batch of
+// a request leaves the others to wait for replication, and the answer
+// comes once they are replicated, or at request.timeout.ms.
+func TestRuleAcksAllPartial(t *testing.T) {
+	for _, timeout := range []sim.Time{requestTimeout, 50 * sim.Millisecond} {
+		h := newHarness(t, DefaultConfig(), Topic{Name: "t", Partitions: 2, ReplicationFactor: 3, MinInsyncReplicas: 2})
+		h.connect(1)
+		r := Rule{API: APIProduce, Topic: 0, Partition: 1, Error: ErrTopicAuthorizationFailed, Count: 1}
+		h.c.AddRule(1, &r)
+		mine, other := h.batch(2), h.batch(1)
+		other.Partition = 1
+		h.nextID++
+		id := h.nextID
+		if timeout < requestTimeout {
+			h.isolate(2)
+			h.isolate(3)
+		}
+		h.w.Net.Send(h.cid, 1, NewProduceRequest(testConn, id, -1, timeout, []ProduceBatch{mine, other}))
+		h.runUntil(sim.Second, "answer", func() bool { return h.answered(id) != nil })
+		resp := h.answered(id)
+		require.Len(t, resp.Partitions, 2)
+		assert.Equal(t, ErrTopicAuthorizationFailed, resp.Partitions[1].Error)
+		if timeout < requestTimeout {
+			assert.Equal(t, ErrRequestTimedOut, resp.Partitions[0].Error, "the followers are cut off")
+		} else {
+			assert.Equal(t, ErrNone, resp.Partitions[0].Error)
+		}
+		assert.Equal(t, 1, r.Fired)
+	}
+}

@@ -321,11 +321,6 @@ func (p *Producer) append(r Record) bool {
 	if r.Key != nil {
 		keyLen = len(r.Key)
 	}
-	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
-		// KafkaProducer.ensureValidRecordSize; reported through the callback.
-		p.reject(r, broker.ErrRecordTooLarge)
-		return true
-	}
 	tp := &p.topo.Topics[r.Topic]
 	ts := &p.topics[r.Topic]
 	if p.txn != nil && p.txn.state != txnInTransaction {
@@ -345,9 +340,14 @@ func (p *Producer) append(r Record) bool {
 		// non-retriable error. Kafka asks for metadata again and throws if
 		// the answer still has it; the simulator throws at once and asks
 		// again, so a later send() sees the new answer.
-		p.reject(r, err)
+		p.sendFailed(r, err)
 		p.requestMetadata()
 		p.wake()
+		return true
+	}
+	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
+		// KafkaProducer.ensureValidRecordSize; reported through the callback.
+		p.sendFailed(r, broker.ErrRecordTooLarge)
 		return true
 	}
 	var avail []int

@@ -160,7 +160,11 @@ func (p *Producer) runOnce() {
 	}
 	next := sim.Never
 	txnBusy := p.txn != nil && p.topo != nil && p.maybeSendTxnRequest(now)
-	if p.topo != nil && !txnBusy && (p.idem == nil || !p.idem.initInflight) {
+	// An idempotent producer's InitProducerId is a transactional request
+	// too (InitProducerIdHandler): while it is out, no produce data goes
+	// and nothing expires.
+	txnBusy = txnBusy || (p.idem != nil && p.idem.initInflight)
+	if p.topo != nil && !txnBusy {
 		for {
 			sent, wait := p.sendProducerData(now)
 			next = min(next, wait)
@@ -179,9 +183,11 @@ func (p *Producer) runOnce() {
 		// still ahead instead of waking every nanosecond.
 		if p.cfg.RetryBackoffMs > 0 {
 			next = now + sim.Millis(p.cfg.RetryBackoffMs)
-			for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
-				if at > now {
-					next = min(next, at)
+			if p.txn != nil {
+				for _, at := range []sim.Time{p.txn.retryAt, p.txn.findAt} {
+					if at > now {
+						next = min(next, at)
+					}
 				}
 			}
 		} else {
@@ -773,6 +779,20 @@ func (p *Producer) expireBlocked(now sim.Time) {
 	if expired && len(p.blocked) == 0 {
 		p.blocked = nil
 		p.queueCallback(listenerCall{kind: cbUnblocked})
+	}
+}
+
+// sendFailed fails a record inside send() with an ApiException
+// (KafkaProducer.doSend catches it): the callback gets it, and the
+// transaction manager decides what it means (maybeTransitionToErrorState):
+// a transaction can only be aborted, a fatal error ends the producer.
+func (p *Producer) sendFailed(r Record, err broker.Error) {
+	p.reject(r, err)
+	switch {
+	case p.txn != nil:
+		p.txnBatchFailed(err)
+	case p.idem != nil && err.Fatal():
+		p.idempotentFatal(err)
 	}
 }
 

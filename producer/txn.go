@@ -464,10 +464,12 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 		// retry.backoff.ms; TRANSACTION_ABORTABLE aborts; anything else
 		// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, ...) is fatal.
 		switch {
-		case m.Error.Retriable():
-			t.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
-		case m.Error == broker.ErrTransactionAbortable:
+		case m.Error == broker.ErrTransactionAbortable && slices.Contains(txnSources[txnAbortableError], t.state):
 			p.txnAbortable(m.Error)
+		case m.Error.Retriable() || m.Error == broker.ErrTransactionAbortable:
+			// Also TRANSACTION_ABORTABLE with no transaction to abort
+			// (Kafka would throw IllegalStateException): look again.
+			t.findAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 		default:
 			p.txnFatal(m.Error)
 		}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 	"github.com/stretchr/testify/assert"
@@ -45,7 +46,28 @@ func promises(res *Result) (loss, idempotence, txn bool) {
 	// written again: the broker only recognises a retry within one epoch.
 	idempotence = rep.Config.Producer["enable.idempotence"] == "true" && res.Sessions == 1 && !epochBumped(res)
 	txn = rep.Config.Producer["transactional.id"] != "" && rep.Consumers != nil
+	// The promises hold for brokers that tell the truth. A request rule
+	// that misled the producer voids the ones it can break; a rule that
+	// fails records (an error that is not retriable) voids none, since a
+	// failed record breaks no promise.
+	if misleadingRule(res) {
+		loss, idempotence = false, false
+	}
 	return loss, idempotence, txn
+}
+
+// misleadingRule reports whether a request rule that fired told the
+// producer something false about what the broker did: an error that is not
+// retriable after the broker handled the request (the append or the
+// commit happened, the producer hears it failed and the application may
+// send it again), or DUPLICATE_SEQUENCE_NUMBER (the producer counts the
+// batch as written, whether or not it was).
+func misleadingRule(res *Result) bool {
+	return slices.ContainsFunc(res.run.rules, func(fr firedRule) bool {
+		r := fr.rule
+		return r.Fired > 0 && !r.Lost &&
+			((r.After && !r.Error.Retriable()) || r.Error == broker.ErrDuplicateSequenceNumber)
+	})
 }
 
 // epochBumped reports whether a producer bumped its epoch during the run.
@@ -89,8 +111,13 @@ func violations(res *Result) []string {
 	if txn {
 		rc := rep.Consumers.ReadCommitted
 		broke("aborted read", rc.AbortedRead, "read_committed read %d aborted records")
-		broke("torn", rc.Torn, "read_committed saw part of a transaction %d times")
-		broke("duplicated", rep.Records.Duplicated, "%d duplicates in read_committed with transactions")
+		if !misleadingRule(res) {
+			// A commit answered with an error is sent again, twice in the
+			// log; a batch taken for written that was not leaves its
+			// transaction short of it.
+			broke("torn", rc.Torn, "read_committed saw part of a transaction %d times")
+			broke("duplicated", rep.Records.Duplicated, "%d duplicates in read_committed with transactions")
+		}
 		if loss {
 			broke("committed lost", rc.CommittedLost, "%d committed records missing from read_committed")
 		}
