@@ -9,16 +9,18 @@ import (
 
 // Broker timer kinds.
 const (
-	kindHeartbeat       sim.Kind = sim.FirstUserKind + 16 + iota
-	kindIsrCheck                 // replica.lag.time.max.ms/2 ("isr-expiration")
-	kindProduceTimeout           // the purgatory's earliest acks=all deadline
-	kindFetchWait                // A: follower id (long-poll expiry)
-	kindFetchRetry               // A: leader id (follower's backoff over)
-	kindFetchTimeout             // A: leader id (replica.socket.timeout.ms)
-	kindHandled                  // the request handler finished the oldest queued produce request
-	kindTxnRetry                 // the coordinator's marker retries and timeouts
-	kindTxnTimeoutCheck          // transaction.abort.timed.out.transaction.cleanup.interval.ms
-	kindUnmute                   // A: client id, B: connection (its next queued request starts)
+	kindHeartbeat          sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                    // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout              // the purgatory's earliest acks=all deadline
+	kindFetchWait                   // A: follower id (long-poll expiry)
+	kindFetchRetry                  // A: leader id (follower's backoff over)
+	kindFetchTimeout                // A: leader id (replica.socket.timeout.ms)
+	kindHandled                     // the request handler finished the oldest queued produce request
+	kindTxnRetry                    // the coordinator's marker retries and timeouts
+	kindTxnTimeoutCheck             // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	kindUnmute                      // A: client id, B: connection (its next queued request starts)
+	kindProducerExpiration          // producer.id.expiration.check.interval.ms
+	kindTxnIDExpiration             // transaction.remove.expired.transaction.cleanup.interval.ms
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -156,8 +158,27 @@ func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
 func (b *Broker) start() {
 	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
 	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+	b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
 	if b.coord.txnTopic >= 0 {
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
+	}
+}
+
+// expireProducers forgets idle producer ids on every replica this broker
+// holds, leader or follower (LogManager's PeriodicProducerExpirationCheck,
+// every producer.id.expiration.check.interval.ms).
+func (b *Broker) expireProducers() {
+	for _, rep := range b.replicas {
+		if rep == nil {
+			continue
+		}
+		for _, pid := range rep.producers.expire(b.w.Now(), b.cfg.ProducerIDExpiration) {
+			e := b.entry(event.ProducerExpired, rep.ID, 0, -1, -1, -1, -1)
+			e.ProducerID = pid
+			e.X().Limit = int64(b.cfg.ProducerIDExpiration / sim.Millisecond)
+			b.w.Trace.Add(e)
+		}
 	}
 }
 
@@ -170,7 +191,7 @@ func (b *Broker) restart() {
 	for _, r := range b.replicas {
 		if r != nil {
 			r.resetRole()
-			r.producers.rebuild(&r.Log)
+			r.producers.rebuild(&r.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 		}
 	}
 	b.sendHeartbeat()
@@ -216,6 +237,12 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	case kindTxnTimeoutCheck:
 		b.coord.abortTimedOut()
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+	case kindProducerExpiration:
+		b.expireProducers()
+		b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
+	case kindTxnIDExpiration:
+		b.coord.expireTransactionalIDs()
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
@@ -549,7 +576,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 	}
 	appended := rep.Log.Append(LogBatch{
 		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
-		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional,
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional, Timestamp: b.w.Now(),
 	}, pb.Records)
 	rep.producers.update(&appended)
 	e := b.entry(event.Append, pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client)
@@ -974,7 +1001,7 @@ func (b *Broker) truncateDiverging(rep *Replica, leader sim.NodeID, d *FetchData
 	if newLEO >= leo {
 		return // only an empty epoch at the log end went
 	}
-	rep.producers.rebuild(&rep.Log)
+	rep.producers.rebuild(&rep.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 	b.w.Trace.Add(b.entry(event.Truncate, rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader))
 }
 

@@ -30,6 +30,7 @@ const (
 	BecomeFollower
 	Truncate
 	Replicate
+	ProducerExpired
 
 	// The controller (broker/controller.go).
 	Unfence
@@ -47,6 +48,7 @@ const (
 	TxnComplete
 	TxnTimeout
 	Marker
+	TxnIDExpired
 
 	// Cluster faults (broker/cluster.go).
 	Crash
@@ -199,6 +201,11 @@ var kinds = [numKinds]kindInfo{
 		return num(append(num(append(b, "; removed offsets "...), f.First), '-'), f.Last)
 	}},
 	Replicate: {name: "replicate"},
+	ProducerExpired: {name: "producer-state-expired", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "producer id "...), f.ProducerID)
+		b = num(append(b, " wrote nothing for producer.id.expiration.ms="...), f.ext().Limit)
+		return append(b, ": its sequences are forgotten, so the next batch is accepted whatever its sequence"...)
+	}},
 
 	Unfence: {name: "unfence", timeline: Plain},
 	Fence:   {name: "fence", timeline: Plain, detail: text("no heartbeat for broker.session.timeout.ms")},
@@ -220,6 +227,10 @@ var kinds = [numKinds]kindInfo{
 		return isr(append(b, "; ISR "...), f.ext().List)
 	}},
 
+	TxnIDExpired: {name: "txn-id-expired", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "no transaction for transactional.id.expiration.ms="...), f.ext().Limit)
+		return num(append(b, "; producer id "...), f.ProducerID)
+	}},
 	TxnFence: {name: "txn-fence", timeline: Plain, detail: text("InitProducerId while a transaction is open: bump the epoch and abort it")},
 	TxnInit: {name: "txn-init", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(num(append(b, "producer id "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))

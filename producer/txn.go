@@ -344,12 +344,19 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		p.txnDone(OpCommitTransaction, t.lastError)
 		return txnReqNone
 	case t.completing() && !p.hasIncomplete():
-		if !t.started {
+		if !t.started || (!t.commit && t.lastError == broker.ErrInvalidProducerIDMapping) {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
+			// Nor after INVALID_PRODUCER_ID_MAPPING, which the coordinator
+			// would answer again: the abort goes straight to InitProducerId
+			// (TransactionManager.beginCompletingTransaction).
 			p.completeTransaction()
-			return txnReqNone
+			if t.state != txnInitializing {
+				return txnReqNone
+			}
+			want = txnReqInitProducerID // the epoch bump the abort ends with
+		} else {
+			want = txnReqEndTxn
 		}
-		want = txnReqEndTxn
 	default:
 		return txnReqNone
 	}
@@ -497,8 +504,13 @@ func (p *Producer) txnResponseError(err broker.Error) bool {
 		// Both mean ProducerFencedException from the coordinator.
 		p.txn.inflight = false
 		p.txnFatal(broker.ErrProducerFenced)
-	case broker.ErrInvalidProducerIDMapping:
+	case broker.ErrInvalidProducerIDMapping, broker.ErrUnknownProducerID:
+		// The coordinator forgot the transactional id
+		// (transactional.id.expiration.ms) or the producer id: abortable,
+		// and the abort gets a producer id again with InitProducerId
+		// (TxnRequestHandler.abortableErrorIfPossible sets epochBumpRequired).
 		p.txn.inflight = false
+		p.txn.bumpAfterAbort = true
 		p.txnAbortable(err)
 	default:
 		p.txn.inflight = false
