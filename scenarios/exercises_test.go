@@ -71,6 +71,14 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
 		}},
+		{"producer-state-expired", []string{"broker.producer.id.expiration.ms=10000"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the same retries")
+			assert.Zero(t, r.Records.Duplicated, "the partition still knows the producer")
+		}},
+		{"producer-state-expired", []string{"producer.transactional.id=orders-app", "workload.transactions.records=10"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the same retries")
+			assert.Zero(t, r.Records.Duplicated, "the open transaction keeps the producer id")
+		}},
 		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)
