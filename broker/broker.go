@@ -21,6 +21,7 @@ const (
 	kindUnmute                      // A: client id, B: connection (its next queued request starts)
 	kindProducerExpiration          // producer.id.expiration.check.interval.ms
 	kindTxnIDExpiration             // transaction.remove.expired.transaction.cleanup.interval.ms
+	kindShutdownTimeout             // a controlled shutdown the controller did not grant in time
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -98,7 +99,16 @@ type Broker struct {
 	// Transactions: the coordinator of the ids whose __transaction_state
 	// partition this broker leads.
 	coord *txnCoordinator
+
+	// shuttingDown: a controlled shutdown is under way
+	// (BrokerLifecycleManager's PENDING_CONTROLLED_SHUTDOWN).
+	shuttingDown bool
 }
+
+// controlledShutdownTimeout is how long a broker waits for the controller
+// to let it stop before it stops anyway: KafkaBroker.shutdown() gives
+// BrokerServer.shutdown five minutes.
+const controlledShutdownTimeout = 5 * 60 * sim.Second
 
 // handling is a produce request in the request handler's queue.
 type handling struct {
@@ -136,6 +146,7 @@ func (b *Broker) resetVolatile() {
 	b.meta = nil
 	b.clients = nil
 	b.faults = faultState{}
+	b.shuttingDown = false
 	b.handling = nil
 	b.handlerFree = 0
 	b.coord = newTxnCoordinator(b.w, b.id, b.cfg, b.topo, b)
@@ -211,7 +222,13 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	switch e.Kind {
 	case kindHeartbeat:
 		b.sendHeartbeat()
-		b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		if e.A == 0 { // not the extra one of a controlled shutdown
+			b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		}
+	case kindShutdownTimeout:
+		if b.shuttingDown {
+			b.stop("controlled shutdown not granted within 5m0s; stopped anyway")
+		}
 	case kindIsrCheck:
 		b.isrCheck()
 		b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
@@ -270,6 +287,9 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
+		}
+		if b.shuttingDown && m.ShouldShutDown {
+			b.stop("controlled shutdown complete")
 		}
 	case *MetadataUpdate:
 		// A restarted process takes no role before the controller accepts
@@ -710,10 +730,11 @@ func (b *Broker) minISR(p PartitionID) int {
 	return tp.MinInsyncReplicas
 }
 
-// eligible reports whether a broker may join an ISR: the metadata does not
-// show it fenced.
+// eligible reports whether a broker may join an ISR: the metadata shows it
+// neither fenced nor in controlled shutdown (Partition.isReplicaIsrEligible,
+// KIP-841).
 func (b *Broker) eligible(id sim.NodeID) bool {
-	return b.meta != nil && !b.meta.Fenced[id]
+	return b.meta != nil && !b.meta.Fenced[id] && !b.meta.ShuttingDown[id]
 }
 
 // ---- ISR ----
@@ -828,6 +849,12 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		if rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
 			b.becomeFollower(rep, st)
 		}
+		if b.shuttingDown && (st.Leader == NoLeader || !slices.Contains(st.ISR, b.id)) {
+			// In controlled shutdown a replica out of the ISR stops
+			// fetching (ReplicaManager.applyLocalFollowersDelta): the log
+			// stays as it was until the broker comes back.
+			b.stopFetching(rep)
+		}
 		rep.partitionEpoch = st.PartitionEpoch
 		rep.isr = st.ISR
 	}
@@ -895,7 +922,34 @@ func (b *Broker) sendHeartbeat() {
 	if b.meta != nil {
 		version = b.meta.Version
 	}
-	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version})
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version, WantShutDown: b.shuttingDown})
+}
+
+// beginControlledShutdown is BrokerServer.shutdown with
+// controlled.shutdown.enable: the broker asks the controller, in a
+// heartbeat sent at once, to move its leaderships away, and goes on
+// serving (as a follower, its leaderships gone) until a heartbeat
+// response says it may stop (BrokerLifecycleManager.beginControlledShutdown).
+func (b *Broker) beginControlledShutdown() {
+	if b.shuttingDown {
+		return
+	}
+	b.shuttingDown = true
+	b.sendHeartbeat()
+	// The next heartbeat comes 50 ms later, in case the controller is
+	// quick (BrokerLifecycleManager, PENDING_CONTROLLED_SHUTDOWN); then at
+	// the usual interval.
+	b.w.After(50*sim.Millisecond, b.id, kindHeartbeat, 1, 0)
+	b.w.After(controlledShutdownTimeout, b.id, kindShutdownTimeout, 0, 0)
+}
+
+// stop ends the process after a controlled shutdown: it closes its
+// connections, and its logs stay as they are on disk.
+func (b *Broker) stop(why string) {
+	e := sim.E(b.w.Now(), b.id, event.Stop)
+	e.X().Label = why
+	b.w.Trace.Add(e)
+	b.w.Crash(b.id)
 }
 
 // ---- replication, follower side ----

@@ -111,6 +111,9 @@ type Snapshot struct {
 	Version    int64
 	Partitions []PartitionState // by PartitionID
 	Fenced     []bool           // by broker id
+	// ShuttingDown is by broker id: in controlled shutdown
+	// (BrokerRegistration.inControlledShutdown).
+	ShuttingDown []bool
 	// TopicPartitions is each topic's partition count in this version
 	// (by topic index): the partitions a client may use.
 	TopicPartitions []int
@@ -257,11 +260,15 @@ type Heartbeat struct {
 	Broker          sim.NodeID
 	Incarnation     uint32
 	MetadataVersion int64
+	// WantShutDown asks for a controlled shutdown (BrokerHeartbeatRequest).
+	WantShutDown bool
 }
 
-// HeartbeatResponse carries the newest metadata when the broker is behind.
+// HeartbeatResponse carries the newest metadata when the broker is behind,
+// and whether a broker in controlled shutdown may stop now.
 type HeartbeatResponse struct {
-	Snapshot *Snapshot
+	Snapshot       *Snapshot
+	ShouldShutDown bool
 }
 
 // MetadataUpdate is pushed to every broker when the metadata changes.

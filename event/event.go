@@ -89,6 +89,7 @@ const (
 	Outbound                        // isolate: outbound links cut
 	HasFor                          // a fault with a duration (For)
 	PeerDown                        // drop: the destination was down (else the link was cut)
+	InShutdown                      // isr, fence: a controlled shutdown, not a lost session
 )
 
 // None returns Fields of kind k with every optional field unset.

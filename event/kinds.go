@@ -38,6 +38,7 @@ const (
 	Isr
 	Offline
 	Elect
+	ControlledShutdown
 
 	// The transaction coordinator (broker/coordinator.go).
 	TxnFence
@@ -56,6 +57,8 @@ const (
 	Pause
 	Resume
 	AddPartitions
+	Shutdown
+	Stop
 
 	// The producer (producer/).
 	EpochBump
@@ -208,10 +211,20 @@ var kinds = [numKinds]kindInfo{
 	}},
 
 	Unfence: {name: "unfence", timeline: Plain},
-	Fence:   {name: "fence", timeline: Plain, detail: text("no heartbeat for broker.session.timeout.ms")},
+	Fence: {name: "fence", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(InShutdown) {
+			return append(b, "controlled shutdown granted: it leads nothing and every broker knows the new leaders; it may stop"...)
+		}
+		return append(b, "no heartbeat for broker.session.timeout.ms"...)
+	}},
+	ControlledShutdown: {name: "controlled-shutdown", timeline: Plain,
+		detail: text("the broker asked to shut down: its leaderships move to other ISR members and it leaves every ISR")},
 	Isr: {name: "isr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		if f.Has(AlterPartition) {
+		switch {
+		case f.Has(AlterPartition):
 			return isr(append(b, "AlterPartition from leader: ISR "...), f.ext().List)
+		case f.Has(InShutdown):
+			return isr(append(b, "broker in controlled shutdown removed: ISR "...), f.ext().List)
 		}
 		return isr(append(b, "fenced broker removed: ISR "...), f.ext().List)
 	}},
@@ -262,6 +275,9 @@ var kinds = [numKinds]kindInfo{
 	Restart: {name: "restart", fault: true, timeline: Plain},
 	Pause:   {name: "pause", fault: true, timeline: Plain},
 	Resume:  {name: "resume", fault: true, timeline: Plain},
+	Shutdown: {name: "shutdown", fault: true, timeline: Plain,
+		detail: text("controlled shutdown begins: the broker asks the controller to move its leaderships away")},
+	Stop: {name: "stop", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte { return append(b, f.ext().Label...) }},
 	AddPartitions: {name: "add-partitions", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(append(b, f.ext().Note...), ": "...), int64(f.ext().Prev))
 		return append(num(append(b, " -> "...), int64(f.Count)), " partitions"...)

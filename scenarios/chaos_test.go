@@ -223,7 +223,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 		return forMs()
 	}
 	switch f.do {
-	case "crash", "restart":
+	case "crash", "shutdown", "restart":
 		f.broker = pick(r, selectors...)
 	case "pause":
 		f.broker = pick(r, selectors...)

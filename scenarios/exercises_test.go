@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -71,6 +72,10 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
 		}},
+		{"controlled-vs-hard-shutdown", []string{"producer.acks=all"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			assert.Less(t, r.LatencyMs.Max, 1000.0, "still no stall")
+		}},
 		{"producer-state-expired", []string{"broker.producer.id.expiration.ms=10000"}, func(t *testing.T, r *Report) {
 			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the same retries")
 			assert.Zero(t, r.Records.Duplicated, "the partition still knows the producer")
@@ -133,4 +138,19 @@ faults:
 	r := s.Run(RunOptions{}).Report
 	assert.Positive(t, r.Records.Duplicated, "the zombie's queued records land after the replacement's copies")
 	assert.Zero(t, r.Errors["PRODUCER_FENCED"], "nothing fences an idempotent producer")
+}
+
+// TestHardShutdownStalls is the Try of controlled-vs-hard-shutdown: the same
+// scenario with a crash loses about as much with acks=1, and records wait
+// for the dead leader's session to expire.
+func TestHardShutdownStalls(t *testing.T) {
+	e, ok := Builtin("controlled-vs-hard-shutdown")
+	require.True(t, ok)
+	src := strings.Replace(string(e.Text), "do: shutdown", "do: crash", 1)
+	require.NotEqual(t, string(e.Text), src)
+	s, err := Parse("crash.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	r := s.Run(RunOptions{}).Report
+	assert.Positive(t, r.Records.Lost)
+	assert.Greater(t, r.LatencyMs.Max, 8000.0, "broker.session.timeout.ms")
 }

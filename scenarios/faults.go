@@ -44,6 +44,14 @@ var faultKinds = []faultKind{
 			r.cl.Crash(b)
 		}),
 		describe: describeBroker},
+	// A controlled shutdown (SIGTERM): the broker asks the controller to
+	// move its leaderships away and stops once it may; `restart` brings it
+	// back like a crashed one.
+	{name: "shutdown", keys: []string{"broker"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+			r.cl.Shutdown(b)
+		}),
+		describe: describeBroker},
 	{name: "restart", keys: []string{"broker"}, check: checkBroker,
 		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
 			r.cl.Restart(b)

@@ -77,6 +77,7 @@ func TestDescribeFault(t *testing.T) {
 	}{
 		{"{at: 1s, do: crash, broker: leader orders-0}", "1.000s crash leader orders-0"},
 		{"{at: 1s, do: restart, broker: crashed}", "1.000s restart crashed"},
+		{"{at: 1s, do: shutdown, broker: leader orders-0}", "1.000s shutdown leader orders-0"},
 		{"{at: 1s, do: pause, broker: 2, for: 100ms}", "1.000s pause 2 for 100ms"},
 		{"{at: 1s, do: isolate, broker: 3, from: [brokers, producer], direction: in}", "1.000s isolate 3 from brokers, producer (inbound only)"},
 		{"{at: 1s, do: isolate, broker: 3, for: 2s}", "1.000s isolate 3 from brokers, controller, producer for 2s"},

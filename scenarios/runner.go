@@ -233,7 +233,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		r.finishWork()
 		drainLimit = r.w.Now() + drain
 		r.w.RunWhile(sim.Never, func() bool {
-			return r.within() && (r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit))
+			return r.within() && (r.faultsPending > 0 || ((r.appsBusy() || r.shuttingDown()) && r.w.Now() < drainLimit))
 		})
 	}
 	if r.stopped == nil {
@@ -577,7 +577,7 @@ func (r *runner) countDown() {
 	down := 0
 	for b := 1; b <= r.pl.topo.Brokers; b++ {
 		id := sim.NodeID(b)
-		out := !r.w.Up(id) || r.w.Paused(id)
+		out := !r.w.Up(id) || r.w.Paused(id) || r.cl.ShuttingDown(id)
 		for _, u := range r.undos {
 			out = out || (!u.done && u.broker == id && len(u.cuts) > 0)
 		}
@@ -586,6 +586,17 @@ func (r *runner) countDown() {
 		}
 	}
 	r.maxDown = max(r.maxDown, down)
+}
+
+// shuttingDown reports whether a broker's controlled shutdown is under
+// way: the run lets it finish before the final heal.
+func (r *runner) shuttingDown() bool {
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if r.cl.ShuttingDown(sim.NodeID(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartProducer closes the producer at once and starts a new instance,
