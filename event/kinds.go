@@ -91,6 +91,8 @@ const (
 	StartZombie
 	Resend
 	ZombieResumes
+	AppFreeze
+	AppThaw
 	FaultSkipped
 	Delay
 	DropResponses
@@ -371,9 +373,18 @@ var kinds = [numKinds]kindInfo{
 		return append(b, " unacknowledged records sent again by the application"...)
 	}},
 	ZombieResumes: {name: "zombie-resumes", fault: true, timeline: Plain, detail: text("the frozen instance resumes, unaware it was replaced")},
+	AppFreeze: {name: "freeze-app", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, "the application and its producer freeze for "...), f.ext().For.String()...)
+		return append(b, ", like a long garbage collection: nothing sent, nothing handled"...)
+	}},
+	AppThaw: {name: "app-thaws", fault: true, timeline: Plain, detail: text("the frozen application and its producer go on, their clock now late")},
 	FaultSkipped: {name: "fault-skipped", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(b, "fault "...), int64(f.ext().Index))
-		return append(append(append(b, " ("...), f.ext().Note...), "): no broker matches now"...)
+		b = append(append(append(b, " ("...), f.ext().Note...), "): "...)
+		if f.ext().Label != "" {
+			return append(b, f.ext().Label...) // why, for a fault that names no broker
+		}
+		return append(b, "no broker matches now"...)
 	}},
 	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))

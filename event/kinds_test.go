@@ -145,6 +145,12 @@ var detailCases = []struct {
 	{"resend by replacement", with(Resend, func(f *Fields) { f.Count, f.Flags = 4, Replacement }),
 		"4 unacknowledged records sent again by the replacement"},
 	{"zombie-resumes", None(ZombieResumes), "the frozen instance resumes, unaware it was replaced"},
+	{"freeze-app", with(AppFreeze, func(f *Fields) { f.X().For = 2 * time.Second }), "the application and its producer freeze for 2s, like a long garbage collection: nothing sent, nothing handled"},
+	{"app-thaws", None(AppThaw), "the frozen application and its producer go on, their clock now late"},
+	{"fault-skipped why", with(FaultSkipped, func(f *Fields) {
+		f.X().Index, f.X().Note, f.X().Label = 3, "freeze-app", "the application is already frozen"
+	}),
+		"fault 3 (freeze-app): the application is already frozen"},
 	{"fault-skipped", with(FaultSkipped, func(f *Fields) { f.X().Index, f.X().Note = 2, "crash leader of t-0" }),
 		"fault 2 (crash leader of t-0): no broker matches now"},
 	{"delay", with(Delay, func(f *Fields) { f.X().Broker, f.X().Dur = 2, 50*time.Millisecond }), "every link of broker-2 gets 0.050s more one-way latency"},

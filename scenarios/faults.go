@@ -125,6 +125,10 @@ var faultKinds = []faultKind{
 		describe: func(f *plannedFault) string {
 			return " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
 		}},
+	{name: "freeze-app", keys: []string{"for"}, check: checkFreeze,
+		fire:     (*runner).freezeApp,
+		heal:     func(r *runner, u *undo) { r.thawApp(u.frozen) },
+		describe: func(*plannedFault) string { return "" }},
 	{name: "start-zombie", keys: []string{"for"}, check: checkZombie,
 		fire: (*runner).startZombie,
 		heal: func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
@@ -266,6 +270,13 @@ func checkAddPartitions(s *Scenario, pl *plan, f *plannedFault, key string) erro
 func checkZombie(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	if !f.set["for"] {
 		return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
+	}
+	return nil
+}
+
+func checkFreeze(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if !f.set["for"] {
+		return s.errAt(key+".for", "missing; say how long the application and its producer stay frozen, like 5s")
 	}
 	return nil
 }

@@ -99,6 +99,7 @@ type undo struct {
 	cuts   [][2]sim.NodeID // isolate: links cut, to restore
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
+	frozen *app            // freeze-app: the instance to thaw
 	done   bool
 	// isolation towards producers also cuts producers created later.
 	isolateProducers bool
@@ -136,6 +137,9 @@ type runner struct {
 	workDone bool
 	// waiting: the application thread is stuck in a blocking send().
 	waiting bool
+	// finishOnThaw: the workload ended while the application was frozen
+	// (freeze-app); it finishes its work when it thaws.
+	finishOnThaw bool
 
 	// The time series: one Sample per sampleStep until the final heal.
 	series     []Sample
@@ -266,6 +270,10 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 // finishWork is the application reaching the end of its input: it
 // commits the open transaction, and close() flushes the rest.
 func (r *runner) finishWork() {
+	if r.app.frozen {
+		r.finishOnThaw = true // the application thread is not running
+		return
+	}
 	switch a := r.app; {
 	case a.phase == phaseInTxn:
 		a.endGroup()
@@ -343,8 +351,9 @@ func (r *runner) sendNext() {
 		r.workDone = true
 		return
 	}
-	if r.app.phase == phaseClosed {
+	if r.app.phase == phaseClosed || r.app.frozen {
 		// In close(): the loop goes on with the next instance (Closed).
+		// Frozen: it goes on when it thaws.
 		r.waiting = true
 		return
 	}
