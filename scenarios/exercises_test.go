@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // TestLessonExercises pins what LESSONS.md promises for the "Try" settings
@@ -153,4 +155,57 @@ func TestHardShutdownStalls(t *testing.T) {
 	r := s.Run(RunOptions{}).Report
 	assert.Positive(t, r.Records.Lost)
 	assert.Greater(t, r.LatencyMs.Max, 8000.0, "broker.session.timeout.ms")
+}
+
+// TestTransactionalIDExpires is producer-state-expired's last paragraph: a
+// transactional application that opens a transaction less often than
+// transactional.id.expiration.ms finds its id forgotten each time. Its
+// AddPartitionsToTxn gets INVALID_PRODUCER_ID_MAPPING (abortable); the
+// abort asks for a producer id again, which the coordinator gives as a new
+// one at epoch 0, and the application sends the transaction again
+// (TransactionsExpirationTest.testBumpTransactionalEpochAfterInvalidProducerIdMapping).
+func TestTransactionalIDExpires(t *testing.T) {
+	src := `name: txn-id-expires
+seed: 1
+duration: 5s
+cluster:
+  broker:
+    transactional.id.expiration.ms: 500
+    transaction.remove.expired.transaction.cleanup.interval.ms: 100
+topics:
+  - name: orders
+    partitions: 3
+producer:
+  transactional.id: orders-app
+workload:
+  rate: 1
+  keys: 20
+  transactions:
+    records: 1
+`
+	s, err := Parse("txn-id-expires.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{CheckInvariants: true})
+	require.NoError(t, res.InvariantErr)
+	rep := res.Report
+	assert.Equal(t, int64(4), rep.Errors["INVALID_PRODUCER_ID_MAPPING"], "every transaction after the first")
+	require.NotNil(t, rep.Transactions)
+	assert.Equal(t, rep.Transactions.Total, rep.Transactions.Committed)
+	assert.Equal(t, int64(4), rep.Transactions.Retried)
+	assert.Equal(t, 1, res.Sessions, "abortable, not fatal: the same producer goes on")
+	pids := map[int64]bool{}
+	for _, e := range res.Trace.Entries() {
+		if e.Kind == event.TxnInit {
+			pids[e.ProducerID] = true
+		}
+	}
+	assert.Len(t, pids, 5, "a new producer id after each expiry")
+	require.NotNil(t, rep.Consumers)
+	assert.Zero(t, rep.Consumers.ReadCommitted.CommittedLost)
+	assert.Zero(t, rep.Consumers.ReadCommitted.AbortedRead)
+
+	// With Kafka's default of seven days the id stays.
+	s, err = Parse("txn-id-expires.yaml", []byte(src), []string{"broker.transactional.id.expiration.ms=604800000"})
+	require.NoError(t, err)
+	assert.Zero(t, s.Run(RunOptions{}).Report.Errors["INVALID_PRODUCER_ID_MAPPING"])
 }
