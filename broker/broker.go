@@ -74,6 +74,9 @@ type Broker struct {
 	replicas    []*Replica // by PartitionID; nil where this broker has no replica
 	nextPID     int64
 	incarnation uint32
+	// cleanShutdown: the last process stopped cleanly and left its
+	// clean-shutdown file (CleanShutdownFileHandler). A crash never does.
+	cleanShutdown bool
 
 	// Volatile.
 	// registered: the controller has accepted this process's
@@ -868,7 +871,8 @@ func (b *Broker) sendHeartbeat() {
 	if b.meta != nil {
 		version = b.meta.Version
 	}
-	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version})
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version,
+		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown})
 }
 
 // ---- replication, follower side ----
