@@ -50,8 +50,8 @@ type ClusterReport struct {
 	// Features are the feature levels in effect, by Kafka's feature name.
 	Features  map[string]string `json:"features"`
 	Latency   string            `json:"latency"`
-	Jitter    string `json:"jitter"`
-	Bandwidth string `json:"bandwidth"`
+	Jitter    string            `json:"jitter"`
+	Bandwidth string            `json:"bandwidth"`
 }
 
 // TopicReport is one topic's layout and config.
