@@ -220,7 +220,7 @@ var kinds = [numKinds]kindInfo{
 	Elect: {name: "elect", timeline: Election, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		switch {
 		case f.Has(LastKnownLeader):
-			b = append(b, "the last known leader, as the ISR and ELR are empty: counted unclean, data not in its log is lost"...)
+			b = append(b, "the last known leader, as the ISR and ELR are empty: Kafka counts it unclean, as its log may lack records it never flushed"...)
 		case f.Has(Unclean):
 			b = append(b, "unclean: replica outside the ISR, data not in its log is lost"...)
 		case f.Has(FromElr):
@@ -234,7 +234,7 @@ var kinds = [numKinds]kindInfo{
 	Elr: {name: "elr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.Has(UncleanShutdown) {
 			b = num(append(b, "broker-"...), int64(f.ext().Broker))
-			b = append(b, " registered after an unclean shutdown and may have lost unflushed records: out of the ISR and ELR; "...)
+			b = append(b, " registered after an unclean shutdown (its log may lack records it never flushed): out of the ISR and ELR; "...)
 		}
 		if len(f.ext().List) == 0 {
 			return append(b, "eligible leader replicas: none"...)
