@@ -206,8 +206,7 @@ func (c *Controller) change(p PartitionID, out sim.NodeID, unclean bool) {
 				break
 			}
 		}
-		lastKnown := st.LastKnownElr
-		switch {
+		switch lastKnown := st.LastKnownElr; {
 		case leader != NoLeader && !slices.Contains(isr, leader):
 			// From the ELR: a clean election (tryElection).
 			how = event.FromElr
