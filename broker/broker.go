@@ -77,6 +77,9 @@ type Broker struct {
 	replicas    []*Replica // by PartitionID; nil where this broker has no replica
 	nextPID     int64
 	incarnation uint32
+	// cleanShutdown: the last process stopped cleanly and left its
+	// clean-shutdown file (CleanShutdownFileHandler). A crash never does.
+	cleanShutdown bool
 
 	// Volatile.
 	// registered: the controller has accepted this process's
@@ -922,7 +925,8 @@ func (b *Broker) sendHeartbeat() {
 	if b.meta != nil {
 		version = b.meta.Version
 	}
-	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version, WantShutDown: b.shuttingDown})
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version,
+		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown, WantShutDown: b.shuttingDown})
 }
 
 // beginControlledShutdown is BrokerServer.shutdown with
@@ -944,12 +948,15 @@ func (b *Broker) beginControlledShutdown() {
 }
 
 // stop ends the process after a controlled shutdown: it closes its
-// connections, and its logs stay as they are on disk.
+// connections, and its logs stay as they are on disk, with the
+// clean-shutdown file written (LogManager.shutdown), so it registers again
+// as a clean restart.
 func (b *Broker) stop(why string) {
 	e := sim.E(b.w.Now(), b.id, event.Stop)
 	e.X().Label = why
 	b.w.Trace.Add(e)
 	b.w.Crash(b.id)
+	b.cleanShutdown = true
 }
 
 // ---- replication, follower side ----
