@@ -899,6 +899,7 @@ func TestStoryControlledShutdown(t *testing.T) {
 	assert.True(t, h.c.Controller.Fenced(1))
 	assert.Equal(t, 1, h.traced(1, event.Stop, nil))
 	assert.Equal(t, 1, h.traced(ControllerID, event.Fence, func(e *sim.Entry) bool { return e.Has(event.InShutdown) }))
+	assert.True(t, h.c.Brokers[1].cleanShutdown, "a clean stop: it registers again without an unclean shutdown")
 
 	h.c.Restart(1)
 	h.runUntil(cfg.ReplicaSocketTimeout, "convergence", h.c.Converged)
