@@ -40,16 +40,16 @@ const (
 	TxnCompleteCommit
 	TxnCompleteAbort
 	TxnPrepareEpochFence
+	TxnDead // the id expired: its tombstone is being written
 )
 
 func (s TxnState) String() string {
-	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}[s]
+	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence", "Dead"}[s]
 }
 
 // txnSources are TransactionState.validPreviousStates, as
 // TransactionMetadata.prepareTransition checks them: the states each state
-// may follow (transaction.version 1; Dead is not modelled, since ids never
-// expire here). One move is the simulator's own: PrepareEpochFence back to
+// may follow (transaction.version 1). One move is the simulator's own: PrepareEpochFence back to
 // Ongoing when the fencing abort could not be written, where Kafka keeps
 // Ongoing with a pending fence it drops (hasFailedEpochFence).
 var txnSources = [...][]TxnState{
@@ -60,6 +60,7 @@ var txnSources = [...][]TxnState{
 	TxnCompleteCommit:    {TxnPrepareCommit},
 	TxnCompleteAbort:     {TxnPrepareAbort},
 	TxnPrepareEpochFence: {TxnOngoing},
+	TxnDead:              {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 }
 
 // checkTxnTransition panics on a move txnSources refuses (Kafka throws
@@ -84,6 +85,7 @@ type TxnLogEntry struct {
 	State      TxnState
 	Partitions []PartitionID // sorted
 	StartAt    sim.Time      // txnStartTimestamp
+	UpdatedAt  sim.Time      // txnLastUpdateTimestamp: when the transition was written
 }
 
 // ---- client requests to the coordinator ----

@@ -336,12 +336,19 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		p.txnDone(OpCommitTransaction, t.lastError)
 		return txnReqNone
 	case t.completing() && !p.hasIncomplete():
-		if !t.started {
+		if !t.started || (!t.commit && t.lastError == broker.ErrInvalidProducerIDMapping) {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
+			// Nor after INVALID_PRODUCER_ID_MAPPING, which the coordinator
+			// would answer again: the abort goes straight to InitProducerId
+			// (TransactionManager.beginCompletingTransaction).
 			p.completeTransaction()
-			return txnReqNone
+			if t.state != txnInitializing {
+				return txnReqNone
+			}
+			want = txnReqInitProducerID // the epoch bump the abort ends with
+		} else {
+			want = txnReqEndTxn
 		}
-		want = txnReqEndTxn
 	default:
 		return txnReqNone
 	}
@@ -520,7 +527,10 @@ func (p *Producer) txnResponseError(kind reqKind, err broker.Error) bool {
 		abortable = err == broker.ErrTransactionalIDAuthFailed || err == broker.ErrClusterAuthorizationFailed
 	case err == broker.ErrTransactionalIDAuthFailed || err == broker.ErrInvalidTxnState:
 	case err == broker.ErrUnknownProducerID || err == broker.ErrInvalidProducerIDMapping:
-		// abortableErrorIfPossible: the epoch can be bumped.
+		// The coordinator forgot the transactional id
+		// (transactional.id.expiration.ms) or the producer id: abortable,
+		// and the abort gets a producer id again with InitProducerId
+		// (TxnRequestHandler.abortableErrorIfPossible sets epochBumpRequired).
 		p.txn.bumpAfterAbort = true
 		abortable = true
 	case kind == reqAddPartitions:
