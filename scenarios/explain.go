@@ -170,6 +170,12 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 			if x.acks() == "0" {
 				s += "; with acks=0 the producer counts a record as acknowledged once it is written to the socket"
 			}
+			if lie := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool {
+				return e.Kind == event.Reject && e.Has(event.Injected) && broker.Error(e.Err) == broker.ErrDuplicateSequenceNumber
+			}); lie != nil {
+				s += "; a request rule made " + x.name(lie.Node) + " answer DUPLICATE_SEQUENCE_NUMBER at " + lie.At.String() +
+					", which the producer takes for a batch already written (Sender.completeBatch)"
+			}
 			parts = append(parts, s)
 		}
 		a.Explanation = strings.Join(parts, "; ")

@@ -238,3 +238,17 @@ faults:
 	assert.Zero(t, rep.Consumers.ReadCommitted.AbortedRead)
 	assert.Zero(t, rep.Consumers.ReadCommitted.CommittedLost)
 }
+
+// TestRuleThatLies: DUPLICATE_SEQUENCE_NUMBER before the append makes the
+// producer count a batch as written that no broker has: an acknowledged
+// record is lost, and its explanation names the rule.
+func TestRuleThatLies(t *testing.T) {
+	src := base + "faults:\n  - {at: 200ms, do: request-rule, broker: all, answer: DUPLICATE_SEQUENCE_NUMBER, count: 1}\n"
+	s, err := Parse("t.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	r := s.Run(RunOptions{}).Report
+	require.Positive(t, r.Records.Lost)
+	require.NotEmpty(t, r.Anomalies)
+	assert.Contains(t, r.Anomalies[0].Explanation, "a request rule made broker-")
+	assert.Contains(t, r.Anomalies[0].Explanation, "answer DUPLICATE_SEQUENCE_NUMBER")
+}
