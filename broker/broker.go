@@ -9,16 +9,17 @@ import (
 
 // Broker timer kinds.
 const (
-	kindHeartbeat       sim.Kind = sim.FirstUserKind + 16 + iota
-	kindIsrCheck                 // replica.lag.time.max.ms/2 ("isr-expiration")
-	kindProduceTimeout           // the purgatory's earliest acks=all deadline
-	kindFetchWait                // A: follower id (long-poll expiry)
-	kindFetchRetry               // A: leader id (follower's backoff over)
-	kindFetchTimeout             // A: leader id (replica.socket.timeout.ms)
-	kindHandled                  // the request handler finished the oldest queued produce request
-	kindTxnRetry                 // the coordinator's marker retries and timeouts
-	kindTxnTimeoutCheck          // transaction.abort.timed.out.transaction.cleanup.interval.ms
-	kindUnmute                   // A: client id, B: connection (its next queued request starts)
+	kindHeartbeat        sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                  // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout            // the purgatory's earliest acks=all deadline
+	kindFetchWait                 // A: follower id (long-poll expiry)
+	kindFetchRetry                // A: leader id (follower's backoff over)
+	kindFetchTimeout              // A: leader id (replica.socket.timeout.ms)
+	kindHandled                   // the request handler finished the oldest queued produce request
+	kindTxnRetry                  // the coordinator's marker retries and timeouts
+	kindTxnTimeoutCheck           // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	kindUnmute                    // A: client id, B: connection (its next queued request starts)
+	kindTxnVerifyTimeout          // A: a transaction verification request id; B: 0 its deadline, 1 its retry
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -94,8 +95,10 @@ type Broker struct {
 	handlerFree sim.Time
 
 	// Transactions: the coordinator of the ids whose __transaction_state
-	// partition this broker leads.
-	coord *txnCoordinator
+	// partition this broker leads, and the produce requests waiting for a
+	// coordinator's word (verify.go).
+	coord         *txnCoordinator
+	verifications []*txnVerification
 }
 
 // handling is a produce request in the request handler's queue.
@@ -211,6 +214,12 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.handled()
 	case kindUnmute:
 		b.unmute(sim.NodeID(e.A), uint32(e.B))
+	case kindTxnVerifyTimeout:
+		if e.B == 1 {
+			b.askAgain(e.A)
+		} else {
+			b.verificationAnswered(e.A, nil)
+		}
 	case kindTxnRetry:
 		b.coord.handleTimer(e)
 	case kindTxnTimeoutCheck:
@@ -228,8 +237,16 @@ func (b *Broker) HandleEvent(e sim.Event) {
 // HandleMessage dispatches a message from another node.
 func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
+	case *AddPartitionsToTxnRequest:
+		if m.FromLeader {
+			b.coord.handleLeaderAddPartitions(from, m)
+			return
+		}
+		b.clientMessage(from, m)
+	case *AddPartitionsToTxnResponse:
+		b.verificationAnswered(m.ID, m.Errors)
 	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest,
-		*FindCoordinatorRequest, *AddPartitionsToTxnRequest, *EndTxnRequest:
+		*FindCoordinatorRequest, *EndTxnRequest:
 		b.clientMessage(from, m)
 	case *WriteTxnMarkersRequest:
 		b.handleWriteMarkers(from, m)
@@ -295,7 +312,7 @@ func (b *Broker) clientMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case Connect:
 		*cc = clientConn{conn: m.Conn, open: true}
-		b.respond(from, m.Conn, ConnectAck(m))
+		b.respond(from, m.Conn, ConnectAck{Conn: m.Conn, TransactionVersion: b.cfg.TransactionVersion})
 		return
 	case Close:
 		if cc.conn == m.Conn {
@@ -416,6 +433,7 @@ func (b *Broker) unmute(client sim.NodeID, conn uint32) {
 
 func (b *Broker) peerDisconnected(peer sim.NodeID) {
 	b.coord.markersLost(peer)
+	b.verificationsLost(peer)
 	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
 		// Our fetch to a leader that went away.
 		b.fetchers[peer].inflight = false
@@ -448,7 +466,10 @@ func (b *Broker) injectedFailure() (Error, bool) {
 // Partition.appendRecordsToLeader).
 func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 	resp := &ProduceResponse{ID: r.ID, Partitions: make([]PartitionResponse, len(r.Batches))}
-	if err, failing := b.injectedFailure(); failing {
+	if r.verified != nil {
+		// Back from the coordinator (verify.go): the request was checked
+		// for injected failures when it arrived.
+	} else if err, failing := b.injectedFailure(); failing {
 		for i := range r.Batches {
 			pb := &r.Batches[i]
 			resp.Partitions[i] = PartitionResponse{Partition: pb.Partition, Error: err, BaseOffset: -1, Leader: NoLeader, Ref: pb.Ref}
@@ -464,6 +485,8 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		}
 		b.sendProduceResponse(client, cc.conn, resp)
 		return
+	} else if b.verifying(client, cc, r) {
+		return
 	}
 
 	var required []int64
@@ -477,7 +500,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		res := &resp.Partitions[i]
 		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
 		need := int64(-1)
-		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
+		res.Error, res.BaseOffset, need = b.appendVerified(client, r, i)
 		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Version.AtLeast(3, 7) {
 			st := b.meta.Partitions[pb.Partition]
 			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch

@@ -40,6 +40,10 @@ type Config struct {
 	//     and an uncapped setting refused every acks=all write.
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
 	Version Version
+	// TransactionVersion is the cluster's transaction.version feature
+	// level (features.go): 2 bumps the producer epoch at every
+	// transaction's end and lets partition leaders add partitions.
+	TransactionVersion int16
 
 	// The cost model (simulator parameters, not Kafka properties): CPU time
 	// a broker spends on a produce request before its append completes
@@ -56,6 +60,12 @@ type Config struct {
 	TransactionStateLogNumPartitions     int // transaction.state.log.num.partitions
 	TransactionStateLogReplicationFactor int // transaction.state.log.replication.factor
 	TransactionStateLogMinISR            int // transaction.state.log.min.isr
+	// TransactionPartitionVerification is
+	// transaction.partition.verification.enable (KIP-890 part 1, 3.6+):
+	// a partition leader asks the coordinator before a producer's first
+	// transactional write to it. With transaction.version 2 the leader
+	// asks always, to add the partition.
+	TransactionPartitionVerification bool
 }
 
 // ConfigError is a broker or topic property the simulator refuses. Key,
@@ -164,6 +174,9 @@ var properties = []property{
 		set: func(c *Config, v value) { c.TransactionAbortCheckPeriod = sim.Millis(v.n) }},
 	{name: "transaction.max.timeout.ms", typ: typeInt, def: "900000", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionMaxTimeout = sim.Millis(v.n) }},
+	// TransactionLogConfig: BOOLEAN, default true since 3.6.
+	{name: "transaction.partition.verification.enable", typ: typeBool, def: "true",
+		set: func(c *Config, v value) { c.TransactionPartitionVerification = v.b }},
 	{name: "transaction.state.log.min.isr", typ: typeInt, def: "2", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionStateLogMinISR = int(v.n) }},
 	// TransactionLogConfig: atLeast(1). The simulator keeps every
@@ -333,6 +346,9 @@ func (c *Config) apply(props map[string]string, topicLevel, defaults bool) error
 func NewConfig(props map[string]string) (Config, error) {
 	c := Config{Version: DefaultVersion}
 	if err := c.apply(props, false, true); err != nil {
+		return c, err
+	}
+	if err := c.SetFeatures(nil); err != nil {
 		return c, err
 	}
 	return c, c.check(props)

@@ -24,6 +24,8 @@ func TestDefaultConfig(t *testing.T) {
 		MinInsyncReplicas:                    1,
 		UncleanElection:                      false,
 		Version:                              Version{4, 0},
+		TransactionVersion:                   2,
+		TransactionPartitionVerification:     true,
 		TransactionMaxTimeout:                900 * sim.Second,
 		TransactionAbortCheckPeriod:          10 * sim.Second,
 		TransactionStateLogNumPartitions:     50,
@@ -49,6 +51,9 @@ func TestPropertySetters(t *testing.T) {
 	seen := map[Config]string{}
 	for _, p := range properties {
 		other := map[propType]string{typeBool: "true", typeCost: "123us"}[p.typ]
+		if p.def == "true" {
+			other = "false"
+		}
 		if _, number := typeBits[p.typ]; number {
 			n, err := strconv.Atoi(p.def)
 			require.NoError(t, err, p.name)
@@ -108,7 +113,7 @@ func TestCheckProperty(t *testing.T) {
 		{"log.flush.interval.ms", "1", false, "unknown property; the simulator models: broker.heartbeat.interval.ms, cost.per.batch, cost.per.mb, " +
 			"cost.per.request, broker.session.timeout.ms, min.insync.replicas, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
 			"replica.fetch.wait.max.ms, replica.lag.time.max.ms, replica.socket.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms, " +
-			"transaction.max.timeout.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, transaction.state.log.replication.factor, " +
+			"transaction.max.timeout.ms, transaction.partition.verification.enable, transaction.state.log.min.isr, transaction.state.log.num.partitions, transaction.state.log.replication.factor, " +
 			"unclean.leader.election.enable"},
 		{"replica.lag.time.max.ms", "500", true, "unknown property; the simulator models: min.insync.replicas, unclean.leader.election.enable"},
 	}

@@ -20,6 +20,9 @@ type producerEntry struct {
 	// coordinatorEpoch is the newest transaction coordinator epoch seen in
 	// a marker: markers from an older coordinator are refused.
 	coordinatorEpoch int32
+	// txnOpen: a transactional batch came after the last marker, so a
+	// transaction is open here (currentTxnFirstOffset is set).
+	txnOpen bool
 }
 
 // lastSeq is the last sequence appended in the current epoch, or -1 when
@@ -48,6 +51,43 @@ func (e *producerEntry) add(epoch int16, b cachedBatch) {
 // by producer id, never iterated, so map order cannot leak into behaviour.
 type producerStates struct {
 	m map[int64]*producerEntry
+	// guards are the verifications under way, by producer id
+	// (VerificationStateEntry): a transactional write waiting for the
+	// coordinator may be appended only while its guard is still here.
+	// Any transactional batch or marker of the producer removes it.
+	guards    map[int64]uint64
+	lastGuard uint64
+}
+
+// ongoingTxn reports whether producer pid has a transaction open here in
+// epoch epoch (UnifiedLog.hasOngoingTransaction): its next transactional
+// write needs no verification.
+func (s *producerStates) ongoingTxn(pid int64, epoch int16) bool {
+	e := s.m[pid]
+	return e != nil && e.txnOpen && e.epoch == epoch
+}
+
+// startVerification returns the guard of a verification of pid's next
+// transactional write, a new one unless one is under way
+// (ProducerStateManager.maybeCreateVerificationStateEntry).
+func (s *producerStates) startVerification(pid int64) uint64 {
+	if g, ok := s.guards[pid]; ok {
+		return g
+	}
+	if s.guards == nil {
+		s.guards = make(map[int64]uint64)
+	}
+	s.lastGuard++
+	s.guards[pid] = s.lastGuard
+	return s.lastGuard
+}
+
+// verified reports whether guard g is still pid's
+// (VerificationGuard.verify): no transactional batch or marker of pid was
+// appended since the verification started.
+func (s *producerStates) verified(pid int64, g uint64) bool {
+	cur, ok := s.guards[pid]
+	return ok && cur == g
 }
 
 // appendCheck is the outcome of validating a client batch against the
@@ -133,6 +173,12 @@ func (s *producerStates) update(b *LogBatch) {
 		e = &producerEntry{epoch: b.ProducerEpoch, batches: make([]cachedBatch, 0, batchesToRetain)}
 		s.m[b.ProducerID] = e
 	}
+	if b.Transactional || b.IsControl() {
+		// Either the transaction is complete or it has a first offset
+		// (UnifiedLog.updateProducers clears the VerificationStateEntry).
+		delete(s.guards, b.ProducerID)
+		e.txnOpen = b.Transactional && !b.IsControl()
+	}
 	if b.IsControl() {
 		// A marker ends the producer's transaction here and may carry a
 		// bumped epoch (a fenced or timed-out producer): the partition
@@ -153,7 +199,7 @@ func (s *producerStates) update(b *LogBatch) {
 // rebuild recomputes the state from the log, as Kafka reloads producer state
 // from snapshots and the log after a truncation or a restart.
 func (s *producerStates) rebuild(l *Log) {
-	s.m = nil
+	s.m, s.guards = nil, nil
 	for i := range l.batches {
 		s.update(&l.batches[i])
 	}

@@ -310,9 +310,15 @@ var kinds = [numKinds]kindInfo{
 	}},
 	TxnEnd: {name: "txn-end", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.Has(Committed) {
-			return append(b, "transaction committed"...)
+			b = append(b, "transaction committed"...)
+		} else {
+			b = append(b, "transaction aborted"...)
 		}
-		return append(b, "transaction aborted"...)
+		if f.ProducerEpoch >= 0 {
+			// transaction.version 2: EndTxn's answer carries the next epoch.
+			b = num(append(b, "; the next transaction uses epoch "...), int64(f.ProducerEpoch))
+		}
+		return b
 	}},
 
 	AppAbort: {name: "app-abort", timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {

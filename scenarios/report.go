@@ -45,11 +45,13 @@ type ConfigReport struct {
 
 // ClusterReport describes the cluster and network.
 type ClusterReport struct {
-	Brokers   int    `json:"brokers"`
-	Version   string `json:"version"`
-	Latency   string `json:"latency"`
-	Jitter    string `json:"jitter"`
-	Bandwidth string `json:"bandwidth"`
+	Brokers int    `json:"brokers"`
+	Version string `json:"version"`
+	// Features are the cluster's feature levels, by Kafka's name.
+	Features  map[string]int16 `json:"features"`
+	Latency   string           `json:"latency"`
+	Jitter    string           `json:"jitter"`
+	Bandwidth string           `json:"bandwidth"`
 }
 
 // TopicReport is one topic's layout and config.

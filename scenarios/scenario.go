@@ -34,9 +34,13 @@ type Cluster struct {
 	// Version is the Kafka release whose broker behaviour to model. Only
 	// behaviour that changed between releases depends on it: before 3.7 the
 	// high watermark advanced with the ISR below min.insync.replicas.
-	Version string     `yaml:"version"`
-	Broker  Properties `yaml:"broker"`
-	Network Network    `yaml:"network"`
+	Version string `yaml:"version"`
+	// Features are the cluster's feature levels (kafka-storage.sh format
+	// --feature), today transaction.version: 0 to 2, by default 2 from
+	// Kafka 4.0 and 0 before.
+	Features Properties `yaml:"features"`
+	Broker   Properties `yaml:"broker"`
+	Network  Network    `yaml:"network"`
 }
 
 // Network is the default behaviour of every link.

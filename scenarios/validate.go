@@ -201,6 +201,13 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, s.errAt(key, "%s", err.Error())
 	}
 	cfg.Version = version
+	if err := cfg.SetFeatures(c.Features.Map()); err != nil {
+		key := "cluster.features"
+		if ce, ok := err.(*broker.ConfigError); ok && ce.Key != "" {
+			key += "." + ce.Key
+		}
+		return nil, s.errAt(key, "%s", err.Error())
+	}
 	pl.brokerProps = broker.PropertyDefaults()
 	maps.Copy(pl.brokerProps, brokerProps)
 	pl.brokerCfg = cfg
