@@ -382,15 +382,17 @@ func (b *Broker) bytesCost(batches int, bytes int64) sim.Time {
 	return sim.Time(batches)*b.cfg.CostPerBatch + sim.Time(bytes*int64(b.cfg.CostPerMB)>>20)
 }
 
-// handled runs the produce request the handler just finished with, if its
-// connection is still there.
+// handled runs the produce request the handler just finished with. A
+// request whose connection closed while it waited still runs: Kafka's
+// handler threads finish every request the network layer read, and only
+// the answer is lost (RequestChannel.sendResponse: "no open connection").
 func (b *Broker) handled() {
 	h := b.handling[0]
 	b.handling[0] = handling{}
 	b.handling = b.handling[1:]
 	cc := b.client(h.from)
 	if !cc.open || cc.conn != h.conn {
-		return // the connection closed while the request waited
+		cc = &clientConn{conn: h.conn}
 	}
 	cc.busy = false
 	b.produce(h.from, cc, h.req)

@@ -201,7 +201,11 @@ func (b *Broker) appendVerified(client sim.NodeID, r *ProduceRequest, i int) (Er
 			}
 		}
 		if err != ErrNone {
-			e := b.entry(event.Reject, pb.Partition, pb.Ref, -1, -1, -1, client)
+			k := event.Reject // the coordinator could not answer: the producer retries
+			if err == ErrInvalidProducerEpoch || err == ErrInvalidTxnState || err == ErrTransactionAbortable || err == ErrInvalidProducerIDMapping {
+				k = event.TxnVerifyRefused
+			}
+			e := b.entry(k, pb.Partition, pb.Ref, -1, -1, -1, client)
 			e.Err, e.Seq = int16(err), pb.BaseSequence
 			e.ProducerID, e.ProducerEpoch = pb.ProducerID, pb.ProducerEpoch
 			b.w.Trace.Add(e)

@@ -47,6 +47,7 @@ const (
 	TxnComplete
 	TxnTimeout
 	Marker
+	TxnVerifyRefused
 
 	// Cluster faults (broker/cluster.go).
 	Crash
@@ -305,6 +306,17 @@ var kinds = [numKinds]kindInfo{
 	TxnCoordinator: {name: "txn-coordinator", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		return num(append(b, "coordinator is broker-"...), int64(f.ext().Broker))
 	}},
+	TxnVerifyRefused: {name: "txn-verify-refused", timeline: Change, detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = num(append(num(append(b, "refuses a transactional write of producer "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
+		b = append(append(b, " with "...), n.ErrorName(f.Err)...)
+		switch f.Err {
+		case 47: // INVALID_PRODUCER_EPOCH
+			return append(b, ": the coordinator has a newer epoch, so the write belongs to a transaction that is over"...)
+		case 48: // INVALID_TXN_STATE
+			return append(b, ": the producer's transaction at this partition ended while the write was being checked"...)
+		}
+		return append(b, ": the coordinator does not count this partition in the producer's ongoing transaction"...)
+	}},
 	TxnAddPartitions: {name: "txn-add-partitions", detail: func(b []byte, f *Fields, n Namer) []byte {
 		return partitions(append(b, "added "...), f.ext().List, n)
 	}},
@@ -355,8 +367,21 @@ var kinds = [numKinds]kindInfo{
 		return append(append(append(b, " ("...), f.ext().Note...), "): no broker matches now"...)
 	}},
 	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))
-		return forText(append(AppendSeconds(append(b, " gets "...), f.ext().Dur), " more one-way latency"...), f)
+		verb := " get "
+		if f.ext().Note == "" {
+			b, verb = num(append(b, "every link of broker-"...), int64(f.ext().Broker)), " gets "
+		} else {
+			b = append(append(append(b, "links to "...), f.ext().Note...), " "...)
+			switch {
+			case f.Has(Inbound | Outbound):
+				b = append(b, "in both directions"...)
+			case f.Has(Inbound):
+				b = append(b, "inbound only"...)
+			case f.Has(Outbound):
+				b = append(b, "outbound only"...)
+			}
+		}
+		return forText(append(AppendSeconds(append(b, verb...), f.ext().Dur), " more one-way latency"...), f)
 	}},
 	DropResponses: {name: "drop-responses", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		switch {
