@@ -372,14 +372,7 @@ var kinds = [numKinds]kindInfo{
 			b, verb = num(append(b, "every link of broker-"...), int64(f.ext().Broker)), " gets "
 		} else {
 			b = append(append(append(b, "links to "...), f.ext().Note...), " "...)
-			switch {
-			case f.Has(Inbound | Outbound):
-				b = append(b, "in both directions"...)
-			case f.Has(Inbound):
-				b = append(b, "inbound only"...)
-			case f.Has(Outbound):
-				b = append(b, "outbound only"...)
-			}
+			b = direction(b, f)
 		}
 		return forText(append(AppendSeconds(append(b, verb...), f.ext().Dur), " more one-way latency"...), f)
 	}},
@@ -409,15 +402,7 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)
-		switch {
-		case f.Has(Inbound | Outbound):
-			b = append(b, "in both directions"...)
-		case f.Has(Inbound):
-			b = append(b, "inbound only"...)
-		case f.Has(Outbound):
-			b = append(b, "outbound only"...)
-		}
-		return forText(b, f)
+		return forText(direction(b, f), f)
 	}},
 	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
 	IsolateEnd: {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
@@ -529,6 +514,19 @@ func AppendSeconds(b []byte, d time.Duration) []byte {
 func forText(b []byte, f *Fields) []byte {
 	if f.Has(HasFor) {
 		return append(append(b, " for "...), f.ext().For.String()...)
+	}
+	return b
+}
+
+// direction appends which way a link fault acts.
+func direction(b []byte, f *Fields) []byte {
+	switch {
+	case f.Has(Inbound | Outbound):
+		return append(b, "in both directions"...)
+	case f.Has(Inbound):
+		return append(b, "inbound only"...)
+	case f.Has(Outbound):
+		return append(b, "outbound only"...)
 	}
 	return b
 }
