@@ -9,17 +9,20 @@ import (
 
 // Broker timer kinds.
 const (
-	kindHeartbeat        sim.Kind = sim.FirstUserKind + 16 + iota
-	kindIsrCheck                  // replica.lag.time.max.ms/2 ("isr-expiration")
-	kindProduceTimeout            // the purgatory's earliest acks=all deadline
-	kindFetchWait                 // A: follower id (long-poll expiry)
-	kindFetchRetry                // A: leader id (follower's backoff over)
-	kindFetchTimeout              // A: leader id (replica.socket.timeout.ms)
-	kindHandled                   // the request handler finished the oldest queued produce request
-	kindTxnRetry                  // the coordinator's marker retries and timeouts
-	kindTxnTimeoutCheck           // transaction.abort.timed.out.transaction.cleanup.interval.ms
-	kindUnmute                    // A: client id, B: connection (its next queued request starts)
-	kindTxnVerifyTimeout          // A: a transaction verification request id; B: 0 its deadline, 1 its retry
+	kindHeartbeat          sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                    // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout              // the purgatory's earliest acks=all deadline
+	kindFetchWait                   // A: follower id (long-poll expiry)
+	kindFetchRetry                  // A: leader id (follower's backoff over)
+	kindFetchTimeout                // A: leader id (replica.socket.timeout.ms)
+	kindHandled                     // the request handler finished the oldest queued produce request
+	kindTxnRetry                    // the coordinator's marker retries and timeouts
+	kindTxnTimeoutCheck             // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	kindUnmute                      // A: client id, B: connection (its next queued request starts)
+	kindProducerExpiration          // producer.id.expiration.check.interval.ms
+	kindTxnIDExpiration             // transaction.remove.expired.transaction.cleanup.interval.ms
+	kindShutdownTimeout             // a controlled shutdown the controller did not grant in time
+	kindTxnVerifyTimeout            // A: a transaction verification request id; B: 0 its deadline, 1 its retry
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -75,6 +78,9 @@ type Broker struct {
 	replicas    []*Replica // by PartitionID; nil where this broker has no replica
 	nextPID     int64
 	incarnation uint32
+	// cleanShutdown: the last process stopped cleanly and left its
+	// clean-shutdown file (CleanShutdownFileHandler). A crash never does.
+	cleanShutdown bool
 
 	// Volatile.
 	// registered: the controller has accepted this process's
@@ -99,7 +105,16 @@ type Broker struct {
 	// coordinator's word (verify.go).
 	coord         *txnCoordinator
 	verifications []*txnVerification
+
+	// shuttingDown: a controlled shutdown is under way
+	// (BrokerLifecycleManager's PENDING_CONTROLLED_SHUTDOWN).
+	shuttingDown bool
 }
+
+// controlledShutdownTimeout is how long a broker waits for the controller
+// to let it stop before it stops anyway: KafkaBroker.shutdown() gives
+// BrokerServer.shutdown five minutes.
+const controlledShutdownTimeout = 5 * 60 * sim.Second
 
 // handling is a produce request in the request handler's queue.
 type handling struct {
@@ -137,6 +152,7 @@ func (b *Broker) resetVolatile() {
 	b.meta = nil
 	b.clients = nil
 	b.faults = faultState{}
+	b.shuttingDown = false
 	b.handling = nil
 	b.handlerFree = 0
 	b.coord = newTxnCoordinator(b.w, b.id, b.cfg, b.topo, b)
@@ -159,8 +175,27 @@ func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
 func (b *Broker) start() {
 	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
 	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+	b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
 	if b.coord.txnTopic >= 0 {
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
+	}
+}
+
+// expireProducers forgets idle producer ids on every replica this broker
+// holds, leader or follower (LogManager's PeriodicProducerExpirationCheck,
+// every producer.id.expiration.check.interval.ms).
+func (b *Broker) expireProducers() {
+	for _, rep := range b.replicas {
+		if rep == nil {
+			continue
+		}
+		for _, pid := range rep.producers.expire(b.w.Now(), b.cfg.ProducerIDExpiration) {
+			e := b.entry(event.ProducerExpired, rep.ID, 0, -1, -1, -1, -1)
+			e.ProducerID = pid
+			e.X().Limit = int64(b.cfg.ProducerIDExpiration / sim.Millisecond)
+			b.w.Trace.Add(e)
+		}
 	}
 }
 
@@ -173,7 +208,7 @@ func (b *Broker) restart() {
 	for _, r := range b.replicas {
 		if r != nil {
 			r.resetRole()
-			r.producers.rebuild(&r.Log)
+			r.producers.rebuild(&r.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 		}
 	}
 	b.sendHeartbeat()
@@ -193,7 +228,13 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	switch e.Kind {
 	case kindHeartbeat:
 		b.sendHeartbeat()
-		b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		if e.A == 0 { // not the extra one of a controlled shutdown
+			b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		}
+	case kindShutdownTimeout:
+		if b.shuttingDown {
+			b.stop("controlled shutdown not granted within 5m0s; stopped anyway")
+		}
 	case kindIsrCheck:
 		b.isrCheck()
 		b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
@@ -225,6 +266,12 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	case kindTxnTimeoutCheck:
 		b.coord.abortTimedOut()
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+	case kindProducerExpiration:
+		b.expireProducers()
+		b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
+	case kindTxnIDExpiration:
+		b.coord.expireTransactionalIDs()
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
@@ -260,6 +307,9 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
+		}
+		if b.shuttingDown && m.ShouldShutDown {
+			b.stop("controlled shutdown complete")
 		}
 	case *MetadataUpdate:
 		// A restarted process takes no role before the controller accepts
@@ -574,7 +624,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 	}
 	appended := rep.Log.Append(LogBatch{
 		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
-		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional,
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional, Timestamp: b.w.Now(),
 	}, pb.Records)
 	rep.producers.update(&appended)
 	e := b.entry(event.Append, pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client)
@@ -708,10 +758,11 @@ func (b *Broker) minISR(p PartitionID) int {
 	return tp.MinInsyncReplicas
 }
 
-// eligible reports whether a broker may join an ISR: the metadata does not
-// show it fenced.
+// eligible reports whether a broker may join an ISR: the metadata shows it
+// neither fenced nor in controlled shutdown (Partition.isReplicaIsrEligible,
+// KIP-841).
 func (b *Broker) eligible(id sim.NodeID) bool {
-	return b.meta != nil && !b.meta.Fenced[id]
+	return b.meta != nil && !b.meta.Fenced[id] && !b.meta.ShuttingDown[id]
 }
 
 // ---- ISR ----
@@ -826,6 +877,12 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		if rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
 			b.becomeFollower(rep, st)
 		}
+		if b.shuttingDown && (st.Leader == NoLeader || !slices.Contains(st.ISR, b.id)) {
+			// In controlled shutdown a replica out of the ISR stops
+			// fetching (ReplicaManager.applyLocalFollowersDelta): the log
+			// stays as it was until the broker comes back.
+			b.stopFetching(rep)
+		}
 		rep.partitionEpoch = st.PartitionEpoch
 		rep.isr = st.ISR
 	}
@@ -893,7 +950,38 @@ func (b *Broker) sendHeartbeat() {
 	if b.meta != nil {
 		version = b.meta.Version
 	}
-	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version})
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version,
+		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown, WantShutDown: b.shuttingDown})
+}
+
+// beginControlledShutdown is BrokerServer.shutdown with
+// controlled.shutdown.enable: the broker asks the controller, in a
+// heartbeat sent at once, to move its leaderships away, and goes on
+// serving (as a follower, its leaderships gone) until a heartbeat
+// response says it may stop (BrokerLifecycleManager.beginControlledShutdown).
+func (b *Broker) beginControlledShutdown() {
+	if b.shuttingDown {
+		return
+	}
+	b.shuttingDown = true
+	b.sendHeartbeat()
+	// The next heartbeat comes 50 ms later, in case the controller is
+	// quick (BrokerLifecycleManager, PENDING_CONTROLLED_SHUTDOWN); then at
+	// the usual interval.
+	b.w.After(50*sim.Millisecond, b.id, kindHeartbeat, 1, 0)
+	b.w.After(controlledShutdownTimeout, b.id, kindShutdownTimeout, 0, 0)
+}
+
+// stop ends the process after a controlled shutdown: it closes its
+// connections, and its logs stay as they are on disk, with the
+// clean-shutdown file written (LogManager.shutdown), so it registers again
+// as a clean restart.
+func (b *Broker) stop(why string) {
+	e := sim.E(b.w.Now(), b.id, event.Stop)
+	e.X().Label = why
+	b.w.Trace.Add(e)
+	b.w.Crash(b.id)
+	b.cleanShutdown = true
 }
 
 // ---- replication, follower side ----
@@ -999,7 +1087,7 @@ func (b *Broker) truncateDiverging(rep *Replica, leader sim.NodeID, d *FetchData
 	if newLEO >= leo {
 		return // only an empty epoch at the log end went
 	}
-	rep.producers.rebuild(&rep.Log)
+	rep.producers.rebuild(&rep.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 	b.w.Trace.Add(b.entry(event.Truncate, rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader))
 }
 

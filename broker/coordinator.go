@@ -78,6 +78,7 @@ const (
 	writeAdd                               // AddPartitionsToTxn: Ongoing
 	writePrepare                           // EndTxn, a fence or a timeout: PrepareCommit or PrepareAbort
 	writeComplete                          // every marker written: CompleteCommit or CompleteAbort
+	writeExpire                            // transactional.id.expiration.ms: Dead, a tombstone
 )
 
 // txnWrite is one transition on its way to __transaction_state
@@ -245,18 +246,21 @@ func (c *txnCoordinator) handleInitProducerID(rp clientReply, r *InitProducerIDR
 	}
 	m := c.findTxn(r.TransactionalID)
 	if m == nil {
-		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: c.host.newProducerID(), ProducerEpoch: -1, LastEpoch: -1}, statePart: p}
+		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: c.host.newProducerID(), ProducerEpoch: -1, LastEpoch: -1,
+			UpdatedAt: c.w.Now()}, statePart: p}
 		c.addTxn(m)
 	}
 	if m.pending {
 		fail(ErrConcurrentTransactions)
 		return
 	}
-	if r.ProducerID >= 0 {
+	if r.ProducerID >= 0 && m.ProducerEpoch >= 0 {
 		// A bump asked for by a running instance (KIP-360,
 		// TransactionMetadata.prepareIncrementProducerEpoch): a retry of
 		// one that went through gets the current epoch again; an instance
-		// that is no longer current must not fence the one that is.
+		// that is no longer current must not fence the one that is. An id
+		// just created (its transactional.id had expired) takes any: the
+		// producer gets the new producer id (isValidProducerId).
 		retry := r.ProducerID == m.ProducerID && r.ProducerEpoch == m.LastEpoch && m.LastEpoch >= 0 &&
 			(m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort)
 		if retry {
@@ -586,6 +590,7 @@ func partitionList(ps []PartitionID) []int32 {
 func (c *txnCoordinator) writeTxnLog(w *txnWrite) {
 	m := w.txn
 	checkTxnTransition(m.TransactionalID, m.State, w.entry.State) // prepareTransition
+	w.entry.UpdatedAt = c.w.Now()
 	err := ErrNotCoordinator
 	if !m.unloaded {
 		err = c.host.txnLogWritable(m.statePart)
@@ -658,6 +663,10 @@ func (c *txnCoordinator) settled(w *txnWrite, err Error) {
 		e.X().List = partitionList(m.Partitions)
 		c.w.Trace.Add(e)
 		c.startMarkers(m)
+	case writeExpire:
+		if err == ErrNone && !m.unloaded {
+			c.forget(m)
+		}
 	case writeComplete:
 		switch err {
 		case ErrNone:
@@ -687,6 +696,14 @@ func (c *txnCoordinator) load(p PartitionID, leaderEpoch int32, batches []LogBat
 			continue
 		}
 		m := c.findTxn(e.TransactionalID)
+		if e.State == TxnDead {
+			// A tombstone: the id expired.
+			if m != nil {
+				c.txns = slices.DeleteFunc(c.txns, func(x *txnMeta) bool { return x == m })
+				loaded = slices.DeleteFunc(loaded, func(x *txnMeta) bool { return x == m })
+			}
+			continue
+		}
 		if m == nil {
 			m = &txnMeta{statePart: p}
 			m.TransactionalID = e.TransactionalID
@@ -939,6 +956,37 @@ func (c *txnCoordinator) abortTimedOut() {
 	}
 }
 
+// expireTransactionalIDs forgets the ids this coordinator has whose last
+// transaction ended, or that never began one, longer than
+// transactional.id.expiration.ms ago: it writes a tombstone and, once that
+// is replicated, drops the id (TransactionStateManager.removeExpiredTransactionalIds,
+// shouldExpire). The id's producer then gets INVALID_PRODUCER_ID_MAPPING
+// for its next AddPartitionsToTxn or EndTxn.
+func (c *txnCoordinator) expireTransactionalIDs() {
+	now := c.w.Now()
+	for _, m := range slices.Clone(c.txns) {
+		expirable := m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort
+		if !expirable || m.pending || m.UpdatedAt > now-c.cfg.TransactionalIDExpiration {
+			continue
+		}
+		if _, err := c.coordinatorFor(m.TransactionalID); err != ErrNone {
+			continue
+		}
+		next := m.TxnLogEntry
+		next.State = TxnDead
+		c.writeTxnLog(&txnWrite{cause: writeExpire, txn: m, entry: next})
+	}
+}
+
+// forget drops an id whose tombstone is written.
+func (c *txnCoordinator) forget(m *txnMeta) {
+	c.txns = slices.DeleteFunc(c.txns, func(x *txnMeta) bool { return x == m })
+	m.unloaded = true // a write of it still under way goes nowhere
+	e := c.txnEntry(event.TxnIDExpired, m)
+	e.X().Limit = int64(c.cfg.TransactionalIDExpiration / sim.Millisecond)
+	c.w.Trace.Add(e)
+}
+
 // ---- the broker as the coordinator's host ----
 
 func (b *Broker) leads(p PartitionID) bool {
@@ -1033,7 +1081,7 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 			continue
 		}
 		appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
-			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch}, []RecordID{0})
+			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch, Timestamp: b.w.Now()}, []RecordID{0})
 		rep.producers.update(&appended)
 		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++

@@ -356,8 +356,13 @@ func TestStoryTransactionCommit(t *testing.T) {
 	assert.GreaterOrEqual(t, init.ProducerID, int64(0))
 	assert.Equal(t, int16(0), init.Epoch)
 	pid := init.ProducerID
+	first := h.entries(2)
+	require.Len(t, first, 1)
+	assert.Positive(t, first[0].UpdatedAt, "txnLastUpdateTimestamp: when the coordinator wrote it")
+	assert.Less(t, first[0].UpdatedAt, h.now())
+	first[0].UpdatedAt = 0
 	require.Equal(t, []TxnLogEntry{{TransactionalID: txnID, ProducerID: pid, ProducerEpoch: 0, LastEpoch: -1, TimeoutMs: txnTimeoutMs, State: TxnEmpty}},
-		h.entries(2))
+		first)
 	assert.Equal(t, int64(1), h.log(2, h.state).HW(), "answered once replicated")
 
 	// Both partitions join the transaction in one Ongoing entry.
@@ -872,4 +877,56 @@ func TestStoryFenceAtLastEpochStartsNewProducerID(t *testing.T) {
 	require.Equal(t, ErrNone, r.Error)
 	assert.NotEqual(t, pid, r.ProducerID, "a new producer id")
 	assert.Equal(t, int16(0), r.Epoch)
+}
+
+// TestStoryTransactionalIDExpires: an id whose last transaction completed
+// more than transactional.id.expiration.ms ago is forgotten at the next
+// cleanup (TransactionStateManager.removeExpiredTransactionalIds): a
+// tombstone is written, and its producer then gets
+// INVALID_PRODUCER_ID_MAPPING from AddPartitionsToTxn and EndTxn. Its
+// InitProducerId bump is not fenced: the id is created again with a new
+// producer id at epoch 0 (prepareInitProducerIdTransit, isValidProducerId).
+// An open transaction keeps its id alive.
+func TestStoryTransactionalIDExpires(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TransactionalIDExpiration = 5 * sim.Second
+	cfg.TransactionalIDExpirationCheck = sim.Second
+	h := newTxnHarness(t, cfg)
+	o0 := h.orders[0]
+	h.findCoordinator(h.a, 2)
+	init := h.initPID(h.a, 2, txnTimeoutMs)
+	require.Equal(t, ErrNone, init.Error)
+	pid := init.ProducerID
+
+	// An open transaction does not expire, however long it stays open.
+	require.Equal(t, ErrNone, h.addPartitions(h.a, 2, pid, 0, o0).Error)
+	h.run(8 * sim.Second)
+	assert.Equal(t, []TxnState{TxnEmpty, TxnOngoing}, h.states(2))
+	require.Equal(t, ErrNone, h.endTxn(h.a, 2, pid, 0, true).Error)
+	h.settled(TxnCompleteCommit, 1, o0)
+
+	h.run(7 * sim.Second)
+	assert.Equal(t, TxnDead, h.entries(2)[len(h.entries(2))-1].State, "the tombstone is the id's last entry")
+	require.Len(t, h.traced(2, event.TxnIDExpired, nil), 1)
+	assert.Equal(t, ErrInvalidProducerIDMapping, h.addPartitions(h.a, 2, pid, 0, o0).Error)
+	assert.Equal(t, ErrInvalidProducerIDMapping, h.endTxn(h.a, 2, pid, 0, false).Error)
+
+	id := h.send(h.a, 2, func(id int64) sim.Message {
+		return &InitProducerIDRequest{Conn: testConn, ID: id, TransactionalID: txnID, TransactionTimeoutMs: txnTimeoutMs, ProducerID: pid, ProducerEpoch: 0}
+	})
+	again := await[*InitProducerIDResponse](h, h.a, id)
+	require.Equal(t, ErrNone, again.Error)
+	assert.NotEqual(t, pid, again.ProducerID, "a new producer id")
+	assert.Equal(t, int16(0), again.Epoch)
+	require.Equal(t, ErrNone, h.addPartitions(h.a, 2, again.ProducerID, 0, o0).Error)
+
+	// A coordinator that loads the partition after the tombstone does not
+	// bring the old entry back.
+	h.c.Crash(2)
+	h.runUntil(30*sim.Second, "a new coordinator", func() bool { return h.c.Leader(h.state) != 2 && h.c.Leader(h.state) != NoLeader })
+	h.run(sim.Second)
+	nb := h.c.Leader(h.state)
+	m := h.c.Brokers[nb].coord.findTxn(txnID)
+	require.NotNil(t, m)
+	assert.Equal(t, again.ProducerID, m.ProducerID)
 }

@@ -1,6 +1,11 @@
 package broker
 
-import "math"
+import (
+	"math"
+	"slices"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
 
 // batchesToRetain is how many batches per producer a partition remembers for
 // duplicate detection (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). It is why
@@ -20,9 +25,11 @@ type producerEntry struct {
 	// coordinatorEpoch is the newest transaction coordinator epoch seen in
 	// a marker: markers from an older coordinator are refused.
 	coordinatorEpoch int32
-	// txnOpen: a transactional batch came after the last marker, so a
-	// transaction is open here (currentTxnFirstOffset is set).
-	txnOpen bool
+	// lastTimestamp is the timestamp of the producer's last batch or
+	// marker; inTxn says a transaction of it is open here
+	// (currentTxnFirstOffset). Both decide when the entry expires.
+	lastTimestamp sim.Time
+	inTxn         bool
 }
 
 // lastSeq is the last sequence appended in the current epoch, or -1 when
@@ -64,7 +71,7 @@ type producerStates struct {
 // write needs no verification.
 func (s *producerStates) ongoingTxn(pid int64, epoch int16) bool {
 	e := s.m[pid]
-	return e != nil && e.txnOpen && e.epoch == epoch
+	return e != nil && e.inTxn && e.epoch == epoch
 }
 
 // startVerification returns the guard of a verification of pid's next
@@ -173,11 +180,11 @@ func (s *producerStates) update(b *LogBatch) {
 		e = &producerEntry{epoch: b.ProducerEpoch, batches: make([]cachedBatch, 0, batchesToRetain)}
 		s.m[b.ProducerID] = e
 	}
+	e.lastTimestamp = max(e.lastTimestamp, b.Timestamp)
 	if b.Transactional || b.IsControl() {
 		// Either the transaction is complete or it has a first offset
 		// (UnifiedLog.updateProducers clears the VerificationStateEntry).
 		delete(s.guards, b.ProducerID)
-		e.txnOpen = b.Transactional && !b.IsControl()
 	}
 	if b.IsControl() {
 		// A marker ends the producer's transaction here and may carry a
@@ -188,8 +195,10 @@ func (s *producerStates) update(b *LogBatch) {
 			e.batches = e.batches[:0]
 		}
 		e.coordinatorEpoch = max(e.coordinatorEpoch, b.CoordinatorEpoch)
+		e.inTxn = false
 		return
 	}
+	e.inTxn = e.inTxn || b.Transactional
 	e.add(b.ProducerEpoch, cachedBatch{
 		firstSeq: b.BaseSequence, lastSeq: b.LastSequence(),
 		firstOffset: b.BaseOffset, lastOffset: b.LastOffset(),
@@ -197,10 +206,32 @@ func (s *producerStates) update(b *LogBatch) {
 }
 
 // rebuild recomputes the state from the log, as Kafka reloads producer state
-// from snapshots and the log after a truncation or a restart.
-func (s *producerStates) rebuild(l *Log) {
+// from snapshots and the log after a truncation or a restart, leaving out
+// the producers already expired at now (ProducerStateManager.loadFromSnapshot
+// filters them with isProducerExpired).
+func (s *producerStates) rebuild(l *Log, now, expiration sim.Time) {
 	s.m, s.guards = nil, nil
 	for i := range l.batches {
 		s.update(&l.batches[i])
 	}
+	s.expire(now, expiration)
+}
+
+// expire forgets every producer id with no open transaction whose last
+// batch is at least expiration old (ProducerStateManager.removeExpiredProducers,
+// isProducerExpired), and returns their ids, sorted. A later batch from
+// such a producer finds no state, so any sequence is accepted: the
+// duplicates it would have caught are appended.
+func (s *producerStates) expire(now, expiration sim.Time) []int64 {
+	var gone []int64
+	for pid, e := range s.m {
+		if !e.inTxn && now-e.lastTimestamp >= expiration {
+			gone = append(gone, pid)
+		}
+	}
+	slices.Sort(gone) // the map's order must not reach the trace
+	for _, pid := range gone {
+		delete(s.m, pid)
+	}
+	return gone
 }

@@ -99,6 +99,17 @@ type PartitionState struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	ISR            []sim.NodeID
+	// ELR is the Eligible Leader Replicas (KIP-966, with
+	// eligible.leader.replicas.version=1): replicas that left the ISR while
+	// it was below min.insync.replicas. The high watermark cannot advance
+	// then, so each holds every committed record and may lead once the
+	// ISR is empty. In assignment order; never overlaps the ISR.
+	ELR []sim.NodeID
+	// LastKnownElr holds the last leader when the ISR became empty
+	// (PartitionRegistration.lastKnownElr as the controller uses it by
+	// default, useLastKnownLeaderInBalancedRecovery): the leader of last
+	// resort once the ELR is empty too.
+	LastKnownElr []sim.NodeID
 }
 
 // NoLeader marks an offline partition.
@@ -111,6 +122,9 @@ type Snapshot struct {
 	Version    int64
 	Partitions []PartitionState // by PartitionID
 	Fenced     []bool           // by broker id
+	// ShuttingDown is by broker id: in controlled shutdown
+	// (BrokerRegistration.inControlledShutdown).
+	ShuttingDown []bool
 	// TopicPartitions is each topic's partition count in this version
 	// (by topic index): the partitions a client may use.
 	TopicPartitions []int
@@ -269,11 +283,21 @@ type Heartbeat struct {
 	Broker          sim.NodeID
 	Incarnation     uint32
 	MetadataVersion int64
+	// UncleanShutdown: the process before this incarnation did not shut
+	// down cleanly, so it wrote no clean-shutdown file and registers
+	// without its previous broker epoch (BrokerRegistrationRequest
+	// PreviousBrokerEpoch, KAFKA-15582); the controller then no longer
+	// trusts its replicas' logs (KIP-966).
+	UncleanShutdown bool
+	// WantShutDown asks for a controlled shutdown (BrokerHeartbeatRequest).
+	WantShutDown bool
 }
 
-// HeartbeatResponse carries the newest metadata when the broker is behind.
+// HeartbeatResponse carries the newest metadata when the broker is behind,
+// and whether a broker in controlled shutdown may stop now.
 type HeartbeatResponse struct {
-	Snapshot *Snapshot
+	Snapshot       *Snapshot
+	ShouldShutDown bool
 }
 
 // MetadataUpdate is pushed to every broker when the metadata changes.
@@ -288,6 +312,17 @@ type AlterPartition struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	ISR            []sim.NodeID
+	// ELR is the Eligible Leader Replicas (KIP-966, with
+	// eligible.leader.replicas.version=1): replicas that left the ISR while
+	// it was below min.insync.replicas. The high watermark cannot advance
+	// then, so each holds every committed record and may lead once the
+	// ISR is empty. In assignment order; never overlaps the ISR.
+	ELR []sim.NodeID
+	// LastKnownElr holds the last leader when the ISR became empty
+	// (PartitionRegistration.lastKnownElr as the controller uses it by
+	// default, useLastKnownLeaderInBalancedRecovery): the leader of last
+	// resort once the ELR is empty too.
+	LastKnownElr []sim.NodeID
 }
 
 // AlterPartitionResponse returns the partition's state after the change, or

@@ -40,15 +40,16 @@ const (
 	TxnCompleteCommit
 	TxnCompleteAbort
 	TxnPrepareEpochFence
+	TxnDead // the id expired: its tombstone is being written
 )
 
 func (s TxnState) String() string {
-	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}[s]
+	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence", "Dead"}[s]
 }
 
 // txnSources are TransactionState.validPreviousStates, as
 // TransactionMetadata.prepareTransition checks them: the states each state
-// may follow (Dead is not modelled, since ids never expire here). With
+// may follow. With
 // transaction.version 2 an abort may also follow Empty or a completed
 // transaction (an abortable error before anything was written: the abort
 // bumps the epoch). One move is the simulator's own: PrepareEpochFence
@@ -62,6 +63,7 @@ var txnSources = [...][]TxnState{
 	TxnCompleteCommit:    {TxnPrepareCommit},
 	TxnCompleteAbort:     {TxnPrepareAbort},
 	TxnPrepareEpochFence: {TxnOngoing},
+	TxnDead:              {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 }
 
 // checkTxnTransition panics on a move txnSources refuses (Kafka throws
@@ -90,6 +92,7 @@ type TxnLogEntry struct {
 	State          TxnState
 	Partitions     []PartitionID // sorted
 	StartAt        sim.Time      // txnStartTimestamp
+	UpdatedAt      sim.Time      // txnLastUpdateTimestamp: when the transition was written
 }
 
 // ---- client requests to the coordinator ----

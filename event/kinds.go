@@ -30,6 +30,7 @@ const (
 	BecomeFollower
 	Truncate
 	Replicate
+	ProducerExpired
 
 	// The controller (broker/controller.go).
 	Unfence
@@ -37,6 +38,8 @@ const (
 	Isr
 	Offline
 	Elect
+	ControlledShutdown
+	Elr
 
 	// The transaction coordinator (broker/coordinator.go).
 	TxnFence
@@ -48,6 +51,7 @@ const (
 	TxnTimeout
 	Marker
 	TxnVerifyRefused
+	TxnIDExpired
 
 	// Cluster faults (broker/cluster.go).
 	Crash
@@ -55,6 +59,8 @@ const (
 	Pause
 	Resume
 	AddPartitions
+	Shutdown
+	Stop
 
 	// The producer (producer/).
 	EpochBump
@@ -87,6 +93,8 @@ const (
 	StartZombie
 	Resend
 	ZombieResumes
+	AppFreeze
+	AppThaw
 	FaultSkipped
 	Delay
 	DropResponses
@@ -200,27 +208,69 @@ var kinds = [numKinds]kindInfo{
 		return num(append(num(append(b, "; removed offsets "...), f.First), '-'), f.Last)
 	}},
 	Replicate: {name: "replicate"},
+	ProducerExpired: {name: "producer-state-expired", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "producer id "...), f.ProducerID)
+		b = num(append(b, " wrote nothing for producer.id.expiration.ms="...), f.ext().Limit)
+		return append(b, ": its sequences are forgotten, so the next batch is accepted whatever its sequence"...)
+	}},
 
 	Unfence: {name: "unfence", timeline: Plain},
-	Fence:   {name: "fence", timeline: Plain, detail: text("no heartbeat for broker.session.timeout.ms")},
+	Fence: {name: "fence", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(InShutdown) {
+			return append(b, "controlled shutdown granted: it leads nothing and every broker knows the new leaders; it may stop"...)
+		}
+		return append(b, "no heartbeat for broker.session.timeout.ms"...)
+	}},
+	ControlledShutdown: {name: "controlled-shutdown", timeline: Plain,
+		detail: text("the broker asked to shut down: its leaderships move to other ISR members and it leaves every ISR")},
 	Isr: {name: "isr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		if f.Has(AlterPartition) {
+		switch {
+		case f.Has(AlterPartition):
 			return isr(append(b, "AlterPartition from leader: ISR "...), f.ext().List)
+		case f.Has(InShutdown):
+			return isr(append(b, "broker in controlled shutdown removed: ISR "...), f.ext().List)
 		}
 		return isr(append(b, "fenced broker removed: ISR "...), f.ext().List)
 	}},
 	Offline: {name: "offline", timeline: NoLeader, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		return isr(append(b, "no live replica in ISR "...), f.ext().List)
+		if !f.Has(FromElr) {
+			return isr(append(b, "no live replica in ISR "...), f.ext().List)
+		}
+		// List is the ISR, then the ELR (Count: the ISR's length).
+		b = isr(append(b, "no live replica in ISR "...), f.ext().List[:f.Count])
+		return isr(append(b, " or ELR "...), f.ext().List[f.Count:])
 	}},
 	Elect: {name: "elect", timeline: Election, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		if f.Has(Unclean) {
+		switch {
+		case f.Has(LastKnownLeader):
+			b = append(b, "the last known leader, as the ISR and ELR are empty: Kafka counts it unclean, as its log may lack records it never flushed"...)
+		case f.Has(Unclean):
 			b = append(b, "unclean: replica outside the ISR, data not in its log is lost"...)
-		} else {
+		case f.Has(FromElr):
+			b = append(b, "clean, from the eligible leader replicas: it left the ISR while the ISR was below min.insync.replicas, so it holds every committed record"...)
+		default:
 			b = append(b, "clean"...)
 		}
 		return isr(append(b, "; ISR "...), f.ext().List)
 	}},
+	// The controller's Eligible Leader Replicas changed (KIP-966).
+	Elr: {name: "elr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(UncleanShutdown) {
+			b = num(append(b, "broker-"...), int64(f.ext().Broker))
+			b = append(b, " registered after an unclean shutdown (its log may lack records it never flushed): out of the ISR and ELR; "...)
+		}
+		if len(f.ext().List) == 0 {
+			return append(b, "eligible leader replicas: none"...)
+		}
+		b = isr(append(b, "eligible leader replicas "...), f.ext().List)
+		b = num(append(b, ": they left the ISR while it was below min.insync.replicas="...), f.ext().Limit)
+		return append(b, ", so they hold every committed record"...)
+	}},
 
+	TxnIDExpired: {name: "txn-id-expired", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "no transaction for transactional.id.expiration.ms="...), f.ext().Limit)
+		return num(append(b, "; producer id "...), f.ProducerID)
+	}},
 	TxnFence: {name: "txn-fence", timeline: Plain, detail: text("InitProducerId while a transaction is open: bump the epoch and abort it")},
 	TxnInit: {name: "txn-init", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(num(append(b, "producer id "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
@@ -252,6 +302,9 @@ var kinds = [numKinds]kindInfo{
 	Restart: {name: "restart", fault: true, timeline: Plain},
 	Pause:   {name: "pause", fault: true, timeline: Plain},
 	Resume:  {name: "resume", fault: true, timeline: Plain},
+	Shutdown: {name: "shutdown", fault: true, timeline: Plain,
+		detail: text("controlled shutdown begins: the broker asks the controller to move its leaderships away")},
+	Stop: {name: "stop", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte { return append(b, f.ext().Label...) }},
 	AddPartitions: {name: "add-partitions", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(append(b, f.ext().Note...), ": "...), int64(f.ext().Prev))
 		return append(num(append(b, " -> "...), int64(f.Count)), " partitions"...)
@@ -362,9 +415,18 @@ var kinds = [numKinds]kindInfo{
 		return append(b, " unacknowledged records sent again by the application"...)
 	}},
 	ZombieResumes: {name: "zombie-resumes", fault: true, timeline: Plain, detail: text("the frozen instance resumes, unaware it was replaced")},
+	AppFreeze: {name: "freeze-app", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, "the application and its producer freeze for "...), f.ext().For.String()...)
+		return append(b, ", like a long garbage collection: nothing sent, nothing handled"...)
+	}},
+	AppThaw: {name: "app-thaws", fault: true, timeline: Plain, detail: text("the frozen application and its producer go on, their clock now late")},
 	FaultSkipped: {name: "fault-skipped", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(b, "fault "...), int64(f.ext().Index))
-		return append(append(append(b, " ("...), f.ext().Note...), "): no broker matches now"...)
+		b = append(append(append(b, " ("...), f.ext().Note...), "): "...)
+		if f.ext().Label != "" {
+			return append(b, f.ext().Label...) // why, for a fault that names no broker
+		}
+		return append(b, "no broker matches now"...)
 	}},
 	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		verb := " get "

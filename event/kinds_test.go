@@ -57,6 +57,16 @@ var detailCases = []struct {
 	{"purgatory-timeout", None(PurgatoryTimeout), "acks=all wait expired: offsets stay in the log"},
 	{"isr-shrink", with(IsrShrink, func(f *Fields) { f.X().List, f.Count = []int32{2, 3, 1}, 2 }),
 		"replicas [2 3] not caught up for replica.lag.time.max.ms; proposing ISR [1]"},
+	{"producer-state-expired", with(ProducerExpired, func(f *Fields) { f.ProducerID, f.X().Limit = 1000, 5000 }),
+		"producer id 1000 wrote nothing for producer.id.expiration.ms=5000: its sequences are forgotten, so the next batch is accepted whatever its sequence"},
+	{"txn-id-expired", with(TxnIDExpired, func(f *Fields) { f.X().TxnID, f.X().Limit, f.ProducerID = "tx", 5000, 1000 }),
+		"tx: no transaction for transactional.id.expiration.ms=5000; producer id 1000"},
+	{"fence shutdown", with(Fence, func(f *Fields) { f.Flags = InShutdown }),
+		"controlled shutdown granted: it leads nothing and every broker knows the new leaders; it may stop"},
+	{"isr shutdown", with(Isr, func(f *Fields) { f.X().List, f.Flags = []int32{2, 3}, InShutdown }), "broker in controlled shutdown removed: ISR [2 3]"},
+	{"controlled-shutdown", None(ControlledShutdown), "the broker asked to shut down: its leaderships move to other ISR members and it leaves every ISR"},
+	{"shutdown", None(Shutdown), "controlled shutdown begins: the broker asks the controller to move its leaderships away"},
+	{"stop", with(Stop, func(f *Fields) { f.X().Label = "controlled shutdown complete" }), "controlled shutdown complete"},
 	{"isr-expand", with(IsrExpand, func(f *Fields) { f.X().List = []int32{1, 2} }), "caught up; proposing ISR [1 2]"},
 	{"become-leader", with(BecomeLeader, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7, high watermark 3"},
 	{"become-follower", with(BecomeFollower, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7"},
@@ -71,6 +81,17 @@ var detailCases = []struct {
 	{"elect", with(Elect, func(f *Fields) { f.X().List = []int32{2} }), "clean; ISR [2]"},
 	{"elect unclean", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{3}, Unclean }),
 		"unclean: replica outside the ISR, data not in its log is lost; ISR [3]"},
+	{"offline with ELR", with(Offline, func(f *Fields) { f.X().List, f.Count, f.Flags = []int32{1, 2}, 0, FromElr }),
+		"no live replica in ISR [] or ELR [1 2]"},
+	{"elect from ELR", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{2}, FromElr }),
+		"clean, from the eligible leader replicas: it left the ISR while the ISR was below min.insync.replicas, so it holds every committed record; ISR [2]"},
+	{"elect last known leader", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{1}, Unclean|LastKnownLeader }),
+		"the last known leader, as the ISR and ELR are empty: Kafka counts it unclean, as its log may lack records it never flushed; ISR [1]"},
+	{"elr", with(Elr, func(f *Fields) { f.X().List, f.X().Limit = []int32{2}, 2 }),
+		"eligible leader replicas [2]: they left the ISR while it was below min.insync.replicas=2, so they hold every committed record"},
+	{"elr empty", with(Elr, func(f *Fields) { f.X().List = []int32{} }), "eligible leader replicas: none"},
+	{"elr unclean shutdown", with(Elr, func(f *Fields) { f.X().List, f.X().Broker, f.Flags = []int32{}, 1, UncleanShutdown }),
+		"broker-1 registered after an unclean shutdown (its log may lack records it never flushed): out of the ISR and ELR; eligible leader replicas: none"},
 
 	{"txn-fence", with(TxnFence, func(f *Fields) { f.X().TxnID = "tx" }), "tx: InitProducerId while a transaction is open: bump the epoch and abort it"},
 	{"txn-init", with(TxnInit, func(f *Fields) { f.X().TxnID, f.ProducerID, f.ProducerEpoch = "tx", 1000, 0 }), "tx: producer id 1000 epoch 0"},
@@ -142,6 +163,12 @@ var detailCases = []struct {
 	{"resend by replacement", with(Resend, func(f *Fields) { f.Count, f.Flags = 4, Replacement }),
 		"4 unacknowledged records sent again by the replacement"},
 	{"zombie-resumes", None(ZombieResumes), "the frozen instance resumes, unaware it was replaced"},
+	{"freeze-app", with(AppFreeze, func(f *Fields) { f.X().For = 2 * time.Second }), "the application and its producer freeze for 2s, like a long garbage collection: nothing sent, nothing handled"},
+	{"app-thaws", None(AppThaw), "the frozen application and its producer go on, their clock now late"},
+	{"fault-skipped why", with(FaultSkipped, func(f *Fields) {
+		f.X().Index, f.X().Note, f.X().Label = 3, "freeze-app", "the application is already frozen"
+	}),
+		"fault 3 (freeze-app): the application is already frozen"},
 	{"fault-skipped", with(FaultSkipped, func(f *Fields) { f.X().Index, f.X().Note = 2, "crash leader of t-0" }),
 		"fault 2 (crash leader of t-0): no broker matches now"},
 	{"delay", with(Delay, func(f *Fields) { f.X().Broker, f.X().Dur = 2, 50*time.Millisecond }), "every link of broker-2 gets 0.050s more one-way latency"},
@@ -210,7 +237,7 @@ func TestFaultKinds(t *testing.T) {
 		DropResponses, FailRequests, RestartProducer, Heal, AddPartitions, StartZombie, ZombieResumes} {
 		assert.True(t, k.Fault(), "%s", k)
 	}
-	for _, k := range []Kind{Elect, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
+	for _, k := range []Kind{Elect, Elr, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
 		assert.False(t, k.Fault(), "%s", k)
 	}
 }

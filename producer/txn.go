@@ -311,7 +311,12 @@ func (p *Producer) txnBatchFailed(err broker.Error) {
 		p.txnFatal(err)
 	case broker.ErrTransactionAborted:
 	default:
-		if p.txn.state != txnAborting && !p.txn.v2 {
+		// With transaction.version 2 an INVALID_PRODUCER_ID_MAPPING (the
+		// coordinator forgot the transactional id) reaches the producer
+		// through the leader that tried to add the partition; the abort
+		// then asks for a producer id again, as after the same answer to
+		// AddPartitionsToTxn, since EndTxn would only hear it again.
+		if p.txn.state != txnAborting && (!p.txn.v2 || err == broker.ErrInvalidProducerIDMapping) {
 			p.txn.bumpAfterAbort = true
 		}
 		p.txnAbortable(err)
@@ -362,12 +367,19 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		p.txnDone(OpCommitTransaction, t.lastError)
 		return txnReqNone
 	case t.completing() && !p.hasIncomplete():
-		if !t.started {
+		if !t.started || (!t.commit && t.lastError == broker.ErrInvalidProducerIDMapping) {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
+			// Nor after INVALID_PRODUCER_ID_MAPPING, which the coordinator
+			// would answer again: the abort goes straight to InitProducerId
+			// (TransactionManager.beginCompletingTransaction).
 			p.completeTransaction()
-			return txnReqNone
+			if t.state != txnInitializing {
+				return txnReqNone
+			}
+			want = txnReqInitProducerID // the epoch bump the abort ends with
+		} else {
+			want = txnReqEndTxn
 		}
-		want = txnReqEndTxn
 	default:
 		return txnReqNone
 	}
@@ -515,8 +527,13 @@ func (p *Producer) txnResponseError(err broker.Error) bool {
 		// Both mean ProducerFencedException from the coordinator.
 		p.txn.inflight = false
 		p.txnFatal(broker.ErrProducerFenced)
-	case broker.ErrInvalidProducerIDMapping:
+	case broker.ErrInvalidProducerIDMapping, broker.ErrUnknownProducerID:
+		// The coordinator forgot the transactional id
+		// (transactional.id.expiration.ms) or the producer id: abortable,
+		// and the abort gets a producer id again with InitProducerId
+		// (TxnRequestHandler.abortableErrorIfPossible sets epochBumpRequired).
 		p.txn.inflight = false
+		p.txn.bumpAfterAbort = true
 		p.txnAbortable(err)
 	default:
 		p.txn.inflight = false

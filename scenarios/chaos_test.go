@@ -137,7 +137,7 @@ func randomCase(r *rand.Rand) chaosCase {
 	maybe(&c.broker, "unclean.leader.election.enable", boolean)
 	maybe(&c.broker, "cost.per.request", func() string { return fmt.Sprintf("%dus", between(r, 0, 500)) })
 	if r.IntN(4) == 0 {
-		c.version = pick(r, "3.6", "3.7", "3.9", "4.0", "4.1")
+		c.version = pick(r, "3.6", "3.7", "3.9", "4.0", "4.1", "4.4")
 	}
 
 	rf := between(r, 1, min(3, c.brokers))
@@ -223,7 +223,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 		return forMs()
 	}
 	switch f.do {
-	case "crash", "restart":
+	case "crash", "shutdown", "restart":
 		f.broker = pick(r, selectors...)
 	case "pause":
 		f.broker = pick(r, selectors...)
@@ -251,7 +251,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 		}
 	case "add-partitions":
 		f.extra = []string{"topic: t", fmt.Sprintf("partitions: %d", c.topics[0].partitions+between(r, 1, 4))}
-	case "start-zombie":
+	case "start-zombie", "freeze-app":
 		f.extra = []string{forMs()}
 	default:
 		panic("randomFault: no generator for fault kind " + f.do)

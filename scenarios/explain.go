@@ -203,9 +203,17 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	})
 	if elect != nil {
 		s := x.name(elect.Peer) + " became leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
-		if elect.Has(event.Unclean) {
+		switch {
+		case elect.Has(event.LastKnownLeader):
+			s += " as the last known leader (the ISR and the eligible leader replicas were empty)"
+		case elect.Has(event.Unclean):
 			s += " by unclean election (it was not in the ISR)"
-		} else {
+		case elect.Has(event.FromElr):
+			// KIP-966: an ELR member holds every record below the high
+			// watermark, which stops while the ISR is below
+			// min.insync.replicas; what it lacks was never committed.
+			s += " (clean election from the eligible leader replicas: it holds every committed record; records only the old leader had were never committed)"
+		default:
 			s += " (clean election from the ISR)"
 		}
 		if bl := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
@@ -360,6 +368,14 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 			}
 			if ref != prevRef {
 				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
+			}
+			if gone := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
+				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.At && e.At <= app.At
+			}); gone != nil {
+				// ProducerStateManager.removeExpiredProducers: with no state
+				// for the producer id, any sequence is accepted.
+				parts = append(parts, x.name(app.Node)+" had forgotten producer id "+strconv.FormatInt(gone.ProducerID, 10)+" at "+gone.At.String()+
+					" (no write for producer.id.expiration.ms="+strconv.FormatInt(gone.Ext.Limit, 10)+"), so it could not recognise the retry")
 			}
 		}
 		word := "appended it"

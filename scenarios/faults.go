@@ -44,6 +44,14 @@ var faultKinds = []faultKind{
 			r.cl.Crash(b)
 		}),
 		describe: describeBroker},
+	// A controlled shutdown (SIGTERM): the broker asks the controller to
+	// move its leaderships away and stops once it may; `restart` brings it
+	// back like a crashed one.
+	{name: "shutdown", keys: []string{"broker"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+			r.cl.Shutdown(b)
+		}),
+		describe: describeBroker},
 	{name: "restart", keys: []string{"broker"}, check: checkBroker,
 		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
 			r.cl.Restart(b)
@@ -147,6 +155,10 @@ var faultKinds = []faultKind{
 		describe: func(f *plannedFault) string {
 			return " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
 		}},
+	{name: "freeze-app", keys: []string{"for"}, check: checkFreeze,
+		fire:     (*runner).freezeApp,
+		heal:     func(r *runner, u *undo) { r.thawApp(u.frozen) },
+		describe: func(*plannedFault) string { return "" }},
 	{name: "start-zombie", keys: []string{"for"}, check: checkZombie,
 		fire: (*runner).startZombie,
 		heal: func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
@@ -313,6 +325,13 @@ func checkAddPartitions(s *Scenario, pl *plan, f *plannedFault, key string) erro
 func checkZombie(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	if !f.set["for"] {
 		return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
+	}
+	return nil
+}
+
+func checkFreeze(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if !f.set["for"] {
+		return s.errAt(key+".for", "missing; say how long the application and its producer stay frozen, like 5s")
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "unknown broker property", append: "", replace: [2]string{"  brokers: 3", "  brokers: 3\n  broker:\n    log.flush: 1"},
 			want: []string{"cluster.broker.log.flush", "unknown property", "min.insync.replicas"}},
 		{name: "feature level too new for the release", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"3.9\"\n  features:\n    transaction.version: 2"},
-			want: []string{"cluster.features.transaction.version", "transaction.version 2 needs cluster.version 4.0 or later", "use 0"}},
+			want: []string{"cluster.features.transaction.version", "transaction.version=2 needs cluster.version 4.0 or later", "this cluster is 3.9"}},
 		{name: "bad broker value", replace: [2]string{"  brokers: 3", "  brokers: 3\n  broker:\n    min.insync.replicas: 0"},
 			want: []string{"Invalid value 0 for configuration min.insync.replicas: Value must be at least 1"}},
 		{name: "unknown topic config", replace: [2]string{"replication.factor: 3", "replication.factor: 3\n    config:\n      retention.ms: 5"},
@@ -131,6 +131,14 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"workload.transactions.topics[1]", `no topic named "payments"`}},
 		{name: "negative abort.every", append: "  transactions:\n    records: 5\n    abort.every: -1\n",
 			want: []string{"workload.transactions.abort.every", "-1 is negative"}},
+		{name: "shutdown without a broker", append: "faults:\n  - at: 1s\n    do: shutdown\n",
+			want: []string{"faults[0].broker", "missing", "leader T-P"}},
+		{name: "shutdown with for", append: "faults:\n  - at: 1s\n    do: shutdown\n    broker: 1\n    for: 2s\n",
+			want: []string{"faults[0].for", "does not apply to shutdown", "shutdown takes: at, do, broker"}},
+		{name: "freeze-app without for", append: "faults:\n  - at: 1s\n    do: freeze-app\n",
+			want: []string{"faults[0].for", "missing", "frozen", "like 5s"}},
+		{name: "freeze-app with a broker", append: "faults:\n  - at: 1s\n    do: freeze-app\n    for: 1s\n    broker: 1\n",
+			want: []string{"faults[0].broker", "does not apply to freeze-app", "freeze-app takes: at, do, for"}},
 		{name: "start-zombie without for", append: "faults:\n  - at: 1s\n    do: start-zombie\n",
 			want: []string{"faults[0].for", "missing", "frozen"}},
 		{name: "coordinator selector without transactions", append: "faults:\n  - at: 1s\n    do: crash\n    broker: coordinator\n",
@@ -149,6 +157,12 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"name", "not kebab-case"}},
 		{name: "bad version", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"2.8\""},
 			want: []string{"cluster.version", "3.6, 3.7"}},
+		{name: "unknown feature", replace: [2]string{"  brokers: 3", "  brokers: 3\n  features:\n    elr.version: 1"},
+			want: []string{"line 7", "cluster.features.elr.version", "unknown feature; the simulator models: eligible.leader.replicas.version, transaction.version"}},
+		{name: "bad feature level", replace: [2]string{"  brokers: 3", "  brokers: 3\n  features:\n    eligible.leader.replicas.version: 2"},
+			want: []string{"cluster.features.eligible.leader.replicas.version", `"2" is not a level of eligible.leader.replicas.version; use 0 to 1`}},
+		{name: "feature above the version", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"3.9\"\n  features:\n    eligible.leader.replicas.version: 1"},
+			want: []string{"cluster.features.eligible.leader.replicas.version", "needs cluster.version 4.0 or later", "this cluster is 3.9"}},
 		{name: "bad bandwidth", replace: [2]string{"  brokers: 3", "  brokers: 3\n  network:\n    bandwidth: fast"},
 			want: []string{"cluster.network.bandwidth", "is not a bandwidth"}},
 	}
@@ -205,6 +219,25 @@ func TestSet(t *testing.T) {
 	assert.Equal(t, uint64(42), s.Seed)
 	assert.Equal(t, "3ms", s.Cluster.Network.Latency.Duration.String())
 	assert.Equal(t, int64(20), s.plan.producerCfg.LingerMs)
+	assert.False(t, s.plan.brokerCfg.EligibleLeaderReplicas, "4.0 bootstraps without ELR")
+}
+
+// TestSetVersionAndFeatures: a release brings its new clusters' feature
+// levels; cluster.features.NAME sets one against it.
+func TestSetVersionAndFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		elr  bool
+	}{
+		{[]string{"cluster.version=4.1"}, true},
+		{[]string{"cluster.version=4.4"}, true},
+		{[]string{"cluster.version=4.1", "cluster.features.eligible.leader.replicas.version=0"}, false},
+		{[]string{"cluster.features.eligible.leader.replicas.version=1"}, true},
+	} {
+		s, err := Parse("t.yaml", []byte(base), tc.sets)
+		require.NoError(t, err, "%v", tc.sets)
+		assert.Equal(t, tc.elr, s.plan.brokerCfg.EligibleLeaderReplicas, "%v", tc.sets)
+	}
 }
 
 func TestSetErrors(t *testing.T) {
@@ -215,8 +248,10 @@ func TestSetErrors(t *testing.T) {
 		{"producer.acks", []string{"expected KEY=VALUE"}},
 		{"colour=blue", []string{"--set", "colour", "unknown --set key", "producer.<property>"}},
 		{"cluster.racks=2", []string{"unknown --set key"}},
-		{"cluster.features.transaction.version=3", []string{"--set cluster.features.transaction.version", `"3" is not a level of transaction.version; use one of 0, 1, 2`}},
-		{"cluster.features.metadata.version=7", []string{"--set cluster.features.metadata.version", "not a feature the simulator models; use transaction.version"}},
+		{"cluster.features.transaction.version=3", []string{"--set cluster.features.transaction.version", `"3" is not a level of transaction.version; use 0 to 2`}},
+		{"cluster.features.metadata.version=7", []string{"--set cluster.features.metadata.version", "unknown feature; the simulator models: ", "transaction.version"}},
+		{"cluster.features.eligible.leader.replicas.version=on", []string{"--set", "cluster.features.eligible.leader.replicas.version", `"on" is not a level`}},
+		{"cluster.features.=1", []string{"missing a name after the dot"}},
 		{"producer.acks=2", []string{"--set", "producer.acks", "String must be one of: all, -1, 0, 1"}},
 		{"workload.records=many", []string{"--set", "workload.records", `"many" is not a whole number`}},
 		{"workload.colour=red", []string{"--set", "workload.colour", "unknown key in workload"}},

@@ -47,11 +47,11 @@ type ConfigReport struct {
 type ClusterReport struct {
 	Brokers int    `json:"brokers"`
 	Version string `json:"version"`
-	// Features are the cluster's feature levels, by Kafka's name.
-	Features  map[string]int16 `json:"features"`
-	Latency   string           `json:"latency"`
-	Jitter    string           `json:"jitter"`
-	Bandwidth string           `json:"bandwidth"`
+	// Features are the feature levels in effect, by Kafka's feature name.
+	Features  map[string]string `json:"features"`
+	Latency   string            `json:"latency"`
+	Jitter    string            `json:"jitter"`
+	Bandwidth string            `json:"bandwidth"`
 }
 
 // TopicReport is one topic's layout and config.

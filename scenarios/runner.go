@@ -100,6 +100,7 @@ type undo struct {
 	cuts   [][2]sim.NodeID // isolate: links cut, to restore; delay with from: links slowed
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
+	frozen *app            // freeze-app: the instance to thaw
 	done   bool
 	// isolation towards producers also cuts producers created later.
 	isolateProducers bool
@@ -137,6 +138,9 @@ type runner struct {
 	workDone bool
 	// waiting: the application thread is stuck in a blocking send().
 	waiting bool
+	// finishOnThaw: the workload ended while the application was frozen
+	// (freeze-app); it finishes its work when it thaws.
+	finishOnThaw bool
 
 	// The time series: one Sample per sampleStep until the final heal.
 	series     []Sample
@@ -234,7 +238,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		r.finishWork()
 		drainLimit = r.w.Now() + drain
 		r.w.RunWhile(sim.Never, func() bool {
-			return r.within() && (r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit))
+			return r.within() && (r.faultsPending > 0 || ((r.appsBusy() || r.shuttingDown()) && r.w.Now() < drainLimit))
 		})
 	}
 	if r.stopped == nil {
@@ -267,6 +271,10 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 // finishWork is the application reaching the end of its input: it
 // commits the open transaction, and close() flushes the rest.
 func (r *runner) finishWork() {
+	if r.app.frozen {
+		r.finishOnThaw = true // the application thread is not running
+		return
+	}
 	switch a := r.app; {
 	case a.phase == phaseInTxn:
 		a.endGroup()
@@ -344,8 +352,9 @@ func (r *runner) sendNext() {
 		r.workDone = true
 		return
 	}
-	if r.app.phase == phaseClosed {
+	if r.app.phase == phaseClosed || r.app.frozen {
 		// In close(): the loop goes on with the next instance (Closed).
+		// Frozen: it goes on when it thaws.
 		r.waiting = true
 		return
 	}
@@ -580,7 +589,7 @@ func (r *runner) countDown() {
 	down := 0
 	for b := 1; b <= r.pl.topo.Brokers; b++ {
 		id := sim.NodeID(b)
-		out := !r.w.Up(id) || r.w.Paused(id)
+		out := !r.w.Up(id) || r.w.Paused(id) || r.cl.ShuttingDown(id)
 		for _, u := range r.undos {
 			out = out || (!u.done && u.broker == id && len(u.cuts) > 0)
 		}
@@ -589,6 +598,17 @@ func (r *runner) countDown() {
 		}
 	}
 	r.maxDown = max(r.maxDown, down)
+}
+
+// shuttingDown reports whether a broker's controlled shutdown is under
+// way: the run lets it finish before the final heal.
+func (r *runner) shuttingDown() bool {
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if r.cl.ShuttingDown(sim.NodeID(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartProducer closes the producer at once and starts a new instance,

@@ -35,9 +35,11 @@ type Cluster struct {
 	// behaviour that changed between releases depends on it: before 3.7 the
 	// high watermark advanced with the ISR below min.insync.replicas.
 	Version string `yaml:"version"`
-	// Features are the cluster's feature levels (kafka-storage.sh format
-	// --feature), today transaction.version: 0 to 2, by default 2 from
-	// Kafka 4.0 and 0 before.
+	// Features are the levels of Kafka's feature flags, set as
+	// kafka-storage.sh format --feature NAME=LEVEL sets them on a new
+	// cluster; one left out takes the level a new cluster of Version
+	// gets (transaction.version: 2 from 4.0;
+	// eligible.leader.replicas.version: 1 from 4.1).
 	Features Properties `yaml:"features"`
 	Broker   Properties `yaml:"broker"`
 	Network  Network    `yaml:"network"`
