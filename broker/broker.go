@@ -22,6 +22,7 @@ const (
 	kindProducerExpiration          // producer.id.expiration.check.interval.ms
 	kindTxnIDExpiration             // transaction.remove.expired.transaction.cleanup.interval.ms
 	kindShutdownTimeout             // a controlled shutdown the controller did not grant in time
+	kindTxnVerifyTimeout            // A: a transaction verification request id; B: 0 its deadline, 1 its retry
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -95,8 +96,10 @@ type Broker struct {
 	handlerFree sim.Time
 
 	// Transactions: the coordinator of the ids whose __transaction_state
-	// partition this broker leads.
-	coord *txnCoordinator
+	// partition this broker leads, and the produce requests waiting for a
+	// coordinator's word (verify.go).
+	coord         *txnCoordinator
+	verifications []*txnVerification
 
 	// shuttingDown: a controlled shutdown is under way
 	// (BrokerLifecycleManager's PENDING_CONTROLLED_SHUTDOWN).
@@ -247,6 +250,12 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.handled()
 	case kindUnmute:
 		b.unmute(sim.NodeID(e.A), uint32(e.B))
+	case kindTxnVerifyTimeout:
+		if e.B == 1 {
+			b.askAgain(e.A)
+		} else {
+			b.verificationAnswered(e.A, nil)
+		}
 	case kindTxnRetry:
 		b.coord.handleTimer(e)
 	case kindTxnTimeoutCheck:
@@ -270,8 +279,16 @@ func (b *Broker) HandleEvent(e sim.Event) {
 // HandleMessage dispatches a message from another node.
 func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
+	case *AddPartitionsToTxnRequest:
+		if m.FromLeader {
+			b.coord.handleLeaderAddPartitions(from, m)
+			return
+		}
+		b.clientMessage(from, m)
+	case *AddPartitionsToTxnResponse:
+		b.verificationAnswered(m.ID, m.Errors)
 	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest,
-		*FindCoordinatorRequest, *AddPartitionsToTxnRequest, *EndTxnRequest:
+		*FindCoordinatorRequest, *EndTxnRequest:
 		b.clientMessage(from, m)
 	case *WriteTxnMarkersRequest:
 		b.handleWriteMarkers(from, m)
@@ -340,7 +357,7 @@ func (b *Broker) clientMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case Connect:
 		*cc = clientConn{conn: m.Conn, open: true}
-		b.respond(from, m.Conn, ConnectAck(m))
+		b.respond(from, m.Conn, ConnectAck{Conn: m.Conn, TransactionVersion: b.cfg.TransactionVersion})
 		return
 	case Close:
 		if cc.conn == m.Conn {
@@ -413,15 +430,17 @@ func (b *Broker) bytesCost(batches int, bytes int64) sim.Time {
 	return sim.Time(batches)*b.cfg.CostPerBatch + sim.Time(bytes*int64(b.cfg.CostPerMB)>>20)
 }
 
-// handled runs the produce request the handler just finished with, if its
-// connection is still there.
+// handled runs the produce request the handler just finished with. A
+// request whose connection closed while it waited still runs: Kafka's
+// handler threads finish every request the network layer read, and only
+// the answer is lost (RequestChannel.sendResponse: "no open connection").
 func (b *Broker) handled() {
 	h := b.handling[0]
 	b.handling[0] = handling{}
 	b.handling = b.handling[1:]
 	cc := b.client(h.from)
 	if !cc.open || cc.conn != h.conn {
-		return // the connection closed while the request waited
+		cc = &clientConn{conn: h.conn}
 	}
 	cc.busy = false
 	b.produce(h.from, cc, h.req)
@@ -464,6 +483,7 @@ func (b *Broker) unmute(client sim.NodeID, conn uint32) {
 
 func (b *Broker) peerDisconnected(peer sim.NodeID) {
 	b.coord.markersLost(peer)
+	b.verificationsLost(peer)
 	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
 		// Our fetch to a leader that went away.
 		b.fetchers[peer].inflight = false
@@ -485,19 +505,27 @@ func (b *Broker) peerDisconnected(peer sim.NodeID) {
 // the others, or swallows the whole request.
 func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 	resp := &ProduceResponse{ID: r.ID, Partitions: make([]PartitionResponse, len(r.Batches))}
-	rule := b.rule(APIProduce, false, requestParts(r))
-	if rule != nil {
-		rule.fire()
-		if rule.Lost {
-			cc.broken = true
-			for i := range r.Batches {
-				e := b.entry(event.ResponseDropped, r.Batches[i].Partition, r.Batches[i].Ref, -1, -1, -1, client)
-				e.Flags = event.Injected
-				b.w.Trace.Add(e)
+	if r.verified == nil {
+		// On arrival; a request back from the coordinator's verification
+		// (verify.go) keeps what the rules decided then.
+		r.rule = b.rule(APIProduce, false, requestParts(r))
+		if rule := r.rule; rule != nil {
+			rule.fire()
+			if rule.Lost {
+				cc.broken = true
+				for i := range r.Batches {
+					e := b.entry(event.ResponseDropped, r.Batches[i].Partition, r.Batches[i].Ref, -1, -1, -1, client)
+					e.Flags = event.Injected
+					b.w.Trace.Add(e)
+				}
+				return
 			}
+		}
+		if b.verifying(client, cc, r) {
 			return
 		}
 	}
+	rule := r.rule
 	var required []int64
 	waiting := 0
 	if r.Acks == -1 {
@@ -520,7 +548,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 			continue
 		}
 		need := int64(-1)
-		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
+		res.Error, res.BaseOffset, need = b.appendVerified(client, r, i)
 		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Version.AtLeast(3, 7) {
 			st := b.meta.Partitions[pb.Partition]
 			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch

@@ -41,6 +41,10 @@ type Config struct {
 	//     and an uncapped setting refused every acks=all write.
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
 	Version Version
+	// TransactionVersion is the cluster's transaction.version feature
+	// level (features.go): 2 bumps the producer epoch at every
+	// transaction's end and lets partition leaders add partitions.
+	TransactionVersion int16
 
 	// Features the controller has finalized (features.go).
 	//
@@ -71,6 +75,12 @@ type Config struct {
 	TransactionStateLogNumPartitions     int // transaction.state.log.num.partitions
 	TransactionStateLogReplicationFactor int // transaction.state.log.replication.factor
 	TransactionStateLogMinISR            int // transaction.state.log.min.isr
+	// TransactionPartitionVerification is
+	// transaction.partition.verification.enable (KIP-890 part 1, 3.6+):
+	// a partition leader asks the coordinator before a producer's first
+	// transactional write to it. With transaction.version 2 the leader
+	// asks always, to add the partition.
+	TransactionPartitionVerification bool
 }
 
 // ConfigError is a broker or topic property the simulator refuses. Key,
@@ -191,6 +201,9 @@ var properties = []property{
 		set: func(c *Config, v value) { c.TransactionAbortCheckPeriod = sim.Millis(v.n) }},
 	{name: "transaction.max.timeout.ms", typ: typeInt, def: "900000", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionMaxTimeout = sim.Millis(v.n) }},
+	// TransactionLogConfig: BOOLEAN, default true since 3.6.
+	{name: "transaction.partition.verification.enable", typ: typeBool, def: "true",
+		set: func(c *Config, v value) { c.TransactionPartitionVerification = v.b }},
 	// TransactionStateManagerConfig: atLeast(1).
 	{name: "transaction.remove.expired.transaction.cleanup.interval.ms", typ: typeInt, def: "3600000", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionalIDExpirationCheck = sim.Millis(v.n) }},

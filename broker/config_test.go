@@ -25,6 +25,8 @@ func TestDefaultConfig(t *testing.T) {
 		MinInsyncReplicas:                    1,
 		UncleanElection:                      false,
 		Version:                              Version{4, 0},
+		TransactionVersion:                   2,
+		TransactionPartitionVerification:     true,
 		TransactionMaxTimeout:                900 * sim.Second,
 		TransactionAbortCheckPeriod:          10 * sim.Second,
 		ProducerIDExpiration:                 86400 * sim.Second,
@@ -54,6 +56,9 @@ func TestPropertySetters(t *testing.T) {
 	seen := map[Config]string{}
 	for _, p := range properties {
 		other := map[propType]string{typeBool: "true", typeCost: "123us"}[p.typ]
+		if p.def == "true" {
+			other = "false"
+		}
 		if _, number := typeBits[p.typ]; number {
 			n, err := strconv.Atoi(p.def)
 			require.NoError(t, err, p.name)
@@ -113,7 +118,7 @@ func TestCheckProperty(t *testing.T) {
 		{"log.flush.interval.ms", "1", false, "unknown property; the simulator models: broker.heartbeat.interval.ms, cost.per.batch, cost.per.mb, " +
 			"cost.per.request, broker.session.timeout.ms, message.max.bytes, min.insync.replicas, producer.id.expiration.check.interval.ms, producer.id.expiration.ms, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
 			"replica.fetch.wait.max.ms, replica.lag.time.max.ms, replica.socket.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms, " +
-			"transaction.max.timeout.ms, transaction.remove.expired.transaction.cleanup.interval.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, " +
+			"transaction.max.timeout.ms, transaction.partition.verification.enable, transaction.remove.expired.transaction.cleanup.interval.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, " +
 			"transaction.state.log.replication.factor, transactional.id.expiration.ms, unclean.leader.election.enable"},
 		{"producer.id.expiration.ms", "0", false, "Invalid value 0 for configuration producer.id.expiration.ms: Value must be at least 1"},
 		{"transactional.id.expiration.ms", "-5", false, "Invalid value -5 for configuration transactional.id.expiration.ms: Value must be at least 1"},

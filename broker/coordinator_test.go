@@ -17,6 +17,15 @@ import (
 // coordinator wrote to __transaction_state and what the markers did to
 // the data partitions.
 
+// tv1Config is the broker defaults with transaction.version 1, the
+// protocol of the stories below (those of version 2 are in
+// coordinator_v2_test.go).
+func tv1Config() Config {
+	c := DefaultConfig()
+	c.TransactionVersion = 1
+	return c
+}
+
 // txnID hashes to __transaction_state partition 46, which broker
 // (46 mod 3)+1 = 2 leads when the cluster starts.
 const txnID = "my-transactional-id"
@@ -329,7 +338,7 @@ func ofTxn(id string) func(*sim.Entry) bool {
 // coordinator, InitProducerId, AddPartitionsToTxn, transactional writes,
 // EndTxn(COMMIT), and COMMIT markers that make the data stable.
 func TestStoryTransactionCommit(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0, o1 := h.orders[0], h.orders[1]
 
 	// Any broker answers FindCoordinator from its metadata: the leader of
@@ -438,7 +447,7 @@ func TestStoryTransactionCommit(t *testing.T) {
 // markers. The data stays in the log, but the transaction is decided, so
 // the LSO moves past it; read_committed skips the aborted records.
 func TestStoryTransactionAbortLeavesDataInvisible(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	init := h.initPID(h.a, 2, txnTimeoutMs)
 	require.Equal(t, ErrNone, init.Error)
 	pid := init.ProducerID
@@ -488,7 +497,7 @@ func TestStoryTransactionAbortLeavesDataInvisible(t *testing.T) {
 // stable; the LSO stays at the transaction's first offset until the marker
 // is replicated.
 func TestStoryOpenTransactionHoldsLastStableOffset(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 	// Two plain records first, so that the transaction does not start at 0.
 	require.Equal(t, ErrNone, h.produce(h.a, o0, -1, -1, -1, 2).Error)
@@ -532,7 +541,7 @@ func TestStoryOpenTransactionHoldsLastStableOffset(t *testing.T) {
 // instance with the same transactional id bumps the epoch, which aborts
 // the first instance's open transaction and fences it everywhere.
 func TestStoryInitProducerIDFencesOpenTransaction(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 
 	// Instance A starts a transaction on orders-0.
@@ -610,7 +619,7 @@ func TestStoryInitProducerIDFencesOpenTransaction(t *testing.T) {
 // commit is decided: the next leader of __transaction_state-46 loads
 // PrepareCommit and writes the markers itself.
 func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := tv1Config()
 	h := newTxnHarness(t, cfg)
 	init := h.initPID(h.a, 2, txnTimeoutMs)
 	require.Equal(t, ErrNone, init.Error)
@@ -705,7 +714,7 @@ func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
 // transaction.timeout.ms is aborted by the coordinator, which bumps the
 // epoch so that the producer is fenced.
 func TestStoryTransactionTimeoutAborts(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := tv1Config()
 	cfg.TransactionAbortCheckPeriod = 500 * sim.Millisecond
 	h := newTxnHarness(t, cfg)
 	o0 := h.orders[0]
@@ -808,7 +817,7 @@ func TestCoordinatorRequestValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newTxnHarness(t, DefaultConfig())
+			h := newTxnHarness(t, tv1Config())
 			pid := int64(-1)
 			if tc.init {
 				r := h.initPID(h.a, 2, txnTimeoutMs)
@@ -836,7 +845,7 @@ func TestCoordinatorRequestValidation(t *testing.T) {
 // InitProducerId must rotate to a new producer id at epoch 0
 // (TransactionMetadata.isProducerEpochExhausted: epoch >= Short.MAX_VALUE-1).
 func TestStoryFenceAtLastEpochStartsNewProducerID(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 	// Take the id to epoch 32766 with 32767 InitProducerIds (the
 	// invariants are not checked here: it is many events of nothing new).

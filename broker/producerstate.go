@@ -58,6 +58,43 @@ func (e *producerEntry) add(epoch int16, b cachedBatch) {
 // by producer id, never iterated, so map order cannot leak into behaviour.
 type producerStates struct {
 	m map[int64]*producerEntry
+	// guards are the verifications under way, by producer id
+	// (VerificationStateEntry): a transactional write waiting for the
+	// coordinator may be appended only while its guard is still here.
+	// Any transactional batch or marker of the producer removes it.
+	guards    map[int64]uint64
+	lastGuard uint64
+}
+
+// ongoingTxn reports whether producer pid has a transaction open here in
+// epoch epoch (UnifiedLog.hasOngoingTransaction): its next transactional
+// write needs no verification.
+func (s *producerStates) ongoingTxn(pid int64, epoch int16) bool {
+	e := s.m[pid]
+	return e != nil && e.inTxn && e.epoch == epoch
+}
+
+// startVerification returns the guard of a verification of pid's next
+// transactional write, a new one unless one is under way
+// (ProducerStateManager.maybeCreateVerificationStateEntry).
+func (s *producerStates) startVerification(pid int64) uint64 {
+	if g, ok := s.guards[pid]; ok {
+		return g
+	}
+	if s.guards == nil {
+		s.guards = make(map[int64]uint64)
+	}
+	s.lastGuard++
+	s.guards[pid] = s.lastGuard
+	return s.lastGuard
+}
+
+// verified reports whether guard g is still pid's
+// (VerificationGuard.verify): no transactional batch or marker of pid was
+// appended since the verification started.
+func (s *producerStates) verified(pid int64, g uint64) bool {
+	cur, ok := s.guards[pid]
+	return ok && cur == g
 }
 
 // appendCheck is the outcome of validating a client batch against the
@@ -144,6 +181,11 @@ func (s *producerStates) update(b *LogBatch) {
 		s.m[b.ProducerID] = e
 	}
 	e.lastTimestamp = max(e.lastTimestamp, b.Timestamp)
+	if b.Transactional || b.IsControl() {
+		// Either the transaction is complete or it has a first offset
+		// (UnifiedLog.updateProducers clears the VerificationStateEntry).
+		delete(s.guards, b.ProducerID)
+	}
 	if b.IsControl() {
 		// A marker ends the producer's transaction here and may carry a
 		// bumped epoch (a fenced or timed-out producer): the partition
@@ -168,7 +210,7 @@ func (s *producerStates) update(b *LogBatch) {
 // the producers already expired at now (ProducerStateManager.loadFromSnapshot
 // filters them with isProducerExpired).
 func (s *producerStates) rebuild(l *Log, now, expiration sim.Time) {
-	s.m = nil
+	s.m, s.guards = nil, nil
 	for i := range l.batches {
 		s.update(&l.batches[i])
 	}

@@ -136,8 +136,13 @@ type Snapshot struct {
 // trip). Conn numbers the client's connections to that broker.
 type Connect struct{ Conn uint32 }
 
-// ConnectAck says the connection is ready.
-type ConnectAck struct{ Conn uint32 }
+// ConnectAck says the connection is ready. It carries what the client
+// learns from ApiVersions that the simulator models: the cluster's
+// finalized transaction.version (ApiVersionsResponse.FinalizedFeatures).
+type ConnectAck struct {
+	Conn               uint32
+	TransactionVersion int16
+}
 
 // Close is the client closing a connection (a FIN): the broker drops the
 // requests it had not started on.
@@ -203,12 +208,22 @@ type ProduceBatch struct {
 
 // ProduceRequest carries at most one batch per partition.
 type ProduceRequest struct {
-	Conn    uint32
-	ID      int64
-	Acks    int8     // -1, 0 or 1
-	Timeout sim.Time // request.timeout.ms: bounds the acks=all wait
-	Batches []ProduceBatch
-	bytes   int
+	Conn uint32
+	ID   int64
+	// TransactionalID is the producer's transactional.id, "" without one:
+	// a leader verifies transactional writes with its coordinator
+	// (KIP-890).
+	TransactionalID string
+	Acks            int8     // -1, 0 or 1
+	Timeout         sim.Time // request.timeout.ms: bounds the acks=all wait
+	Batches         []ProduceBatch
+	bytes           int
+	// verified is what the transaction coordinator said about the
+	// batches, once it answered (verify.go).
+	verified *verifyResult
+	// rule is the request rule that took the request when it arrived,
+	// before its append (rules.go), kept while it waits for verification.
+	rule *Rule
 }
 
 // PartitionResponse is the result for one batch.

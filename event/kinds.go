@@ -51,6 +51,7 @@ const (
 	TxnComplete
 	TxnTimeout
 	Marker
+	TxnVerifyRefused
 	TxnIDExpired
 
 	// Cluster faults (broker/cluster.go).
@@ -391,14 +392,31 @@ var kinds = [numKinds]kindInfo{
 	TxnCoordinator: {name: "txn-coordinator", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		return num(append(b, "coordinator is broker-"...), int64(f.ext().Broker))
 	}},
+	TxnVerifyRefused: {name: "txn-verify-refused", timeline: Change, detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = num(append(num(append(b, "refuses a transactional write of producer "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
+		b = append(append(b, " with "...), n.ErrorName(f.Err)...)
+		switch f.Err {
+		case 47: // INVALID_PRODUCER_EPOCH
+			return append(b, ": the coordinator has a newer epoch, so the write belongs to a transaction that is over"...)
+		case 48: // INVALID_TXN_STATE
+			return append(b, ": the producer's transaction at this partition ended while the write was being checked"...)
+		}
+		return append(b, ": the coordinator does not count this partition in the producer's ongoing transaction"...)
+	}},
 	TxnAddPartitions: {name: "txn-add-partitions", detail: func(b []byte, f *Fields, n Namer) []byte {
 		return partitions(append(b, "added "...), f.ext().List, n)
 	}},
 	TxnEnd: {name: "txn-end", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.Has(Committed) {
-			return append(b, "transaction committed"...)
+			b = append(b, "transaction committed"...)
+		} else {
+			b = append(b, "transaction aborted"...)
 		}
-		return append(b, "transaction aborted"...)
+		if f.ProducerEpoch >= 0 {
+			// transaction.version 2: EndTxn's answer carries the next epoch.
+			b = num(append(b, "; the next transaction uses epoch "...), int64(f.ProducerEpoch))
+		}
+		return b
 	}},
 
 	AppAbort: {name: "app-abort", timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
@@ -444,8 +462,14 @@ var kinds = [numKinds]kindInfo{
 		return append(b, "no broker matches now"...)
 	}},
 	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))
-		return forText(append(AppendSeconds(append(b, " gets "...), f.ext().Dur), " more one-way latency"...), f)
+		verb := " get "
+		if f.ext().Note == "" {
+			b, verb = num(append(b, "every link of broker-"...), int64(f.ext().Broker)), " gets "
+		} else {
+			b = append(append(append(b, "links to "...), f.ext().Note...), " "...)
+			b = direction(b, f)
+		}
+		return forText(append(AppendSeconds(append(b, verb...), f.ext().Dur), " more one-way latency"...), f)
 	}},
 	RequestRule: {name: "request-rule", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
 		api := f.ext().Label
@@ -483,15 +507,7 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)
-		switch {
-		case f.Has(Inbound | Outbound):
-			b = append(b, "in both directions"...)
-		case f.Has(Inbound):
-			b = append(b, "inbound only"...)
-		case f.Has(Outbound):
-			b = append(b, "outbound only"...)
-		}
-		return forText(b, f)
+		return forText(direction(b, f), f)
 	}},
 	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
 	IsolateEnd: {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
@@ -603,6 +619,19 @@ func AppendSeconds(b []byte, d time.Duration) []byte {
 func forText(b []byte, f *Fields) []byte {
 	if f.Has(HasFor) {
 		return append(append(b, " for "...), f.ext().For.String()...)
+	}
+	return b
+}
+
+// direction appends which way a link fault acts.
+func direction(b []byte, f *Fields) []byte {
+	switch {
+	case f.Has(Inbound | Outbound):
+		return append(b, "in both directions"...)
+	case f.Has(Inbound):
+		return append(b, "inbound only"...)
+	case f.Has(Outbound):
+		return append(b, "outbound only"...)
 	}
 	return b
 }

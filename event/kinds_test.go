@@ -18,7 +18,7 @@ func (names) ErrorName(code int16) string {
 	return map[int16]string{6: "NOT_LEADER_OR_FOLLOWER", 7: "REQUEST_TIMED_OUT", 13: "NETWORK_EXCEPTION",
 		19: "NOT_ENOUGH_REPLICAS", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 47: "INVALID_PRODUCER_EPOCH",
 		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE", 0: "NONE", 10: "MESSAGE_TOO_LARGE", 15: "COORDINATOR_NOT_AVAILABLE",
-		87: "INVALID_RECORD"}[code]
+		87: "INVALID_RECORD", 120: "TRANSACTION_ABORTABLE"}[code]
 }
 
 // with returns Fields of kind k changed by set.
@@ -159,6 +159,13 @@ var detailCases = []struct {
 	{"txn-add-partitions", with(TxnAddPartitions, func(f *Fields) { f.X().TxnID, f.X().List = "tx", []int32{1} }), "tx: added t-1"},
 	{"txn-end", with(TxnEnd, func(f *Fields) { f.X().TxnID = "tx" }), "tx: transaction aborted"},
 	{"txn-end committed", with(TxnEnd, func(f *Fields) { f.X().TxnID, f.Flags = "tx", Committed }), "tx: transaction committed"},
+	{"txn-end epoch", with(TxnEnd, func(f *Fields) { f.X().TxnID, f.ProducerEpoch = "tx", 3 }), "tx: transaction aborted; the next transaction uses epoch 3"},
+	{"txn-verify-refused epoch", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 47 }),
+		"refuses a transactional write of producer 7 epoch 2 with INVALID_PRODUCER_EPOCH: the coordinator has a newer epoch, so the write belongs to a transaction that is over"},
+	{"txn-verify-refused guard", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 48 }),
+		"refuses a transactional write of producer 7 epoch 2 with INVALID_TXN_STATE: the producer's transaction at this partition ended while the write was being checked"},
+	{"txn-verify-refused partition", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 120 }),
+		"refuses a transactional write of producer 7 epoch 2 with TRANSACTION_ABORTABLE: the coordinator does not count this partition in the producer's ongoing transaction"},
 
 	{"app-abort", with(AppAbort, func(f *Fields) { f.Err = 48 }),
 		"commitTransaction() failed with INVALID_TXN_STATE; the application aborts and retries the transaction"},

@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,7 +52,7 @@ func TestProduceErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.String(), func(t *testing.T) {
-			h := newHarness(t, 1, 1, 2, map[string]string{"linger.ms": "0"})
+			h := newHarness(t, 1, 1, 2, 0, map[string]string{"linger.ms": "0"})
 			h.script(rule{api: "produce", partition: 0, err: tt.err})
 			h.send(0, 2)
 			h.run(500 * sim.Millisecond)
@@ -97,19 +98,21 @@ func TestTransactionalProduceErrors(t *testing.T) {
 		{broker.ErrClusterAuthorizationFailed, true},
 		{broker.ErrProducerFenced, true},
 	} {
-		t.Run(tt.err.String(), func(t *testing.T) {
-			h := newHarness(t, 1, 1, 1, map[string]string{"linger.ms": "0", "transactional.id": "app"})
-			h.p.InitTransactions()
-			h.run(100 * sim.Millisecond)
-			require.Equal(t, broker.ErrNone, h.p.BeginTransaction())
-			h.script(rule{api: "produce", partition: anyPartition, err: tt.err})
-			h.send(0, 1)
-			h.run(100 * sim.Millisecond)
-			h.p.CommitTransaction()
-			h.run(100 * sim.Millisecond)
-			assert.Equal(t, tt.fatal, h.p.TransactionFatal())
-			require.NotEmpty(t, h.txnDone)
-			assert.Equal(t, OpCommitTransaction.String()+": "+tt.err.String(), h.txnDone[len(h.txnDone)-1])
-		})
+		for _, version := range []int16{1, 2} {
+			t.Run(tt.err.String()+" transaction.version="+strconv.Itoa(int(version)), func(t *testing.T) {
+				h := newHarness(t, 1, 1, 1, version, map[string]string{"linger.ms": "0", "transactional.id": "app"})
+				h.p.InitTransactions()
+				h.run(100 * sim.Millisecond)
+				require.Equal(t, broker.ErrNone, h.p.BeginTransaction())
+				h.script(rule{api: "produce", partition: anyPartition, err: tt.err})
+				h.send(0, 1)
+				h.run(100 * sim.Millisecond)
+				h.p.CommitTransaction()
+				h.run(100 * sim.Millisecond)
+				assert.Equal(t, tt.fatal, h.p.TransactionFatal())
+				require.NotEmpty(t, h.txnDone)
+				assert.Equal(t, OpCommitTransaction.String()+": "+tt.err.String(), h.txnDone[len(h.txnDone)-1])
+			})
+		}
 	}
 }

@@ -524,6 +524,11 @@ func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case broker.ConnectAck:
 		p.connected(from, m.Conn)
+		if p.txn != nil {
+			// ApiVersions' finalized features
+			// (TransactionManager.maybeUpdateTransactionV2Enabled).
+			p.txn.clusterV2 = m.TransactionVersion >= 2
+		}
 	case sim.Disconnected:
 		if int(from) >= len(p.conns) {
 			return // another client went away; the producer has no connection to it

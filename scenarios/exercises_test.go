@@ -46,6 +46,15 @@ func TestLessonExercises(t *testing.T) {
 			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"])
 			assert.Positive(t, r.Records.Duplicated)
 		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.features.transaction.version=1"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "the late record joined the next transaction")
+		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.features.transaction.version=1", "broker.transaction.partition.verification.enable=false"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "without the leader's check too")
+		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.version=3.9"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "3.x clusters have transaction.version 0")
+		}},
 		{"keyed-vs-keyless-leader-loss", []string{"workload.keys=0"}, func(t *testing.T, r *Report) {
 			assert.Less(t, r.Records.Failed, int64(1000), "fewer fail than with keys")
 			assert.Greater(t, r.Records.Failed, int64(500), "records queued for orders-0 before its queue grew still fail")

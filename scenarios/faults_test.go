@@ -85,6 +85,7 @@ func TestDescribeFault(t *testing.T) {
 		{"{at: 1s, do: isolate, broker: 3, from: [brokers, producer], direction: in}", "1.000s isolate 3 from brokers, producer (inbound only)"},
 		{"{at: 1s, do: isolate, broker: 3, for: 2s}", "1.000s isolate 3 from brokers, controller, producer for 2s"},
 		{"{at: 1s, do: delay, broker: 2, by: 5ms, for: 300ms}", "1.000s delay 2 by 5ms for 300ms"},
+		{"{at: 1s, do: delay, broker: 2, by: 5ms, from: [producer], direction: in}", "1.000s delay 2 by 5ms from producer (inbound only)"},
 		{"{at: 1s, do: request-rule, broker: 1, answer: lost, when: after, count: 2}", "1.000s request-rule 1: Produce handled, answer lost, 2 requests"},
 		{"{at: 1s, do: request-rule, broker: 1, answer: lost, count: 1}", "1.000s request-rule 1: Produce lost before handling, 1 request"},
 		{"{at: 1s, do: request-rule, broker: all, answer: NOT_ENOUGH_REPLICAS, for: 50ms}", "1.000s request-rule all: Produce answered with NOT_ENOUGH_REPLICAS for 50ms"},

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,7 +97,7 @@ type recState struct {
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // isolate: links cut, to restore
+	cuts   [][2]sim.NodeID // isolate: links cut, to restore; delay with from: links slowed
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
 	frozen *app            // freeze-app: the instance to thaw
@@ -535,6 +536,19 @@ func (r *runner) addUndo(u *undo, until sim.Time) {
 // direction.
 func (r *runner) isolate(u *undo) {
 	f, b := u.fault, u.broker
+	u.isolateProducers = slices.Contains(f.from, "producer")
+	for _, p := range r.peers(f, b) {
+		r.cut(u, b, p)
+	}
+	e := r.faultEntry(event.Isolate, b, f)
+	e.X().Note = strings.Join(f.from, ", ")
+	e.Flags |= directionFlags[f.direction]
+	r.w.Trace.Add(e)
+}
+
+// peers are the nodes in a fault's from groups, other than broker b: the
+// other ends of the links it affects (producers as of now).
+func (r *runner) peers(f *plannedFault, b sim.NodeID) []sim.NodeID {
 	var peers []sim.NodeID
 	for _, group := range f.from {
 		switch group {
@@ -547,29 +561,18 @@ func (r *runner) isolate(u *undo) {
 		case "controller":
 			peers = append(peers, broker.ControllerID)
 		case "producer":
-			u.isolateProducers = true
 			peers = append(peers, r.producers...)
 		}
 	}
-	for _, p := range peers {
-		r.cut(u, b, p)
-	}
-	e := r.faultEntry(event.Isolate, b, f)
-	e.X().Note = strings.Join(f.from, ", ")
-	e.Flags |= map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}[f.direction]
-	r.w.Trace.Add(e)
+	return peers
 }
 
 func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
 
 func (r *runner) cut(u *undo, b, peer sim.NodeID) {
-	if u.fault.direction != "out" {
-		r.w.Net.Cut(peer, b)
-		u.cuts = append(u.cuts, [2]sim.NodeID{peer, b})
-	}
-	if u.fault.direction != "in" {
-		r.w.Net.Cut(b, peer)
-		u.cuts = append(u.cuts, [2]sim.NodeID{b, peer})
+	for _, c := range linkPairs(u.fault.direction, b, peer) {
+		r.w.Net.Cut(c[0], c[1])
+		u.cuts = append(u.cuts, c)
 	}
 }
 

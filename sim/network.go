@@ -33,6 +33,7 @@ type link struct {
 	cut      int32 // how many active faults cut this direction
 	wireFree Time  // when the sender's side of the link finishes transmitting
 	lastAt   Time  // last arrival, so a link delivers in order like TCP
+	delay    Time  // extra one-way delay on this link alone
 }
 
 type envelope struct {
@@ -99,6 +100,10 @@ func (n *Network) IsCut(from, to NodeID) bool { return n.link(from, to).cut > 0 
 // (negative d removes it).
 func (n *Network) AddDelay(node NodeID, d Time) { n.delay[node] += d }
 
+// AddLinkDelay adds d of one-way delay to the link from one node to
+// another (negative d removes it).
+func (n *Network) AddLinkDelay(from, to NodeID, d Time) { n.link(from, to).delay += d }
+
 // Send puts m on the wire from one node to another.
 func (n *Network) Send(from, to NodeID, m Message) {
 	w := n.w
@@ -127,7 +132,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		done += Time((bits*int64(Second) + n.cfg.Bandwidth - 1) / n.cfg.Bandwidth)
 	}
 	l.wireFree = done
-	at := done + n.cfg.Latency + n.delay[from] + n.delay[to]
+	at := done + n.cfg.Latency + n.delay[from] + n.delay[to] + l.delay
 	if n.cfg.Jitter > 0 {
 		at += Time(n.rng.Int64N(int64(n.cfg.Jitter)))
 	}

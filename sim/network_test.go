@@ -283,6 +283,28 @@ func TestAddDelayAppliesToEveryLinkOfTheNode(t *testing.T) {
 	}, c.msgs)
 }
 
+func TestAddLinkDelayAppliesToOneDirectionOfOneLink(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b", "c")
+	a, b, c := rs[0], rs[1], rs[2]
+
+	w.Net.AddLinkDelay(a.id, b.id, 20*ms)
+	w.Net.Send(a.id, b.id, ping{N: 1}) // the delayed link: +20
+	w.Net.Send(b.id, a.id, ping{N: 2}) // the other direction: plain latency
+	w.Net.Send(c.id, b.id, ping{N: 3}) // another link into b: plain latency
+	a.at(100*ms, func() {
+		w.Net.AddLinkDelay(a.id, b.id, -20*ms)
+		w.Net.Send(a.id, b.id, ping{N: 4}) // removed: plain latency again
+	})
+	w.RunUntil(Second)
+
+	assert.Equal(t, []delivery{
+		{10 * ms, c.id, ping{N: 3}},
+		{30 * ms, a.id, ping{N: 1}},
+		{110 * ms, a.id, ping{N: 4}},
+	}, b.msgs)
+	assert.Equal(t, []delivery{{10 * ms, b.id, ping{N: 2}}}, a.msgs)
+}
+
 func TestMessageToACrashedNodeIsAnsweredWithAReset(t *testing.T) {
 	tests := []struct {
 		name string
