@@ -70,6 +70,9 @@ type blocked struct {
 	r        Record
 	deadline sim.Time
 	memSince sim.Time // when it started waiting for memory; -1 if it has not
+	// metaSeen is how many metadata answers had come when it began to wait
+	// for a new one, its topic's last having an error; -1 if it has not.
+	metaSeen int64
 }
 
 // Producer is one KafkaProducer instance.
@@ -206,9 +209,9 @@ func (p *Producer) Send(r Record) {
 	if p.closed {
 		return
 	}
-	bl := blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1}
+	bl := blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1, metaSeen: -1}
 	switch {
-	case p.topo == nil || len(p.blocked) > 0:
+	case p.topo == nil || len(p.blocked) > 0 || p.topics[r.Topic].metaErr != broker.ErrNone:
 		// Waiting for metadata, or behind a send() that blocks.
 	case p.append(r):
 		return
@@ -342,16 +345,6 @@ func (p *Producer) append(r Record) bool {
 		// An idempotent producer in its fatal state refuses every send
 		// (TransactionManager.maybeFailWithError).
 		p.reject(r, p.idem.fatal)
-		return true
-	}
-	if err := ts.metaErr; err != broker.ErrNone {
-		// KafkaProducer.waitOnMetadata: the topic's metadata came with a
-		// non-retriable error. Kafka asks for metadata again and throws if
-		// the answer still has it; the simulator throws at once and asks
-		// again, so a later send() sees the new answer.
-		p.sendFailed(r, err)
-		p.requestMetadata()
-		p.wake()
 		return true
 	}
 	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {

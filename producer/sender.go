@@ -67,6 +67,7 @@ type metadataState struct {
 	lastAt     sim.Time // last successful refresh
 	attempts   int      // failed refreshes in a row
 	equivalent int      // responses in a row that taught nothing new
+	answers    int64    // successful responses so far
 }
 
 // Stats are counters behind the producer metrics.
@@ -1048,6 +1049,7 @@ func (p *Producer) handleMetadataResponse(from sim.NodeID, m *broker.MetadataRes
 	p.meta.needed = false
 	p.meta.lastAt = now
 	p.meta.attempts = 0
+	p.meta.answers++
 	p.meta.equivalent++
 	if p.topo == nil {
 		p.initTopology(m.Topology)
@@ -1128,6 +1130,7 @@ func (p *Producer) topicErrors(m *broker.MetadataResponse, from sim.NodeID) bool
 			ts.metaErr = broker.ErrNone
 			continue
 		case err.Retriable():
+			ts.metaErr = broker.ErrNone
 			p.requestMetadata()
 		default:
 			ts.metaErr = err
@@ -1200,7 +1203,24 @@ func (p *Producer) unblock() {
 	}
 	now := p.w.Now()
 	n := 0
-	for _, bl := range p.blocked {
+	for i := range p.blocked {
+		bl := &p.blocked[i]
+		if err := p.topics[bl.r.Topic].metaErr; err != broker.ErrNone {
+			// KafkaProducer.waitOnMetadata: the topic's last metadata had
+			// an error, so send() asks again and waits for the answer;
+			// it throws if that answer has the error too
+			// (Metadata.maybeThrowExceptionForTopic).
+			if bl.metaSeen < 0 || bl.metaSeen == p.meta.answers {
+				if bl.metaSeen < 0 {
+					bl.metaSeen = p.meta.answers
+				}
+				p.requestMetadata()
+				break
+			}
+			p.sendFailed(bl.r, err)
+			n++
+			continue
+		}
 		if !p.append(bl.r) {
 			if bl.memSince < 0 {
 				p.blocked[n].memSince = now
