@@ -219,8 +219,7 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
-			f.inflight = false
-			b.fetchBackoff(sim.NodeID(e.A))
+			b.fetchTimedOut(sim.NodeID(e.A))
 		}
 	}
 }
@@ -903,6 +902,31 @@ func (b *Broker) sendFetch(leader sim.NodeID) {
 	f.inflight = true
 	b.w.Net.Send(b.id, leader, req)
 	f.timeout.Set(b.w, now+b.cfg.ReplicaSocketTimeout)
+}
+
+// fetchTimedOut gives up a fetch that got no answer within
+// replica.socket.timeout.ms, the request timeout of the fetcher's
+// NetworkClient: ReplicaFetcherBlockingSend closes the connection to the
+// leader, and AbstractFetcherThread.processFetchRequest delays the
+// partitions by replica.fetch.backoff.ms before the next fetch, on a new
+// connection. Nothing of the old connection arrives later.
+func (b *Broker) fetchTimedOut(leader sim.NodeID) {
+	f := &b.fetchers[leader]
+	f.inflight = false
+	e := sim.E(b.w.Now(), b.id, event.FetchTimeout)
+	e.Peer, e.Req = leader, f.id
+	e.X().Limit = int64(b.cfg.ReplicaSocketTimeout / sim.Millisecond)
+	b.w.Trace.Add(e)
+	b.w.Net.Close(b.id, leader, func(from sim.NodeID, m sim.Message) bool {
+		switch m.(type) {
+		case *FetchRequest:
+			return from == b.id
+		case *FetchResponse:
+			return from == leader
+		}
+		return false
+	})
+	b.fetchBackoff(leader)
 }
 
 func (b *Broker) fetchBackoff(leader sim.NodeID) {

@@ -89,6 +89,9 @@ const (
 	Outbound                        // isolate: outbound links cut
 	HasFor                          // a fault with a duration (For)
 	PeerDown                        // drop: the destination was down (else the link was cut)
+	Rejected                        // drop: refused by a reject cut; isolate, partition: reject mode
+	Closed                          // drop: discarded, its connection closed; retransmit: TCP gave up, the connection breaks
+	Delivered                       // retransmit: the retransmission got through
 )
 
 // None returns Fields of kind k with every optional field unset.

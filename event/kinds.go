@@ -17,6 +17,9 @@ const (
 	Drop
 	MsgSend
 	MsgReceive
+	Held
+	Retransmit
+	ConnReset
 
 	// Brokers (broker/broker.go).
 	Append
@@ -30,6 +33,7 @@ const (
 	BecomeFollower
 	Truncate
 	Replicate
+	FetchTimeout
 
 	// The controller (broker/controller.go).
 	Unfence
@@ -148,12 +152,44 @@ var kinds = [numKinds]kindInfo{
 	MsgReceive: {name: "msg-receive"},
 	Drop: {name: "drop", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(b, f.ext().Label...)
-		if f.Has(PeerDown) {
+		switch {
+		case f.Has(PeerDown):
 			return append(b, " lost: peer down"...)
+		case f.Has(Rejected):
+			return append(b, " refused: the link rejects (reset / ICMP unreachable)"...)
+		case f.Has(Closed):
+			return append(b, " discarded: its connection was closed"...)
 		}
 		return append(b, " lost: link cut"...)
 	}},
+	// A message that meets a cut that drops packets is not lost: TCP
+	// retransmits it (Dur: until the retransmission is due), and the
+	// messages behind it on the stream wait with it.
+	Held: {name: "held", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, f.ext().Label...), " held by a cut link; TCP retransmits it in "...)
+		return append(b, f.ext().Dur.String()...)
+	}},
+	Retransmit: {name: "retransmit", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "retransmission of "...), int64(f.Count))
+		switch {
+		case f.Has(Delivered):
+			return append(b, " held messages gets through: the stream resumes, in order"...)
+		case f.Has(Closed):
+			return append(b, " held messages meets the cut again: tcp_retries2 reached, the connection breaks"...)
+		}
+		b = append(b, " held messages meets the cut; next in "...)
+		return append(b, f.ext().Dur.String()...)
+	}},
+	ConnReset: {name: "conn-reset", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "connections reset (a reject cut or TCP giving up); "...), int64(f.Count))
+		return append(b, " messages on the way discarded"...)
+	}},
 
+	FetchTimeout: {name: "fetch-timeout", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "fetch "...), f.Req)
+		b = num(append(b, " got no response within replica.socket.timeout.ms="...), f.ext().Limit)
+		return append(b, "; the follower closes the connection and backs off replica.fetch.backoff.ms"...)
+	}},
 	Append: {name: "append", detail: acks},
 	Reject: {name: "reject", detail: func(b []byte, f *Fields, n Namer) []byte {
 		b = append(b, n.ErrorName(f.Err)...)

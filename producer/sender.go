@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -494,13 +495,22 @@ func (p *Producer) handleProduceResponse(from sim.NodeID, m *broker.ProduceRespo
 	}
 }
 
-// takeRequest removes a request from a connection's in-flight list.
+// takeRequest pairs a response with the oldest request in flight on its
+// connection (NetworkClient's inFlightRequests.completeNext): a connection
+// is one TCP stream and the broker answers its requests in order. A
+// response whose request is not in flight arrived on a connection the
+// producer has since closed, and is discarded.
 func (p *Producer) takeRequest(from sim.NodeID, id int64) *request {
 	c := &p.conns[from]
-	for i, r := range c.inflight {
+	if len(c.inflight) > 0 && c.inflight[0].id == id {
+		r := c.inflight[0]
+		c.inflight[0] = nil
+		c.inflight = c.inflight[1:]
+		return r
+	}
+	for _, r := range c.inflight {
 		if r.id == id {
-			c.inflight = append(c.inflight[:i:i], c.inflight[i+1:]...)
-			return r
+			panic(fmt.Sprintf("producer: the response to request %d overtook an earlier request on its connection to node %d (a TCP stream delivers in order)", id, from))
 		}
 	}
 	return nil
@@ -846,6 +856,10 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 		return
 	}
 	now := p.w.Now()
+	// The connection is gone: nothing still on its way in either direction
+	// arrives on the next one, which is a new stream (the simulator's
+	// network carries both on one link, so it discards them here).
+	p.w.Net.Close(p.id, node, nil)
 	if c.state == connReady && err == broker.ErrRequestTimedOut {
 		p.w.Net.Send(p.id, node, broker.Close{Conn: c.gen})
 	}

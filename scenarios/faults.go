@@ -56,7 +56,7 @@ var faultKinds = []faultKind{
 		}),
 		heal:     func(r *runner, u *undo) { r.cl.Resume(u.broker) },
 		describe: describeBroker},
-	{name: "isolate", keys: []string{"broker", "from", "direction", "for"}, check: checks(checkBroker, checkIsolate),
+	{name: "isolate", keys: []string{"broker", "from", "direction", "mode", "for"}, check: checks(checkBroker, checkIsolate),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			u := &undo{fault: f, broker: b}
 			r.isolate(u)
@@ -64,7 +64,7 @@ var faultKinds = []faultKind{
 		}),
 		heal: func(r *runner, u *undo) {
 			for _, c := range u.cuts {
-				r.w.Net.Uncut(c[0], c[1])
+				r.w.Net.Uncut(c[0], c[1], u.fault.mode == "reject")
 			}
 			r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
 		},
@@ -72,6 +72,9 @@ var faultKinds = []faultKind{
 			s := " " + f.sel.text + " from " + strings.Join(f.from, ", ")
 			if f.direction != "both" {
 				s += " (" + f.direction + "bound only)"
+			}
+			if f.mode == "reject" {
+				s += ", rejecting"
 			}
 			return s
 		}},
@@ -195,7 +198,21 @@ func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
 		f.direction = f.Direction
 	}
 	if !slices.Contains([]string{"both", "in", "out"}, f.direction) {
-		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is lost), out (traffic from it is lost)", f.Direction)
+		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is cut), out (traffic from it is cut)", f.Direction)
+	}
+	return checkMode(s, f, key)
+}
+
+// checkMode reads how a cut treats packets: drop (the default: TCP
+// retransmits, so the cut delays) or reject (a reset or ICMP unreachable:
+// connections break at once).
+func checkMode(s *Scenario, f *plannedFault, key string) error {
+	f.mode = "drop"
+	if f.Mode != "" {
+		f.mode = f.Mode
+	}
+	if f.mode != "drop" && f.mode != "reject" {
+		return s.errAt(key+".mode", "%q is not one of drop (default: packets are dropped, TCP retransmits them) or reject (a reset / ICMP unreachable: connections break at once)", f.Mode)
 	}
 	return nil
 }

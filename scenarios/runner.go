@@ -96,7 +96,7 @@ type recState struct {
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // isolate: links cut, to restore
+	cuts   [][2]sim.NodeID // isolate: links cut, to restore (in the fault's mode)
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
 	done   bool
@@ -545,18 +545,22 @@ func (r *runner) isolate(u *undo) {
 	e := r.faultEntry(event.Isolate, b, f)
 	e.X().Note = strings.Join(f.from, ", ")
 	e.Flags |= map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}[f.direction]
+	if f.mode == "reject" {
+		e.Flags |= event.Rejected
+	}
 	r.w.Trace.Add(e)
 }
 
 func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
 
 func (r *runner) cut(u *undo, b, peer sim.NodeID) {
+	reject := u.fault.mode == "reject"
 	if u.fault.direction != "out" {
-		r.w.Net.Cut(peer, b)
+		r.w.Net.Cut(peer, b, reject)
 		u.cuts = append(u.cuts, [2]sim.NodeID{peer, b})
 	}
 	if u.fault.direction != "in" {
-		r.w.Net.Cut(b, peer)
+		r.w.Net.Cut(b, peer, reject)
 		u.cuts = append(u.cuts, [2]sim.NodeID{b, peer})
 	}
 }

@@ -88,6 +88,7 @@ type Fault struct {
 	Broker        string   `yaml:"broker"`
 	From          []string `yaml:"from"`
 	Direction     string   `yaml:"direction"`
+	Mode          string   `yaml:"mode"`
 	For           Duration `yaml:"for"`
 	Count         int      `yaml:"count"`
 	Error         string   `yaml:"error"`

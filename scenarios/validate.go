@@ -49,6 +49,7 @@ type plannedFault struct {
 	sel       selector
 	failErr   broker.Error
 	direction string
+	mode      string // isolate: drop or reject
 	from      []string
 	// producerCfg is the new instance's config when restart-producer
 	// switches client.

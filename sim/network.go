@@ -29,22 +29,54 @@ type LinkConfig struct {
 	Bandwidth int64 // bits per second on each directed link; 0 is unlimited
 }
 
+// TCP's retransmission timer as Linux runs it (net/ipv4/tcp_timer.c,
+// tcp_input.c __tcp_set_rto): the first timeout is the smoothed round trip
+// plus a variance term floored at TCP_RTO_MIN (200 ms), each expiry doubles
+// it up to TCP_RTO_MAX (120 s), and after tcp_retries2 (15) expiries the
+// kernel gives up and the socket errors (about 15 minutes).
+const (
+	rtoMin     = 200 * Millisecond
+	rtoMax     = 120 * Second
+	tcpRetries = 15
+)
+
 type link struct {
-	cut      int32 // how many active faults cut this direction
+	cut      int32 // active faults that cut this direction, dropping packets
+	reject   int32 // active faults that cut it rejecting them (RST, ICMP unreachable)
 	wireFree Time  // when the sender's side of the link finishes transmitting
 	lastAt   Time  // last arrival, so a link delivers in order like TCP
+	delay    Time  // extra one-way delay on this direction (a slowed link)
+	// A stream stalled by a drop cut: what met the cut and everything
+	// sent behind it, in stream order, waiting for the retransmission
+	// that gets through.
+	held   []int32
+	rto    Time   // the current retransmission timeout
+	retxAt Time   // when the pending retransmission is due
+	tries  int32  // retransmissions that met the cut
+	gen    uint32 // bumped when the stream restarts: an older retransmission timer is stale
 }
 
 type envelope struct {
 	from, to NodeID
 	id       int64 // traced with the send, the receive or the drop; 0 for a Disconnected notice
 	msg      Message
+	sent     Time // when it was put on the wire, where its retransmission timer starts
+	dead     bool // its connection closed while it was on the wire: it is discarded
+	local    bool // a notice from the node's own kernel: no link carries it
 }
 
-// Network carries messages between nodes. Every directed link delivers in
-// send order (a TCP stream); a message takes transmission time (size over
+// Network carries messages between nodes as TCP does. Every directed link
+// is one ordered, lossless stream (the simulator carries every connection
+// between two nodes on it); a message takes transmission time (size over
 // bandwidth, queued behind earlier messages on the link), then latency plus
-// jitter. A cut link silently loses what crosses it, as a partition does.
+// jitter.
+//
+// A link cut in drop mode (a partition that drops packets) delays rather
+// than loses: what meets the cut waits for TCP's retransmission, and
+// everything behind it on the stream waits too; after the heal the stream
+// resumes, in order, at the next retransmission. A link cut in reject mode
+// (a firewall answering with RST or ICMP unreachable) breaks the
+// connections across it at once, and refuses whatever is sent into it.
 type Network struct {
 	w     *World
 	cfg   LinkConfig
@@ -81,23 +113,50 @@ func (n *Network) link(from, to NodeID) *link {
 	return &(*row)[to]
 }
 
-// Cut stops traffic from one node to another until Uncut. Cuts nest: a link
-// cut by two faults needs two Uncuts.
-func (n *Network) Cut(from, to NodeID) { n.link(from, to).cut++ }
+// Cut stops traffic from one node to another until Uncut: dropped packets
+// (reject false), or refused ones (reject true), which also resets the
+// connections between the two nodes at once. Cuts nest: a link cut by two
+// faults needs two Uncuts.
+func (n *Network) Cut(from, to NodeID, reject bool) {
+	l := n.link(from, to)
+	if !reject {
+		l.cut++
+		return
+	}
+	l.reject++
+	n.Reset(from, to)
+}
 
-// Uncut undoes one Cut.
-func (n *Network) Uncut(from, to NodeID) {
-	if l := n.link(from, to); l.cut > 0 {
+// Uncut undoes one Cut of the same mode.
+func (n *Network) Uncut(from, to NodeID, reject bool) {
+	l := n.link(from, to)
+	switch {
+	case reject && l.reject > 0:
+		l.reject--
+	case !reject && l.cut > 0:
 		l.cut--
 	}
 }
 
-// IsCut reports whether traffic from one node to another is lost.
-func (n *Network) IsCut(from, to NodeID) bool { return n.link(from, to).cut > 0 }
+// IsCut reports whether traffic from one node to another is cut, in either
+// mode.
+func (n *Network) IsCut(from, to NodeID) bool {
+	l := n.link(from, to)
+	return l.cut > 0 || l.reject > 0
+}
 
 // AddDelay adds d of one-way delay to every link into or out of a node
 // (negative d removes it).
 func (n *Network) AddDelay(node NodeID, d Time) { n.delay[node] += d }
+
+// AddLinkDelay adds d of one-way delay to the link from one node to another
+// (negative d removes it).
+func (n *Network) AddLinkDelay(from, to NodeID, d Time) { n.link(from, to).delay += d }
+
+// oneWay is the fixed part of a message's trip from one node to another.
+func (n *Network) oneWay(from, to NodeID, l *link) Time {
+	return n.cfg.Latency + n.delay[from] + n.delay[to] + l.delay
+}
 
 // Send puts m on the wire from one node to another.
 func (n *Network) Send(from, to NodeID, m Message) {
@@ -112,8 +171,8 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
 	}
 	l := n.link(from, to)
-	if l.cut > 0 {
-		n.traceDrop(from, to, id, m, false)
+	if l.reject > 0 || l.cut > 0 || len(l.held) > 0 {
+		n.blocked(l, n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now}))
 		return
 	}
 	start := w.now
@@ -127,7 +186,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		done += Time((bits*int64(Second) + n.cfg.Bandwidth - 1) / n.cfg.Bandwidth)
 	}
 	l.wireFree = done
-	at := done + n.cfg.Latency + n.delay[from] + n.delay[to]
+	at := done + n.oneWay(from, to, l)
 	if n.cfg.Jitter > 0 {
 		at += Time(n.rng.Int64N(int64(n.cfg.Jitter)))
 	}
@@ -135,7 +194,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		at = l.lastAt
 	}
 	l.lastAt = at
-	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m})
+	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
 	w.Schedule(at, to, kindDeliver, int64(slot), 0)
 }
 
@@ -158,23 +217,157 @@ func (n *Network) release(slot int32) envelope {
 }
 
 func (n *Network) deliver(ev Event) {
-	e := n.release(int32(ev.A))
-	if n.link(e.from, e.to).cut > 0 {
-		// Cut while the message was on the wire.
-		n.traceDrop(e.from, e.to, e.id, e.msg, false)
-		return
+	slot := int32(ev.A)
+	if e := &n.slots[slot]; !e.local {
+		if e.dead {
+			x := n.release(slot)
+			n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
+			return
+		}
+		if l := n.link(e.from, e.to); l.reject > 0 || l.cut > 0 || len(l.held) > 0 {
+			// Cut while the message was on the wire, or behind a
+			// segment that waits for its retransmission.
+			n.blocked(l, slot)
+			return
+		}
 	}
+	e := n.release(slot)
 	if e.id > 0 {
 		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg.Name())
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }
 
+// blocked handles a message its link cannot carry now: a reject cut refuses
+// it and tells the sender, a drop cut (or a stream already waiting for a
+// retransmission) holds it.
+func (n *Network) blocked(l *link, slot int32) {
+	if l.reject > 0 {
+		e := n.release(slot)
+		n.traceDrop(e.from, e.to, e.id, e.msg, event.Rejected)
+		if _, ok := e.msg.(Disconnected); !ok {
+			n.notifyLocal(e.to, e.from)
+		}
+		return
+	}
+	n.hold(l, slot)
+}
+
+// hold queues a message on its stalled stream, arming the retransmission
+// timer if none is pending: RTO after the segment was sent.
+func (n *Network) hold(l *link, slot int32) {
+	e := &n.slots[slot]
+	l.held = append(l.held, slot)
+	if l.retxAt == 0 {
+		l.rto = max(rtoMin+2*n.oneWay(e.from, e.to, l), rtoMin)
+		l.retxAt = max(e.sent+l.rto, n.w.now+1)
+		l.tries = 0
+		n.w.Schedule(l.retxAt, e.from, kindRetransmit, int64(e.from)<<32|int64(e.to), int64(l.gen))
+	}
+	if e.id == 0 {
+		return // a Disconnected notice: no message of the trace
+	}
+	x := E(n.w.now, e.from, event.Held)
+	x.Peer = e.to
+	x.Ext = &event.Ext{Label: e.msg.Name(), Msg: e.id, Dur: (l.retxAt - n.w.now).Duration()}
+	n.w.Trace.Add(x)
+}
+
+// retransmit is a stalled stream's retransmission timer: still cut, the
+// timeout doubles (and after tcp_retries2 expiries the connection breaks);
+// healed, the held messages arrive in order, one trip later.
+func (n *Network) retransmit(ev Event) {
+	from, to := NodeID(ev.A>>32), NodeID(int32(ev.A))
+	l := n.link(from, to)
+	if uint32(ev.B) != l.gen || l.retxAt != ev.At || len(l.held) == 0 {
+		return // the stream was closed or reset since
+	}
+	now := n.w.now
+	x := E(now, from, event.Retransmit)
+	x.Peer, x.Count = to, int32(len(l.held))
+	if l.cut > 0 {
+		l.tries++
+		if l.tries >= tcpRetries {
+			x.Flags |= event.Closed
+			n.w.Trace.Add(x)
+			n.Reset(from, to)
+			return
+		}
+		l.rto = min(2*l.rto, rtoMax)
+		l.retxAt = now + l.rto
+		x.X().Dur = l.rto.Duration()
+		n.w.Trace.Add(x)
+		n.w.Schedule(l.retxAt, from, kindRetransmit, ev.A, ev.B)
+		return
+	}
+	x.Flags |= event.Delivered
+	n.w.Trace.Add(x)
+	at := max(now+n.oneWay(from, to, l), l.lastAt)
+	for _, slot := range l.held {
+		n.w.Schedule(at, to, kindDeliver, int64(slot), 0)
+	}
+	l.lastAt, l.wireFree = at, now
+	l.held = l.held[:0]
+	l.retxAt, l.rto, l.tries = 0, 0, 0
+}
+
+// Reset breaks every connection between two nodes, as a reset does (a
+// reject cut, or TCP giving up its retransmissions): what either sent that
+// has not arrived is discarded, and each learns at once that its
+// connections closed (a Disconnected from the other).
+func (n *Network) Reset(a, b NodeID) {
+	discarded := n.Close(a, b, nil)
+	x := E(n.w.now, a, event.ConnReset)
+	x.Peer, x.Count = b, int32(discarded)
+	n.w.Trace.Add(x)
+	n.notifyLocal(b, a)
+	n.notifyLocal(a, b)
+}
+
+// Close discards what is still on the way, in either direction, on the
+// connections between two nodes that one of them closed: the messages
+// match picks (nil: every message). A new connection is a new stream, so
+// nothing of the old one arrives on it. It returns how many it discarded.
+func (n *Network) Close(a, b NodeID, match func(from NodeID, m Message) bool) int {
+	discarded := 0
+	for _, d := range [2][2]NodeID{{a, b}, {b, a}} {
+		l := n.link(d[0], d[1])
+		kept := l.held[:0]
+		for _, slot := range l.held {
+			e := &n.slots[slot]
+			if match != nil && !match(e.from, e.msg) {
+				kept = append(kept, slot)
+				continue
+			}
+			x := n.release(slot)
+			n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
+			discarded++
+		}
+		l.held = kept
+		if len(l.held) == 0 && l.retxAt != 0 {
+			l.retxAt, l.rto, l.tries = 0, 0, 0
+			l.gen++
+		}
+	}
+	for i := range n.slots {
+		e := &n.slots[i]
+		if e.msg == nil || e.dead || e.local || !(e.from == a && e.to == b || e.from == b && e.to == a) {
+			continue
+		}
+		if _, notice := e.msg.(Disconnected); notice || match != nil && !match(e.from, e.msg) {
+			continue
+		}
+		e.dead = true
+		discarded++
+	}
+	return discarded
+}
+
 // deliverToDead handles a message whose destination crashed, or restarted,
 // after it was sent: the destination's kernel answers with a reset.
 func (n *Network) deliverToDead(ev Event) {
 	e := n.release(int32(ev.A))
-	n.traceDrop(e.from, e.to, e.id, e.msg, true)
+	n.traceDrop(e.from, e.to, e.id, e.msg, event.PeerDown)
 	if _, ok := e.msg.(Disconnected); ok {
 		return
 	}
@@ -191,7 +384,15 @@ func (n *Network) resetNode(crashed NodeID) {
 		}
 		// The notice queues behind what the node sent before it died.
 		n.notify(crashed, NodeID(peer))
-		for _, l := range []*link{n.link(crashed, NodeID(peer)), n.link(NodeID(peer), crashed)} {
+		for _, d := range [2][2]NodeID{{crashed, NodeID(peer)}, {NodeID(peer), crashed}} {
+			l := n.link(d[0], d[1])
+			for _, slot := range l.held {
+				x := n.release(slot)
+				n.traceDrop(x.from, x.to, x.id, x.msg, event.PeerDown)
+			}
+			l.held = l.held[:0]
+			l.retxAt, l.rto, l.tries = 0, 0, 0
+			l.gen++
 			l.lastAt, l.wireFree = 0, 0
 		}
 	}
@@ -199,11 +400,11 @@ func (n *Network) resetNode(crashed NodeID) {
 
 // notify delivers a Disconnected from peer to node, unless a cut stops it.
 func (n *Network) notify(peer, node NodeID) {
-	if !n.w.Up(node) || n.link(peer, node).cut > 0 {
+	l := n.link(peer, node)
+	if !n.w.Up(node) || l.cut > 0 || l.reject > 0 {
 		return
 	}
-	at := n.w.now + n.cfg.Latency + n.delay[peer] + n.delay[node]
-	l := n.link(peer, node)
+	at := n.w.now + n.oneWay(peer, node, l)
 	if at < l.lastAt {
 		at = l.lastAt
 	}
@@ -212,17 +413,27 @@ func (n *Network) notify(peer, node NodeID) {
 	n.w.Schedule(at, node, kindDeliver, int64(slot), 0)
 }
 
-// traceDrop records a lost message; peerDown says the destination was down
-// (else the link was cut).
-func (n *Network) traceDrop(from, to NodeID, id int64, m Message, peerDown bool) {
+// notifyLocal tells node that its connections to peer broke, from its own
+// side: the reset or the ICMP error reaches it whatever the link from peer
+// does, one trip after the packet that met the cut.
+func (n *Network) notifyLocal(peer, node NodeID) {
+	if !n.w.Up(node) {
+		return
+	}
+	slot := n.alloc(envelope{from: peer, to: node, msg: Disconnected{Peer: peer}, local: true})
+	n.w.Schedule(n.w.now+n.oneWay(node, peer, n.link(node, peer)), node, kindDeliver, int64(slot), 0)
+}
+
+// traceDrop records a lost message and why (event.PeerDown: the destination
+// was down; event.Rejected: a reject cut refused it; event.Closed: its
+// connection closed first).
+func (n *Network) traceDrop(from, to NodeID, id int64, m Message, why event.Flag) {
 	if id == 0 {
 		return // a Disconnected notice, not a message between nodes
 	}
 	e := E(n.w.now, from, event.Drop)
 	e.Peer = to
 	e.Ext = &event.Ext{Label: m.Name(), Msg: id}
-	if peerDown {
-		e.Flags |= event.PeerDown
-	}
+	e.Flags |= why
 	n.w.Trace.Add(e)
 }
