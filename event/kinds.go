@@ -422,6 +422,9 @@ var kinds = [numKinds]kindInfo{
 		case f.Has(Outbound):
 			b = append(b, "outbound only"...)
 		}
+		if f.Has(Rejected) {
+			b = append(b, ", rejecting (reset / ICMP unreachable)"...)
+		}
 		return forText(b, f)
 	}},
 	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
