@@ -72,22 +72,23 @@ type metadataState struct {
 
 // Stats are counters behind the producer metrics.
 type Stats struct {
-	RecordsSent      int64 // records in drained batches, retries included (record-send-total)
-	BatchesSent      int64
-	BatchBytes       int64
-	Requests         int64 // produce requests sent
-	Responses        int64 // produce requests that got a response
-	LatencyTotal     sim.Time
-	LatencyMax       sim.Time
-	RecordsRetried   int64 // record-retry-total
-	RecordsErrored   int64 // record-error-total
-	QueueTimeTotal   sim.Time
-	QueueTimeBatches int64
-	BufferWaitTotal  sim.Time               // bufferpool-wait-time-total
-	BytesSent        int64                  // produce request bytes written to sockets (outgoing-byte-rate)
-	RecordSizeMaxSum int64                  // sum over sent batches of their largest record (record-size-avg)
-	CompressionSum   float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
-	Errors           map[broker.Error]int64 // per batch attempt
+	RecordsSent       int64 // records in drained batches, retries included (record-send-total)
+	BatchesSent       int64
+	BatchBytes        int64
+	Requests          int64 // produce requests sent
+	Responses         int64 // produce requests that got a response
+	LatencyTotal      sim.Time
+	LatencyMax        sim.Time
+	RecordsRetried    int64 // record-retry-total
+	RecordsErrored    int64 // record-error-total
+	QueueTimeTotal    sim.Time
+	QueueTimeBatches  int64
+	BufferWaitTotal   sim.Time               // bufferpool-wait-time-total
+	BytesSent         int64                  // produce request bytes written to sockets (outgoing-byte-rate)
+	ConnectionsClosed int64                  // connections closed or failed, any reason (connection-close-total)
+	RecordSizeMaxSum  int64                  // sum over sent batches of their largest record (record-size-avg)
+	CompressionSum    float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
+	Errors            map[broker.Error]int64 // per batch attempt
 }
 
 // Add adds o's counts to s, for metrics summed over several producer
@@ -106,6 +107,7 @@ func (s *Stats) Add(o *Stats) {
 	s.QueueTimeBatches += o.QueueTimeBatches
 	s.BufferWaitTotal += o.BufferWaitTotal
 	s.BytesSent += o.BytesSent
+	s.ConnectionsClosed += o.ConnectionsClosed
 	s.RecordSizeMaxSum += o.RecordSizeMaxSum
 	s.CompressionSum += o.CompressionSum
 	for err, n := range o.Errors { // summing: the order does not matter
@@ -869,6 +871,7 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 		c.setupFailures = 0
 	}
 	c.state = connDown
+	p.stats.ConnectionsClosed++ // Selector's connection-close sensor
 	// ClusterConnectionStates.updateReconnectBackoff.
 	c.retryAt = now + p.expBackoff(p.cfg.ReconnectBackoffMs, p.cfg.ReconnectBackoffMaxMs, c.failures)
 	c.failures++

@@ -239,14 +239,20 @@ func (n *Network) deliver(ev Event) {
 }
 
 // blocked handles a message its link cannot carry now: a reject cut refuses
-// it and tells the sender, a drop cut (or a stream already waiting for a
-// retransmission) holds it.
+// it and the connection breaks, a drop cut (or a stream already waiting for
+// a retransmission) holds it.
+//
+// Both ends learn of the break at once: the sender from the reset or ICMP
+// error, the receiver because the other end's retransmission of the
+// handshake or of its request would meet the same reset (a simplification:
+// the simulator does not replay the handshake).
 func (n *Network) blocked(l *link, slot int32) {
 	if l.reject > 0 {
 		e := n.release(slot)
 		n.traceDrop(e.from, e.to, e.id, e.msg, event.Rejected)
 		if _, ok := e.msg.(Disconnected); !ok {
 			n.notifyLocal(e.to, e.from)
+			n.notifyLocal(e.from, e.to)
 		}
 		return
 	}

@@ -298,7 +298,10 @@ func TestRejectCutResetsConnectionsAndRefusesWhatIsSent(t *testing.T) {
 		{110 * ms, b.id, Disconnected{Peer: b.id}},
 		{210 * ms, b.id, ping{N: 3}},
 	}, a.msgs)
-	assert.Equal(t, []delivery{{15 * ms, a.id, Disconnected{Peer: a.id}}}, b.msgs)
+	assert.Equal(t, []delivery{
+		{15 * ms, a.id, Disconnected{Peer: a.id}},
+		{110 * ms, a.id, Disconnected{Peer: a.id}}, // 2 refused: its connection broke on both ends
+	}, b.msgs)
 	var why []event.Flag
 	for _, e := range w.Trace.Entries() {
 		if e.Kind == event.Drop {
