@@ -231,7 +231,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 	case "isolate":
 		f.broker = pick(r, selectors...)
 		f.extra = []string{"from: [" + pick(r, "brokers", "controller", "producer", "brokers, controller", "brokers, controller, producer") + "]",
-			"direction: " + pick(r, "both", "in", "out")}
+			"direction: " + pick(r, "both", "in", "out"), "mode: " + pick(r, "drop", "reject")}
 		if r.IntN(2) == 0 {
 			f.extra = append(f.extra, forMs())
 		}

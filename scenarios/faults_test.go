@@ -80,6 +80,7 @@ func TestDescribeFault(t *testing.T) {
 		{"{at: 1s, do: pause, broker: 2, for: 100ms}", "1.000s pause 2 for 100ms"},
 		{"{at: 1s, do: isolate, broker: 3, from: [brokers, producer], direction: in}", "1.000s isolate 3 from brokers, producer (inbound only)"},
 		{"{at: 1s, do: isolate, broker: 3, for: 2s}", "1.000s isolate 3 from brokers, controller, producer for 2s"},
+		{"{at: 1s, do: isolate, broker: 3, from: [producer], direction: out, mode: reject}", "1.000s isolate 3 from producer (outbound only), rejecting"},
 		{"{at: 1s, do: delay, broker: 2, by: 5ms, for: 300ms}", "1.000s delay 2 by 5ms for 300ms"},
 		{"{at: 1s, do: drop-responses, broker: 1, count: 2}", "1.000s drop-responses 1, 2 requests"},
 		{"{at: 1s, do: fail-requests, broker: all, error: NOT_ENOUGH_REPLICAS, for: 50ms}", "1.000s fail-requests all with NOT_ENOUGH_REPLICAS for 50ms"},
