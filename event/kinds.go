@@ -95,8 +95,10 @@ const (
 	DropResponses
 	FailRequests
 	Isolate
+	Partition
 	DelayEnd
 	IsolateEnd
+	PartitionEnd
 	RestartProducer
 	Heal
 	TraceCut
@@ -427,8 +429,12 @@ var kinds = [numKinds]kindInfo{
 		}
 		return forText(b, f)
 	}},
-	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
-	IsolateEnd: {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
+	Partition: {name: "partition", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return forText(append(append(b, "links "...), f.ext().Note...), f)
+	}},
+	PartitionEnd: {name: "partition-end", fault: true, timeline: Plain, detail: text("links restored")},
+	DelayEnd:     {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
+	IsolateEnd:   {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
 	RestartProducer: {name: "restart-producer", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.ext().Note == "" {
 			b = append(b, "the application closes its producer and creates a new one "...)

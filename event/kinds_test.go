@@ -167,6 +167,8 @@ var detailCases = []struct {
 		"the next produce request is answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
 	{"fail-requests count", with(FailRequests, func(f *Fields) { f.Err, f.Count = 6, 2 }),
 		"the next 2 produce requests are answered with NOT_LEADER_OR_FOLLOWER, nothing appended"},
+	{"partition", with(Partition, func(f *Fields) { f.X().Note = "between 1 and producer, rejecting" }), "links between 1 and producer, rejecting"},
+	{"partition-end", None(PartitionEnd), "links restored"},
 	{"isolate reject", with(Isolate, func(f *Fields) { f.X().Note, f.Flags = "producer", Outbound|Rejected }),
 		"links to producer cut outbound only, rejecting (reset / ICMP unreachable)"},
 	{"isolate both", with(Isolate, func(f *Fields) { f.X().Note, f.Flags = "brokers, controller", Inbound|Outbound }),

@@ -63,9 +63,7 @@ var faultKinds = []faultKind{
 			r.addUndo(u, until)
 		}),
 		heal: func(r *runner, u *undo) {
-			for _, c := range u.cuts {
-				r.w.Net.Uncut(c[0], c[1], u.fault.mode == "reject")
-			}
+			r.restoreLinks(u)
 			r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
 		},
 		describe: func(f *plannedFault) string {
@@ -78,6 +76,13 @@ var faultKinds = []faultKind{
 			}
 			return s
 		}},
+	{name: "partition", keys: []string{"between", "and", "direction", "mode", "by", "for"}, check: checkPartition,
+		fire: (*runner).partition,
+		heal: func(r *runner, u *undo) {
+			r.restoreLinks(u)
+			r.w.Trace.Add(r.entry(event.PartitionEnd, r.id))
+		},
+		describe: func(f *plannedFault) string { return " " + describePartition(f) }},
 	{name: "delay", keys: []string{"broker", "by", "for"}, check: checks(checkBroker, checkDelay),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			d := sim.FromDuration(f.By.Duration)
@@ -165,23 +170,27 @@ func checkBroker(s *Scenario, pl *plan, f *plannedFault, key string) error {
 	if f.Broker == "" {
 		return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
 	}
-	sel, err := parseSelector(f.Broker, pl.topo)
-	if strings.TrimSpace(f.Broker) == "coordinator" {
-		// The transaction coordinator: the leader of the
-		// transactional.id's __transaction_state partition.
-		if pl.producerCfg.TransactionalID == "" {
-			return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
-		}
-		t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
-		sel = selector{kind: selLeader, text: "coordinator",
-			partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
-		err = nil
-	}
+	sel, err := brokerSelector(f.Broker, pl)
 	if err != nil {
 		return s.errAt(key+".broker", "%s", err.Error())
 	}
 	f.sel = sel
 	return nil
+}
+
+// brokerSelector parses a selector, "coordinator" included: the transaction
+// coordinator, the leader of the transactional.id's __transaction_state
+// partition.
+func brokerSelector(text string, pl *plan) (selector, error) {
+	if strings.TrimSpace(text) != "coordinator" {
+		return parseSelector(text, pl.topo)
+	}
+	if pl.producerCfg.TransactionalID == "" {
+		return selector{}, fmt.Errorf("\"coordinator\" needs a producer with a transactional.id")
+	}
+	t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
+	return selector{kind: selLeader, text: "coordinator",
+		partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}, nil
 }
 
 func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
@@ -215,6 +224,52 @@ func checkMode(s *Scenario, f *plannedFault, key string) error {
 		return s.errAt(key+".mode", "%q is not one of drop (default: packets are dropped, TCP retransmits them) or reject (a reset / ICMP unreachable: connections break at once)", f.Mode)
 	}
 	return nil
+}
+
+// checkPartition reads the two groups of nodes a partition fault stands
+// between, its direction, and whether it cuts (in a mode) or slows (by).
+func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
+	for i, g := range [2]struct {
+		name    string
+		members []string
+	}{{"between", f.Between}, {"and", f.And}} {
+		if len(g.members) == 0 {
+			return s.errAt(key+"."+g.name, "missing; list the nodes on this side: broker ids or selectors (\"leader T-P\", ...), brokers, controller, producer")
+		}
+		for _, m := range g.members {
+			mb := member{text: m}
+			switch strings.TrimSpace(m) {
+			case "brokers":
+				mb.sel = selector{kind: selAll, text: "brokers"}
+			case "controller", "producer":
+				mb.group = strings.TrimSpace(m)
+			default:
+				sel, err := brokerSelector(m, pl)
+				if err != nil {
+					return s.errAt(key+"."+g.name, "%q is not a node: use a broker id or selector, brokers, controller or producer (%s)", m, err.Error())
+				}
+				mb.sel = sel
+			}
+			f.sides[i] = append(f.sides[i], mb)
+		}
+	}
+	f.direction = "both"
+	if f.Direction != "" {
+		f.direction = f.Direction
+	}
+	if !slices.Contains([]string{"both", "in", "out"}, f.direction) {
+		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic into the first group is cut), out (traffic out of it is cut)", f.Direction)
+	}
+	if f.set["by"] {
+		if f.set["mode"] {
+			return s.errAt(key+".mode", "a partition with by slows its links and cuts nothing; mode is for a cut (drop or reject)")
+		}
+		if f.By.Duration <= 0 {
+			return s.errAt(key+".by", "must be more than zero; say how much one-way delay to add to the links, like 200ms")
+		}
+		return nil
+	}
+	return checkMode(s, f, key)
 }
 
 func checkDelay(s *Scenario, _ *plan, f *plannedFault, key string) error {
@@ -312,6 +367,32 @@ func describeFault(f *plannedFault) string {
 	}
 	if f.set["for"] {
 		s += " for " + f.For.Duration.String()
+	}
+	return s
+}
+
+// describePartition is a partition fault's groups, direction and effect in
+// words.
+func describePartition(f *plannedFault) string {
+	side := func(ms []member) string {
+		t := make([]string, len(ms))
+		for i, m := range ms {
+			t[i] = strings.TrimSpace(m.text)
+		}
+		return strings.Join(t, ", ")
+	}
+	s := "between " + side(f.sides[0]) + " and " + side(f.sides[1])
+	switch f.direction {
+	case "in":
+		s += " (into the first group only)"
+	case "out":
+		s += " (out of the first group only)"
+	}
+	switch {
+	case f.set["by"]:
+		s += ", slowed by " + f.By.Duration.String()
+	case f.mode == "reject":
+		s += ", rejecting"
 	}
 	return s
 }

@@ -89,6 +89,8 @@ type Fault struct {
 	From          []string `yaml:"from"`
 	Direction     string   `yaml:"direction"`
 	Mode          string   `yaml:"mode"`
+	Between       []string `yaml:"between"`
+	And           []string `yaml:"and"`
 	For           Duration `yaml:"for"`
 	Count         int      `yaml:"count"`
 	Error         string   `yaml:"error"`
