@@ -114,6 +114,9 @@ type coordinatorHost interface {
 	release(r clientReply, m sim.Message)
 	// send sends a message to another broker.
 	send(to sim.NodeID, m sim.Message)
+	// closeMarkers closes the marker connection to a broker: what is
+	// still on its way on it, either way, is discarded.
+	closeMarkers(to sim.NodeID)
 }
 
 // txnCoordinator is one broker's TransactionCoordinator: the state of the
@@ -630,7 +633,14 @@ func (c *txnCoordinator) handleTimer(e sim.Event) {
 		}
 		return false
 	})
+	// A request past its timeout closes its connection, failing every
+	// request in flight on it (NetworkClient.handleTimedOutRequests), so
+	// nothing of the old connection arrives after the retry.
 	for _, r := range late {
+		if slices.ContainsFunc(c.requests, func(q *markerRequest) bool { return q.to == r.to }) {
+			c.markersLost(r.to)
+		}
+		c.host.closeMarkers(r.to)
 		c.markersAnswered(r, nil)
 	}
 	for _, m := range slices.Clone(c.txns) {
@@ -812,6 +822,18 @@ func (b *Broker) release(r clientReply, m sim.Message) {
 }
 
 func (b *Broker) send(to sim.NodeID, m sim.Message) { b.w.Net.Send(b.id, to, m) }
+
+func (b *Broker) closeMarkers(to sim.NodeID) {
+	b.w.Net.Close(b.id, to, func(from sim.NodeID, m sim.Message) bool {
+		switch m.(type) {
+		case *WriteTxnMarkersRequest:
+			return from == b.id
+		case *WriteTxnMarkersResponse:
+			return from == to
+		}
+		return false
+	})
+}
 
 // TransactionsSettled reports whether this broker's coordinator has no
 // transaction between prepare and complete and no write waiting.
