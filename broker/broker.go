@@ -74,19 +74,26 @@ type Broker struct {
 	replicas    []*Replica // by PartitionID; nil where this broker has no replica
 	nextPID     int64
 	incarnation uint32
+	// cleanShutdown: the last process stopped cleanly and left its
+	// clean-shutdown file (CleanShutdownFileHandler). A crash never does.
+	cleanShutdown bool
 
 	// Volatile.
 	// registered: the controller has accepted this process's
 	// registration. A restarted process acts on no metadata before that;
 	// see HandleMessage.
 	registered bool
-	meta       *Snapshot
-	clients    []clientConn   // by client node id
-	fetchers   []fetcher      // by leader broker id
-	pending    []pendingFetch // by follower broker id
-	purgatory  purgatory
-	nextID     int64
-	faults     faultState
+	// heartbeatSince is when the oldest heartbeat still unanswered was
+	// sent, if heartbeatOut.
+	heartbeatSince sim.Time
+	heartbeatOut   bool
+	meta           *Snapshot
+	clients        []clientConn   // by client node id
+	fetchers       []fetcher      // by leader broker id
+	pending        []pendingFetch // by follower broker id
+	purgatory      purgatory
+	nextID         int64
+	faults         faultState
 	// The request handler pool (num.io.threads), modelled as one FIFO
 	// server: produce requests wait their turn and take cost.per.request +
 	// cost.per.batch per batch + cost.per.mb per MiB before the append.
@@ -131,6 +138,7 @@ func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topol
 // resetVolatile gives a new process its empty in-memory state.
 func (b *Broker) resetVolatile() {
 	b.registered = false
+	b.heartbeatOut = false
 	b.meta = nil
 	b.clients = nil
 	b.faults = faultState{}
@@ -239,6 +247,7 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	case *FetchResponse:
 		b.handleFetchResponse(from, m)
 	case *HeartbeatResponse:
+		b.heartbeatOut = false
 		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
@@ -863,11 +872,34 @@ func (b *Broker) stopFetching(rep *Replica) {
 }
 
 func (b *Broker) sendHeartbeat() {
+	// The heartbeat channel's NetworkClient times a request out after
+	// min(controller.socket.timeout.ms, broker.session.timeout.ms / 2)
+	// (NodeToControllerChannelManager, KAFKA-14392; the simulator has no
+	// controller.socket.timeout.ms, whose 30 s default is the larger) and
+	// closes the connection: heartbeats held by a cut are discarded and the
+	// next one goes on a new connection. Kafka sends one heartbeat at a
+	// time and notices the timeout in its poll loop; the simulator sends
+	// one every broker.heartbeat.interval.ms and checks when it sends.
+	now := b.w.Now()
+	if b.heartbeatOut && now-b.heartbeatSince >= b.cfg.BrokerSessionTimeout/2 {
+		b.w.Net.Close(b.id, b.controller, func(_ sim.NodeID, m sim.Message) bool {
+			switch m.(type) {
+			case *Heartbeat, *HeartbeatResponse:
+				return true
+			}
+			return false
+		})
+		b.heartbeatOut = false
+	}
+	if !b.heartbeatOut {
+		b.heartbeatSince, b.heartbeatOut = now, true
+	}
 	version := int64(-1)
 	if b.meta != nil {
 		version = b.meta.Version
 	}
-	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version})
+	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version,
+		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown})
 }
 
 // ---- replication, follower side ----

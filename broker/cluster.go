@@ -85,6 +85,7 @@ func (c *Cluster) Crash(b sim.NodeID) {
 		return
 	}
 	c.traceFault(b, event.Crash)
+	c.Brokers[b].cleanShutdown = false // a killed process writes no clean-shutdown file
 	c.W.Crash(b)
 }
 
@@ -223,7 +224,7 @@ func (c *Cluster) TransactionsSettled() bool {
 // break, whatever the faults:
 //   - every replica's high watermark is at or below its log end;
 //   - a partition's leader is in its ISR, in the controller's state and in
-//     the leader's own view;
+//     the leader's own view; its ELR never overlaps its ISR (KIP-966);
 //   - every member of a leader's ISR holds exactly the leader's records
 //     below the leader's high watermark.
 //
@@ -240,6 +241,11 @@ func (c *Cluster) CheckInvariants() error {
 	for p := range c.Topo.Partitions {
 		pid := PartitionID(p)
 		st := c.Controller.State(pid)
+		for _, b := range st.ELR {
+			if slices.Contains(st.ISR, b) || !c.Cfg.EligibleLeaderReplicas {
+				return fmt.Errorf("%s: ELR %v overlaps ISR %v or ELR is off", c.Topo.Name(pid), st.ELR, st.ISR)
+			}
+		}
 		if st.Leader == NoLeader {
 			continue
 		}

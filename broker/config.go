@@ -41,6 +41,13 @@ type Config struct {
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
 	Version Version
 
+	// Features the controller has finalized (features.go).
+	//
+	// EligibleLeaderReplicas is eligible.leader.replicas.version=1
+	// (KIP-966): the controller keeps each partition's Eligible Leader
+	// Replicas and lets its ISR become empty; on by default from 4.1.
+	EligibleLeaderReplicas bool
+
 	// The cost model (simulator parameters, not Kafka properties): CPU time
 	// a broker spends on a produce request before its append completes
 	// (cost.per.request), and per batch and per MiB appended, by a leader
@@ -333,6 +340,9 @@ func (c *Config) apply(props map[string]string, topicLevel, defaults bool) error
 func NewConfig(props map[string]string) (Config, error) {
 	c := Config{Version: DefaultVersion}
 	if err := c.apply(props, false, true); err != nil {
+		return c, err
+	}
+	if err := c.SetFeatures(nil); err != nil {
 		return c, err
 	}
 	return c, c.check(props)

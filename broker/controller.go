@@ -121,10 +121,14 @@ func (c *Controller) heartbeat(h *Heartbeat) {
 		// stay with the dead process until the session expires.
 		return
 	}
+	newIncarnation := r.registered && r.incarnation != h.Incarnation
 	r.registered = true
 	r.incarnation = h.Incarnation
 	r.heartbeats++
 	c.w.After(c.cfg.BrokerSessionTimeout, c.id, kindSessionCheck, int64(h.Broker), r.heartbeats)
+	if newIncarnation && h.UncleanShutdown && c.cfg.EligibleLeaderReplicas {
+		c.uncleanShutdown(h.Broker)
+	}
 	if r.fenced {
 		r.fenced = false
 		c.trace(event.Unfence, -1, h.Broker, -1, nil, 0)
@@ -144,80 +148,162 @@ func (c *Controller) fence(b sim.NodeID) {
 	c.reg[b].fenced = true
 	c.trace(event.Fence, -1, b, -1, nil, 0)
 	for p := range c.parts {
-		st := &c.parts[p]
-		if st.Leader == b {
-			c.elect(PartitionID(p), b)
-			continue
-		}
-		if i := slices.Index(st.ISR, b); i >= 0 && len(st.ISR) > 1 {
-			st.ISR = slices.Delete(slices.Clone(st.ISR), i, i+1)
-			st.PartitionEpoch++
-			c.trace(event.Isr, int32(p), b, st.LeaderEpoch, st.ISR, 0)
+		if slices.Contains(c.parts[p].ISR, b) {
+			c.change(PartitionID(p), b, false)
 		}
 	}
 }
 
-// elect picks a new leader for a partition whose leader left
-// (PartitionChangeBuilder.electLeader): the first replica in assignment
-// order that is in the ISR and not fenced; failing that, with
-// unclean.leader.election.enable, the first live replica of all, which then
-// becomes the whole ISR; failing that, no leader. Without Eligible Leader
-// Replicas (KIP-966, not modelled) an ISR never becomes empty: it keeps its
-// last member while the partition is offline.
-func (c *Controller) elect(p PartitionID, leaving sim.NodeID) {
-	st := &c.parts[p]
-	isr := st.ISR
-	if leaving != NoLeader && len(isr) > 1 {
-		isr = slices.DeleteFunc(slices.Clone(isr), func(b sim.NodeID) bool { return b == leaving })
-	}
-	replicas := c.topo.Partitions[p].Replicas
-	leader, unclean := NoLeader, false
-	for _, b := range replicas {
-		if b != leaving && slices.Contains(isr, b) && c.live(b) {
-			leader = b
-			break
+// uncleanShutdown is a broker registering again after a process that did
+// not stop cleanly (ReplicationControlManager.handleBrokerShutdown with
+// isCleanShutdown false, ELR on): its log may have lost a tail it never
+// flushed, so it leaves every ISR and ELR and leads nothing until it
+// rejoins an ISR. (The simulator's crash keeps the whole log; Kafka's
+// rule applies all the same.)
+func (c *Controller) uncleanShutdown(b sim.NodeID) {
+	for p := range c.parts {
+		if st := &c.parts[p]; slices.Contains(st.ISR, b) || slices.Contains(st.ELR, b) {
+			c.change(PartitionID(p), b, true)
 		}
 	}
-	if leader == NoLeader && c.topo.Topics[c.topo.Partitions[p].Topic].UncleanElection {
+	c.publish(true)
+}
+
+// elect picks a new leader for a partition whose leader left, or that has
+// none (leaving is NoLeader then).
+func (c *Controller) elect(p PartitionID, leaving sim.NodeID) { c.change(p, leaving, false) }
+
+// change applies one partition change as PartitionChangeBuilder.build does:
+// out leaves the ISR (without ELR, never its last member: "If ELR is
+// enabled, the ISR is allowed to be empty"), and, after an unclean
+// shutdown, the ELR too; the ELR and the last known leader follow; then, if
+// the leader is gone, electAnyLeader picks the first replica in assignment
+// order that is live and in the ISR, or, once the ISR is empty, in the ELR
+// (that replica becomes the ISR); failing that, the last known leader; failing
+// that, with unclean.leader.election.enable, any live replica, which then
+// becomes the whole ISR; failing that, no leader.
+func (c *Controller) change(p PartitionID, out sim.NodeID, unclean bool) {
+	st := &c.parts[p]
+	elrOn := c.cfg.EligibleLeaderReplicas
+	acceptable := func(b sim.NodeID) bool { return b != out && c.live(b) }
+	isr := st.ISR
+	if out != NoLeader && slices.Contains(isr, out) && (len(isr) > 1 || elrOn) {
+		isr = slices.DeleteFunc(slices.Clone(isr), func(b sim.NodeID) bool { return b == out })
+	}
+	excluded := NoLeader
+	if unclean {
+		excluded = out
+	}
+	elr := c.nextELR(p, isr, excluded)
+
+	replicas := c.topo.Partitions[p].Replicas
+	leader, how := st.Leader, event.Flag(0)
+	if leader == NoLeader || !slices.Contains(isr, leader) || !acceptable(leader) {
+		leader = NoLeader
 		for _, b := range replicas {
-			if b != leaving && c.live(b) {
-				leader, unclean = b, true
-				isr = []sim.NodeID{b}
+			if acceptable(b) && (slices.Contains(isr, b) || (len(isr) == 0 && slices.Contains(elr, b))) {
+				leader = b
 				break
 			}
 		}
-	}
-	wasOffline := st.Leader == NoLeader
-	if leader == NoLeader && wasOffline && slices.Equal(isr, st.ISR) {
-		return // still offline, nothing changed
-	}
-	st.ISR = isr
-	st.PartitionEpoch++
-	if leader == NoLeader {
-		if !wasOffline {
-			// Any leader change bumps the epoch, going offline included
-			// (PartitionRegistration.merge).
-			st.Leader = NoLeader
-			st.LeaderEpoch++
-			c.stats[p].offlineSince = c.w.Now()
-			c.trace(event.Offline, int32(p), -1, st.LeaderEpoch, isr, 0)
+		switch lastKnown := st.LastKnownElr; {
+		case leader != NoLeader && !slices.Contains(isr, leader):
+			// From the ELR: a clean election (tryElection).
+			how = event.FromElr
+			isr = []sim.NodeID{leader}
+			elr = slices.DeleteFunc(slices.Clone(elr), func(b sim.NodeID) bool { return b == leader })
+		case leader != NoLeader:
+		case elrOn && len(isr) == 0 && len(elr) == 0 && len(lastKnown) == 1 && acceptable(lastKnown[0]):
+			// canElectLastKnownLeader: Kafka counts it as unclean.
+			leader, how = lastKnown[0], event.Unclean|event.LastKnownLeader
+		case c.topo.Topics[c.topo.Partitions[p].Topic].UncleanElection:
+			for _, b := range replicas {
+				if acceptable(b) {
+					leader, how = b, event.Unclean
+					break
+				}
+			}
 		}
+		if how&event.Unclean != 0 {
+			// "we have to forcibly set the ISR to just the new leader";
+			// an unclean election clears the ELR (maybeUpdateRecordElr).
+			isr, elr = []sim.NodeID{leader}, nil
+		}
+	}
+	// maybeUpdateLastKnownLeader: remember the leader when the ISR first
+	// becomes empty; forget it once the partition has a leader.
+	lastKnown := st.LastKnownElr
+	switch {
+	case !elrOn:
+		lastKnown = nil
+	case len(isr) == 0 && len(st.ISR) > 0:
+		lastKnown = nil
+		if st.Leader != NoLeader {
+			lastKnown = []sim.NodeID{st.Leader}
+		}
+	case leader != NoLeader:
+		lastKnown = nil
+	}
+
+	isrChanged, elrChanged := !slices.Equal(isr, st.ISR), !slices.Equal(elr, st.ELR)
+	if leader == st.Leader && !isrChanged && !elrChanged && slices.Equal(lastKnown, st.LastKnownElr) {
+		return // nothing changed
+	}
+	st.ISR, st.ELR, st.LastKnownElr = isr, elr, lastKnown
+	st.PartitionEpoch++
+	defer func() {
+		if elrChanged {
+			c.traceELR(p, out, unclean)
+		}
+	}()
+	switch {
+	case leader == st.Leader:
+		if isrChanged {
+			c.trace(event.Isr, int32(p), out, st.LeaderEpoch, st.ISR, 0)
+		}
+		return
+	case leader == NoLeader:
+		// Any leader change bumps the epoch, going offline included
+		// (PartitionRegistration.merge).
+		st.Leader = NoLeader
+		st.LeaderEpoch++
+		c.stats[p].offlineSince = c.w.Now()
+		c.traceOffline(p)
 		return
 	}
 	st.Leader = leader
 	st.LeaderEpoch++
 	s := &c.stats[p]
 	s.Elections++
-	var flags event.Flag
-	if unclean {
+	if how&event.Unclean != 0 {
 		s.UncleanElections++
-		flags = event.Unclean
 	}
 	if s.offlineSince >= 0 {
 		s.OfflineTime += c.w.Now() - s.offlineSince
 		s.offlineSince = -1
 	}
-	c.trace(event.Elect, int32(p), leader, st.LeaderEpoch, st.ISR, flags)
+	c.trace(event.Elect, int32(p), leader, st.LeaderEpoch, st.ISR, how)
+}
+
+// nextELR is the ELR once a partition's ISR becomes isr
+// (PartitionChangeBuilder.maybePopulateTargetElr): empty while the ISR
+// holds min.insync.replicas (capped at the replication factor,
+// getTopicEffectiveMinIsr); below it, the ELR gains every replica leaving
+// the ISR, less one whose shutdown was unclean.
+func (c *Controller) nextELR(p PartitionID, isr []sim.NodeID, unclean sim.NodeID) []sim.NodeID {
+	st := &c.parts[p]
+	topic := &c.topo.Topics[c.topo.Partitions[p].Topic]
+	if !c.cfg.EligibleLeaderReplicas || len(isr) >= min(topic.MinInsyncReplicas, topic.ReplicationFactor) {
+		return nil
+	}
+	var elr []sim.NodeID
+	for _, b := range c.topo.Partitions[p].Replicas {
+		was := slices.Contains(st.ELR, b) || slices.Contains(st.ISR, b)
+		if was && !slices.Contains(isr, b) && b != unclean {
+			elr = append(elr, b)
+		}
+	}
+	return elr
 }
 
 // electOffline tries again for every partition without a leader.
@@ -247,9 +333,14 @@ func (c *Controller) alterPartition(m *AlterPartition) {
 		}
 	}
 	if resp.Error == ErrNone {
-		st.ISR = slices.Clone(m.ISR)
+		elr := c.nextELR(m.Partition, m.ISR, NoLeader)
+		elrChanged := !slices.Equal(elr, st.ELR)
+		st.ISR, st.ELR = slices.Clone(m.ISR), elr
 		st.PartitionEpoch++
 		c.trace(event.Isr, int32(m.Partition), m.Leader, st.LeaderEpoch, st.ISR, event.AlterPartition)
+		if elrChanged {
+			c.traceELR(m.Partition, NoLeader, false)
+		}
 		c.publish(true)
 	}
 	resp.State = *st
@@ -296,6 +387,34 @@ func (c *Controller) trace(k event.Kind, p int32, peer sim.NodeID, epoch int32, 
 	e.Subject, e.Peer, e.Epoch, e.Flags = p, peer, epoch, flags
 	if isr != nil {
 		e.X().List = nodeList(isr)
+	}
+	c.w.Trace.Add(e)
+}
+
+// traceOffline records a partition left without a leader, with its ISR and
+// ELR (Count: how many of List are the ISR).
+func (c *Controller) traceOffline(p PartitionID) {
+	st := &c.parts[p]
+	e := sim.E(c.w.Now(), c.id, event.Offline)
+	e.Subject, e.Epoch, e.Count = int32(p), st.LeaderEpoch, int32(len(st.ISR))
+	e.X().List = append(nodeList(st.ISR), nodeList(st.ELR)...)
+	if c.cfg.EligibleLeaderReplicas {
+		e.Flags = event.FromElr
+	}
+	c.w.Trace.Add(e)
+}
+
+// traceELR records a partition's new ELR; peer is the broker whose
+// unclean shutdown removed it, if that was the cause.
+func (c *Controller) traceELR(p PartitionID, peer sim.NodeID, unclean bool) {
+	st := &c.parts[p]
+	topic := &c.topo.Topics[c.topo.Partitions[p].Topic]
+	e := sim.E(c.w.Now(), c.id, event.Elr)
+	e.Subject, e.Epoch = int32(p), st.LeaderEpoch
+	e.X().List = nodeList(st.ELR)
+	e.Ext.Limit = int64(min(topic.MinInsyncReplicas, topic.ReplicationFactor))
+	if unclean {
+		e.Peer, e.Flags, e.Ext.Broker = peer, event.UncleanShutdown, int32(peer)
 	}
 	c.w.Trace.Add(e)
 }

@@ -53,6 +53,9 @@ func (c *Cluster) partitionBlocker(p PartitionID) string {
 	topic := &c.Topo.Topics[part.Topic]
 	if st.Leader == NoLeader {
 		why := "no replica in its ISR " + nodes(st.ISR) + " is alive and unfenced"
+		if c.Cfg.EligibleLeaderReplicas {
+			why = "no replica in its ISR " + nodes(st.ISR) + " or ELR " + nodes(st.ELR) + " is alive and unfenced"
+		}
 		if !topic.UncleanElection {
 			why += ", and unclean.leader.election.enable=false keeps the other replicas from being elected"
 		}

@@ -38,3 +38,16 @@ func TestBlockers(t *testing.T) {
 	assert.Contains(t, h.c.Blockers(), Blocker{"broker-2",
 		"is still fenced by the controller: its heartbeats do not arrive within broker.session.timeout.ms, so it leads nothing and cannot rejoin an ISR"})
 }
+
+// TestBlockersWithELR: with Eligible Leader Replicas the ISR of an offline
+// partition may be empty; the blocker names the ELR too. Broker 1, fenced
+// first, left an ISR still at min.insync.replicas, so it is not eligible.
+func TestBlockersWithELR(t *testing.T) {
+	h := newHarness(t, elrConfig(true), testTopic(2, false))
+	h.c.Crash(2)
+	h.c.Crash(3)
+	h.c.Crash(1)
+	h.run(h.c.Cfg.BrokerSessionTimeout + sim.Second)
+	assert.Contains(t, h.c.Blockers(), Blocker{"t-0",
+		"has no leader: no replica in its ISR [] or ELR [2 3] is alive and unfenced, and unclean.leader.election.enable=false keeps the other replicas from being elected"})
+}

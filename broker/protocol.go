@@ -99,6 +99,17 @@ type PartitionState struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	ISR            []sim.NodeID
+	// ELR is the Eligible Leader Replicas (KIP-966, with
+	// eligible.leader.replicas.version=1): replicas that left the ISR while
+	// it was below min.insync.replicas. The high watermark cannot advance
+	// then, so each holds every committed record and may lead once the
+	// ISR is empty. In assignment order; never overlaps the ISR.
+	ELR []sim.NodeID
+	// LastKnownElr holds the last leader when the ISR became empty
+	// (PartitionRegistration.lastKnownElr as the controller uses it by
+	// default, useLastKnownLeaderInBalancedRecovery): the leader of last
+	// resort once the ELR is empty too.
+	LastKnownElr []sim.NodeID
 }
 
 // NoLeader marks an offline partition.
@@ -257,6 +268,12 @@ type Heartbeat struct {
 	Broker          sim.NodeID
 	Incarnation     uint32
 	MetadataVersion int64
+	// UncleanShutdown: the process before this incarnation did not shut
+	// down cleanly, so it wrote no clean-shutdown file and registers
+	// without its previous broker epoch (BrokerRegistrationRequest
+	// PreviousBrokerEpoch, KAFKA-15582); the controller then no longer
+	// trusts its replicas' logs (KIP-966).
+	UncleanShutdown bool
 }
 
 // HeartbeatResponse carries the newest metadata when the broker is behind.
@@ -276,6 +293,17 @@ type AlterPartition struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	ISR            []sim.NodeID
+	// ELR is the Eligible Leader Replicas (KIP-966, with
+	// eligible.leader.replicas.version=1): replicas that left the ISR while
+	// it was below min.insync.replicas. The high watermark cannot advance
+	// then, so each holds every committed record and may lead once the
+	// ISR is empty. In assignment order; never overlaps the ISR.
+	ELR []sim.NodeID
+	// LastKnownElr holds the last leader when the ISR became empty
+	// (PartitionRegistration.lastKnownElr as the controller uses it by
+	// default, useLastKnownLeaderInBalancedRecovery): the leader of last
+	// resort once the ELR is empty too.
+	LastKnownElr []sim.NodeID
 }
 
 // AlterPartitionResponse returns the partition's state after the change, or
@@ -338,3 +366,29 @@ func NewProduceRequest(conn uint32, id int64, acks int8, timeout sim.Time, batch
 	}
 	return r
 }
+
+// The connections between brokers and with the controller, each its own
+// stream on a link (sim.Channel): in Kafka each is a connection of its
+// own, so a cut that stalls one does not hold the others. A fetch and its
+// answer travel on different channels, since the follower's connection to
+// a leader and the leader's own fetch connection the other way share the
+// two links. Client connections use channel 0.
+const (
+	chanFetch sim.Channel = 1 + iota
+	chanFetchResponse
+	chanMarkers
+	chanMarkersResponse
+	chanHeartbeat // BrokerLifecycleManager's heartbeat channel, both ways
+	chanMetadata  // the controller's metadata, which a KRaft broker fetches
+	chanAlterPartition
+)
+
+func (*FetchRequest) Channel() sim.Channel            { return chanFetch }
+func (*FetchResponse) Channel() sim.Channel           { return chanFetchResponse }
+func (*WriteTxnMarkersRequest) Channel() sim.Channel  { return chanMarkers }
+func (*WriteTxnMarkersResponse) Channel() sim.Channel { return chanMarkersResponse }
+func (*Heartbeat) Channel() sim.Channel               { return chanHeartbeat }
+func (*HeartbeatResponse) Channel() sim.Channel       { return chanHeartbeat }
+func (*MetadataUpdate) Channel() sim.Channel          { return chanMetadata }
+func (*AlterPartition) Channel() sim.Channel          { return chanAlterPartition }
+func (*AlterPartitionResponse) Channel() sim.Channel  { return chanAlterPartition }

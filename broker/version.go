@@ -13,7 +13,7 @@ import (
 type Version struct{ Major, Minor int }
 
 // Versions are the releases the simulator models, oldest first.
-var Versions = []Version{{3, 6}, {3, 7}, {3, 8}, {3, 9}, {4, 0}, {4, 1}}
+var Versions = []Version{{3, 6}, {3, 7}, {3, 8}, {3, 9}, {4, 0}, {4, 1}, {4, 2}, {4, 3}, {4, 4}}
 
 // DefaultVersion is the release modelled unless a scenario says otherwise.
 var DefaultVersion = Version{4, 0}

@@ -19,10 +19,10 @@ func TestParseVersion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Version{Major: 3, Minor: 7}, got)
 
-	for _, bad := range []string{"", "2.8", "3.10", "3", "4", "3.7.0", " 3.7", "3.7 ", "03.7", "3.07", "+3.7", "v3.7", "3.-7", "4.0x"} {
+	for _, bad := range []string{"", "2.8", "3.10", "4.5", "3", "4", "3.7.0", " 3.7", "3.7 ", "03.7", "3.07", "+3.7", "v3.7", "3.-7", "4.0x"} {
 		_, err := ParseVersion(bad)
 		require.Error(t, err, "%q", bad)
-		assert.Equal(t, `"`+bad+`" is not a modelled Kafka version; use one of 3.6, 3.7, 3.8, 3.9, 4.0, 4.1`, err.Error())
+		assert.Equal(t, `"`+bad+`" is not a modelled Kafka version; use one of 3.6, 3.7, 3.8, 3.9, 4.0, 4.1, 4.2, 4.3, 4.4`, err.Error())
 	}
 }
 

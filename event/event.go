@@ -74,24 +74,27 @@ func (x *Fields) ext() *Ext {
 }
 
 // Flag is a yes/no fact about an entry.
-type Flag uint16
+type Flag uint32
 
 const (
-	Unclean        Flag = 1 << iota // elect: the leader came from outside the ISR
-	Injected                        // reject: the error was injected by fail-requests
-	Behind                          // response-dropped: lost behind an earlier lost response
-	AlterPartition                  // isr: changed by the leader's AlterPartition, not by fencing
-	LeaderHint                      // leader: learnt from a produce response (KIP-951), not metadata
-	Committed                       // txn-end: the transaction committed (else it aborted)
-	Transactional                   // restart-producer: the producer has a transactional.id
-	Replacement                     // resend: by a zombie's replacement, not the application
-	Inbound                         // isolate: inbound links cut
-	Outbound                        // isolate: outbound links cut
-	HasFor                          // a fault with a duration (For)
-	PeerDown                        // drop: the destination was down (else the link was cut)
-	Rejected                        // drop: refused by a reject cut; isolate, partition: reject mode
-	Closed                          // drop: discarded, its connection closed; retransmit: TCP gave up, the connection breaks
-	Delivered                       // retransmit: the retransmission got through
+	Unclean         Flag = 1 << iota // elect: the leader came from outside the ISR
+	Injected                         // reject: the error was injected by fail-requests
+	Behind                           // response-dropped: lost behind an earlier lost response
+	AlterPartition                   // isr: changed by the leader's AlterPartition, not by fencing
+	LeaderHint                       // leader: learnt from a produce response (KIP-951), not metadata
+	Committed                        // txn-end: the transaction committed (else it aborted)
+	Transactional                    // restart-producer: the producer has a transactional.id
+	Replacement                      // resend: by a zombie's replacement, not the application
+	Inbound                          // isolate: inbound links cut
+	Outbound                         // isolate: outbound links cut
+	HasFor                           // a fault with a duration (For)
+	PeerDown                         // drop: the destination was down (else the link was cut)
+	FromElr                          // elect: the leader came from the Eligible Leader Replicas; offline: ELR is on
+	LastKnownLeader                  // elect: the last known leader, the ISR and ELR being empty (KIP-966)
+	UncleanShutdown                  // elr: changed because the peer registered after an unclean shutdown
+	Rejected                         // drop: refused by a reject cut; isolate, partition: reject mode
+	Closed                           // drop: discarded, its connection closed; retransmit: TCP gave up, the connection breaks
+	Delivered                        // retransmit: the retransmission got through
 )
 
 // None returns Fields of kind k with every optional field unset.

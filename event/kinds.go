@@ -41,6 +41,7 @@ const (
 	Isr
 	Offline
 	Elect
+	Elr
 
 	// The transaction coordinator (broker/coordinator.go).
 	TxnFence
@@ -247,15 +248,38 @@ var kinds = [numKinds]kindInfo{
 		return isr(append(b, "fenced broker removed: ISR "...), f.ext().List)
 	}},
 	Offline: {name: "offline", timeline: NoLeader, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		return isr(append(b, "no live replica in ISR "...), f.ext().List)
+		if !f.Has(FromElr) {
+			return isr(append(b, "no live replica in ISR "...), f.ext().List)
+		}
+		// List is the ISR, then the ELR (Count: the ISR's length).
+		b = isr(append(b, "no live replica in ISR "...), f.ext().List[:f.Count])
+		return isr(append(b, " or ELR "...), f.ext().List[f.Count:])
 	}},
 	Elect: {name: "elect", timeline: Election, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		if f.Has(Unclean) {
+		switch {
+		case f.Has(LastKnownLeader):
+			b = append(b, "the last known leader, as the ISR and ELR are empty: Kafka counts it unclean, as its log may lack records it never flushed"...)
+		case f.Has(Unclean):
 			b = append(b, "unclean: replica outside the ISR, data not in its log is lost"...)
-		} else {
+		case f.Has(FromElr):
+			b = append(b, "clean, from the eligible leader replicas: it left the ISR while the ISR was below min.insync.replicas, so it holds every committed record"...)
+		default:
 			b = append(b, "clean"...)
 		}
 		return isr(append(b, "; ISR "...), f.ext().List)
+	}},
+	// The controller's Eligible Leader Replicas changed (KIP-966).
+	Elr: {name: "elr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(UncleanShutdown) {
+			b = num(append(b, "broker-"...), int64(f.ext().Broker))
+			b = append(b, " registered after an unclean shutdown (its log may lack records it never flushed): out of the ISR and ELR; "...)
+		}
+		if len(f.ext().List) == 0 {
+			return append(b, "eligible leader replicas: none"...)
+		}
+		b = isr(append(b, "eligible leader replicas "...), f.ext().List)
+		b = num(append(b, ": they left the ISR while it was below min.insync.replicas="...), f.ext().Limit)
+		return append(b, ", so they hold every committed record"...)
 	}},
 
 	TxnFence: {name: "txn-fence", timeline: Plain, detail: text("InitProducerId while a transaction is open: bump the epoch and abort it")},

@@ -84,6 +84,17 @@ var detailCases = []struct {
 	{"elect", with(Elect, func(f *Fields) { f.X().List = []int32{2} }), "clean; ISR [2]"},
 	{"elect unclean", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{3}, Unclean }),
 		"unclean: replica outside the ISR, data not in its log is lost; ISR [3]"},
+	{"offline with ELR", with(Offline, func(f *Fields) { f.X().List, f.Count, f.Flags = []int32{1, 2}, 0, FromElr }),
+		"no live replica in ISR [] or ELR [1 2]"},
+	{"elect from ELR", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{2}, FromElr }),
+		"clean, from the eligible leader replicas: it left the ISR while the ISR was below min.insync.replicas, so it holds every committed record; ISR [2]"},
+	{"elect last known leader", with(Elect, func(f *Fields) { f.X().List, f.Flags = []int32{1}, Unclean|LastKnownLeader }),
+		"the last known leader, as the ISR and ELR are empty: Kafka counts it unclean, as its log may lack records it never flushed; ISR [1]"},
+	{"elr", with(Elr, func(f *Fields) { f.X().List, f.X().Limit = []int32{2}, 2 }),
+		"eligible leader replicas [2]: they left the ISR while it was below min.insync.replicas=2, so they hold every committed record"},
+	{"elr empty", with(Elr, func(f *Fields) { f.X().List = []int32{} }), "eligible leader replicas: none"},
+	{"elr unclean shutdown", with(Elr, func(f *Fields) { f.X().List, f.X().Broker, f.Flags = []int32{}, 1, UncleanShutdown }),
+		"broker-1 registered after an unclean shutdown (its log may lack records it never flushed): out of the ISR and ELR; eligible leader replicas: none"},
 
 	{"txn-fence", with(TxnFence, func(f *Fields) { f.X().TxnID = "tx" }), "tx: InitProducerId while a transaction is open: bump the epoch and abort it"},
 	{"txn-init", with(TxnInit, func(f *Fields) { f.X().TxnID, f.ProducerID, f.ProducerEpoch = "tx", 1000, 0 }), "tx: producer id 1000 epoch 0"},
@@ -220,7 +231,7 @@ func TestFaultKinds(t *testing.T) {
 		DropResponses, FailRequests, RestartProducer, Heal, AddPartitions, StartZombie, ZombieResumes} {
 		assert.True(t, k.Fault(), "%s", k)
 	}
-	for _, k := range []Kind{Elect, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
+	for _, k := range []Kind{Elect, Elr, Isr, Fence, Offline, Truncate, Append, FaultSkipped, Resend} {
 		assert.False(t, k.Fault(), "%s", k)
 	}
 }

@@ -380,7 +380,7 @@ func (r *runner) configReport() ConfigReport {
 	s := r.s
 	cr := ConfigReport{
 		Producer: r.pl.producerCfg.Effective(), ProducerNotes: r.pl.producerCfg.Notes, Broker: r.pl.brokerProps,
-		Cluster: ClusterReport{Brokers: s.Cluster.Brokers, Version: s.Cluster.Version,
+		Cluster: ClusterReport{Brokers: s.Cluster.Brokers, Version: s.Cluster.Version, Features: r.pl.features,
 			Latency: s.Cluster.Network.Latency.Duration.String(), Jitter: s.Cluster.Network.Jitter.Duration.String(),
 			Bandwidth: s.Cluster.Network.Bandwidth.Text},
 		Faults: []string{},

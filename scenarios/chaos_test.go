@@ -137,7 +137,7 @@ func randomCase(r *rand.Rand) chaosCase {
 	maybe(&c.broker, "unclean.leader.election.enable", boolean)
 	maybe(&c.broker, "cost.per.request", func() string { return fmt.Sprintf("%dus", between(r, 0, 500)) })
 	if r.IntN(4) == 0 {
-		c.version = pick(r, "3.6", "3.7", "3.9", "4.0", "4.1")
+		c.version = pick(r, "3.6", "3.7", "3.9", "4.0", "4.1", "4.4")
 	}
 
 	rf := between(r, 1, min(3, c.brokers))

@@ -341,7 +341,7 @@ func parseScenario(source string, data []byte, sets []string) (*Scenario, error)
 // setSections are the --set prefixes and where they lead in the file.
 // Property maps take the rest of the key whole, since Kafka property names
 // contain dots.
-var setHelp = "use seed, duration, cluster.brokers, cluster.version, cluster.network.latency|jitter|bandwidth, " +
+var setHelp = "use seed, duration, cluster.brokers, cluster.version, cluster.features.<feature>, cluster.network.latency|jitter|bandwidth, " +
 	"broker.<property>, topic.<property>, topic.partitions, topic.replication.factor, producer.<property>, workload.<key>, workload.transactions.<key>"
 
 // applySet edits the parsed file for one --set KEY=VALUE.
@@ -370,6 +370,8 @@ func applySet(source string, root *yaml.Node, kv string) error {
 			path = []string{"cluster", rest}
 		case strings.HasPrefix(rest, "broker."):
 			path = []string{"cluster", "broker", strings.TrimPrefix(rest, "broker.")}
+		case strings.HasPrefix(rest, "features."):
+			path = []string{"cluster", "features", strings.TrimPrefix(rest, "features.")}
 		case strings.HasPrefix(rest, "network."):
 			path = []string{"cluster", "network", strings.TrimPrefix(rest, "network.")}
 		default:

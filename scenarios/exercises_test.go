@@ -71,6 +71,35 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
 		}},
+		{"isr-shrink-to-leader", []string{"cluster.version=4.1"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			p := r.Partitions[0]
+			assert.Positive(t, p.OfflineMs, "as offline as on 4.0")
+			assert.Equal(t, 1, p.UncleanElections, "the returning leader is the last known leader, which Kafka counts unclean")
+		}},
+		{"unclean-election-loss", []string{"cluster.version=4.1"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Lost, "the ELR holds only the fenced leader: unclean election as on 4.0")
+		}},
+		{"last-replica-standing", []string{"cluster.version=4.0"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			assert.Positive(t, r.Records.Failed, "offline until broker 1 returns, after delivery.timeout.ms")
+			assert.Greater(t, r.Partitions[0].OfflineMs, 100_000.0)
+			assert.Zero(t, r.Partitions[0].UncleanElections)
+		}},
+		{"last-replica-standing", []string{"cluster.features.eligible.leader.replicas.version=0"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Failed, "4.1 without ELR is 4.0")
+			assert.Greater(t, r.Partitions[0].OfflineMs, 100_000.0)
+		}},
+		{"last-replica-standing", []string{"cluster.version=4.0", "broker.unclean.leader.election.enable=true"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Lost, "broker 3 lacks what brokers 1 and 2 committed")
+			assert.Equal(t, 1, r.Partitions[0].UncleanElections)
+		}},
+		{"last-replica-standing", []string{"broker.unclean.leader.election.enable=true"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Lost, "ELR does not stop an unclean election of broker 3, back first")
+		}},
+		{"last-replica-standing", []string{"producer.acks=1"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Records.Lost, "acks=1 records the lone leader took never committed")
+		}},
 		{"delivery-timeout-ambiguous", []string{"producer.delivery.timeout.ms=60000"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)

@@ -204,9 +204,17 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	})
 	if elect != nil {
 		s := x.name(elect.Peer) + " became leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
-		if elect.Has(event.Unclean) {
+		switch {
+		case elect.Has(event.LastKnownLeader):
+			s += " as the last known leader (the ISR and the eligible leader replicas were empty)"
+		case elect.Has(event.Unclean):
 			s += " by unclean election (it was not in the ISR)"
-		} else {
+		case elect.Has(event.FromElr):
+			// KIP-966: an ELR member holds every record below the high
+			// watermark, which stops while the ISR is below
+			// min.insync.replicas; what it lacks was never committed.
+			s += " (clean election from the eligible leader replicas: it holds every committed record; records only the old leader had were never committed)"
+		default:
 			s += " (clean election from the ISR)"
 		}
 		if bl := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {

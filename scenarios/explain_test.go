@@ -42,6 +42,33 @@ func TestExplanationsReadFields(t *testing.T) {
 	clean := explain()
 	assert.Contains(t, clean, "(clean election from the ISR)")
 	assert.NotContains(t, clean, "unclean")
+
+	for i := range entries {
+		if entries[i].Kind == event.Elect {
+			entries[i].Flags |= event.FromElr
+		}
+	}
+	assert.Contains(t, explain(), "(clean election from the eligible leader replicas: it holds every committed record; records only the old leader had were never committed)")
+	for i := range entries {
+		if entries[i].Kind == event.Elect {
+			entries[i].Flags = event.Unclean | event.LastKnownLeader
+		}
+	}
+	assert.Contains(t, explain(), "as the last known leader (the ISR and the eligible leader replicas were empty)")
+}
+
+// TestLostAfterElectionFromELR: on Kafka 4.1 with acks=1, records the lone
+// leader acknowledged after broker 2 stopped fetching never committed; the
+// replica elected from the ELR does not have them, and the explanation says
+// why that election was still clean.
+func TestLostAfterElectionFromELR(t *testing.T) {
+	s, err := Load("last-replica-standing", []string{"producer.acks=1"})
+	require.NoError(t, err)
+	r := s.Run(RunOptions{}).Report
+	require.NotEmpty(t, r.Anomalies)
+	assert.Equal(t, "lost", r.Anomalies[0].Kind)
+	assert.Contains(t, r.Anomalies[0].Explanation, "broker-2 became leader in epoch 2")
+	assert.Contains(t, r.Anomalies[0].Explanation, "clean election from the eligible leader replicas")
 }
 
 func TestHistoryNamesTheRetryErrorFromItsCode(t *testing.T) {

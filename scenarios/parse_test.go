@@ -161,6 +161,12 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"name", "not kebab-case"}},
 		{name: "bad version", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"2.8\""},
 			want: []string{"cluster.version", "3.6, 3.7"}},
+		{name: "unknown feature", replace: [2]string{"  brokers: 3", "  brokers: 3\n  features:\n    elr.version: 1"},
+			want: []string{"line 7", "cluster.features.elr.version", "unknown feature; the simulator models: eligible.leader.replicas.version"}},
+		{name: "bad feature level", replace: [2]string{"  brokers: 3", "  brokers: 3\n  features:\n    eligible.leader.replicas.version: 2"},
+			want: []string{"cluster.features.eligible.leader.replicas.version", `"2" is not a level of eligible.leader.replicas.version; use 0 to 1`}},
+		{name: "feature above the version", replace: [2]string{"  brokers: 3", "  brokers: 3\n  version: \"3.9\"\n  features:\n    eligible.leader.replicas.version: 1"},
+			want: []string{"cluster.features.eligible.leader.replicas.version", "needs cluster.version 4.0 or later", "this cluster is 3.9"}},
 		{name: "bad bandwidth", replace: [2]string{"  brokers: 3", "  brokers: 3\n  network:\n    bandwidth: fast"},
 			want: []string{"cluster.network.bandwidth", "is not a bandwidth"}},
 	}
@@ -217,6 +223,25 @@ func TestSet(t *testing.T) {
 	assert.Equal(t, uint64(42), s.Seed)
 	assert.Equal(t, "3ms", s.Cluster.Network.Latency.Duration.String())
 	assert.Equal(t, int64(20), s.plan.producerCfg.LingerMs)
+	assert.False(t, s.plan.brokerCfg.EligibleLeaderReplicas, "4.0 bootstraps without ELR")
+}
+
+// TestSetVersionAndFeatures: a release brings its new clusters' feature
+// levels; cluster.features.NAME sets one against it.
+func TestSetVersionAndFeatures(t *testing.T) {
+	for _, tc := range []struct {
+		sets []string
+		elr  bool
+	}{
+		{[]string{"cluster.version=4.1"}, true},
+		{[]string{"cluster.version=4.4"}, true},
+		{[]string{"cluster.version=4.1", "cluster.features.eligible.leader.replicas.version=0"}, false},
+		{[]string{"cluster.features.eligible.leader.replicas.version=1"}, true},
+	} {
+		s, err := Parse("t.yaml", []byte(base), tc.sets)
+		require.NoError(t, err, "%v", tc.sets)
+		assert.Equal(t, tc.elr, s.plan.brokerCfg.EligibleLeaderReplicas, "%v", tc.sets)
+	}
 }
 
 func TestSetErrors(t *testing.T) {
@@ -227,6 +252,8 @@ func TestSetErrors(t *testing.T) {
 		{"producer.acks", []string{"expected KEY=VALUE"}},
 		{"colour=blue", []string{"--set", "colour", "unknown --set key", "producer.<property>"}},
 		{"cluster.racks=2", []string{"unknown --set key"}},
+		{"cluster.features.eligible.leader.replicas.version=on", []string{"--set", "cluster.features.eligible.leader.replicas.version", `"on" is not a level`}},
+		{"cluster.features.=1", []string{"missing a name after the dot"}},
 		{"producer.acks=2", []string{"--set", "producer.acks", "String must be one of: all, -1, 0, 1"}},
 		{"workload.records=many", []string{"--set", "workload.records", `"many" is not a whole number`}},
 		{"workload.colour=red", []string{"--set", "workload.colour", "unknown key in workload"}},

@@ -45,11 +45,13 @@ type ConfigReport struct {
 
 // ClusterReport describes the cluster and network.
 type ClusterReport struct {
-	Brokers   int    `json:"brokers"`
-	Version   string `json:"version"`
-	Latency   string `json:"latency"`
-	Jitter    string `json:"jitter"`
-	Bandwidth string `json:"bandwidth"`
+	Brokers int    `json:"brokers"`
+	Version string `json:"version"`
+	// Features are the feature levels in effect, by Kafka's feature name.
+	Features  map[string]string `json:"features"`
+	Latency   string            `json:"latency"`
+	Jitter    string            `json:"jitter"`
+	Bandwidth string            `json:"bandwidth"`
 }
 
 // TopicReport is one topic's layout and config.

@@ -34,9 +34,14 @@ type Cluster struct {
 	// Version is the Kafka release whose broker behaviour to model. Only
 	// behaviour that changed between releases depends on it: before 3.7 the
 	// high watermark advanced with the ISR below min.insync.replicas.
-	Version string     `yaml:"version"`
-	Broker  Properties `yaml:"broker"`
-	Network Network    `yaml:"network"`
+	Version string `yaml:"version"`
+	// Features are the levels of Kafka's feature flags, set as
+	// kafka-storage.sh format --feature NAME=LEVEL sets them on a new
+	// cluster; one left out takes the level a new cluster of Version
+	// gets (eligible.leader.replicas.version: 1 from 4.1).
+	Features Properties `yaml:"features"`
+	Broker   Properties `yaml:"broker"`
+	Network  Network    `yaml:"network"`
 }
 
 // Network is the default behaviour of every link.

@@ -21,6 +21,7 @@ type plan struct {
 	topo        *broker.Topology
 	brokerCfg   broker.Config
 	brokerProps map[string]string // effective, for the report
+	features    map[string]string // effective feature levels, for the report
 	payload     codec.ValueKind
 	producerCfg *producer.Config
 	topic       int   // the workload's topic index
@@ -211,6 +212,15 @@ func (s *Scenario) validate() (*plan, error) {
 		return nil, s.errAt(key, "%s", err.Error())
 	}
 	cfg.Version = version
+	if err := cfg.SetFeatures(c.Features.Map()); err != nil {
+		key := "cluster.features"
+		if ce, ok := err.(*broker.ConfigError); ok && ce.Key != "" {
+			key += "." + ce.Key
+		}
+		return nil, s.errAt(key, "%s", err.Error())
+	}
+	pl.features = broker.FeatureDefaults(version)
+	maps.Copy(pl.features, c.Features.Map())
 	pl.brokerProps = broker.PropertyDefaults()
 	maps.Copy(pl.brokerProps, brokerProps)
 	pl.brokerCfg = cfg

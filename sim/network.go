@@ -22,6 +22,25 @@ type Disconnected struct{ Peer NodeID }
 func (Disconnected) Name() string { return "disconnected" }
 func (Disconnected) Size() int    { return 0 }
 
+// Channel says which connection between two nodes a message travels on.
+// Each directed link carries one stream per channel, so a stream stalled
+// by a cut holds only its own connection's messages. Messages that do not
+// say travel on channel 0.
+type Channel uint8
+
+// MaxChannels bounds the channels a link carries.
+const MaxChannels = 8
+
+// Channeled is a message that names its channel.
+type Channeled interface{ Channel() Channel }
+
+func channelOf(m Message) Channel {
+	if c, ok := m.(Channeled); ok {
+		return c.Channel()
+	}
+	return 0
+}
+
 // LinkConfig is the default behaviour of every link.
 type LinkConfig struct {
 	Latency   Time  // one-way
@@ -41,19 +60,42 @@ const (
 )
 
 type link struct {
-	cut      int32 // active faults that cut this direction, dropping packets
-	reject   int32 // active faults that cut it rejecting them (RST, ICMP unreachable)
-	wireFree Time  // when the sender's side of the link finishes transmitting
-	lastAt   Time  // last arrival, so a link delivers in order like TCP
-	delay    Time  // extra one-way delay on this direction (a slowed link)
-	// A stream stalled by a drop cut: what met the cut and everything
-	// sent behind it, in stream order, waiting for the retransmission
-	// that gets through.
+	cut      int32    // active faults that cut this direction, dropping packets
+	reject   int32    // active faults that cut it rejecting them (RST, ICMP unreachable)
+	stalled  int32    // streams holding messages for a retransmission
+	wireFree Time     // when the sender's side of the link finishes transmitting
+	lastAt   Time     // last arrival, so a link delivers in order like TCP
+	delay    Time     // extra one-way delay on this direction (a slowed link)
+	streams  []stream // by Channel, made on the first hold
+}
+
+// stream is one connection's direction on a link, stalled by a drop cut:
+// what met the cut and everything sent behind it, in order, waiting for
+// the retransmission that gets through.
+type stream struct {
 	held   []int32
 	rto    Time   // the current retransmission timeout
 	retxAt Time   // when the pending retransmission is due
 	tries  int32  // retransmissions that met the cut
 	gen    uint32 // bumped when the stream restarts: an older retransmission timer is stale
+}
+
+func (l *link) stream(c Channel) *stream {
+	if l.streams == nil {
+		l.streams = make([]stream, MaxChannels)
+	}
+	return &l.streams[c]
+}
+
+// restart empties a stream's retransmission state; its held messages are
+// the caller's to release first.
+func (l *link) restart(st *stream) {
+	if len(st.held) > 0 {
+		l.stalled--
+	}
+	st.held = st.held[:0]
+	st.retxAt, st.rto, st.tries = 0, 0, 0
+	st.gen++
 }
 
 type envelope struct {
@@ -171,8 +213,8 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
 	}
 	l := n.link(from, to)
-	if l.reject > 0 || l.cut > 0 || len(l.held) > 0 {
-		n.blocked(l, n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now}))
+	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
+	if (l.reject > 0 || l.cut > 0 || l.stalled > 0) && n.blocked(l, slot) {
 		return
 	}
 	start := w.now
@@ -194,7 +236,6 @@ func (n *Network) Send(from, to NodeID, m Message) {
 		at = l.lastAt
 	}
 	l.lastAt = at
-	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
 	w.Schedule(at, to, kindDeliver, int64(slot), 0)
 }
 
@@ -224,10 +265,9 @@ func (n *Network) deliver(ev Event) {
 			n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
 			return
 		}
-		if l := n.link(e.from, e.to); l.reject > 0 || l.cut > 0 || len(l.held) > 0 {
+		if l := n.link(e.from, e.to); (l.reject > 0 || l.cut > 0 || l.stalled > 0) && n.blocked(l, slot) {
 			// Cut while the message was on the wire, or behind a
-			// segment that waits for its retransmission.
-			n.blocked(l, slot)
+			// segment of its stream that waits for its retransmission.
 			return
 		}
 	}
@@ -238,44 +278,55 @@ func (n *Network) deliver(ev Event) {
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }
 
-// blocked handles a message its link cannot carry now: a reject cut refuses
-// it and the connection breaks, a drop cut (or a stream already waiting for
-// a retransmission) holds it.
+// blocked handles a message on a link that is cut or has a stalled
+// stream, and reports whether it took the message: a reject cut refuses it
+// and the connection breaks; a drop cut, or its stream already waiting for
+// a retransmission, holds it. A message on another stream goes on.
 //
-// Both ends learn of the break at once: the sender from the reset or ICMP
+// Both ends learn of a refusal at once: the sender from the reset or ICMP
 // error, the receiver because the other end's retransmission of the
 // handshake or of its request would meet the same reset (a simplification:
 // the simulator does not replay the handshake).
-func (n *Network) blocked(l *link, slot int32) {
+func (n *Network) blocked(l *link, slot int32) bool {
+	e := &n.slots[slot]
 	if l.reject > 0 {
-		e := n.release(slot)
-		n.traceDrop(e.from, e.to, e.id, e.msg, event.Rejected)
-		if _, ok := e.msg.(Disconnected); !ok {
-			n.notifyLocal(e.to, e.from)
-			n.notifyLocal(e.from, e.to)
+		x := n.release(slot)
+		n.traceDrop(x.from, x.to, x.id, x.msg, event.Rejected)
+		if _, ok := x.msg.(Disconnected); !ok {
+			n.notifyLocal(x.to, x.from)
+			n.notifyLocal(x.from, x.to)
 		}
-		return
+		return true
 	}
-	n.hold(l, slot)
+	c := channelOf(e.msg)
+	if l.cut == 0 && (l.streams == nil || len(l.streams[c].held) == 0) {
+		return false
+	}
+	n.hold(l, c, slot)
+	return true
 }
 
 // hold queues a message on its stalled stream, arming the retransmission
 // timer if none is pending: RTO after the segment was sent.
-func (n *Network) hold(l *link, slot int32) {
+func (n *Network) hold(l *link, c Channel, slot int32) {
 	e := &n.slots[slot]
-	l.held = append(l.held, slot)
-	if l.retxAt == 0 {
-		l.rto = max(rtoMin+2*n.oneWay(e.from, e.to, l), rtoMin)
-		l.retxAt = max(e.sent+l.rto, n.w.now+1)
-		l.tries = 0
-		n.w.Schedule(l.retxAt, e.from, kindRetransmit, int64(e.from)<<32|int64(e.to), int64(l.gen))
+	st := l.stream(c)
+	if len(st.held) == 0 {
+		l.stalled++
+	}
+	st.held = append(st.held, slot)
+	if st.retxAt == 0 {
+		st.rto = max(rtoMin+2*n.oneWay(e.from, e.to, l), rtoMin)
+		st.retxAt = max(e.sent+st.rto, n.w.now+1)
+		st.tries = 0
+		n.w.Schedule(st.retxAt, e.from, kindRetransmit, int64(e.from)<<32|int64(e.to), int64(c)<<32|int64(st.gen))
 	}
 	if e.id == 0 {
 		return // a Disconnected notice: no message of the trace
 	}
 	x := E(n.w.now, e.from, event.Held)
 	x.Peer = e.to
-	x.Ext = &event.Ext{Label: e.msg.Name(), Msg: e.id, Dur: (l.retxAt - n.w.now).Duration()}
+	x.Ext = &event.Ext{Label: e.msg.Name(), Msg: e.id, Dur: (st.retxAt - n.w.now).Duration()}
 	n.w.Trace.Add(x)
 }
 
@@ -285,36 +336,36 @@ func (n *Network) hold(l *link, slot int32) {
 func (n *Network) retransmit(ev Event) {
 	from, to := NodeID(ev.A>>32), NodeID(int32(ev.A))
 	l := n.link(from, to)
-	if uint32(ev.B) != l.gen || l.retxAt != ev.At || len(l.held) == 0 {
+	st := l.stream(Channel(ev.B >> 32))
+	if uint32(ev.B) != st.gen || st.retxAt != ev.At || len(st.held) == 0 {
 		return // the stream was closed or reset since
 	}
 	now := n.w.now
 	x := E(now, from, event.Retransmit)
-	x.Peer, x.Count = to, int32(len(l.held))
+	x.Peer, x.Count = to, int32(len(st.held))
 	if l.cut > 0 {
-		l.tries++
-		if l.tries >= tcpRetries {
+		st.tries++
+		if st.tries >= tcpRetries {
 			x.Flags |= event.Closed
 			n.w.Trace.Add(x)
 			n.Reset(from, to)
 			return
 		}
-		l.rto = min(2*l.rto, rtoMax)
-		l.retxAt = now + l.rto
-		x.X().Dur = l.rto.Duration()
+		st.rto = min(2*st.rto, rtoMax)
+		st.retxAt = now + st.rto
+		x.X().Dur = st.rto.Duration()
 		n.w.Trace.Add(x)
-		n.w.Schedule(l.retxAt, from, kindRetransmit, ev.A, ev.B)
+		n.w.Schedule(st.retxAt, from, kindRetransmit, ev.A, ev.B)
 		return
 	}
 	x.Flags |= event.Delivered
 	n.w.Trace.Add(x)
 	at := max(now+n.oneWay(from, to, l), l.lastAt)
-	for _, slot := range l.held {
+	for _, slot := range st.held {
 		n.w.Schedule(at, to, kindDeliver, int64(slot), 0)
 	}
-	l.lastAt, l.wireFree = at, now
-	l.held = l.held[:0]
-	l.retxAt, l.rto, l.tries = 0, 0, 0
+	l.lastAt, l.wireFree = at, max(l.wireFree, now)
+	l.restart(st)
 }
 
 // Reset breaks every connection between two nodes, as a reset does (a
@@ -322,7 +373,7 @@ func (n *Network) retransmit(ev Event) {
 // has not arrived is discarded, and each learns at once that its
 // connections closed (a Disconnected from the other).
 func (n *Network) Reset(a, b NodeID) {
-	discarded := n.Close(a, b, nil)
+	discarded := n.discard(a, b, nil, true)
 	x := E(n.w.now, a, event.ConnReset)
 	x.Peer, x.Count = b, int32(discarded)
 	n.w.Trace.Add(x)
@@ -330,34 +381,48 @@ func (n *Network) Reset(a, b NodeID) {
 	n.notifyLocal(a, b)
 }
 
-// Close discards what is still on the way, in either direction, on the
-// connections between two nodes that one of them closed: the messages
-// match picks (nil: every message). A new connection is a new stream, so
-// nothing of the old one arrives on it. It returns how many it discarded.
+// Close is node a closing its connections to b that match picks (nil:
+// every one): what b sent on them that has not arrived is discarded, since
+// a new connection is a new stream, and so is what a's stalled streams
+// still hold (a simplification: Linux keeps retransmitting a closed
+// socket's data for a while, tcp_orphan_retries). What a sent that is
+// already on the wire still arrives. It returns how many it discarded.
 func (n *Network) Close(a, b NodeID, match func(from NodeID, m Message) bool) int {
+	return n.discard(a, b, match, false)
+}
+
+// discard drops what the connections between a and b that match picks
+// hold or carry: toward a only, or both ways (a reset).
+func (n *Network) discard(a, b NodeID, match func(from NodeID, m Message) bool, both bool) int {
 	discarded := 0
 	for _, d := range [2][2]NodeID{{a, b}, {b, a}} {
 		l := n.link(d[0], d[1])
-		kept := l.held[:0]
-		for _, slot := range l.held {
-			e := &n.slots[slot]
-			if match != nil && !match(e.from, e.msg) {
-				kept = append(kept, slot)
+		for c := range l.streams {
+			st := &l.streams[c]
+			if len(st.held) == 0 {
 				continue
 			}
-			x := n.release(slot)
-			n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
-			discarded++
-		}
-		l.held = kept
-		if len(l.held) == 0 && l.retxAt != 0 {
-			l.retxAt, l.rto, l.tries = 0, 0, 0
-			l.gen++
+			kept := st.held[:0]
+			for _, slot := range st.held {
+				e := &n.slots[slot]
+				if match != nil && !match(e.from, e.msg) {
+					kept = append(kept, slot)
+					continue
+				}
+				x := n.release(slot)
+				n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
+				discarded++
+			}
+			if len(kept) == 0 {
+				l.restart(st)
+			} else {
+				st.held = kept
+			}
 		}
 	}
 	for i := range n.slots {
 		e := &n.slots[i]
-		if e.msg == nil || e.dead || e.local || !(e.from == a && e.to == b || e.from == b && e.to == a) {
+		if e.msg == nil || e.dead || e.local || !(e.from == b && e.to == a || both && e.from == a && e.to == b) {
 			continue
 		}
 		if _, notice := e.msg.(Disconnected); notice || match != nil && !match(e.from, e.msg) {
@@ -392,13 +457,14 @@ func (n *Network) resetNode(crashed NodeID) {
 		n.notify(crashed, NodeID(peer))
 		for _, d := range [2][2]NodeID{{crashed, NodeID(peer)}, {NodeID(peer), crashed}} {
 			l := n.link(d[0], d[1])
-			for _, slot := range l.held {
-				x := n.release(slot)
-				n.traceDrop(x.from, x.to, x.id, x.msg, event.PeerDown)
+			for c := range l.streams {
+				st := &l.streams[c]
+				for _, slot := range st.held {
+					x := n.release(slot)
+					n.traceDrop(x.from, x.to, x.id, x.msg, event.PeerDown)
+				}
+				l.restart(st)
 			}
-			l.held = l.held[:0]
-			l.retxAt, l.rto, l.tries = 0, 0, 0
-			l.gen++
 			l.lastAt, l.wireFree = 0, 0
 		}
 	}
