@@ -245,8 +245,11 @@ func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
 				mb.group = strings.TrimSpace(m)
 			default:
 				sel, err := brokerSelector(m, pl)
+				if err != nil && !strings.ContainsAny(strings.TrimSpace(m), " 0123456789") {
+					return s.errAt(key+"."+g.name, "%q is not a node: use a broker id, a selector (\"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\"), brokers, controller or producer", m)
+				}
 				if err != nil {
-					return s.errAt(key+"."+g.name, "%q is not a node: use a broker id or selector, brokers, controller or producer (%s)", m, err.Error())
+					return s.errAt(key+"."+g.name, "%s", err.Error())
 				}
 				mb.sel = sel
 			}
