@@ -258,20 +258,32 @@ func pastTense(k event.Kind) string {
 		return "crashed"
 	case event.Pause:
 		return "was paused"
-	case event.Isolate:
+	case event.Isolate, event.Partition:
 		return "was cut off"
 	}
 	return k.String()
 }
 
 // nodeEvent finds the first node-level event of the given kinds in [from, to].
+// A partition that cuts the node off from something counts as its
+// isolation.
 func (x *explainer) nodeEvent(n sim.NodeID, from, to sim.Time, kinds ...event.Kind) *sim.Entry {
 	if int(n) < 0 || int(n) >= len(x.byNode) {
 		return nil
 	}
-	return x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
+	own := x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
 		return e.At >= from && e.At <= to && slices.Contains(kinds, e.Kind)
 	})
+	if !slices.Contains(kinds, event.Isolate) {
+		return own
+	}
+	part := x.findFirst(x.byNode[x.r.id], func(e *sim.Entry) bool {
+		return e.Kind == event.Partition && e.At >= from && e.At <= to && slices.Contains(e.Ext.List, int32(n))
+	})
+	if own == nil || part != nil && part.At < own.At {
+		return part
+	}
+	return own
 }
 
 // errorNote says what an error means for whether the write happened.

@@ -578,6 +578,12 @@ func (r *runner) partition(f *plannedFault) {
 	r.cutLinks(u, u.sides[0], u.sides[1])
 	e := r.faultEntry(event.Partition, r.id, f)
 	e.X().Note = describePartition(f)
+	// The brokers it cuts off from something, for explanations.
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if !f.set["by"] && cutsNode(u, sim.NodeID(b)) {
+			e.X().List = append(e.X().List, int32(b))
+		}
+	}
 	r.w.Trace.Add(e)
 	until := sim.Time(0)
 	if f.set["for"] {
