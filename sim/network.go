@@ -88,7 +88,7 @@ func (l *link) stream(c Channel) *stream {
 }
 
 // restart empties a stream's retransmission state; its held messages are
-// the caller's to release first.
+// the caller's to deliver or release first.
 func (l *link) restart(st *stream) {
 	if len(st.held) > 0 {
 		l.stalled--
@@ -108,10 +108,10 @@ type envelope struct {
 }
 
 // Network carries messages between nodes as TCP does. Every directed link
-// is one ordered, lossless stream (the simulator carries every connection
-// between two nodes on it); a message takes transmission time (size over
-// bandwidth, queued behind earlier messages on the link), then latency plus
-// jitter.
+// delivers in order and loses nothing, and carries one stream per Channel
+// (a connection of its own in Kafka); a message takes transmission time
+// (size over bandwidth, queued behind earlier messages on the link), then
+// latency plus jitter.
 //
 // A link cut in drop mode (a partition that drops packets) delays rather
 // than loses: what meets the cut waits for TCP's retransmission, and
