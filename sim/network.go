@@ -302,6 +302,13 @@ func (n *Network) blocked(l *link, slot int32) bool {
 	if l.cut == 0 && (l.streams == nil || len(l.streams[c].held) == 0) {
 		return false
 	}
+	if !n.w.Up(e.from) {
+		// Sent before its sender crashed: no kernel is left to
+		// retransmit it.
+		x := n.release(slot)
+		n.traceDrop(x.from, x.to, x.id, x.msg, event.PeerDown)
+		return true
+	}
 	n.hold(l, c, slot)
 	return true
 }

@@ -649,3 +649,23 @@ func TestCrashWhilePausedReleasesAndTracesDeferredMessages(t *testing.T) {
 	assert.Equal(t, 3, drops, "each lost ping is traced")
 	assert.Empty(t, server.msgs)
 }
+
+// A message its sender sent before crashing that meets a cut on the way is
+// lost: no kernel is left to retransmit it, even once the sender restarts.
+func TestNoRetransmissionForACrashedSender(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Send(a.id, b.id, ping{N: 1})
+	w.Crash(a.id)
+	w.Net.Cut(a.id, b.id, false)
+	w.RunUntil(20 * ms)
+	w.Restart(a.id)
+	w.Net.Uncut(a.id, b.id, false)
+	w.RunUntil(Second)
+
+	assert.Empty(t, pings(b.msgs))
+	require.NotEmpty(t, w.Trace.Entries())
+	last := w.Trace.Entries()[len(w.Trace.Entries())-1]
+	assert.Equal(t, event.Drop, last.Kind)
+	assert.True(t, last.Has(event.PeerDown))
+}
