@@ -9,16 +9,20 @@ import (
 
 // Broker timer kinds.
 const (
-	kindHeartbeat       sim.Kind = sim.FirstUserKind + 16 + iota
-	kindIsrCheck                 // replica.lag.time.max.ms/2 ("isr-expiration")
-	kindProduceTimeout           // the purgatory's earliest acks=all deadline
-	kindFetchWait                // A: follower id (long-poll expiry)
-	kindFetchRetry               // A: leader id (follower's backoff over)
-	kindFetchTimeout             // A: leader id (replica.socket.timeout.ms)
-	kindHandled                  // the request handler finished the oldest queued produce request
-	kindTxnRetry                 // the coordinator's marker retries and timeouts
-	kindTxnTimeoutCheck          // transaction.abort.timed.out.transaction.cleanup.interval.ms
-	kindUnmute                   // A: client id, B: connection (its next queued request starts)
+	kindHeartbeat          sim.Kind = sim.FirstUserKind + 16 + iota
+	kindIsrCheck                    // replica.lag.time.max.ms/2 ("isr-expiration")
+	kindProduceTimeout              // the purgatory's earliest acks=all deadline
+	kindFetchWait                   // A: follower id (long-poll expiry)
+	kindFetchRetry                  // A: leader id (follower's backoff over)
+	kindFetchTimeout                // A: leader id (replica.socket.timeout.ms)
+	kindHandled                     // the request handler finished the oldest queued produce request
+	kindTxnRetry                    // the coordinator's marker retries and timeouts
+	kindTxnTimeoutCheck             // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	kindUnmute                      // A: client id, B: connection (its next queued request starts)
+	kindProducerExpiration          // producer.id.expiration.check.interval.ms
+	kindTxnIDExpiration             // transaction.remove.expired.transaction.cleanup.interval.ms
+	kindShutdownTimeout             // a controlled shutdown the controller did not grant in time
+	kindTxnVerifyTimeout            // A: a transaction verification request id; B: 0 its deadline, 1 its retry
 )
 
 // clientConn is the broker side of one client's connection. Kafka's network
@@ -101,9 +105,20 @@ type Broker struct {
 	handlerFree sim.Time
 
 	// Transactions: the coordinator of the ids whose __transaction_state
-	// partition this broker leads.
-	coord *txnCoordinator
+	// partition this broker leads, and the produce requests waiting for a
+	// coordinator's word (verify.go).
+	coord         *txnCoordinator
+	verifications []*txnVerification
+
+	// shuttingDown: a controlled shutdown is under way
+	// (BrokerLifecycleManager's PENDING_CONTROLLED_SHUTDOWN).
+	shuttingDown bool
 }
+
+// controlledShutdownTimeout is how long a broker waits for the controller
+// to let it stop before it stops anyway: KafkaBroker.shutdown() gives
+// BrokerServer.shutdown five minutes.
+const controlledShutdownTimeout = 5 * 60 * sim.Second
 
 // handling is a produce request in the request handler's queue.
 type handling struct {
@@ -142,6 +157,7 @@ func (b *Broker) resetVolatile() {
 	b.meta = nil
 	b.clients = nil
 	b.faults = faultState{}
+	b.shuttingDown = false
 	b.handling = nil
 	b.handlerFree = 0
 	b.coord = newTxnCoordinator(b.w, b.id, b.cfg, b.topo, b)
@@ -164,8 +180,27 @@ func (b *Broker) Replica(p PartitionID) *Replica { return b.replicas[p] }
 func (b *Broker) start() {
 	b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
 	b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
+	b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
 	if b.coord.txnTopic >= 0 {
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
+	}
+}
+
+// expireProducers forgets idle producer ids on every replica this broker
+// holds, leader or follower (LogManager's PeriodicProducerExpirationCheck,
+// every producer.id.expiration.check.interval.ms).
+func (b *Broker) expireProducers() {
+	for _, rep := range b.replicas {
+		if rep == nil {
+			continue
+		}
+		for _, pid := range rep.producers.expire(b.w.Now(), b.cfg.ProducerIDExpiration) {
+			e := b.entry(event.ProducerExpired, rep.ID, 0, -1, -1, -1, -1)
+			e.ProducerID = pid
+			e.X().Limit = int64(b.cfg.ProducerIDExpiration / sim.Millisecond)
+			b.w.Trace.Add(e)
+		}
 	}
 }
 
@@ -178,7 +213,7 @@ func (b *Broker) restart() {
 	for _, r := range b.replicas {
 		if r != nil {
 			r.resetRole()
-			r.producers.rebuild(&r.Log)
+			r.producers.rebuild(&r.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 		}
 	}
 	b.sendHeartbeat()
@@ -198,7 +233,13 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	switch e.Kind {
 	case kindHeartbeat:
 		b.sendHeartbeat()
-		b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		if e.A == 0 { // not the extra one of a controlled shutdown
+			b.w.After(b.cfg.BrokerHeartbeatInterval, b.id, kindHeartbeat, 0, 0)
+		}
+	case kindShutdownTimeout:
+		if b.shuttingDown {
+			b.stop("controlled shutdown not granted within 5m0s; stopped anyway")
+		}
 	case kindIsrCheck:
 		b.isrCheck()
 		b.w.After(b.cfg.ReplicaLagTimeMax/2, b.id, kindIsrCheck, 0, 0)
@@ -219,11 +260,23 @@ func (b *Broker) HandleEvent(e sim.Event) {
 		b.handled()
 	case kindUnmute:
 		b.unmute(sim.NodeID(e.A), uint32(e.B))
+	case kindTxnVerifyTimeout:
+		if e.B == 1 {
+			b.askAgain(e.A)
+		} else {
+			b.verificationAnswered(e.A, nil)
+		}
 	case kindTxnRetry:
 		b.coord.handleTimer(e)
 	case kindTxnTimeoutCheck:
 		b.coord.abortTimedOut()
 		b.w.After(b.cfg.TransactionAbortCheckPeriod, b.id, kindTxnTimeoutCheck, 0, 0)
+	case kindProducerExpiration:
+		b.expireProducers()
+		b.w.After(b.cfg.ProducerIDExpirationCheck, b.id, kindProducerExpiration, 0, 0)
+	case kindTxnIDExpiration:
+		b.coord.expireTransactionalIDs()
+		b.w.After(b.cfg.TransactionalIDExpirationCheck, b.id, kindTxnIDExpiration, 0, 0)
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
@@ -235,8 +288,16 @@ func (b *Broker) HandleEvent(e sim.Event) {
 // HandleMessage dispatches a message from another node.
 func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
+	case *AddPartitionsToTxnRequest:
+		if m.FromLeader {
+			b.coord.handleLeaderAddPartitions(from, m)
+			return
+		}
+		b.clientMessage(from, m)
+	case *AddPartitionsToTxnResponse:
+		b.verificationAnswered(m.ID, m.Errors)
 	case Connect, Close, *MetadataRequest, *InitProducerIDRequest, *ProduceRequest,
-		*FindCoordinatorRequest, *AddPartitionsToTxnRequest, *EndTxnRequest:
+		*FindCoordinatorRequest, *EndTxnRequest:
 		b.clientMessage(from, m)
 	case *WriteTxnMarkersRequest:
 		b.handleWriteMarkers(from, m)
@@ -251,6 +312,9 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
+		}
+		if b.shuttingDown && m.ShouldShutDown {
+			b.stop("controlled shutdown complete")
 		}
 	case *MetadataUpdate:
 		// A restarted process takes no role before the controller accepts
@@ -303,7 +367,7 @@ func (b *Broker) clientMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case Connect:
 		*cc = clientConn{conn: m.Conn, open: true}
-		b.respond(from, m.Conn, ConnectAck(m))
+		b.respond(from, m.Conn, ConnectAck{Conn: m.Conn, TransactionVersion: b.cfg.TransactionVersion})
 		return
 	case Close:
 		if cc.conn == m.Conn {
@@ -373,15 +437,17 @@ func (b *Broker) bytesCost(batches int, bytes int64) sim.Time {
 	return sim.Time(batches)*b.cfg.CostPerBatch + sim.Time(bytes*int64(b.cfg.CostPerMB)>>20)
 }
 
-// handled runs the produce request the handler just finished with, if its
-// connection is still there.
+// handled runs the produce request the handler just finished with. A
+// request whose connection closed while it waited still runs: Kafka's
+// handler threads finish every request the network layer read, and only
+// the answer is lost (RequestChannel.sendResponse: "no open connection").
 func (b *Broker) handled() {
 	h := b.handling[0]
 	b.handling[0] = handling{}
 	b.handling = b.handling[1:]
 	cc := b.client(h.from)
 	if !cc.open || cc.conn != h.conn {
-		return // the connection closed while the request waited
+		cc = &clientConn{conn: h.conn}
 	}
 	cc.busy = false
 	b.produce(h.from, cc, h.req)
@@ -424,6 +490,7 @@ func (b *Broker) unmute(client sim.NodeID, conn uint32) {
 
 func (b *Broker) peerDisconnected(peer sim.NodeID) {
 	b.coord.markersLost(peer)
+	b.verificationsLost(peer)
 	if int(peer) < len(b.fetchers) && b.fetchers[peer].inflight {
 		// Our fetch to a leader that went away.
 		b.fetchers[peer].inflight = false
@@ -456,7 +523,10 @@ func (b *Broker) injectedFailure() (Error, bool) {
 // Partition.appendRecordsToLeader).
 func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 	resp := &ProduceResponse{ID: r.ID, Partitions: make([]PartitionResponse, len(r.Batches))}
-	if err, failing := b.injectedFailure(); failing {
+	if r.verified != nil {
+		// Back from the coordinator (verify.go): the request was checked
+		// for injected failures when it arrived.
+	} else if err, failing := b.injectedFailure(); failing {
 		for i := range r.Batches {
 			pb := &r.Batches[i]
 			resp.Partitions[i] = PartitionResponse{Partition: pb.Partition, Error: err, BaseOffset: -1, Leader: NoLeader, Ref: pb.Ref}
@@ -472,6 +542,8 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		}
 		b.sendProduceResponse(client, cc.conn, resp)
 		return
+	} else if b.verifying(client, cc, r) {
+		return
 	}
 
 	var required []int64
@@ -485,7 +557,7 @@ func (b *Broker) produce(client sim.NodeID, cc *clientConn, r *ProduceRequest) {
 		res := &resp.Partitions[i]
 		*res = PartitionResponse{Partition: pb.Partition, BaseOffset: -1, Leader: NoLeader, LeaderEpoch: -1, Ref: pb.Ref}
 		need := int64(-1)
-		res.Error, res.BaseOffset, need = b.appendAsLeader(client, pb, r.Acks)
+		res.Error, res.BaseOffset, need = b.appendVerified(client, r, i)
 		if res.Error == ErrNotLeaderOrFollower && b.meta != nil && b.cfg.Version.AtLeast(3, 7) {
 			st := b.meta.Partitions[pb.Partition]
 			res.Leader, res.LeaderEpoch = st.Leader, st.LeaderEpoch
@@ -557,7 +629,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 	}
 	appended := rep.Log.Append(LogBatch{
 		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
-		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional,
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional, Timestamp: b.w.Now(),
 	}, pb.Records)
 	rep.producers.update(&appended)
 	e := b.entry(event.Append, pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client)
@@ -691,10 +763,11 @@ func (b *Broker) minISR(p PartitionID) int {
 	return tp.MinInsyncReplicas
 }
 
-// eligible reports whether a broker may join an ISR: the metadata does not
-// show it fenced.
+// eligible reports whether a broker may join an ISR: the metadata shows it
+// neither fenced nor in controlled shutdown (Partition.isReplicaIsrEligible,
+// KIP-841).
 func (b *Broker) eligible(id sim.NodeID) bool {
-	return b.meta != nil && !b.meta.Fenced[id]
+	return b.meta != nil && !b.meta.Fenced[id] && !b.meta.ShuttingDown[id]
 }
 
 // ---- ISR ----
@@ -809,6 +882,12 @@ func (b *Broker) applySnapshot(s *Snapshot) {
 		if rep.IsLeader() || st.LeaderEpoch > rep.leaderEpoch || st.Leader != rep.leader {
 			b.becomeFollower(rep, st)
 		}
+		if b.shuttingDown && (st.Leader == NoLeader || !slices.Contains(st.ISR, b.id)) {
+			// In controlled shutdown a replica out of the ISR stops
+			// fetching (ReplicaManager.applyLocalFollowersDelta): the log
+			// stays as it was until the broker comes back.
+			b.stopFetching(rep)
+		}
 		rep.partitionEpoch = st.PartitionEpoch
 		rep.isr = st.ISR
 	}
@@ -899,7 +978,37 @@ func (b *Broker) sendHeartbeat() {
 		version = b.meta.Version
 	}
 	b.w.Net.Send(b.id, b.controller, &Heartbeat{Broker: b.id, Incarnation: b.incarnation, MetadataVersion: version,
-		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown})
+		UncleanShutdown: b.incarnation > 0 && !b.cleanShutdown, WantShutDown: b.shuttingDown})
+}
+
+// beginControlledShutdown is BrokerServer.shutdown with
+// controlled.shutdown.enable: the broker asks the controller, in a
+// heartbeat sent at once, to move its leaderships away, and goes on
+// serving (as a follower, its leaderships gone) until a heartbeat
+// response says it may stop (BrokerLifecycleManager.beginControlledShutdown).
+func (b *Broker) beginControlledShutdown() {
+	if b.shuttingDown {
+		return
+	}
+	b.shuttingDown = true
+	b.sendHeartbeat()
+	// The next heartbeat comes 50 ms later, in case the controller is
+	// quick (BrokerLifecycleManager, PENDING_CONTROLLED_SHUTDOWN); then at
+	// the usual interval.
+	b.w.After(50*sim.Millisecond, b.id, kindHeartbeat, 1, 0)
+	b.w.After(controlledShutdownTimeout, b.id, kindShutdownTimeout, 0, 0)
+}
+
+// stop ends the process after a controlled shutdown: it closes its
+// connections, and its logs stay as they are on disk, with the
+// clean-shutdown file written (LogManager.shutdown), so it registers again
+// as a clean restart.
+func (b *Broker) stop(why string) {
+	e := sim.E(b.w.Now(), b.id, event.Stop)
+	e.X().Label = why
+	b.w.Trace.Add(e)
+	b.w.Crash(b.id)
+	b.cleanShutdown = true
 }
 
 // ---- replication, follower side ----
@@ -1030,7 +1139,7 @@ func (b *Broker) truncateDiverging(rep *Replica, leader sim.NodeID, d *FetchData
 	if newLEO >= leo {
 		return // only an empty epoch at the log end went
 	}
-	rep.producers.rebuild(&rep.Log)
+	rep.producers.rebuild(&rep.Log, b.w.Now(), b.cfg.ProducerIDExpiration)
 	b.w.Trace.Add(b.entry(event.Truncate, rep.ID, 0, newLEO, leo-1, d.DivergingEpoch, leader))
 }
 

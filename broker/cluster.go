@@ -89,6 +89,20 @@ func (c *Cluster) Crash(b sim.NodeID) {
 	c.W.Crash(b)
 }
 
+// Shutdown begins a controlled shutdown of a broker: it stops once the
+// controller has moved its leaderships away (Broker.beginControlledShutdown).
+func (c *Cluster) Shutdown(b sim.NodeID) {
+	if !c.W.Up(b) || c.W.Paused(b) {
+		return
+	}
+	c.traceFault(b, event.Shutdown)
+	c.Brokers[b].beginControlledShutdown()
+}
+
+// ShuttingDown reports whether broker b is in a controlled shutdown that
+// has not finished.
+func (c *Cluster) ShuttingDown(b sim.NodeID) bool { return c.Brokers[b].shuttingDown && c.W.Up(b) }
+
 // Restart starts a crashed broker again on its old log.
 func (c *Cluster) Restart(b sim.NodeID) {
 	if c.W.Up(b) {

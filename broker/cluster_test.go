@@ -858,3 +858,66 @@ func TestStoryRestartBeforeSessionExpires(t *testing.T) {
 	assert.Equal(t, committed, h.contents(h.state().Leader))
 	assert.NoError(t, h.c.CheckInvariants())
 }
+
+// TestStoryControlledShutdown: a leader asked to stop (SIGTERM) sends a
+// heartbeat that wants to shut down; the controller moves its leadership
+// to the next ISR member and takes it out of the ISR at once
+// (handleBrokerInControlledShutdown), without waiting for
+// broker.session.timeout.ms. The broker keeps running, no longer fetching,
+// and stops only once every active broker has applied that change
+// (BrokerHeartbeatManager: CONTROLLED_SHUTDOWN until lowestActiveOffset
+// passes it, then SHUTDOWN_NOW, which fences it). Meanwhile it may not
+// rejoin the ISR, and acks=all writes complete without it. A restart brings
+// it back as a follower.
+func TestStoryControlledShutdown(t *testing.T) {
+	cfg := DefaultConfig()
+	h := newHarness(t, cfg, testTopic(1, false))
+	h.connect(1)
+	committed, _ := h.commit(1, 2)
+
+	asked := h.now()
+	h.c.Shutdown(1)
+	h.runUntil(100*sim.Millisecond, "a new leader", func() bool { return h.state().Leader != 1 })
+	assert.Less(t, h.now()-asked, 10*sim.Millisecond, "one heartbeat's round trip, not a session timeout")
+	st := h.state()
+	assert.Equal(t, sim.NodeID(2), st.Leader)
+	assert.Equal(t, []sim.NodeID{2, 3}, st.ISR)
+	assert.False(t, h.c.Controller.Fenced(1), "not fenced while it shuts down")
+	assert.True(t, h.c.W.Up(1))
+	assert.True(t, h.c.ShuttingDown(1))
+
+	// The new leader takes acks=all writes with the ISR [2 3].
+	h.runUntil(sim.Second, "broker 2 leads", func() bool { return h.rep(2).IsLeader() })
+	h.connect(2)
+	fresh, r := h.commit(2, 2)
+	assert.Equal(t, int64(2), r.BaseOffset)
+	h.run(sim.Second)
+	assert.Equal(t, committed, h.contents(1), "it stopped fetching")
+	assert.Equal(t, []sim.NodeID{2, 3}, h.state().ISR, "it cannot rejoin the ISR")
+
+	h.runUntil(2*cfg.BrokerHeartbeatInterval+sim.Second, "the broker stops", func() bool { return !h.c.W.Up(1) })
+	assert.True(t, h.c.Controller.Fenced(1))
+	assert.Equal(t, 1, h.traced(1, event.Stop, nil))
+	assert.Equal(t, 1, h.traced(ControllerID, event.Fence, func(e *sim.Entry) bool { return e.Has(event.InShutdown) }))
+	assert.True(t, h.c.Brokers[1].cleanShutdown, "a clean stop: it registers again without an unclean shutdown")
+
+	h.c.Restart(1)
+	h.runUntil(cfg.ReplicaSocketTimeout, "convergence", h.c.Converged)
+	assert.Equal(t, append(slices.Clone(committed), fresh...), h.contents(1))
+	assert.Equal(t, isr123, h.state().ISR)
+	assert.NoError(t, h.c.CheckInvariants())
+}
+
+// TestStoryControlledShutdownTimesOut: a broker whose heartbeats do not
+// reach the controller is fenced when its session expires, like a crashed
+// one, but never hears that it may stop: it stops anyway after the five
+// minutes KafkaBroker.shutdown gives it.
+func TestStoryControlledShutdownTimesOut(t *testing.T) {
+	h := newHarness(t, DefaultConfig(), testTopic(1, false))
+	h.w.Net.Cut(1, ControllerID, false)
+	h.c.Shutdown(1)
+	h.run(4 * sim.Minute)
+	assert.True(t, h.c.W.Up(1), "still waiting")
+	h.runUntil(2*sim.Minute, "the broker stops", func() bool { return !h.c.W.Up(1) })
+	assert.Equal(t, 1, h.traced(1, event.Stop, nil))
+}

@@ -40,6 +40,10 @@ type Config struct {
 	//     and an uncapped setting refused every acks=all write.
 	//   - KIP-951: NOT_LEADER_OR_FOLLOWER answers name the new leader.
 	Version Version
+	// TransactionVersion is the cluster's transaction.version feature
+	// level (features.go): 2 bumps the producer epoch at every
+	// transaction's end and lets partition leaders add partitions.
+	TransactionVersion int16
 
 	// Features the controller has finalized (features.go).
 	//
@@ -59,10 +63,23 @@ type Config struct {
 	// Transactions.
 	TransactionMaxTimeout       sim.Time // transaction.max.timeout.ms
 	TransactionAbortCheckPeriod sim.Time // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	// Lost producer state: a partition forgets a producer id idle this
+	// long (ProducerStateManager), a coordinator a transactional id
+	// (TransactionStateManager), each checked periodically.
+	ProducerIDExpiration           sim.Time // producer.id.expiration.ms
+	ProducerIDExpirationCheck      sim.Time // producer.id.expiration.check.interval.ms
+	TransactionalIDExpiration      sim.Time // transactional.id.expiration.ms
+	TransactionalIDExpirationCheck sim.Time // transaction.remove.expired.transaction.cleanup.interval.ms
 	// The __transaction_state topic (TransactionStateLog).
 	TransactionStateLogNumPartitions     int // transaction.state.log.num.partitions
 	TransactionStateLogReplicationFactor int // transaction.state.log.replication.factor
 	TransactionStateLogMinISR            int // transaction.state.log.min.isr
+	// TransactionPartitionVerification is
+	// transaction.partition.verification.enable (KIP-890 part 1, 3.6+):
+	// a partition leader asks the coordinator before a producer's first
+	// transactional write to it. With transaction.version 2 the leader
+	// asks always, to add the partition.
+	TransactionPartitionVerification bool
 }
 
 // ConfigError is a broker or topic property the simulator refuses. Key,
@@ -143,6 +160,13 @@ var properties = []property{
 	{name: "min.insync.replicas", typ: typeInt, def: "1", atLeast: 1, topic: true,
 		set: func(c *Config, v value) { c.MinInsyncReplicas = int(v.n) }},
 	// ReplicationConfigs: atLeast(0).
+	// TransactionLogConfig: atLeast(1); the check interval is an internal
+	// property (defineInternal), the period of LogManager's
+	// PeriodicProducerExpirationCheck.
+	{name: "producer.id.expiration.check.interval.ms", typ: typeInt, def: "600000", atLeast: 1,
+		set: func(c *Config, v value) { c.ProducerIDExpirationCheck = sim.Millis(v.n) }},
+	{name: "producer.id.expiration.ms", typ: typeInt, def: "86400000", atLeast: 1,
+		set: func(c *Config, v value) { c.ProducerIDExpiration = sim.Millis(v.n) }},
 	{name: "replica.fetch.backoff.ms", typ: typeInt, def: "1000", atLeast: 0,
 		sim: simMin(1, "a follower whose fetch failed would ask again in the same instant, for ever when nothing else lets time pass"),
 		set: func(c *Config, v value) { c.ReplicaFetchBackoff = sim.Millis(v.n) }},
@@ -171,6 +195,12 @@ var properties = []property{
 		set: func(c *Config, v value) { c.TransactionAbortCheckPeriod = sim.Millis(v.n) }},
 	{name: "transaction.max.timeout.ms", typ: typeInt, def: "900000", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionMaxTimeout = sim.Millis(v.n) }},
+	// TransactionLogConfig: BOOLEAN, default true since 3.6.
+	{name: "transaction.partition.verification.enable", typ: typeBool, def: "true",
+		set: func(c *Config, v value) { c.TransactionPartitionVerification = v.b }},
+	// TransactionStateManagerConfig: atLeast(1).
+	{name: "transaction.remove.expired.transaction.cleanup.interval.ms", typ: typeInt, def: "3600000", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionalIDExpirationCheck = sim.Millis(v.n) }},
 	{name: "transaction.state.log.min.isr", typ: typeInt, def: "2", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionStateLogMinISR = int(v.n) }},
 	// TransactionLogConfig: atLeast(1). The simulator keeps every
@@ -180,6 +210,8 @@ var properties = []property{
 		set: func(c *Config, v value) { c.TransactionStateLogNumPartitions = int(v.n) }},
 	{name: "transaction.state.log.replication.factor", typ: typeShort, def: "3", atLeast: 1,
 		set: func(c *Config, v value) { c.TransactionStateLogReplicationFactor = int(v.n) }},
+	{name: "transactional.id.expiration.ms", typ: typeInt, def: "604800000", atLeast: 1,
+		set: func(c *Config, v value) { c.TransactionalIDExpiration = sim.Millis(v.n) }},
 	{name: "unclean.leader.election.enable", typ: typeBool, def: "false", topic: true,
 		set: func(c *Config, v value) { c.UncleanElection = v.b }},
 }

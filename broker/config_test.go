@@ -24,8 +24,14 @@ func TestDefaultConfig(t *testing.T) {
 		MinInsyncReplicas:                    1,
 		UncleanElection:                      false,
 		Version:                              Version{4, 0},
+		TransactionVersion:                   2,
+		TransactionPartitionVerification:     true,
 		TransactionMaxTimeout:                900 * sim.Second,
 		TransactionAbortCheckPeriod:          10 * sim.Second,
+		ProducerIDExpiration:                 86400 * sim.Second,
+		ProducerIDExpirationCheck:            600 * sim.Second,
+		TransactionalIDExpiration:            604800 * sim.Second,
+		TransactionalIDExpirationCheck:       3600 * sim.Second,
 		TransactionStateLogNumPartitions:     50,
 		TransactionStateLogReplicationFactor: 3,
 		TransactionStateLogMinISR:            2,
@@ -49,6 +55,9 @@ func TestPropertySetters(t *testing.T) {
 	seen := map[Config]string{}
 	for _, p := range properties {
 		other := map[propType]string{typeBool: "true", typeCost: "123us"}[p.typ]
+		if p.def == "true" {
+			other = "false"
+		}
 		if _, number := typeBits[p.typ]; number {
 			n, err := strconv.Atoi(p.def)
 			require.NoError(t, err, p.name)
@@ -106,10 +115,12 @@ func TestCheckProperty(t *testing.T) {
 		{"cost.per.mb", "2s", false, `invalid duration "2s"; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)`},
 		{"cost.per.request", "50", false, `invalid duration "50"; use a Go duration from 0 to 1s, like 50us or 2ms (a simulator cost parameter)`},
 		{"log.flush.interval.ms", "1", false, "unknown property; the simulator models: broker.heartbeat.interval.ms, cost.per.batch, cost.per.mb, " +
-			"cost.per.request, broker.session.timeout.ms, min.insync.replicas, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
+			"cost.per.request, broker.session.timeout.ms, min.insync.replicas, producer.id.expiration.check.interval.ms, producer.id.expiration.ms, replica.fetch.backoff.ms, replica.fetch.max.bytes, replica.fetch.min.bytes, " +
 			"replica.fetch.wait.max.ms, replica.lag.time.max.ms, replica.socket.timeout.ms, transaction.abort.timed.out.transaction.cleanup.interval.ms, " +
-			"transaction.max.timeout.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, transaction.state.log.replication.factor, " +
-			"unclean.leader.election.enable"},
+			"transaction.max.timeout.ms, transaction.partition.verification.enable, transaction.remove.expired.transaction.cleanup.interval.ms, transaction.state.log.min.isr, transaction.state.log.num.partitions, " +
+			"transaction.state.log.replication.factor, transactional.id.expiration.ms, unclean.leader.election.enable"},
+		{"producer.id.expiration.ms", "0", false, "Invalid value 0 for configuration producer.id.expiration.ms: Value must be at least 1"},
+		{"transactional.id.expiration.ms", "-5", false, "Invalid value -5 for configuration transactional.id.expiration.ms: Value must be at least 1"},
 		{"replica.lag.time.max.ms", "500", true, "unknown property; the simulator models: min.insync.replicas, unclean.leader.election.enable"},
 	}
 	for _, tt := range tests {

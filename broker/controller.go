@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"math"
 	"slices"
 
 	"github.com/kafkasim/kafkasim/event"
@@ -22,6 +23,14 @@ type registration struct {
 	fenced      bool
 	incarnation uint32
 	heartbeats  int64 // heartbeats received, to recognise stale session checks
+	// metadata is the metadata version the broker last said it applied.
+	metadata int64
+	// shuttingDown: in controlled shutdown (BrokerControlState
+	// CONTROLLED_SHUTDOWN), no longer a candidate for leadership or the
+	// ISR; it may stop once every active broker has applied shutdownAt,
+	// the metadata version that moved its leaderships away.
+	shuttingDown bool
+	shutdownAt   int64
 }
 
 // PartitionStats counts what happened to a partition's leadership.
@@ -122,31 +131,94 @@ func (c *Controller) heartbeat(h *Heartbeat) {
 		return
 	}
 	newIncarnation := r.registered && r.incarnation != h.Incarnation
+	if r.incarnation != h.Incarnation {
+		r.shuttingDown = false // a new process
+	}
 	r.registered = true
 	r.incarnation = h.Incarnation
 	r.heartbeats++
+	r.metadata = h.MetadataVersion
 	c.w.After(c.cfg.BrokerSessionTimeout, c.id, kindSessionCheck, int64(h.Broker), r.heartbeats)
 	if newIncarnation && h.UncleanShutdown && c.cfg.EligibleLeaderReplicas {
 		c.uncleanShutdown(h.Broker)
 	}
-	if r.fenced {
+	resp := &HeartbeatResponse{}
+	switch {
+	case h.WantShutDown:
+		resp.ShouldShutDown = c.controlledShutdown(h.Broker)
+	case r.fenced:
 		r.fenced = false
 		c.trace(event.Unfence, -1, h.Broker, -1, nil, 0)
 		c.electOffline()
 		c.publish(true)
 	}
-	resp := &HeartbeatResponse{}
 	if h.MetadataVersion < c.snap.Version {
 		resp.Snapshot = c.snap
 	}
 	c.w.Net.Send(c.id, h.Broker, resp)
 }
 
-// fence takes a broker out of service: it leaves every ISR it can leave, and
-// partitions it led get a new leader (ReplicationControlManager.handleBrokerFenced).
+// controlledShutdown answers a heartbeat that asks to shut down
+// (BrokerHeartbeatManager.calculateNextBrokerState, then
+// ReplicationControlManager.processBrokerHeartbeat): a broker that leads
+// partitions enters controlled shutdown, which moves its leaderships to
+// other ISR members and takes it out of every ISR
+// (handleBrokerInControlledShutdown). It may stop once it leads nothing and
+// every active broker has applied that change, so clients and followers
+// are told of the new leaders by brokers that know them; then it is
+// fenced (SHUTDOWN_NOW, handleBrokerFenced). It reports whether the broker
+// may stop now.
+func (c *Controller) controlledShutdown(b sim.NodeID) bool {
+	r := &c.reg[b]
+	switch {
+	case r.fenced:
+		return true
+	case !r.shuttingDown && c.hasLeaderships(b):
+		r.shuttingDown = true
+		c.trace(event.ControlledShutdown, -1, b, -1, nil, 0)
+		c.removeBroker(b)
+		c.publish(true)
+		r.shutdownAt = c.snap.Version
+		return false
+	case r.shuttingDown && (c.hasLeaderships(b) || c.lowestActiveMetadata() < r.shutdownAt):
+		return false
+	}
+	r.fenced = true
+	c.trace(event.Fence, -1, b, -1, nil, event.InShutdown)
+	c.removeBroker(b)
+	c.publish(true)
+	return true
+}
+
+// hasLeaderships reports whether broker b leads any partition.
+func (c *Controller) hasLeaderships(b sim.NodeID) bool {
+	return slices.ContainsFunc(c.parts, func(st PartitionState) bool { return st.Leader == b })
+}
+
+// lowestActiveMetadata is the oldest metadata version an unfenced broker
+// reported (BrokerHeartbeatManager.lowestActiveOffset).
+func (c *Controller) lowestActiveMetadata() int64 {
+	lowest := int64(math.MaxInt64)
+	for b := 1; b < len(c.reg); b++ {
+		if r := &c.reg[b]; r.registered && !r.fenced {
+			lowest = min(lowest, r.metadata)
+		}
+	}
+	return lowest
+}
+
+// fence takes a broker out of service after its session expired
+// (ReplicationControlManager.handleBrokerFenced).
 func (c *Controller) fence(b sim.NodeID) {
 	c.reg[b].fenced = true
 	c.trace(event.Fence, -1, b, -1, nil, 0)
+	c.removeBroker(b)
+}
+
+// removeBroker takes broker b out of every ISR it can leave, and
+// partitions it led get a new leader (generateLeaderAndIsrUpdates with b
+// as brokerToRemove), for a fenced broker or one in controlled shutdown.
+func (c *Controller) removeBroker(b sim.NodeID) {
 	for p := range c.parts {
 		if slices.Contains(c.parts[p].ISR, b) {
 			c.change(PartitionID(p), b, false)
@@ -259,7 +331,11 @@ func (c *Controller) change(p PartitionID, out sim.NodeID, unclean bool) {
 	switch {
 	case leader == st.Leader:
 		if isrChanged {
-			c.trace(event.Isr, int32(p), out, st.LeaderEpoch, st.ISR, 0)
+			var why event.Flag
+			if out != NoLeader && c.reg[out].shuttingDown {
+				why = event.InShutdown // not fenced: leaving in a controlled shutdown
+			}
+			c.trace(event.Isr, int32(p), out, st.LeaderEpoch, st.ISR, why)
 		}
 		return
 	case leader == NoLeader:
@@ -315,7 +391,13 @@ func (c *Controller) electOffline() {
 	}
 }
 
-func (c *Controller) live(b sim.NodeID) bool { return c.reg[b].registered && !c.reg[b].fenced }
+// live reports whether a broker may lead or join an ISR: registered,
+// unfenced and not in controlled shutdown (KIP-841: brokers shutting down
+// are ineligible).
+func (c *Controller) live(b sim.NodeID) bool {
+	r := &c.reg[b]
+	return r.registered && !r.fenced && !r.shuttingDown
+}
 
 func (c *Controller) alterPartition(m *AlterPartition) {
 	st := &c.parts[m.Partition]
@@ -366,12 +448,14 @@ func (c *Controller) addPartitions(topic, n int) bool {
 
 // publish makes the current state a new metadata version and pushes it.
 func (c *Controller) publish(push bool) {
-	snap := &Snapshot{Partitions: slices.Clone(c.parts), Fenced: make([]bool, len(c.reg)), TopicPartitions: slices.Clone(c.counts)}
+	snap := &Snapshot{Partitions: slices.Clone(c.parts), Fenced: make([]bool, len(c.reg)), ShuttingDown: make([]bool, len(c.reg)),
+		TopicPartitions: slices.Clone(c.counts)}
 	if c.snap != nil {
 		snap.Version = c.snap.Version + 1
 	}
 	for b := range c.reg {
 		snap.Fenced[b] = c.reg[b].fenced
+		snap.ShuttingDown[b] = c.reg[b].shuttingDown
 	}
 	c.snap = snap
 	if !push {

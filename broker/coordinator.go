@@ -16,11 +16,14 @@ import (
 // takes effect once replicated (acks=all), so a new leader can load the
 // state and finish what the old one began.
 //
-// The protocol is transaction.version 1 (KIP-98): the producer adds
-// partitions with AddPartitionsToTxn and keeps its epoch across
-// transactions. Kafka 4.0 clusters default to version 2 (KIP-890), where
-// partitions are added by the partition leaders and every commit bumps the
-// epoch; the guarantees this simulator shows are the same.
+// Both protocols are modelled, by the cluster's transaction.version
+// (features.go). Version 0 or 1 (KIP-98): the producer adds partitions with
+// AddPartitionsToTxn and keeps its epoch across transactions. Version 2
+// (KIP-890 part 2, the default from 4.0): partition leaders add partitions
+// when a producer first writes to them, and every commit or abort bumps
+// the epoch, which the EndTxn answer hands to the producer and the markers
+// carry to the partitions, so that nothing written under the old epoch can
+// join the next transaction.
 
 // txnMarkerRetry is how long the coordinator waits before it tries a marker
 // or a log write again after an error. Kafka re-queues them for the marker
@@ -75,6 +78,7 @@ const (
 	writeAdd                               // AddPartitionsToTxn: Ongoing
 	writePrepare                           // EndTxn, a fence or a timeout: PrepareCommit or PrepareAbort
 	writeComplete                          // every marker written: CompleteCommit or CompleteAbort
+	writeExpire                            // transactional.id.expiration.ms: Dead, a tombstone
 )
 
 // txnWrite is one transition on its way to __transaction_state
@@ -85,7 +89,11 @@ type txnWrite struct {
 	txn   *txnMeta
 	entry TxnLogEntry
 	reply *clientReply // the request answered when the write settles, or nil
-	reqID int64        // its request id
+	// leader is the partition leader whose AddPartitionsToTxn
+	// (transaction.version 2) this write answers, when reply is nil.
+	leader sim.NodeID
+	parts  int   // how many partitions that request named
+	reqID  int64 // the request's id
 }
 
 // coordinatorHost is what the coordinator needs of the broker it runs in:
@@ -241,18 +249,21 @@ func (c *txnCoordinator) handleInitProducerID(rp clientReply, r *InitProducerIDR
 	}
 	m := c.findTxn(r.TransactionalID)
 	if m == nil {
-		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: c.host.newProducerID(), ProducerEpoch: -1, LastEpoch: -1}, statePart: p}
+		m = &txnMeta{TxnLogEntry: TxnLogEntry{TransactionalID: r.TransactionalID, ProducerID: c.host.newProducerID(), ProducerEpoch: -1, LastEpoch: -1,
+			UpdatedAt: c.w.Now()}, statePart: p}
 		c.addTxn(m)
 	}
 	if m.pending {
 		fail(ErrConcurrentTransactions)
 		return
 	}
-	if r.ProducerID >= 0 {
+	if r.ProducerID >= 0 && m.ProducerEpoch >= 0 {
 		// A bump asked for by a running instance (KIP-360,
 		// TransactionMetadata.prepareIncrementProducerEpoch): a retry of
 		// one that went through gets the current epoch again; an instance
-		// that is no longer current must not fence the one that is.
+		// that is no longer current must not fence the one that is. An id
+		// just created (its transactional.id had expired) takes any: the
+		// producer gets the new producer id (isValidProducerId).
 		retry := r.ProducerID == m.ProducerID && r.ProducerEpoch == m.LastEpoch && m.LastEpoch >= 0 &&
 			(m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort)
 		if retry {
@@ -338,26 +349,84 @@ func (c *txnCoordinator) handleAddPartitions(rp clientReply, r *AddPartitionsToT
 			return
 		}
 	}
+	c.host.hold(rp)
+	c.writeTxnLog(&txnWrite{cause: writeAdd, txn: m, entry: withPartitions(m, r.Partitions, c.w.Now()), reply: &rp, reqID: r.ID})
+}
+
+// withPartitions is the Ongoing entry that adds parts to m's transaction,
+// starting one if none is open (TransactionMetadata.prepareAddPartitions).
+func withPartitions(m *txnMeta, parts []PartitionID, now sim.Time) TxnLogEntry {
 	next := m.TxnLogEntry
 	if m.State != TxnOngoing {
-		next.StartAt = c.w.Now()
+		next.StartAt = now
 		next.Partitions = nil
 	}
 	next.State = TxnOngoing
 	next.Partitions = slices.Clone(next.Partitions)
-	for _, p := range r.Partitions {
+	for _, p := range parts {
 		if !slices.Contains(next.Partitions, p) {
 			next.Partitions = append(next.Partitions, p)
 		}
 	}
 	slices.Sort(next.Partitions)
-	c.host.hold(rp)
-	c.writeTxnLog(&txnWrite{cause: writeAdd, txn: m, entry: next, reply: &rp, reqID: r.ID})
+	return next
+}
+
+// handleLeaderAddPartitions answers a partition leader's
+// AddPartitionsToTxn (versions 4+, from AddPartitionsToTxnManager) before
+// a producer's first transactional write to its partitions. VerifyOnly
+// (transaction.version 1 with transaction.partition.verification.enable)
+// checks that they are in the ongoing transaction
+// (TransactionCoordinator.handleVerifyPartitionsInTransaction); otherwise
+// (transaction.version 2) it adds them, as a producer's request would
+// (handleAddPartitionsToTransaction).
+func (c *txnCoordinator) handleLeaderAddPartitions(from sim.NodeID, r *AddPartitionsToTxnRequest) {
+	answer := func(err Error) {
+		errs := make([]Error, len(r.Partitions))
+		for i := range errs {
+			errs[i] = err
+		}
+		c.host.send(from, &AddPartitionsToTxnResponse{ID: r.ID, Errors: errs})
+	}
+	m, err := c.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if err == ErrConcurrentTransactions && r.VerifyOnly {
+		err = ErrNone // verification looks at the state, pending or not
+	}
+	if err != ErrNone {
+		answer(err)
+		return
+	}
+	if m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
+		answer(ErrConcurrentTransactions)
+		return
+	}
+	if r.VerifyOnly {
+		errs := make([]Error, len(r.Partitions))
+		for i, p := range r.Partitions {
+			if m.State != TxnOngoing || !slices.Contains(m.Partitions, p) {
+				errs[i] = ErrTransactionAbortable
+			}
+		}
+		c.host.send(from, &AddPartitionsToTxnResponse{ID: r.ID, Errors: errs})
+		return
+	}
+	if m.State == TxnOngoing && !slices.ContainsFunc(r.Partitions, func(p PartitionID) bool { return !slices.Contains(m.Partitions, p) }) {
+		answer(ErrNone) // already in the transaction
+		return
+	}
+	c.writeTxnLog(&txnWrite{cause: writeAdd, txn: m, entry: withPartitions(m, r.Partitions, c.w.Now()),
+		leader: from, parts: len(r.Partitions), reqID: r.ID})
 }
 
 // handleEndTxn is TransactionCoordinator.handleEndTransaction.
 func (c *txnCoordinator) handleEndTxn(rp clientReply, r *EndTxnRequest) {
-	fail := func(err Error) { c.host.respondTo(rp, &EndTxnResponse{ID: r.ID, Error: err}) }
+	fail := func(err Error) {
+		c.host.respondTo(rp, &EndTxnResponse{ID: r.ID, Error: err, ProducerID: -1, ProducerEpoch: -1})
+	}
+	if c.cfg.TransactionV2() {
+		c.handleEndTxnV2(rp, r)
+		return
+	}
 	m, err := c.txnFor(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
 	if err != ErrNone {
 		fail(err)
@@ -384,6 +453,88 @@ func (c *txnCoordinator) handleEndTxn(rp clientReply, r *EndTxnRequest) {
 	c.endTxn(m, r.Commit, false, &rp, r.ID)
 }
 
+// handleEndTxnV2 is handleEndTransaction with transaction.version 2
+// (TransactionCoordinator.endTransaction for a client whose EndTxn is v5+).
+// Every commit or abort bumps the epoch, so a request naming the epoch
+// before the current one is a retry of an EndTxn that went through, and
+// the current epoch asks for the next one. An abort may come with no
+// transaction open: it still bumps the epoch (the producer aborts after
+// an error, before anything was written).
+func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
+	reply := func(err Error, m *txnMeta) {
+		resp := &EndTxnResponse{ID: r.ID, Error: err, ProducerID: -1, ProducerEpoch: -1}
+		if err == ErrNone {
+			resp.ProducerID, resp.ProducerEpoch = m.ProducerID, m.ProducerEpoch
+		}
+		c.host.respondTo(rp, resp)
+	}
+	if _, err := c.coordinatorFor(r.TransactionalID); err != ErrNone {
+		reply(err, nil)
+		return
+	}
+	m := c.findTxn(r.TransactionalID)
+	if m == nil || m.ProducerID != r.ProducerID {
+		reply(ErrInvalidProducerIDMapping, nil)
+		return
+	}
+	if m.pending {
+		reply(ErrConcurrentTransactions, nil)
+		return
+	}
+	retry := m.ProducerEpoch == r.ProducerEpoch+1 // the answer to it was lost
+	current := r.ProducerEpoch == m.ProducerEpoch
+	var valid bool
+	switch m.State {
+	case TxnPrepareCommit, TxnPrepareAbort:
+		valid = retry
+	case TxnCompleteCommit, TxnCompleteAbort:
+		valid = retry || current
+	default:
+		valid = current
+	}
+	if !valid {
+		reply(ErrProducerFenced, nil)
+		return
+	}
+	committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
+	switch m.State {
+	case TxnOngoing:
+	case TxnPrepareCommit, TxnPrepareAbort:
+		if committed != r.Commit {
+			reply(ErrInvalidTxnState, nil)
+		} else {
+			reply(ErrConcurrentTransactions, nil) // its markers are still being written
+		}
+		return
+	case TxnCompleteCommit, TxnCompleteAbort:
+		switch {
+		case retry && committed == r.Commit:
+			reply(ErrNone, m)
+			return
+		case retry || r.Commit:
+			reply(ErrInvalidTxnState, nil)
+			return
+		}
+		// An abort with nothing open: bump the epoch all the same.
+	case TxnEmpty:
+		if r.Commit {
+			reply(ErrInvalidTxnState, nil)
+			return
+		}
+	}
+	c.host.hold(rp)
+	c.endTxn(m, r.Commit, false, &rp, r.ID)
+}
+
+// nextProducer is the producer id and epoch the next transaction uses once
+// this one completes.
+func (m *txnMeta) nextProducer() (int64, int16) {
+	if m.NextProducerID != 0 {
+		return m.NextProducerID, 0
+	}
+	return m.ProducerID, m.ProducerEpoch
+}
+
 // endTxn moves an ongoing transaction to PrepareCommit or PrepareAbort,
 // then writes its markers and completes it. With fence, the producer's
 // epoch is bumped first (prepareFenceProducerEpoch), so the markers fence
@@ -395,12 +546,30 @@ func (c *txnCoordinator) endTxn(m *txnMeta, commit, fence bool, reply *clientRep
 	if commit {
 		next.State = TxnPrepareCommit
 	}
+	if m.State != TxnOngoing {
+		// A transaction.version 2 abort with nothing open
+		// (prepareAbortOrCommit with noPartitionAdded).
+		next.Partitions, next.StartAt = nil, c.w.Now()
+	}
 	if fence {
 		// PrepareEpochFence (TransactionMetadata.prepareFenceProducerEpoch):
 		// the epoch moves on in memory, and the abort is written with it,
 		// so every marker fences the old instance.
 		c.traceTxnState(event.TxnEpochFence, m, TxnPrepareEpochFence)
 		m.transitionTo(TxnPrepareEpochFence)
+		next.ProducerEpoch++
+		next.LastEpoch = -1
+	}
+	if c.cfg.TransactionV2() {
+		// With transaction.version 2 the commit or abort bumps the epoch
+		// once more (prepareAbortOrCommit; the coordinator uses its own
+		// version for a fence or a timeout), and the markers carry it.
+		// At the last epoch the id moves to a new producer id once the
+		// transaction completes (nextProducerId).
+		if !fence && next.ProducerEpoch >= math.MaxInt16-1 {
+			next.NextProducerID = c.host.newProducerID()
+		}
+		next.LastEpoch = next.ProducerEpoch
 		next.ProducerEpoch++
 	}
 	c.writeTxnLog(&txnWrite{cause: writePrepare, txn: m, entry: next, reply: reply, reqID: reqID})
@@ -424,6 +593,7 @@ func partitionList(ps []PartitionID) []int32 {
 func (c *txnCoordinator) writeTxnLog(w *txnWrite) {
 	m := w.txn
 	checkTxnTransition(m.TransactionalID, m.State, w.entry.State) // prepareTransition
+	w.entry.UpdatedAt = c.w.Now()
 	err := ErrNotCoordinator
 	if !m.unloaded {
 		err = c.host.txnLogWritable(m.statePart)
@@ -468,13 +638,25 @@ func (c *txnCoordinator) settled(w *txnWrite, err Error) {
 		}
 		c.host.release(*w.reply, resp)
 	case writeAdd:
+		if w.reply == nil {
+			errs := make([]Error, w.parts)
+			for i := range errs {
+				errs[i] = err
+			}
+			c.host.send(w.leader, &AddPartitionsToTxnResponse{ID: w.reqID, Errors: errs})
+			return
+		}
 		c.host.release(*w.reply, &AddPartitionsToTxnResponse{ID: w.reqID, Error: err})
 	case writePrepare:
 		if err != ErrNone && m.State == TxnPrepareEpochFence {
 			m.transitionTo(TxnOngoing) // the fence did not stick; the old epoch stands
 		}
 		if w.reply != nil {
-			c.host.release(*w.reply, &EndTxnResponse{ID: w.reqID, Error: err})
+			resp := &EndTxnResponse{ID: w.reqID, Error: err, ProducerID: -1, ProducerEpoch: -1}
+			if err == ErrNone && c.cfg.TransactionV2() {
+				resp.ProducerID, resp.ProducerEpoch = m.nextProducer()
+			}
+			c.host.release(*w.reply, resp)
 		}
 		if err != ErrNone {
 			return
@@ -484,6 +666,10 @@ func (c *txnCoordinator) settled(w *txnWrite, err Error) {
 		e.X().List = partitionList(m.Partitions)
 		c.w.Trace.Add(e)
 		c.startMarkers(m)
+	case writeExpire:
+		if err == ErrNone && !m.unloaded {
+			c.forget(m)
+		}
 	case writeComplete:
 		switch err {
 		case ErrNone:
@@ -513,6 +699,14 @@ func (c *txnCoordinator) load(p PartitionID, leaderEpoch int32, batches []LogBat
 			continue
 		}
 		m := c.findTxn(e.TransactionalID)
+		if e.State == TxnDead {
+			// A tombstone: the id expired.
+			if m != nil {
+				c.txns = slices.DeleteFunc(c.txns, func(x *txnMeta) bool { return x == m })
+				loaded = slices.DeleteFunc(loaded, func(x *txnMeta) bool { return x == m })
+			}
+			continue
+		}
 		if m == nil {
 			m = &txnMeta{statePart: p}
 			m.TransactionalID = e.TransactionalID
@@ -735,6 +929,12 @@ func (c *txnCoordinator) completeTxn(m *txnMeta) {
 	if m.State == TxnPrepareCommit {
 		next.State = TxnCompleteCommit
 	}
+	if next.NextProducerID != 0 {
+		// prepareComplete: the markers went out with the old producer id;
+		// the next transaction starts the new one at epoch 0.
+		next.LastEpoch = next.ProducerEpoch
+		next.ProducerID, next.ProducerEpoch, next.NextProducerID = next.NextProducerID, 0, 0
+	}
 	c.writeTxnLog(&txnWrite{cause: writeComplete, txn: m, entry: next})
 }
 
@@ -764,6 +964,37 @@ func (c *txnCoordinator) abortTimedOut() {
 			c.endTxn(m, false, true, nil, 0)
 		}
 	}
+}
+
+// expireTransactionalIDs forgets the ids this coordinator has whose last
+// transaction ended, or that never began one, longer than
+// transactional.id.expiration.ms ago: it writes a tombstone and, once that
+// is replicated, drops the id (TransactionStateManager.removeExpiredTransactionalIds,
+// shouldExpire). The id's producer then gets INVALID_PRODUCER_ID_MAPPING
+// for its next AddPartitionsToTxn or EndTxn.
+func (c *txnCoordinator) expireTransactionalIDs() {
+	now := c.w.Now()
+	for _, m := range slices.Clone(c.txns) {
+		expirable := m.State == TxnEmpty || m.State == TxnCompleteCommit || m.State == TxnCompleteAbort
+		if !expirable || m.pending || m.UpdatedAt > now-c.cfg.TransactionalIDExpiration {
+			continue
+		}
+		if _, err := c.coordinatorFor(m.TransactionalID); err != ErrNone {
+			continue
+		}
+		next := m.TxnLogEntry
+		next.State = TxnDead
+		c.writeTxnLog(&txnWrite{cause: writeExpire, txn: m, entry: next})
+	}
+}
+
+// forget drops an id whose tombstone is written.
+func (c *txnCoordinator) forget(m *txnMeta) {
+	c.txns = slices.DeleteFunc(c.txns, func(x *txnMeta) bool { return x == m })
+	m.unloaded = true // a write of it still under way goes nowhere
+	e := c.txnEntry(event.TxnIDExpired, m)
+	e.X().Limit = int64(c.cfg.TransactionalIDExpiration / sim.Millisecond)
+	c.w.Trace.Add(e)
 }
 
 // ---- the broker as the coordinator's host ----
@@ -872,7 +1103,7 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 			continue
 		}
 		appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
-			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch}, []RecordID{0})
+			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch, Timestamp: b.w.Now()}, []RecordID{0})
 		rep.producers.update(&appended)
 		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++

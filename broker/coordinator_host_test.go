@@ -84,7 +84,7 @@ func coordinatorAlone(t *testing.T) (*txnCoordinator, *fakeHost, [2]PartitionID)
 	state := topo.ID(1, 46)
 	host := &fakeHost{leaders: map[PartitionID]sim.NodeID{orders[0]: 1, orders[1]: 3, state: id},
 		led: map[PartitionID]bool{state: true}, nextPID: 7000}
-	cfg := DefaultConfig()
+	cfg := tv1Config()
 	c := newTxnCoordinator(w, id, &cfg, topo, host)
 	c.load(state, 4, nil)
 	return c, host, orders
@@ -115,7 +115,7 @@ func TestStoryCoordinatorAloneCommits(t *testing.T) {
 
 	c.handleAddPartitions(client, &AddPartitionsToTxnRequest{ID: 4, TransactionalID: txnID, ProducerID: 7000, ProducerEpoch: 0, Partitions: []PartitionID{orders[1], orders[0]}})
 	c.handleEndTxn(client, &EndTxnRequest{ID: 3, TransactionalID: txnID, ProducerID: 7000, ProducerEpoch: 0, Commit: true})
-	assert.Equal(t, &EndTxnResponse{ID: 3, Error: ErrConcurrentTransactions}, lastAnswer[*EndTxnResponse](t, host), "one transition at a time")
+	assert.Equal(t, &EndTxnResponse{ID: 3, Error: ErrConcurrentTransactions, ProducerID: -1, ProducerEpoch: -1}, lastAnswer[*EndTxnResponse](t, host), "one transition at a time")
 	w := host.settle(t, c, ErrNone)
 	assert.Equal(t, []PartitionID{orders[0], orders[1]}, w.entry.Partitions, "sorted")
 	assert.Equal(t, &AddPartitionsToTxnResponse{ID: 4}, lastAnswer[*AddPartitionsToTxnResponse](t, host))
@@ -124,7 +124,7 @@ func TestStoryCoordinatorAloneCommits(t *testing.T) {
 	c.handleEndTxn(client, &EndTxnRequest{ID: 5, TransactionalID: txnID, ProducerID: 7000, ProducerEpoch: 0, Commit: true})
 	assert.Empty(t, host.sent, "no marker before PrepareCommit is in the log")
 	host.settle(t, c, ErrNone)
-	assert.Equal(t, &EndTxnResponse{ID: 5}, lastAnswer[*EndTxnResponse](t, host))
+	assert.Equal(t, &EndTxnResponse{ID: 5, ProducerID: -1, ProducerEpoch: -1}, lastAnswer[*EndTxnResponse](t, host))
 	assert.Equal(t, TxnPrepareCommit, m.State)
 	require.Len(t, host.sent, 2, "one WriteTxnMarkers per leader")
 	assert.Equal(t, []sim.NodeID{1, 3}, host.sentTo)

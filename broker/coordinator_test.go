@@ -17,6 +17,15 @@ import (
 // coordinator wrote to __transaction_state and what the markers did to
 // the data partitions.
 
+// tv1Config is the broker defaults with transaction.version 1, the
+// protocol of the stories below (those of version 2 are in
+// coordinator_v2_test.go).
+func tv1Config() Config {
+	c := DefaultConfig()
+	c.TransactionVersion = 1
+	return c
+}
+
 // txnID hashes to __transaction_state partition 46, which broker
 // (46 mod 3)+1 = 2 leads when the cluster starts.
 const txnID = "my-transactional-id"
@@ -329,7 +338,7 @@ func ofTxn(id string) func(*sim.Entry) bool {
 // coordinator, InitProducerId, AddPartitionsToTxn, transactional writes,
 // EndTxn(COMMIT), and COMMIT markers that make the data stable.
 func TestStoryTransactionCommit(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0, o1 := h.orders[0], h.orders[1]
 
 	// Any broker answers FindCoordinator from its metadata: the leader of
@@ -347,8 +356,13 @@ func TestStoryTransactionCommit(t *testing.T) {
 	assert.GreaterOrEqual(t, init.ProducerID, int64(0))
 	assert.Equal(t, int16(0), init.Epoch)
 	pid := init.ProducerID
+	first := h.entries(2)
+	require.Len(t, first, 1)
+	assert.Positive(t, first[0].UpdatedAt, "txnLastUpdateTimestamp: when the coordinator wrote it")
+	assert.Less(t, first[0].UpdatedAt, h.now())
+	first[0].UpdatedAt = 0
 	require.Equal(t, []TxnLogEntry{{TransactionalID: txnID, ProducerID: pid, ProducerEpoch: 0, LastEpoch: -1, TimeoutMs: txnTimeoutMs, State: TxnEmpty}},
-		h.entries(2))
+		first)
 	assert.Equal(t, int64(1), h.log(2, h.state).HW(), "answered once replicated")
 
 	// Both partitions join the transaction in one Ongoing entry.
@@ -433,7 +447,7 @@ func TestStoryTransactionCommit(t *testing.T) {
 // markers. The data stays in the log, but the transaction is decided, so
 // the LSO moves past it; read_committed skips the aborted records.
 func TestStoryTransactionAbortLeavesDataInvisible(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	init := h.initPID(h.a, 2, txnTimeoutMs)
 	require.Equal(t, ErrNone, init.Error)
 	pid := init.ProducerID
@@ -483,7 +497,7 @@ func TestStoryTransactionAbortLeavesDataInvisible(t *testing.T) {
 // stable; the LSO stays at the transaction's first offset until the marker
 // is replicated.
 func TestStoryOpenTransactionHoldsLastStableOffset(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 	// Two plain records first, so that the transaction does not start at 0.
 	require.Equal(t, ErrNone, h.produce(h.a, o0, -1, -1, -1, 2).Error)
@@ -527,7 +541,7 @@ func TestStoryOpenTransactionHoldsLastStableOffset(t *testing.T) {
 // instance with the same transactional id bumps the epoch, which aborts
 // the first instance's open transaction and fences it everywhere.
 func TestStoryInitProducerIDFencesOpenTransaction(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 
 	// Instance A starts a transaction on orders-0.
@@ -605,7 +619,7 @@ func TestStoryInitProducerIDFencesOpenTransaction(t *testing.T) {
 // commit is decided: the next leader of __transaction_state-46 loads
 // PrepareCommit and writes the markers itself.
 func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := tv1Config()
 	h := newTxnHarness(t, cfg)
 	init := h.initPID(h.a, 2, txnTimeoutMs)
 	require.Equal(t, ErrNone, init.Error)
@@ -700,7 +714,7 @@ func TestStoryCoordinatorFailoverCompletesCommit(t *testing.T) {
 // transaction.timeout.ms is aborted by the coordinator, which bumps the
 // epoch so that the producer is fenced.
 func TestStoryTransactionTimeoutAborts(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := tv1Config()
 	cfg.TransactionAbortCheckPeriod = 500 * sim.Millisecond
 	h := newTxnHarness(t, cfg)
 	o0 := h.orders[0]
@@ -803,7 +817,7 @@ func TestCoordinatorRequestValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newTxnHarness(t, DefaultConfig())
+			h := newTxnHarness(t, tv1Config())
 			pid := int64(-1)
 			if tc.init {
 				r := h.initPID(h.a, 2, txnTimeoutMs)
@@ -831,7 +845,7 @@ func TestCoordinatorRequestValidation(t *testing.T) {
 // InitProducerId must rotate to a new producer id at epoch 0
 // (TransactionMetadata.isProducerEpochExhausted: epoch >= Short.MAX_VALUE-1).
 func TestStoryFenceAtLastEpochStartsNewProducerID(t *testing.T) {
-	h := newTxnHarness(t, DefaultConfig())
+	h := newTxnHarness(t, tv1Config())
 	o0 := h.orders[0]
 	// Take the id to epoch 32766 with 32767 InitProducerIds (the
 	// invariants are not checked here: it is many events of nothing new).
@@ -863,4 +877,56 @@ func TestStoryFenceAtLastEpochStartsNewProducerID(t *testing.T) {
 	require.Equal(t, ErrNone, r.Error)
 	assert.NotEqual(t, pid, r.ProducerID, "a new producer id")
 	assert.Equal(t, int16(0), r.Epoch)
+}
+
+// TestStoryTransactionalIDExpires: an id whose last transaction completed
+// more than transactional.id.expiration.ms ago is forgotten at the next
+// cleanup (TransactionStateManager.removeExpiredTransactionalIds): a
+// tombstone is written, and its producer then gets
+// INVALID_PRODUCER_ID_MAPPING from AddPartitionsToTxn and EndTxn. Its
+// InitProducerId bump is not fenced: the id is created again with a new
+// producer id at epoch 0 (prepareInitProducerIdTransit, isValidProducerId).
+// An open transaction keeps its id alive.
+func TestStoryTransactionalIDExpires(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.TransactionalIDExpiration = 5 * sim.Second
+	cfg.TransactionalIDExpirationCheck = sim.Second
+	h := newTxnHarness(t, cfg)
+	o0 := h.orders[0]
+	h.findCoordinator(h.a, 2)
+	init := h.initPID(h.a, 2, txnTimeoutMs)
+	require.Equal(t, ErrNone, init.Error)
+	pid := init.ProducerID
+
+	// An open transaction does not expire, however long it stays open.
+	require.Equal(t, ErrNone, h.addPartitions(h.a, 2, pid, 0, o0).Error)
+	h.run(8 * sim.Second)
+	assert.Equal(t, []TxnState{TxnEmpty, TxnOngoing}, h.states(2))
+	require.Equal(t, ErrNone, h.endTxn(h.a, 2, pid, 0, true).Error)
+	h.settled(TxnCompleteCommit, 1, o0)
+
+	h.run(7 * sim.Second)
+	assert.Equal(t, TxnDead, h.entries(2)[len(h.entries(2))-1].State, "the tombstone is the id's last entry")
+	require.Len(t, h.traced(2, event.TxnIDExpired, nil), 1)
+	assert.Equal(t, ErrInvalidProducerIDMapping, h.addPartitions(h.a, 2, pid, 0, o0).Error)
+	assert.Equal(t, ErrInvalidProducerIDMapping, h.endTxn(h.a, 2, pid, 0, false).Error)
+
+	id := h.send(h.a, 2, func(id int64) sim.Message {
+		return &InitProducerIDRequest{Conn: testConn, ID: id, TransactionalID: txnID, TransactionTimeoutMs: txnTimeoutMs, ProducerID: pid, ProducerEpoch: 0}
+	})
+	again := await[*InitProducerIDResponse](h, h.a, id)
+	require.Equal(t, ErrNone, again.Error)
+	assert.NotEqual(t, pid, again.ProducerID, "a new producer id")
+	assert.Equal(t, int16(0), again.Epoch)
+	require.Equal(t, ErrNone, h.addPartitions(h.a, 2, again.ProducerID, 0, o0).Error)
+
+	// A coordinator that loads the partition after the tombstone does not
+	// bring the old entry back.
+	h.c.Crash(2)
+	h.runUntil(30*sim.Second, "a new coordinator", func() bool { return h.c.Leader(h.state) != 2 && h.c.Leader(h.state) != NoLeader })
+	h.run(sim.Second)
+	nb := h.c.Leader(h.state)
+	m := h.c.Brokers[nb].coord.findTxn(txnID)
+	require.NotNil(t, m)
+	assert.Equal(t, again.ProducerID, m.ProducerID)
 }

@@ -233,7 +233,7 @@ func TestFeatures(t *testing.T) {
 		{version: Version{4, 1}, given: map[string]string{"eligible.leader.replicas.version": "yes"},
 			err: `"yes" is not a level of eligible.leader.replicas.version; use 0 to 1`},
 		{version: Version{4, 1}, given: map[string]string{"transaction.versions": "2"},
-			err: "unknown feature; the simulator models: eligible.leader.replicas.version"},
+			err: "unknown feature; the simulator models: eligible.leader.replicas.version, transaction.version"},
 	} {
 		c := DefaultConfig()
 		c.Version = tc.version
@@ -246,6 +246,7 @@ func TestFeatures(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, c.EligibleLeaderReplicas, "%v %v", tc.version, tc.given)
 	}
-	assert.Equal(t, map[string]string{"eligible.leader.replicas.version": "1"}, FeatureDefaults(Version{4, 1}))
-	assert.Equal(t, map[string]string{"eligible.leader.replicas.version": "0"}, FeatureDefaults(Version{4, 0}))
+	assert.Equal(t, map[string]string{"eligible.leader.replicas.version": "1", "transaction.version": "2"}, FeatureDefaults(Version{4, 1}))
+	assert.Equal(t, map[string]string{"eligible.leader.replicas.version": "0", "transaction.version": "2"}, FeatureDefaults(Version{4, 0}))
+	assert.Equal(t, map[string]string{"eligible.leader.replicas.version": "0", "transaction.version": "0"}, FeatureDefaults(Version{3, 9}))
 }

@@ -47,6 +47,7 @@ const (
 	ErrInvalidUpdateVersion         Error = 95
 	ErrProducerFenced               Error = 90
 	ErrIneligibleReplica            Error = 107
+	ErrTransactionAbortable         Error = 120
 )
 
 // Client-side outcomes (never sent by a broker).
@@ -107,6 +108,7 @@ var errorTable = map[Error]errorInfo{
 	ErrUnknownLeaderEpoch:           {name: "UNKNOWN_LEADER_EPOCH", retriable: true},
 	ErrInvalidUpdateVersion:         {name: "INVALID_UPDATE_VERSION"},
 	ErrIneligibleReplica:            {name: "INELIGIBLE_REPLICA"},
+	ErrTransactionAbortable:         {name: "TRANSACTION_ABORTABLE"},
 	ErrTimeout:                      {name: "TimeoutException"},
 	ErrProducerClosed:               {name: "KafkaException"},
 	ErrRecordTooLarge:               {name: "RecordTooLargeException"},
@@ -153,6 +155,7 @@ var errorCodes = []Error{
 	ErrInvalidTransactionTimeout, ErrConcurrentTransactions, ErrTransactionCoordinatorFenced,
 	ErrKafkaStorageError, ErrUnknownProducerID,
 	ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrProducerFenced, ErrInvalidUpdateVersion, ErrIneligibleReplica,
+	ErrTransactionAbortable,
 	ErrTimeout, ErrProducerClosed, ErrRecordTooLarge, ErrBufferExhausted, ErrIllegalPartition,
 	ErrTransactionAborted,
 }

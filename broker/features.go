@@ -35,6 +35,16 @@ var features = []feature{
 	{name: "eligible.leader.replicas.version", max: 1, on: Version{4, 1}, needs: Version{4, 0},
 		why: "Eligible Leader Replicas (KIP-966) need metadata.version 4.0-IV1",
 		set: func(c *Config, level int) { c.EligibleLeaderReplicas = level == 1 }},
+	// TransactionVersion: 0 is the original protocol (KIP-98), 1 adds
+	// flexible records to __transaction_state (nothing the simulator
+	// shows), and 2 is KIP-890 part 2: the producer epoch is bumped at the
+	// end of every transaction and partitions join a transaction when
+	// their leader first sees a write to them. TV_1 and TV_2 bootstrap at
+	// metadata.version 4.0-IV2: clusters formatted by 4.0 and later start
+	// at 2 (Kafka docs, "Transaction Protocol").
+	{name: "transaction.version", max: 2, on: Version{4, 0}, needs: Version{4, 0},
+		why: "transaction.version 1 and 2 need metadata.version 4.0-IV2",
+		set: func(c *Config, level int) { c.TransactionVersion = int16(level) }},
 }
 
 // FeatureNames lists the modelled features, in table order.
@@ -89,3 +99,7 @@ func (c *Config) SetFeatures(given map[string]string) error {
 	}
 	return nil
 }
+
+// TransactionV2 reports whether transaction.version is 2 or more
+// (TransactionVersion.supportsEpochBump).
+func (c *Config) TransactionV2() bool { return c.TransactionVersion >= 2 }

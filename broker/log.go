@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/kafkasim/kafkasim/sim"
 )
 
 // LogBatch is a record batch as stored in a replica log: the batch header
@@ -17,6 +19,11 @@ type LogBatch struct {
 	BaseSequence  int32
 	Bytes         int32
 	Ref           int64 // the producer's batch number (not part of Kafka's format; for the trace)
+	// Timestamp is the batch's max timestamp, which producer state
+	// expiration measures from. The leader stamps its own clock at append
+	// (as LogAppendTime would); with CreateTime Kafka keeps the producer's,
+	// up to linger.ms and a network trip earlier.
+	Timestamp sim.Time
 	// Transactions: a transactional producer's data batch, or a control
 	// batch holding one marker record (whose record id is 0), or a record
 	// of __transaction_state (Txn, also record id 0).

@@ -1,6 +1,11 @@
 package broker
 
-import "math"
+import (
+	"math"
+	"slices"
+
+	"github.com/kafkasim/kafkasim/sim"
+)
 
 // batchesToRetain is how many batches per producer a partition remembers for
 // duplicate detection (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). It is why
@@ -20,6 +25,11 @@ type producerEntry struct {
 	// coordinatorEpoch is the newest transaction coordinator epoch seen in
 	// a marker: markers from an older coordinator are refused.
 	coordinatorEpoch int32
+	// lastTimestamp is the timestamp of the producer's last batch or
+	// marker; inTxn says a transaction of it is open here
+	// (currentTxnFirstOffset). Both decide when the entry expires.
+	lastTimestamp sim.Time
+	inTxn         bool
 }
 
 // lastSeq is the last sequence appended in the current epoch, or -1 when
@@ -48,6 +58,43 @@ func (e *producerEntry) add(epoch int16, b cachedBatch) {
 // by producer id, never iterated, so map order cannot leak into behaviour.
 type producerStates struct {
 	m map[int64]*producerEntry
+	// guards are the verifications under way, by producer id
+	// (VerificationStateEntry): a transactional write waiting for the
+	// coordinator may be appended only while its guard is still here.
+	// Any transactional batch or marker of the producer removes it.
+	guards    map[int64]uint64
+	lastGuard uint64
+}
+
+// ongoingTxn reports whether producer pid has a transaction open here in
+// epoch epoch (UnifiedLog.hasOngoingTransaction): its next transactional
+// write needs no verification.
+func (s *producerStates) ongoingTxn(pid int64, epoch int16) bool {
+	e := s.m[pid]
+	return e != nil && e.inTxn && e.epoch == epoch
+}
+
+// startVerification returns the guard of a verification of pid's next
+// transactional write, a new one unless one is under way
+// (ProducerStateManager.maybeCreateVerificationStateEntry).
+func (s *producerStates) startVerification(pid int64) uint64 {
+	if g, ok := s.guards[pid]; ok {
+		return g
+	}
+	if s.guards == nil {
+		s.guards = make(map[int64]uint64)
+	}
+	s.lastGuard++
+	s.guards[pid] = s.lastGuard
+	return s.lastGuard
+}
+
+// verified reports whether guard g is still pid's
+// (VerificationGuard.verify): no transactional batch or marker of pid was
+// appended since the verification started.
+func (s *producerStates) verified(pid int64, g uint64) bool {
+	cur, ok := s.guards[pid]
+	return ok && cur == g
 }
 
 // appendCheck is the outcome of validating a client batch against the
@@ -133,6 +180,12 @@ func (s *producerStates) update(b *LogBatch) {
 		e = &producerEntry{epoch: b.ProducerEpoch, batches: make([]cachedBatch, 0, batchesToRetain)}
 		s.m[b.ProducerID] = e
 	}
+	e.lastTimestamp = max(e.lastTimestamp, b.Timestamp)
+	if b.Transactional || b.IsControl() {
+		// Either the transaction is complete or it has a first offset
+		// (UnifiedLog.updateProducers clears the VerificationStateEntry).
+		delete(s.guards, b.ProducerID)
+	}
 	if b.IsControl() {
 		// A marker ends the producer's transaction here and may carry a
 		// bumped epoch (a fenced or timed-out producer): the partition
@@ -142,8 +195,10 @@ func (s *producerStates) update(b *LogBatch) {
 			e.batches = e.batches[:0]
 		}
 		e.coordinatorEpoch = max(e.coordinatorEpoch, b.CoordinatorEpoch)
+		e.inTxn = false
 		return
 	}
+	e.inTxn = e.inTxn || b.Transactional
 	e.add(b.ProducerEpoch, cachedBatch{
 		firstSeq: b.BaseSequence, lastSeq: b.LastSequence(),
 		firstOffset: b.BaseOffset, lastOffset: b.LastOffset(),
@@ -151,10 +206,32 @@ func (s *producerStates) update(b *LogBatch) {
 }
 
 // rebuild recomputes the state from the log, as Kafka reloads producer state
-// from snapshots and the log after a truncation or a restart.
-func (s *producerStates) rebuild(l *Log) {
-	s.m = nil
+// from snapshots and the log after a truncation or a restart, leaving out
+// the producers already expired at now (ProducerStateManager.loadFromSnapshot
+// filters them with isProducerExpired).
+func (s *producerStates) rebuild(l *Log, now, expiration sim.Time) {
+	s.m, s.guards = nil, nil
 	for i := range l.batches {
 		s.update(&l.batches[i])
 	}
+	s.expire(now, expiration)
+}
+
+// expire forgets every producer id with no open transaction whose last
+// batch is at least expiration old (ProducerStateManager.removeExpiredProducers,
+// isProducerExpired), and returns their ids, sorted. A later batch from
+// such a producer finds no state, so any sequence is accepted: the
+// duplicates it would have caught are appended.
+func (s *producerStates) expire(now, expiration sim.Time) []int64 {
+	var gone []int64
+	for pid, e := range s.m {
+		if !e.inTxn && now-e.lastTimestamp >= expiration {
+			gone = append(gone, pid)
+		}
+	}
+	slices.Sort(gone) // the map's order must not reach the trace
+	for _, pid := range gone {
+		delete(s.m, pid)
+	}
+	return gone
 }

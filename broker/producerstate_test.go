@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/sim"
 )
 
 const testPID = 1_000_007
@@ -158,7 +160,7 @@ func TestProducerStateRebuild(t *testing.T) {
 	l.append(testPID+1, 6, 0, 4)
 
 	var rebuilt producerStates
-	rebuilt.rebuild(&l.log)
+	rebuilt.rebuild(&l.log, 0, sim.Second) // nothing is old enough to expire
 	require.Equal(t, l.ps.m, rebuilt.m)
 
 	for _, c := range []struct {
@@ -189,7 +191,7 @@ func TestProducerStateRebuild(t *testing.T) {
 		cut.append(testPID+2, 0, 0, 1)
 		cut.log.Truncate(at + 1)
 		require.Equal(t, at, cut.log.LEO(), "the straddling batch went entirely")
-		cut.ps.rebuild(&cut.log)
+		cut.ps.rebuild(&cut.log, 0, sim.Second)
 
 		assert.Equal(t, ErrNone, cut.check(testPID, 0, 6, 2).err, "sequence 6 is next again")
 		assert.False(t, cut.check(testPID, 0, 6, 2).duplicate)
@@ -199,4 +201,30 @@ func TestProducerStateRebuild(t *testing.T) {
 		assert.Equal(t, appendCheck{}, cut.check(testPID+2, 0, 50, 1), "so any sequence is accepted (KAFKA-8710)")
 		assert.Equal(t, want, cut.ps.m[testPID].batches)
 	})
+}
+
+// TestProducerStateExpiration: a producer id whose last batch or marker is
+// producer.id.expiration.ms old is forgotten, unless a transaction of it is
+// open here (ProducerStateManager.isProducerExpired); after that, any
+// sequence is accepted, a retried batch included.
+func TestProducerStateExpiration(t *testing.T) {
+	const limit = 10 * sim.Second
+	var ps producerStates
+	at := func(ts sim.Time, b LogBatch) {
+		b.Timestamp = ts
+		ps.update(&b)
+	}
+	at(1*sim.Second, LogBatch{ProducerID: 1, BaseSequence: 0, Count: 5})
+	at(4*sim.Second, LogBatch{ProducerID: 2, BaseSequence: 0, Count: 5})
+	at(2*sim.Second, LogBatch{ProducerID: 3, BaseSequence: 0, Count: 1, Transactional: true})
+	at(3*sim.Second, LogBatch{ProducerID: 4, BaseSequence: 0, Count: 1, Transactional: true})
+	at(5*sim.Second, LogBatch{ProducerID: 4, BaseSequence: -1, Count: 1, Marker: MarkerCommit})
+	require.True(t, ps.check(1, 0, 0, 4).duplicate, "before it expires, the retry is a duplicate")
+
+	assert.Empty(t, ps.expire(11*sim.Second-1, limit), "just short of the limit")
+	assert.Equal(t, []int64{1}, ps.expire(11*sim.Second, limit))
+	assert.Equal(t, []int64{2, 4}, ps.expire(20*sim.Second, limit), "the marker's time counts; sorted ids")
+	assert.Empty(t, ps.expire(100*sim.Second, limit), "producer 3's transaction is still open")
+	assert.Equal(t, appendCheck{}, ps.check(1, 0, 0, 4), "the retry of the first batch is appended again")
+	assert.Equal(t, appendCheck{}, ps.check(2, 0, 9, 9), "and any sequence is accepted (KAFKA-8710)")
 }

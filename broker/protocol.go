@@ -122,6 +122,9 @@ type Snapshot struct {
 	Version    int64
 	Partitions []PartitionState // by PartitionID
 	Fenced     []bool           // by broker id
+	// ShuttingDown is by broker id: in controlled shutdown
+	// (BrokerRegistration.inControlledShutdown).
+	ShuttingDown []bool
 	// TopicPartitions is each topic's partition count in this version
 	// (by topic index): the partitions a client may use.
 	TopicPartitions []int
@@ -133,8 +136,13 @@ type Snapshot struct {
 // trip). Conn numbers the client's connections to that broker.
 type Connect struct{ Conn uint32 }
 
-// ConnectAck says the connection is ready.
-type ConnectAck struct{ Conn uint32 }
+// ConnectAck says the connection is ready. It carries what the client
+// learns from ApiVersions that the simulator models: the cluster's
+// finalized transaction.version (ApiVersionsResponse.FinalizedFeatures).
+type ConnectAck struct {
+	Conn               uint32
+	TransactionVersion int16
+}
 
 // Close is the client closing a connection (a FIN): the broker drops the
 // requests it had not started on.
@@ -196,12 +204,19 @@ type ProduceBatch struct {
 
 // ProduceRequest carries at most one batch per partition.
 type ProduceRequest struct {
-	Conn    uint32
-	ID      int64
-	Acks    int8     // -1, 0 or 1
-	Timeout sim.Time // request.timeout.ms: bounds the acks=all wait
-	Batches []ProduceBatch
-	bytes   int
+	Conn uint32
+	ID   int64
+	// TransactionalID is the producer's transactional.id, "" without one:
+	// a leader verifies transactional writes with its coordinator
+	// (KIP-890).
+	TransactionalID string
+	Acks            int8     // -1, 0 or 1
+	Timeout         sim.Time // request.timeout.ms: bounds the acks=all wait
+	Batches         []ProduceBatch
+	bytes           int
+	// verified is what the transaction coordinator said about the
+	// batches, once it answered (verify.go).
+	verified *verifyResult
 }
 
 // PartitionResponse is the result for one batch.
@@ -274,11 +289,15 @@ type Heartbeat struct {
 	// PreviousBrokerEpoch, KAFKA-15582); the controller then no longer
 	// trusts its replicas' logs (KIP-966).
 	UncleanShutdown bool
+	// WantShutDown asks for a controlled shutdown (BrokerHeartbeatRequest).
+	WantShutDown bool
 }
 
-// HeartbeatResponse carries the newest metadata when the broker is behind.
+// HeartbeatResponse carries the newest metadata when the broker is behind,
+// and whether a broker in controlled shutdown may stop now.
 type HeartbeatResponse struct {
-	Snapshot *Snapshot
+	Snapshot       *Snapshot
+	ShouldShutDown bool
 }
 
 // MetadataUpdate is pushed to every broker when the metadata changes.

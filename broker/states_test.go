@@ -9,15 +9,16 @@ import (
 )
 
 // TestTxnStateTransitions checks every pair of coordinator states against
-// TransactionState's validPreviousStates (transaction.version 1), plus the
-// simulator's return from a fence that was not written.
+// TransactionState's validPreviousStates, with the aborts that
+// transaction.version 2 allows with nothing open, plus the simulator's
+// return from a fence that was not written.
 func TestTxnStateTransitions(t *testing.T) {
 	legal := map[[2]TxnState]bool{}
 	for to, froms := range map[TxnState][]TxnState{
 		TxnEmpty:             {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 		TxnOngoing:           {TxnOngoing, TxnEmpty, TxnCompleteCommit, TxnCompleteAbort, TxnPrepareEpochFence},
 		TxnPrepareCommit:     {TxnOngoing},
-		TxnPrepareAbort:      {TxnOngoing, TxnPrepareEpochFence},
+		TxnPrepareAbort:      {TxnOngoing, TxnPrepareEpochFence, TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 		TxnCompleteCommit:    {TxnPrepareCommit},
 		TxnCompleteAbort:     {TxnPrepareAbort},
 		TxnPrepareEpochFence: {TxnOngoing},
@@ -26,7 +27,7 @@ func TestTxnStateTransitions(t *testing.T) {
 			legal[[2]TxnState{from, to}] = true
 		}
 	}
-	require.Len(t, legal, 14)
+	require.Len(t, legal, 17)
 	for from := TxnEmpty; from <= TxnPrepareEpochFence; from++ {
 		for to := TxnEmpty; to <= TxnPrepareEpochFence; to++ {
 			t.Run(fmt.Sprintf("%v to %v", from, to), func(t *testing.T) {

@@ -40,26 +40,30 @@ const (
 	TxnCompleteCommit
 	TxnCompleteAbort
 	TxnPrepareEpochFence
+	TxnDead // the id expired: its tombstone is being written
 )
 
 func (s TxnState) String() string {
-	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}[s]
+	return [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence", "Dead"}[s]
 }
 
 // txnSources are TransactionState.validPreviousStates, as
 // TransactionMetadata.prepareTransition checks them: the states each state
-// may follow (transaction.version 1; Dead is not modelled, since ids never
-// expire here). One move is the simulator's own: PrepareEpochFence back to
-// Ongoing when the fencing abort could not be written, where Kafka keeps
-// Ongoing with a pending fence it drops (hasFailedEpochFence).
+// may follow. With
+// transaction.version 2 an abort may also follow Empty or a completed
+// transaction (an abortable error before anything was written: the abort
+// bumps the epoch). One move is the simulator's own: PrepareEpochFence
+// back to Ongoing when the fencing abort could not be written, where Kafka
+// keeps Ongoing with a pending fence it drops (hasFailedEpochFence).
 var txnSources = [...][]TxnState{
 	TxnEmpty:             {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 	TxnOngoing:           {TxnOngoing, TxnEmpty, TxnCompleteCommit, TxnCompleteAbort, TxnPrepareEpochFence},
 	TxnPrepareCommit:     {TxnOngoing},
-	TxnPrepareAbort:      {TxnOngoing, TxnPrepareEpochFence},
+	TxnPrepareAbort:      {TxnOngoing, TxnPrepareEpochFence, TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 	TxnCompleteCommit:    {TxnPrepareCommit},
 	TxnCompleteAbort:     {TxnPrepareAbort},
 	TxnPrepareEpochFence: {TxnOngoing},
+	TxnDead:              {TxnEmpty, TxnCompleteCommit, TxnCompleteAbort},
 }
 
 // checkTxnTransition panics on a move txnSources refuses (Kafka throws
@@ -79,11 +83,16 @@ type TxnLogEntry struct {
 	ProducerEpoch   int16
 	// LastEpoch is the epoch before the last InitProducerId bump
 	// (lastProducerEpoch): a retried bump names it and gets the current one.
-	LastEpoch  int16
-	TimeoutMs  int64
-	State      TxnState
-	Partitions []PartitionID // sorted
-	StartAt    sim.Time      // txnStartTimestamp
+	LastEpoch int16
+	// NextProducerID is the producer id a transaction.version 2 commit or
+	// abort moves to once complete, when it used the last epoch
+	// (nextProducerId); 0 otherwise (Kafka writes -1; no id is 0 here).
+	NextProducerID int64
+	TimeoutMs      int64
+	State          TxnState
+	Partitions     []PartitionID // sorted
+	StartAt        sim.Time      // txnStartTimestamp
+	UpdatedAt      sim.Time      // txnLastUpdateTimestamp: when the transition was written
 }
 
 // ---- client requests to the coordinator ----
@@ -105,7 +114,11 @@ type FindCoordinatorResponse struct {
 }
 
 // AddPartitionsToTxnRequest registers partitions with the ongoing
-// transaction before the producer sends data to them.
+// transaction: from a producer (versions 0-3) before it sends data to
+// them with transaction.version 1; from a partition leader (versions 4+,
+// AddPartitionsToTxnManager) before a producer's first transactional
+// write to it, to verify that the partition is in the transaction
+// (VerifyOnly, KIP-890 part 1) or, with transaction.version 2, to add it.
 type AddPartitionsToTxnRequest struct {
 	Conn            uint32
 	ID              int64
@@ -113,13 +126,17 @@ type AddPartitionsToTxnRequest struct {
 	ProducerID      int64
 	ProducerEpoch   int16
 	Partitions      []PartitionID
+	FromLeader      bool // sent by a partition leader, not a client
+	VerifyOnly      bool
 }
 
-// AddPartitionsToTxnResponse has one error for the whole request (Kafka
-// answers per partition, with the same error for all in this model).
+// AddPartitionsToTxnResponse has one error for a producer's request (Kafka
+// answers per partition, with the same error for all in this model), and
+// one per partition for a leader's (Errors, in the request's order).
 type AddPartitionsToTxnResponse struct {
-	ID    int64
-	Error Error
+	ID     int64
+	Error  Error
+	Errors []Error
 }
 
 // EndTxnRequest commits or aborts the ongoing transaction.
@@ -133,10 +150,14 @@ type EndTxnRequest struct {
 }
 
 // EndTxnResponse answers once PrepareCommit or PrepareAbort is in the
-// transaction log; the markers are written after.
+// transaction log; the markers are written after. With transaction.version
+// 2 (EndTxn v5+) it carries the producer id and the epoch the next
+// transaction uses; -1 otherwise.
 type EndTxnResponse struct {
-	ID    int64
-	Error Error
+	ID            int64
+	Error         Error
+	ProducerID    int64
+	ProducerEpoch int16
 }
 
 // ---- coordinator to partition leaders ----
@@ -165,7 +186,7 @@ func (*FindCoordinatorResponse) Size() int       { return 64 }
 func (*AddPartitionsToTxnRequest) Name() string  { return "add-partitions-to-txn-request" }
 func (r *AddPartitionsToTxnRequest) Size() int   { return 64 + 8*len(r.Partitions) }
 func (*AddPartitionsToTxnResponse) Name() string { return "add-partitions-to-txn-response" }
-func (*AddPartitionsToTxnResponse) Size() int    { return 64 }
+func (r *AddPartitionsToTxnResponse) Size() int  { return 64 + 2*len(r.Errors) }
 func (*EndTxnRequest) Name() string              { return "end-txn-request" }
 func (*EndTxnRequest) Size() int                 { return 64 }
 func (*EndTxnResponse) Name() string             { return "end-txn-response" }

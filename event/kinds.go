@@ -34,6 +34,7 @@ const (
 	Truncate
 	Replicate
 	FetchTimeout
+	ProducerExpired
 
 	// The controller (broker/controller.go).
 	Unfence
@@ -41,6 +42,7 @@ const (
 	Isr
 	Offline
 	Elect
+	ControlledShutdown
 	Elr
 
 	// The transaction coordinator (broker/coordinator.go).
@@ -52,6 +54,8 @@ const (
 	TxnComplete
 	TxnTimeout
 	Marker
+	TxnVerifyRefused
+	TxnIDExpired
 
 	// Cluster faults (broker/cluster.go).
 	Crash
@@ -59,6 +63,8 @@ const (
 	Pause
 	Resume
 	AddPartitions
+	Shutdown
+	Stop
 
 	// The producer (producer/).
 	EpochBump
@@ -91,6 +97,8 @@ const (
 	StartZombie
 	Resend
 	ZombieResumes
+	AppFreeze
+	AppThaw
 	FaultSkipped
 	Delay
 	DropResponses
@@ -238,12 +246,27 @@ var kinds = [numKinds]kindInfo{
 		return num(append(num(append(b, "; removed offsets "...), f.First), '-'), f.Last)
 	}},
 	Replicate: {name: "replicate"},
+	ProducerExpired: {name: "producer-state-expired", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "producer id "...), f.ProducerID)
+		b = num(append(b, " wrote nothing for producer.id.expiration.ms="...), f.ext().Limit)
+		return append(b, ": its sequences are forgotten, so the next batch is accepted whatever its sequence"...)
+	}},
 
 	Unfence: {name: "unfence", timeline: Plain},
-	Fence:   {name: "fence", timeline: Plain, detail: text("no heartbeat for broker.session.timeout.ms")},
+	Fence: {name: "fence", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.Has(InShutdown) {
+			return append(b, "controlled shutdown granted: it leads nothing and every broker knows the new leaders; it may stop"...)
+		}
+		return append(b, "no heartbeat for broker.session.timeout.ms"...)
+	}},
+	ControlledShutdown: {name: "controlled-shutdown", timeline: Plain,
+		detail: text("the broker asked to shut down: its leaderships move to other ISR members and it leaves every ISR")},
 	Isr: {name: "isr", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		if f.Has(AlterPartition) {
+		switch {
+		case f.Has(AlterPartition):
 			return isr(append(b, "AlterPartition from leader: ISR "...), f.ext().List)
+		case f.Has(InShutdown):
+			return isr(append(b, "broker in controlled shutdown removed: ISR "...), f.ext().List)
 		}
 		return isr(append(b, "fenced broker removed: ISR "...), f.ext().List)
 	}},
@@ -282,6 +305,10 @@ var kinds = [numKinds]kindInfo{
 		return append(b, ", so they hold every committed record"...)
 	}},
 
+	TxnIDExpired: {name: "txn-id-expired", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "no transaction for transactional.id.expiration.ms="...), f.ext().Limit)
+		return num(append(b, "; producer id "...), f.ProducerID)
+	}},
 	TxnFence: {name: "txn-fence", timeline: Plain, detail: text("InitProducerId while a transaction is open: bump the epoch and abort it")},
 	TxnInit: {name: "txn-init", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(num(append(b, "producer id "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
@@ -313,6 +340,9 @@ var kinds = [numKinds]kindInfo{
 	Restart: {name: "restart", fault: true, timeline: Plain},
 	Pause:   {name: "pause", fault: true, timeline: Plain},
 	Resume:  {name: "resume", fault: true, timeline: Plain},
+	Shutdown: {name: "shutdown", fault: true, timeline: Plain,
+		detail: text("controlled shutdown begins: the broker asks the controller to move its leaderships away")},
+	Stop: {name: "stop", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte { return append(b, f.ext().Label...) }},
 	AddPartitions: {name: "add-partitions", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(append(b, f.ext().Note...), ": "...), int64(f.ext().Prev))
 		return append(num(append(b, " -> "...), int64(f.Count)), " partitions"...)
@@ -367,14 +397,31 @@ var kinds = [numKinds]kindInfo{
 	TxnCoordinator: {name: "txn-coordinator", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		return num(append(b, "coordinator is broker-"...), int64(f.ext().Broker))
 	}},
+	TxnVerifyRefused: {name: "txn-verify-refused", timeline: Change, detail: func(b []byte, f *Fields, n Namer) []byte {
+		b = num(append(num(append(b, "refuses a transactional write of producer "...), f.ProducerID), " epoch "...), int64(f.ProducerEpoch))
+		b = append(append(b, " with "...), n.ErrorName(f.Err)...)
+		switch f.Err {
+		case 47: // INVALID_PRODUCER_EPOCH
+			return append(b, ": the coordinator has a newer epoch, so the write belongs to a transaction that is over"...)
+		case 48: // INVALID_TXN_STATE
+			return append(b, ": the producer's transaction at this partition ended while the write was being checked"...)
+		}
+		return append(b, ": the coordinator does not count this partition in the producer's ongoing transaction"...)
+	}},
 	TxnAddPartitions: {name: "txn-add-partitions", detail: func(b []byte, f *Fields, n Namer) []byte {
 		return partitions(append(b, "added "...), f.ext().List, n)
 	}},
 	TxnEnd: {name: "txn-end", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.Has(Committed) {
-			return append(b, "transaction committed"...)
+			b = append(b, "transaction committed"...)
+		} else {
+			b = append(b, "transaction aborted"...)
 		}
-		return append(b, "transaction aborted"...)
+		if f.ProducerEpoch >= 0 {
+			// transaction.version 2: EndTxn's answer carries the next epoch.
+			b = num(append(b, "; the next transaction uses epoch "...), int64(f.ProducerEpoch))
+		}
+		return b
 	}},
 
 	AppAbort: {name: "app-abort", timeline: Plain, detail: func(b []byte, f *Fields, n Namer) []byte {
@@ -406,13 +453,28 @@ var kinds = [numKinds]kindInfo{
 		return append(b, " unacknowledged records sent again by the application"...)
 	}},
 	ZombieResumes: {name: "zombie-resumes", fault: true, timeline: Plain, detail: text("the frozen instance resumes, unaware it was replaced")},
+	AppFreeze: {name: "freeze-app", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, "the application and its producer freeze for "...), f.ext().For.String()...)
+		return append(b, ", like a long garbage collection: nothing sent, nothing handled"...)
+	}},
+	AppThaw: {name: "app-thaws", fault: true, timeline: Plain, detail: text("the frozen application and its producer go on, their clock now late")},
 	FaultSkipped: {name: "fault-skipped", timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(b, "fault "...), int64(f.ext().Index))
-		return append(append(append(b, " ("...), f.ext().Note...), "): no broker matches now"...)
+		b = append(append(append(b, " ("...), f.ext().Note...), "): "...)
+		if f.ext().Label != "" {
+			return append(b, f.ext().Label...) // why, for a fault that names no broker
+		}
+		return append(b, "no broker matches now"...)
 	}},
 	Delay: {name: "delay", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
-		b = num(append(b, "every link of broker-"...), int64(f.ext().Broker))
-		return forText(append(AppendSeconds(append(b, " gets "...), f.ext().Dur), " more one-way latency"...), f)
+		verb := " get "
+		if f.ext().Note == "" {
+			b, verb = num(append(b, "every link of broker-"...), int64(f.ext().Broker)), " gets "
+		} else {
+			b = append(append(append(b, "links to "...), f.ext().Note...), " "...)
+			b = direction(b, f)
+		}
+		return forText(append(AppendSeconds(append(b, verb...), f.ext().Dur), " more one-way latency"...), f)
 	}},
 	DropResponses: {name: "drop-responses", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		switch {
@@ -440,14 +502,7 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)
-		switch {
-		case f.Has(Inbound | Outbound):
-			b = append(b, "in both directions"...)
-		case f.Has(Inbound):
-			b = append(b, "inbound only"...)
-		case f.Has(Outbound):
-			b = append(b, "outbound only"...)
-		}
+		b = direction(b, f)
 		if f.Has(Rejected) {
 			b = append(b, ", rejecting (reset / ICMP unreachable)"...)
 		}
@@ -567,6 +622,19 @@ func AppendSeconds(b []byte, d time.Duration) []byte {
 func forText(b []byte, f *Fields) []byte {
 	if f.Has(HasFor) {
 		return append(append(b, " for "...), f.ext().For.String()...)
+	}
+	return b
+}
+
+// direction appends which way a link fault acts.
+func direction(b []byte, f *Fields) []byte {
+	switch {
+	case f.Has(Inbound | Outbound):
+		return append(b, "in both directions"...)
+	case f.Has(Inbound):
+		return append(b, "inbound only"...)
+	case f.Has(Outbound):
+		return append(b, "outbound only"...)
 	}
 	return b
 }

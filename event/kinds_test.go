@@ -17,7 +17,7 @@ func (names) SubjectName(p int32) string { return "t-" + strconv.Itoa(int(p)) }
 func (names) ErrorName(code int16) string {
 	return map[int16]string{6: "NOT_LEADER_OR_FOLLOWER", 7: "REQUEST_TIMED_OUT", 13: "NETWORK_EXCEPTION",
 		19: "NOT_ENOUGH_REPLICAS", 45: "OUT_OF_ORDER_SEQUENCE_NUMBER", 47: "INVALID_PRODUCER_EPOCH",
-		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE"}[code]
+		90: "PRODUCER_FENCED", 48: "INVALID_TXN_STATE", 120: "TRANSACTION_ABORTABLE"}[code]
 }
 
 // with returns Fields of kind k changed by set.
@@ -70,6 +70,16 @@ var detailCases = []struct {
 	{"purgatory-timeout", None(PurgatoryTimeout), "acks=all wait expired: offsets stay in the log"},
 	{"isr-shrink", with(IsrShrink, func(f *Fields) { f.X().List, f.Count = []int32{2, 3, 1}, 2 }),
 		"replicas [2 3] not caught up for replica.lag.time.max.ms; proposing ISR [1]"},
+	{"producer-state-expired", with(ProducerExpired, func(f *Fields) { f.ProducerID, f.X().Limit = 1000, 5000 }),
+		"producer id 1000 wrote nothing for producer.id.expiration.ms=5000: its sequences are forgotten, so the next batch is accepted whatever its sequence"},
+	{"txn-id-expired", with(TxnIDExpired, func(f *Fields) { f.X().TxnID, f.X().Limit, f.ProducerID = "tx", 5000, 1000 }),
+		"tx: no transaction for transactional.id.expiration.ms=5000; producer id 1000"},
+	{"fence shutdown", with(Fence, func(f *Fields) { f.Flags = InShutdown }),
+		"controlled shutdown granted: it leads nothing and every broker knows the new leaders; it may stop"},
+	{"isr shutdown", with(Isr, func(f *Fields) { f.X().List, f.Flags = []int32{2, 3}, InShutdown }), "broker in controlled shutdown removed: ISR [2 3]"},
+	{"controlled-shutdown", None(ControlledShutdown), "the broker asked to shut down: its leaderships move to other ISR members and it leaves every ISR"},
+	{"shutdown", None(Shutdown), "controlled shutdown begins: the broker asks the controller to move its leaderships away"},
+	{"stop", with(Stop, func(f *Fields) { f.X().Label = "controlled shutdown complete" }), "controlled shutdown complete"},
 	{"isr-expand", with(IsrExpand, func(f *Fields) { f.X().List = []int32{1, 2} }), "caught up; proposing ISR [1 2]"},
 	{"become-leader", with(BecomeLeader, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7, high watermark 3"},
 	{"become-follower", with(BecomeFollower, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7"},
@@ -145,6 +155,13 @@ var detailCases = []struct {
 	{"txn-add-partitions", with(TxnAddPartitions, func(f *Fields) { f.X().TxnID, f.X().List = "tx", []int32{1} }), "tx: added t-1"},
 	{"txn-end", with(TxnEnd, func(f *Fields) { f.X().TxnID = "tx" }), "tx: transaction aborted"},
 	{"txn-end committed", with(TxnEnd, func(f *Fields) { f.X().TxnID, f.Flags = "tx", Committed }), "tx: transaction committed"},
+	{"txn-end epoch", with(TxnEnd, func(f *Fields) { f.X().TxnID, f.ProducerEpoch = "tx", 3 }), "tx: transaction aborted; the next transaction uses epoch 3"},
+	{"txn-verify-refused epoch", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 47 }),
+		"refuses a transactional write of producer 7 epoch 2 with INVALID_PRODUCER_EPOCH: the coordinator has a newer epoch, so the write belongs to a transaction that is over"},
+	{"txn-verify-refused guard", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 48 }),
+		"refuses a transactional write of producer 7 epoch 2 with INVALID_TXN_STATE: the producer's transaction at this partition ended while the write was being checked"},
+	{"txn-verify-refused partition", with(TxnVerifyRefused, func(f *Fields) { f.ProducerID, f.ProducerEpoch, f.Err = 7, 2, 120 }),
+		"refuses a transactional write of producer 7 epoch 2 with TRANSACTION_ABORTABLE: the coordinator does not count this partition in the producer's ongoing transaction"},
 
 	{"app-abort", with(AppAbort, func(f *Fields) { f.Err = 48 }),
 		"commitTransaction() failed with INVALID_TXN_STATE; the application aborts and retries the transaction"},
@@ -159,6 +176,12 @@ var detailCases = []struct {
 	{"resend by replacement", with(Resend, func(f *Fields) { f.Count, f.Flags = 4, Replacement }),
 		"4 unacknowledged records sent again by the replacement"},
 	{"zombie-resumes", None(ZombieResumes), "the frozen instance resumes, unaware it was replaced"},
+	{"freeze-app", with(AppFreeze, func(f *Fields) { f.X().For = 2 * time.Second }), "the application and its producer freeze for 2s, like a long garbage collection: nothing sent, nothing handled"},
+	{"app-thaws", None(AppThaw), "the frozen application and its producer go on, their clock now late"},
+	{"fault-skipped why", with(FaultSkipped, func(f *Fields) {
+		f.X().Index, f.X().Note, f.X().Label = 3, "freeze-app", "the application is already frozen"
+	}),
+		"fault 3 (freeze-app): the application is already frozen"},
 	{"fault-skipped", with(FaultSkipped, func(f *Fields) { f.X().Index, f.X().Note = 2, "crash leader of t-0" }),
 		"fault 2 (crash leader of t-0): no broker matches now"},
 	{"delay", with(Delay, func(f *Fields) { f.X().Broker, f.X().Dur = 2, 50*time.Millisecond }), "every link of broker-2 gets 0.050s more one-way latency"},

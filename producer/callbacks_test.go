@@ -135,7 +135,7 @@ func TestCallbacksNeverReenter(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, 1, 2, 2, tt.props)
+			h := newHarness(t, 1, 2, 2, 0, tt.props)
 			for _, r := range tt.script {
 				h.script(r)
 			}

@@ -112,6 +112,7 @@ type harness struct {
 	nextRecord  broker.RecordID
 	nextPID     int64
 	txnEpoch    int16 // the transactional id's epoch at the fake coordinator
+	txnVersion  int16 // the cluster's transaction.version, told in ConnectAck
 	coordinator sim.NodeID
 
 	lines     []string // transcript lines not yet taken
@@ -124,13 +125,13 @@ type harness struct {
 // newHarness starts a producer with props against brokers fake brokers
 // 1..n, and one topic t with partitions partitions; partition p is led by
 // broker p mod n + 1. It returns once the producer is warmed up.
-func newHarness(t *testing.T, seed uint64, brokers, partitions int, props map[string]string) *harness {
+func newHarness(t *testing.T, seed uint64, brokers, partitions int, txnVersion int16, props map[string]string) *harness {
 	t.Helper()
 	cfg, err := NewConfig(props)
 	require.NoError(t, err)
 	w := sim.NewWorld(seed)
 	w.Net.Configure(sim.LinkConfig{Latency: latency})
-	h := &harness{w: w, nextRecord: 1, nextPID: 1000, txnEpoch: -1, coordinator: 1}
+	h := &harness{w: w, nextRecord: 1, nextPID: 1000, txnEpoch: -1, coordinator: 1, txnVersion: txnVersion}
 	h.topo = broker.NewTopology(brokers, []broker.Topic{{Name: "t", Partitions: partitions, ReplicationFactor: 1}})
 	w.AddNode("unused", idle{}) // node 0, so broker ids are 1..n as in a Topology
 	ids := make([]sim.NodeID, brokers)
@@ -339,7 +340,7 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 	h := b.h
 	switch m := m.(type) {
 	case broker.Connect:
-		h.w.Net.Send(b.id, from, broker.ConnectAck(m))
+		h.w.Net.Send(b.id, from, broker.ConnectAck{Conn: m.Conn, TransactionVersion: h.txnVersion})
 	case broker.Close:
 		// The broker drops what it had not answered on that connection.
 		h.logf("producer closes its connection to %s", b.name())
@@ -374,7 +375,15 @@ func (b *fakeBroker) HandleMessage(from sim.NodeID, m sim.Message) {
 		}
 		h.logf("end-txn #%d to %s: %s pid %d epoch %d", m.ID, b.name(), what, m.ProducerID, m.ProducerEpoch)
 		r, plan := b.plan("end-txn", anyPartition)
-		b.answer(from, m.Conn, plan, &broker.EndTxnResponse{ID: m.ID, Error: r}, fmt.Sprintf("%s answers #%d: %s", b.name(), m.ID, r))
+		resp := &broker.EndTxnResponse{ID: m.ID, Error: r, ProducerID: -1, ProducerEpoch: -1}
+		line := fmt.Sprintf("%s answers #%d: %s", b.name(), m.ID, r)
+		if r == broker.ErrNone && h.txnVersion >= 2 {
+			// EndTxn v5+: the coordinator bumped the epoch.
+			h.txnEpoch++
+			resp.ProducerID, resp.ProducerEpoch = txnProducerID, h.txnEpoch
+			line += fmt.Sprintf(", next epoch %d", h.txnEpoch)
+		}
+		b.answer(from, m.Conn, plan, resp, line)
 	}
 }
 
@@ -497,7 +506,7 @@ func (b *fakeBroker) produce(from sim.NodeID, m *broker.ProduceRequest) {
 // idempotent producer gets a producer id, sends a batch, and the
 // application hears its offset.
 func TestHarnessHappyPath(t *testing.T) {
-	h := newHarness(t, 1, 1, 1, map[string]string{"linger.ms": "0"})
+	h := newHarness(t, 1, 1, 1, 0, map[string]string{"linger.ms": "0"})
 	h.send(0, 3)
 	h.run(100 * sim.Millisecond)
 	require.Len(t, h.sent, 1)

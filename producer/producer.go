@@ -201,10 +201,19 @@ func (p *Producer) Send(r Record) {
 	if p.closed {
 		return
 	}
-	if p.topo == nil || len(p.blocked) > 0 || !p.append(r) {
-		p.blocked = append(p.blocked, blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1})
-		p.wake()
+	bl := blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1}
+	switch {
+	case p.topo == nil || len(p.blocked) > 0:
+		// Waiting for metadata, or behind a send() that blocks.
+	case p.append(r):
+		return
+	default:
+		// Waiting for memory from now (BufferPool.allocate): even with
+		// max.block.ms=0 the failure is BufferExhaustedException.
+		bl.memSince = p.w.Now()
 	}
+	p.blocked = append(p.blocked, bl)
+	p.wake()
 }
 
 // AppBusyUntil is when the application thread finishes the CPU work of
@@ -494,6 +503,11 @@ func (p *Producer) HandleMessage(from sim.NodeID, m sim.Message) {
 	switch m := m.(type) {
 	case broker.ConnectAck:
 		p.connected(from, m.Conn)
+		if p.txn != nil {
+			// ApiVersions' finalized features
+			// (TransactionManager.maybeUpdateTransactionV2Enabled).
+			p.txn.clusterV2 = m.TransactionVersion >= 2
+		}
 	case sim.Disconnected:
 		if int(from) >= len(p.conns) {
 			return // another client went away; the producer has no connection to it

@@ -450,6 +450,9 @@ func (p *Producer) sendProduce(node sim.NodeID, batches []*Batch, now sim.Time) 
 	p.stats.RecordsSent += int64(records)
 	p.stats.Requests++
 	req := broker.NewProduceRequest(c.gen, id, p.cfg.Acks, sim.Millis(int64(p.cfg.RequestTimeoutMs)), pbs)
+	if p.txn != nil {
+		req.TransactionalID = p.txn.id
+	}
 	p.stats.BytesSent += int64(req.Size())
 	p.w.Net.Send(p.id, node, req)
 	if p.cfg.Acks == 0 {

@@ -169,7 +169,8 @@ func doStep(t *testing.T, h *harness, st storyStep, file string) *harness {
 			require.True(t, ok, "%s: a property is key=value", where)
 			props[k] = v
 		}
-		h = newHarness(t, uint64(st.int(t, "seed", 1)), st.int(t, "brokers", 1), st.int(t, "partitions", 1), props)
+		h = newHarness(t, uint64(st.int(t, "seed", 1)), st.int(t, "brokers", 1), st.int(t, "partitions", 1),
+			int16(st.int(t, "transaction-version", 0)), props)
 		h.coordinator = sim.NodeID(st.int(t, "coordinator", 1))
 	case "script":
 		require.NotEmpty(t, st.args, "%s: script needs an API", where)
@@ -232,7 +233,7 @@ func TestRetryBackoffJitter(t *testing.T) {
 		seen[i] = map[sim.Time]bool{}
 	}
 	for seed := uint64(1); seed <= 30; seed++ {
-		h := newHarness(t, seed, 1, 1, map[string]string{"enable.idempotence": "false", "acks": "1", "linger.ms": "0"})
+		h := newHarness(t, seed, 1, 1, 0, map[string]string{"enable.idempotence": "false", "acks": "1", "linger.ms": "0"})
 		h.script(rule{api: "produce", partition: anyPartition, err: broker.ErrNotEnoughReplicas, times: len(base)})
 		h.send(0, 1)
 		h.run(10 * sim.Second)
@@ -261,7 +262,7 @@ func TestRetryBackoffJitter(t *testing.T) {
 // first would break that, and the producer says so rather than pair the
 // answer with the wrong batches.
 func TestResponsesPairWithTheOldestRequest(t *testing.T) {
-	h := newHarness(t, 1, 1, 2, map[string]string{"linger.ms": "0"})
+	h := newHarness(t, 1, 1, 2, 0, map[string]string{"linger.ms": "0"})
 	h.script(rule{api: "produce", partition: 0, times: 1, delay: 50 * sim.Millisecond})
 	h.send(0, 1)
 	h.run(10 * sim.Millisecond) // the request to t-0 is in flight first

@@ -8,10 +8,13 @@ import (
 	"github.com/kafkasim/kafkasim/sim"
 )
 
-// The transactional producer (TransactionManager with a transactional.id,
-// transaction.version 1): initTransactions, beginTransaction,
-// AddPartitionsToTxn before a partition's first batch, commit and abort,
-// and the abortable and fatal error states.
+// The transactional producer (TransactionManager with a transactional.id):
+// initTransactions, beginTransaction, commit and abort, and the abortable
+// and fatal error states. With transaction.version 1 it sends
+// AddPartitionsToTxn before a partition's first batch and keeps its epoch
+// across transactions; with version 2 (KIP-890 part 2) it sends data at
+// once, the partition leaders add the partitions, and each EndTxn answer
+// hands it the epoch of the next transaction.
 
 // TxnOp is a blocking transactional call of the application.
 type TxnOp uint8
@@ -101,6 +104,12 @@ type transactions struct {
 	// bumpAfterAbort: a produce error left the sequences in doubt, so
 	// abort goes on with InitProducerId to bump the epoch.
 	bumpAfterAbort bool
+	// clusterV2 is what the brokers say (transaction.version 2 or more
+	// finalized); v2 is the protocol of the current transaction, taken
+	// from clusterV2 when it begins (isTransactionV2Enabled: a producer
+	// does not change protocol mid-transaction).
+	clusterV2, v2 bool
+	nextEpoch     int16 // the epoch an EndTxn answer gave, -1 if none
 
 	inflight  bool     // one transactional request at a time
 	retryAt   sim.Time // a retried request waits until then
@@ -111,7 +120,7 @@ type transactions struct {
 }
 
 func newTransactions(id string) *transactions {
-	return &transactions{id: id, coordinator: broker.NoLeader, lastFound: broker.NoLeader}
+	return &transactions{id: id, coordinator: broker.NoLeader, lastFound: broker.NoLeader, nextEpoch: -1}
 }
 
 // TransactionFatal reports whether the transactional producer is in its
@@ -158,6 +167,7 @@ func (p *Producer) BeginTransaction() broker.Error {
 		return t.failure()
 	}
 	t.transitionTo(txnInTransaction)
+	t.v2 = t.clusterV2
 	return broker.ErrNone
 }
 
@@ -237,6 +247,12 @@ func (p *Producer) addPartition(part broker.PartitionID) broker.Error {
 	for len(t.inTxn) <= int(part) {
 		t.inTxn = append(t.inTxn, false)
 	}
+	if t.v2 {
+		// The leader adds the partition when the first batch arrives
+		// (maybeAddPartition with transaction.version 2).
+		t.inTxn[part], t.started = true, true
+		return broker.ErrNone
+	}
 	if !t.inTxn[part] && !slices.Contains(t.newParts, part) && !slices.Contains(t.addInflight, part) {
 		t.newParts = append(t.newParts, part)
 		p.wake()
@@ -285,15 +301,22 @@ func (p *Producer) txnFatal(err broker.Error) {
 
 // txnBatchFailed is TransactionManager.maybeTransitionToErrorState for a
 // batch that failed for good: PRODUCER_FENCED is fatal, anything else
-// makes the transaction abortable, and its epoch is bumped after the abort
-// since sequences may have gaps.
+// makes the transaction abortable. With transaction.version 1 the client
+// bumps the epoch after the abort, since sequences may have gaps
+// (needToTriggerEpochBumpFromClient); with version 2 the abort itself
+// bumps it.
 func (p *Producer) txnBatchFailed(err broker.Error) {
 	switch err {
 	case broker.ErrProducerFenced:
 		p.txnFatal(err)
 	case broker.ErrTransactionAborted:
 	default:
-		if p.txn.state != txnAborting {
+		// With transaction.version 2 an INVALID_PRODUCER_ID_MAPPING (the
+		// coordinator forgot the transactional id) reaches the producer
+		// through the leader that tried to add the partition; the abort
+		// then asks for a producer id again, as after the same answer to
+		// AddPartitionsToTxn, since EndTxn would only hear it again.
+		if p.txn.state != txnAborting && (!p.txn.v2 || err == broker.ErrInvalidProducerIDMapping) {
 			p.txn.bumpAfterAbort = true
 		}
 		p.txnAbortable(err)
@@ -344,12 +367,19 @@ func (p *Producer) nextTxnRequest() txnRequest {
 		p.txnDone(OpCommitTransaction, t.lastError)
 		return txnReqNone
 	case t.completing() && !p.hasIncomplete():
-		if !t.started {
+		if !t.started || (!t.commit && t.lastError == broker.ErrInvalidProducerIDMapping) {
 			// Nothing was added: no EndTxn is needed (TransactionManager.nextRequest).
+			// Nor after INVALID_PRODUCER_ID_MAPPING, which the coordinator
+			// would answer again: the abort goes straight to InitProducerId
+			// (TransactionManager.beginCompletingTransaction).
 			p.completeTransaction()
-			return txnReqNone
+			if t.state != txnInitializing {
+				return txnReqNone
+			}
+			want = txnReqInitProducerID // the epoch bump the abort ends with
+		} else {
+			want = txnReqEndTxn
 		}
-		want = txnReqEndTxn
 	default:
 		return txnReqNone
 	}
@@ -497,8 +527,13 @@ func (p *Producer) txnResponseError(err broker.Error) bool {
 		// Both mean ProducerFencedException from the coordinator.
 		p.txn.inflight = false
 		p.txnFatal(broker.ErrProducerFenced)
-	case broker.ErrInvalidProducerIDMapping:
+	case broker.ErrInvalidProducerIDMapping, broker.ErrUnknownProducerID:
+		// The coordinator forgot the transactional id
+		// (transactional.id.expiration.ms) or the producer id: abortable,
+		// and the abort gets a producer id again with InitProducerId
+		// (TxnRequestHandler.abortableErrorIfPossible sets epochBumpRequired).
 		p.txn.inflight = false
+		p.txn.bumpAfterAbort = true
 		p.txnAbortable(err)
 	default:
 		p.txn.inflight = false
@@ -563,6 +598,17 @@ func (p *Producer) handleEndTxn(from sim.NodeID, m *broker.EndTxnResponse) {
 		return
 	}
 	p.txn.inflight = false
+	if m.ProducerID >= 0 {
+		// EndTxn v5+ (transaction.version 2): the coordinator bumped the
+		// epoch (or moved to a new producer id), and the next
+		// transaction's sequences start again at 0 (EndTxnHandler,
+		// resetSequenceNumbers).
+		p.idem.pid, p.idem.epoch = m.ProducerID, m.ProducerEpoch
+		for i := range p.idem.parts {
+			p.idem.parts[i] = seqState{pid: -1, lastAcked: -1}
+		}
+		p.txn.nextEpoch = m.ProducerEpoch
+	}
 	p.completeTransaction()
 }
 
@@ -575,6 +621,10 @@ func (p *Producer) completeTransaction() {
 	e := p.txnEntry(event.TxnEnd)
 	if t.commit {
 		e.Flags = event.Committed
+	}
+	if t.nextEpoch >= 0 {
+		e.ProducerID, e.ProducerEpoch = p.idem.pid, t.nextEpoch
+		t.nextEpoch = -1
 	}
 	p.w.Trace.Add(e)
 	op := t.op

@@ -19,7 +19,7 @@ import (
 // the application hears the failure after the in-flight batch completes,
 // not at once.
 func TestCommitFailsAfterInFlightBatches(t *testing.T) {
-	h := newHarness(t, 1, 2, 2, map[string]string{"transactional.id": "app", "linger.ms": "0"})
+	h := newHarness(t, 1, 2, 2, 0, map[string]string{"transactional.id": "app", "linger.ms": "0"})
 	h.p.InitTransactions()
 	h.run(20 * sim.Millisecond)
 	require.Equal(t, []string{"initTransactions: NONE"}, h.txnDone)

@@ -26,6 +26,9 @@ type app struct {
 	// left it open.
 	redo   int32
 	zombie bool
+	// frozen: the whole instance is stopped (freeze-app): no sends from the
+	// application, nothing from its producer.
+	frozen bool
 	// endAfterSend is set when the open group is complete while send() is
 	// still blocked: the commit or abort waits for it to return.
 	endAfterSend bool
@@ -407,6 +410,48 @@ func (r *runner) wakeZombie(a *app) {
 	if a.txn && a.phase == phaseInTxn {
 		a.endGroup()
 	}
+}
+
+// freezeApp stops the current instance whole, as a long garbage
+// collection or a stalled VM does: the application sends nothing and the
+// producer's I/O thread runs nothing, its timers and the answers that
+// arrive wait for the thaw (sim.World.Pause). No replacement starts:
+// brokers and the coordinator see only silence, and their timeouts
+// (transaction.timeout.ms, request.timeout.ms on their side) run on.
+func (r *runner) freezeApp(f *plannedFault) {
+	a := r.app
+	if a.frozen || a.phase == phaseClosed {
+		e := r.entry(event.FaultSkipped, r.id)
+		e.Ext = &event.Ext{Index: int32(f.index), Note: f.Do, Label: "the application is already frozen, or closed"}
+		r.w.Trace.Add(e)
+		return
+	}
+	a.frozen = true
+	r.w.Pause(a.prod.ID())
+	r.w.Trace.Add(r.faultEntry(event.AppFreeze, a.prod.ID(), f))
+	r.addUndo(&undo{fault: f, frozen: a}, r.w.Now()+sim.FromDuration(f.For.Duration))
+}
+
+// thawApp resumes a frozen instance where it stopped, with the clock now
+// late: the producer handles what fell due in the meantime, in the order it
+// arrived, as a JVM does after a pause; the application catches up on the
+// records it could not send.
+func (r *runner) thawApp(a *app) {
+	a.frozen = false
+	r.w.Resume(a.prod.ID())
+	r.w.Trace.Add(r.entry(event.AppThaw, a.prod.ID()))
+	if a != r.app {
+		return
+	}
+	if a.endAfterSend && !a.prod.Blocked() && a.phase != phaseClosed {
+		a.endGroup()
+	}
+	if r.finishOnThaw {
+		r.finishOnThaw = false
+		r.finishWork()
+		return
+	}
+	r.resume()
 }
 
 // resend sends a record again from instance a, with its id, key and topic.

@@ -223,7 +223,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 		return forMs()
 	}
 	switch f.do {
-	case "crash", "restart":
+	case "crash", "shutdown", "restart":
 		f.broker = pick(r, selectors...)
 	case "pause":
 		f.broker = pick(r, selectors...)
@@ -271,7 +271,7 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 		}
 	case "add-partitions":
 		f.extra = []string{"topic: t", fmt.Sprintf("partitions: %d", c.topics[0].partitions+between(r, 1, 4))}
-	case "start-zombie":
+	case "start-zombie", "freeze-app":
 		f.extra = []string{forMs()}
 	default:
 		panic("randomFault: no generator for fault kind " + f.do)

@@ -183,7 +183,7 @@ func TestChartsUnstable(t *testing.T) {
 	var during, after []int64
 	for _, x := range c.Series {
 		switch {
-		case x.AtMs > 3000 && x.AtMs < 10000:
+		case x.AtMs > 3000 && x.AtMs < 8900:
 			during = append(during, x.Unstable)
 		case x.AtMs > 12000:
 			after = append(after, x.Unstable)

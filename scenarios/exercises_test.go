@@ -1,10 +1,13 @@
 package scenarios
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
 )
 
 // TestLessonExercises pins what LESSONS.md promises for the "Try" settings
@@ -43,6 +46,15 @@ func TestLessonExercises(t *testing.T) {
 			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"])
 			assert.Positive(t, r.Records.Duplicated)
 		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.features.transaction.version=1"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "the late record joined the next transaction")
+		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.features.transaction.version=1", "broker.transaction.partition.verification.enable=false"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "without the leader's check too")
+		}},
+		{"transaction-v2-epoch-bump", []string{"cluster.version=3.9"}, func(t *testing.T, r *Report) {
+			assert.Equal(t, int64(1), r.Consumers.ReadCommitted.AbortedRead, "3.x clusters have transaction.version 0")
+		}},
 		{"keyed-vs-keyless-leader-loss", []string{"workload.keys=0"}, func(t *testing.T, r *Report) {
 			assert.Less(t, r.Records.Failed, int64(1000), "fewer fail than with keys")
 			assert.Greater(t, r.Records.Failed, int64(500), "records queued for orders-0 before its queue grew still fail")
@@ -70,6 +82,18 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Consumers.ReadCommitted.Torn, "every group whole or not at all")
 			assert.Zero(t, r.Consumers.ReadCommitted.CommittedLost)
 			assert.Positive(t, r.Transactions.Retried, "the aborted transaction was sent again")
+		}},
+		{"controlled-vs-hard-shutdown", []string{"producer.acks=all"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Lost)
+			assert.Less(t, r.LatencyMs.Max, 1000.0, "still no stall")
+		}},
+		{"producer-state-expired", []string{"broker.producer.id.expiration.ms=10000"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the same retries")
+			assert.Zero(t, r.Records.Duplicated, "the partition still knows the producer")
+		}},
+		{"producer-state-expired", []string{"producer.transactional.id=orders-app", "workload.transactions.records=10"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the same retries")
+			assert.Zero(t, r.Records.Duplicated, "the open transaction keeps the producer id")
 		}},
 		{"isr-shrink-to-leader", []string{"cluster.version=4.1"}, func(t *testing.T, r *Report) {
 			assert.Zero(t, r.Records.Lost)
@@ -174,4 +198,72 @@ faults:
 	r := s.Run(RunOptions{}).Report
 	assert.Positive(t, r.Records.Duplicated, "the zombie's queued records land after the replacement's copies")
 	assert.Zero(t, r.Errors["PRODUCER_FENCED"], "nothing fences an idempotent producer")
+}
+
+// TestHardShutdownStalls is the Try of controlled-vs-hard-shutdown: the same
+// scenario with a crash loses about as much with acks=1, and records wait
+// for the dead leader's session to expire.
+func TestHardShutdownStalls(t *testing.T) {
+	e, ok := Builtin("controlled-vs-hard-shutdown")
+	require.True(t, ok)
+	src := strings.Replace(string(e.Text), "do: shutdown", "do: crash", 1)
+	require.NotEqual(t, string(e.Text), src)
+	s, err := Parse("crash.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	r := s.Run(RunOptions{}).Report
+	assert.Positive(t, r.Records.Lost)
+	assert.Greater(t, r.LatencyMs.Max, 8000.0, "broker.session.timeout.ms")
+}
+
+// TestTransactionalIDExpires is producer-state-expired's last paragraph: a
+// transactional application that opens a transaction less often than
+// transactional.id.expiration.ms finds its id forgotten each time. Its
+// AddPartitionsToTxn gets INVALID_PRODUCER_ID_MAPPING (abortable); the
+// abort asks for a producer id again, which the coordinator gives as a new
+// one at epoch 0, and the application sends the transaction again
+// (TransactionsExpirationTest.testBumpTransactionalEpochAfterInvalidProducerIdMapping).
+func TestTransactionalIDExpires(t *testing.T) {
+	src := `name: txn-id-expires
+seed: 1
+duration: 5s
+cluster:
+  broker:
+    transactional.id.expiration.ms: 500
+    transaction.remove.expired.transaction.cleanup.interval.ms: 100
+topics:
+  - name: orders
+    partitions: 3
+producer:
+  transactional.id: orders-app
+workload:
+  rate: 1
+  keys: 20
+  transactions:
+    records: 1
+`
+	s, err := Parse("txn-id-expires.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{CheckInvariants: true})
+	require.NoError(t, res.InvariantErr)
+	rep := res.Report
+	assert.Equal(t, int64(4), rep.Errors["INVALID_PRODUCER_ID_MAPPING"], "every transaction after the first")
+	require.NotNil(t, rep.Transactions)
+	assert.Equal(t, rep.Transactions.Total, rep.Transactions.Committed)
+	assert.Equal(t, int64(4), rep.Transactions.Retried)
+	assert.Equal(t, 1, res.Sessions, "abortable, not fatal: the same producer goes on")
+	pids := map[int64]bool{}
+	for _, e := range res.Trace.Entries() {
+		if e.Kind == event.TxnInit {
+			pids[e.ProducerID] = true
+		}
+	}
+	assert.Len(t, pids, 5, "a new producer id after each expiry")
+	require.NotNil(t, rep.Consumers)
+	assert.Zero(t, rep.Consumers.ReadCommitted.CommittedLost)
+	assert.Zero(t, rep.Consumers.ReadCommitted.AbortedRead)
+
+	// With Kafka's default of seven days the id stays.
+	s, err = Parse("txn-id-expires.yaml", []byte(src), []string{"broker.transactional.id.expiration.ms=604800000"})
+	require.NoError(t, err)
+	assert.Zero(t, s.Run(RunOptions{}).Report.Errors["INVALID_PRODUCER_ID_MAPPING"])
 }

@@ -443,6 +443,14 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 			if ref != prevRef {
 				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
 			}
+			if gone := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
+				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.At && e.At <= app.At
+			}); gone != nil {
+				// ProducerStateManager.removeExpiredProducers: with no state
+				// for the producer id, any sequence is accepted.
+				parts = append(parts, x.name(app.Node)+" had forgotten producer id "+strconv.FormatInt(gone.ProducerID, 10)+" at "+gone.At.String()+
+					" (no write for producer.id.expiration.ms="+strconv.FormatInt(gone.Ext.Limit, 10)+"), so it could not recognise the retry")
+			}
 		}
 		word := "appended it"
 		if n > 0 {

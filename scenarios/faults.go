@@ -44,6 +44,14 @@ var faultKinds = []faultKind{
 			r.cl.Crash(b)
 		}),
 		describe: describeBroker},
+	// A controlled shutdown (SIGTERM): the broker asks the controller to
+	// move its leaderships away and stops once it may; `restart` brings it
+	// back like a crashed one.
+	{name: "shutdown", keys: []string{"broker"}, check: checkBroker,
+		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+			r.cl.Shutdown(b)
+		}),
+		describe: describeBroker},
 	{name: "restart", keys: []string{"broker"}, check: checkBroker,
 		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
 			r.cl.Restart(b)
@@ -83,21 +91,51 @@ var faultKinds = []faultKind{
 			r.w.Trace.Add(r.entry(event.PartitionEnd, r.id))
 		},
 		describe: func(f *plannedFault) string { return " " + describePartition(f) }},
-	{name: "delay", keys: []string{"broker", "by", "for"}, check: checks(checkBroker, checkDelay),
+	// Without from or direction a delay slows every link of the broker;
+	// with them, only its links to those groups, in that direction (to
+	// the producers of the moment: unlike isolate, not to a replacement
+	// started later).
+	{name: "delay", keys: []string{"broker", "by", "from", "direction", "for"}, check: checks(checkBroker, checkDelay),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			d := sim.FromDuration(f.By.Duration)
-			r.w.Net.AddDelay(b, d)
+			u := &undo{fault: f, broker: b, delay: d}
 			e := r.faultEntry(event.Delay, b, f)
 			e.X().Broker = int32(b)
 			e.X().Dur = d.Duration()
+			if f.from == nil {
+				r.w.Net.AddDelay(b, d)
+			} else {
+				for _, p := range r.peers(f, b) {
+					u.cuts = append(u.cuts, linkPairs(f.direction, b, p)...)
+				}
+				for _, c := range u.cuts {
+					r.w.Net.AddLinkDelay(c[0], c[1], d)
+				}
+				e.X().Note = strings.Join(f.from, ", ")
+				e.Flags |= directionFlags[f.direction]
+			}
 			r.w.Trace.Add(e)
-			r.addUndo(&undo{fault: f, broker: b, delay: d}, until)
+			r.addUndo(u, until)
 		}),
 		heal: func(r *runner, u *undo) {
-			r.w.Net.AddDelay(u.broker, -u.delay)
+			if u.fault.from == nil {
+				r.w.Net.AddDelay(u.broker, -u.delay)
+			}
+			for _, c := range u.cuts {
+				r.w.Net.AddLinkDelay(c[0], c[1], -u.delay)
+			}
 			r.w.Trace.Add(r.entry(event.DelayEnd, u.broker))
 		},
-		describe: func(f *plannedFault) string { return " " + f.sel.text + " by " + f.By.Duration.String() }},
+		describe: func(f *plannedFault) string {
+			s := " " + f.sel.text + " by " + f.By.Duration.String()
+			if f.from != nil {
+				s += " from " + strings.Join(f.from, ", ")
+				if f.direction != "both" {
+					s += " (" + f.direction + "bound only)"
+				}
+			}
+			return s
+		}},
 	{name: "drop-responses", keys: []string{"broker", "count", "for"}, check: checks(checkBroker, checkCountOrFor),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			r.cl.DropResponses(b, f.Count, until)
@@ -125,6 +163,10 @@ var faultKinds = []faultKind{
 		describe: func(f *plannedFault) string {
 			return " " + f.Topic + " to " + strconv.Itoa(f.Partitions)
 		}},
+	{name: "freeze-app", keys: []string{"for"}, check: checkFreeze,
+		fire:     (*runner).freezeApp,
+		heal:     func(r *runner, u *undo) { r.thawApp(u.frozen) },
+		describe: func(*plannedFault) string { return "" }},
 	{name: "start-zombie", keys: []string{"for"}, check: checkZombie,
 		fire: (*runner).startZombie,
 		heal: func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
@@ -194,6 +236,15 @@ func brokerSelector(text string, pl *plan) (selector, error) {
 }
 
 func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if err := checkLinks(s, f, key, "cut"); err != nil {
+		return err
+	}
+	return checkMode(s, f, key)
+}
+
+// checkLinks reads from and direction, the links of a broker a fault
+// affects, and says what happens to their traffic in its messages.
+func checkLinks(s *Scenario, f *plannedFault, key, what string) error {
 	f.from = f.From
 	if len(f.from) == 0 {
 		f.from = []string{"brokers", "controller", "producer"}
@@ -207,9 +258,9 @@ func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
 		f.direction = f.Direction
 	}
 	if !slices.Contains([]string{"both", "in", "out"}, f.direction) {
-		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is cut), out (traffic from it is cut)", f.Direction)
+		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is %s), out (traffic from it is %s)", f.Direction, what, what)
 	}
-	return checkMode(s, f, key)
+	return nil
 }
 
 // checkMode reads how a cut treats packets: drop (the default: TCP
@@ -279,7 +330,26 @@ func checkDelay(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	if f.By.Duration <= 0 {
 		return s.errAt(key+".by", "missing or zero; say how much one-way delay to add, like 200ms")
 	}
+	if f.set["from"] || f.set["direction"] {
+		return checkLinks(s, f, key, "delayed")
+	}
 	return nil
+}
+
+// directionFlags are the trace flags of a fault's direction.
+var directionFlags = map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}
+
+// linkPairs are the directed links between broker b and peer that a
+// fault in direction dir affects.
+func linkPairs(dir string, b, peer sim.NodeID) [][2]sim.NodeID {
+	var out [][2]sim.NodeID
+	if dir != "out" {
+		out = append(out, [2]sim.NodeID{peer, b})
+	}
+	if dir != "in" {
+		out = append(out, [2]sim.NodeID{b, peer})
+	}
+	return out
 }
 
 func checkCountOrFor(s *Scenario, _ *plan, f *plannedFault, key string) error {
@@ -333,6 +403,13 @@ func checkAddPartitions(s *Scenario, pl *plan, f *plannedFault, key string) erro
 func checkZombie(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	if !f.set["for"] {
 		return s.errAt(key+".for", "missing; say how long the old instance stays frozen before it comes back as a zombie, like 2s")
+	}
+	return nil
+}
+
+func checkFreeze(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if !f.set["for"] {
+		return s.errAt(key+".for", "missing; say how long the application and its producer stay frozen, like 5s")
 	}
 	return nil
 }

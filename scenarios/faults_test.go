@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kafkasim/kafkasim/event"
-	"github.com/kafkasim/kafkasim/sim"
-
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/event"
+	"github.com/kafkasim/kafkasim/sim"
 )
 
 // TestFaultKindsComplete checks that every entry of the fault table says
@@ -80,6 +80,7 @@ func TestDescribeFault(t *testing.T) {
 	}{
 		{"{at: 1s, do: crash, broker: leader orders-0}", "1.000s crash leader orders-0"},
 		{"{at: 1s, do: restart, broker: crashed}", "1.000s restart crashed"},
+		{"{at: 1s, do: shutdown, broker: leader orders-0}", "1.000s shutdown leader orders-0"},
 		{"{at: 1s, do: pause, broker: 2, for: 100ms}", "1.000s pause 2 for 100ms"},
 		{"{at: 1s, do: isolate, broker: 3, from: [brokers, producer], direction: in}", "1.000s isolate 3 from brokers, producer (inbound only)"},
 		{"{at: 1s, do: isolate, broker: 3, for: 2s}", "1.000s isolate 3 from brokers, controller, producer for 2s"},
@@ -89,11 +90,13 @@ func TestDescribeFault(t *testing.T) {
 		{"{at: 1s, do: partition, between: [leader orders-0], and: [producer], direction: out, mode: reject}", "1.000s partition between leader orders-0 and producer (out of the first group only), rejecting"},
 		{"{at: 1s, do: partition, between: [2], and: [3], direction: in, by: 200ms}", "1.000s partition between 2 and 3 (into the first group only), slowed by 200ms"},
 		{"{at: 1s, do: delay, broker: 2, by: 5ms, for: 300ms}", "1.000s delay 2 by 5ms for 300ms"},
+		{"{at: 1s, do: delay, broker: 2, by: 5ms, from: [producer], direction: in}", "1.000s delay 2 by 5ms from producer (inbound only)"},
 		{"{at: 1s, do: drop-responses, broker: 1, count: 2}", "1.000s drop-responses 1, 2 requests"},
 		{"{at: 1s, do: fail-requests, broker: all, error: NOT_ENOUGH_REPLICAS, for: 50ms}", "1.000s fail-requests all with NOT_ENOUGH_REPLICAS for 50ms"},
 		{"{at: 1s, do: restart-producer}", "1.000s restart-producer"},
 		{"{at: 1s, do: restart-producer, resend-unacked: true}", "1.000s restart-producer, and the application re-sends what was not acknowledged"},
 		{"{at: 1s, do: add-partitions, topic: orders, partitions: 5}", "1.000s add-partitions orders to 5"},
+		{"{at: 1s, do: freeze-app, for: 5s}", "1.000s freeze-app for 5s"},
 		{"{at: 1s, do: start-zombie, for: 300ms}", "1.000s start-zombie  for 300ms"},
 	}
 	described := map[string]bool{}
@@ -155,4 +158,67 @@ func TestPartitionCutsProducersCreatedLater(t *testing.T) {
 		}
 	}
 	assert.Positive(t, refused, "the new instance's connects are refused until the heal")
+}
+
+// TestFreezeApp: a frozen application and producer do nothing while the
+// coordinator times their transaction out (transaction.timeout.ms) and
+// bumps the epoch; no replacement starts. On thawing, the producer hears
+// INVALID_PRODUCER_EPOCH for the batches it sends with the old epoch
+// (abortable), then PRODUCER_FENCED for its abort (fatal), as Kafka's
+// client does after a long pause; the application closes it and starts a
+// new one, which sends the transaction again. read_committed never sees
+// the aborted copy.
+func TestFreezeApp(t *testing.T) {
+	src := `name: freeze
+seed: 1
+duration: 5s
+cluster:
+  broker:
+    transaction.abort.timed.out.transaction.cleanup.interval.ms: 500
+topics:
+  - name: orders
+    partitions: 3
+producer:
+  transactional.id: orders-app
+  transaction.timeout.ms: 1000
+workload:
+  rate: 200
+  keys: 20
+  transactions:
+    records: 20
+faults:
+  - {at: 1050ms, do: freeze-app, for: 3s}
+`
+	s, err := Parse("freeze.yaml", []byte(src), nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{CheckInvariants: true})
+	require.NoError(t, res.InvariantErr)
+	rep := res.Report
+	var froze, thawed, timedOut sim.Time = -1, -1, -1
+	producerActs := 0
+	for _, e := range res.Trace.Entries() {
+		switch {
+		case e.Kind == event.AppFreeze:
+			froze = e.At
+		case e.Kind == event.AppThaw:
+			thawed = e.At
+		case e.Kind == event.TxnTimeout:
+			timedOut = e.At
+		case froze >= 0 && thawed < 0 && res.Cluster.W.NodeName(e.Node) == "producer-1":
+			producerActs++
+		}
+	}
+	require.Positive(t, froze)
+	assert.Equal(t, froze+3*sim.Second, thawed)
+	assert.Greater(t, timedOut, froze, "the coordinator aborted the transaction during the freeze")
+	assert.Less(t, timedOut, thawed)
+	assert.Zero(t, producerActs, "nothing from the frozen producer")
+	assert.Positive(t, rep.Errors["INVALID_PRODUCER_EPOCH"])
+	assert.Equal(t, int64(1), rep.Errors["PRODUCER_FENCED"])
+	assert.Equal(t, 2, res.Sessions, "the instance closed after PRODUCER_FENCED is the only one replaced")
+	require.NotNil(t, rep.Transactions)
+	assert.Positive(t, rep.Transactions.Retried)
+	require.NotNil(t, rep.Consumers)
+	assert.Zero(t, rep.Consumers.ReadCommitted.AbortedRead)
+	assert.Zero(t, rep.Consumers.ReadCommitted.CommittedLost)
 }

@@ -44,14 +44,21 @@ func promises(res *Result) (loss, idempotence, txn bool) {
 	// (TxnPartitionEntry.startSequencesAtBeginning), and one whose earlier
 	// attempt the broker appended without the producer hearing of it is
 	// written again: the broker only recognises a retry within one epoch.
-	idempotence = rep.Config.Producer["enable.idempotence"] == "true" && res.Sessions == 1 && !epochBumped(res)
+	// It also needs the partitions to remember the producer: a producer id
+	// expired after producer.id.expiration.ms takes any sequence, a late
+	// retry included (the lesson producer-state-expired; Kafka's
+	// documentation of the property).
+	idempotence = rep.Config.Producer["enable.idempotence"] == "true" && res.Sessions == 1 && !epochBumped(res) && !traced(res, event.ProducerExpired)
 	txn = rep.Config.Producer["transactional.id"] != "" && rep.Consumers != nil
 	return loss, idempotence, txn
 }
 
 // epochBumped reports whether a producer bumped its epoch during the run.
-func epochBumped(res *Result) bool {
-	return slices.ContainsFunc(res.Trace.Entries(), func(e sim.Entry) bool { return e.Kind == event.EpochBump })
+func epochBumped(res *Result) bool { return traced(res, event.EpochBump) }
+
+// traced reports whether the run's trace holds an entry of kind k.
+func traced(res *Result, k event.Kind) bool {
+	return slices.ContainsFunc(res.Trace.Entries(), func(e sim.Entry) bool { return e.Kind == k })
 }
 
 // violations lists the promises a finished run broke, each as "name: what

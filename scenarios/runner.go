@@ -97,15 +97,16 @@ type recState struct {
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // isolate, partition: links cut or slowed, to restore
+	cuts   [][2]sim.NodeID // isolate, partition: links cut or slowed, to restore; delay with from: links slowed
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
+	frozen *app            // freeze-app: the instance to thaw
 	done   bool
 	// sides are the nodes an isolate or partition stands between, and
-	// prodSide which side the producers are on (-1: neither), so that
-	// producers created later are cut too.
+	// prodSide which side the producers are on (1 or 2; 0: neither), so
+	// that producers created later are cut too.
 	sides    [2][]sim.NodeID
-	prodSide int
+	prodSide int8
 }
 
 type runner struct {
@@ -140,6 +141,9 @@ type runner struct {
 	workDone bool
 	// waiting: the application thread is stuck in a blocking send().
 	waiting bool
+	// finishOnThaw: the workload ended while the application was frozen
+	// (freeze-app); it finishes its work when it thaws.
+	finishOnThaw bool
 
 	// The time series: one Sample per sampleStep until the final heal.
 	series     []Sample
@@ -237,7 +241,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		r.finishWork()
 		drainLimit = r.w.Now() + drain
 		r.w.RunWhile(sim.Never, func() bool {
-			return r.within() && (r.faultsPending > 0 || (r.appsBusy() && r.w.Now() < drainLimit))
+			return r.within() && (r.faultsPending > 0 || ((r.appsBusy() || r.shuttingDown()) && r.w.Now() < drainLimit))
 		})
 	}
 	if r.stopped == nil {
@@ -270,6 +274,10 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 // finishWork is the application reaching the end of its input: it
 // commits the open transaction, and close() flushes the rest.
 func (r *runner) finishWork() {
+	if r.app.frozen {
+		r.finishOnThaw = true // the application thread is not running
+		return
+	}
 	switch a := r.app; {
 	case a.phase == phaseInTxn:
 		a.endGroup()
@@ -347,8 +355,9 @@ func (r *runner) sendNext() {
 		r.workDone = true
 		return
 	}
-	if r.app.phase == phaseClosed {
+	if r.app.phase == phaseClosed || r.app.frozen {
 		// In close(): the loop goes on with the next instance (Closed).
+		// Frozen: it goes on when it thaws.
 		r.waiting = true
 		return
 	}
@@ -527,35 +536,45 @@ func (r *runner) addUndo(u *undo, until sim.Time) {
 // direction: the partition between the broker and those groups.
 func (r *runner) isolate(u *undo) {
 	f, b := u.fault, u.broker
-	u.prodSide = -1
-	u.sides[0] = []sim.NodeID{b}
-	for _, group := range f.from {
-		switch group {
-		case "brokers":
-			for o := 1; o <= r.pl.topo.Brokers; o++ {
-				u.sides[1] = append(u.sides[1], sim.NodeID(o))
-			}
-		case "controller":
-			u.sides[1] = append(u.sides[1], broker.ControllerID)
-		case "producer":
-			u.prodSide = 1
-			u.sides[1] = append(u.sides[1], r.producers...)
-		}
+	if slices.Contains(f.from, "producer") {
+		u.prodSide = 2
 	}
+	u.sides = [2][]sim.NodeID{{b}, r.peers(f, b)}
 	r.cutLinks(u, u.sides[0], u.sides[1])
 	e := r.faultEntry(event.Isolate, b, f)
 	e.X().Note = strings.Join(f.from, ", ")
-	e.Flags |= map[string]event.Flag{"both": event.Inbound | event.Outbound, "in": event.Inbound, "out": event.Outbound}[f.direction]
+	e.Flags |= directionFlags[f.direction]
 	if f.mode == "reject" {
 		e.Flags |= event.Rejected
 	}
 	r.w.Trace.Add(e)
 }
 
+// peers are the nodes in a fault's from groups, other than broker b: the
+// other ends of the links it affects (producers as of now).
+func (r *runner) peers(f *plannedFault, b sim.NodeID) []sim.NodeID {
+	var peers []sim.NodeID
+	for _, group := range f.from {
+		switch group {
+		case "brokers":
+			for o := 1; o <= r.pl.topo.Brokers; o++ {
+				if sim.NodeID(o) != b {
+					peers = append(peers, sim.NodeID(o))
+				}
+			}
+		case "controller":
+			peers = append(peers, broker.ControllerID)
+		case "producer":
+			peers = append(peers, r.producers...)
+		}
+	}
+	return peers
+}
+
 // partition cuts or slows the links between two groups of nodes, resolved
 // when it fires.
 func (r *runner) partition(f *plannedFault) {
-	u := &undo{fault: f, broker: sim.NoNode, prodSide: -1}
+	u := &undo{fault: f, broker: sim.NoNode}
 	for i, side := range f.sides {
 		for _, m := range side {
 			var nodes []sim.NodeID
@@ -563,7 +582,7 @@ func (r *runner) partition(f *plannedFault) {
 			case "controller":
 				nodes = []sim.NodeID{broker.ControllerID}
 			case "producer":
-				u.prodSide = i
+				u.prodSide = int8(i + 1)
 				nodes = r.producers
 			default:
 				nodes = r.targets(m.sel)
@@ -642,10 +661,10 @@ func (r *runner) restoreLinks(u *undo) {
 // producers on one side is active, as that side's other members are.
 func (r *runner) producerJoins(u *undo, p sim.NodeID) {
 	switch u.prodSide {
-	case 0:
+	case 1:
 		u.sides[0] = append(u.sides[0], p)
 		r.cutLinks(u, []sim.NodeID{p}, u.sides[1])
-	case 1:
+	case 2:
 		u.sides[1] = append(u.sides[1], p)
 		r.cutLinks(u, u.sides[0], []sim.NodeID{p})
 	}
@@ -677,7 +696,7 @@ func (r *runner) countDown() {
 	down := 0
 	for b := 1; b <= r.pl.topo.Brokers; b++ {
 		id := sim.NodeID(b)
-		out := !r.w.Up(id) || r.w.Paused(id)
+		out := !r.w.Up(id) || r.w.Paused(id) || r.cl.ShuttingDown(id)
 		for _, u := range r.undos {
 			out = out || (!u.done && !u.fault.set["by"] && cutsNode(u, id))
 		}
@@ -686,6 +705,17 @@ func (r *runner) countDown() {
 		}
 	}
 	r.maxDown = max(r.maxDown, down)
+}
+
+// shuttingDown reports whether a broker's controlled shutdown is under
+// way: the run lets it finish before the final heal.
+func (r *runner) shuttingDown() bool {
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if r.cl.ShuttingDown(sim.NodeID(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // restartProducer closes the producer at once and starts a new instance,

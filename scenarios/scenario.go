@@ -38,7 +38,8 @@ type Cluster struct {
 	// Features are the levels of Kafka's feature flags, set as
 	// kafka-storage.sh format --feature NAME=LEVEL sets them on a new
 	// cluster; one left out takes the level a new cluster of Version
-	// gets (eligible.leader.replicas.version: 1 from 4.1).
+	// gets (transaction.version: 2 from 4.0;
+	// eligible.leader.replicas.version: 1 from 4.1).
 	Features Properties `yaml:"features"`
 	Broker   Properties `yaml:"broker"`
 	Network  Network    `yaml:"network"`

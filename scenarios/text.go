@@ -31,7 +31,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	}
 	br := r.Config.Broker
 	c := r.Config.Cluster
-	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c), c.Latency, c.Jitter, c.Bandwidth)
+	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
 	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
 	for _, t := range r.Config.Topics {
 		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
@@ -270,8 +270,9 @@ func ordinal(n int) string {
 }
 
 // featureText names the feature levels worth showing: those on, and those
-// off where the release turns them on.
-func featureText(c ClusterReport) string {
+// off where the release turns them on; transaction.version only for a
+// transactional producer, the only one it changes.
+func featureText(c ClusterReport, transactional bool) string {
 	v, err := broker.ParseVersion(c.Version)
 	if err != nil {
 		return ""
@@ -279,6 +280,9 @@ func featureText(c ClusterReport) string {
 	defaults := broker.FeatureDefaults(v)
 	var out string
 	for _, name := range broker.FeatureNames() {
+		if name == "transaction.version" && !transactional {
+			continue
+		}
 		if level := c.Features[name]; level != "0" || defaults[name] != "0" {
 			out += ", " + name + "=" + level
 		}

@@ -66,6 +66,7 @@ type link struct {
 	wireFree Time     // when the sender's side of the link finishes transmitting
 	lastAt   Time     // last arrival, so a link delivers in order like TCP
 	delay    Time     // extra one-way delay on this direction (a slowed link)
+	resumeAt Time     // the latest stream's resumeAt
 	streams  []stream // by Channel, made on the first hold
 }
 
@@ -78,6 +79,9 @@ type stream struct {
 	retxAt Time   // when the pending retransmission is due
 	tries  int32  // retransmissions that met the cut
 	gen    uint32 // bumped when the stream restarts: an older retransmission timer is stale
+	// resumeAt is when what the last successful retransmission carried
+	// lands: anything of the stream arriving earlier waits for it.
+	resumeAt Time
 }
 
 func (l *link) stream(c Channel) *stream {
@@ -94,7 +98,7 @@ func (l *link) restart(st *stream) {
 		l.stalled--
 	}
 	st.held = st.held[:0]
-	st.retxAt, st.rto, st.tries = 0, 0, 0
+	st.retxAt, st.rto, st.tries, st.resumeAt = 0, 0, 0, 0
 	st.gen++
 }
 
@@ -214,7 +218,18 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	}
 	l := n.link(from, to)
 	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
-	if (l.reject > 0 || l.cut > 0 || l.stalled > 0) && n.blocked(l, slot) {
+	if l.reject > 0 {
+		n.blocked(l, slot) // refused at once
+		return
+	}
+	// A drop cut, or a stalled stream, is met where the message arrives,
+	// so that it queues behind what was already on the wire; it will wait
+	// for a retransmission, so its transmission time and jitter do not
+	// matter, and none is drawn.
+	if l.cut > 0 || l.stalled > 0 && len(l.stream(channelOf(m)).held) > 0 {
+		at := max(w.now+n.oneWay(from, to, l), l.lastAt)
+		l.lastAt = at
+		w.Schedule(at, to, kindDeliver, int64(slot), 0)
 		return
 	}
 	start := w.now
@@ -265,7 +280,7 @@ func (n *Network) deliver(ev Event) {
 			n.traceDrop(x.from, x.to, x.id, x.msg, event.Closed)
 			return
 		}
-		if l := n.link(e.from, e.to); (l.reject > 0 || l.cut > 0 || l.stalled > 0) && n.blocked(l, slot) {
+		if l := n.link(e.from, e.to); (l.reject > 0 || l.cut > 0 || l.stalled > 0 || n.w.now < l.resumeAt) && n.blocked(l, slot) {
 			// Cut while the message was on the wire, or behind a
 			// segment of its stream that waits for its retransmission.
 			return
@@ -299,6 +314,11 @@ func (n *Network) blocked(l *link, slot int32) bool {
 		return true
 	}
 	c := channelOf(e.msg)
+	if l.streams != nil && n.w.now < l.streams[c].resumeAt {
+		// What a retransmission just let through lands first.
+		n.w.Schedule(l.streams[c].resumeAt, e.to, kindDeliver, int64(slot), 0)
+		return true
+	}
 	if l.cut == 0 && (l.streams == nil || len(l.streams[c].held) == 0) {
 		return false
 	}
@@ -373,6 +393,7 @@ func (n *Network) retransmit(ev Event) {
 	}
 	l.lastAt, l.wireFree = at, max(l.wireFree, now)
 	l.restart(st)
+	st.resumeAt, l.resumeAt = at, max(l.resumeAt, at)
 }
 
 // Reset breaks every connection between two nodes, as a reset does (a
@@ -472,7 +493,7 @@ func (n *Network) resetNode(crashed NodeID) {
 				}
 				l.restart(st)
 			}
-			l.lastAt, l.wireFree = 0, 0
+			l.lastAt, l.wireFree, l.resumeAt = 0, 0, 0
 		}
 	}
 }

@@ -379,6 +379,28 @@ func TestAddDelayAppliesToEveryLinkOfTheNode(t *testing.T) {
 	}, c.msgs)
 }
 
+func TestAddLinkDelayAppliesToOneDirectionOfOneLink(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b", "c")
+	a, b, c := rs[0], rs[1], rs[2]
+
+	w.Net.AddLinkDelay(a.id, b.id, 20*ms)
+	w.Net.Send(a.id, b.id, ping{N: 1}) // the delayed link: +20
+	w.Net.Send(b.id, a.id, ping{N: 2}) // the other direction: plain latency
+	w.Net.Send(c.id, b.id, ping{N: 3}) // another link into b: plain latency
+	a.at(100*ms, func() {
+		w.Net.AddLinkDelay(a.id, b.id, -20*ms)
+		w.Net.Send(a.id, b.id, ping{N: 4}) // removed: plain latency again
+	})
+	w.RunUntil(Second)
+
+	assert.Equal(t, []delivery{
+		{10 * ms, c.id, ping{N: 3}},
+		{30 * ms, a.id, ping{N: 1}},
+		{110 * ms, a.id, ping{N: 4}},
+	}, b.msgs)
+	assert.Equal(t, []delivery{{10 * ms, b.id, ping{N: 2}}}, a.msgs)
+}
+
 func TestMessageToACrashedNodeIsAnsweredWithAReset(t *testing.T) {
 	tests := []struct {
 		name string
@@ -668,4 +690,30 @@ func TestNoRetransmissionForACrashedSender(t *testing.T) {
 	last := w.Trace.Entries()[len(w.Trace.Entries())-1]
 	assert.Equal(t, event.Drop, last.Kind)
 	assert.True(t, last.Has(event.PeerDown))
+}
+
+// What is sent into a cut never overtakes what was already on the wire
+// when the cut came, nor what a retransmission that just got through
+// carries: the stream keeps its order.
+func TestHeldStreamKeepsItsOrder(t *testing.T) {
+	t.Run("sent during the cut, behind a message still on the wire", func(t *testing.T) {
+		w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+		a, b := rs[0], rs[1]
+		w.Net.Send(a.id, b.id, ping{N: 1})
+		a.at(5*ms, func() { w.Net.Cut(a.id, b.id, false) })
+		a.at(6*ms, func() { w.Net.Send(a.id, b.id, ping{N: 2}) })
+		a.at(100*ms, func() { w.Net.Uncut(a.id, b.id, false) })
+		w.RunUntil(Second)
+		assert.Equal(t, []int{1, 2}, pings(b.msgs))
+	})
+	t.Run("on the wire when the retransmission gets through", func(t *testing.T) {
+		w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+		a, b := rs[0], rs[1]
+		w.Net.Cut(a.id, b.id, false)
+		a.at(1*ms, func() { w.Net.Send(a.id, b.id, ping{N: 1}) }) // held at 11 ms, retransmitted at 221 ms
+		a.at(50*ms, func() { w.Net.Uncut(a.id, b.id, false) })
+		a.at(215*ms, func() { w.Net.Send(a.id, b.id, ping{N: 2}) }) // arrives at 225 ms, before the retransmission lands
+		w.RunUntil(Second)
+		assert.Equal(t, []delivery{{231 * ms, a.id, ping{N: 1}}, {231 * ms, a.id, ping{N: 2}}}, b.msgs)
+	})
 }
