@@ -434,15 +434,16 @@ func (c *txnCoordinator) handleEndTxn(rp clientReply, r *EndTxnRequest) {
 	}
 	switch m.State {
 	case TxnOngoing:
-	case TxnCompleteCommit, TxnCompleteAbort, TxnPrepareCommit, TxnPrepareAbort:
-		committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
-		switch {
-		case committed != r.Commit:
+	case TxnPrepareCommit, TxnPrepareAbort:
+		// Its markers are still being written: Kafka's pending CompleteX
+		// answers every EndTxn so, whichever decision it asks for.
+		fail(ErrConcurrentTransactions)
+		return
+	case TxnCompleteCommit, TxnCompleteAbort:
+		if committed := m.State == TxnCompleteCommit; committed != r.Commit {
 			fail(ErrInvalidTxnState) // the opposite decision
-		case m.State == TxnCompleteCommit || m.State == TxnCompleteAbort:
+		} else {
 			fail(ErrNone) // a retry of an EndTxn that went through
-		default:
-			fail(ErrConcurrentTransactions) // its markers are still being written
 		}
 		return
 	default:
@@ -477,7 +478,12 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 		reply(ErrInvalidProducerIDMapping, nil)
 		return
 	}
-	if m.pending {
+	// While a transaction's markers are being written (PrepareCommit or
+	// PrepareAbort: Kafka's pending CompleteCommit or CompleteAbort), every
+	// EndTxn is answered CONCURRENT_TRANSACTIONS before its epoch is looked
+	// at (KAFKA-18464): an abort sent right after a commit's answer already
+	// carries the epoch that commit bumped, and must wait, not be fenced.
+	if m.pending || m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
 		reply(ErrConcurrentTransactions, nil)
 		return
 	}
@@ -485,8 +491,6 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 	current := r.ProducerEpoch == m.ProducerEpoch
 	var valid bool
 	switch m.State {
-	case TxnPrepareCommit, TxnPrepareAbort:
-		valid = retry
 	case TxnCompleteCommit, TxnCompleteAbort:
 		valid = retry || current
 	default:
@@ -496,16 +500,9 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 		reply(ErrProducerFenced, nil)
 		return
 	}
-	committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
+	committed := m.State == TxnCompleteCommit
 	switch m.State {
 	case TxnOngoing:
-	case TxnPrepareCommit, TxnPrepareAbort:
-		if committed != r.Commit {
-			reply(ErrInvalidTxnState, nil)
-		} else {
-			reply(ErrConcurrentTransactions, nil) // its markers are still being written
-		}
-		return
 	case TxnCompleteCommit, TxnCompleteAbort:
 		switch {
 		case retry && committed == r.Commit:
