@@ -82,13 +82,17 @@ type Broker struct {
 	// registration. A restarted process acts on no metadata before that;
 	// see HandleMessage.
 	registered bool
-	meta       *Snapshot
-	clients    []clientConn   // by client node id
-	fetchers   []fetcher      // by leader broker id
-	pending    []pendingFetch // by follower broker id
-	purgatory  purgatory
-	nextID     int64
-	rules      []*Rule // the scenario's request rules (rules.go)
+	// heartbeatSince is when the oldest heartbeat still unanswered was
+	// sent, if heartbeatOut.
+	heartbeatSince sim.Time
+	heartbeatOut   bool
+	meta           *Snapshot
+	clients        []clientConn   // by client node id
+	fetchers       []fetcher      // by leader broker id
+	pending        []pendingFetch // by follower broker id
+	purgatory      purgatory
+	nextID         int64
+	rules          []*Rule // the scenario's request rules (rules.go)
 	// The request handler pool (num.io.threads), modelled as one FIFO
 	// server: produce requests wait their turn and take cost.per.request +
 	// cost.per.batch per batch + cost.per.mb per MiB before the append.
@@ -144,6 +148,7 @@ func newBroker(w *sim.World, id, controller sim.NodeID, cfg *Config, topo *Topol
 // resetVolatile gives a new process its empty in-memory state.
 func (b *Broker) resetVolatile() {
 	b.registered = false
+	b.heartbeatOut = false
 	b.meta = nil
 	b.clients = nil
 	b.rules = nil
@@ -270,8 +275,7 @@ func (b *Broker) HandleEvent(e sim.Event) {
 	case kindFetchTimeout:
 		f := &b.fetchers[e.A]
 		if f.timeout.Fire(b.w, e) && f.inflight {
-			f.inflight = false
-			b.fetchBackoff(sim.NodeID(e.A))
+			b.fetchTimedOut(sim.NodeID(e.A))
 		}
 	}
 }
@@ -299,6 +303,7 @@ func (b *Broker) HandleMessage(from sim.NodeID, m sim.Message) {
 	case *FetchResponse:
 		b.handleFetchResponse(from, m)
 	case *HeartbeatResponse:
+		b.heartbeatOut = false
 		b.registered = true
 		if m.Snapshot != nil {
 			b.applySnapshot(m.Snapshot)
@@ -987,6 +992,28 @@ func (b *Broker) stopFetching(rep *Replica) {
 }
 
 func (b *Broker) sendHeartbeat() {
+	// The heartbeat channel's NetworkClient times a request out after
+	// min(controller.socket.timeout.ms, broker.session.timeout.ms / 2)
+	// (NodeToControllerChannelManager, KAFKA-14392; the simulator has no
+	// controller.socket.timeout.ms, whose 30 s default is the larger) and
+	// closes the connection: heartbeats held by a cut are discarded and the
+	// next one goes on a new connection. Kafka sends one heartbeat at a
+	// time and notices the timeout in its poll loop; the simulator sends
+	// one every broker.heartbeat.interval.ms and checks when it sends.
+	now := b.w.Now()
+	if b.heartbeatOut && now-b.heartbeatSince >= b.cfg.BrokerSessionTimeout/2 {
+		b.w.Net.Close(b.id, b.controller, func(_ sim.NodeID, m sim.Message) bool {
+			switch m.(type) {
+			case *Heartbeat, *HeartbeatResponse:
+				return true
+			}
+			return false
+		})
+		b.heartbeatOut = false
+	}
+	if !b.heartbeatOut {
+		b.heartbeatSince, b.heartbeatOut = now, true
+	}
 	version := int64(-1)
 	if b.meta != nil {
 		version = b.meta.Version
@@ -1057,6 +1084,31 @@ func (b *Broker) sendFetch(leader sim.NodeID) {
 	f.inflight = true
 	b.w.Net.Send(b.id, leader, req)
 	f.timeout.Set(b.w, now+b.cfg.ReplicaSocketTimeout)
+}
+
+// fetchTimedOut gives up a fetch that got no answer within
+// replica.socket.timeout.ms, the request timeout of the fetcher's
+// NetworkClient: ReplicaFetcherBlockingSend closes the connection to the
+// leader, and AbstractFetcherThread.processFetchRequest delays the
+// partitions by replica.fetch.backoff.ms before the next fetch, on a new
+// connection. Nothing of the old connection arrives later.
+func (b *Broker) fetchTimedOut(leader sim.NodeID) {
+	f := &b.fetchers[leader]
+	f.inflight = false
+	e := sim.E(b.w.Now(), b.id, event.FetchTimeout)
+	e.Peer, e.Req = leader, f.id
+	e.X().Limit = int64(b.cfg.ReplicaSocketTimeout / sim.Millisecond)
+	b.w.Trace.Add(e)
+	b.w.Net.Close(b.id, leader, func(from sim.NodeID, m sim.Message) bool {
+		switch m.(type) {
+		case *FetchRequest:
+			return from == b.id
+		case *FetchResponse:
+			return from == leader
+		}
+		return false
+	})
+	b.fetchBackoff(leader)
 }
 
 func (b *Broker) fetchBackoff(leader sim.NodeID) {

@@ -114,8 +114,8 @@ func TestStoryAcksOneLoss(t *testing.T) {
 	// reach them. They copy an acks=1 batch, but the leader never hears
 	// they did, so its HW stays at 2.
 	h.run(10 * sim.Millisecond) // their next fetches are parked at the leader
-	h.w.Net.Cut(2, 1)
-	h.w.Net.Cut(3, 1)
+	h.w.Net.Cut(2, 1, false)
+	h.w.Net.Cut(3, 1, false)
 	replicated := h.batch(2)
 	r := h.await(h.produce(1, 1, requestTimeout, replicated), sim.Second)
 	require.Equal(t, ErrNone, r.Error)
@@ -124,8 +124,8 @@ func TestStoryAcksOneLoss(t *testing.T) {
 
 	// Now the leader is cut off entirely (the controller still hears it) and
 	// acknowledges an acks=1 write at once.
-	h.w.Net.Cut(1, 2)
-	h.w.Net.Cut(1, 3)
+	h.w.Net.Cut(1, 2, false)
+	h.w.Net.Cut(1, 3, false)
 	lost := h.batch(3)
 	sent := h.now()
 	r = h.await(h.produce(1, 1, requestTimeout, lost), sim.Second)
@@ -683,7 +683,7 @@ func TestStoryFollowerHighWatermarkFollowsLeader(t *testing.T) {
 
 	id := h.produce(1, -1, requestTimeout, h.batch(1))
 	h.runUntil(sim.Second, "leader HW 3", func() bool { return h.hw(1) == 3 })
-	h.w.Net.Cut(1, 2) // broker 2 never hears of HW 3
+	h.w.Net.Cut(1, 2, false) // broker 2 never hears of HW 3
 	h.await(id, sim.Second)
 	h.run(cfg.ReplicaFetchWaitMax + 10*sim.Millisecond)
 	require.Equal(t, int64(3), h.hw(3))
@@ -691,7 +691,7 @@ func TestStoryFollowerHighWatermarkFollowsLeader(t *testing.T) {
 	require.Equal(t, int64(3), h.leo(2))
 
 	h.c.Crash(1)
-	h.w.Net.Uncut(1, 2)
+	h.w.Net.Uncut(1, 2, false)
 	h.runUntil(cfg.BrokerSessionTimeout+sim.Second, "broker 2 leads", func() bool { return h.rep(2).IsLeader() })
 	assert.Equal(t, []sim.NodeID{2, 3}, h.state().ISR)
 	h.run(2 * sim.Second)
@@ -712,12 +712,12 @@ func TestStoryISRExpansionWaitsForEpochStart(t *testing.T) {
 
 	// Broker 3 loses the leader but keeps its controller session, so it is
 	// never fenced: the leader drops it from the ISR by AlterPartition.
-	h.w.Net.Cut(1, 3)
-	h.w.Net.Cut(3, 1)
+	h.w.Net.Cut(1, 3, false)
+	h.w.Net.Cut(3, 1, false)
 	id := h.produce(1, -1, 2*sim.Minute, h.batch(1))
 	h.runUntil(2*cfg.ReplicaLagTimeMax, "leader HW 3", func() bool { return h.hw(1) == 3 })
 	require.Equal(t, []sim.NodeID{1, 2}, h.state().ISR)
-	h.w.Net.Cut(1, 2) // broker 2 has offset 2 but never hears of HW 3
+	h.w.Net.Cut(1, 2, false) // broker 2 has offset 2 but never hears of HW 3
 	h.await(id, sim.Second)
 
 	h.c.Crash(1)
@@ -914,7 +914,7 @@ func TestStoryControlledShutdown(t *testing.T) {
 // minutes KafkaBroker.shutdown gives it.
 func TestStoryControlledShutdownTimesOut(t *testing.T) {
 	h := newHarness(t, DefaultConfig(), testTopic(1, false))
-	h.w.Net.Cut(1, ControllerID)
+	h.w.Net.Cut(1, ControllerID, false)
 	h.c.Shutdown(1)
 	h.run(4 * sim.Minute)
 	assert.True(t, h.c.W.Up(1), "still waiting")

@@ -122,6 +122,9 @@ type coordinatorHost interface {
 	release(r clientReply, m sim.Message)
 	// send sends a message to another broker.
 	send(to sim.NodeID, m sim.Message)
+	// closeMarkers closes the marker connection to a broker: what is
+	// still on its way on it, either way, is discarded.
+	closeMarkers(to sim.NodeID)
 }
 
 // txnCoordinator is one broker's TransactionCoordinator: the state of the
@@ -431,15 +434,16 @@ func (c *txnCoordinator) handleEndTxn(rp clientReply, r *EndTxnRequest) {
 	}
 	switch m.State {
 	case TxnOngoing:
-	case TxnCompleteCommit, TxnCompleteAbort, TxnPrepareCommit, TxnPrepareAbort:
-		committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
-		switch {
-		case committed != r.Commit:
+	case TxnPrepareCommit, TxnPrepareAbort:
+		// Its markers are still being written: Kafka's pending CompleteX
+		// answers every EndTxn so, whichever decision it asks for.
+		fail(ErrConcurrentTransactions)
+		return
+	case TxnCompleteCommit, TxnCompleteAbort:
+		if committed := m.State == TxnCompleteCommit; committed != r.Commit {
 			fail(ErrInvalidTxnState) // the opposite decision
-		case m.State == TxnCompleteCommit || m.State == TxnCompleteAbort:
+		} else {
 			fail(ErrNone) // a retry of an EndTxn that went through
-		default:
-			fail(ErrConcurrentTransactions) // its markers are still being written
 		}
 		return
 	default:
@@ -474,7 +478,12 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 		reply(ErrInvalidProducerIDMapping, nil)
 		return
 	}
-	if m.pending {
+	// While a transaction's markers are being written (PrepareCommit or
+	// PrepareAbort: Kafka's pending CompleteCommit or CompleteAbort), every
+	// EndTxn is answered CONCURRENT_TRANSACTIONS before its epoch is looked
+	// at (KAFKA-18464): an abort sent right after a commit's answer already
+	// carries the epoch that commit bumped, and must wait, not be fenced.
+	if m.pending || m.State == TxnPrepareCommit || m.State == TxnPrepareAbort {
 		reply(ErrConcurrentTransactions, nil)
 		return
 	}
@@ -482,8 +491,6 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 	current := r.ProducerEpoch == m.ProducerEpoch
 	var valid bool
 	switch m.State {
-	case TxnPrepareCommit, TxnPrepareAbort:
-		valid = retry
 	case TxnCompleteCommit, TxnCompleteAbort:
 		valid = retry || current
 	default:
@@ -493,16 +500,9 @@ func (c *txnCoordinator) handleEndTxnV2(rp clientReply, r *EndTxnRequest) {
 		reply(ErrProducerFenced, nil)
 		return
 	}
-	committed := m.State == TxnCompleteCommit || m.State == TxnPrepareCommit
+	committed := m.State == TxnCompleteCommit
 	switch m.State {
 	case TxnOngoing:
-	case TxnPrepareCommit, TxnPrepareAbort:
-		if committed != r.Commit {
-			reply(ErrInvalidTxnState, nil)
-		} else {
-			reply(ErrConcurrentTransactions, nil) // its markers are still being written
-		}
-		return
 	case TxnCompleteCommit, TxnCompleteAbort:
 		switch {
 		case retry && committed == r.Commit:
@@ -824,7 +824,14 @@ func (c *txnCoordinator) handleTimer(e sim.Event) {
 		}
 		return false
 	})
+	// A request past its timeout closes its connection, failing every
+	// request in flight on it (NetworkClient.handleTimedOutRequests), so
+	// nothing of the old connection arrives after the retry.
 	for _, r := range late {
+		if slices.ContainsFunc(c.requests, func(q *markerRequest) bool { return q.to == r.to }) {
+			c.markersLost(r.to)
+		}
+		c.host.closeMarkers(r.to)
 		c.markersAnswered(r, nil)
 	}
 	for _, m := range slices.Clone(c.txns) {
@@ -1043,6 +1050,18 @@ func (b *Broker) release(r clientReply, m sim.Message) {
 }
 
 func (b *Broker) send(to sim.NodeID, m sim.Message) { b.w.Net.Send(b.id, to, m) }
+
+func (b *Broker) closeMarkers(to sim.NodeID) {
+	b.w.Net.Close(b.id, to, func(from sim.NodeID, m sim.Message) bool {
+		switch m.(type) {
+		case *WriteTxnMarkersRequest:
+			return from == b.id
+		case *WriteTxnMarkersResponse:
+			return from == to
+		}
+		return false
+	})
+}
 
 // TransactionsSettled reports whether this broker's coordinator has no
 // transaction between prepare and complete and no write waiting.

@@ -26,6 +26,7 @@ type fakeHost struct {
 	held     int           // connections held and not yet released
 	sent     []*WriteTxnMarkersRequest
 	sentTo   []sim.NodeID
+	closed   []sim.NodeID // marker connections closed after a timeout
 }
 
 func (h *fakeHost) leads(p PartitionID) bool                { return h.led[p] }
@@ -39,6 +40,7 @@ func (h *fakeHost) release(_ clientReply, m sim.Message) {
 	h.held--
 	h.answers = append(h.answers, m)
 }
+func (h *fakeHost) closeMarkers(to sim.NodeID) { h.closed = append(h.closed, to) }
 func (h *fakeHost) send(to sim.NodeID, m sim.Message) {
 	h.sentTo = append(h.sentTo, to)
 	h.sent = append(h.sent, m.(*WriteTxnMarkersRequest))
@@ -188,4 +190,39 @@ func TestCoordinatorAloneLogNotWritable(t *testing.T) {
 			assert.Equal(t, int16(-1), m.ProducerEpoch, "nothing applied")
 		})
 	}
+}
+
+// coordinatorTimer hands the coordinator's timer events to it, as its
+// broker does.
+type coordinatorTimer struct {
+	fakeClient
+	c *txnCoordinator
+}
+
+func (h *coordinatorTimer) HandleEvent(e sim.Event) { h.c.handleTimer(e) }
+
+// TestCoordinatorAloneMarkerTimeoutClosesTheConnection: a WriteTxnMarkers
+// that goes unanswered past its timeout closes the marker connection to
+// that broker (NetworkClient.handleTimedOutRequests), so an answer still
+// on its way is not taken for the retry's, and the markers are sent again.
+func TestCoordinatorAloneMarkerTimeoutClosesTheConnection(t *testing.T) {
+	c, host, orders := coordinatorAlone(t)
+	c.w.SetHandler(c.id, &coordinatorTimer{c: c})
+	c.handleInitProducerID(client, &InitProducerIDRequest{ID: 1, TransactionalID: txnID, TransactionTimeoutMs: txnTimeoutMs, ProducerID: -1, ProducerEpoch: -1})
+	host.settle(t, c, ErrNone)
+	c.handleAddPartitions(client, &AddPartitionsToTxnRequest{ID: 2, TransactionalID: txnID, ProducerID: 7000, ProducerEpoch: 0, Partitions: orders[:]})
+	host.settle(t, c, ErrNone)
+	c.handleEndTxn(client, &EndTxnRequest{ID: 3, TransactionalID: txnID, ProducerID: 7000, ProducerEpoch: 0, Commit: true})
+	host.settle(t, c, ErrNone)
+	require.Len(t, host.sent, 2)
+	c.handleMarkersResponse(&WriteTxnMarkersResponse{ID: host.sent[0].ID, Errors: []Error{ErrNone}})
+
+	c.w.RunUntil(c.cfg.ReplicaSocketTimeout - 1)
+	assert.Empty(t, host.closed, "within the timeout")
+	c.w.RunUntil(c.cfg.ReplicaSocketTimeout + sim.Second)
+	assert.Equal(t, []sim.NodeID{3}, host.closed, "only the connection of the unanswered request")
+	require.Len(t, host.sent, 3, "the marker is sent again")
+	assert.Equal(t, sim.NodeID(3), host.sentTo[2])
+	c.handleMarkersResponse(&WriteTxnMarkersResponse{ID: host.sent[1].ID, Errors: []Error{ErrNone}})
+	assert.Empty(t, host.writes, "a late answer to the closed connection's request completes nothing")
 }

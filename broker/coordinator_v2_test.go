@@ -66,6 +66,14 @@ func TestStoryTransactionV2(t *testing.T) {
 	require.Equal(t, ErrNone, e.Error)
 	assert.Equal(t, pid, e.ProducerID)
 	assert.Equal(t, int16(1), e.ProducerEpoch)
+
+	// The producer begins the next transaction and aborts it at once, with
+	// the epoch the answer gave, while the commit's markers are still being
+	// written: the abort waits (CONCURRENT_TRANSACTIONS, KAFKA-18464) rather
+	// than being taken for a fenced producer.
+	require.Equal(t, TxnPrepareCommit, h.states(2)[len(h.states(2))-1], "the markers are on their way")
+	e = h.endTxn(h.a, 2, pid, 1, false)
+	assert.Equal(t, ErrConcurrentTransactions, e.Error)
 	h.settled(TxnCompleteCommit, 1, o0)
 	assert.Equal(t, []int16{0, 0, 1, 1}, h.epochs(2))
 	m := markers(h.leaderLog(o0))

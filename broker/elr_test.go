@@ -15,14 +15,14 @@ import (
 // the controller fences it; reconnect undoes it.
 func (h *harness) cutOff(b sim.NodeID) {
 	h.isolate(b)
-	h.w.Net.Cut(b, ControllerID)
-	h.w.Net.Cut(ControllerID, b)
+	h.w.Net.Cut(b, ControllerID, false)
+	h.w.Net.Cut(ControllerID, b, false)
 }
 
 func (h *harness) reconnect(b sim.NodeID) {
 	h.heal(b)
-	h.w.Net.Uncut(b, ControllerID)
-	h.w.Net.Uncut(ControllerID, b)
+	h.w.Net.Uncut(b, ControllerID, false)
+	h.w.Net.Uncut(ControllerID, b, false)
 }
 
 func (h *harness) awaitFenced(b sim.NodeID) {

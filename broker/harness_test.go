@@ -162,8 +162,8 @@ var all = []sim.NodeID{1, 2, 3}
 func (h *harness) isolate(b sim.NodeID) {
 	for _, o := range all {
 		if o != b {
-			h.w.Net.Cut(b, o)
-			h.w.Net.Cut(o, b)
+			h.w.Net.Cut(b, o, false)
+			h.w.Net.Cut(o, b, false)
 		}
 	}
 }
@@ -171,8 +171,8 @@ func (h *harness) isolate(b sim.NodeID) {
 func (h *harness) heal(b sim.NodeID) {
 	for _, o := range all {
 		if o != b {
-			h.w.Net.Uncut(b, o)
-			h.w.Net.Uncut(o, b)
+			h.w.Net.Uncut(b, o, false)
+			h.w.Net.Uncut(o, b, false)
 		}
 	}
 }

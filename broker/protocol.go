@@ -392,3 +392,29 @@ func NewProduceRequest(conn uint32, id int64, acks int8, timeout sim.Time, batch
 	}
 	return r
 }
+
+// The connections between brokers and with the controller, each its own
+// stream on a link (sim.Channel): in Kafka each is a connection of its
+// own, so a cut that stalls one does not hold the others. A fetch and its
+// answer travel on different channels, since the follower's connection to
+// a leader and the leader's own fetch connection the other way share the
+// two links. Client connections use channel 0.
+const (
+	chanFetch sim.Channel = 1 + iota
+	chanFetchResponse
+	chanMarkers
+	chanMarkersResponse
+	chanHeartbeat // BrokerLifecycleManager's heartbeat channel, both ways
+	chanMetadata  // the controller's metadata, which a KRaft broker fetches
+	chanAlterPartition
+)
+
+func (*FetchRequest) Channel() sim.Channel            { return chanFetch }
+func (*FetchResponse) Channel() sim.Channel           { return chanFetchResponse }
+func (*WriteTxnMarkersRequest) Channel() sim.Channel  { return chanMarkers }
+func (*WriteTxnMarkersResponse) Channel() sim.Channel { return chanMarkersResponse }
+func (*Heartbeat) Channel() sim.Channel               { return chanHeartbeat }
+func (*HeartbeatResponse) Channel() sim.Channel       { return chanHeartbeat }
+func (*MetadataUpdate) Channel() sim.Channel          { return chanMetadata }
+func (*AlterPartition) Channel() sim.Channel          { return chanAlterPartition }
+func (*AlterPartitionResponse) Channel() sim.Channel  { return chanAlterPartition }

@@ -93,6 +93,9 @@ const (
 	LastKnownLeader                  // elect: the last known leader, the ISR and ELR being empty (KIP-966)
 	UncleanShutdown                  // elr: changed because the peer registered after an unclean shutdown
 	InShutdown                       // isr, fence: a controlled shutdown, not a lost session
+	Rejected                         // drop: refused by a reject cut; isolate, partition: reject mode
+	Closed                           // drop: discarded, its connection closed; retransmit: TCP gave up, the connection breaks
+	Delivered                        // retransmit: the retransmission got through
 	AfterHandling                    // request rule: it fires after the broker handled the request
 	AnswerLost                       // request rule: the answer is lost rather than an error
 )

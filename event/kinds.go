@@ -17,6 +17,9 @@ const (
 	Drop
 	MsgSend
 	MsgReceive
+	Held
+	Retransmit
+	ConnReset
 
 	// Brokers (broker/broker.go).
 	Append
@@ -31,6 +34,7 @@ const (
 	Truncate
 	Replicate
 	RuleAnswer
+	FetchTimeout
 	ProducerExpired
 
 	// The controller (broker/controller.go).
@@ -103,8 +107,10 @@ const (
 	Delay
 	RequestRule
 	Isolate
+	Partition
 	DelayEnd
 	IsolateEnd
+	PartitionEnd
 	RestartProducer
 	Heal
 	TraceCut
@@ -160,12 +166,44 @@ var kinds = [numKinds]kindInfo{
 	MsgReceive: {name: "msg-receive"},
 	Drop: {name: "drop", detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(b, f.ext().Label...)
-		if f.Has(PeerDown) {
+		switch {
+		case f.Has(PeerDown):
 			return append(b, " lost: peer down"...)
+		case f.Has(Rejected):
+			return append(b, " refused: the link rejects (reset / ICMP unreachable)"...)
+		case f.Has(Closed):
+			return append(b, " discarded: its connection was closed"...)
 		}
 		return append(b, " lost: link cut"...)
 	}},
+	// A message that meets a cut that drops packets is not lost: TCP
+	// retransmits it (Dur: until the retransmission is due), and the
+	// messages behind it on the stream wait with it.
+	Held: {name: "held", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = append(append(b, f.ext().Label...), " held by a cut link; TCP retransmits it in "...)
+		return append(b, f.ext().Dur.String()...)
+	}},
+	Retransmit: {name: "retransmit", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "retransmission of "...), int64(f.Count))
+		switch {
+		case f.Has(Delivered):
+			return append(b, " held messages gets through: the stream resumes, in order"...)
+		case f.Has(Closed):
+			return append(b, " held messages meets the cut again: tcp_retries2 reached, the connection breaks"...)
+		}
+		b = append(b, " held messages meets the cut; next in "...)
+		return append(b, f.ext().Dur.String()...)
+	}},
+	ConnReset: {name: "conn-reset", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "connections reset (a reject cut or TCP giving up); "...), int64(f.Count))
+		return append(b, " messages on the way discarded"...)
+	}},
 
+	FetchTimeout: {name: "fetch-timeout", detail: func(b []byte, f *Fields, _ Namer) []byte {
+		b = num(append(b, "fetch "...), f.Req)
+		b = num(append(b, " got no response within replica.socket.timeout.ms="...), f.ext().Limit)
+		return append(b, "; the follower closes the connection and backs off replica.fetch.backoff.ms"...)
+	}},
 	Append: {name: "append", detail: acks},
 	Reject: {name: "reject", detail: func(b []byte, f *Fields, n Namer) []byte {
 		b = append(b, n.ErrorName(f.Err)...)
@@ -507,10 +545,18 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Isolate: {name: "isolate", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = append(append(append(b, "links to "...), f.ext().Note...), " cut "...)
-		return forText(direction(b, f), f)
+		b = direction(b, f)
+		if f.Has(Rejected) {
+			b = append(b, ", rejecting (reset / ICMP unreachable)"...)
+		}
+		return forText(b, f)
 	}},
-	DelayEnd:   {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
-	IsolateEnd: {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
+	Partition: {name: "partition", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		return forText(append(append(b, "links "...), f.ext().Note...), f)
+	}},
+	PartitionEnd: {name: "partition-end", fault: true, timeline: Plain, detail: text("links restored")},
+	DelayEnd:     {name: "delay-end", fault: true, timeline: Plain, detail: text("extra latency removed")},
+	IsolateEnd:   {name: "isolate-end", fault: true, timeline: Plain, detail: text("links restored")},
 	RestartProducer: {name: "restart-producer", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		if f.ext().Note == "" {
 			b = append(b, "the application closes its producer and creates a new one "...)

@@ -1,6 +1,7 @@
 package producer
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -72,23 +73,24 @@ type metadataState struct {
 
 // Stats are counters behind the producer metrics.
 type Stats struct {
-	RecordsSent      int64 // records in drained batches, retries included (record-send-total)
-	BatchesSent      int64
-	BatchBytes       int64
-	Requests         int64 // produce requests sent
-	Responses        int64 // produce requests that got a response
-	LatencyTotal     sim.Time
-	LatencyMax       sim.Time
-	RecordsRetried   int64 // record-retry-total
-	RecordsErrored   int64 // record-error-total
-	QueueTimeTotal   sim.Time
-	QueueTimeBatches int64
-	BufferWaitTotal  sim.Time               // bufferpool-wait-time-total
-	BytesSent        int64                  // produce request bytes written to sockets (outgoing-byte-rate)
-	BatchSplits      int64                  // batches split after MESSAGE_TOO_LARGE (batch-split-total)
-	RecordSizeMaxSum int64                  // sum over sent batches of their largest record (record-size-avg)
-	CompressionSum   float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
-	Errors           map[broker.Error]int64 // per batch attempt
+	RecordsSent       int64 // records in drained batches, retries included (record-send-total)
+	BatchesSent       int64
+	BatchBytes        int64
+	Requests          int64 // produce requests sent
+	Responses         int64 // produce requests that got a response
+	LatencyTotal      sim.Time
+	LatencyMax        sim.Time
+	RecordsRetried    int64 // record-retry-total
+	RecordsErrored    int64 // record-error-total
+	QueueTimeTotal    sim.Time
+	QueueTimeBatches  int64
+	BufferWaitTotal   sim.Time               // bufferpool-wait-time-total
+	BytesSent         int64                  // produce request bytes written to sockets (outgoing-byte-rate)
+	ConnectionsClosed int64                  // connections closed or failed, any reason (connection-close-total)
+	BatchSplits       int64                  // batches split after MESSAGE_TOO_LARGE (batch-split-total)
+	RecordSizeMaxSum  int64                  // sum over sent batches of their largest record (record-size-avg)
+	CompressionSum    float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
+	Errors            map[broker.Error]int64 // per batch attempt
 }
 
 // Add adds o's counts to s, for metrics summed over several producer
@@ -108,6 +110,7 @@ func (s *Stats) Add(o *Stats) {
 	s.BufferWaitTotal += o.BufferWaitTotal
 	s.BytesSent += o.BytesSent
 	s.BatchSplits += o.BatchSplits
+	s.ConnectionsClosed += o.ConnectionsClosed
 	s.RecordSizeMaxSum += o.RecordSizeMaxSum
 	s.CompressionSum += o.CompressionSum
 	for err, n := range o.Errors { // summing: the order does not matter
@@ -506,13 +509,22 @@ func (p *Producer) handleProduceResponse(from sim.NodeID, m *broker.ProduceRespo
 	}
 }
 
-// takeRequest removes a request from a connection's in-flight list.
+// takeRequest pairs a response with the oldest request in flight on its
+// connection (NetworkClient's inFlightRequests.completeNext): a connection
+// is one TCP stream and the broker answers its requests in order. A
+// response whose request is not in flight arrived on a connection the
+// producer has since closed, and is discarded.
 func (p *Producer) takeRequest(from sim.NodeID, id int64) *request {
 	c := &p.conns[from]
-	for i, r := range c.inflight {
+	if len(c.inflight) > 0 && c.inflight[0].id == id {
+		r := c.inflight[0]
+		c.inflight[0] = nil
+		c.inflight = c.inflight[1:]
+		return r
+	}
+	for _, r := range c.inflight {
 		if r.id == id {
-			c.inflight = append(c.inflight[:i:i], c.inflight[i+1:]...)
-			return r
+			panic(fmt.Sprintf("producer: the response to request %d overtook an earlier request on its connection to node %d (a TCP stream delivers in order)", id, from))
 		}
 	}
 	return nil
@@ -910,6 +922,10 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 		return
 	}
 	now := p.w.Now()
+	// The connection is gone: nothing still on its way in either direction
+	// arrives on the next one, which is a new stream (the simulator's
+	// network carries both on one link, so it discards them here).
+	p.w.Net.Close(p.id, node, nil)
 	if c.state == connReady && err == broker.ErrRequestTimedOut {
 		p.w.Net.Send(p.id, node, broker.Close{Conn: c.gen})
 	}
@@ -919,6 +935,7 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 		c.setupFailures = 0
 	}
 	c.state = connDown
+	p.stats.ConnectionsClosed++ // Selector's connection-close sensor
 	// ClusterConnectionStates.updateReconnectBackoff.
 	c.retryAt = now + p.expBackoff(p.cfg.ReconnectBackoffMs, p.cfg.ReconnectBackoffMaxMs, c.failures)
 	c.failures++

@@ -255,3 +255,19 @@ func TestRetryBackoffJitter(t *testing.T) {
 		assert.Greater(t, len(seen[i]), 5, "retry %d: the jitter draws few distinct waits", i+1)
 	}
 }
+
+// TestResponsesPairWithTheOldestRequest: a connection is one ordered
+// stream, so a response completes the oldest request in flight on it
+// (InFlightRequests.completeNext). A broker that answered a later request
+// first would break that, and the producer says so rather than pair the
+// answer with the wrong batches.
+func TestResponsesPairWithTheOldestRequest(t *testing.T) {
+	h := newHarness(t, 1, 1, 2, 0, map[string]string{"linger.ms": "0"})
+	h.script(rule{api: "produce", partition: 0, times: 1, delay: 50 * sim.Millisecond})
+	h.send(0, 1)
+	h.run(10 * sim.Millisecond) // the request to t-0 is in flight first
+	h.send(1, 1)
+	assert.PanicsWithValue(t,
+		"producer: the response to request 4 overtook an earlier request on its connection to node 1 (a TCP stream delivers in order)",
+		func() { h.run(sim.Second) })
+}

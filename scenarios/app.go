@@ -83,8 +83,8 @@ func (r *runner) newApp() *app {
 	r.apps = append(r.apps, a)
 	r.app, r.prod = a, a.prod
 	for _, u := range r.undos {
-		if u.isolateProducers && !u.done {
-			r.cutProducer(u, a.prod.ID())
+		if !u.done {
+			r.producerJoins(u, a.prod.ID())
 		}
 	}
 	return a

@@ -438,6 +438,9 @@ var producerMetrics = []struct {
 	// Kafka reports this one in nanoseconds.
 	{"bufferpool-wait-time-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BufferWaitTotal) }},
 	{"compression-rate-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.CompressionSum, float64(st.BatchesSent)) }},
+	// Selector.SelectorMetrics: every connection closed, by either side or
+	// by a failed attempt.
+	{"connection-close-total", func(st *producer.Stats, _ float64) float64 { return float64(st.ConnectionsClosed) }},
 	{"outgoing-byte-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BytesSent), secs) }},
 	{"record-error-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsErrored), secs) }},
 	{"record-error-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsErrored) }},

@@ -251,8 +251,28 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 	case "isolate":
 		f.broker = pick(r, selectors...)
 		f.extra = []string{"from: [" + pick(r, "brokers", "controller", "producer", "brokers, controller", "brokers, controller, producer") + "]",
-			"direction: " + pick(r, "both", "in", "out")}
+			"direction: " + pick(r, "both", "in", "out"), "mode: " + pick(r, "drop", "reject")}
 		if r.IntN(2) == 0 {
+			f.extra = append(f.extra, forMs())
+		}
+	case "partition":
+		// Two groups drawn from the selectors (less "all" and "crashed",
+		// which name brokers anyway) and the other nodes.
+		nodes := append([]string{"brokers", "controller", "producer"}, selectors[2:]...)
+		group := func() string {
+			g := []string{pick(r, nodes...)}
+			if r.IntN(2) == 0 {
+				g = append(g, pick(r, nodes...))
+			}
+			return "[" + strings.Join(g, ", ") + "]"
+		}
+		f.extra = []string{"between: " + group(), "and: " + group(), "direction: " + pick(r, "both", "in", "out")}
+		if r.IntN(4) == 0 {
+			f.extra = append(f.extra, fmt.Sprintf("by: %dms", between(r, 1, 500)))
+		} else {
+			f.extra = append(f.extra, "mode: "+pick(r, "drop", "reject"))
+		}
+		if r.IntN(4) != 0 {
 			f.extra = append(f.extra, forMs())
 		}
 	case "delay":

@@ -144,6 +144,26 @@ func TestLessonExercises(t *testing.T) {
 			assert.Zero(t, r.Records.Failed)
 			assert.Zero(t, r.Records.Ambiguous)
 		}},
+		{"short-cut-is-a-delay", []string{"producer.enable.idempotence=true"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Duplicated)
+			assert.Positive(t, r.Errors["NETWORK_EXCEPTION"], "the reject cut still breaks the connection")
+		}},
+		{"request-timeout-closes-connection", []string{"producer.enable.idempotence=true"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Records.Duplicated)
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"])
+		}},
+		{"request-timeout-closes-connection", []string{"producer.request.timeout.ms=10000"}, func(t *testing.T, r *Report) {
+			assert.Positive(t, r.Errors["REQUEST_TIMED_OUT"], "the stream resumes at the next retransmission, near 13.7s")
+		}},
+		{"request-timeout-closes-connection", []string{"producer.request.timeout.ms=20000"}, func(t *testing.T, r *Report) {
+			assert.Zero(t, r.Errors["REQUEST_TIMED_OUT"])
+			assert.Zero(t, r.Records.Duplicated)
+			assert.Greater(t, r.LatencyMs.Max, 9000.0, "the responses waited for the retransmission")
+		}},
+		{"follower-cut-rejoins", []string{"topic.min.insync.replicas=2"}, func(t *testing.T, r *Report) {
+			assert.Less(t, r.LatencyMs.Max, 3100.0)
+			assert.Zero(t, r.Records.Failed)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.lesson+" "+tt.sets[0], func(t *testing.T) {

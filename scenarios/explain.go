@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/event"
@@ -269,20 +270,32 @@ func pastTense(k event.Kind) string {
 		return "crashed"
 	case event.Pause:
 		return "was paused"
-	case event.Isolate:
+	case event.Isolate, event.Partition:
 		return "was cut off"
 	}
 	return k.String()
 }
 
 // nodeEvent finds the first node-level event of the given kinds in [from, to].
+// A partition that cuts the node off from something counts as its
+// isolation.
 func (x *explainer) nodeEvent(n sim.NodeID, from, to sim.Time, kinds ...event.Kind) *sim.Entry {
 	if int(n) < 0 || int(n) >= len(x.byNode) {
 		return nil
 	}
-	return x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
+	own := x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
 		return e.At >= from && e.At <= to && slices.Contains(kinds, e.Kind)
 	})
+	if !slices.Contains(kinds, event.Isolate) {
+		return own
+	}
+	part := x.findFirst(x.byNode[x.r.id], func(e *sim.Entry) bool {
+		return e.Kind == event.Partition && e.At >= from && e.At <= to && slices.Contains(e.Ext.List, int32(n))
+	})
+	if own == nil || part != nil && part.At < own.At {
+		return part
+	}
+	return own
 }
 
 // errorNote says what an error means for whether the write happened.
@@ -305,8 +318,10 @@ func (x *explainer) history(ref int64, from, to sim.Time) []string {
 		key, one, many string // many takes a count
 		first, last    sim.Time
 		n              int
+		timed          bool // one already says when
 	}
 	var steps []step
+	wired := 0
 	for _, i := range x.byBatch[ref] {
 		e := &x.entries[i]
 		if e.At <= from || e.At >= to {
@@ -324,6 +339,16 @@ func (x *explainer) history(ref int64, from, to sim.Time) []string {
 			err := broker.Error(e.Err)
 			if n := len(steps); n > 0 && strings.HasPrefix(steps[n-1].key, "reject"+err.String()) {
 				continue // the retry that follows a rejection is part of it
+			}
+			// What happened on the wire, for the first few retries: each
+			// look is a scan, and a batch retried without end (a zero
+			// request.timeout.ms) would make the history quadratic.
+			wired++
+			for _, w := range x.wireUpTo(wired, ref, e, from) {
+				if n := len(steps); n > 0 && steps[n-1].key == w.key {
+					continue
+				}
+				steps = append(steps, step{key: w.key, one: w.text, first: w.at, last: w.at, n: 1, timed: true})
 			}
 			st = step{key: "retry" + err.String(), one: "the producer retried it after " + err.String() + errorNote(err), many: " retries after " + err.String()}
 		case event.Reject:
@@ -345,11 +370,77 @@ func (x *explainer) history(ref int64, from, to sim.Time) []string {
 	}
 	var out []string
 	for _, st := range steps {
-		if st.n == 1 {
+		if st.timed {
+			out = append(out, st.one)
+		} else if st.n == 1 {
 			out = append(out, st.one+" at "+st.first.String())
 		} else {
 			out = append(out, strconv.Itoa(st.n)+st.many+" between "+st.first.String()+" and "+st.last.String())
 		}
+	}
+	return out
+}
+
+// wireFact is something that happened on the wire, in words, and when.
+type wireFact struct {
+	key, text string
+	at        sim.Time
+}
+
+// wire says what happened on the connection a batch's attempt went out on,
+// between since and the retry that followed a network error: its response
+// held by a cut (TCP retransmits it), the producer giving up on it after
+// request.timeout.ms and closing the connection, or a reset.
+// wireUpTo is wire for a batch's first maxWired retries, nothing after.
+func (x *explainer) wireUpTo(n int, ref int64, retry *sim.Entry, since sim.Time) []wireFact {
+	if n > maxWired {
+		return nil
+	}
+	return x.wire(ref, retry, since)
+}
+
+// maxWired bounds how many of a batch's retries an explanation looks up on
+// the wire.
+const maxWired = 8
+
+func (x *explainer) wire(ref int64, retry *sim.Entry, since sim.Time) []wireFact {
+	err := broker.Error(retry.Err)
+	if err != broker.ErrRequestTimedOut && err != broker.ErrNetworkException {
+		return nil
+	}
+	send := x.findLast(x.byBatch[ref], func(e *sim.Entry) bool { return e.Kind == event.Send && e.At <= retry.At })
+	if send == nil {
+		return nil
+	}
+	prod, brk := send.Node, send.Peer
+	between := func(n, peer sim.NodeID, k event.Kind) *sim.Entry {
+		if int(n) < 0 || int(n) >= len(x.byNode) {
+			return nil
+		}
+		return x.findFirst(x.byNode[n], func(e *sim.Entry) bool {
+			return e.Kind == k && e.Peer == peer && e.At >= max(since, send.At) && e.At <= retry.At
+		})
+	}
+	var out []wireFact
+	held := between(brk, prod, event.Held)
+	if held != nil {
+		out = append(out, wireFact{"held" + x.name(brk), "at " + held.At.String() + " its response from " + x.name(brk) +
+			" met a cut link that drops packets, and TCP held it for retransmission (first in " +
+			held.Ext.Dur.Round(time.Millisecond).String() + ")", held.At})
+	}
+	// The timeout is worth telling when a cut held the response: the
+	// retry that follows names the error already.
+	if t := between(prod, brk, event.RequestTimeout); t != nil && held != nil {
+		out = append(out, wireFact{"timeout" + x.name(brk), "at " + t.At.String() + " the producer gave up waiting (request.timeout.ms=" +
+			strconv.FormatInt(t.Ext.Limit, 10) + ") and closed the connection to " + x.name(brk) + ", discarding the held response", t.At})
+	}
+	reset := between(brk, prod, event.ConnReset)
+	if reset == nil {
+		reset = between(prod, brk, event.ConnReset)
+	}
+	if reset != nil {
+		out = append(out, wireFact{"reset" + x.name(brk), "at " + reset.At.String() +
+			" a cut that rejects (a TCP reset or ICMP unreachable) broke the connection to " + x.name(brk), reset.At})
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -87,4 +88,19 @@ func TestHistoryNamesTheRetryErrorFromItsCode(t *testing.T) {
 	e.Err = int16(broker.ErrNotEnoughReplicasAfterAppend)
 	after := strings.Join(newExplainer(r).history(e.Batch, e.At-1, e.At+1), "; ")
 	assert.Equal(t, "the producer retried it after NOT_ENOUGH_REPLICAS_AFTER_APPEND (the data was already appended) at "+e.At.String(), after)
+}
+
+// TestExplanationNamesAPartition: a partition that cuts a leader off is
+// told as the leader being cut off, as isolate is.
+func TestExplanationNamesAPartition(t *testing.T) {
+	src, err := os.ReadFile("catalog/02-acks1-leader-failover.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(src), "do: isolate\n    broker: leader orders-0\n    from: [brokers]",
+		"do: partition\n    between: [leader orders-0]\n    and: [brokers]", 1)
+	require.NotEqual(t, string(src), text, "the lesson's isolate is where this test expects it")
+	s, err := Parse("t.yaml", []byte(text), nil)
+	require.NoError(t, err)
+	rep := s.Run(RunOptions{}).Report
+	require.NotEmpty(t, rep.Anomalies)
+	assert.Contains(t, rep.Anomalies[0].Explanation, "broker-1 was cut off at 1.000s (links between leader orders-0 and brokers)")
 }

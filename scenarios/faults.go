@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -63,16 +64,14 @@ var faultKinds = []faultKind{
 		}),
 		heal:     func(r *runner, u *undo) { r.cl.Resume(u.broker) },
 		describe: describeBroker},
-	{name: "isolate", keys: []string{"broker", "from", "direction", "for"}, check: checks(checkBroker, checkIsolate),
+	{name: "isolate", keys: []string{"broker", "from", "direction", "mode", "for"}, check: checks(checkBroker, checkIsolate),
 		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, until sim.Time) {
 			u := &undo{fault: f, broker: b}
 			r.isolate(u)
 			r.addUndo(u, until)
 		}),
 		heal: func(r *runner, u *undo) {
-			for _, c := range u.cuts {
-				r.w.Net.Uncut(c[0], c[1])
-			}
+			r.restoreLinks(u)
 			r.w.Trace.Add(r.entry(event.IsolateEnd, u.broker))
 		},
 		describe: func(f *plannedFault) string {
@@ -80,8 +79,18 @@ var faultKinds = []faultKind{
 			if f.direction != "both" {
 				s += " (" + f.direction + "bound only)"
 			}
+			if f.mode == "reject" {
+				s += ", rejecting"
+			}
 			return s
 		}},
+	{name: "partition", keys: []string{"between", "and", "direction", "mode", "by", "for"}, check: checkPartition,
+		fire: (*runner).partition,
+		heal: func(r *runner, u *undo) {
+			r.restoreLinks(u)
+			r.w.Trace.Add(r.entry(event.PartitionEnd, r.id))
+		},
+		describe: func(f *plannedFault) string { return " " + describePartition(f) }},
 	// Without from or direction a delay slows every link of the broker;
 	// with them, only its links to those groups, in that direction (to
 	// the producers of the moment: unlike isolate, not to a replacement
@@ -222,18 +231,7 @@ func checkBroker(s *Scenario, pl *plan, f *plannedFault, key string) error {
 	if f.Broker == "" {
 		return s.errAt(key+".broker", "missing; say which broker: an id, \"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\", \"all\" or \"crashed\"")
 	}
-	sel, err := parseSelector(f.Broker, pl.topo)
-	if strings.TrimSpace(f.Broker) == "coordinator" {
-		// The transaction coordinator: the leader of the
-		// transactional.id's __transaction_state partition.
-		if pl.producerCfg.TransactionalID == "" {
-			return s.errAt(key+".broker", "\"coordinator\" needs a producer with a transactional.id")
-		}
-		t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
-		sel = selector{kind: selLeader, text: "coordinator",
-			partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}
-		err = nil
-	}
+	sel, err := brokerSelector(f.Broker, pl)
 	if err != nil {
 		return s.errAt(key+".broker", "%s", err.Error())
 	}
@@ -241,8 +239,26 @@ func checkBroker(s *Scenario, pl *plan, f *plannedFault, key string) error {
 	return nil
 }
 
+// brokerSelector parses a selector, "coordinator" included: the transaction
+// coordinator, the leader of the transactional.id's __transaction_state
+// partition.
+func brokerSelector(text string, pl *plan) (selector, error) {
+	if strings.TrimSpace(text) != "coordinator" {
+		return parseSelector(text, pl.topo)
+	}
+	if pl.producerCfg.TransactionalID == "" {
+		return selector{}, fmt.Errorf("\"coordinator\" needs a producer with a transactional.id")
+	}
+	t := &pl.topo.Topics[pl.topo.TopicIndex(broker.TransactionStateTopic)]
+	return selector{kind: selLeader, text: "coordinator",
+		partition: t.First + broker.PartitionID(broker.TxnCoordinatorPartition(pl.producerCfg.TransactionalID, t.Partitions))}, nil
+}
+
 func checkIsolate(s *Scenario, _ *plan, f *plannedFault, key string) error {
-	return checkLinks(s, f, key, "lost")
+	if err := checkLinks(s, f, key, "cut"); err != nil {
+		return err
+	}
+	return checkMode(s, f, key)
 }
 
 // checkLinks reads from and direction, the links of a broker a fault
@@ -264,6 +280,69 @@ func checkLinks(s *Scenario, f *plannedFault, key, what string) error {
 		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic to the broker is %s), out (traffic from it is %s)", f.Direction, what, what)
 	}
 	return nil
+}
+
+// checkMode reads how a cut treats packets: drop (the default: TCP
+// retransmits, so the cut delays) or reject (a reset or ICMP unreachable:
+// connections break at once).
+func checkMode(s *Scenario, f *plannedFault, key string) error {
+	f.mode = "drop"
+	if f.Mode != "" {
+		f.mode = f.Mode
+	}
+	if f.mode != "drop" && f.mode != "reject" {
+		return s.errAt(key+".mode", "%q is not one of drop (default: packets are dropped, TCP retransmits them) or reject (a reset / ICMP unreachable: connections break at once)", f.Mode)
+	}
+	return nil
+}
+
+// checkPartition reads the two groups of nodes a partition fault stands
+// between, its direction, and whether it cuts (in a mode) or slows (by).
+func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
+	for i, g := range [2]struct {
+		name    string
+		members []string
+	}{{"between", f.Between}, {"and", f.And}} {
+		if len(g.members) == 0 {
+			return s.errAt(key+"."+g.name, "missing; list the nodes on this side: broker ids or selectors (\"leader T-P\", ...), brokers, controller, producer")
+		}
+		for _, m := range g.members {
+			mb := member{text: m}
+			switch strings.TrimSpace(m) {
+			case "brokers":
+				mb.sel = selector{kind: selAll, text: "brokers"}
+			case "controller", "producer":
+				mb.group = strings.TrimSpace(m)
+			default:
+				sel, err := brokerSelector(m, pl)
+				if err != nil && !strings.ContainsAny(strings.TrimSpace(m), " 0123456789") {
+					return s.errAt(key+"."+g.name, "%q is not a node: use a broker id, a selector (\"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\"), brokers, controller or producer", m)
+				}
+				if err != nil {
+					return s.errAt(key+"."+g.name, "%s", err.Error())
+				}
+				mb.sel = sel
+			}
+			f.sides[i] = append(f.sides[i], mb)
+		}
+	}
+	f.direction = "both"
+	if f.Direction != "" {
+		f.direction = f.Direction
+	}
+	if !slices.Contains([]string{"both", "in", "out"}, f.direction) {
+		return s.errAt(key+".direction", "%q is not one of both (default), in (traffic into the first group is cut), out (traffic out of it is cut)", f.Direction)
+	}
+	if f.set["by"] {
+		if f.set["mode"] {
+			return s.errAt(key+".mode", "a partition with by slows its links and cuts nothing; mode is for a cut (drop or reject)")
+		}
+		if f.By.Duration <= 0 {
+			return s.errAt(key+".by", "must be more than zero; say how much one-way delay to add to the links, like 200ms")
+		}
+		return nil
+	}
+	return checkMode(s, f, key)
 }
 
 func checkDelay(s *Scenario, _ *plan, f *plannedFault, key string) error {
@@ -472,6 +551,32 @@ func describeFault(f *plannedFault) string {
 	}
 	if f.set["for"] {
 		s += " for " + f.For.Duration.String()
+	}
+	return s
+}
+
+// describePartition is a partition fault's groups, direction and effect in
+// words.
+func describePartition(f *plannedFault) string {
+	side := func(ms []member) string {
+		t := make([]string, len(ms))
+		for i, m := range ms {
+			t[i] = strings.TrimSpace(m.text)
+		}
+		return strings.Join(t, ", ")
+	}
+	s := "between " + side(f.sides[0]) + " and " + side(f.sides[1])
+	switch f.direction {
+	case "in":
+		s += " (into the first group only)"
+	case "out":
+		s += " (out of the first group only)"
+	}
+	switch {
+	case f.set["by"]:
+		s += ", slowed by " + f.By.Duration.String()
+	case f.mode == "reject":
+		s += ", rejecting"
 	}
 	return s
 }

@@ -84,6 +84,11 @@ func TestDescribeFault(t *testing.T) {
 		{"{at: 1s, do: pause, broker: 2, for: 100ms}", "1.000s pause 2 for 100ms"},
 		{"{at: 1s, do: isolate, broker: 3, from: [brokers, producer], direction: in}", "1.000s isolate 3 from brokers, producer (inbound only)"},
 		{"{at: 1s, do: isolate, broker: 3, for: 2s}", "1.000s isolate 3 from brokers, controller, producer for 2s"},
+		{"{at: 1s, do: isolate, broker: 3, from: [producer], direction: out, mode: reject}", "1.000s isolate 3 from producer (outbound only), rejecting"},
+		{"{at: 1s, do: isolate, broker: 3, from: [producer], direction: out, mode: reject}", "1.000s isolate 3 from producer (outbound only), rejecting"},
+		{"{at: 1s, do: partition, between: [1, controller], and: [brokers, producer], for: 2s}", "1.000s partition between 1, controller and brokers, producer for 2s"},
+		{"{at: 1s, do: partition, between: [leader orders-0], and: [producer], direction: out, mode: reject}", "1.000s partition between leader orders-0 and producer (out of the first group only), rejecting"},
+		{"{at: 1s, do: partition, between: [2], and: [3], direction: in, by: 200ms}", "1.000s partition between 2 and 3 (into the first group only), slowed by 200ms"},
 		{"{at: 1s, do: delay, broker: 2, by: 5ms, for: 300ms}", "1.000s delay 2 by 5ms for 300ms"},
 		{"{at: 1s, do: delay, broker: 2, by: 5ms, from: [producer], direction: in}", "1.000s delay 2 by 5ms from producer (inbound only)"},
 		{"{at: 1s, do: request-rule, broker: 1, answer: lost, when: after, count: 2}", "1.000s request-rule 1: Produce handled, answer lost, 2 requests"},
@@ -175,6 +180,54 @@ func TestRequestRules(t *testing.T) {
 			tt.check(t, r)
 		})
 	}
+}
+
+// TestIsolateIsAPartition checks that isolate is the partition between one
+// broker and the groups it names: the same schedule either way gives the
+// same run, in both modes.
+func TestIsolateIsAPartition(t *testing.T) {
+	tests := []struct{ isolate, partition string }{
+		{"{at: 1s, do: isolate, broker: leader orders-0, from: [producer], direction: out, for: 50ms}",
+			"{at: 1s, do: partition, between: [leader orders-0], and: [producer], direction: out, for: 50ms}"},
+		{"{at: 1s, do: isolate, broker: 2, from: [brokers, controller], mode: reject, for: 3s}",
+			"{at: 1s, do: partition, between: [2], and: [brokers, controller], mode: reject, for: 3s}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.partition, func(t *testing.T) {
+			run := func(fault string) *Report {
+				const base = "name: t\nduration: 5s\ncluster: {brokers: 3}\ntopics: [{name: orders, partitions: 3, replication.factor: 3}]\n" +
+					"producer: {acks: all, enable.idempotence: false}\nworkload: {topic: orders, records: 5000, rate: 1000, keys: 100}\n"
+				s, err := Parse("t.yaml", []byte(base+"faults:\n  - "+fault+"\n"), nil)
+				require.NoError(t, err)
+				return s.Run(RunOptions{}).Report
+			}
+			a, b := run(tt.isolate), run(tt.partition)
+			healthy := run("{at: 1s, do: delay, broker: 1, by: 1ns, for: 1ns}")
+			require.NotEqual(t, healthy.LatencyMs, a.LatencyMs, "the fault changes the run")
+			assert.Equal(t, a.Records, b.Records)
+			assert.Equal(t, a.Errors, b.Errors)
+			assert.Equal(t, a.LatencyMs, b.LatencyMs)
+		})
+	}
+}
+
+// TestPartitionCutsProducersCreatedLater checks that a producer instance
+// started while a partition has the producers on one side is cut too.
+func TestPartitionCutsProducersCreatedLater(t *testing.T) {
+	const scenario = "name: t\nduration: 3s\ncluster: {brokers: 3}\ntopics: [{name: orders, partitions: 3, replication.factor: 3}]\n" +
+		"workload: {topic: orders, records: 3000, rate: 1000}\nfaults:\n" +
+		"  - {at: 1s, do: partition, between: [producer], and: [brokers], mode: reject, for: 1s}\n" +
+		"  - {at: 1500ms, do: restart-producer}\n"
+	s, err := Parse("t.yaml", []byte(scenario), nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	refused := 0
+	for _, e := range res.Trace.Entries() {
+		if e.Kind == event.Drop && e.Has(event.Rejected) && res.Names.NodeName(e.Node) == "producer-2" && e.At < 2*sim.Second {
+			refused++
+		}
+	}
+	assert.Positive(t, refused, "the new instance's connects are refused until the heal")
 }
 
 // TestFreezeApp: a frozen application and producer do nothing while the

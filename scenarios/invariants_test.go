@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -104,6 +105,7 @@ func violations(res *Result) []string {
 		out = append(out, fmt.Sprintf("budget: the %s budget (%s) stopped the run at %.3f ms; busiest: %s",
 			b.Budget, b.Limit, b.AtMs, strings.Join(b.Busiest, "; ")))
 	}
+	out = append(out, messagePairing(res)...)
 	loss, idempotence, txn := promises(res)
 	if loss {
 		broke("lost", rep.Records.Lost, "%d acknowledged records lost")
@@ -127,6 +129,50 @@ func violations(res *Result) []string {
 		}
 		if loss {
 			broke("committed lost", rc.CommittedLost, "%d committed records missing from read_committed")
+		}
+	}
+	return out
+}
+
+// messagePairing checks the trace's message records (ARCHITECTURE.md,
+// "Events"): every message id is sent once and ends at most once, in a
+// msg-receive or a drop, never both; a message held by a cut is neither
+// until it arrives or is discarded. A message may still be on its way when
+// the run ends.
+func messagePairing(res *Result) []string {
+	if res.Trace.Cut() {
+		return nil // the trace stops early: its records are partial
+	}
+	type count struct{ sends, ends int }
+	msgs := map[int64]*count{}
+	get := func(id int64) *count {
+		if msgs[id] == nil {
+			msgs[id] = &count{}
+		}
+		return msgs[id]
+	}
+	for _, m := range res.Trace.Messages() {
+		if m.Kind == event.MsgSend {
+			get(m.ID).sends++
+		} else {
+			get(m.ID).ends++
+		}
+	}
+	for _, e := range res.Trace.Entries() {
+		switch e.Kind {
+		case event.Drop:
+			get(e.Ext.Msg).ends++
+		case event.Held:
+			get(e.Ext.Msg)
+		}
+	}
+	var out []string
+	for _, id := range slices.Sorted(maps.Keys(msgs)) {
+		if c := msgs[id]; c.sends != 1 || c.ends > 1 {
+			out = append(out, fmt.Sprintf("message %d: sent %d times, ended (received or dropped) %d times", id, c.sends, c.ends))
+		}
+		if len(out) == 3 {
+			break
 		}
 	}
 	return out

@@ -97,13 +97,16 @@ type recState struct {
 type undo struct {
 	fault  *plannedFault
 	broker sim.NodeID
-	cuts   [][2]sim.NodeID // isolate: links cut, to restore; delay with from: links slowed
+	cuts   [][2]sim.NodeID // isolate, partition: links cut or slowed, to restore; delay with from: links slowed
 	delay  sim.Time        // delay: the latency added
 	zombie *app            // start-zombie: the frozen instance to resume
 	frozen *app            // freeze-app: the instance to thaw
 	done   bool
-	// isolation towards producers also cuts producers created later.
-	isolateProducers bool
+	// sides are the nodes an isolate or partition stands between, and
+	// prodSide which side the producers are on (1 or 2; 0: neither), so
+	// that producers created later are cut too.
+	sides    [2][]sim.NodeID
+	prodSide int8
 }
 
 type runner struct {
@@ -533,16 +536,20 @@ func (r *runner) addUndo(u *undo, until sim.Time) {
 }
 
 // isolate cuts a broker's links to the groups named in from, in the chosen
-// direction.
+// direction: the partition between the broker and those groups.
 func (r *runner) isolate(u *undo) {
 	f, b := u.fault, u.broker
-	u.isolateProducers = slices.Contains(f.from, "producer")
-	for _, p := range r.peers(f, b) {
-		r.cut(u, b, p)
+	if slices.Contains(f.from, "producer") {
+		u.prodSide = 2
 	}
+	u.sides = [2][]sim.NodeID{{b}, r.peers(f, b)}
+	r.cutLinks(u, u.sides[0], u.sides[1])
 	e := r.faultEntry(event.Isolate, b, f)
 	e.X().Note = strings.Join(f.from, ", ")
 	e.Flags |= directionFlags[f.direction]
+	if f.mode == "reject" {
+		e.Flags |= event.Rejected
+	}
 	r.w.Trace.Add(e)
 }
 
@@ -567,13 +574,113 @@ func (r *runner) peers(f *plannedFault, b sim.NodeID) []sim.NodeID {
 	return peers
 }
 
-func (r *runner) cutProducer(u *undo, p sim.NodeID) { r.cut(u, u.broker, p) }
-
-func (r *runner) cut(u *undo, b, peer sim.NodeID) {
-	for _, c := range linkPairs(u.fault.direction, b, peer) {
-		r.w.Net.Cut(c[0], c[1])
-		u.cuts = append(u.cuts, c)
+// partition cuts or slows the links between two groups of nodes, resolved
+// when it fires.
+func (r *runner) partition(f *plannedFault) {
+	u := &undo{fault: f, broker: sim.NoNode}
+	for i, side := range f.sides {
+		for _, m := range side {
+			var nodes []sim.NodeID
+			switch m.group {
+			case "controller":
+				nodes = []sim.NodeID{broker.ControllerID}
+			case "producer":
+				u.prodSide = int8(i + 1)
+				nodes = r.producers
+			default:
+				nodes = r.targets(m.sel)
+			}
+			for _, n := range nodes {
+				if !slices.Contains(u.sides[i], n) {
+					u.sides[i] = append(u.sides[i], n)
+				}
+			}
+		}
 	}
+	r.cutLinks(u, u.sides[0], u.sides[1])
+	e := r.faultEntry(event.Partition, r.id, f)
+	e.X().Note = describePartition(f)
+	// The brokers it cuts off from something, for explanations.
+	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		if !f.set["by"] && cutsNode(u, sim.NodeID(b)) {
+			e.X().List = append(e.X().List, int32(b))
+		}
+	}
+	r.w.Trace.Add(e)
+	until := sim.Time(0)
+	if f.set["for"] {
+		until = r.w.Now() + sim.FromDuration(f.For.Duration)
+	}
+	r.addUndo(u, until)
+	r.countDown()
+}
+
+// cutLinks cuts (in the fault's mode) or slows (by) the links from the
+// nodes of a to those of b, and back, as the fault's direction says: in is
+// traffic into a, out is traffic out of it. A link is affected once, and
+// never a node's link to itself.
+func (r *runner) cutLinks(u *undo, a, b []sim.NodeID) {
+	f := u.fault
+	for _, x := range a {
+		for _, y := range b {
+			if x == y {
+				continue
+			}
+			if f.direction != "out" {
+				r.cutLink(u, y, x)
+			}
+			if f.direction != "in" {
+				r.cutLink(u, x, y)
+			}
+		}
+	}
+}
+
+func (r *runner) cutLink(u *undo, from, to sim.NodeID) {
+	l := [2]sim.NodeID{from, to}
+	if slices.Contains(u.cuts, l) {
+		return
+	}
+	u.cuts = append(u.cuts, l)
+	if u.fault.set["by"] {
+		r.w.Net.AddLinkDelay(from, to, sim.FromDuration(u.fault.By.Duration))
+		return
+	}
+	r.w.Net.Cut(from, to, u.fault.mode == "reject")
+}
+
+// restoreLinks undoes what cutLinks did.
+func (r *runner) restoreLinks(u *undo) {
+	for _, c := range u.cuts {
+		if u.fault.set["by"] {
+			r.w.Net.AddLinkDelay(c[0], c[1], -sim.FromDuration(u.fault.By.Duration))
+			continue
+		}
+		r.w.Net.Uncut(c[0], c[1], u.fault.mode == "reject")
+	}
+}
+
+// producerJoins cuts a producer instance created while a link fault with
+// producers on one side is active, as that side's other members are.
+func (r *runner) producerJoins(u *undo, p sim.NodeID) {
+	switch u.prodSide {
+	case 1:
+		u.sides[0] = append(u.sides[0], p)
+		r.cutLinks(u, []sim.NodeID{p}, u.sides[1])
+	case 2:
+		u.sides[1] = append(u.sides[1], p)
+		r.cutLinks(u, u.sides[0], []sim.NodeID{p})
+	}
+}
+
+// cutsNode reports whether a fault's cuts touch a node's links.
+func cutsNode(u *undo, id sim.NodeID) bool {
+	for _, c := range u.cuts {
+		if c[0] == id || c[1] == id {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *runner) undo(u *undo) {
@@ -594,7 +701,7 @@ func (r *runner) countDown() {
 		id := sim.NodeID(b)
 		out := !r.w.Up(id) || r.w.Paused(id) || r.cl.ShuttingDown(id)
 		for _, u := range r.undos {
-			out = out || (!u.done && u.broker == id && len(u.cuts) > 0)
+			out = out || (!u.done && !u.fault.set["by"] && cutsNode(u, id))
 		}
 		if out {
 			down++

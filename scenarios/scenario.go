@@ -94,6 +94,9 @@ type Fault struct {
 	Broker        string   `yaml:"broker"`
 	From          []string `yaml:"from"`
 	Direction     string   `yaml:"direction"`
+	Mode          string   `yaml:"mode"`
+	Between       []string `yaml:"between"`
+	And           []string `yaml:"and"`
 	For           Duration `yaml:"for"`
 	Count         int      `yaml:"count"`
 	API           string   `yaml:"api"`

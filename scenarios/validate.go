@@ -50,11 +50,21 @@ type plannedFault struct {
 	sel       selector
 	rule      broker.Rule // request-rule: the rule each broker gets a copy of
 	direction string
+	mode      string      // isolate, partition: drop or reject
+	sides     [2][]member // partition: the two groups of nodes
 	from      []string
 	// producerCfg is the new instance's config when restart-producer
 	// switches client.
 	producerCfg *producer.Config
 	topic       int // add-partitions: the topic's index
+}
+
+// member is one entry of a partition's group: a broker selector, or a
+// group of nodes that are not brokers ("controller", "producer").
+type member struct {
+	text  string
+	sel   selector
+	group string
 }
 
 type selectorKind int

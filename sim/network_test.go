@@ -177,7 +177,7 @@ func TestBandwidthIsPerDirectedLink(t *testing.T) {
 func TestCutDropsOneDirectionOnly(t *testing.T) {
 	w, rs := newNet(1, LinkConfig{Latency: 5 * ms}, "a", "b")
 	a, b := rs[0], rs[1]
-	w.Net.Cut(a.id, b.id)
+	w.Net.Cut(a.id, b.id, false)
 	require.True(t, w.Net.IsCut(a.id, b.id))
 	require.False(t, w.Net.IsCut(b.id, a.id))
 
@@ -192,64 +192,160 @@ func TestCutDropsOneDirectionOnly(t *testing.T) {
 func TestCutsNest(t *testing.T) {
 	w, rs := newNet(1, LinkConfig{Latency: 5 * ms}, "a", "b")
 	a, b := rs[0], rs[1]
-	send := func(n int) { w.Net.Send(a.id, b.id, ping{N: n}) }
 
-	w.Net.Cut(a.id, b.id) // one fault...
-	w.Net.Cut(a.id, b.id) // ...and another on the same link
-	send(1)
-	w.Net.Uncut(a.id, b.id)
+	w.Net.Cut(a.id, b.id, false) // one fault...
+	w.Net.Cut(a.id, b.id, false) // ...and another on the same link
+	w.Net.Uncut(a.id, b.id, false)
 	assert.True(t, w.Net.IsCut(a.id, b.id), "one fault is still active")
-	send(2)
-	w.Net.Uncut(a.id, b.id)
+	w.Net.Uncut(a.id, b.id, false)
 	assert.False(t, w.Net.IsCut(a.id, b.id))
-	send(3)
-	w.RunUntil(100 * ms)    // let 3 land before the link is cut again
-	w.Net.Uncut(a.id, b.id) // an extra uncut does not bank credit
-	w.Net.Cut(a.id, b.id)
+	w.Net.Uncut(a.id, b.id, false) // an extra uncut does not bank credit
+	w.Net.Cut(a.id, b.id, false)
 	assert.True(t, w.Net.IsCut(a.id, b.id), "a cut after an extra uncut still cuts")
-	send(4)
-	w.RunUntil(Second)
-
-	assert.Equal(t, []int{3}, pings(b.msgs))
+	w.Net.Cut(a.id, b.id, true)
+	w.Net.Uncut(a.id, b.id, false)
+	assert.True(t, w.Net.IsCut(a.id, b.id), "a reject cut is undone by a reject uncut only")
+	w.Net.Uncut(a.id, b.id, true)
+	assert.False(t, w.Net.IsCut(a.id, b.id))
 }
 
-func TestMessageInFlightWhenItsLinkIsCut(t *testing.T) {
+// A segment that meets a drop cut is retransmitted with Linux's RTO (200 ms
+// plus the round trip, doubling); the stream resumes at the first
+// retransmission after the heal, with everything sent behind it, in order.
+func TestDropCutDelaysTheStreamInOrder(t *testing.T) {
 	tests := []struct {
-		name      string
-		uncutAt   Time // Never: stays cut
-		delivered bool
+		name    string
+		uncutAt Time
+		resume  Time // when the retransmission gets through
 	}{
-		{"is lost if the link is still cut at delivery", Never, false},
-		{"arrives if the link healed before delivery", 8 * ms, true},
+		{"healed before the first retransmission", 100 * ms, 220 * ms},
+		{"healed after it: the next one, twice as late", 300 * ms, 660 * ms},
+		{"healed before it arrives: nothing held", 8 * ms, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
 			a, b := rs[0], rs[1]
 			w.Net.Send(a.id, b.id, ping{N: 1})
-			a.at(5*ms, func() { w.Net.Cut(a.id, b.id) })
-			if tt.uncutAt != Never {
-				a.at(tt.uncutAt, func() { w.Net.Uncut(a.id, b.id) })
+			a.at(5*ms, func() { w.Net.Cut(a.id, b.id, false) })
+			a.at(tt.uncutAt, func() { w.Net.Uncut(a.id, b.id, false) })
+			for i := 2; i <= 4; i++ {
+				a.at(Time(i)*100*ms, func() { w.Net.Send(a.id, b.id, ping{N: i}) })
 			}
 			w.RunUntil(Second)
 
-			sent := MsgEntry{At: 0, ID: 1, From: a.id, To: b.id, Type: 0, Kind: event.MsgSend}
-			if tt.delivered {
-				assert.Equal(t, []int{1}, pings(b.msgs))
+			assert.Equal(t, []int{1, 2, 3, 4}, pings(b.msgs), "nothing lost, nothing reordered")
+			if tt.resume == 0 {
+				assert.Equal(t, 10*ms, b.msgs[0].At)
 				assert.Empty(t, w.Trace.Entries())
-				received := MsgEntry{At: 10 * ms, ID: 1, From: a.id, To: b.id, Type: 0, Kind: event.MsgReceive}
-				assert.Equal(t, []MsgEntry{sent, received}, w.Trace.Messages())
 				return
 			}
-			assert.Empty(t, b.msgs)
-			assert.Equal(t, []MsgEntry{sent}, w.Trace.Messages(), "sent, never received")
-			require.Len(t, w.Trace.Entries(), 1)
-			drop := E(10*ms, a.id, event.Drop)
-			drop.Peer = b.id
-			drop.X().Label, drop.X().Msg = "ping", 1
-			assert.Equal(t, drop, w.Trace.Entries()[0], "lost at delivery time, not at the cut")
+			for _, d := range b.msgs {
+				if d.At < tt.resume+10*ms {
+					t.Errorf("ping %v arrived at %v, before the retransmission at %v got through", d.Msg, d.At, tt.resume)
+				}
+			}
+			assert.Equal(t, tt.resume+10*ms, b.msgs[0].At, "one trip after the retransmission")
+			kinds := map[event.Kind]int{}
+			for _, e := range w.Trace.Entries() {
+				kinds[e.Kind]++
+				assert.NotEqual(t, event.Drop, e.Kind, "a held message is not a drop")
+			}
+			assert.Positive(t, kinds[event.Held])
+			last := w.Trace.Entries()[len(w.Trace.Entries())-1]
+			assert.Equal(t, event.Retransmit, last.Kind)
+			assert.True(t, last.Has(event.Delivered))
+			assert.Equal(t, tt.resume, last.At)
 		})
 	}
+}
+
+// Each channel of a link is its own stream: one stalled since a long cut
+// (its retransmission timeout grown) holds only its own messages, and a
+// connection on another channel that meets the cut later resumes on its
+// own, shorter, timer.
+func TestStreamsOfALinkStallApart(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Cut(a.id, b.id, false)
+	w.Net.Send(a.id, b.id, ping{N: 1}) // retransmitted at 0.22, 0.66, 1.54, 3.30, 6.82 s
+	a.at(5*Second, func() { w.Net.Send(a.id, b.id, chat{N: 2}) })
+	a.at(5100*ms, func() { w.Net.Uncut(a.id, b.id, false) })
+	w.RunUntil(10 * Second)
+
+	assert.Equal(t, []delivery{
+		{5230 * ms, a.id, chat{N: 2}},       // its own first retransmission, 5 s + 220 ms
+		{6820*ms + 10*ms, a.id, ping{N: 1}}, // the old stream's next one
+	}, b.msgs)
+}
+
+func TestRetransmissionTimeoutDoublesToItsCapThenTheConnectionBreaks(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Cut(a.id, b.id, false)
+	w.Net.Send(a.id, b.id, ping{N: 1})
+	w.RunUntil(60 * Minute)
+
+	var at []Time
+	var gaveUp bool
+	for _, e := range w.Trace.Entries() {
+		if e.Kind == event.Retransmit {
+			at = append(at, e.At)
+			gaveUp = e.Has(event.Closed)
+		}
+	}
+	require.Len(t, at, 15, "tcp_retries2")
+	assert.Equal(t, 220*ms, at[0])
+	assert.Equal(t, 220*ms+440*ms, at[1])
+	assert.Equal(t, 120*Second, at[14]-at[13], "TCP_RTO_MAX")
+	assert.True(t, gaveUp)
+	assert.Equal(t, []delivery{{at[14] + 10*ms, b.id, Disconnected{Peer: b.id}}}, a.msgs, "the sender learns its connection broke")
+	assert.Equal(t, []delivery{{at[14] + 10*ms, a.id, Disconnected{Peer: a.id}}}, b.msgs)
+}
+
+func TestRejectCutResetsConnectionsAndRefusesWhatIsSent(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Send(a.id, b.id, ping{N: 1}) // on the wire when the cut comes
+	a.at(5*ms, func() { w.Net.Cut(a.id, b.id, true) })
+	a.at(100*ms, func() { w.Net.Send(a.id, b.id, ping{N: 2}) })
+	a.at(200*ms, func() { w.Net.Send(b.id, a.id, ping{N: 3}) }) // the other direction still carries
+	w.RunUntil(Second)
+
+	assert.Equal(t, []delivery{
+		{15 * ms, b.id, Disconnected{Peer: b.id}},
+		{110 * ms, b.id, Disconnected{Peer: b.id}},
+		{210 * ms, b.id, ping{N: 3}},
+	}, a.msgs)
+	assert.Equal(t, []delivery{
+		{15 * ms, a.id, Disconnected{Peer: a.id}},
+		{110 * ms, a.id, Disconnected{Peer: a.id}}, // 2 refused: its connection broke on both ends
+	}, b.msgs)
+	var why []event.Flag
+	for _, e := range w.Trace.Entries() {
+		if e.Kind == event.Drop {
+			why = append(why, e.Flags)
+		}
+	}
+	assert.Equal(t, []event.Flag{event.Closed, event.Rejected}, why, "1 discarded by the reset, 2 refused")
+}
+
+func TestCloseDiscardsOnlyTheClosedConnection(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Send(a.id, b.id, ping{N: 1})
+	w.Net.Send(a.id, b.id, pong{})
+	w.Net.Send(b.id, a.id, ping{N: 2})
+	a.at(5*ms, func() {
+		n := w.Net.Close(a.id, b.id, func(_ NodeID, m Message) bool { _, ok := m.(ping); return ok })
+		assert.Equal(t, 1, n, "b's answer on the closed connection")
+		w.Net.Send(a.id, b.id, ping{N: 3}) // the new connection
+	})
+	w.RunUntil(Second)
+
+	assert.Equal(t, []delivery{{10 * ms, a.id, ping{N: 1}}, {10 * ms, a.id, pong{}}, {15 * ms, a.id, ping{N: 3}}}, b.msgs,
+		"what a sent before it closed was on the wire and arrives")
+	assert.Empty(t, a.msgs)
 }
 
 func TestAddDelayAppliesToEveryLinkOfTheNode(t *testing.T) {
@@ -361,9 +457,9 @@ func TestCrashNotifiesEveryLivePeerItCanReach(t *testing.T) {
 	crasher, a, b, cutoff, down, deaf := rs[0], rs[1], rs[2], rs[3], rs[4], rs[5]
 
 	w.Crash(down.id)
-	w.Net.Cut(crasher.id, cutoff.id) // crasher cannot reach cutoff
-	w.Net.Cut(deaf.id, crasher.id)   // only the other direction is cut: deaf still hears
-	w.Pause(b.id)                    // a paused node is up: it hears once resumed
+	w.Net.Cut(crasher.id, cutoff.id, false) // crasher cannot reach cutoff
+	w.Net.Cut(deaf.id, crasher.id, false)   // only the other direction is cut: deaf still hears
+	w.Pause(b.id)                           // a paused node is up: it hears once resumed
 	w.RunUntil(100 * ms)
 	a.msgs = nil // drop the notices about down's crash
 	w.Resume(b.id)
@@ -374,7 +470,7 @@ func TestCrashNotifiesEveryLivePeerItCanReach(t *testing.T) {
 	w.Crash(crasher.id)
 	// Whether a peer hears is decided at the crash: healing the cut or
 	// restarting the down node right after does not produce a notice.
-	w.Net.Uncut(crasher.id, cutoff.id)
+	w.Net.Uncut(crasher.id, cutoff.id, false)
 	w.Restart(down.id)
 	w.RunUntil(200 * ms)
 	w.Resume(b.id)
@@ -408,21 +504,27 @@ func TestDropsAreTraced(t *testing.T) {
 	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b", "c")
 	a, b, c := rs[0], rs[1], rs[2]
 
-	w.Net.Cut(a.id, b.id)
-	w.Net.Send(a.id, b.id, ping{N: 1}) // dropped at once: link cut
+	w.Net.Cut(a.id, b.id, true)
+	w.Net.Send(a.id, b.id, ping{N: 1}) // refused at once: a reject cut
 	w.Crash(c.id)
 	w.Net.Send(a.id, c.id, ping{N: 2})               // dropped on arrival: peer down
 	w.Net.Send(a.id, c.id, Disconnected{Peer: a.id}) // not traced
 	w.Net.Send(c.id, a.id, ping{N: 3})               // c is down: nothing is sent
 	w.RunUntil(Second)
 
+	var drops []Entry
+	for _, e := range w.Trace.Entries() {
+		if e.Kind == event.Drop {
+			drops = append(drops, e)
+		}
+	}
 	cut := E(0, a.id, event.Drop)
-	cut.Peer = b.id
+	cut.Peer, cut.Flags = b.id, event.Rejected
 	cut.X().Label, cut.X().Msg = "ping", 1
 	down := E(10*ms, a.id, event.Drop)
 	down.Peer = c.id
 	down.X().Label, down.X().Msg, down.Flags = "ping", 2, event.PeerDown
-	assert.Equal(t, []Entry{cut, down}, w.Trace.Entries())
+	assert.Equal(t, []Entry{cut, down}, drops)
 	var sent []int64
 	for _, m := range w.Trace.Messages() {
 		assert.Equal(t, event.MsgSend, m.Kind, "a lost message is never received")
@@ -468,7 +570,7 @@ func TestSlotsAreReusedAfterDelivery(t *testing.T) {
 func TestAddingNodesKeepsLinkState(t *testing.T) {
 	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
 	a, b := rs[0], rs[1]
-	w.Net.Cut(b.id, a.id)
+	w.Net.Cut(b.id, a.id, false)
 
 	c := addRecorders(w, "c")[0]
 	assert.True(t, w.Net.IsCut(b.id, a.id), "a cut survives the network growing")
@@ -568,4 +670,50 @@ func TestCrashWhilePausedReleasesAndTracesDeferredMessages(t *testing.T) {
 	}
 	assert.Equal(t, 3, drops, "each lost ping is traced")
 	assert.Empty(t, server.msgs)
+}
+
+// A message its sender sent before crashing that meets a cut on the way is
+// lost: no kernel is left to retransmit it, even once the sender restarts.
+func TestNoRetransmissionForACrashedSender(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Send(a.id, b.id, ping{N: 1})
+	w.Crash(a.id)
+	w.Net.Cut(a.id, b.id, false)
+	w.RunUntil(20 * ms)
+	w.Restart(a.id)
+	w.Net.Uncut(a.id, b.id, false)
+	w.RunUntil(Second)
+
+	assert.Empty(t, pings(b.msgs))
+	require.NotEmpty(t, w.Trace.Entries())
+	last := w.Trace.Entries()[len(w.Trace.Entries())-1]
+	assert.Equal(t, event.Drop, last.Kind)
+	assert.True(t, last.Has(event.PeerDown))
+}
+
+// What is sent into a cut never overtakes what was already on the wire
+// when the cut came, nor what a retransmission that just got through
+// carries: the stream keeps its order.
+func TestHeldStreamKeepsItsOrder(t *testing.T) {
+	t.Run("sent during the cut, behind a message still on the wire", func(t *testing.T) {
+		w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+		a, b := rs[0], rs[1]
+		w.Net.Send(a.id, b.id, ping{N: 1})
+		a.at(5*ms, func() { w.Net.Cut(a.id, b.id, false) })
+		a.at(6*ms, func() { w.Net.Send(a.id, b.id, ping{N: 2}) })
+		a.at(100*ms, func() { w.Net.Uncut(a.id, b.id, false) })
+		w.RunUntil(Second)
+		assert.Equal(t, []int{1, 2}, pings(b.msgs))
+	})
+	t.Run("on the wire when the retransmission gets through", func(t *testing.T) {
+		w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+		a, b := rs[0], rs[1]
+		w.Net.Cut(a.id, b.id, false)
+		a.at(1*ms, func() { w.Net.Send(a.id, b.id, ping{N: 1}) }) // held at 11 ms, retransmitted at 221 ms
+		a.at(50*ms, func() { w.Net.Uncut(a.id, b.id, false) })
+		a.at(215*ms, func() { w.Net.Send(a.id, b.id, ping{N: 2}) }) // arrives at 225 ms, before the retransmission lands
+		w.RunUntil(Second)
+		assert.Equal(t, []delivery{{231 * ms, a.id, ping{N: 1}}, {231 * ms, a.id, ping{N: 2}}}, b.msgs)
+	})
 }

@@ -5,7 +5,8 @@ package sim
 type Kind uint16
 
 const (
-	kindDeliver Kind = iota // a network message arrives; A is its slot
+	kindDeliver    Kind = iota // a network message arrives; A is its slot
+	kindRetransmit             // a stalled stream's retransmission timer; A: from<<32|to, B: the stream's generation
 	// FirstUserKind is the first kind a component may define.
 	FirstUserKind
 )

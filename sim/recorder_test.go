@@ -79,6 +79,13 @@ func (p ping) Size() int  { return p.Wire }
 // pong is a second type of test message.
 type pong struct{}
 
+// chat travels on a channel of its own.
+type chat struct{ N int }
+
+func (chat) Name() string     { return "chat" }
+func (chat) Size() int        { return 0 }
+func (chat) Channel() Channel { return 3 }
+
 func (pong) Name() string { return "pong" }
 func (pong) Size() int    { return 0 }
 

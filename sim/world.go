@@ -131,6 +131,13 @@ func (w *World) Step(until Time) bool {
 		e := w.q.pop()
 		w.now = e.At
 		nd := &w.nodes[e.Node]
+		if e.Kind == kindRetransmit {
+			// The kernel retransmits for a paused process too; the
+			// stream of a crashed one is gone (its generation moved).
+			w.events++
+			w.Net.retransmit(e)
+			return true
+		}
 		if e.inc != nd.inc || nd.state == nodeDown {
 			// A timer or message for a process that has since crashed.
 			w.dropEvent(e)
