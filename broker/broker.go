@@ -38,6 +38,10 @@ type clientConn struct {
 	// answer): TCP delivers in order, so nothing later on this connection
 	// reaches the client either, until it reconnects.
 	broken bool
+	// adding is the partitions of the AddPartitionsToTxn request being
+	// handled (the connection stays muted until it is answered), so a
+	// request rule that fires on the answer can check its topic filter.
+	adding []PartitionID
 }
 
 // fetcher is the follower side of replication from one leader broker
@@ -401,6 +405,7 @@ func (b *Broker) handleClientRequest(from sim.NodeID, cc *clientConn, m sim.Mess
 	case *FindCoordinatorRequest:
 		b.coord.handleFindCoordinator(clientReply{from, cc.conn}, m)
 	case *AddPartitionsToTxnRequest:
+		cc.adding = m.Partitions
 		b.coord.handleAddPartitions(clientReply{from, cc.conn}, m)
 	case *EndTxnRequest:
 		b.coord.handleEndTxn(clientReply{from, cc.conn}, m)

@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"slices"
+
 	"github.com/kafkasim/kafkasim/event"
 	"github.com/kafkasim/kafkasim/sim"
 )
@@ -237,7 +239,11 @@ func (b *Broker) ruleAfter(client sim.NodeID, m sim.Message) bool {
 	if api == 0 || api == APIProduce || api == APIMetadata {
 		return true
 	}
-	r := b.rule(api, true, nil)
+	var parts func(yield func(PartitionID) bool)
+	if api == APIAddPartitionsToTxn {
+		parts = slices.Values(b.client(client).adding)
+	}
+	r := b.rule(api, true, parts)
 	if r == nil {
 		return true
 	}
@@ -255,7 +261,7 @@ func (b *Broker) ruleAfter(client sim.NodeID, m sim.Message) bool {
 	case *AddPartitionsToTxnResponse:
 		m.Error = r.Error
 	case *EndTxnResponse:
-		m.Error = r.Error
+		m.Error, m.ProducerID, m.ProducerEpoch = r.Error, -1, -1
 	}
 	return true
 }

@@ -133,3 +133,19 @@ func TestRuleAcksAllPartial(t *testing.T) {
 		assert.Equal(t, 1, r.Fired)
 	}
 }
+
+// TestRuleAddPartitionsAfterFilters: a rule on AddPartitionsToTxn answers
+// that fires after the coordinator handled the request still matches only
+// requests that name its partition.
+func TestRuleAddPartitionsAfterFilters(t *testing.T) {
+	h := newTxnHarness(t, tv1Config())
+	pid := h.initPID(h.a, 2, txnTimeoutMs).ProducerID
+	o1 := h.orders[1] // orders-1: topic 0, partition 1
+	r := Rule{API: APIAddPartitionsToTxn, Topic: 0, Partition: 1,
+		Error: ErrTopicAuthorizationFailed, After: true, Count: 1}
+	h.c.AddRule(2, &r)
+	assert.Equal(t, ErrNone, h.addPartitions(h.a, 2, pid, 0, h.orders[0]).Error, "another partition")
+	assert.Zero(t, r.Fired)
+	assert.Equal(t, ErrTopicAuthorizationFailed, h.addPartitions(h.a, 2, pid, 0, o1).Error)
+	assert.Equal(t, 1, r.Fired)
+}
