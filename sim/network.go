@@ -476,15 +476,32 @@ func (n *Network) deliverToDead(ev Event) {
 // resetNode tells every node that can hear a crashed node that their
 // connections to it closed. Its TCP streams are gone, so later messages on
 // its links are not held behind earlier ones.
+//
+// A peer the notice cannot reach (the link from the crashed node is cut)
+// learns of the crash as TCP would: if a drop cut held its data toward the
+// crashed node, its kernel goes on retransmitting (a probe), and the
+// retransmission that gets through after the heal meets the reset of the
+// restarted, or still crashed, node. Without data in flight it learns
+// nothing until it sends again, or its own timeout runs out.
 func (n *Network) resetNode(crashed NodeID) {
 	for peer := 0; peer < n.n; peer++ {
 		if NodeID(peer) == crashed {
 			continue
 		}
 		// The notice queues behind what the node sent before it died.
-		n.notify(crashed, NodeID(peer))
+		heard := n.notify(crashed, NodeID(peer))
 		for _, d := range [2][2]NodeID{{crashed, NodeID(peer)}, {NodeID(peer), crashed}} {
 			l := n.link(d[0], d[1])
+			var next *stream // the peer's stalled stream retransmitting soonest
+			for c := range l.streams {
+				st := &l.streams[c]
+				if len(st.held) > 0 && (next == nil || st.retxAt < next.retxAt) {
+					next = st
+				}
+			}
+			if next != nil && !heard && d[1] == crashed {
+				n.w.Schedule(next.retxAt, d[0], kindProbe, int64(d[0])<<32|int64(d[1]), int64(next.rto)<<8|int64(next.tries))
+			}
 			for c := range l.streams {
 				st := &l.streams[c]
 				for _, slot := range st.held {
@@ -498,11 +515,49 @@ func (n *Network) resetNode(crashed NodeID) {
 	}
 }
 
-// notify delivers a Disconnected from peer to node, unless a cut stops it.
-func (n *Network) notify(peer, node NodeID) {
+// probe is the retransmission timer of a connection whose far end crashed
+// behind a drop cut, unknown to this end. While the link is cut the
+// timeout doubles, and after tcp_retries2 expiries the connection breaks;
+// once a retransmission gets through, the far end's kernel, which knows no
+// such connection, answers with a reset, one round trip later.
+func (n *Network) probe(ev Event) {
+	from, to := NodeID(ev.A>>32), NodeID(int32(ev.A))
+	rto, tries := Time(ev.B>>8), int32(ev.B&0xff)
+	if !n.w.Up(from) {
+		return // the probing end crashed too: its connections are gone
+	}
+	l, back := n.link(from, to), n.link(to, from)
+	x := E(n.w.now, from, event.Retransmit)
+	x.Peer = to
+	switch {
+	case l.reject > 0 || back.reject > 0:
+		n.w.Trace.Add(x)
+		n.notifyLocal(to, from)
+	case l.cut > 0 || back.cut > 0:
+		if tries++; tries >= tcpRetries {
+			x.Flags |= event.Closed
+			n.w.Trace.Add(x)
+			n.notifyLocal(to, from)
+			return
+		}
+		rto = min(2*rto, rtoMax)
+		x.X().Dur = rto.Duration()
+		n.w.Trace.Add(x)
+		n.w.Schedule(n.w.now+rto, from, kindProbe, ev.A, int64(rto)<<8|int64(tries))
+	default:
+		x.Flags |= event.Delivered
+		n.w.Trace.Add(x)
+		slot := n.alloc(envelope{from: to, to: from, msg: Disconnected{Peer: to}, local: true})
+		n.w.Schedule(n.w.now+n.oneWay(from, to, l)+n.oneWay(to, from, back), from, kindDeliver, int64(slot), 0)
+	}
+}
+
+// notify delivers a Disconnected from peer to node, unless a cut stops it,
+// and reports whether it went.
+func (n *Network) notify(peer, node NodeID) bool {
 	l := n.link(peer, node)
 	if !n.w.Up(node) || l.cut > 0 || l.reject > 0 {
-		return
+		return false
 	}
 	at := n.w.now + n.oneWay(peer, node, l)
 	if at < l.lastAt {
@@ -511,6 +566,7 @@ func (n *Network) notify(peer, node NodeID) {
 	l.lastAt = at
 	slot := n.alloc(envelope{from: peer, to: node, msg: Disconnected{Peer: peer}})
 	n.w.Schedule(at, node, kindDeliver, int64(slot), 0)
+	return true
 }
 
 // notifyLocal tells node that its connections to peer broke, from its own

@@ -717,3 +717,28 @@ func TestHeldStreamKeepsItsOrder(t *testing.T) {
 		assert.Equal(t, []delivery{{231 * ms, a.id, ping{N: 1}}, {231 * ms, a.id, ping{N: 2}}}, b.msgs)
 	})
 }
+
+// TestCrashBehindADropCutIsLearntAtTheRetransmission: a peer whose data
+// toward a node is held by a drop cut, and whom the crash notice cannot
+// reach, learns of the crash when its retransmission gets through after
+// the heal and meets the restarted node's reset; the held data is not
+// delivered to the new incarnation.
+func TestCrashBehindADropCutIsLearntAtTheRetransmission(t *testing.T) {
+	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b")
+	a, b := rs[0], rs[1]
+	w.Net.Cut(a.id, b.id, false)
+	w.Net.Cut(b.id, a.id, false)
+	w.Net.Send(a.id, b.id, ping{N: 1}) // held; retransmissions at 220ms, 660ms, 1540ms
+	w.RunUntil(50 * ms)
+	w.Crash(b.id)
+	w.RunUntil(100 * ms)
+	w.Restart(b.id)
+	w.RunUntil(Second)
+	require.Empty(t, a.msgs, "the notice could not cross the cut")
+	w.Net.Uncut(a.id, b.id, false)
+	w.Net.Uncut(b.id, a.id, false)
+	w.RunUntil(3 * Second)
+
+	assert.Empty(t, pings(b.msgs), "the new incarnation never sees the old connection's data")
+	assert.Equal(t, []delivery{{1540*ms + 10*ms + 10*ms, b.id, Disconnected{Peer: b.id}}}, a.msgs)
+}

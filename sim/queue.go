@@ -7,6 +7,7 @@ type Kind uint16
 const (
 	kindDeliver    Kind = iota // a network message arrives; A is its slot
 	kindRetransmit             // a stalled stream's retransmission timer; A: from<<32|to, B: the stream's generation
+	kindProbe                  // a connection's retransmission toward a node that crashed behind a cut; A: from<<32|to, B: rto<<8|tries
 	// FirstUserKind is the first kind a component may define.
 	FirstUserKind
 )

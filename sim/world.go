@@ -131,11 +131,15 @@ func (w *World) Step(until Time) bool {
 		e := w.q.pop()
 		w.now = e.At
 		nd := &w.nodes[e.Node]
-		if e.Kind == kindRetransmit {
+		if e.Kind == kindRetransmit || e.Kind == kindProbe {
 			// The kernel retransmits for a paused process too; the
 			// stream of a crashed one is gone (its generation moved).
 			w.events++
-			w.Net.retransmit(e)
+			if e.Kind == kindProbe {
+				w.Net.probe(e)
+			} else {
+				w.Net.retransmit(e)
+			}
 			return true
 		}
 		if e.inc != nd.inc || nd.state == nodeDown {
