@@ -161,6 +161,8 @@ func TestLessonExercises(t *testing.T) {
 			assert.Greater(t, r.LatencyMs.Max, 9000.0, "the responses waited for the retransmission")
 		}},
 		{"follower-cut-rejoins", []string{"topic.min.insync.replicas=2"}, func(t *testing.T, r *Report) {
+			assert.Less(t, r.LatencyMs.P50, 50.0, "orders-0 and orders-2 take writes with two replicas")
+			assert.Greater(t, r.LatencyMs.Max, 2900.0, "orders-1, led by the cut-off broker, waits for the heal")
 			assert.Less(t, r.LatencyMs.Max, 3100.0)
 			assert.Zero(t, r.Records.Failed)
 		}},
