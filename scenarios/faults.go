@@ -315,7 +315,7 @@ func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
 				mb.group = strings.TrimSpace(m)
 			default:
 				sel, err := brokerSelector(m, pl)
-				if err != nil && !strings.ContainsAny(strings.TrimSpace(m), " 0123456789") {
+				if err != nil && strings.TrimSpace(m) != "coordinator" && !strings.ContainsAny(strings.TrimSpace(m), " 0123456789") {
 					return s.errAt(key+"."+g.name, "%q is not a node: use a broker id, a selector (\"leader T-P\", \"follower T-P\", \"followers T-P\", \"coordinator\"), brokers, controller or producer", m)
 				}
 				if err != nil {
@@ -325,6 +325,13 @@ func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
 			}
 			f.sides[i] = append(f.sides[i], mb)
 		}
+	}
+	if len(f.Between) == 1 && len(f.And) == 1 && strings.TrimSpace(f.Between[0]) == strings.TrimSpace(f.And[0]) &&
+		!slices.Contains([]string{"brokers", "producer"}, strings.TrimSpace(f.And[0])) {
+		return s.errAt(key, "between and and name the same node, %q, so no link lies between them; name two different groups of nodes", f.And[0])
+	}
+	if len(f.Between) == 1 && len(f.And) == 1 && strings.TrimSpace(f.Between[0]) == "producer" && strings.TrimSpace(f.And[0]) == "producer" {
+		return s.errAt(key, "producers do not talk to each other, so no link lies between producer and producer; put brokers or the controller on one side")
 	}
 	f.direction = "both"
 	if f.Direction != "" {
