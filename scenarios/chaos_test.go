@@ -266,7 +266,11 @@ func randomFault(r *rand.Rand, c chaosCase, selectors []string) chaosFault {
 			}
 			return "[" + strings.Join(g, ", ") + "]"
 		}
-		f.extra = []string{"between: " + group(), "and: " + group(), "direction: " + pick(r, "both", "in", "out")}
+		a, b := group(), group()
+		if a == b && a != "[brokers]" {
+			b = "[brokers]" // a node and itself have no link between them: refused
+		}
+		f.extra = []string{"between: " + a, "and: " + b, "direction: " + pick(r, "both", "in", "out")}
 		if r.IntN(4) == 0 {
 			f.extra = append(f.extra, fmt.Sprintf("by: %dms", between(r, 1, 500)))
 		} else {

@@ -51,8 +51,8 @@ type LinkConfig struct {
 // TCP's retransmission timer as Linux runs it (net/ipv4/tcp_timer.c,
 // tcp_input.c __tcp_set_rto): the first timeout is the smoothed round trip
 // plus a variance term floored at TCP_RTO_MIN (200 ms), each expiry doubles
-// it up to TCP_RTO_MAX (120 s), and after tcp_retries2 (15) expiries the
-// kernel gives up and the socket errors (about 15 minutes).
+// it up to TCP_RTO_MAX (120 s); after tcp_retries2 (15) retransmissions
+// the next expiry gives up and the socket errors (about 15 minutes).
 const (
 	rtoMin     = 200 * Millisecond
 	rtoMax     = 120 * Second
@@ -372,7 +372,7 @@ func (n *Network) retransmit(ev Event) {
 	x.Peer, x.Count = to, int32(len(st.held))
 	if l.cut > 0 {
 		st.tries++
-		if st.tries >= tcpRetries {
+		if st.tries > tcpRetries {
 			x.Flags |= event.Closed
 			n.w.Trace.Add(x)
 			n.Reset(from, to)
@@ -534,7 +534,7 @@ func (n *Network) probe(ev Event) {
 		n.w.Trace.Add(x)
 		n.notifyLocal(to, from)
 	case l.cut > 0 || back.cut > 0:
-		if tries++; tries >= tcpRetries {
+		if tries++; tries > tcpRetries {
 			x.Flags |= event.Closed
 			n.w.Trace.Add(x)
 			n.notifyLocal(to, from)
