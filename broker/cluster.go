@@ -103,6 +103,17 @@ func (c *Cluster) Shutdown(b sim.NodeID) {
 // has not finished.
 func (c *Cluster) ShuttingDown(b sim.NodeID) bool { return c.Brokers[b].shuttingDown && c.W.Up(b) }
 
+// FinishShutdown stops, cleanly, a broker whose controlled shutdown is
+// still waiting for the controller's word (its leaderships have already
+// moved away), as the shutdown's own timeout would: the run's final heal
+// uses it so that such a broker is restarted rather than stopping after
+// the heal and staying down.
+func (c *Cluster) FinishShutdown(b sim.NodeID) {
+	if c.ShuttingDown(b) {
+		c.Brokers[b].stop("controlled shutdown cut short by the final heal")
+	}
+}
+
 // Restart starts a crashed broker again on its old log.
 func (c *Cluster) Restart(b sim.NodeID) {
 	if c.W.Up(b) {

@@ -100,3 +100,22 @@ func TestCornerCases(t *testing.T) {
 		})
 	}
 }
+
+// TestHealRestartsAStalledShutdown: a broker's controlled shutdown still
+// waits for the controller's word when the run ends (its links to the
+// other brokers and the controller are cut, and the run waits out the
+// transaction markers the ISR below min.insync.replicas holds back). The
+// final heal stops and restarts it, so the ISRs grow back and the markers
+// are written; it used to stop after the heal and stay down, leaving a
+// committed transaction torn for read_committed.
+func TestHealRestartsAStalledShutdown(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "shutdown-stalled-at-the-heal.yaml"))
+	require.NoError(t, err)
+	s, err := Parse("shutdown-stalled-at-the-heal.yaml", data, nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{CheckInvariants: true})
+	guarantees(t, "shutdown-stalled-at-the-heal", res)
+	assert.True(t, res.Report.Converged)
+	assert.Zero(t, res.Report.Records.Lost)
+	assert.Zero(t, res.Report.Consumers.ReadCommitted.Torn)
+}

@@ -773,12 +773,14 @@ func (r *runner) restarted(old *app) {
 }
 
 // healAll ends every fault: links restored, delays removed, paused brokers
-// resumed, crashed brokers restarted, injected errors and drops cleared.
+// resumed, crashed brokers restarted (and those still in a controlled
+// shutdown stopped and restarted), injected errors and drops cleared.
 func (r *runner) healAll() {
 	for _, u := range r.undos {
 		r.undo(u)
 	}
 	for b := 1; b <= r.pl.topo.Brokers; b++ {
+		r.cl.FinishShutdown(sim.NodeID(b))
 		if !r.w.Up(sim.NodeID(b)) {
 			r.cl.Restart(sim.NodeID(b))
 		}
