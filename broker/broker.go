@@ -448,14 +448,22 @@ func (b *Broker) handled() {
 	h := b.handling[0]
 	b.handling[0] = handling{}
 	b.handling = b.handling[1:]
-	cc := b.client(h.from)
-	if !cc.open || cc.conn != h.conn {
-		cc = &clientConn{conn: h.conn}
+	b.finishProduce(h.from, h.conn, h.req)
+}
+
+// finishProduce runs a produce request the broker already started (it
+// waited for a handler thread or for verification). It goes on even if
+// its connection closed meanwhile: Kafka finishes a request it read, and
+// only the answer is lost.
+func (b *Broker) finishProduce(client sim.NodeID, conn uint32, r *ProduceRequest) {
+	cc := b.client(client)
+	if !cc.open || cc.conn != conn {
+		cc = &clientConn{conn: conn}
 	}
 	cc.busy = false
-	b.produce(h.from, cc, h.req)
+	b.produce(client, cc, r)
 	if !cc.busy {
-		b.requestDone(h.from, h.conn)
+		b.requestDone(client, conn)
 	}
 }
 
@@ -1007,13 +1015,7 @@ func (b *Broker) sendHeartbeat() {
 	// one every broker.heartbeat.interval.ms and checks when it sends.
 	now := b.w.Now()
 	if b.heartbeatOut && now-b.heartbeatSince >= b.cfg.BrokerSessionTimeout/2 {
-		b.w.Net.Close(b.id, b.controller, func(_ sim.NodeID, m sim.Message) bool {
-			switch m.(type) {
-			case *Heartbeat, *HeartbeatResponse:
-				return true
-			}
-			return false
-		})
+		b.w.Net.Close(b.id, b.controller, chanHeartbeat, chanHeartbeat)
 		b.heartbeatOut = false
 	}
 	if !b.heartbeatOut {
@@ -1104,15 +1106,7 @@ func (b *Broker) fetchTimedOut(leader sim.NodeID) {
 	e.Peer, e.Req = leader, f.id
 	e.X().Limit = int64(b.cfg.ReplicaSocketTimeout / sim.Millisecond)
 	b.w.Trace.Add(e)
-	b.w.Net.Close(b.id, leader, func(from sim.NodeID, m sim.Message) bool {
-		switch m.(type) {
-		case *FetchRequest:
-			return from == b.id
-		case *FetchResponse:
-			return from == leader
-		}
-		return false
-	})
+	b.w.Net.Close(b.id, leader, chanFetch, chanFetchResponse)
 	b.fetchBackoff(leader)
 }
 

@@ -1052,15 +1052,7 @@ func (b *Broker) release(r clientReply, m sim.Message) {
 func (b *Broker) send(to sim.NodeID, m sim.Message) { b.w.Net.Send(b.id, to, m) }
 
 func (b *Broker) closeMarkers(to sim.NodeID) {
-	b.w.Net.Close(b.id, to, func(from sim.NodeID, m sim.Message) bool {
-		switch m.(type) {
-		case *WriteTxnMarkersRequest:
-			return from == b.id
-		case *WriteTxnMarkersResponse:
-			return from == to
-		}
-		return false
-	})
+	b.w.Net.Close(b.id, to, chanMarkers, chanMarkersResponse)
 }
 
 // TransactionsSettled reports whether this broker's coordinator has no

@@ -162,17 +162,7 @@ func (b *Broker) verificationAnswered(id int64, errs []Error) {
 		}
 		v.req.verified.errs[bi] = b.verificationError(err)
 	}
-	// The request goes on even if its connection closed meanwhile: Kafka
-	// finishes a request it started, and only the answer is lost.
-	cc := b.client(v.client)
-	if !cc.open || cc.conn != v.conn {
-		cc = &clientConn{conn: v.conn}
-	}
-	cc.busy = false
-	b.produce(v.client, cc, v.req)
-	if !cc.busy {
-		b.requestDone(v.client, v.conn)
-	}
+	b.finishProduce(v.client, v.conn, v.req)
 }
 
 // verificationsLost fails the verifications waiting on a broker whose

@@ -925,7 +925,7 @@ func (p *Producer) disconnect(node sim.NodeID, err broker.Error, why string) {
 	// The connection is gone: nothing still on its way in either direction
 	// arrives on the next one, which is a new stream (the simulator's
 	// network carries both on one link, so it discards them here).
-	p.w.Net.Close(p.id, node, nil)
+	p.w.Net.Close(p.id, node, 0, 0) // a client's requests and answers travel on channel 0
 	if c.state == connReady && err == broker.ErrRequestTimedOut {
 		p.w.Net.Send(p.id, node, broker.Close{Conn: c.gen})
 	}

@@ -409,14 +409,20 @@ func (n *Network) Reset(a, b NodeID) {
 	n.notifyLocal(a, b)
 }
 
-// Close is node a closing its connections to b that match picks (nil:
-// every one): what b sent on them that has not arrived is discarded, since
-// a new connection is a new stream, and so is what a's stalled streams
-// still hold (a simplification: Linux keeps retransmitting a closed
-// socket's data for a while, tcp_orphan_retries). What a sent that is
-// already on the wire still arrives. It returns how many it discarded.
-func (n *Network) Close(a, b NodeID, match func(from NodeID, m Message) bool) int {
-	return n.discard(a, b, match, false)
+// Close is node a closing its connection to b whose messages from a travel
+// on channel out and whose messages from b travel on channel in: what b
+// sent on it that has not arrived is discarded, since a new connection is
+// a new stream, and so is what a's stalled stream still holds (a
+// simplification: Linux keeps retransmitting a closed socket's data for a
+// while, tcp_orphan_retries). What a sent that is already on the wire
+// still arrives. It returns how many it discarded.
+func (n *Network) Close(a, b NodeID, out, in Channel) int {
+	return n.discard(a, b, func(from NodeID, m Message) bool {
+		if from == a {
+			return channelOf(m) == out
+		}
+		return channelOf(m) == in
+	}, false)
 }
 
 // discard drops what the connections between a and b that match picks

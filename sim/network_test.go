@@ -336,8 +336,9 @@ func TestCloseDiscardsOnlyTheClosedConnection(t *testing.T) {
 	w.Net.Send(a.id, b.id, ping{N: 1})
 	w.Net.Send(a.id, b.id, pong{})
 	w.Net.Send(b.id, a.id, ping{N: 2})
+	w.Net.Send(b.id, a.id, otherChannel{})
 	a.at(5*ms, func() {
-		n := w.Net.Close(a.id, b.id, func(_ NodeID, m Message) bool { _, ok := m.(ping); return ok })
+		n := w.Net.Close(a.id, b.id, 0, 0)
 		assert.Equal(t, 1, n, "b's answer on the closed connection")
 		w.Net.Send(a.id, b.id, ping{N: 3}) // the new connection
 	})
@@ -345,8 +346,15 @@ func TestCloseDiscardsOnlyTheClosedConnection(t *testing.T) {
 
 	assert.Equal(t, []delivery{{10 * ms, a.id, ping{N: 1}}, {10 * ms, a.id, pong{}}, {15 * ms, a.id, ping{N: 3}}}, b.msgs,
 		"what a sent before it closed was on the wire and arrives")
-	assert.Empty(t, a.msgs)
+	assert.Equal(t, []delivery{{10 * ms, b.id, otherChannel{}}}, a.msgs, "another connection between the two goes on")
 }
+
+// otherChannel travels on a connection of its own.
+type otherChannel struct{}
+
+func (otherChannel) Name() string     { return "other" }
+func (otherChannel) Size() int        { return 0 }
+func (otherChannel) Channel() Channel { return 1 }
 
 func TestAddDelayAppliesToEveryLinkOfTheNode(t *testing.T) {
 	w, rs := newNet(1, LinkConfig{Latency: 10 * ms}, "a", "b", "c")
