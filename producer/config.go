@@ -167,6 +167,20 @@ func PropertyNames() []string {
 	return names
 }
 
+// Default is one property's name and Kafka's default for it.
+type Default struct{ Name, Value string }
+
+// Defaults lists every producer property with the Java client's default,
+// in the table's order (ProducerConfig's), so that a report can show what
+// differs from Kafka's defaults in an order that does not change.
+func Defaults() []Default {
+	defs := make([]Default, len(properties))
+	for i, p := range properties {
+		defs[i] = Default{p.name, p.def}
+	}
+	return defs
+}
+
 // IsProperty reports whether name is a producer property the simulator knows.
 func IsProperty(name string) bool {
 	return slices.ContainsFunc(properties, func(p property) bool { return p.name == name })

@@ -424,7 +424,9 @@ func (p *Producer) append(r Record) bool {
 		}
 		p.payload = r.Payload.Fill(p.payload[:r.Value], p.payloadRng, int(r.ID))
 		b.raw = appendEncoded(b.raw, len(b.Records), int64((now-b.firstTime)/sim.Millisecond), r.Key, p.payload)
-		p.appBusyUntil = max(p.appBusyUntil, now) + sim.FromDuration(p.codec.CompressCost(appended))
+		cost := sim.FromDuration(p.codec.CompressCost(appended))
+		p.appBusyUntil = max(p.appBusyUntil, now) + cost
+		p.stats.CompressionCPU += cost
 	}
 	b.Records = append(b.Records, r.ID)
 	b.add(appended)

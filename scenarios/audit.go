@@ -386,7 +386,10 @@ func (r *runner) configReport() ConfigReport {
 		Cluster: ClusterReport{Brokers: s.Cluster.Brokers, Version: s.Cluster.Version, Features: r.pl.features,
 			Latency: s.Cluster.Network.Latency.Duration.String(), Jitter: s.Cluster.Network.Jitter.Duration.String(),
 			Bandwidth: s.Cluster.Network.Bandwidth.Text},
-		Faults: []string{},
+		Faults: []string{}, Sets: s.sets,
+	}
+	if c := r.pl.producerCfg.Client; c != producer.ClientJava {
+		cr.ProducerClient = c
 	}
 	for _, t := range r.pl.topo.Topics {
 		// The file's count; add-partitions faults raise it during the run.
@@ -402,7 +405,7 @@ func (r *runner) configReport() ConfigReport {
 		dur = s.Duration.Duration.String()
 	}
 	cr.Workload = WorkloadReport{Topic: wl.Topic, Records: wl.Records, Rate: wl.Rate, Duration: dur, Keys: wl.Keys,
-		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes}
+		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes, Value: r.pl.payload.String()}
 	if r.pl.txnRecords > 0 {
 		tx := &TxnWorkloadReport{Records: r.pl.txnRecords, AbortEvery: wl.Transactions.AbortEvery}
 		for _, t := range r.pl.topics {
@@ -479,6 +482,12 @@ func (r *runner) metrics(rep *Report) {
 	for e, n := range st.Errors {
 		rep.Errors[e.String()] += n
 	}
+	for name := range rep.Errors { // filling a map: the order does not matter
+		if rep.ErrorNotes == nil {
+			rep.ErrorNotes = map[string]string{}
+		}
+		rep.ErrorNotes[name] = errorNoteText(name)
+	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)
 	for id := 1; id < len(r.recs); id++ {
@@ -492,6 +501,7 @@ func (r *runner) metrics(rep *Report) {
 	for _, pm := range producerMetrics {
 		rep.Metrics[pm.name] = pm.value(&st, secs)
 	}
+	rep.CompressionCPUMs = round3(st.CompressionCPU.Ms())
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		rank := func(q float64) float64 {

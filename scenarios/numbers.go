@@ -11,7 +11,7 @@ import (
 
 // Numbers visits every number of the report with its path, the names
 // `expect` takes and the sweep's CSV columns: records.*, errors.*,
-// metrics.*, latency_ms.*, partitions.<topic-partition>.*, then
+// metrics.*, compression_cpu_ms, latency_ms.*, partitions.<topic-partition>.*, then
 // transactions.* and consumers.<view>.* when the workload has
 // transactions, faults.<n>.fired for each request rule (n its position in
 // the file, from 1), and anomaly_count. The order is fixed (map keys sorted), so
@@ -26,6 +26,7 @@ func (r *Report) Numbers(visit func(path string, v float64)) {
 	for _, name := range slices.Sorted(maps.Keys(r.Metrics)) {
 		visit("metrics."+name, r.Metrics[name])
 	}
+	visit("compression_cpu_ms", r.CompressionCPUMs)
 	l := r.LatencyMs
 	visitEach(visit, "latency_ms.", []string{"avg", "p50", "p90", "p99", "p999", "max"}, l.Avg, l.P50, l.P90, l.P99, l.P999, l.Max)
 	for _, p := range r.Partitions {

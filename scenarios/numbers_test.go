@@ -12,12 +12,13 @@ import (
 
 func TestNumbersOrder(t *testing.T) {
 	r := &Report{
-		Records:      Counts{Sent: 10, Acked: 9, Lost: 1},
-		Errors:       map[string]int64{"REQUEST_TIMED_OUT": 2, "NOT_ENOUGH_REPLICAS": 3},
-		Metrics:      map[string]float64{"record-send-rate": 5.5, "batch-size-avg": 100},
-		LatencyMs:    Latency{P99: 12.5},
-		Partitions:   []PartitionReport{{Topic: "my.orders", Partition: 1, Leader: 2, OfflineMs: 1.5}},
-		AnomalyCount: 1,
+		Records:          Counts{Sent: 10, Acked: 9, Lost: 1},
+		Errors:           map[string]int64{"REQUEST_TIMED_OUT": 2, "NOT_ENOUGH_REPLICAS": 3},
+		Metrics:          map[string]float64{"record-send-rate": 5.5, "batch-size-avg": 100},
+		LatencyMs:        Latency{P99: 12.5},
+		CompressionCPUMs: 2.5,
+		Partitions:       []PartitionReport{{Topic: "my.orders", Partition: 1, Leader: 2, OfflineMs: 1.5}},
+		AnomalyCount:     1,
 	}
 	var got []string
 	r.Numbers(func(path string, v float64) { got = append(got, fmt.Sprintf("%s=%g", path, v)) })
@@ -25,7 +26,7 @@ func TestNumbersOrder(t *testing.T) {
 		"records.sent=10", "records.acked=9", "records.failed=0", "records.pending=0", "records.lost=1",
 		"records.duplicated=0", "records.reordered=0", "records.ambiguous=0", "records.keys_split=0",
 		"errors.NOT_ENOUGH_REPLICAS=3", "errors.REQUEST_TIMED_OUT=2",
-		"metrics.batch-size-avg=100", "metrics.record-send-rate=5.5",
+		"metrics.batch-size-avg=100", "metrics.record-send-rate=5.5", "compression_cpu_ms=2.5",
 		"latency_ms.avg=0", "latency_ms.p50=0", "latency_ms.p90=0", "latency_ms.p99=12.5", "latency_ms.p999=0", "latency_ms.max=0",
 		"partitions.my.orders-1.leader=2", "partitions.my.orders-1.log_end_offset=0", "partitions.my.orders-1.high_watermark=0",
 		"partitions.my.orders-1.last_stable_offset=0", "partitions.my.orders-1.markers=0", "partitions.my.orders-1.records=0",

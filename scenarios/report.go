@@ -32,6 +32,14 @@ type Report struct {
 	// not kept, and explanations may be partial.
 	TraceCut     bool           `json:"trace_cut,omitempty"`
 	Expectations []ExpectResult `json:"expectations,omitempty"`
+
+	// ErrorNotes says, for each error counted, which request returned it,
+	// why, and how the producer reacted (errornotes.go).
+	ErrorNotes map[string]string `json:"error_notes,omitempty"`
+	// CompressionCPUMs is the producer's CPU time compressing records, in
+	// virtual ms, from the codec cost table (codec/cost.go): what
+	// compression.type costs. Kafka has no metric for it.
+	CompressionCPUMs float64 `json:"compression_cpu_ms"`
 }
 
 // RuleReport is how often one request-rule fault fired, over the brokers
@@ -50,6 +58,10 @@ type ConfigReport struct {
 	Topics        []TopicReport     `json:"topics"`
 	Workload      WorkloadReport    `json:"workload"`
 	Faults        []string          `json:"faults"`
+	// ProducerClient is producer.client when it is not the Java client.
+	ProducerClient string `json:"producer_client,omitempty"`
+	// Sets are the --set arguments the run took, in order.
+	Sets []string `json:"sets,omitempty"`
 }
 
 // ClusterReport describes the cluster and network.
@@ -80,6 +92,9 @@ type WorkloadReport struct {
 	Keys            int     `json:"keys"`
 	KeyDistribution string  `json:"key.distribution"`
 	ValueBytes      int     `json:"value.bytes"`
+	// Value is workload.value: what the values look like (json, text,
+	// random), which decides how well they compress.
+	Value string `json:"value"`
 	// Transactions is workload.transactions, when set.
 	Transactions *TxnWorkloadReport `json:"transactions,omitempty"`
 }

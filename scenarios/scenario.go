@@ -26,6 +26,8 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	lines  map[string]int
 	plan   *plan
+	// sets are the --set arguments applied to the file, for the report.
+	sets []string
 }
 
 // Cluster describes the brokers and the network between nodes.
