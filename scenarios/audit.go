@@ -482,11 +482,17 @@ func (r *runner) metrics(rep *Report) {
 	for e, n := range st.Errors {
 		rep.Errors[e.String()] += n
 	}
+	injected := map[string]string{} // error name: the first request rule that answered with it
+	for _, f := range r.pl.faults {
+		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name] == "" && r.ruleFired(f.index) > 0 {
+			injected[name] = fmt.Sprintf("fault %d (request-rule on %s)", f.index, f.rule.API)
+		}
+	}
 	for name := range rep.Errors { // filling a map: the order does not matter
 		if rep.ErrorNotes == nil {
 			rep.ErrorNotes = map[string]string{}
 		}
-		rep.ErrorNotes[name] = errorNoteText(name)
+		rep.ErrorNotes[name] = errorNoteText(name, injected[name])
 	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)

@@ -35,8 +35,8 @@ var errorMeanings = []errorMeaning{
 		reaction: "retried after reconnecting; it may already have been written",
 		source:   "Sender.handleProduceResponse (wasDisconnected); NetworkClient"},
 	{name: "NOT_ENOUGH_REPLICAS", request: "Produce",
-		why:      "acks=all and the ISR below min.insync.replicas, so nothing was appended (with transactions also: the leader could not reach the coordinator)",
-		reaction: "retried until the ISR grew back or delivery.timeout.ms ran out",
+		why:      "the ISR was below min.insync.replicas (or, for a transactional write, the leader could not reach the coordinator), so nothing was appended",
+		reaction: "retried after retry.backoff.ms until accepted or delivery.timeout.ms ran out",
 		source:   "Partition.appendRecordsToLeader; AddPartitionsToTxnManager; Sender.completeBatch"},
 	{name: "NOT_ENOUGH_REPLICAS_AFTER_APPEND", request: "Produce",
 		why:      "appended, but the ISR fell below min.insync.replicas before acks=all was met",
@@ -44,7 +44,7 @@ var errorMeanings = []errorMeaning{
 		source:   "Partition.checkEnoughReplicasReachOffset; Sender.completeBatch"},
 	{name: "MESSAGE_TOO_LARGE", request: "Produce",
 		why:      "the batch was larger than the broker's message.max.bytes",
-		reaction: "split in two and sent again (a one-record batch fails: RecordTooLargeException)",
+		reaction: "split into smaller batches and sent again, not counted as a retry (a one-record batch fails: RecordTooLargeException)",
 		source:   "UnifiedLog.analyzeAndValidateRecords; Sender.completeBatch (splitAndReenqueue)"},
 	{name: "OUT_OF_ORDER_SEQUENCE_NUMBER", request: "Produce",
 		why:      "the batch's sequence number was not the next the leader expected for this producer id and epoch",
@@ -59,8 +59,8 @@ var errorMeanings = []errorMeaning{
 		reaction: "an idempotent producer bumps its epoch and resends; a transactional one aborts",
 		source:   "ProducerStateManager; TransactionManager.canRetry"},
 	{name: "INVALID_PRODUCER_EPOCH", request: "Produce or a transactional request",
-		why:      "an older epoch than the coordinator's, which bumped it (a transaction it aborted, a new instance)",
-		reaction: "on Produce the transaction must abort; from the coordinator it is PRODUCER_FENCED",
+		why:      "the producer's epoch was older than the current one: the coordinator had bumped it (aborting a timed-out transaction, or for a new instance)",
+		reaction: "on Produce the transaction must abort; from the coordinator it means fenced, as PRODUCER_FENCED",
 		source:   "ProducerAppendInfo.checkProducerEpoch; TransactionManager (KIP-588)"},
 	{name: "PRODUCER_FENCED", request: "InitProducerId, AddPartitionsToTxn or EndTxn",
 		why:      "a newer instance with the same transactional.id took a newer epoch",
@@ -97,7 +97,7 @@ var errorMeanings = []errorMeaning{
 	{name: "TimeoutException", request: "the producer itself",
 		why:      "a batch reached delivery.timeout.ms, or send() waited max.block.ms for metadata",
 		reaction: "failed; a batch already sent may be in the log (ambiguous)",
-		source:   "Sender.failExpiredBatches; KafkaProducer.waitOnMetadata"},
+		source:   "Sender.sendProducerData (RecordAccumulator.expiredBatches); KafkaProducer.waitOnMetadata"},
 	{name: "BufferExhaustedException", request: "send()",
 		why:      "it waited max.block.ms for room in buffer.memory",
 		reaction: "that record failed, never sent",
@@ -105,7 +105,7 @@ var errorMeanings = []errorMeaning{
 	{name: "KafkaException", request: "the producer itself",
 		why:      "close(Duration.ZERO) when the application replaced the instance (\"Producer is closed forcefully.\")",
 		reaction: "unacknowledged batches failed; one already sent may still be written",
-		source:   "Sender.forceClose; RecordAccumulator.abortIncompleteBatches"},
+		source:   "Sender.run (forceClose); RecordAccumulator.abortIncompleteBatches"},
 	{name: "RecordTooLargeException", request: "send()",
 		why:      "the record is larger than max.request.size or buffer.memory",
 		reaction: "failed at once, never sent",
@@ -117,33 +117,42 @@ var errorMeanings = []errorMeaning{
 	{name: "TransactionAbortedException", request: "abortTransaction()",
 		why:      "the abort discarded a batch not yet sent",
 		reaction: "failed, never written",
-		source:   "RecordAccumulator.abortUndrainedBatches"},
+		source:   "Sender.maybeSendAndPollTransactionalRequest; RecordAccumulator.abortUndrainedBatches"},
 }
 
 // errorNoteText is the line the report prints under an error's count.
-func errorNoteText(name string) string {
+// injectedBy, when not empty, names the request-rule fault that answered
+// with this error ("fault 2 (request-rule) on Produce").
+func errorNoteText(name, injectedBy string) string {
 	i := slices.IndexFunc(errorMeanings, func(n errorMeaning) bool { return n.name == name })
 	if i < 0 {
-		return genericErrorNote(name)
+		if injectedBy == "" {
+			injectedBy = "a request-rule fault's answer"
+		}
+		return injectedBy + "; " + errorClassReaction(name) + "."
 	}
 	n := errorMeanings[i]
+	if injectedBy != "" {
+		return n.request + ": answered by " + injectedBy + "; " + n.reaction + "."
+	}
 	return n.request + ": " + n.why + "; " + n.reaction + "."
 }
 
-// genericErrorNote describes an error the simulator raises only when a
-// request-rule fault answers with it, from its class in Kafka's
-// exception hierarchy (RetriableException, InvalidMetadataException).
-func genericErrorNote(name string) string {
+// errorClassReaction is what the producer does with an error the
+// simulator raises only when a request-rule fault answers with it, from
+// its class in Kafka's exception hierarchy (RetriableException,
+// InvalidMetadataException).
+func errorClassReaction(name string) string {
 	code, ok := broker.ParseError(name)
 	switch {
 	case !ok:
-		return "an error the report does not know."
+		return "an error the report does not know"
 	case code.Fatal():
-		return "a request-rule fault's answer; fatal: the producer failed every pending batch and stopped."
+		return "fatal: the producer failed every pending batch and stopped"
 	case code.InvalidMetadata():
-		return "a request-rule fault's answer; retriable: the producer refreshed its metadata and sent the request again."
+		return "retriable: the producer refreshed its metadata and sent the request again"
 	case code.Retriable():
-		return "a request-rule fault's answer; retriable: the producer sent the request again."
+		return "retriable: the producer sent the request again"
 	}
-	return "a request-rule fault's answer; not retriable: the batch failed and its callback got the error."
+	return "not retriable: the batch failed and its callback got the error"
 }

@@ -97,16 +97,19 @@ func TestErrorMeanings(t *testing.T) {
 		}
 	}
 	for _, name := range broker.RuleErrors() {
-		assert.NotEmpty(t, errorNoteText(name), name)
+		assert.NotEmpty(t, errorNoteText(name, ""), name)
 	}
-	tests := []struct{ name, want string }{
-		{"NOT_ENOUGH_REPLICAS", "Produce: "},
-		{"INVALID_RECORD", "a request-rule fault's answer; not retriable"},
-		{"KAFKA_STORAGE_ERROR", "a request-rule fault's answer; retriable: the producer refreshed its metadata"},
-		{"UNSUPPORTED_VERSION", "a request-rule fault's answer; fatal"},
-		{"THROTTLING_QUOTA_EXCEEDED", "a request-rule fault's answer; retriable: the producer sent"},
+	tests := []struct{ name, injectedBy, want string }{
+		{"NOT_ENOUGH_REPLICAS", "", "Produce: the ISR was below min.insync.replicas"},
+		{"NOT_ENOUGH_REPLICAS", "fault 1 (request-rule on Produce)", "Produce: answered by fault 1 (request-rule on Produce); retried"},
+		{"INVALID_RECORD", "", "a request-rule fault's answer; not retriable"},
+		{"INVALID_RECORD", "fault 3 (request-rule on Produce)", "fault 3 (request-rule on Produce); not retriable"},
+		{"KAFKA_STORAGE_ERROR", "", "a request-rule fault's answer; retriable: the producer refreshed its metadata"},
+		{"UNSUPPORTED_VERSION", "", "a request-rule fault's answer; fatal"},
+		{"THROTTLING_QUOTA_EXCEEDED", "", "a request-rule fault's answer; retriable: the producer sent"},
 	}
 	for _, tt := range tests {
-		assert.True(t, strings.HasPrefix(errorNoteText(tt.name), tt.want), "%s: %s", tt.name, errorNoteText(tt.name))
+		got := errorNoteText(tt.name, tt.injectedBy)
+		assert.True(t, strings.HasPrefix(got, tt.want), "%s: %s", tt.name, got)
 	}
 }

@@ -32,7 +32,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintf(b, "             linger.ms=%s batch.size=%s request.timeout.ms=%s delivery.timeout.ms=%s\n",
 		p["linger.ms"], p["batch.size"], p["request.timeout.ms"], p["delivery.timeout.ms"])
 	if c := r.Config.ProducerClient; c != "" {
-		fmt.Fprintf(b, "             client %s: its defaults replace the Java client's where they differ\n", c)
+		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown below)\n", c)
 	}
 	for _, d := range producer.Defaults() {
 		if !coreProducerProperties[d.Name] && p[d.Name] != d.Value {
