@@ -69,7 +69,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if tx := wl.Transactions; tx != nil {
 		to = strings.Join(tx.Topics, " and ")
 	}
-	fmt.Fprintf(b, "  workload   %s to %s at %s records/s, %s, %d-byte %s values, duration %s\n", records, to, num(wl.Rate), keys, wl.ValueBytes, wl.Value, wl.Duration)
+	fmt.Fprintf(b, "  workload   %s to %s at %s records/s, %s, %d-byte %s values, duration %s\n", records, to, FormatNumber(wl.Rate), keys, wl.ValueBytes, wl.Value, wl.Duration)
 	if tx := wl.Transactions; tx != nil {
 		aborts := ""
 		if tx.AbortEvery > 0 {
@@ -196,13 +196,13 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	l := r.LatencyMs
 	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", fmtMs(l.Avg), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
 	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %sms\n",
-		num(m["record-send-rate"]), num(m["records-per-request-avg"]), num(m["batch-size-avg"]), num(m["request-latency-avg"]))
+		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatNumber(m["request-latency-avg"]))
 	fmt.Fprintf(b, "         record-queue-time-avg %sms  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
-		num(m["record-queue-time-avg"]), num(m["compression-rate-avg"]), num(m["outgoing-byte-rate"]), fmtMs(m["bufferpool-wait-time-total"]/1e6))
-	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", num(m["record-retry-total"]), num(m["record-error-total"]))
+		FormatNumber(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), fmtMs(m["bufferpool-wait-time-total"]/1e6))
+	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", FormatNumber(m["record-retry-total"]), FormatNumber(m["record-error-total"]))
 	if c, err := codec.Parse(p["compression.type"]); err == nil && c != codec.None {
 		fmt.Fprintf(b, "cpu      compression took %s of the application thread (%s modelled at %s MB/s per core, codec/cost.go)\n",
-			fmtMs(r.CompressionCPUMs), c, num(codec.CostTable()[c].CompressMBps))
+			fmtMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
 	}
 
 	if len(r.Expectations) > 0 {
@@ -212,7 +212,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if !e.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), num(e.Got))
+			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), FormatNumber(e.Got))
 		}
 	}
 	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n")
@@ -249,6 +249,7 @@ var titleWords = []struct{ word, key string }{
 	{"sticky", "partitioner.class"},
 	{"librdkafka", "client"},
 	{"eligible leader replicas", "eligible.leader.replicas.version"},
+	{"eligible leader replicas", "version"}, // cluster.version: on by default from 4.1
 }
 
 // titleSets picks the --set arguments that change a setting the lesson's
@@ -320,7 +321,7 @@ func plural(n int, word string) string {
 
 func wantText(w string) string {
 	if c, err := parseCondition(w); err == nil {
-		return c.op + " " + num(c.num)
+		return c.op + " " + FormatNumber(c.num)
 	}
 	return w
 }
@@ -332,13 +333,14 @@ func fmtMs(ms float64) string {
 	case ms >= 1000:
 		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
 	}
-	return num(ms) + "ms"
+	return FormatNumber(ms) + "ms"
 }
 
-// num prints a number for people: plain decimals, never an exponent
-// (4299829.472, not 4.299829472e+06), at most three decimals, trailing
-// zeros dropped. Every number of the text report goes through it or fmtMs.
-func num(v float64) string {
+// FormatNumber prints a number for people: plain decimals, never an
+// exponent (4299829.472, not 4.299829472e+06), at most three decimals,
+// trailing zeros dropped. Every fractional number of the text report goes
+// through it (or fmtMs, which uses it), as do the CLI's messages.
+func FormatNumber(v float64) string {
 	s := strings.TrimRight(strconv.FormatFloat(v, 'f', 3, 64), "0")
 	s = strings.TrimSuffix(s, ".")
 	if s == "-0" {

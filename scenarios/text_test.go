@@ -12,7 +12,7 @@ import (
 	"github.com/kafkasim/kafkasim/producer"
 )
 
-func TestNum(t *testing.T) {
+func TestFormatNumber(t *testing.T) {
 	tests := []struct {
 		v    float64
 		want string
@@ -31,7 +31,7 @@ func TestNum(t *testing.T) {
 		{-3.25, "-3.25"},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, num(tt.v), "%v", tt.v)
+		assert.Equal(t, tt.want, FormatNumber(tt.v), "%v", tt.v)
 	}
 }
 
@@ -64,6 +64,7 @@ func TestTitleSets(t *testing.T) {
 		{"several requests in flight plus a retry reorder records", []string{"producer.max.in.flight.requests.per.connection=1"}, []string{"producer.max.in.flight.requests.per.connection=1"}},
 		{"unclean leader election trades acknowledged records for availability", []string{"broker.unclean.leader.election.enable=false"}, []string{"broker.unclean.leader.election.enable=false"}},
 		{"with transaction.version 2, a late write ...", []string{"cluster.features.transaction.version=1"}, []string{"cluster.features.transaction.version=1"}},
+		{"Eligible Leader Replicas (Kafka 4.1) elect the replica ...", []string{"cluster.version=4.0", "cluster.brokers=5"}, []string{"cluster.version=4.0"}},
 		// A name inside a longer name is not the same setting.
 		{"a transaction open longer than transaction.timeout.ms is aborted", []string{"producer.request.timeout.ms=100", "broker.transaction.max.timeout.ms=5000"}, nil},
 		{"no title words here", []string{"producer.acks=0"}, nil},
