@@ -175,6 +175,13 @@ func (g *Grid) Stats() []map[string]Stat {
 		for k, v := range r.Numbers {
 			vals[r.Combo][k] = append(vals[r.Combo][k], v)
 		}
+		// A report lists the errors a run met: for the others, as for
+		// expect, a column's error count is 0.
+		for _, c := range g.Columns {
+			if _, ok := r.Numbers[c]; !ok && strings.HasPrefix(c, "errors.") {
+				vals[r.Combo][c] = append(vals[r.Combo][c], 0)
+			}
+		}
 	}
 	stats := make([]map[string]Stat, len(g.Combos))
 	for i, byPath := range vals {

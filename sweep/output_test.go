@@ -131,6 +131,8 @@ func TestStats(t *testing.T) {
 	assert.Equal(t, Stat{Runs: 3, Mean: 5, SD: st[0]["records.lost"].SD, Min: 2, Max: 9}, st[0]["records.lost"])
 	assert.Equal(t, Stat{Runs: 1, Mean: 7, Min: 7, Max: 7}, st[1]["records.lost"], "one run: no spread")
 	assert.NotContains(t, st[0], "errors.X")
+	g.Columns = []string{"errors.X"}
+	assert.Equal(t, Stat{Runs: 3}, g.Stats()[0]["errors.X"], "an error a column names and a run did not meet counts 0")
 
 	assert.Equal(t, "5 ± 3.61 [2–9]", cell(st[0]["records.lost"]))
 	assert.Equal(t, "7", cell(st[1]["records.lost"]))
