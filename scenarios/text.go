@@ -336,19 +336,6 @@ func fmtMs(ms float64) string {
 	return FormatNumber(ms) + "ms"
 }
 
-// FormatNumber prints a number for people: plain decimals, never an
-// exponent (4299829.472, not 4.299829472e+06), at most three decimals,
-// trailing zeros dropped. Every fractional number of the text report goes
-// through it (or fmtMs, which uses it), as do the CLI's messages.
-func FormatNumber(v float64) string {
-	s := strings.TrimRight(strconv.FormatFloat(v, 'f', 3, 64), "0")
-	s = strings.TrimSuffix(s, ".")
-	if s == "-0" {
-		return "0"
-	}
-	return s
-}
-
 // wrap breaks text into indented lines of at most width characters.
 func wrap(text, indent string, width int) string {
 	var b strings.Builder

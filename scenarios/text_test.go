@@ -12,29 +12,6 @@ import (
 	"github.com/kafkasim/kafkasim/producer"
 )
 
-func TestFormatNumber(t *testing.T) {
-	tests := []struct {
-		v    float64
-		want string
-	}{
-		{0, "0"},
-		{-0.0001, "0"},
-		{1, "1"},
-		{0.408, "0.408"},
-		{12.5, "12.5"},
-		{4.299829472e+06, "4299829.472"},
-		{8.722198115e+09, "8722198115"},
-		{5e9, "5000000000"},
-		{1e21, "1000000000000000000000"},
-		{0.00049, "0"},
-		{2.0005, "2.001"},
-		{-3.25, "-3.25"},
-	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, FormatNumber(tt.v), "%v", tt.v)
-	}
-}
-
 // TestTextHasNoExponent runs lessons whose numbers are large (bytes per
 // second, nanoseconds of buffer wait) and checks that no number of the
 // text report is written with an exponent.
@@ -89,7 +66,7 @@ func TestConfiguredShowsWhatWasSet(t *testing.T) {
 	for _, want := range []string{
 		"note: --set producer.acks=all changes a setting this lesson's title is about",
 		"compression.type=lz4 (default none)",
-		"partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner (default unset)",
+		"partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner (default built-in)",
 		"buffer.memory=1048576 (default 33554432)",
 		"max.block.ms=2000 (default 60000)",
 		"replica.fetch.max.bytes=65536 (default 1048576)",
