@@ -12,8 +12,55 @@ import (
 	"github.com/kafkasim/kafkasim/sim"
 )
 
-// maxAnomalies caps the report's anomaly list; the counts cover them all.
-const maxAnomalies = 20
+// DefaultAnomalies is how many anomalies a report explains unless
+// RunOptions.Anomalies says otherwise; the counts cover them all.
+const DefaultAnomalies = 20
+
+// AllAnomalies, as RunOptions.Anomalies, explains every anomaly.
+const AllAnomalies = -1
+
+// found is every anomalous record the audit found, by kind, in record
+// order.
+type found struct {
+	lost, dups, ambiguous []broker.RecordID
+	reorders              []reorder
+}
+
+// explainAnomalies explains the first n anomalies (every one when n is
+// AllAnomalies, DefaultAnomalies when 0), taking the kinds in turn, most
+// severe first, so that every kind shows in a short list.
+func (r *runner) explainAnomalies(n int) []Anomaly {
+	f := &r.found
+	total := len(f.lost) + len(f.dups) + len(f.reorders) + len(f.ambiguous)
+	switch {
+	case n == 0:
+		n = DefaultAnomalies
+	case n < 0:
+		n = total
+	}
+	out := make([]Anomaly, 0, min(n, total))
+	if total == 0 {
+		return out
+	}
+	x := newExplainer(r)
+	for i := 0; len(out) < n; i++ {
+		added := false
+		add := func(ok bool, a func() Anomaly) {
+			if ok && len(out) < n {
+				out = append(out, a())
+				added = true
+			}
+		}
+		add(i < len(f.lost), func() Anomaly { return x.lost(f.lost[i]) })
+		add(i < len(f.dups), func() Anomaly { return x.duplicated(f.dups[i]) })
+		add(i < len(f.reorders), func() Anomaly { return x.reordered(f.reorders[i]) })
+		add(i < len(f.ambiguous), func() Anomaly { return x.ambiguous(f.ambiguous[i]) })
+		if !added {
+			break
+		}
+	}
+	return out
+}
 
 // finalLog is the log the audit reads for a partition: the leader's, below
 // its high watermark (what a read_uncommitted consumer can read). If the
@@ -190,33 +237,8 @@ func (r *runner) audit() *Report {
 	slices.SortFunc(reorders, func(a, b reorder) int { return int(a.id) - int(b.id) })
 	rep.AnomalyCount = len(lost) + len(dups) + len(reorders) + len(ambiguous)
 
-	x := newExplainer(r)
-	// Round-robin over the kinds, most severe first, so every kind shows.
-	for i := 0; len(rep.Anomalies) < maxAnomalies; i++ {
-		added := false
-		if i < len(lost) {
-			rep.Anomalies = append(rep.Anomalies, x.lost(lost[i]))
-			added = true
-		}
-		if i < len(dups) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.duplicated(dups[i]))
-			added = true
-		}
-		if i < len(reorders) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.reordered(reorders[i]))
-			added = true
-		}
-		if i < len(ambiguous) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.ambiguous(ambiguous[i]))
-			added = true
-		}
-		if !added {
-			break
-		}
-	}
-	if rep.Anomalies == nil {
-		rep.Anomalies = []Anomaly{}
-	}
+	r.found = found{lost: lost, dups: dups, reorders: reorders, ambiguous: ambiguous}
+	rep.Anomalies = r.explainAnomalies(r.opt.Anomalies)
 	r.metrics(rep)
 	rep.Timeline = r.timeline()
 	return rep

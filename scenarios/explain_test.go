@@ -104,3 +104,29 @@ func TestExplanationNamesAPartition(t *testing.T) {
 	require.NotEmpty(t, rep.Anomalies)
 	assert.Contains(t, rep.Anomalies[0].Explanation, "broker-1 was cut off at 1.000s (links between leader orders-0 and brokers)")
 }
+
+// TestAnomaliesAreComplete: Result.Anomalies explains every anomaly the
+// counts cover, the report the first RunOptions.Anomalies of them, in the
+// same order.
+func TestAnomaliesAreComplete(t *testing.T) {
+	s, err := Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	for _, tt := range []struct{ opt, want int }{{0, DefaultAnomalies}, {5, 5}, {AllAnomalies, -1}} {
+		res := s.Run(RunOptions{Anomalies: tt.opt})
+		all := res.Anomalies()
+		require.Greater(t, len(all), DefaultAnomalies, "the lesson has more anomalies than a report shows by default")
+		assert.Len(t, all, res.Report.AnomalyCount)
+		want := tt.want
+		if want < 0 {
+			want = len(all)
+		}
+		assert.Equal(t, all[:want], res.Report.Anomalies)
+		c := res.Report.Records
+		kinds := map[string]int64{}
+		for _, a := range all {
+			kinds[a.Kind]++
+			assert.NotEmpty(t, a.Explanation)
+		}
+		assert.Equal(t, map[string]int64{"lost": c.Lost}, kinds, "acks=1 failover loses records and nothing else")
+	}
+}

@@ -144,7 +144,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			b.WriteString(wrap(a.Explanation, "    ", 100))
 		}
 		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
-			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations)\n", more, maxAnomalies)
+			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations, --anomalies all every one)\n", more, DefaultAnomalies)
 		}
 	}
 
