@@ -192,6 +192,10 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 		parts[0] = appended + "; " + parts[0]
 	}
 
+	if s := x.isrAtAck(p, leader, rec.doneAt); s != "" {
+		parts = append(parts, s)
+	}
+
 	// Did any follower copy it?
 	var fetched []string
 	for _, i := range x.bySubject[p] {
@@ -243,6 +247,49 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
+}
+
+// isrAtAck says, for acks=all, which ISR the controller had committed when
+// the record was acknowledged, if it was smaller than the replica set: a
+// leader answers acks=all once every ISR member has the record
+// (Partition.checkEnoughReplicasReachOffset), so a shrunken ISR means fewer
+// copies, and min.insync.replicas is the only floor.
+func (x *explainer) isrAtAck(p broker.PartitionID, leader sim.NodeID, at sim.Time) string {
+	if a := x.acks(); a != "all" && a != "-1" {
+		return ""
+	}
+	last := x.findLast(x.bySubject[p], func(e *sim.Entry) bool {
+		return (e.Kind == event.Isr || e.Kind == event.Elect) && e.At <= at
+	})
+	replicas := len(x.r.pl.topo.Partitions[p].Replicas)
+	if last == nil || last.Ext == nil || len(last.Ext.List) >= replicas {
+		return ""
+	}
+	isr := last.Ext.List
+	since := "had shrunk to " + brokerIDs(isr) + " at " + last.At.String()
+	if last.Kind == event.Elect {
+		since = "was " + brokerIDs(isr) + " from the election at " + last.At.String()
+	}
+	names := make([]string, len(isr))
+	for i, b := range isr {
+		names[i] = x.name(sim.NodeID(b))
+	}
+	who := strings.Join(names, " and ")
+	if len(isr) == 1 {
+		who += " alone"
+	}
+	topic := x.r.pl.topo.Topics[x.r.pl.topo.Partitions[p].Topic]
+	return "the ISR " + since + ", so acks=all waited for " + who + " (" + strconv.Itoa(len(isr)) + " of " +
+		strconv.Itoa(replicas) + " replicas; min.insync.replicas=" + strconv.Itoa(topic.MinInsyncReplicas) + " allowed it)"
+}
+
+// brokerIDs is a list of broker ids as the timeline prints an ISR: [1 2].
+func brokerIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return "[" + strings.Join(s, " ") + "]"
 }
 
 func dedupe(ss []string) []string {

@@ -130,3 +130,25 @@ func TestAnomaliesAreComplete(t *testing.T) {
 		assert.Equal(t, map[string]int64{"lost": c.Lost}, kinds, "acks=1 failover loses records and nothing else")
 	}
 }
+
+// TestLostNamesTheISRShrink: an acks=all record lost after the ISR shrank
+// names the ISR the controller had committed when it was acknowledged,
+// read from the isr entry's broker list.
+func TestLostNamesTheISRShrink(t *testing.T) {
+	s, err := Load("unclean-election-loss", nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	require.NotEmpty(t, res.Report.Anomalies)
+	lost := res.Report.Anomalies[0]
+	require.Equal(t, "lost", lost.Kind)
+	assert.Contains(t, lost.Explanation, "the ISR had shrunk to [1] at 7.501089s, so acks=all waited for broker-1 alone (1 of 3 replicas; min.insync.replicas=1 allowed it)")
+
+	entries := res.run.w.Trace.Entries()
+	i := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Isr && e.At.String() == "7.501089s" })
+	require.GreaterOrEqual(t, i, 0, "the shrink is in the trace")
+	entries[i].Ext.List = []int32{1, 3}
+	assert.Contains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation,
+		"the ISR had shrunk to [1 3] at 7.501089s, so acks=all waited for broker-1 and broker-3 (2 of 3 replicas")
+	entries[i].Ext.List = []int32{1, 2, 3}
+	assert.NotContains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation, "ISR had shrunk")
+}
