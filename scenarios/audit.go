@@ -234,6 +234,9 @@ func (r *runner) audit() *Report {
 			}
 		}
 	}
+	if c.KeysSplit > 0 {
+		c.KeysSplitExample = r.keySplitExample()
+	}
 	slices.SortFunc(reorders, func(a, b reorder) int { return int(a.id) - int(b.id) })
 	rep.AnomalyCount = len(lost) + len(dups) + len(reorders) + len(ambiguous)
 
@@ -242,6 +245,62 @@ func (r *runner) audit() *Report {
 	r.metrics(rep)
 	rep.Timeline = r.timeline()
 	return rep
+}
+
+// keySplitExample is the key whose records split earliest in send order:
+// the partition of its first record, the partition a later record went
+// to instead, and the last fault before that copy was appended (add-partitions
+// changes what the key hashes to; restart-producer may bring another
+// client's partitioner).
+func (r *runner) keySplitExample() *KeySplit {
+	type topicKey struct{ topic, key int32 }
+	type copyAt struct {
+		id broker.RecordID
+		p  int32
+		o  int64
+	}
+	first := map[topicKey]copyAt{} // the key's earliest-sent record
+	visit := func(f func(tk topicKey, at copyAt)) {
+		for p := range r.pl.dataPartitions() {
+			log := r.finalLog(broker.PartitionID(p))
+			topic := int32(r.pl.topo.Partitions[p].Topic)
+			for o := int64(0); o < log.HW(); o++ {
+				if id := log.Record(o); id != 0 && r.recs[id].key >= 0 {
+					f(topicKey{topic, r.recs[id].key}, copyAt{id, int32(p), o})
+				}
+			}
+		}
+	}
+	visit(func(tk topicKey, at copyAt) {
+		if f, ok := first[tk]; !ok || at.id < f.id {
+			first[tk] = at
+		}
+	})
+	var moved copyAt
+	var from int32
+	visit(func(tk topicKey, at copyAt) {
+		if f := first[tk]; at.p != f.p && (moved.id == 0 || at.id < moved.id) {
+			moved, from = at, f.p
+		}
+	})
+	if moved.id == 0 {
+		return nil
+	}
+	ks := &KeySplit{Key: "key-" + strconv.Itoa(int(r.recs[moved.id].key)), From: r.pl.topo.Name(broker.PartitionID(from)),
+		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: uint32(moved.id)}
+	// The copy's append, not its send: the application may have sent it
+	// again after the fault.
+	log := r.finalLog(broker.PartitionID(moved.p))
+	appended := log.Batches()[log.BatchIndex(moved.o)].Timestamp
+	for _, e := range r.w.Trace.Entries() {
+		if e.At > appended {
+			break
+		}
+		if e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
+			ks.After = e.Kind.String() + " at " + e.At.String()
+		}
+	}
+	return ks
 }
 
 // maxTimeline caps the timeline; a long flapping run would drown the story.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,4 +152,43 @@ func TestLostNamesTheISRShrink(t *testing.T) {
 		"the ISR had shrunk to [1 3] at 7.501089s, so acks=all waited for broker-1 and broker-3 (2 of 3 replicas")
 	entries[i].Ext.List = []int32{1, 2, 3}
 	assert.NotContains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation, "ISR had shrunk")
+}
+
+// TestKeysSplitExample: the example key's first record is in From, the
+// record named went to To, and the fault that moved it is named.
+func TestKeysSplitExample(t *testing.T) {
+	for _, tt := range []struct{ lesson, after string }{
+		{"partition-count-change", "add-partitions at 2.000s"},
+		{"client-partitioner-mismatch", "restart-producer at 2.000s"},
+	} {
+		t.Run(tt.lesson, func(t *testing.T) {
+			s, err := Load(tt.lesson, nil)
+			require.NoError(t, err)
+			res := s.Run(RunOptions{})
+			ks := res.Report.Records.KeysSplitExample
+			require.NotNil(t, ks)
+			assert.Equal(t, tt.after, ks.After)
+			r := res.run
+			in := func(name string) []broker.RecordID { // the example key's records in a partition
+				var ids []broker.RecordID
+				for p := range r.pl.dataPartitions() {
+					if r.pl.topo.Name(broker.PartitionID(p)) != name {
+						continue
+					}
+					log := r.finalLog(broker.PartitionID(p))
+					for o := int64(0); o < log.HW(); o++ {
+						if id := log.Record(o); id != 0 && "key-"+strconv.Itoa(int(r.recs[id].key)) == ks.Key {
+							ids = append(ids, id)
+						}
+					}
+				}
+				return ids
+			}
+			from, to := in(ks.From), in(ks.To)
+			require.NotEmpty(t, from)
+			assert.Contains(t, to, broker.RecordID(ks.Record))
+			assert.Less(t, slices.Min(from), broker.RecordID(ks.Record), "the key went to From first")
+			assert.NotEqual(t, ks.From, ks.To)
+		})
+	}
 }

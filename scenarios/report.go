@@ -97,6 +97,20 @@ type Counts struct {
 	// KeysSplit counts keys whose records are in more than one partition
 	// of the final logs: their per-key order is gone.
 	KeysSplit int64 `json:"keys_split"`
+	// KeysSplitExample is one split key, when there are any.
+	KeysSplitExample *KeySplit `json:"keys_split_example,omitempty"`
+}
+
+// KeySplit is a key whose records went to two partitions: its first
+// record's, and the one a later record (Record) went to instead.
+type KeySplit struct {
+	Key    string `json:"key"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Record uint32 `json:"record"`
+	// After names the last fault before Record was appended to To
+	// ("add-partitions at 2.000s"), if any.
+	After string `json:"after,omitempty"`
 }
 
 // TxnWorkloadReport is workload.transactions as run.

@@ -76,6 +76,13 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintf(b, "  lost %d   duplicated %d   reordered %d   ambiguous %d\n", rc.Lost, rc.Duplicated, rc.Reordered, rc.Ambiguous)
 	if rc.KeysSplit > 0 {
 		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
+		if ks := rc.KeysSplitExample; ks != nil {
+			fmt.Fprintf(b, "    e.g. %s went to %s, then record %d to %s", ks.Key, ks.From, ks.Record, ks.To)
+			if ks.After != "" {
+				fmt.Fprintf(b, " after %s", ks.After)
+			}
+			b.WriteString("\n")
+		}
 	}
 	if st := r.StoppedByBudget; st != nil {
 		fmt.Fprintf(b, "  note: %s; what was running then:\n", st)
