@@ -492,23 +492,41 @@ func (x *explainer) wire(ref int64, retry *sim.Entry, since sim.Time) []wireFact
 	return out
 }
 
-// duplicated explains a record with several copies in the final log.
+// duplicated explains a record with several copies in the final logs,
+// in one partition or in several (a re-send the partitioner put elsewhere).
 func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 	p := x.partitionOf(id)
-	offs := x.offsetsOf(p, id)
-	a := x.anomaly("duplicated", id, offs)
-	var parts []string
-	var prev *sim.Entry
-	prevRef := int64(0)
-	for n, o := range offs {
-		ref := x.batchAt(p, o)
-		app := x.appendOf(ref, int32(p), o)
-		if app == nil {
-			continue
+	a := x.anomaly("duplicated", id, x.offsetsOf(p, id))
+	type copyOf struct {
+		p   broker.PartitionID
+		o   int64
+		ref int64
+		app *sim.Entry
+	}
+	var copies []copyOf
+	for q := range x.r.pl.dataPartitions() {
+		for _, o := range x.offsetsOf(broker.PartitionID(q), id) {
+			ref := x.batchAt(broker.PartitionID(q), o)
+			if app := x.appendOf(ref, int32(q), o); app != nil {
+				copies = append(copies, copyOf{broker.PartitionID(q), o, ref, app})
+			}
 		}
-		if prev != nil {
-			parts = append(parts, x.history(prevRef, prev.At, app.At)...)
-			if bump := x.nodeEvent(app.Peer, prev.At, app.At, event.EpochBump); bump != nil && ref == prevRef {
+	}
+	// In the order they were written (offsets within a partition).
+	slices.SortStableFunc(copies, func(a, b copyOf) int { return int(a.app.At - b.app.At) })
+	spread := slices.ContainsFunc(copies, func(c copyOf) bool { return c.p != copies[0].p })
+	if spread {
+		for _, c := range copies {
+			a.Copies = append(a.Copies, RecordCopy{Partition: x.r.pl.topo.Name(c.p), Offset: c.o})
+		}
+	}
+	var parts []string
+	for n, c := range copies {
+		app, ref := c.app, c.ref
+		if n > 0 {
+			prev := copies[n-1]
+			parts = append(parts, x.history(prev.ref, prev.app.At, app.At)...)
+			if bump := x.nodeEvent(app.Peer, prev.app.At, app.At, event.EpochBump); bump != nil && ref == prev.ref {
 				// KIP-360: the bump renumbers every unfinished batch from
 				// sequence 0 under the new epoch
 				// (TxnPartitionEntry.startSequencesAtBeginning), and the
@@ -516,11 +534,20 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 				parts = append(parts, "the producer bumped its epoch to "+strconv.Itoa(int(bump.Epoch))+" at "+bump.At.String()+
 					" and re-sent it at a new sequence number, which the broker cannot match to the copy written under the old epoch")
 			}
-			if ref != prevRef {
-				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
+			if ref != prev.ref {
+				again := "the application sent it again in batch " + strconv.FormatInt(ref, 10)
+				if fail := x.findFirst(x.byBatch[prev.ref], func(e *sim.Entry) bool {
+					return e.Kind == event.Fail && e.At >= prev.app.At && e.At <= app.At
+				}); fail != nil {
+					again = "the producer reported " + broker.Error(fail.Err).String() + " for it at " + fail.At.String() + ", so " + again
+				}
+				parts = append(parts, again)
 			}
-			if gone := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.At && e.At <= app.At
+			if c.p != prev.p {
+				parts = append(parts, x.movedBy(id, prev.p, c.p, prev.app.At, app.At))
+			}
+			if gone := x.findFirst(x.bySubject[c.p], func(e *sim.Entry) bool {
+				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.app.At && e.At <= app.At
 			}); gone != nil {
 				// ProducerStateManager.removeExpiredProducers: with no state
 				// for the producer id, any sequence is accepted.
@@ -532,18 +559,43 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 		if n > 0 {
 			word = "appended it again"
 		}
-		parts = append(parts, x.name(app.Node)+" "+word+" at offset "+strconv.FormatInt(o, 10)+" at "+app.At.String()+
-			" (batch "+strconv.FormatInt(ref, 10)+")")
-		prev, prevRef = app, ref
+		where := "offset " + strconv.FormatInt(c.o, 10)
+		if spread {
+			where += " of " + x.r.pl.topo.Name(c.p)
+		}
+		parts = append(parts, x.name(app.Node)+" "+word+" at "+where+" at "+app.At.String()+" (batch "+strconv.FormatInt(ref, 10)+")")
 	}
 	switch {
-	case len(offs) > 1 && x.batchAt(p, offs[0]) != x.batchAt(p, offs[len(offs)-1]):
+	case spread:
+		parts = append(parts, "the copies are in two partitions, where no producer id and sequence can tie them together; idempotence only holds within one partition of one producer session")
+	case len(copies) > 1 && copies[0].ref != copies[len(copies)-1].ref:
 		parts = append(parts, "the copies came from different producer instances or batches, so no producer id and sequence tie them together; idempotence only holds within one producer session")
 	case !x.idempotent():
 		parts = append(parts, "with enable.idempotence=false the broker has no producer id and sequence number to recognise a retry")
 	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
+}
+
+// movedBy says why a record sent again landed in another partition: the
+// last add-partitions or restart-producer between the two appends.
+func (x *explainer) movedBy(id broker.RecordID, from, to broker.PartitionID, after, before sim.Time) string {
+	s := "this time the partitioner chose " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
+	if x.key(id) != nil {
+		s = "this time its key went to " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
+	}
+	var cause *sim.Entry
+	for _, list := range x.byNode {
+		if e := x.findLast(list, func(e *sim.Entry) bool {
+			return (e.Kind == event.AddPartitions || e.Kind == event.RestartProducer) && e.At <= before
+		}); e != nil && (cause == nil || e.At > cause.At) {
+			cause = e
+		}
+	}
+	if cause != nil && cause.At >= after-sim.Second {
+		s += " (" + cause.Kind.String() + " at " + cause.At.String() + ")"
+	}
+	return s
 }
 
 // reordered explains a record that landed after one sent later.

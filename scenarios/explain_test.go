@@ -192,3 +192,31 @@ func TestKeysSplitExample(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicateInTwoPartitionsNamesBoth: a record the restarted
+// application sent again, which the new client's partitioner put in
+// another partition, is explained copy by copy, each with its partition.
+func TestDuplicateInTwoPartitionsNamesBoth(t *testing.T) {
+	s, err := Load("client-partitioner-mismatch", nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	all := res.Anomalies()
+	require.NotEmpty(t, all)
+	spread := 0
+	for _, a := range all {
+		require.Equal(t, "duplicated", a.Kind)
+		if a.Copies == nil {
+			assert.Len(t, a.Offsets, 2, "record %d: both copies in %s", a.Record, a.Partition)
+			assert.NotContains(t, a.Explanation, " of "+a.Partition)
+			continue
+		}
+		spread++
+		require.Len(t, a.Copies, 2, "record %d", a.Record)
+		first, second := a.Copies[0], a.Copies[1]
+		assert.NotEqual(t, first.Partition, second.Partition)
+		assert.Contains(t, a.Explanation, "appended it at offset "+strconv.FormatInt(first.Offset, 10)+" of "+first.Partition)
+		assert.Contains(t, a.Explanation, "appended it again at offset "+strconv.FormatInt(second.Offset, 10)+" of "+second.Partition)
+		assert.Contains(t, a.Explanation, "this time its key went to "+second.Partition+", not "+first.Partition+" (restart-producer at 2.000s)")
+	}
+	assert.Equal(t, 3, spread, "three of the four re-sent records moved")
+}

@@ -157,12 +157,21 @@ type ConsumerView struct {
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the
 // chain of events that caused it.
 type Anomaly struct {
-	Kind        string  `json:"kind"`
-	Record      uint32  `json:"record"`
-	Key         *string `json:"key"`
-	Partition   string  `json:"partition"`
-	Offsets     []int64 `json:"offsets"`
-	Explanation string  `json:"explanation"`
+	Kind      string  `json:"kind"`
+	Record    uint32  `json:"record"`
+	Key       *string `json:"key"`
+	Partition string  `json:"partition"`
+	Offsets   []int64 `json:"offsets"`
+	// Copies lists every copy of a duplicated record whose copies sit in
+	// more than one partition (Partition and Offsets name one of them).
+	Copies      []RecordCopy `json:"copies,omitempty"`
+	Explanation string       `json:"explanation"`
+}
+
+// RecordCopy is one copy of a record in a final log.
+type RecordCopy struct {
+	Partition string `json:"partition"`
+	Offset    int64  `json:"offset"`
 }
 
 // TimelineEntry is one event that changed the cluster: a fault, a fencing,
