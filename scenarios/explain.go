@@ -469,7 +469,12 @@ func (x *explainer) wire(ref int64, retry *sim.Entry, since sim.Time) []wireFact
 		})
 	}
 	var out []wireFact
-	held := between(brk, prod, event.Held)
+	// The cut may hold the responses of several requests in flight: the
+	// one that counts answers this attempt's request (the produce
+	// response carries its id).
+	held := x.findFirst(x.byNode[brk], func(e *sim.Entry) bool {
+		return e.Kind == event.Held && e.Peer == prod && e.Req == send.Req && e.At >= max(since, send.At) && e.At <= retry.At
+	})
 	if held != nil {
 		out = append(out, wireFact{"held" + x.name(brk), "at " + held.At.String() + " its response from " + x.name(brk) +
 			" met a cut link that drops packets, and TCP held it for retransmission (first in " +

@@ -220,3 +220,39 @@ func TestDuplicateInTwoPartitionsNamesBoth(t *testing.T) {
 	}
 	assert.Equal(t, 3, spread, "three of the four re-sent records moved")
 }
+
+// TestWireNamesTheHeldResponseOfItsRequest: with requests in flight a cut
+// holds several responses; an explanation names the one answering the
+// batch's own request (the held entry's request id), not the first held
+// after the send.
+func TestWireNamesTheHeldResponseOfItsRequest(t *testing.T) {
+	s, err := Load("request-timeout-closes-connection", []string{"workload.rate=5000", "producer.linger.ms=0"})
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	r := res.run
+	entries := r.w.Trace.Entries()
+	others := 0 // explanations where another request's response was held first
+	for _, a := range res.Anomalies() {
+		require.Equal(t, "duplicated", a.Kind)
+		p := broker.PartitionID(-1)
+		for q := range r.pl.topo.Partitions {
+			if r.pl.topo.Name(broker.PartitionID(q)) == a.Partition {
+				p = broker.PartitionID(q)
+			}
+		}
+		require.GreaterOrEqual(t, int(p), 0)
+		ref := newExplainer(r).batchAt(p, a.Offsets[0])
+		i := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Send && e.Batch == ref })
+		require.GreaterOrEqual(t, i, 0)
+		send := entries[i]
+		own := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Held && e.Req == send.Req })
+		require.GreaterOrEqual(t, own, 0, "record %d: its response was held", a.Record)
+		assert.Contains(t, a.Explanation, "at "+entries[own].At.String()+" its response from")
+		first := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Held && e.At >= send.At })
+		if first != own {
+			others++
+			assert.NotContains(t, a.Explanation, "at "+entries[first].At.String()+" its response from")
+		}
+	}
+	assert.Positive(t, others, "some batch's response was not the first held after its send")
+}
