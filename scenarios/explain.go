@@ -292,6 +292,13 @@ func brokerIDs(ids []int32) string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func dedupe(ss []string) []string {
 	var out []string
 	for _, s := range ss {
@@ -512,13 +519,17 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 	for q := range x.r.pl.dataPartitions() {
 		for _, o := range x.offsetsOf(broker.PartitionID(q), id) {
 			ref := x.batchAt(broker.PartitionID(q), o)
-			if app := x.appendOf(ref, int32(q), o); app != nil {
-				copies = append(copies, copyOf{broker.PartitionID(q), o, ref, app})
-			}
+			copies = append(copies, copyOf{broker.PartitionID(q), o, ref, x.appendOf(ref, int32(q), o)})
 		}
 	}
-	// In the order they were written (offsets within a partition).
-	slices.SortStableFunc(copies, func(a, b copyOf) int { return int(a.app.At - b.app.At) })
+	// In the order they were written (offsets within a partition); a copy
+	// whose append a cut trace lacks goes last, untold.
+	slices.SortStableFunc(copies, func(a, b copyOf) int {
+		if a.app == nil || b.app == nil {
+			return boolInt(a.app == nil) - boolInt(b.app == nil)
+		}
+		return int(a.app.At - b.app.At)
+	})
 	spread := slices.ContainsFunc(copies, func(c copyOf) bool { return c.p != copies[0].p })
 	if spread {
 		for _, c := range copies {
@@ -526,10 +537,13 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 		}
 	}
 	var parts []string
+	var prev *copyOf
 	for n, c := range copies {
 		app, ref := c.app, c.ref
-		if n > 0 {
-			prev := copies[n-1]
+		if app == nil {
+			continue
+		}
+		if prev != nil {
 			parts = append(parts, x.history(prev.ref, prev.app.At, app.At)...)
 			if bump := x.nodeEvent(app.Peer, prev.app.At, app.At, event.EpochBump); bump != nil && ref == prev.ref {
 				// KIP-360: the bump renumbers every unfinished batch from
@@ -561,7 +575,7 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 			}
 		}
 		word := "appended it"
-		if n > 0 {
+		if prev != nil {
 			word = "appended it again"
 		}
 		where := "offset " + strconv.FormatInt(c.o, 10)
@@ -569,6 +583,7 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 			where += " of " + x.r.pl.topo.Name(c.p)
 		}
 		parts = append(parts, x.name(app.Node)+" "+word+" at "+where+" at "+app.At.String()+" (batch "+strconv.FormatInt(ref, 10)+")")
+		prev = &copies[n]
 	}
 	switch {
 	case spread:
