@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,7 +148,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if a.Key != nil {
 				key = ", " + *a.Key
 			}
-			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.Partition, key)
+			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.partitions(), key)
 			b.WriteString(wrap(a.Explanation, "    ", 100))
 		}
 		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
@@ -204,6 +205,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// partitions names where an anomaly's record is: its partition, or every
+// partition holding a copy ("orders-1 and orders-5").
+func (a *Anomaly) partitions() string {
+	var names []string
+	for _, c := range a.Copies {
+		if !slices.Contains(names, c.Partition) {
+			names = append(names, c.Partition)
+		}
+	}
+	if len(names) == 0 {
+		return a.Partition
+	}
+	return strings.Join(names, " and ")
 }
 
 // textAnomaliesPerKind is how many anomalies of each kind the text report
