@@ -34,6 +34,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,7 +83,7 @@ type command struct {
 var commands = []command{
 	{"list", "", "list the built-in scenarios", cmdList},
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
-	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
+	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--anomalies N|all] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
@@ -335,6 +336,8 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	rf := addRunFlags(fs)
 	format := fs.String("format", "text", "report format: text or json")
 	trace := fs.String("trace", "", "write the event trace as JSON lines to this file")
+	anomalies := fs.String("anomalies", strconv.Itoa(scenarios.DefaultAnomalies),
+		"how many anomalies the JSON report explains: a number from 1, or all (the text report shows a few of each kind)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -343,6 +346,10 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
+	}
+	explain, err := anomalyCount(*anomalies)
+	if err != nil {
+		return err
 	}
 	if *trace != "" {
 		if err := outfile.CheckFile(*trace); err != nil {
@@ -353,6 +360,7 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opt.Anomalies = explain
 	res := s.Run(opt)
 	if *trace != "" {
 		if err := outfile.Write(*trace, func(w io.Writer) error { return res.Trace.WriteJSONL(w, res.Names) }); err != nil {
@@ -375,6 +383,18 @@ func cmdRun(args []string, out, _ io.Writer) error {
 		return &failedError{"an expectation failed"}
 	}
 	return nil
+}
+
+// anomalyCount reads --anomalies: a count from 1, or all.
+func anomalyCount(v string) (int, error) {
+	if v == "all" {
+		return scenarios.AllAnomalies, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &usageError{fmt.Sprintf("--anomalies %q: use a number from 1, or all", v)}
+	}
+	return n, nil
 }
 
 func countOf(n int, word string) string {
