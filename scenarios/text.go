@@ -256,6 +256,9 @@ var titleWords = []struct{ word, key string }{
 	{"round robin", "partitioner.class"},
 	{"sticky", "partitioner.class"},
 	{"librdkafka", "client"},
+	{"send() blocks", "max.block.ms"},
+	{"delivery timeout", "delivery.timeout.ms"},
+	{"keyless", "keys"}, // workload.keys=0 makes every record keyless
 	{"eligible leader replicas", "eligible.leader.replicas.version"},
 	{"eligible leader replicas", "version"}, // cluster.version: on by default from 4.1
 }

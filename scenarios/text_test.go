@@ -44,6 +44,8 @@ func TestTitleSets(t *testing.T) {
 		{"Eligible Leader Replicas (Kafka 4.1) elect the replica ...", []string{"cluster.version=4.0", "cluster.brokers=5"}, []string{"cluster.version=4.0"}},
 		// A name inside a longer name is not the same setting.
 		{"a transaction open longer than transaction.timeout.ms is aborted", []string{"producer.request.timeout.ms=100", "broker.transaction.max.timeout.ms=5000"}, nil},
+		{"a stalled broker fills buffer.memory; send() blocks, then fails", []string{"producer.max.block.ms=60000"}, []string{"producer.max.block.ms=60000"}},
+		{"when a partition loses its leader, keyed records wait and keyless ones route around", []string{"workload.keys=0"}, []string{"workload.keys=0"}},
 		{"no title words here", []string{"producer.acks=0"}, nil},
 	}
 	for _, tt := range tests {
