@@ -427,14 +427,17 @@ const maxVerticalLabel = 28
 // label is an annotation: it may overlap the axis, never squash the data.
 type unboxed struct{ plot.Plotter }
 
-// seriesPlots are the sampled time series, one panel each on a shared
-// time axis in seconds.
-func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+// seriesPanel is one sampled time series: what it shows, its y axis and
+// its value in a sample.
+type seriesPanel struct {
+	what, y string
+	val     func(s *scenarios.Sample) float64
+}
+
+// seriesPanels are the time series of a run, in the order drawn.
+func seriesPanels(c *scenarios.Charts) []seriesPanel {
 	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
-	panels := []struct {
-		what, y string
-		val     func(s *scenarios.Sample) float64
-	}{
+	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
 		}},
@@ -444,14 +447,18 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 	for _, s := range c.Series {
 		if s.Unstable > 0 {
 			// Transactions: what read_committed consumers wait for.
-			panels = append(panels, struct {
-				what, y string
-				val     func(s *scenarios.Sample) float64
-			}{"Held back from read_committed (high watermark - last stable offset)", "offsets",
+			panels = append(panels, seriesPanel{"Held back from read_committed (high watermark - last stable offset)", "offsets",
 				func(s *scenarios.Sample) float64 { return float64(s.Unstable) }})
 			break
 		}
 	}
+	return panels
+}
+
+// seriesPlots are the sampled time series, one panel each on a shared
+// time axis in seconds.
+func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+	panels := seriesPanels(c)
 	end := 0.0
 	if n := len(c.Series); n > 0 {
 		end = c.Series[n-1].AtMs / 1000

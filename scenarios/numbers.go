@@ -138,3 +138,28 @@ func splitTails(tails []string, dot func(string, byte) int) (heads, fields []str
 	}
 	return heads, fields
 }
+
+// Unit is the unit of the number at path as people read it ("ms", "B",
+// "records/s"); "" for a count whose path says what it counts, and for a
+// ratio.
+func Unit(path string) string {
+	section, rest, _ := strings.Cut(path, ".")
+	switch section {
+	case "latency_ms":
+		return "ms"
+	case "metrics":
+		for _, pm := range producerMetrics {
+			if pm.name == rest {
+				return pm.unit
+			}
+		}
+	case "partitions":
+		switch rest[strings.LastIndexByte(rest, '.')+1:] {
+		case "offline_ms":
+			return "ms"
+		case "bytes":
+			return "B"
+		}
+	}
+	return ""
+}

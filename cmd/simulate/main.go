@@ -34,6 +34,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -83,10 +84,13 @@ var commands = []command{
 	{"list", "", "list the built-in scenarios", cmdList},
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
 	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
+	{"compare", "NAME|FILE --vs KEY=VALUE [--vs ...] [--seed N] [--set KEY=VALUE]... [--format text|json] [--max-wall 60s]",
+		"run a scenario twice on one seed, A with --set and B with --vs on top, and print them side by side", cmdCompare},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
-	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--max-wall 60s]", "run a scenario and draw its charts into DIR", cmdPlot},
+	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
+		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
 }
@@ -292,9 +296,9 @@ func addRunFlags(fs *pflag.FlagSet) runFlags {
 }
 
 // load reads the scenario named by the one argument, with the --set
-// overrides, and the run options --seed asks for.
-func (f runFlags) load() (*scenarios.Scenario, scenarios.RunOptions, error) {
-	s, err := scenarios.Load(f.fs.Arg(0), *f.sets)
+// overrides and then the extra ones, and the run options --seed asks for.
+func (f runFlags) load(extra ...string) (*scenarios.Scenario, scenarios.RunOptions, error) {
+	s, err := scenarios.Load(f.fs.Arg(0), append(slices.Clip(*f.sets), extra...))
 	opt := scenarios.RunOptions{}
 	if f.fs.Changed("seed") {
 		opt.Seed = f.seed

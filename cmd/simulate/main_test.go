@@ -31,6 +31,11 @@ func TestCommands(t *testing.T) {
 		{"run with set breaks the expectation", []string{"run", "inflight-one-keeps-order", "--set", "producer.max.in.flight.requests.per.connection=5"}, 1, []string{"FAIL records.reordered == 0"}},
 		{"check named", []string{"check", "acks1-leader-failover", "inflight-one-keeps-order"}, 0, []string{"ok    acks1-leader-failover", "ok    inflight-one-keeps-order"}},
 		{"help", []string{"help"}, 0, []string{"simulate run NAME|FILE"}},
+		{"compare", []string{"compare", "inflight-reordering", "--vs", "producer.max.in.flight.requests.per.connection=1"}, 0,
+			[]string{"  A  producer.max.in.flight.requests.per.connection=5\n  B  producer.max.in.flight.requests.per.connection=1\n", "\n  * reordered ",
+				"  A  ok: all 2 expectations hold\n  B  FAIL 1 of 2: records.reordered > 0 (got 0)\n"}},
+		{"compare with set and seed", []string{"compare", "acks1-leader-failover", "--seed", "2", "--set", "producer.acks=0", "--vs", "producer.acks=all"}, 0,
+			[]string{"acks1-leader-failover (seed 2)\n  A  producer.acks=0  producer.enable.idempotence=false\n  B  producer.acks=all  producer.enable.idempotence=true\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +69,12 @@ func TestBadInput(t *testing.T) {
 		{"show without name", []string{"show"}, "show needs one built-in scenario name"},
 		{"check unknown", []string{"check", "nope"}, "no built-in scenario or file by that name"},
 		{"list with argument", []string{"list", "x"}, "list takes no arguments"},
+		{"compare without vs", []string{"compare", "acks1-leader-failover", "--set", "producer.acks=all"}, "compare needs at least one --vs KEY=VALUE"},
+		{"compare without scenario", []string{"compare", "--vs", "producer.acks=all"}, "compare needs one scenario"},
+		{"compare bad vs key", []string{"compare", "acks1-leader-failover", "--vs", "producer.ack=all"}, `unknown producer property "ack"`},
+		{"compare vs without value", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks"}, "expected KEY=VALUE"},
+		{"compare bad format", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks=all", "--format", "csv"}, `--format "csv": use text or json`},
+		{"plot bad vs", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--vs", "producer.acks=2"}, "String must be one of: all, -1, 0, 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +141,50 @@ func TestCheckFailsWithStatusOne(t *testing.T) {
 	assert.Contains(t, stderr, "1 of 1 scenarios failed")
 }
 
+// TestCompareJSON: the JSON comparison has every number of both runs,
+// and is the same bytes every time.
+func TestCompareJSON(t *testing.T) {
+	args := []string{"compare", "retry-duplicates", "--vs", "producer.enable.idempotence=true", "--format", "json"}
+	code, a, stderr := simulate(args...)
+	require.Equal(t, 0, code, stderr)
+	_, b, _ := simulate(args...)
+	assert.Equal(t, a, b)
+	var c struct {
+		Differences []map[string]string
+		Rows        []struct {
+			Path    string
+			A, B    float64
+			Differs bool
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(a), &c))
+	assert.Equal(t, []map[string]string{{"key": "producer.enable.idempotence", "a": "false", "b": "true"}}, c.Differences)
+	found := false
+	for _, r := range c.Rows {
+		if r.Path == "records.duplicated" {
+			found = true
+			assert.Positive(t, r.A)
+			assert.Zero(t, r.B)
+			assert.True(t, r.Differs)
+		}
+	}
+	assert.True(t, found, "records.duplicated is a row")
+}
+
+// TestPlotVs: plot --vs draws both runs into the charts that hold two.
+func TestPlotVs(t *testing.T) {
+	dir := t.TempDir()
+	code, stdout, stderr := simulate("plot", "inflight-reordering", "--out", dir, "--svg", "--vs", "producer.max.in.flight.requests.per.connection=1")
+	require.Equal(t, 0, code, stderr)
+	want := []string{filepath.Join(dir, "compare-timeseries.svg"), filepath.Join(dir, "compare-latency.svg")}
+	assert.Equal(t, strings.Join(want, "\n")+"\n", stdout)
+	for _, p := range want {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.Contains(t, string(data), "B producer.max.in.flight.requests.per.connection=1", p)
+	}
+}
+
 // TestBudgetStopExitsFour: a run stopped by a budget prints its report,
 // says on stderr which budget, and exits 4.
 func TestBudgetStopExitsFour(t *testing.T) {
@@ -143,6 +198,12 @@ func TestBudgetStopExitsFour(t *testing.T) {
 	code, stdout, _ = simulate("run", "batch-size", "--max-wall", "1ns", "--format", "json")
 	assert.Equal(t, 4, code)
 	assert.Contains(t, stdout, `"stopped_by_budget": {`)
+
+	code, stdout, stderr = simulate("compare", "batch-size", "--max-wall", "1ns", "--vs", "producer.batch.size=65536")
+	assert.Equal(t, 4, code)
+	assert.Contains(t, stdout, "note: run A was stopped by the wall clock budget (--max-wall 1ns)")
+	assert.Contains(t, stderr, "simulate: run A: stopped by the wall clock budget (--max-wall 1ns)")
+	assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line")
 
 	code, _, stderr = simulate("run", "batch-size", "--max-wall", "-1s")
 	assert.Equal(t, 2, code)
