@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -103,6 +104,72 @@ func badInput(t *testing.T, want string, args ...string) {
 	assert.NotContains(t, stderr, "goroutine", "no stack trace")
 }
 
+// TestHelp: help CMD is CMD --help for every command: its usage line and
+// flags on stdout, status 0.
+func TestHelp(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := simulate("help", c.name)
+			require.Equal(t, 0, code, stderr)
+			assert.Empty(t, stderr)
+			assert.True(t, strings.HasPrefix(stdout, "Usage: simulate "+c.name), stdout)
+			assert.Contains(t, stdout, c.short)
+			_, own, _ := simulate(c.name, "--help")
+			assert.Equal(t, own, stdout)
+		})
+	}
+	badInput(t, `unknown command "nosuch"; commands: list, show, run`, "help", "nosuch")
+	badInput(t, "help takes one command, got 2", "help", "run", "compare")
+}
+
+// TestBadFlags: on every command, an unknown flag and each flag left
+// without its value are bad input: status 2, one line, nothing on stdout.
+// The flags are read from the command's own help, so a new flag is
+// covered when it is added.
+func TestBadFlags(t *testing.T) {
+	valueFlag := regexp.MustCompile(`(?m)^\s+--([a-z-]+) (\w+)`)
+	checked := 0
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			badInput(t, c.name+": unknown flag: --nosuch", c.name, "--nosuch")
+			badInput(t, c.name+": unknown shorthand flag: 'x' in -x", c.name, "-x")
+			_, help, _ := simulate(c.name, "--help")
+			for _, m := range valueFlag.FindAllStringSubmatch(help, -1) {
+				badInput(t, c.name+": flag needs an argument: --"+m[1], c.name, "--"+m[1])
+				checked++
+			}
+		})
+	}
+	assert.GreaterOrEqual(t, checked, 20, "the flags taking a value, read from the help")
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := simulate("--version")
+	require.Equal(t, 0, code, stderr)
+	assert.Regexp(t, `^simulate \d+\.\d+\.\d+(, module \S+ \S+.*, go1\.\d+\S*)?; models Kafka 3\.6 to 4\.4 \(default 4\.0\) and the Java producer 4\.x\n$`, stdout)
+	assert.Contains(t, stdout, version)
+}
+
+// TestUnknownScenarioSuggests: a name near a built-in's gets the nearest
+// names; one near none gets the whole list.
+func TestUnknownScenarioSuggests(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "acks1-leader-failovr"}, "acks1-leader-failovr: no built-in scenario or file by that name; did you mean acks1-leader-failover or acks-all-leader-failover? (simulate list shows all"},
+		{[]string{"compare", "linger", "--vs", "producer.linger.ms=5"}, "did you mean linger-batching?"},
+		{[]string{"show", "retry-duplicate"}, "did you mean retry-duplicates?"},
+		{[]string{"check", "inflight-reorder"}, "did you mean inflight-reordering?"},
+		{[]string{"run", "zzzz"}, "no built-in scenario or file by that name; built-ins: acks0-broker-crash, acks1-leader-failover"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args[1], func(t *testing.T) {
+			badInput(t, tt.want, tt.args...)
+		})
+	}
+}
+
 // TestRunJSONIsDeterministic is contract 2's promise: the same scenario and
 // seed give byte-identical JSON.
 func TestRunJSONIsDeterministic(t *testing.T) {
@@ -137,7 +204,7 @@ func TestCheckFailsWithStatusOne(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("name: impossible\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 100\nexpect:\n  records.lost: \"> 0\"\n"), 0o644))
 	code, stdout, stderr := simulate("check", path)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stdout, "FAIL  impossible  records.lost > 0, got 0")
+	assert.Contains(t, stdout, "FAIL  "+path+"  records.lost > 0, got 0", "a file is named by its path")
 	assert.Contains(t, stderr, "1 of 1 scenarios failed")
 }
 
