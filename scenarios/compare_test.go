@@ -117,6 +117,20 @@ func TestCompareRows(t *testing.T) {
 	assert.True(t, strings.HasPrefix(out.String(), "s\n  A  seed=3  producer.acks=1"), out.String())
 }
 
+// TestCompareSame: two runs with the same settings and numbers say so and
+// mark nothing.
+func TestCompareSame(t *testing.T) {
+	a, _ := pair()
+	c := Compare(a, a)
+	assert.Empty(t, c.Differences)
+	var out strings.Builder
+	require.NoError(t, c.WriteText(&out))
+	assert.Contains(t, out.String(), "s (seed 3)\n  A and B have the same settings\n\n")
+	assert.NotContains(t, out.String(), "  * ")
+	assert.NotContains(t, out.String(), "metrics that differ")
+	assert.Contains(t, out.String(), "\n* marks a number that differs\n")
+}
+
 func TestCompareCells(t *testing.T) {
 	tests := []struct {
 		name    string
