@@ -217,11 +217,10 @@ func (c *Comparison) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(b, "%s\n", c.Scenario)
 	}
-	if len(c.Differences) == 0 {
-		b.WriteString("  A and B have the same settings\n")
-	}
 	if la, lb := c.Labels(); len(c.Differences) > 0 {
 		fmt.Fprintf(b, "  A  %s\n  B  %s\n", la, lb)
+	} else {
+		b.WriteString("  A and B have the same settings\n")
 	}
 
 	table := [][]string{{"", "A", "B", "B - A"}}
@@ -242,8 +241,8 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			if r.Differs {
 				mark = "  * "
 			}
-			a, b, d := cells(r)
-			rows = append(rows, []string{mark + strings.TrimPrefix(r.Path, sec.trim), a, b, d})
+			va, vb, change := cells(r)
+			rows = append(rows, []string{mark + strings.TrimPrefix(r.Path, sec.trim), va, vb, change})
 		}
 		if len(rows) > 0 && sec.title != "" {
 			table = append(table, []string{sec.title})

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 
+	"github.com/spf13/pflag"
+
 	"github.com/kafkasim/kafkasim/scenarios"
 	"github.com/kafkasim/kafkasim/sweep"
 )
@@ -50,9 +52,7 @@ func cmdCompare(args []string, out, _ io.Writer) error {
 
 // addVsFlag adds --vs, run B's overrides, to a command that can run a
 // scenario twice.
-func addVsFlag(fs interface {
-	StringArray(name string, value []string, usage string) *[]string
-}) *[]string {
+func addVsFlag(fs *pflag.FlagSet) *[]string {
 	return fs.StringArray("vs", nil, "a setting of run B, KEY=VALUE as for --set (repeatable): compare run A (the scenario with --set) with B")
 }
 
