@@ -160,9 +160,8 @@ func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listene
 		p.compressor = codec.NewCompressor(p.codec)
 		p.payloadRng = w.Stream(name + "/payload")
 	}
-	if cfg.PartitionerClass != "" {
-		newFn, _ := LookupPartitioner(cfg.PartitionerClass)
-		p.custom = newFn(w.Stream(name + "/partitioner"))
+	if cfg.newPartitioner != nil {
+		p.custom = cfg.newPartitioner(w.Stream(name + "/partitioner"))
 	}
 	p.meta.needed = true
 	p.wake()

@@ -421,45 +421,44 @@ func (r *runner) configReport() ConfigReport {
 }
 
 // producerMetrics are the producer metrics the report carries, one entry
-// each: the name the Java client gives it (producer-metrics group), its
-// unit ("" for a count or a ratio) and its value from the run's summed Stats over secs
-// seconds of virtual time.
+// each: the name the Java client gives it (producer-metrics group) and its
+// value from the run's summed Stats over secs seconds of virtual time.
 // Rates are averages over the whole run rather than Kafka's 30-second
 // windows (a simplification; LESSONS.md). Sorted by name, as
 // Report.Numbers visits them.
 var producerMetrics = []struct {
-	name, unit string
-	value      func(st *producer.Stats, secs float64) float64
+	name  string
+	value func(st *producer.Stats, secs float64) float64
 }{
-	{"batch-size-avg", "B", func(st *producer.Stats, _ float64) float64 {
+	{"batch-size-avg", func(st *producer.Stats, _ float64) float64 {
 		return ratio(float64(st.BatchBytes), float64(st.BatchesSent))
 	}},
-	{"batch-split-rate", "batches/s", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BatchSplits), secs) }},
-	{"batch-split-total", "", func(st *producer.Stats, _ float64) float64 { return float64(st.BatchSplits) }},
+	{"batch-split-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BatchSplits), secs) }},
+	{"batch-split-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BatchSplits) }},
 	// Kafka reports this one in nanoseconds.
-	{"bufferpool-wait-time-total", "ns", func(st *producer.Stats, _ float64) float64 { return float64(st.BufferWaitTotal) }},
-	{"compression-rate-avg", "", func(st *producer.Stats, _ float64) float64 { return ratio(st.CompressionSum, float64(st.BatchesSent)) }},
+	{"bufferpool-wait-time-total", func(st *producer.Stats, _ float64) float64 { return float64(st.BufferWaitTotal) }},
+	{"compression-rate-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.CompressionSum, float64(st.BatchesSent)) }},
 	// Selector.SelectorMetrics: every connection closed, by either side or
 	// by a failed attempt.
-	{"connection-close-total", "", func(st *producer.Stats, _ float64) float64 { return float64(st.ConnectionsClosed) }},
-	{"outgoing-byte-rate", "B/s", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BytesSent), secs) }},
-	{"record-error-rate", "records/s", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsErrored), secs) }},
-	{"record-error-total", "", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsErrored) }},
-	{"record-queue-time-avg", "ms", func(st *producer.Stats, _ float64) float64 {
+	{"connection-close-total", func(st *producer.Stats, _ float64) float64 { return float64(st.ConnectionsClosed) }},
+	{"outgoing-byte-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.BytesSent), secs) }},
+	{"record-error-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsErrored), secs) }},
+	{"record-error-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsErrored) }},
+	{"record-queue-time-avg", func(st *producer.Stats, _ float64) float64 {
 		return ratio(st.QueueTimeTotal.Ms(), float64(st.QueueTimeBatches))
 	}},
-	{"record-retry-rate", "records/s", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsRetried), secs) }},
-	{"record-retry-total", "", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsRetried) }},
-	{"record-send-rate", "records/s", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsSent), secs) }},
-	{"record-send-total", "", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsSent) }},
-	{"record-size-avg", "B", func(st *producer.Stats, _ float64) float64 {
+	{"record-retry-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsRetried), secs) }},
+	{"record-retry-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsRetried) }},
+	{"record-send-rate", func(st *producer.Stats, secs float64) float64 { return ratio(float64(st.RecordsSent), secs) }},
+	{"record-send-total", func(st *producer.Stats, _ float64) float64 { return float64(st.RecordsSent) }},
+	{"record-size-avg", func(st *producer.Stats, _ float64) float64 {
 		return ratio(float64(st.RecordSizeMaxSum), float64(st.BatchesSent))
 	}},
-	{"records-per-request-avg", "", func(st *producer.Stats, _ float64) float64 {
+	{"records-per-request-avg", func(st *producer.Stats, _ float64) float64 {
 		return ratio(float64(st.RecordsSent), float64(st.Requests))
 	}},
-	{"request-latency-avg", "ms", func(st *producer.Stats, _ float64) float64 { return ratio(st.LatencyTotal.Ms(), float64(st.Responses)) }},
-	{"request-latency-max", "ms", func(st *producer.Stats, _ float64) float64 { return round3(st.LatencyMax.Ms()) }},
+	{"request-latency-avg", func(st *producer.Stats, _ float64) float64 { return ratio(st.LatencyTotal.Ms(), float64(st.Responses)) }},
+	{"request-latency-max", func(st *producer.Stats, _ float64) float64 { return round3(st.LatencyMax.Ms()) }},
 }
 
 // ratio is a/b to three decimals, 0 when there is nothing to divide by.

@@ -10,6 +10,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/kafkasim/kafkasim/producer"
 )
 
 //go:embed catalog/*.yaml
@@ -57,12 +59,16 @@ func Builtin(name string) (Entry, bool) {
 // Load reads a built-in scenario by name, or a file by path, applies --set
 // overrides and validates the result. A name is tried as a built-in first;
 // anything with a slash or a .yaml/.yml/.json suffix is a file.
-func Load(nameOrFile string, sets []string) (*Scenario, error) {
+//
+// classes are partitioners of your own that the scenario's
+// producer.partitioner.class may name besides the built-in ones; they
+// belong to this scenario only.
+func Load(nameOrFile string, sets []string, classes ...producer.PartitionerClass) (*Scenario, error) {
 	source, data, err := find(nameOrFile)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(source, data, sets)
+	return Parse(source, data, sets, classes...)
 }
 
 func find(nameOrFile string) (string, []byte, error) {
@@ -123,12 +129,14 @@ func readFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-// Parse reads and validates a scenario from YAML or JSON text.
-func Parse(source string, data []byte, sets []string) (*Scenario, error) {
+// Parse reads and validates a scenario from YAML or JSON text; classes are
+// as for Load.
+func Parse(source string, data []byte, sets []string, classes ...producer.PartitionerClass) (*Scenario, error) {
 	s, err := parseScenario(source, data, sets)
 	if err != nil {
 		return nil, err
 	}
+	s.classes = classes
 	pl, err := s.validate()
 	if err != nil {
 		return nil, err

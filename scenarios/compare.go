@@ -323,21 +323,17 @@ func writeColumns(b *strings.Builder, table [][]string) {
 }
 
 // cells prints a row's A, B and change (B - A, with the relative change
-// when A is not zero and it is at least one percent): a duration in ms,
-// or in s from a second up; other numbers with three decimals at most,
-// none when A or B is 1000 or more; never scientific notation.
+// when A is not zero and it is at least one percent) as FormatNumber does,
+// with the row's unit when it is a time, a size or a rate (shownUnit).
 func cells(r CompareRow) (a, b, d string) {
-	show := func(v float64) string { return quantity(v, r.Unit, 3) }
-	if r.Unit != "ms" && r.Unit != "ns" && max(math.Abs(r.A), math.Abs(r.B)) >= 1000 {
-		show = func(v float64) string { return quantity(v, r.Unit, 0) }
-	}
-	a, b = show(r.A), show(r.B)
+	unit := shownUnit(r.Unit)
+	a, b = quantity(r.A, unit), quantity(r.B, unit)
 	if !r.Differs {
 		return a, b, ""
 	}
 	diff := r.B - r.A
-	d = show(diff)
-	if d == show(0) {
+	d = quantity(diff, unit)
+	if d == quantity(0, unit) {
 		return a, b, d // a difference too small to show
 	}
 	if diff > 0 {
@@ -355,25 +351,29 @@ func cells(r CompareRow) (a, b, d string) {
 	return a, b, d
 }
 
-// quantity is v with its unit, rounded to at most decimals places,
-// trailing zeros dropped; a duration is in ms, or in s from a second up.
-func quantity(v float64, unit string, decimals int) string {
+// shownUnit is the unit compare prints after a number: a time, a size or
+// a rate. A count's unit ("records", "batch attempts", "offset") is what
+// its row and section already name, and would only repeat in every cell.
+func shownUnit(unit string) string {
+	switch {
+	case unit == "ms" || unit == "ns" || unit == "B" || strings.HasSuffix(unit, "/s"):
+		return unit
+	}
+	return ""
+}
+
+// quantity is v with its unit; a time is in ms, or in s from a second up.
+func quantity(v float64, unit string) string {
 	if unit == "ns" {
 		v, unit = v/1e6, "ms"
 	}
 	if unit == "ms" && math.Abs(v) >= 1000 {
 		v, unit = v/1000, "s"
 	}
-	p := math.Pow10(decimals)
-	v = math.Round(v*p) / p
-	if v == 0 {
-		v = 0 // not -0
+	if unit == "" {
+		return FormatNumber(v)
 	}
-	s := strconv.FormatFloat(v, 'f', -1, 64)
-	if unit != "" {
-		s += " " + unit
-	}
-	return s
+	return FormatNumber(v) + " " + unit
 }
 
 // expectationsText says whether a run met its expectations: the ones
@@ -385,7 +385,7 @@ func expectationsText(es []ExpectResult) string {
 	var bad []string
 	for _, e := range es {
 		if !e.OK {
-			bad = append(bad, fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want), quantity(e.Got, "", 3)))
+			bad = append(bad, fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want), FormatNumber(e.Got)))
 		}
 	}
 	if len(bad) == 0 {

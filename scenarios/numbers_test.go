@@ -111,3 +111,57 @@ func TestProducerMetricsSorted(t *testing.T) {
 	assert.True(t, slices.IsSorted(names), "sorted by name: %v", names)
 	assert.Len(t, slices.Compact(slices.Clone(names)), len(names), "no name twice")
 }
+
+// TestEveryPathHasAUnit: every number a report can hold, a metric named
+// in producerMetrics included, has a unit for the sweep's headers and axes.
+func TestEveryPathHasAUnit(t *testing.T) {
+	s, err := Load("request-timeout-closes-connection", []string{"workload.records=10"})
+	require.NoError(t, err)
+	paths := shapeOf(s.plan.topo, 1, 2).paths()
+	paths = append(paths, "errors.NOT_ENOUGH_REPLICAS", "consumers.read_committed.torn_transactions")
+	for _, p := range paths {
+		assert.NotEmpty(t, Unit(p), p)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"records.lost", "records"},
+		{"metrics.compression-rate-avg", "ratio"},
+		{"metrics.outgoing-byte-rate", "B/s"},
+		{"metrics.record-send-rate", "records/s"},
+		{"latency_ms.p99", "ms"},
+		{"partitions.my.topic-3.bytes", "B"},
+		{"partitions.my.topic-3.offline_ms", "ms"},
+		{"faults.2.fired", "requests"},
+		{"metrics.no-such-metric", ""},
+		{"nothing", ""},
+	} {
+		assert.Equal(t, tt.want, Unit(tt.path), tt.path)
+	}
+}
+
+func TestFormatNumber(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {-0.0, "0"}, {4299829.472, "4299829"}, {4299829, "4299829"}, {1e21, "1000000000000000000000"},
+		{1999.87, "2000"}, {123.456, "123.5"}, {12.345, "12.35"}, {1.5, "1.5"}, {0.5, "0.5"},
+		{0.0123456, "0.0123"}, {0.000012345, "0.0000123"}, {-3.25, "-3.25"}, {1e-12, "0"},
+	} {
+		assert.Equal(t, tt.want, FormatNumber(tt.v), "%v", tt.v)
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	s, err := Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	for _, ok := range []string{"records.lost", "errors.NOT_ENOUGH_REPLICAS", "metrics.compression-rate-avg", "partitions.orders-0.offline_ms"} {
+		assert.NoError(t, s.CheckPath(ok), ok)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"records.lst", "unknown report path: records has sent, acked, failed, pending, lost"},
+		{"metrics.nope", "metrics has batch-size-avg, "},
+		{"nope", "a path starts with records, errors, metrics"},
+	} {
+		assert.ErrorContains(t, s.CheckPath(tt.path), tt.want, tt.path)
+	}
+}

@@ -63,6 +63,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"producer.ack", `unknown producer property "ack"`, "acks"}},
 		{name: "producer value Kafka refuses", replace: [2]string{"acks: all", "acks: 2"},
 			want: []string{"producer.acks", "Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1"}},
+		{name: "unknown partitioner class", replace: [2]string{"acks: all", "acks: all\n  partitioner.class: com.example.Mine"},
+			want: []string{"producer.partitioner.class", "Class com.example.Mine could not be found; the partitioners: built-in, "}},
 		{name: "explicit idempotence with acks=1", replace: [2]string{"acks: all", "acks: 1\n  enable.idempotence: true"},
 			want: []string{"Must set acks to all in order to use the idempotent producer"}},
 		{name: "bad duration", replace: [2]string{"duration: 1s", "duration: soon"},

@@ -99,8 +99,8 @@ var commands = []command{
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
 	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
 		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
-	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
-		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
+	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
+		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
 }
 
 func main() {
