@@ -362,23 +362,25 @@ func (*InitProducerIDRequest) Size() int    { return 64 }
 func (*InitProducerIDResponse) Name() string {
 	return "init-producer-id-response"
 }
-func (*InitProducerIDResponse) Size() int { return 64 }
-func (*ProduceRequest) Name() string      { return "produce-request" }
-func (r *ProduceRequest) Size() int       { return r.bytes }
-func (*ProduceResponse) Name() string     { return "produce-response" }
-func (r *ProduceResponse) Size() int      { return 64 + 32*len(r.Partitions) }
-func (*FetchRequest) Name() string        { return "fetch-request" }
-func (r *FetchRequest) Size() int         { return 64 + 32*len(r.Partitions) }
-func (*FetchResponse) Name() string       { return "fetch-response" }
-func (r *FetchResponse) Size() int        { return r.bytes }
-func (*Heartbeat) Name() string           { return "broker-heartbeat" }
-func (*Heartbeat) Size() int              { return 64 }
-func (*HeartbeatResponse) Name() string   { return "broker-heartbeat-response" }
-func (*HeartbeatResponse) Size() int      { return 64 }
-func (*MetadataUpdate) Name() string      { return "metadata-update" }
-func (m *MetadataUpdate) Size() int       { return 64 + 32*len(m.Snapshot.Partitions) }
-func (*AlterPartition) Name() string      { return "alter-partition" }
-func (*AlterPartition) Size() int         { return 64 }
+func (*InitProducerIDResponse) Size() int   { return 64 }
+func (*ProduceRequest) Name() string        { return "produce-request" }
+func (r *ProduceRequest) Size() int         { return r.bytes }
+func (*ProduceResponse) Name() string       { return "produce-response" }
+func (r *ProduceRequest) RequestID() int64  { return r.ID }
+func (r *ProduceResponse) RequestID() int64 { return r.ID }
+func (r *ProduceResponse) Size() int        { return 64 + 32*len(r.Partitions) }
+func (*FetchRequest) Name() string          { return "fetch-request" }
+func (r *FetchRequest) Size() int           { return 64 + 32*len(r.Partitions) }
+func (*FetchResponse) Name() string         { return "fetch-response" }
+func (r *FetchResponse) Size() int          { return r.bytes }
+func (*Heartbeat) Name() string             { return "broker-heartbeat" }
+func (*Heartbeat) Size() int                { return 64 }
+func (*HeartbeatResponse) Name() string     { return "broker-heartbeat-response" }
+func (*HeartbeatResponse) Size() int        { return 64 }
+func (*MetadataUpdate) Name() string        { return "metadata-update" }
+func (m *MetadataUpdate) Size() int         { return 64 + 32*len(m.Snapshot.Partitions) }
+func (*AlterPartition) Name() string        { return "alter-partition" }
+func (*AlterPartition) Size() int           { return 64 }
 func (*AlterPartitionResponse) Name() string {
 	return "alter-partition-response"
 }

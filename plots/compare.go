@@ -20,8 +20,9 @@ import (
 // this order:
 //
 //	compare-timeseries  stacked panels against virtual time, a line per
-//	                    run: acked records/s, requests in flight,
-//	                    buffer.memory in use; run A's faults are marked
+//	                    run: acked records/s (and those acked, then
+//	                    lost), requests in flight, buffer.memory in use;
+//	                    run A's faults are marked
 //	compare-latency     send() to ack latency at each percentile of the
 //	                    acknowledged records, a line per run
 func WriteCompare(dir string, a, b *scenarios.Charts, labelA, labelB string, f Format) ([]string, error) {
@@ -88,6 +89,9 @@ func compareSeries(runs []compareRun) []*plot.Plot {
 				top = max(top, xys[k].Y)
 			}
 			addLine(p, stepStart(xys, r.charts.SampleMs), i, r.label)
+			if what == titles[0] && len(r.charts.Lost) > 0 {
+				addLostLine(p, r.charts, r.label+": ", i)
+			}
 			drawn = true
 		}
 		if !drawn {

@@ -58,8 +58,22 @@ func TestWriteCompareLegends(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 3, strings.Count(string(series), "A linger.ms=0"))
 	assert.Equal(t, 4, strings.Count(string(series), "B linger.ms=5"))
+	assert.NotContains(t, string(series), "then lost", "no run lost a record")
 	latency, err := os.ReadFile(paths[1])
 	require.NoError(t, err)
 	assert.Contains(t, string(latency), "A linger.ms=0: p50 9 ms, p99 18 ms")
 	assert.Contains(t, string(latency), "B linger.ms=5: p50 9 ms, p99 18 ms")
+}
+
+// TestWriteCompareLost: a run that lost acknowledged records draws them on
+// the acked records/s panel, named by its run.
+func TestWriteCompareLost(t *testing.T) {
+	lost := synthetic()
+	lost.Lost = []scenarios.LostRecord{{Record: 3, AckedMs: 250}, {Record: 4, AckedMs: 260}}
+	paths, err := WriteCompare(t.TempDir(), lost, synthetic(), "acks=1", "acks=all", SVG)
+	require.NoError(t, err)
+	series, err := os.ReadFile(paths[0])
+	require.NoError(t, err)
+	assert.Equal(t, 1, strings.Count(string(series), "A acks=1: acked, then lost (2 records)"))
+	assert.NotContains(t, string(series), "B acks=all: acked, then lost")
 }

@@ -119,6 +119,30 @@ func TestWriteRun(t *testing.T) {
 	}
 }
 
+// TestLostRecordsAreDrawn: an acks=1 failover's lost records are marked
+// on the order chart and the acked records/s panel, each with a legend
+// entry that counts them.
+func TestLostRecordsAreDrawn(t *testing.T) {
+	s, err := scenarios.Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	res := s.Run(scenarios.RunOptions{})
+	c := res.Charts(0)
+	lost := res.Report.Records.Lost
+	require.Positive(t, lost)
+	dir := t.TempDir()
+	paths, err := WriteRun(dir, c, SVG)
+	require.NoError(t, err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name+".svg"))
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.Len(t, paths, 5)
+	assert.Contains(t, read("order"), fmt.Sprintf("lost: acknowledged here, not in the final log (%d)", lost))
+	assert.Contains(t, read("order"), fmt.Sprintf("orders-0: log offset against send time, 0 duplicates, 0 reordered, %d lost", lost))
+	assert.Contains(t, read("timeseries"), fmt.Sprintf("acked, then lost (%d records)", lost))
+}
+
 func TestWriteRunBadDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))

@@ -97,6 +97,20 @@ type Counts struct {
 	// KeysSplit counts keys whose records are in more than one partition
 	// of the final logs: their per-key order is gone.
 	KeysSplit int64 `json:"keys_split"`
+	// KeysSplitExample is one split key, when there are any.
+	KeysSplitExample *KeySplit `json:"keys_split_example,omitempty"`
+}
+
+// KeySplit is a key whose records went to two partitions: its first
+// record's, and the one a later record (Record) went to instead.
+type KeySplit struct {
+	Key    string `json:"key"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Record uint32 `json:"record"`
+	// After names the last fault before Record was appended to To
+	// ("add-partitions at 2.000s"), if any.
+	After string `json:"after,omitempty"`
 }
 
 // TxnWorkloadReport is workload.transactions as run.
@@ -143,12 +157,21 @@ type ConsumerView struct {
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the
 // chain of events that caused it.
 type Anomaly struct {
-	Kind        string  `json:"kind"`
-	Record      uint32  `json:"record"`
-	Key         *string `json:"key"`
-	Partition   string  `json:"partition"`
-	Offsets     []int64 `json:"offsets"`
-	Explanation string  `json:"explanation"`
+	Kind      string  `json:"kind"`
+	Record    uint32  `json:"record"`
+	Key       *string `json:"key"`
+	Partition string  `json:"partition"`
+	Offsets   []int64 `json:"offsets"`
+	// Copies lists every copy of a duplicated record whose copies sit in
+	// more than one partition (Partition and Offsets name one of them).
+	Copies      []RecordCopy `json:"copies,omitempty"`
+	Explanation string       `json:"explanation"`
+}
+
+// RecordCopy is one copy of a record in a final log.
+type RecordCopy struct {
+	Partition string `json:"partition"`
+	Offset    int64  `json:"offset"`
 }
 
 // TimelineEntry is one event that changed the cluster: a fault, a fencing,

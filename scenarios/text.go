@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,13 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintf(b, "  lost %d   duplicated %d   reordered %d   ambiguous %d\n", rc.Lost, rc.Duplicated, rc.Reordered, rc.Ambiguous)
 	if rc.KeysSplit > 0 {
 		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
+		if ks := rc.KeysSplitExample; ks != nil {
+			fmt.Fprintf(b, "    e.g. %s went to %s, then record %d to %s", ks.Key, ks.From, ks.Record, ks.To)
+			if ks.After != "" {
+				fmt.Fprintf(b, " after %s", ks.After)
+			}
+			b.WriteString("\n")
+		}
 	}
 	if st := r.StoppedByBudget; st != nil {
 		fmt.Fprintf(b, "  note: %s; what was running then:\n", st)
@@ -140,11 +148,11 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if a.Key != nil {
 				key = ", " + *a.Key
 			}
-			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.Partition, key)
+			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.partitions(), key)
 			b.WriteString(wrap(a.Explanation, "    ", 100))
 		}
 		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
-			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations)\n", more, maxAnomalies)
+			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations, --anomalies all every one)\n", more, DefaultAnomalies)
 		}
 	}
 
@@ -197,6 +205,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// partitions names where an anomaly's record is: its partition, or every
+// partition holding a copy ("orders-1 and orders-5").
+func (a *Anomaly) partitions() string {
+	var names []string
+	for _, c := range a.Copies {
+		if !slices.Contains(names, c.Partition) {
+			names = append(names, c.Partition)
+		}
+	}
+	if len(names) == 0 {
+		return a.Partition
+	}
+	return strings.Join(names, " and ")
 }
 
 // textAnomaliesPerKind is how many anomalies of each kind the text report

@@ -14,6 +14,14 @@ type Message interface {
 	Size() int
 }
 
+// Request is a message that belongs to a request: the request itself or
+// its response, carrying the request's id. A held entry names it (Req),
+// so that an explanation can tell whose response a cut held.
+type Request interface {
+	Message
+	RequestID() int64
+}
+
 // Disconnected is delivered to a node when a peer closes or resets the
 // connection between them: the peer crashed, or it restarted and no longer
 // knows the connection. It stands for a TCP FIN or RST.
@@ -353,6 +361,9 @@ func (n *Network) hold(l *link, c Channel, slot int32) {
 	}
 	x := E(n.w.now, e.from, event.Held)
 	x.Peer = e.to
+	if r, ok := e.msg.(Request); ok {
+		x.Req = r.RequestID()
+	}
 	x.Ext = &event.Ext{Label: e.msg.Name(), Msg: e.id, Dur: (st.retxAt - n.w.now).Duration()}
 	n.w.Trace.Add(x)
 }

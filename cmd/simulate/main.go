@@ -91,7 +91,7 @@ type command struct {
 var commands = []command{
 	{"list", "", "list the built-in scenarios", cmdList},
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
-	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
+	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--anomalies N|all] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
 	{"compare", "NAME|FILE --vs KEY=VALUE [--vs ...] [--seed N] [--set KEY=VALUE]... [--format text|json] [--max-wall 60s]",
 		"run a scenario twice on one seed, A with --set and B with --vs on top, and print them side by side", cmdCompare},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
@@ -389,6 +389,8 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	rf := addRunFlags(fs)
 	format := fs.String("format", "text", "report format: text or json")
 	trace := fs.String("trace", "", "write the event trace as JSON lines to this file")
+	anomalies := fs.String("anomalies", strconv.Itoa(scenarios.DefaultAnomalies),
+		"how many anomalies the JSON report explains: a number from 1, or all (the text report shows a few of each kind)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -397,6 +399,10 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
+	}
+	explain, err := anomalyCount(*anomalies)
+	if err != nil {
+		return err
 	}
 	if *trace != "" {
 		if err := outfile.CheckFile(*trace); err != nil {
@@ -407,6 +413,7 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opt.Anomalies = explain
 	res := s.Run(opt)
 	if *trace != "" {
 		if err := outfile.Write(*trace, func(w io.Writer) error { return res.Trace.WriteJSONL(w, res.Names) }); err != nil {
@@ -429,6 +436,18 @@ func cmdRun(args []string, out, _ io.Writer) error {
 		return &failedError{"an expectation failed"}
 	}
 	return nil
+}
+
+// anomalyCount reads --anomalies: a count from 1, or all.
+func anomalyCount(v string) (int, error) {
+	if v == "all" {
+		return scenarios.AllAnomalies, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &usageError{fmt.Sprintf("--anomalies %q: use a number from 1, or all", v)}
+	}
+	return n, nil
 }
 
 func countOf(n int, word string) string {

@@ -63,6 +63,9 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"run", "acks1-leader-failover", "--colour"}, "unknown flag: --colour"},
 		{"bad seed", []string{"run", "acks1-leader-failover", "--seed", "x"}, `invalid argument "x" for "--seed"`},
 		{"bad format", []string{"run", "acks1-leader-failover", "--format", "xml"}, `--format "xml": use text or json`},
+		{"anomalies not a number", []string{"run", "acks1-leader-failover", "--anomalies", "some"}, `--anomalies "some": use a number from 1, or all`},
+		{"anomalies zero", []string{"run", "acks1-leader-failover", "--anomalies", "0"}, `--anomalies "0": use a number from 1, or all`},
+		{"anomalies negative", []string{"run", "acks1-leader-failover", "--anomalies", "-3"}, `--anomalies "-3": use a number from 1, or all`},
 		{"bad set key", []string{"run", "acks1-leader-failover", "--set", "producer.ack=1"}, `unknown producer property "ack"`},
 		{"bad set value", []string{"run", "acks1-leader-failover", "--set", "producer.acks=2"}, "String must be one of: all, -1, 0, 1"},
 		{"set without value", []string{"run", "acks1-leader-failover", "--set", "producer.acks"}, "expected KEY=VALUE"},
@@ -181,6 +184,37 @@ func TestRunJSONIsDeterministic(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(a), &rep))
 	for _, key := range []string{"scenario", "seed", "config", "records", "errors", "anomalies", "metrics", "latency_ms", "partitions", "expectations"} {
 		assert.Contains(t, rep, key)
+	}
+}
+
+// TestRunAnomaliesFlag: the JSON report explains 20 anomalies unless
+// --anomalies asks for another number or for all of them.
+func TestRunAnomaliesFlag(t *testing.T) {
+	tests := []struct {
+		flag []string
+		want func(count int) int
+	}{
+		{nil, func(int) int { return 20 }},
+		{[]string{"--anomalies", "3"}, func(int) int { return 3 }},
+		{[]string{"--anomalies", "all"}, func(count int) int { return count }},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flag, " "), func(t *testing.T) {
+			code, out, stderr := simulate(append([]string{"run", "acks1-leader-failover", "--format", "json"}, tt.flag...)...)
+			require.Equal(t, 0, code, stderr)
+			var rep struct {
+				Anomalies []struct {
+					Explanation string `json:"explanation"`
+				} `json:"anomalies"`
+				Count int `json:"anomaly_count"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &rep))
+			require.Greater(t, rep.Count, 20, "the lesson has more anomalies than the default shows")
+			assert.Len(t, rep.Anomalies, tt.want(rep.Count))
+			for _, a := range rep.Anomalies {
+				assert.NotEmpty(t, a.Explanation)
+			}
+		})
 	}
 }
 
