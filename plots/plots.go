@@ -444,14 +444,17 @@ const maxVerticalLabel = 28
 // label is an annotation: it may overlap the axis, never squash the data.
 type unboxed struct{ plot.Plotter }
 
-// seriesPlots are the sampled time series, one panel each on a shared
-// time axis in seconds.
-func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+// seriesPanel is one sampled time series: what it shows, its y axis and
+// its value in a sample.
+type seriesPanel struct {
+	what, y string
+	val     func(s *scenarios.Sample) float64
+}
+
+// seriesPanels are the time series of a run, in the order drawn.
+func seriesPanels(c *scenarios.Charts) []seriesPanel {
 	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
-	panels := []struct {
-		what, y string
-		val     func(s *scenarios.Sample) float64
-	}{
+	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
 		}},
@@ -461,14 +464,18 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 	for _, s := range c.Series {
 		if s.Unstable > 0 {
 			// Transactions: what read_committed consumers wait for.
-			panels = append(panels, struct {
-				what, y string
-				val     func(s *scenarios.Sample) float64
-			}{"Held back from read_committed (high watermark - last stable offset)", "offsets",
+			panels = append(panels, seriesPanel{"Held back from read_committed (high watermark - last stable offset)", "offsets",
 				func(s *scenarios.Sample) float64 { return float64(s.Unstable) }})
 			break
 		}
 	}
+	return panels
+}
+
+// seriesPlots are the sampled time series, one panel each on a shared
+// time axis in seconds.
+func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+	panels := seriesPanels(c)
 	end := 0.0
 	if n := len(c.Series); n > 0 {
 		end = c.Series[n-1].AtMs / 1000
@@ -490,7 +497,7 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 		if i == 0 && len(c.Lost) > 0 {
 			// The acknowledgements later proved false, on the same scale.
 			addLine(p, stepStart(xys, c.SampleMs), 0, "acked")
-			addLostLine(p, c)
+			addLostLine(p, c, "", 0)
 		} else {
 			addLine(p, stepStart(xys, c.SampleMs), 0, "")
 		}
@@ -504,8 +511,9 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 }
 
 // addLostLine draws, per step, the acknowledged records/s that the final
-// logs do not hold, stepped on the same samples as the acked line.
-func addLostLine(p *plot.Plot, c *scenarios.Charts) {
+// logs do not hold, stepped on the same samples as the acked line; run
+// names the run in the legend and dashes it after the first (compare).
+func addLostLine(p *plot.Plot, c *scenarios.Charts, run string, i int) {
 	perStep := map[float64]int{}
 	for _, l := range c.Lost {
 		perStep[c.SampleMs*math.Ceil(l.AckedMs/c.SampleMs)]++
@@ -521,8 +529,11 @@ func addLostLine(p *plot.Plot, c *scenarios.Charts) {
 	l.Color = colLost
 	l.Width = vg.Points(1.5)
 	l.StepStyle = plotter.PreStep
+	if i > 0 {
+		l.Dashes = plotutil.Dashes(i)
+	}
 	p.Add(l)
-	p.Legend.Add(fmt.Sprintf("acked, then lost (%d records)", len(c.Lost)), l)
+	p.Legend.Add(fmt.Sprintf("%sacked, then lost (%d records)", run, len(c.Lost)), l)
 }
 
 // isrPlot is the ISR size of every partition, a line each.

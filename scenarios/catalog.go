@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/kafkasim/kafkasim/producer"
@@ -84,6 +85,10 @@ func find(nameOrFile string) (string, []byte, error) {
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
 		}
+		if near := closest(nameOrFile, names); len(near) > 0 {
+			return "", nil, &Error{Source: nameOrFile, Msg: fmt.Sprintf("no built-in scenario or file by that name; did you mean %s? (simulate list shows all %d)",
+				strings.Join(near, " or "), len(names))}
+		}
 		return "", nil, &Error{Source: nameOrFile, Msg: "no built-in scenario or file by that name; built-ins: " + strings.Join(names, ", ")}
 	}
 	if err != nil {
@@ -138,4 +143,54 @@ func Parse(source string, data []byte, sets []string, classes ...producer.Partit
 	}
 	s.plan = pl
 	return s, nil
+}
+
+// closest are the names near name, nearest first, at most three: those
+// within a few typing mistakes of it (edit distance up to a third of its
+// length, at least 2), and those it is a part of ("linger" for
+// linger-batching).
+func closest(name string, names []string) []string {
+	type near struct {
+		name string
+		dist int
+	}
+	var found []near
+	for _, n := range names {
+		d := editDistance(name, n)
+		switch {
+		case d <= max(2, len(name)/3):
+		case len(name) >= 4 && strings.Contains(n, name):
+			d = len(n) - len(name)
+		default:
+			continue
+		}
+		found = append(found, near{n, d})
+	}
+	slices.SortStableFunc(found, func(a, b near) int { return a.dist - b.dist })
+	var out []string
+	for _, f := range found[:min(len(found), 3)] {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

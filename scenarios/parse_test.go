@@ -331,11 +331,40 @@ func TestSetErrors(t *testing.T) {
 	}
 }
 
+func TestClosest(t *testing.T) {
+	names := []string{"acks0-broker-crash", "acks1-leader-failover", "acks-all-leader-failover", "linger-batching", "batch-size", "retry-duplicates"}
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"acks1-leader-failovr", []string{"acks1-leader-failover", "acks-all-leader-failover"}},
+		{"acks1-leader-failover", []string{"acks1-leader-failover", "acks-all-leader-failover"}},
+		{"batch-sise", []string{"batch-size"}},
+		{"linger", []string{"linger-batching"}},
+		{"batch", []string{"batch-size", "linger-batching"}},
+		{"acks", []string{"acks0-broker-crash", "acks1-leader-failover", "acks-all-leader-failover"}},
+		{"ack", nil},
+		{"no-such-lesson", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, closest(tt.name, names))
+		})
+	}
+	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+	assert.Equal(t, 0, editDistance("", ""))
+	assert.Equal(t, 4, editDistance("", "acks"))
+}
+
 func TestLoadUnknownName(t *testing.T) {
 	_, err := Load("no-such-lesson", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no built-in scenario or file by that name")
 	assert.Contains(t, err.Error(), "acks1-leader-failover", "lists the built-ins")
+
+	_, err = Load("acks1-leader-failovr", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no built-in scenario or file by that name; did you mean acks1-leader-failover or acks-all-leader-failover?")
 
 	_, err = Load("missing/file.yaml", nil)
 	require.Error(t, err)
