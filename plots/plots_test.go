@@ -321,3 +321,33 @@ func TestManyFaultsAtOnce(t *testing.T) {
 	assert.Contains(t, string(data), "isolate-end broker-0 +5 more")
 	noNaN(t, paths[4])
 }
+
+// TestRunChart: every chart of a run draws into SVG bytes in memory, each
+// saying what it shows; an unknown name lists the names.
+func TestRunChart(t *testing.T) {
+	c := runCharts(t)
+	titles := map[string]string{
+		"partitions":  "fair share",
+		"throughput":  "Acked records/s",
+		"isr":         "ISR size per partition",
+		"percentiles": "latency by percentile",
+	}
+	for _, name := range RunChartNames() {
+		t.Run(name, func(t *testing.T) {
+			svg, err := RunChart(name, c, SVG)
+			require.NoError(t, err)
+			assert.Contains(t, string(svg), "<svg")
+			assert.NotContains(t, string(svg), "NaN")
+			if want, ok := titles[name]; ok {
+				assert.Contains(t, string(svg), want)
+			}
+		})
+	}
+	_, err := RunChart("nope", c, SVG)
+	assert.ErrorContains(t, err, `no chart "nope"; charts: partitions, latency`)
+	for _, name := range compareChartNames {
+		svg, err := CompareChart(name, c, synthetic(), "a", "b", SVG)
+		require.NoError(t, err)
+		assert.Contains(t, string(svg), "A against B")
+	}
+}

@@ -351,6 +351,15 @@ func cells(r CompareRow) (a, b, d string) {
 	return a, b, d
 }
 
+// Cells is the row as compare prints it: A, B and the change, each with
+// its unit where shownUnit shows one; the change is empty when the
+// numbers are equal. The web view's comparison table shows these.
+func (r CompareRow) Cells() (a, b, change string) { return cells(r) }
+
+// Quantity is v with its unit as compare prints it: a time (in ms, or s
+// from a second), a size or a rate; a count bare.
+func Quantity(v float64, unit string) string { return quantity(v, shownUnit(unit)) }
+
 // shownUnit is the unit compare prints after a number: a time, a size or
 // a rate. A count's unit ("records", "batch attempts", "offset") is what
 // its row and section already name, and would only repeat in every cell.

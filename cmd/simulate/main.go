@@ -18,6 +18,8 @@
 //	                                  run twice on one seed, A with --set and
 //	                                  B with --vs on top; print them side by
 //	                                  side
+//	simulate serve [--addr HOST:PORT] the web view: lessons, a form, a run's
+//	                                  report and charts, two runs compared
 //	simulate help [CMD]               the commands, or one command's flags
 //	simulate --version                the release, module and Go version
 //
@@ -101,6 +103,8 @@ var commands = []command{
 		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
+	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N]",
+		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
 }
 
 func main() {
