@@ -213,6 +213,7 @@ func (s *Server) formAgain(w http.ResponseWriter, req runRequest, errs formError
 // runView is one run on a page.
 type runView struct {
 	Name, Title string
+	IsLesson    bool   // a built-in lesson, with a page of its own
 	Link        string // the run's query; "" when too large for a link
 	Report      *scenarios.Report
 	Counts      []countView
@@ -283,7 +284,7 @@ var runCharts = []struct{ name, title string }{
 
 func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link string) runView {
 	rep := res.Report
-	v := runView{Name: sc.Name, Title: sc.Title, Link: link, Report: rep, Passed: rep.Passed()}
+	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: strings.HasPrefix(sc.Source, "built-in "), Link: link, Report: rep, Passed: rep.Passed()}
 	rc := rep.Records
 	for _, c := range []struct {
 		name  string

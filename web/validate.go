@@ -46,23 +46,41 @@ func (s *Server) isLesson(name string) bool {
 	return slices.ContainsFunc(s.catalog, func(e scenarios.Entry) bool { return e.Name == name })
 }
 
+// maxSets bounds the other settings of one request: each may be parsed
+// on its own, outside the run slots.
+const maxSets = 50
+
 // validate loads the request's scenario with every setting, and says
-// what is wrong next to each field that is: each setting is tried alone
-// on the scenario, so that every bad field gets its message (the command
-// line's, word for word) and not only the first; then all together,
-// where a combination Kafka refuses (acks=1 with enable.idempotence=true)
-// gets its message at the top of the form; then the server's bounds.
+// what is wrong next to each field that is. All settings are applied
+// together first, as the command line applies its --set flags; when that
+// fails, each is tried alone on the scenario, so that every bad field gets
+// its message (the command line's, word for word) and not only the
+// first; a combination Kafka refuses (acks=1 with enable.idempotence=true)
+// that no field is wrong alone gets its message at the top of the form.
+// Then the server's bounds.
 func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
 	var errs formErrors
 	if r.Lesson == "" && len(r.YAML) == 0 {
 		errs.add("yaml", "paste a scenario (YAML or JSON, as simulate show prints one), upload a file, or choose a lesson on the first page")
 		return nil, errs
 	}
-	if _, err := s.parse(r, nil); err != nil {
-		if r.Lesson != "" {
+	if len(r.Sets) > maxSets {
+		errs.add("set", fmt.Sprintf("%d other settings; this server takes at most %d per run", len(r.Sets), maxSets))
+		return nil, errs
+	}
+	sc, err := s.parse(r, r.allSets())
+	if err == nil {
+		if err := s.withinBounds(sc); err != nil {
 			errs.General = append(errs.General, err.Error())
+			return nil, errs
+		}
+		return sc, errs
+	}
+	if _, baseErr := s.parse(r, nil); baseErr != nil {
+		if r.Lesson != "" {
+			errs.General = append(errs.General, baseErr.Error())
 		} else {
-			errs.add("yaml", err.Error())
+			errs.add("yaml", baseErr.Error())
 		}
 		return nil, errs
 	}
@@ -78,19 +96,10 @@ func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
 			errs.add("set", err.Error())
 		}
 	}
-	if !errs.empty() {
-		return nil, errs
-	}
-	sc, err := s.parse(r, r.allSets())
-	if err != nil {
+	if errs.empty() {
 		errs.General = append(errs.General, err.Error())
-		return nil, errs
 	}
-	if err := s.withinBounds(sc); err != nil {
-		errs.General = append(errs.General, err.Error())
-		return nil, errs
-	}
-	return sc, errs
+	return nil, errs
 }
 
 // withinBounds checks the server's own limits, tighter than the command

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"flag"
 	"html/template"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -265,4 +267,53 @@ func escape(s string) string {
 	var b strings.Builder
 	template.Must(template.New("").Parse("{{.}}")).Execute(&b, s)
 	return b.String()
+}
+
+// TestLinkReproduces: a run's link gives the same page, byte for byte,
+// every time (the simulation, the report and the charts are all
+// deterministic), and a comparison's too.
+func TestLinkReproduces(t *testing.T) {
+	t.Parallel()
+	for _, target := range []string{
+		"/run?lesson=retry-duplicates&producer.max.in.flight.requests.per.connection=1&seed=4",
+		"/compare?a=lesson%3Dinflight-reordering&lesson=inflight-reordering&producer.max.in.flight.requests.per.connection=1",
+	} {
+		_, first := get(t, New(Options{}), target)
+		status, second := get(t, New(Options{}), target)
+		require.Equal(t, http.StatusOK, status)
+		assert.True(t, first == second, "%s: two runs of one link differ", target)
+	}
+}
+
+// TestUpload: a scenario file uploaded as multipart form data is read as
+// a pasted one; too many other settings are refused beside their field.
+func TestUpload(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	e, ok := scenarios.Builtin("idempotent-producer")
+	require.True(t, ok)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "mine.yaml")
+	require.NoError(t, err)
+	fw.Write(e.Text)
+	require.NoError(t, mw.WriteField("producer.linger.ms", "20"))
+	require.NoError(t, mw.Close())
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/run", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	status, page := get(t, h, rec.Header().Get("Location"))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "linger.ms=20")
+	assert.NotContains(t, page, `href="/lesson/`, "a pasted scenario has no lesson page")
+
+	sets := url.Values{"lesson": {"idempotent-producer"}}
+	for range maxSets + 1 {
+		sets.Add("set", "workload.rate=1000")
+	}
+	status, page = get(t, h, "/run?"+sets.Encode())
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, page, `<p class="error" id="f-set-error">51 other settings; this server takes at most 50 per run</p>`)
 }
