@@ -22,6 +22,12 @@ type Disconnected struct{ Peer NodeID }
 func (Disconnected) Name() string { return "disconnected" }
 func (Disconnected) Size() int    { return 0 }
 
+// Correlated is a message that carries a request id: a request, or the
+// response that answers it, which carries the same id. The trace records
+// it with the message (MsgEntry.Req), so that a request and its response
+// can be paired without reading their contents.
+type Correlated interface{ RequestID() int64 }
+
 // Channel says which connection between two nodes a message travels on.
 // Each directed link carries one stream per channel, so a stream stalled
 // by a cut holds only its own connection's messages. Messages that do not
@@ -214,7 +220,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	if _, notice := m.(Disconnected); !notice {
 		n.msgs++
 		id = n.msgs
-		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
+		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m)
 	}
 	l := n.link(from, to)
 	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
@@ -288,7 +294,7 @@ func (n *Network) deliver(ev Event) {
 	}
 	e := n.release(slot)
 	if e.id > 0 {
-		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg.Name())
+		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg)
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }
