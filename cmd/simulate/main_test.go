@@ -64,6 +64,10 @@ func TestBadInput(t *testing.T) {
 		{"show without name", []string{"show"}, "show needs one built-in scenario name"},
 		{"check unknown", []string{"check", "nope"}, "no built-in scenario or file by that name"},
 		{"list with argument", []string{"list", "x"}, "list takes no arguments"},
+		{"plot bad from", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--from", "soon"}, `--from "soon": use a duration of virtual time from 0, such as 1.5s or 800ms`},
+		{"plot negative to", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--to", "-1s"}, `--to "-1s": use a duration`},
+		{"plot from after to", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--from", "2s", "--to", "1s"}, "--from 2s is not before --to 1s"},
+		{"plot unknown partition", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--partition", "orders-9"}, "--partition: orders-9 is not a partition of this scenario; it has orders-0 to orders-2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
