@@ -364,36 +364,36 @@ func (*InitProducerIDRequest) Size() int    { return 64 }
 func (*InitProducerIDResponse) Name() string {
 	return "init-producer-id-response"
 }
-func (*InitProducerIDResponse) Size() int { return 64 }
-func (*ProduceRequest) Name() string      { return "produce-request" }
-func (r *ProduceRequest) Size() int       { return r.bytes }
-func (*ProduceResponse) Name() string     { return "produce-response" }
-func (r *ProduceResponse) Size() int      { return 64 + 32*len(r.Partitions) }
-func (*FetchRequest) Name() string        { return "fetch-request" }
-func (r *FetchRequest) Size() int         { return 64 + 32*len(r.Partitions) }
-func (*FetchResponse) Name() string       { return "fetch-response" }
-func (r *FetchResponse) Size() int        { return r.bytes }
-func (*Heartbeat) Name() string           { return "broker-heartbeat" }
-func (*Heartbeat) Size() int              { return 64 }
-func (*HeartbeatResponse) Name() string   { return "broker-heartbeat-response" }
-func (*HeartbeatResponse) Size() int      { return 64 }
-func (*MetadataUpdate) Name() string      { return "metadata-update" }
-func (m *MetadataUpdate) Size() int       { return 64 + 32*len(m.Snapshot.Partitions) }
-func (*AlterPartition) Name() string      { return "alter-partition" }
-func (*AlterPartition) Size() int         { return 64 }
+func (*InitProducerIDResponse) Size() int   { return 64 }
+func (*ProduceRequest) Name() string        { return "produce-request" }
+func (r *ProduceRequest) Size() int         { return r.bytes }
+func (*ProduceResponse) Name() string       { return "produce-response" }
+func (r *ProduceRequest) RequestID() int64  { return r.ID }
+func (r *ProduceResponse) RequestID() int64 { return r.ID }
+func (r *ProduceResponse) Size() int        { return 64 + 32*len(r.Partitions) }
+func (*FetchRequest) Name() string          { return "fetch-request" }
+func (r *FetchRequest) Size() int           { return 64 + 32*len(r.Partitions) }
+func (*FetchResponse) Name() string         { return "fetch-response" }
+func (r *FetchResponse) Size() int          { return r.bytes }
+func (*Heartbeat) Name() string             { return "broker-heartbeat" }
+func (*Heartbeat) Size() int                { return 64 }
+func (*HeartbeatResponse) Name() string     { return "broker-heartbeat-response" }
+func (*HeartbeatResponse) Size() int        { return 64 }
+func (*MetadataUpdate) Name() string        { return "metadata-update" }
+func (m *MetadataUpdate) Size() int         { return 64 + 32*len(m.Snapshot.Partitions) }
+func (*AlterPartition) Name() string        { return "alter-partition" }
+func (*AlterPartition) Size() int           { return 64 }
 func (*AlterPartitionResponse) Name() string {
 	return "alter-partition-response"
 }
 func (*AlterPartitionResponse) Size() int { return 64 }
 
-// Request ids, for the trace (sim.Correlated): a response carries the id
+// Request ids, for the trace (sim.Request): a response carries the id
 // of the request it answers.
 func (m *MetadataRequest) RequestID() int64            { return m.ID }
 func (m *MetadataResponse) RequestID() int64           { return m.ID }
 func (m *InitProducerIDRequest) RequestID() int64      { return m.ID }
 func (m *InitProducerIDResponse) RequestID() int64     { return m.ID }
-func (r *ProduceRequest) RequestID() int64             { return r.ID }
-func (r *ProduceResponse) RequestID() int64            { return r.ID }
 func (r *FetchRequest) RequestID() int64               { return r.ID }
 func (r *FetchResponse) RequestID() int64              { return r.ID }
 func (m *AlterPartition) RequestID() int64             { return m.ID }

@@ -57,6 +57,7 @@ var (
 	colDuplicate = color.RGBA{R: 210, G: 0, B: 0, A: 255}
 	colFault     = color.RGBA{R: 120, G: 120, B: 120, A: 255}
 	colMark      = color.RGBA{R: 200, G: 30, B: 30, A: 255}
+	colLost      = color.RGBA{R: 130, G: 0, B: 170, A: 255}
 )
 
 // WriteRun writes the charts of one run into dir (created if missing) and
@@ -65,11 +66,12 @@ var (
 //	partitions   records per partition (bars)
 //	latency      histogram of send() to ack latency, p50 and p99 marked
 //	batch-size   histogram of bytes per batch sent, retries included
-//	order        per partition: log offset against send time; duplicates
-//	             and reordered records stand out, faults are marked
-//	timeseries   stacked panels against virtual time: acked records/s,
-//	             requests in flight, buffer.memory in use, ISR size per
-//	             partition; faults are marked
+//	order        per partition: log offset against send time; duplicates,
+//	             reordered and lost records stand out, faults are marked
+//	timeseries   stacked panels against virtual time: acked records/s
+//	             (and of those, the ones later lost), requests in flight,
+//	             buffer.memory in use, ISR size per partition; faults are
+//	             marked
 //
 // A chart with no data is written empty with a "no data" note.
 func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
@@ -295,8 +297,10 @@ func histogram(p *plot.Plot, v []float64) *plotter.Histogram {
 // application sent the record. In-order first copies climb in a thin blue
 // line; a reordered record (a later-sent one is below it) is an orange
 // triangle under the line, a duplicate a red cross back at its old send
-// time. Fault times are horizontal lines: everything sent above a line was
-// sent after the fault.
+// time, a lost record a purple square at the offset its acknowledgement
+// named (the final log holds something else there, or ends before it).
+// Fault times are horizontal lines: everything sent above a line was sent
+// after the fault.
 func orderPlots(c *scenarios.Charts) []*plot.Plot {
 	if len(c.Order) == 0 {
 		p := newPlot(c, "Final log order", "log offset", "sent at (ms, virtual time)")
@@ -305,8 +309,14 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 	}
 	var ps []*plot.Plot
 	for _, o := range c.Order {
-		var first, reordered, dups, aborted plotter.XYs
-		lastSent := 0.0
+		var first, reordered, dups, aborted, lost plotter.XYs
+		lastSent, lastOffset := 0.0, 0.0
+		for _, l := range c.Lost {
+			if l.Partition == o.Partition && l.Offset >= 0 {
+				lost = append(lost, plotter.XY{X: float64(l.Offset), Y: l.SentMs})
+				lastSent, lastOffset = max(lastSent, l.SentMs), max(lastOffset, float64(l.Offset))
+			}
+		}
 		for _, pt := range o.Points {
 			xy := plotter.XY{X: float64(pt.Offset), Y: pt.SentMs}
 			lastSent = max(lastSent, pt.SentMs)
@@ -322,11 +332,14 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 			}
 		}
 		title := fmt.Sprintf("%s: log offset against send time, %d duplicates, %d reordered", o.Partition, len(dups), len(reordered))
+		if len(lost) > 0 {
+			title += fmt.Sprintf(", %d lost", len(lost))
+		}
 		if len(aborted) > 0 {
 			title += fmt.Sprintf(", %d aborted", len(aborted))
 		}
 		p := newPlot(c, title, "log offset", "sent at (ms, virtual time)")
-		if len(o.Points) == 0 {
+		if len(o.Points) == 0 && len(lost) == 0 {
 			noData(p, "empty log")
 			ps = append(ps, p)
 			continue
@@ -339,12 +352,16 @@ func orderPlots(c *scenarios.Charts) []*plot.Plot {
 				marks = append(marks, f)
 			}
 		}
-		faultLines(p, marks, false, 0, float64(o.Points[len(o.Points)-1].Offset))
+		if n := len(o.Points); n > 0 {
+			lastOffset = max(lastOffset, float64(o.Points[n-1].Offset))
+		}
+		faultLines(p, marks, false, 0, lastOffset)
 		p.Legend.Top = false // the data climbs to the top right
 		addScatter(p, first, colFirst, draw.CircleGlyph{}, 1, "in order")
 		addScatter(p, reordered, colReordered, draw.TriangleGlyph{}, 3.5, "reordered")
 		addScatter(p, dups, colDuplicate, draw.CrossGlyph{}, 4, "duplicate")
 		addScatter(p, aborted, colFault, draw.RingGlyph{}, 3, "aborted (read_uncommitted only)")
+		addScatter(p, lost, colLost, draw.BoxGlyph{}, 3, "lost: acknowledged here, not in the final log")
 		ps = append(ps, p)
 	}
 	return ps
@@ -427,14 +444,17 @@ const maxVerticalLabel = 28
 // label is an annotation: it may overlap the axis, never squash the data.
 type unboxed struct{ plot.Plotter }
 
-// seriesPlots are the sampled time series, one panel each on a shared
-// time axis in seconds.
-func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+// seriesPanel is one sampled time series: what it shows, its y axis and
+// its value in a sample.
+type seriesPanel struct {
+	what, y string
+	val     func(s *scenarios.Sample) float64
+}
+
+// seriesPanels are the time series of a run, in the order drawn.
+func seriesPanels(c *scenarios.Charts) []seriesPanel {
 	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
-	panels := []struct {
-		what, y string
-		val     func(s *scenarios.Sample) float64
-	}{
+	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
 		}},
@@ -444,20 +464,24 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 	for _, s := range c.Series {
 		if s.Unstable > 0 {
 			// Transactions: what read_committed consumers wait for.
-			panels = append(panels, struct {
-				what, y string
-				val     func(s *scenarios.Sample) float64
-			}{"Held back from read_committed (high watermark - last stable offset)", "offsets",
+			panels = append(panels, seriesPanel{"Held back from read_committed (high watermark - last stable offset)", "offsets",
 				func(s *scenarios.Sample) float64 { return float64(s.Unstable) }})
 			break
 		}
 	}
+	return panels
+}
+
+// seriesPlots are the sampled time series, one panel each on a shared
+// time axis in seconds.
+func seriesPlots(c *scenarios.Charts) []*plot.Plot {
+	panels := seriesPanels(c)
 	end := 0.0
 	if n := len(c.Series); n > 0 {
 		end = c.Series[n-1].AtMs / 1000
 	}
 	var ps []*plot.Plot
-	for _, pn := range panels {
+	for i, pn := range panels {
 		p := newPlot(c, pn.what, "time (s, virtual)", pn.y)
 		if len(c.Series) == 0 || c.SampleMs <= 0 {
 			noData(p, "no samples")
@@ -470,7 +494,13 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 			xys[i] = plotter.XY{X: c.Series[i].AtMs / 1000, Y: pn.val(&c.Series[i])}
 			top = max(top, xys[i].Y)
 		}
-		addLine(p, stepStart(xys, c.SampleMs), 0, "")
+		if i == 0 && len(c.Lost) > 0 {
+			// The acknowledgements later proved false, on the same scale.
+			addLine(p, stepStart(xys, c.SampleMs), 0, "acked")
+			addLostLine(p, c, "", 0)
+		} else {
+			addLine(p, stepStart(xys, c.SampleMs), 0, "")
+		}
 		p.X.Min, p.X.Max = 0, max(p.X.Max, end)
 		p.Y.Min = 0
 		faultLines(p, c.Faults, true, 0, top)
@@ -478,6 +508,32 @@ func seriesPlots(c *scenarios.Charts) []*plot.Plot {
 	}
 	ps = append(ps, isrPlot(c, end))
 	return ps
+}
+
+// addLostLine draws, per step, the acknowledged records/s that the final
+// logs do not hold, stepped on the same samples as the acked line; run
+// names the run in the legend and dashes it after the first (compare).
+func addLostLine(p *plot.Plot, c *scenarios.Charts, run string, i int) {
+	perStep := map[float64]int{}
+	for _, l := range c.Lost {
+		perStep[c.SampleMs*math.Ceil(l.AckedMs/c.SampleMs)]++
+	}
+	xys := make(plotter.XYs, len(c.Series))
+	for i, s := range c.Series {
+		xys[i] = plotter.XY{X: s.AtMs / 1000, Y: float64(perStep[s.AtMs]) * 1000 / c.SampleMs}
+	}
+	l, err := plotter.NewLine(stepStart(xys, c.SampleMs))
+	if err != nil {
+		return
+	}
+	l.Color = colLost
+	l.Width = vg.Points(1.5)
+	l.StepStyle = plotter.PreStep
+	if i > 0 {
+		l.Dashes = plotutil.Dashes(i)
+	}
+	p.Add(l)
+	p.Legend.Add(fmt.Sprintf("%sacked, then lost (%d records)", run, len(c.Lost)), l)
 }
 
 // isrPlot is the ISR size of every partition, a line each.

@@ -119,6 +119,30 @@ func TestWriteRun(t *testing.T) {
 	}
 }
 
+// TestLostRecordsAreDrawn: an acks=1 failover's lost records are marked
+// on the order chart and the acked records/s panel, each with a legend
+// entry that counts them.
+func TestLostRecordsAreDrawn(t *testing.T) {
+	s, err := scenarios.Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	res := s.Run(scenarios.RunOptions{})
+	c := res.Charts(0)
+	lost := res.Report.Records.Lost
+	require.Positive(t, lost)
+	dir := t.TempDir()
+	paths, err := WriteRun(dir, c, SVG)
+	require.NoError(t, err)
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name+".svg"))
+		require.NoError(t, err)
+		return string(b)
+	}
+	require.Len(t, paths, 5)
+	assert.Contains(t, read("order"), fmt.Sprintf("lost: acknowledged here, not in the final log (%d)", lost))
+	assert.Contains(t, read("order"), fmt.Sprintf("orders-0: log offset against send time, 0 duplicates, 0 reordered, %d lost", lost))
+	assert.Contains(t, read("timeseries"), fmt.Sprintf("acked, then lost (%d records)", lost))
+}
+
 func TestWriteRunBadDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o644))
@@ -128,22 +152,32 @@ func TestWriteRunBadDir(t *testing.T) {
 
 func TestWriteSweep(t *testing.T) {
 	point := func(x string, v float64) SweepPoint {
-		return SweepPoint{X: x, Values: map[string]float64{"record-send-rate": v, "records.lost": v / 10}}
+		return SweepPoint{X: x, Values: map[string]SweepValue{
+			"metrics.record-send-rate": {Mean: v, Min: v - 1, Max: v + 2},
+			"records.lost":             {Mean: v / 10, Min: 0, Max: v / 5},
+		}}
 	}
+	rate := SweepMetric{Path: "metrics.record-send-rate", Unit: "records/s"}
+	lost := SweepMetric{Path: "records.lost", Unit: "records"}
 	tests := []struct {
 		name  string
 		sweep Sweep
 	}{
-		{"numeric", Sweep{Param: "producer.linger.ms", Metrics: []string{"record-send-rate", "records.lost"}, Lines: []SweepLine{
+		{"numeric", Sweep{Param: "producer.linger.ms", Seeds: 3, Metrics: []SweepMetric{rate, lost}, Lines: []SweepLine{
 			{Label: "producer.acks=1", Points: []SweepPoint{point("0", 10), point("5", 20), point("20", 25)}},
 			{Label: "producer.acks=all", Points: []SweepPoint{point("0", 8), point("5", 18), point("20", 24)}},
 		}}},
-		{"categorical", Sweep{Scenario: "s", Param: "producer.compression.type", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{
-			{Points: []SweepPoint{point("none", 10), point("gzip", 20), point("5", 1)}},
+		{"numeric from data", Sweep{Param: "producer.linger.ms", Seeds: 3, YFromData: true, Metrics: []SweepMetric{rate}, Lines: []SweepLine{
+			{Points: []SweepPoint{point("0", 4000000), point("5", 4000010)}},
 		}}},
-		{"metric missing", Sweep{Param: "p", Metrics: []string{"nope"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
-		{"one point", Sweep{Param: "p", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
-		{"not finite", Sweep{Param: "p", Metrics: []string{"record-send-rate"}, Lines: []SweepLine{{Points: []SweepPoint{point("1", math.NaN()), point("2", 3)}}}}},
+		{"categorical", Sweep{Scenario: "s", Param: "producer.compression.type", Seeds: 2, Metrics: []SweepMetric{rate}, Lines: []SweepLine{
+			{Label: "a", Points: []SweepPoint{point("none", 10), point("gzip", 20), point("5", 1)}},
+			{Label: "b", Points: []SweepPoint{point("none", 12), point("gzip", 22)}},
+		}}},
+		{"negative", Sweep{Param: "p", Metrics: []SweepMetric{rate}, Lines: []SweepLine{{Points: []SweepPoint{point("1", -5), point("2", -3)}}}}},
+		{"metric missing", Sweep{Param: "p", Metrics: []SweepMetric{{Path: "nope"}}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
+		{"one point", Sweep{Param: "p", Metrics: []SweepMetric{rate}, Lines: []SweepLine{{Points: []SweepPoint{point("1", 1)}}}}},
+		{"not finite", Sweep{Param: "p", Metrics: []SweepMetric{rate}, Lines: []SweepLine{{Points: []SweepPoint{point("1", math.NaN()), point("2", 3)}}}}},
 		{"no metrics", Sweep{Param: "p"}},
 		{"nothing", Sweep{}},
 	}
@@ -156,6 +190,39 @@ func TestWriteSweep(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestSweepSVGSaysWhatItShows reads the SVG's text: units on the y axis,
+// means over seeds in the title, no scientific notation, bars for
+// categories, an axis from zero unless asked.
+func TestSweepSVGSaysWhatItShows(t *testing.T) {
+	values := func(mean float64) map[string]SweepValue {
+		return map[string]SweepValue{"metrics.outgoing-byte-rate": {Mean: mean, Min: mean - 100000, Max: mean + 100000}}
+	}
+	draw := func(s Sweep) string {
+		path := filepath.Join(t.TempDir(), "sweep.svg")
+		require.NoError(t, WriteSweep(path, &s))
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return string(data)
+	}
+	s := Sweep{Scenario: "compression-codecs", Param: "producer.linger.ms", Seeds: 5,
+		Metrics: []SweepMetric{{Path: "metrics.outgoing-byte-rate", Unit: "B/s"}},
+		Lines:   []SweepLine{{Points: []SweepPoint{{X: "10", Values: values(4299829.472)}, {X: "20", Values: values(4500000)}}}}}
+	svg := draw(s)
+	assert.Contains(t, svg, "metrics.outgoing-byte-rate (B/s)")
+	assert.Contains(t, svg, "mean of 5 seeds, whiskers min to max")
+	assert.NotRegexp(t, `>[^<]*\de[+-]\d[^<]*<`, svg, "no scientific notation in any text")
+	assert.Regexp(t, `>0<`, svg, "the y axis starts at zero")
+	assert.Contains(t, svg, ">20<", "a tick at each swept value")
+
+	s.YFromData = true
+	assert.NotRegexp(t, `>0<`, draw(s), "the data choose the axis")
+
+	s.Lines[0].Points[0].X, s.Lines[0].Points[1].X = "none", "lz4"
+	bars := draw(s)
+	assert.Contains(t, bars, ">lz4<")
+	assert.Regexp(t, `>0<`, bars, "bars start at zero even with YFromData")
 }
 
 func TestWriteSweepBadExtension(t *testing.T) {

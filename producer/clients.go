@@ -48,8 +48,8 @@ func ClientDefaults(client string) ([]ClientDefault, error) {
 }
 
 // DefaultPartitionerName is the partitioner.class a client uses by
-// default: "" for java, meaning the built-in partitioner (murmur2 for keys,
-// sticky for keyless records).
+// default: for java PartitionerBuiltIn (murmur2 for keys, sticky for
+// keyless records).
 func DefaultPartitionerName(client string) string {
 	switch client {
 	case ClientLibrdkafka:
@@ -57,7 +57,7 @@ func DefaultPartitionerName(client string) string {
 	case ClientSarama:
 		return PartitionerSaramaHash
 	}
-	return ""
+	return PartitionerBuiltIn
 }
 
 // librdkafkaDefaults: librdkafka CONFIGURATION.md, checked against Kafka

@@ -18,24 +18,22 @@ func TestClients(t *testing.T) {
 
 func TestDefaultPartitionerName(t *testing.T) {
 	tests := []struct{ client, want string }{
-		{"java", ""},
+		{"java", "built-in"},
 		{"librdkafka", "librdkafka:consistent_random"},
 		{"sarama", "sarama:hash"},
 	}
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, DefaultPartitionerName(tt.client), tt.client)
-		if tt.want != "" {
-			_, ok := LookupPartitioner(tt.want)
-			assert.True(t, ok, "%s is registered", tt.want)
-		}
+		_, ok := lookupPartitioner(tt.want, nil)
+		assert.True(t, ok, "%s is built in", tt.want)
 	}
 }
 
 // TestClientDefaultsAreValidJava: every client's defaults are Java
 // properties, differ from Java's default, and pass Java's validation
 // without being changed (no idempotence silently dropped, no raised
-// delivery timeout). partitioner.class is checked against the registry,
-// since config.go does not know it.
+// delivery timeout). partitioner.class is checked against the built-in
+// partitioners, since the property table does not know them.
 func TestClientDefaultsAreValidJava(t *testing.T) {
 	java, err := NewConfig(nil)
 	require.NoError(t, err)

@@ -37,9 +37,12 @@ type Config struct {
 	// could not take a request for this long (0: never).
 	PartitionerAvailabilityTimeoutMs int64
 	PartitionerIgnoreKeys            bool
-	// PartitionerClass is partitioner.class: "" for the built-in
-	// partitioner, else a registered Partitioner's name.
+	// PartitionerClass is partitioner.class: PartitionerBuiltIn, another
+	// built-in partitioner's name or a PartitionerClass's.
 	PartitionerClass string
+	// newPartitioner makes the partitioner PartitionerClass names; nil for
+	// PartitionerBuiltIn.
+	newPartitioner NewPartitioner
 	// Client is the client whose defaults apply (producer.client).
 	Client               string
 	CompressionType      string
@@ -114,7 +117,7 @@ var properties = []property{
 		set: func(c *Config, v value) { c.PartitionerAvailabilityTimeoutMs = v.n }},
 	{name: "partitioner.ignore.keys", typ: typeBool, def: "false",
 		set: func(c *Config, v value) { c.PartitionerIgnoreKeys = v.b }},
-	{name: "partitioner.class", typ: typeString, def: "",
+	{name: "partitioner.class", typ: typeString, def: PartitionerBuiltIn,
 		set: func(c *Config, v value) { c.PartitionerClass = v.s }},
 	// linger.ms defaults to 5 from Kafka 4.0 (KIP-1030); it was 0 before.
 	// KafkaProducer.lingerMs caps it at Integer.MAX_VALUE.
@@ -165,6 +168,20 @@ func PropertyNames() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// Default is one property's name and Kafka's default for it.
+type Default struct{ Name, Value string }
+
+// Defaults lists every producer property with the Java client's default,
+// in the table's order (ProducerConfig's), so that a report can show what
+// differs from Kafka's defaults in an order that does not change.
+func Defaults() []Default {
+	defs := make([]Default, len(properties))
+	for i, p := range properties {
+		defs[i] = Default{p.name, p.def}
+	}
+	return defs
 }
 
 // IsProperty reports whether name is a producer property the simulator knows.
@@ -230,7 +247,10 @@ func parseValue(p *property, raw string) (value, *ConfigError) {
 // ConfigDef types and ranges, ProducerConfig's idempotence rules
 // (postProcessAndValidateIdempotenceConfigs, 4.x), and
 // KafkaProducer.configureDeliveryTimeout. Errors carry Kafka's messages.
-func NewConfig(props map[string]string) (*Config, error) {
+//
+// classes are partitioners besides the built-in ones that partitioner.class
+// may name.
+func NewConfig(props map[string]string, classes ...PartitionerClass) (*Config, error) {
 	client := ClientJava
 	if v, ok := props["client"]; ok {
 		client = strings.TrimSpace(v)
@@ -287,13 +307,20 @@ func NewConfig(props map[string]string) (*Config, error) {
 	if err := c.configureDeliveryTimeout(explicitDelivery); err != nil {
 		return nil, err
 	}
-	if c.PartitionerClass != "" {
-		if _, ok := LookupPartitioner(c.PartitionerClass); !ok {
-			// KafkaProducer loads the class by name (ConfigDef Type.CLASS).
-			return nil, invalid("partitioner.class", c.PartitionerClass, "Class "+c.PartitionerClass+
-				" could not be found; registered partitioners: "+strings.Join(PartitionerNames(), ", "))
-		}
+	if err := checkClasses(classes); err != nil {
+		return nil, &ConfigError{Message: err.Error()}
 	}
+	newFn, ok := lookupPartitioner(c.PartitionerClass, classes)
+	if !ok {
+		// KafkaProducer loads the class by name (ConfigDef Type.CLASS).
+		known := PartitionerNames()
+		for _, cl := range classes {
+			known = append(known, cl.Name)
+		}
+		return nil, invalid("partitioner.class", c.PartitionerClass, "Class "+c.PartitionerClass+
+			" could not be found; the partitioners: "+strings.Join(known, ", "))
+	}
+	c.newPartitioner = newFn
 	return c, nil
 }
 

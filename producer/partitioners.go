@@ -1,13 +1,11 @@
 package producer
 
 import (
-	"errors"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math/rand/v2"
 	"slices"
-	"sort"
-	"sync"
 	"time"
 )
 
@@ -39,6 +37,15 @@ type NewBatchListener interface {
 
 // Names of the built-in partitioners, as a scenario's partitioner.class.
 const (
+	// PartitionerBuiltIn is the Java client's default, partitioner.class
+	// left null: KafkaProducer partitions with its BuiltInPartitioner
+	// (KIP-794), murmur2 of the key for keyed records and the uniform
+	// sticky partition, adaptive by default, for keyless ones. Kafka has
+	// no class name for it (BuiltInPartitioner is internal and not a
+	// Partitioner); the simulator names it so that --set and --vary can
+	// choose it against the others.
+	PartitionerBuiltIn = "built-in"
+
 	// PartitionerRoundRobin is Kafka's RoundRobinPartitioner as fixed by
 	// KAFKA-17632 (4.0, later backported to the 3.9 branch): one counter step per record,
 	// even when the record is partitioned twice.
@@ -71,76 +78,86 @@ const (
 // (librdkafka CONFIGURATION.md).
 const librdkafkaStickyLinger = 10 * time.Millisecond
 
-var (
-	registryMu sync.RWMutex
-	registry   = map[string]func(rng *rand.Rand) Partitioner{
-		PartitionerRoundRobin: func(*rand.Rand) Partitioner {
-			return &fixedRoundRobin{roundRobin: roundRobin{counters: map[string]int32{}}}
-		},
-		PartitionerRoundRobinPreFix: func(*rand.Rand) Partitioner {
-			return &roundRobin{counters: map[string]int32{}}
-		},
-		PartitionerLibrdkafkaRandom:           librdkafkaFactory(rdRandom),
-		PartitionerLibrdkafkaConsistent:       librdkafkaFactory(rdConsistent),
-		PartitionerLibrdkafkaConsistentRandom: librdkafkaFactory(rdConsistentRandom),
-		PartitionerLibrdkafkaMurmur2:          librdkafkaFactory(rdMurmur2),
-		PartitionerLibrdkafkaMurmur2Random:    librdkafkaFactory(rdMurmur2Random),
-		PartitionerLibrdkafkaFNV1a:            librdkafkaFactory(rdFNV1a),
-		PartitionerLibrdkafkaFNV1aRandom:      librdkafkaFactory(rdFNV1aRandom),
-		PartitionerSaramaHash: func(rng *rand.Rand) Partitioner {
-			return &saramaHash{rng: rng, hash: FNV1aPartitionSarama}
-		},
-		PartitionerSaramaReferenceHash: func(rng *rand.Rand) Partitioner {
-			return &saramaHash{rng: rng, hash: FNV1aPartitionSaramaReference}
-		},
-		PartitionerSaramaRandom: func(rng *rand.Rand) Partitioner {
-			return &saramaRandom{rng: rng}
-		},
-		PartitionerSaramaRoundRobin: func(*rand.Rand) Partitioner {
-			return &saramaRoundRobin{next: map[string]int{}}
-		},
-	}
-)
+// NewPartitioner makes a producer's partitioner. It is called once per
+// producer instance with the producer's seeded random stream, which is the
+// only randomness a partitioner may use.
+type NewPartitioner func(rng *rand.Rand) Partitioner
 
-// RegisterPartitioner makes a partitioner available to scenario files under
-// name (partitioner.class: name). newFn is called once per producer with
-// the producer's seeded random stream, which is the only randomness a
-// partitioner may use. It fails on an empty or taken name or a nil newFn.
-func RegisterPartitioner(name string, newFn func(rng *rand.Rand) Partitioner) error {
-	if name == "" {
-		return errors.New("partitioner name is empty")
+// PartitionerClass is a partitioner that is not built in (a student's own,
+// for example), passed as a value to the configuration of one run
+// (scenarios.Load or Parse) under the name its partitioner.class gives.
+// Nothing is registered globally, so runs with different classes, or the
+// same test run twice, do not meet.
+type PartitionerClass struct {
+	Name string
+	New  NewPartitioner
+}
+
+// builtinPartitioners are the partitioner.class names the simulator
+// models, with their constructors; PartitionerBuiltIn has none (the
+// producer partitions itself).
+var builtinPartitioners = map[string]NewPartitioner{
+	PartitionerBuiltIn: nil,
+	PartitionerRoundRobin: func(*rand.Rand) Partitioner {
+		return &fixedRoundRobin{roundRobin: roundRobin{counters: map[string]int32{}}}
+	},
+	PartitionerRoundRobinPreFix: func(*rand.Rand) Partitioner {
+		return &roundRobin{counters: map[string]int32{}}
+	},
+	PartitionerLibrdkafkaRandom:           librdkafkaFactory(rdRandom),
+	PartitionerLibrdkafkaConsistent:       librdkafkaFactory(rdConsistent),
+	PartitionerLibrdkafkaConsistentRandom: librdkafkaFactory(rdConsistentRandom),
+	PartitionerLibrdkafkaMurmur2:          librdkafkaFactory(rdMurmur2),
+	PartitionerLibrdkafkaMurmur2Random:    librdkafkaFactory(rdMurmur2Random),
+	PartitionerLibrdkafkaFNV1a:            librdkafkaFactory(rdFNV1a),
+	PartitionerLibrdkafkaFNV1aRandom:      librdkafkaFactory(rdFNV1aRandom),
+	PartitionerSaramaHash: func(rng *rand.Rand) Partitioner {
+		return &saramaHash{rng: rng, hash: FNV1aPartitionSarama}
+	},
+	PartitionerSaramaReferenceHash: func(rng *rand.Rand) Partitioner {
+		return &saramaHash{rng: rng, hash: FNV1aPartitionSaramaReference}
+	},
+	PartitionerSaramaRandom: func(rng *rand.Rand) Partitioner {
+		return &saramaRandom{rng: rng}
+	},
+	PartitionerSaramaRoundRobin: func(*rand.Rand) Partitioner {
+		return &saramaRoundRobin{next: map[string]int{}}
+	},
+}
+
+// PartitionerNames lists the built-in partitioner.class names, sorted.
+func PartitionerNames() []string { return slices.Sorted(maps.Keys(builtinPartitioners)) }
+
+// checkClasses refuses a class without a name or constructor, one named
+// like a built-in partitioner, and a name given twice.
+func checkClasses(classes []PartitionerClass) error {
+	for i, c := range classes {
+		switch {
+		case c.Name == "":
+			return fmt.Errorf("a partitioner class has no name")
+		case c.New == nil:
+			return fmt.Errorf("partitioner class %s has a nil New", c.Name)
+		case slices.Contains(PartitionerNames(), c.Name):
+			return fmt.Errorf("partitioner class %s is built in; give yours another name", c.Name)
+		case slices.ContainsFunc(classes[:i], func(o PartitionerClass) bool { return o.Name == c.Name }):
+			return fmt.Errorf("partitioner class %s is given twice", c.Name)
+		}
 	}
-	if newFn == nil {
-		return fmt.Errorf("partitioner %q: nil constructor", name)
-	}
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, ok := registry[name]; ok {
-		return fmt.Errorf("partitioner %q is already registered", name)
-	}
-	registry[name] = newFn
 	return nil
 }
 
-// LookupPartitioner returns the constructor registered under name.
-func LookupPartitioner(name string) (newFn func(rng *rand.Rand) Partitioner, ok bool) {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	newFn, ok = registry[name]
-	return newFn, ok
-}
-
-// PartitionerNames lists the registered names, sorted, so that listings
-// do not depend on map order.
-func PartitionerNames() []string {
-	registryMu.RLock()
-	defer registryMu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for name := range registry {
-		names = append(names, name)
+// lookupPartitioner finds name among the built-in partitioners and
+// classes; a nil constructor with ok is the built-in partitioner.
+func lookupPartitioner(name string, classes []PartitionerClass) (newFn NewPartitioner, ok bool) {
+	if newFn, ok = builtinPartitioners[name]; ok {
+		return newFn, true
 	}
-	sort.Strings(names)
-	return names
+	for _, c := range classes {
+		if c.Name == name {
+			return c.New, true
+		}
+	}
+	return nil, false
 }
 
 // roundRobin is RoundRobinPartitioner before KAFKA-17632: a counter per

@@ -160,9 +160,8 @@ func New(w *sim.World, name string, cfg *Config, brokers []sim.NodeID, l Listene
 		p.compressor = codec.NewCompressor(p.codec)
 		p.payloadRng = w.Stream(name + "/payload")
 	}
-	if cfg.PartitionerClass != "" {
-		newFn, _ := LookupPartitioner(cfg.PartitionerClass)
-		p.custom = newFn(w.Stream(name + "/partitioner"))
+	if cfg.newPartitioner != nil {
+		p.custom = cfg.newPartitioner(w.Stream(name + "/partitioner"))
 	}
 	p.meta.needed = true
 	p.wake()
@@ -424,7 +423,9 @@ func (p *Producer) append(r Record) bool {
 		}
 		p.payload = r.Payload.Fill(p.payload[:r.Value], p.payloadRng, int(r.ID))
 		b.raw = appendEncoded(b.raw, len(b.Records), int64((now-b.firstTime)/sim.Millisecond), r.Key, p.payload)
-		p.appBusyUntil = max(p.appBusyUntil, now) + sim.FromDuration(p.codec.CompressCost(appended))
+		cost := sim.FromDuration(p.codec.CompressCost(appended))
+		p.appBusyUntil = max(p.appBusyUntil, now) + cost
+		p.stats.CompressionCPU += cost
 	}
 	b.Records = append(b.Records, r.ID)
 	b.add(appended)

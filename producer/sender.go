@@ -91,6 +91,9 @@ type Stats struct {
 	RecordSizeMaxSum  int64                  // sum over sent batches of their largest record (record-size-avg)
 	CompressionSum    float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
 	Errors            map[broker.Error]int64 // per batch attempt
+	// CompressionCPU is the application thread's CPU time compressing
+	// records, from codec's cost table (Kafka has no metric for it).
+	CompressionCPU sim.Time
 }
 
 // Add adds o's counts to s, for metrics summed over several producer
@@ -113,6 +116,7 @@ func (s *Stats) Add(o *Stats) {
 	s.ConnectionsClosed += o.ConnectionsClosed
 	s.RecordSizeMaxSum += o.RecordSizeMaxSum
 	s.CompressionSum += o.CompressionSum
+	s.CompressionCPU += o.CompressionCPU
 	for err, n := range o.Errors { // summing: the order does not matter
 		if s.Errors == nil {
 			s.Errors = make(map[broker.Error]int64)

@@ -12,8 +12,55 @@ import (
 	"github.com/kafkasim/kafkasim/sim"
 )
 
-// maxAnomalies caps the report's anomaly list; the counts cover them all.
-const maxAnomalies = 20
+// DefaultAnomalies is how many anomalies a report explains unless
+// RunOptions.Anomalies says otherwise; the counts cover them all.
+const DefaultAnomalies = 20
+
+// AllAnomalies, as RunOptions.Anomalies, explains every anomaly.
+const AllAnomalies = -1
+
+// found is every anomalous record the audit found, by kind, in record
+// order.
+type found struct {
+	lost, dups, ambiguous []broker.RecordID
+	reorders              []reorder
+}
+
+// explainAnomalies explains the first n anomalies (every one when n is
+// AllAnomalies, DefaultAnomalies when 0), taking the kinds in turn, most
+// severe first, so that every kind shows in a short list.
+func (r *runner) explainAnomalies(n int) []Anomaly {
+	f := &r.found
+	total := len(f.lost) + len(f.dups) + len(f.reorders) + len(f.ambiguous)
+	switch {
+	case n == 0:
+		n = DefaultAnomalies
+	case n < 0:
+		n = total
+	}
+	out := make([]Anomaly, 0, min(n, total))
+	if total == 0 {
+		return out
+	}
+	x := newExplainer(r)
+	for i := 0; len(out) < n; i++ {
+		added := false
+		add := func(ok bool, a func() Anomaly) {
+			if ok && len(out) < n {
+				out = append(out, a())
+				added = true
+			}
+		}
+		add(i < len(f.lost), func() Anomaly { return x.lost(f.lost[i]) })
+		add(i < len(f.dups), func() Anomaly { return x.duplicated(f.dups[i]) })
+		add(i < len(f.reorders), func() Anomaly { return x.reordered(f.reorders[i]) })
+		add(i < len(f.ambiguous), func() Anomaly { return x.ambiguous(f.ambiguous[i]) })
+		if !added {
+			break
+		}
+	}
+	return out
+}
 
 // finalLog is the log the audit reads for a partition: the leader's, below
 // its high watermark (what a read_uncommitted consumer can read). If the
@@ -187,39 +234,73 @@ func (r *runner) audit() *Report {
 			}
 		}
 	}
+	if c.KeysSplit > 0 {
+		c.KeysSplitExample = r.keySplitExample()
+	}
 	slices.SortFunc(reorders, func(a, b reorder) int { return int(a.id) - int(b.id) })
 	rep.AnomalyCount = len(lost) + len(dups) + len(reorders) + len(ambiguous)
 
-	x := newExplainer(r)
-	// Round-robin over the kinds, most severe first, so every kind shows.
-	for i := 0; len(rep.Anomalies) < maxAnomalies; i++ {
-		added := false
-		if i < len(lost) {
-			rep.Anomalies = append(rep.Anomalies, x.lost(lost[i]))
-			added = true
-		}
-		if i < len(dups) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.duplicated(dups[i]))
-			added = true
-		}
-		if i < len(reorders) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.reordered(reorders[i]))
-			added = true
-		}
-		if i < len(ambiguous) && len(rep.Anomalies) < maxAnomalies {
-			rep.Anomalies = append(rep.Anomalies, x.ambiguous(ambiguous[i]))
-			added = true
-		}
-		if !added {
-			break
-		}
-	}
-	if rep.Anomalies == nil {
-		rep.Anomalies = []Anomaly{}
-	}
+	r.found = found{lost: lost, dups: dups, reorders: reorders, ambiguous: ambiguous}
+	rep.Anomalies = r.explainAnomalies(r.opt.Anomalies)
 	r.metrics(rep)
 	rep.Timeline = r.timeline()
 	return rep
+}
+
+// keySplitExample is the key whose records split earliest in send order:
+// the partition of its first record, the partition a later record went
+// to instead, and the last fault before that copy was appended (add-partitions
+// changes what the key hashes to; restart-producer may bring another
+// client's partitioner).
+func (r *runner) keySplitExample() *KeySplit {
+	type topicKey struct{ topic, key int32 }
+	type copyAt struct {
+		id broker.RecordID
+		p  int32
+		o  int64
+	}
+	first := map[topicKey]copyAt{} // the key's earliest-sent record
+	visit := func(f func(tk topicKey, at copyAt)) {
+		for p := range r.pl.dataPartitions() {
+			log := r.finalLog(broker.PartitionID(p))
+			topic := int32(r.pl.topo.Partitions[p].Topic)
+			for o := int64(0); o < log.HW(); o++ {
+				if id := log.Record(o); id != 0 && r.recs[id].key >= 0 {
+					f(topicKey{topic, r.recs[id].key}, copyAt{id, int32(p), o})
+				}
+			}
+		}
+	}
+	visit(func(tk topicKey, at copyAt) {
+		if f, ok := first[tk]; !ok || at.id < f.id {
+			first[tk] = at
+		}
+	})
+	var moved copyAt
+	var from int32
+	visit(func(tk topicKey, at copyAt) {
+		if f := first[tk]; at.p != f.p && (moved.id == 0 || at.id < moved.id) {
+			moved, from = at, f.p
+		}
+	})
+	if moved.id == 0 {
+		return nil
+	}
+	ks := &KeySplit{Key: "key-" + strconv.Itoa(int(r.recs[moved.id].key)), From: r.pl.topo.Name(broker.PartitionID(from)),
+		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: uint32(moved.id)}
+	// The copy's append, not its send: the application may have sent it
+	// again after the fault.
+	log := r.finalLog(broker.PartitionID(moved.p))
+	appended := log.Batches()[log.BatchIndex(moved.o)].Timestamp
+	for _, e := range r.w.Trace.Entries() {
+		if e.At > appended {
+			break
+		}
+		if e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
+			ks.After = e.Kind.String() + " at " + e.At.String()
+		}
+	}
+	return ks
 }
 
 // maxTimeline caps the timeline; a long flapping run would drown the story.
@@ -386,7 +467,10 @@ func (r *runner) configReport() ConfigReport {
 		Cluster: ClusterReport{Brokers: s.Cluster.Brokers, Version: s.Cluster.Version, Features: r.pl.features,
 			Latency: s.Cluster.Network.Latency.Duration.String(), Jitter: s.Cluster.Network.Jitter.Duration.String(),
 			Bandwidth: s.Cluster.Network.Bandwidth.Text},
-		Faults: []string{},
+		Faults: []string{}, Sets: s.sets,
+	}
+	if c := r.pl.producerCfg.Client; c != producer.ClientJava {
+		cr.ProducerClient = c
 	}
 	for _, t := range r.pl.topo.Topics {
 		// The file's count; add-partitions faults raise it during the run.
@@ -402,7 +486,7 @@ func (r *runner) configReport() ConfigReport {
 		dur = s.Duration.Duration.String()
 	}
 	cr.Workload = WorkloadReport{Topic: wl.Topic, Records: wl.Records, Rate: wl.Rate, Duration: dur, Keys: wl.Keys,
-		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes}
+		KeyDistribution: wl.KeyDistribution, ValueBytes: wl.ValueBytes, Value: r.pl.payload.String()}
 	if r.pl.txnRecords > 0 {
 		tx := &TxnWorkloadReport{Records: r.pl.txnRecords, AbortEvery: wl.Transactions.AbortEvery}
 		for _, t := range r.pl.topics {
@@ -479,6 +563,18 @@ func (r *runner) metrics(rep *Report) {
 	for e, n := range st.Errors {
 		rep.Errors[e.String()] += n
 	}
+	injected := map[string]string{} // error name: the first request rule that answered with it
+	for _, f := range r.pl.faults {
+		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name] == "" && r.ruleFired(f.index) > 0 {
+			injected[name] = fmt.Sprintf("fault %d (request-rule on %s)", f.index, f.rule.API)
+		}
+	}
+	for name := range rep.Errors { // filling a map: the order does not matter
+		if rep.ErrorNotes == nil {
+			rep.ErrorNotes = map[string]string{}
+		}
+		rep.ErrorNotes[name] = errorNoteText(name, injected[name])
+	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)
 	for id := 1; id < len(r.recs); id++ {
@@ -492,6 +588,7 @@ func (r *runner) metrics(rep *Report) {
 	for _, pm := range producerMetrics {
 		rep.Metrics[pm.name] = pm.value(&st, secs)
 	}
+	rep.CompressionCPUMs = round3(st.CompressionCPU.Ms())
 	if len(lat) > 0 {
 		slices.Sort(lat)
 		rank := func(q float64) float64 {

@@ -69,7 +69,7 @@ type BudgetStop struct {
 
 // String is the one-line summary the text report, run and check print.
 func (b *BudgetStop) String() string {
-	return fmt.Sprintf("stopped by the %s budget (%s) at %g ms of virtual time", b.Budget, b.Limit, b.AtMs)
+	return fmt.Sprintf("stopped by the %s budget (%s) at %s ms of virtual time", b.Budget, b.Limit, FormatNumber(b.AtMs))
 }
 
 // within reports whether the run is still inside its budgets; the first
@@ -167,8 +167,8 @@ func (r *runner) loopHint() string {
 	case session <= rtt+hb:
 		// KRaft's BrokerHeartbeatManager fences a broker whose last
 		// heartbeat is older than broker.session.timeout.ms.
-		return fmt.Sprintf("broker.session.timeout.ms=%g is not above broker.heartbeat.interval.ms=%g plus one network round trip (%v): the controller fences brokers between their heartbeats",
-			session.Ms(), hb.Ms(), rtt)
+		return fmt.Sprintf("broker.session.timeout.ms=%s is not above broker.heartbeat.interval.ms=%s plus one network round trip (%v): the controller fences brokers between their heartbeats",
+			FormatNumber(session.Ms()), FormatNumber(hb.Ms()), rtt)
 	case r.cfg.RequestTimeoutMs <= 0 || sim.Millis(int64(r.cfg.RequestTimeoutMs)) <= rtt:
 		// NetworkClient.handleTimedOutRequests closes the connection of a
 		// request older than request.timeout.ms.
@@ -178,8 +178,8 @@ func (r *runner) loopHint() string {
 		// A follower's fetch waits up to replica.fetch.wait.max.ms for
 		// replica.fetch.min.bytes (DelayedFetch); an acks=all write or a
 		// transaction state change waits for that fetch.
-		return fmt.Sprintf("request.timeout.ms=%d is not above replica.fetch.wait.max.ms=%g plus a round trip, and replica.fetch.min.bytes=%d makes followers wait that long for small writes: acks=all writes and transaction state changes outlast the producer's requests, which time out and are sent again",
-			r.cfg.RequestTimeoutMs, cfg.ReplicaFetchWaitMax.Ms(), cfg.ReplicaFetchMinBytes)
+		return fmt.Sprintf("request.timeout.ms=%d is not above replica.fetch.wait.max.ms=%s plus a round trip, and replica.fetch.min.bytes=%d makes followers wait that long for small writes: acks=all writes and transaction state changes outlast the producer's requests, which time out and are sent again",
+			r.cfg.RequestTimeoutMs, FormatNumber(cfg.ReplicaFetchWaitMax.Ms()), cfg.ReplicaFetchMinBytes)
 	}
 	return ""
 }

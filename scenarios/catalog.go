@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"strings"
+
+	"github.com/kafkasim/kafkasim/producer"
 )
 
 //go:embed catalog/*.yaml
@@ -56,12 +59,16 @@ func Builtin(name string) (Entry, bool) {
 // Load reads a built-in scenario by name, or a file by path, applies --set
 // overrides and validates the result. A name is tried as a built-in first;
 // anything with a slash or a .yaml/.yml/.json suffix is a file.
-func Load(nameOrFile string, sets []string) (*Scenario, error) {
+//
+// classes are partitioners of your own that the scenario's
+// producer.partitioner.class may name besides the built-in ones; they
+// belong to this scenario only.
+func Load(nameOrFile string, sets []string, classes ...producer.PartitionerClass) (*Scenario, error) {
 	source, data, err := find(nameOrFile)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(source, data, sets)
+	return Parse(source, data, sets, classes...)
 }
 
 func find(nameOrFile string) (string, []byte, error) {
@@ -77,6 +84,10 @@ func find(nameOrFile string) (string, []byte, error) {
 		var names []string
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
+		}
+		if near := closest(nameOrFile, names); len(near) > 0 {
+			return "", nil, &Error{Source: nameOrFile, Msg: fmt.Sprintf("no built-in scenario or file by that name; did you mean %s? (simulate list shows all %d)",
+				strings.Join(near, " or "), len(names))}
 		}
 		return "", nil, &Error{Source: nameOrFile, Msg: "no built-in scenario or file by that name; built-ins: " + strings.Join(names, ", ")}
 	}
@@ -118,16 +129,68 @@ func readFile(name string) ([]byte, error) {
 	return data, nil
 }
 
-// Parse reads and validates a scenario from YAML or JSON text.
-func Parse(source string, data []byte, sets []string) (*Scenario, error) {
+// Parse reads and validates a scenario from YAML or JSON text; classes are
+// as for Load.
+func Parse(source string, data []byte, sets []string, classes ...producer.PartitionerClass) (*Scenario, error) {
 	s, err := parseScenario(source, data, sets)
 	if err != nil {
 		return nil, err
 	}
+	s.classes = classes
 	pl, err := s.validate()
 	if err != nil {
 		return nil, err
 	}
 	s.plan = pl
 	return s, nil
+}
+
+// closest are the names near name, nearest first, at most three: those
+// within a few typing mistakes of it (edit distance up to a third of its
+// length, at least 2), and those it is a part of ("linger" for
+// linger-batching).
+func closest(name string, names []string) []string {
+	type near struct {
+		name string
+		dist int
+	}
+	var found []near
+	for _, n := range names {
+		d := editDistance(name, n)
+		switch {
+		case d <= max(2, len(name)/3):
+		case len(name) >= 4 && strings.Contains(n, name):
+			d = len(n) - len(name)
+		default:
+			continue
+		}
+		found = append(found, near{n, d})
+	}
+	slices.SortStableFunc(found, func(a, b near) int { return a.dist - b.dist })
+	var out []string
+	for _, f := range found[:min(len(found), 3)] {
+		out = append(out, f.name)
+	}
+	return out
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -22,6 +22,19 @@ type Charts struct {
 	Order []OrderSeries `json:"order"`
 	// Faults are the fault events, for marking the time axis.
 	Faults []FaultMark `json:"faults"`
+	// Lost is every acknowledged record missing from the final logs (the
+	// report's lost records), in record order.
+	Lost []LostRecord `json:"lost"`
+}
+
+// LostRecord is an acknowledged record the final logs do not hold: where
+// the acknowledgement said it was, and when.
+type LostRecord struct {
+	Record    int64   `json:"record"`
+	Partition string  `json:"partition"` // the partition its callback named
+	Offset    int64   `json:"offset"`    // the offset its callback named; -1 with acks=0
+	SentMs    float64 `json:"sent_ms"`
+	AckedMs   float64 `json:"acked_ms"`
 }
 
 // PartitionCount is one bar of the partition histogram.

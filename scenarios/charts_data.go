@@ -28,11 +28,17 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 		Series:     []Sample{},
 		Order:      []OrderSeries{},
 		Faults:     []FaultMark{},
+		Lost:       []LostRecord{},
 	}
 	for id := 1; id < len(rn.recs); id++ {
 		if rec := &rn.recs[id]; rec.status == statusAcked {
 			c.LatencyMs = append(c.LatencyMs, (rec.doneAt - rec.sentAt).Ms())
 		}
+	}
+	for _, id := range rn.found.lost {
+		rec := &rn.recs[id]
+		c.Lost = append(c.Lost, LostRecord{Record: int64(id), Partition: rn.pl.topo.Name(broker.PartitionID(max(rec.partition, 0))),
+			Offset: rec.offset, SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
 	rn.chartLogs(c)

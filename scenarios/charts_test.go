@@ -26,6 +26,7 @@ type chartsGolden struct {
 	Latency    listEnds         `json:"latency_ms"`
 	BatchBytes listEnds         `json:"batch_bytes"`
 	Order      []orderSummary   `json:"order"`
+	Lost       int              `json:"lost"`
 }
 
 type listEnds struct {
@@ -57,7 +58,7 @@ func summarize(t *testing.T, c *Charts) chartsGolden {
 	h.Write(whole)
 	g := chartsGolden{Scenario: c.Scenario, Seed: c.Seed, Hash: fmt.Sprintf("%016x", h.Sum64()),
 		Partitions: c.Partitions, Faults: c.Faults, SampleMs: c.SampleMs, Samples: len(c.Series),
-		Latency: ends(c.LatencyMs), BatchBytes: ends(c.BatchBytes)}
+		Latency: ends(c.LatencyMs), BatchBytes: ends(c.BatchBytes), Lost: len(c.Lost)}
 	for _, o := range c.Order {
 		s := orderSummary{Partition: o.Partition, Points: len(o.Points), First: o.Points[:min(len(o.Points), goldenEnds)]}
 		for _, p := range o.Points {
@@ -97,6 +98,7 @@ func TestChartsGolden(t *testing.T) {
 			assert.EqualValues(t, rep.Records.Duplicated, dups)
 			assert.EqualValues(t, rep.Records.Reordered, reorders)
 			assert.EqualValues(t, rep.Records.Acked, len(c.LatencyMs))
+			assert.EqualValues(t, rep.Records.Lost, len(c.Lost))
 			if rep.Consumers != nil {
 				// The aborted points are what read_uncommitted reads beyond read_committed.
 				assert.EqualValues(t, rep.Consumers.ReadUncommitted.AbortedRead, aborted)

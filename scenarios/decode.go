@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -330,7 +331,7 @@ func parseScenario(source string, data []byte, sets []string) (*Scenario, error)
 			return nil, err
 		}
 	}
-	sc := &Scenario{Source: source, lines: map[string]int{}}
+	sc := &Scenario{Source: source, lines: map[string]int{}, sets: slices.Clone(sets)}
 	d := &decoder{source: source, lines: sc.lines}
 	if err := d.decodeStruct(root, reflect.ValueOf(sc).Elem(), ""); err != nil {
 		return nil, err

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/kafkasim/kafkasim/event"
+	"github.com/kafkasim/kafkasim/producer"
 )
 
 // TestLessonExercises pins what LESSONS.md promises for the "Try" settings
@@ -285,3 +288,31 @@ workload:
 	require.NoError(t, err)
 	assert.Zero(t, s.Run(RunOptions{}).Report.Errors["INVALID_PRODUCER_ID_MAPPING"])
 }
+
+// TestPartitionerClassIsPerRun: two runs give the same class name two
+// different partitioners, at the same time; each run uses its own. With a
+// global registry the second registration failed, and so did the test's
+// second run under go test -count=2.
+func TestPartitionerClassIsPerRun(t *testing.T) {
+	for _, part := range []int{3, 5} {
+		t.Run(strconv.Itoa(part), func(t *testing.T) {
+			t.Parallel()
+			class := producer.PartitionerClass{Name: "com.example.One", New: func(*rand.Rand) producer.Partitioner { return onePartition(part) }}
+			s, err := Load("sticky-vs-round-robin", []string{"producer.partitioner.class=com.example.One", "workload.records=500"}, class)
+			require.NoError(t, err)
+			rep := s.Run(RunOptions{}).Report
+			for _, p := range rep.Partitions {
+				if p.Partition == part {
+					assert.EqualValues(t, 500, p.Records, "every record in partition %d", part)
+				} else {
+					assert.Zero(t, p.Records, "partition %d", p.Partition)
+				}
+			}
+		})
+	}
+}
+
+// onePartition sends every record to one partition.
+type onePartition int
+
+func (p onePartition) Partition(producer.PartitionRequest) int { return int(p) }

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -65,11 +64,10 @@ func isErrorPath(path string) bool {
 }
 
 func (s *Scenario) validateExpect(pl *plan) error {
-	known := shapeOf(pl.topo, pl.ruleFaults()...).paths() // the paths a report of this scenario can hold
 	for _, e := range s.Expect {
 		key := "expect." + e.Path
-		if !slices.Contains(known, e.Path) && !isErrorPath(e.Path) {
-			return s.errAt(key, "unknown report path: %s", pathError(e.Path, known))
+		if err := pl.checkPath(e.Path); err != nil {
+			return s.errAt(key, "%s", err.Error())
 		}
 		if _, err := parseCondition(e.Want); err != nil {
 			return s.errAt(key, "%s", err.Error())

@@ -192,6 +192,10 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 		parts[0] = appended + "; " + parts[0]
 	}
 
+	if s := x.isrAtAck(p, leader, rec.doneAt); s != "" {
+		parts = append(parts, s)
+	}
+
 	// Did any follower copy it?
 	var fetched []string
 	for _, i := range x.bySubject[p] {
@@ -243,6 +247,56 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
+}
+
+// isrAtAck says, for acks=all, which ISR the controller had committed when
+// the record was acknowledged, if it was smaller than the replica set: a
+// leader answers acks=all once every ISR member has the record
+// (Partition.checkEnoughReplicasReachOffset), so a shrunken ISR means fewer
+// copies, and min.insync.replicas is the only floor.
+func (x *explainer) isrAtAck(p broker.PartitionID, leader sim.NodeID, at sim.Time) string {
+	if a := x.acks(); a != "all" && a != "-1" {
+		return ""
+	}
+	last := x.findLast(x.bySubject[p], func(e *sim.Entry) bool {
+		return (e.Kind == event.Isr || e.Kind == event.Elect) && e.At <= at
+	})
+	replicas := len(x.r.pl.topo.Partitions[p].Replicas)
+	if last == nil || last.Ext == nil || len(last.Ext.List) >= replicas {
+		return ""
+	}
+	isr := last.Ext.List
+	since := "had shrunk to " + brokerIDs(isr) + " at " + last.At.String()
+	if last.Kind == event.Elect {
+		since = "was " + brokerIDs(isr) + " from the election at " + last.At.String()
+	}
+	names := make([]string, len(isr))
+	for i, b := range isr {
+		names[i] = x.name(sim.NodeID(b))
+	}
+	who := strings.Join(names, " and ")
+	if len(isr) == 1 {
+		who += " alone"
+	}
+	topic := x.r.pl.topo.Topics[x.r.pl.topo.Partitions[p].Topic]
+	return "the ISR " + since + ", so acks=all waited for " + who + " (" + strconv.Itoa(len(isr)) + " of " +
+		strconv.Itoa(replicas) + " replicas; min.insync.replicas=" + strconv.Itoa(topic.MinInsyncReplicas) + " allowed it)"
+}
+
+// brokerIDs is a list of broker ids as the timeline prints an ISR: [1 2].
+func brokerIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func dedupe(ss []string) []string {
@@ -422,7 +476,12 @@ func (x *explainer) wire(ref int64, retry *sim.Entry, since sim.Time) []wireFact
 		})
 	}
 	var out []wireFact
-	held := between(brk, prod, event.Held)
+	// The cut may hold the responses of several requests in flight: the
+	// one that counts answers this attempt's request (the produce
+	// response carries its id).
+	held := x.findFirst(x.byNode[brk], func(e *sim.Entry) bool {
+		return e.Kind == event.Held && e.Peer == prod && e.Req == send.Req && e.At >= max(since, send.At) && e.At <= retry.At
+	})
 	if held != nil {
 		out = append(out, wireFact{"held" + x.name(brk), "at " + held.At.String() + " its response from " + x.name(brk) +
 			" met a cut link that drops packets, and TCP held it for retransmission (first in " +
@@ -445,23 +504,48 @@ func (x *explainer) wire(ref int64, retry *sim.Entry, since sim.Time) []wireFact
 	return out
 }
 
-// duplicated explains a record with several copies in the final log.
+// duplicated explains a record with several copies in the final logs,
+// in one partition or in several (a re-send the partitioner put elsewhere).
 func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 	p := x.partitionOf(id)
-	offs := x.offsetsOf(p, id)
-	a := x.anomaly("duplicated", id, offs)
+	a := x.anomaly("duplicated", id, x.offsetsOf(p, id))
+	type copyOf struct {
+		p   broker.PartitionID
+		o   int64
+		ref int64
+		app *sim.Entry
+	}
+	var copies []copyOf
+	for q := range x.r.pl.dataPartitions() {
+		for _, o := range x.offsetsOf(broker.PartitionID(q), id) {
+			ref := x.batchAt(broker.PartitionID(q), o)
+			copies = append(copies, copyOf{broker.PartitionID(q), o, ref, x.appendOf(ref, int32(q), o)})
+		}
+	}
+	// In the order they were written (offsets within a partition); a copy
+	// whose append a cut trace lacks goes last, untold.
+	slices.SortStableFunc(copies, func(a, b copyOf) int {
+		if a.app == nil || b.app == nil {
+			return boolInt(a.app == nil) - boolInt(b.app == nil)
+		}
+		return int(a.app.At - b.app.At)
+	})
+	spread := slices.ContainsFunc(copies, func(c copyOf) bool { return c.p != copies[0].p })
+	if spread {
+		for _, c := range copies {
+			a.Copies = append(a.Copies, RecordCopy{Partition: x.r.pl.topo.Name(c.p), Offset: c.o})
+		}
+	}
 	var parts []string
-	var prev *sim.Entry
-	prevRef := int64(0)
-	for n, o := range offs {
-		ref := x.batchAt(p, o)
-		app := x.appendOf(ref, int32(p), o)
+	var prev *copyOf
+	for n, c := range copies {
+		app, ref := c.app, c.ref
 		if app == nil {
 			continue
 		}
 		if prev != nil {
-			parts = append(parts, x.history(prevRef, prev.At, app.At)...)
-			if bump := x.nodeEvent(app.Peer, prev.At, app.At, event.EpochBump); bump != nil && ref == prevRef {
+			parts = append(parts, x.history(prev.ref, prev.app.At, app.At)...)
+			if bump := x.nodeEvent(app.Peer, prev.app.At, app.At, event.EpochBump); bump != nil && ref == prev.ref {
 				// KIP-360: the bump renumbers every unfinished batch from
 				// sequence 0 under the new epoch
 				// (TxnPartitionEntry.startSequencesAtBeginning), and the
@@ -469,11 +553,20 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 				parts = append(parts, "the producer bumped its epoch to "+strconv.Itoa(int(bump.Epoch))+" at "+bump.At.String()+
 					" and re-sent it at a new sequence number, which the broker cannot match to the copy written under the old epoch")
 			}
-			if ref != prevRef {
-				parts = append(parts, "the application sent it again in batch "+strconv.FormatInt(ref, 10))
+			if ref != prev.ref {
+				again := "the application sent it again in batch " + strconv.FormatInt(ref, 10)
+				if fail := x.findFirst(x.byBatch[prev.ref], func(e *sim.Entry) bool {
+					return e.Kind == event.Fail && e.At >= prev.app.At && e.At <= app.At
+				}); fail != nil {
+					again = "the producer reported " + broker.Error(fail.Err).String() + " for it at " + fail.At.String() + ", so " + again
+				}
+				parts = append(parts, again)
 			}
-			if gone := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.At && e.At <= app.At
+			if c.p != prev.p {
+				parts = append(parts, x.movedBy(id, prev.p, c.p, prev.app.At, app.At))
+			}
+			if gone := x.findFirst(x.bySubject[c.p], func(e *sim.Entry) bool {
+				return e.Kind == event.ProducerExpired && e.Node == app.Node && e.At >= prev.app.At && e.At <= app.At
 			}); gone != nil {
 				// ProducerStateManager.removeExpiredProducers: with no state
 				// for the producer id, any sequence is accepted.
@@ -482,21 +575,47 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 			}
 		}
 		word := "appended it"
-		if n > 0 {
+		if prev != nil {
 			word = "appended it again"
 		}
-		parts = append(parts, x.name(app.Node)+" "+word+" at offset "+strconv.FormatInt(o, 10)+" at "+app.At.String()+
-			" (batch "+strconv.FormatInt(ref, 10)+")")
-		prev, prevRef = app, ref
+		where := "offset " + strconv.FormatInt(c.o, 10)
+		if spread {
+			where += " of " + x.r.pl.topo.Name(c.p)
+		}
+		parts = append(parts, x.name(app.Node)+" "+word+" at "+where+" at "+app.At.String()+" (batch "+strconv.FormatInt(ref, 10)+")")
+		prev = &copies[n]
 	}
 	switch {
-	case len(offs) > 1 && x.batchAt(p, offs[0]) != x.batchAt(p, offs[len(offs)-1]):
+	case spread:
+		parts = append(parts, "the copies are in two partitions, where no producer id and sequence can tie them together; idempotence only holds within one partition of one producer session")
+	case len(copies) > 1 && copies[0].ref != copies[len(copies)-1].ref:
 		parts = append(parts, "the copies came from different producer instances or batches, so no producer id and sequence tie them together; idempotence only holds within one producer session")
 	case !x.idempotent():
 		parts = append(parts, "with enable.idempotence=false the broker has no producer id and sequence number to recognise a retry")
 	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
+}
+
+// movedBy says why a record sent again landed in another partition: the
+// last add-partitions or restart-producer between the two appends.
+func (x *explainer) movedBy(id broker.RecordID, from, to broker.PartitionID, after, before sim.Time) string {
+	s := "this time the partitioner chose " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
+	if x.key(id) != nil {
+		s = "this time its key went to " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
+	}
+	var cause *sim.Entry
+	for _, list := range x.byNode {
+		if e := x.findLast(list, func(e *sim.Entry) bool {
+			return (e.Kind == event.AddPartitions || e.Kind == event.RestartProducer) && e.At <= before
+		}); e != nil && (cause == nil || e.At > cause.At) {
+			cause = e
+		}
+	}
+	if cause != nil && cause.At >= after-sim.Second {
+		s += " (" + cause.Kind.String() + " at " + cause.At.String() + ")"
+	}
+	return s
 }
 
 // reordered explains a record that landed after one sent later.

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,4 +104,155 @@ func TestExplanationNamesAPartition(t *testing.T) {
 	rep := s.Run(RunOptions{}).Report
 	require.NotEmpty(t, rep.Anomalies)
 	assert.Contains(t, rep.Anomalies[0].Explanation, "broker-1 was cut off at 1.000s (links between leader orders-0 and brokers)")
+}
+
+// TestAnomaliesAreComplete: Result.Anomalies explains every anomaly the
+// counts cover, the report the first RunOptions.Anomalies of them, in the
+// same order.
+func TestAnomaliesAreComplete(t *testing.T) {
+	s, err := Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	for _, tt := range []struct{ opt, want int }{{0, DefaultAnomalies}, {5, 5}, {AllAnomalies, -1}} {
+		res := s.Run(RunOptions{Anomalies: tt.opt})
+		all := res.Anomalies()
+		require.Greater(t, len(all), DefaultAnomalies, "the lesson has more anomalies than a report shows by default")
+		assert.Len(t, all, res.Report.AnomalyCount)
+		want := tt.want
+		if want < 0 {
+			want = len(all)
+		}
+		assert.Equal(t, all[:want], res.Report.Anomalies)
+		c := res.Report.Records
+		kinds := map[string]int64{}
+		for _, a := range all {
+			kinds[a.Kind]++
+			assert.NotEmpty(t, a.Explanation)
+		}
+		assert.Equal(t, map[string]int64{"lost": c.Lost}, kinds, "acks=1 failover loses records and nothing else")
+	}
+}
+
+// TestLostNamesTheISRShrink: an acks=all record lost after the ISR shrank
+// names the ISR the controller had committed when it was acknowledged,
+// read from the isr entry's broker list.
+func TestLostNamesTheISRShrink(t *testing.T) {
+	s, err := Load("unclean-election-loss", nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	require.NotEmpty(t, res.Report.Anomalies)
+	lost := res.Report.Anomalies[0]
+	require.Equal(t, "lost", lost.Kind)
+	assert.Contains(t, lost.Explanation, "the ISR had shrunk to [1] at 7.501089s, so acks=all waited for broker-1 alone (1 of 3 replicas; min.insync.replicas=1 allowed it)")
+
+	entries := res.run.w.Trace.Entries()
+	i := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Isr && e.At.String() == "7.501089s" })
+	require.GreaterOrEqual(t, i, 0, "the shrink is in the trace")
+	entries[i].Ext.List = []int32{1, 3}
+	assert.Contains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation,
+		"the ISR had shrunk to [1 3] at 7.501089s, so acks=all waited for broker-1 and broker-3 (2 of 3 replicas")
+	entries[i].Ext.List = []int32{1, 2, 3}
+	assert.NotContains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation, "ISR had shrunk")
+}
+
+// TestKeysSplitExample: the example key's first record is in From, the
+// record named went to To, and the fault that moved it is named.
+func TestKeysSplitExample(t *testing.T) {
+	for _, tt := range []struct{ lesson, after string }{
+		{"partition-count-change", "add-partitions at 2.000s"},
+		{"client-partitioner-mismatch", "restart-producer at 2.000s"},
+	} {
+		t.Run(tt.lesson, func(t *testing.T) {
+			s, err := Load(tt.lesson, nil)
+			require.NoError(t, err)
+			res := s.Run(RunOptions{})
+			ks := res.Report.Records.KeysSplitExample
+			require.NotNil(t, ks)
+			assert.Equal(t, tt.after, ks.After)
+			r := res.run
+			in := func(name string) []broker.RecordID { // the example key's records in a partition
+				var ids []broker.RecordID
+				for p := range r.pl.dataPartitions() {
+					if r.pl.topo.Name(broker.PartitionID(p)) != name {
+						continue
+					}
+					log := r.finalLog(broker.PartitionID(p))
+					for o := int64(0); o < log.HW(); o++ {
+						if id := log.Record(o); id != 0 && "key-"+strconv.Itoa(int(r.recs[id].key)) == ks.Key {
+							ids = append(ids, id)
+						}
+					}
+				}
+				return ids
+			}
+			from, to := in(ks.From), in(ks.To)
+			require.NotEmpty(t, from)
+			assert.Contains(t, to, broker.RecordID(ks.Record))
+			assert.Less(t, slices.Min(from), broker.RecordID(ks.Record), "the key went to From first")
+			assert.NotEqual(t, ks.From, ks.To)
+		})
+	}
+}
+
+// TestDuplicateInTwoPartitionsNamesBoth: a record the restarted
+// application sent again, which the new client's partitioner put in
+// another partition, is explained copy by copy, each with its partition.
+func TestDuplicateInTwoPartitionsNamesBoth(t *testing.T) {
+	s, err := Load("client-partitioner-mismatch", nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	all := res.Anomalies()
+	require.NotEmpty(t, all)
+	spread := 0
+	for _, a := range all {
+		require.Equal(t, "duplicated", a.Kind)
+		if a.Copies == nil {
+			assert.Len(t, a.Offsets, 2, "record %d: both copies in %s", a.Record, a.Partition)
+			assert.NotContains(t, a.Explanation, " of "+a.Partition)
+			continue
+		}
+		spread++
+		require.Len(t, a.Copies, 2, "record %d", a.Record)
+		first, second := a.Copies[0], a.Copies[1]
+		assert.NotEqual(t, first.Partition, second.Partition)
+		assert.Contains(t, a.Explanation, "appended it at offset "+strconv.FormatInt(first.Offset, 10)+" of "+first.Partition)
+		assert.Contains(t, a.Explanation, "appended it again at offset "+strconv.FormatInt(second.Offset, 10)+" of "+second.Partition)
+		assert.Contains(t, a.Explanation, "this time its key went to "+second.Partition+", not "+first.Partition+" (restart-producer at 2.000s)")
+	}
+	assert.Equal(t, 3, spread, "three of the four re-sent records moved")
+}
+
+// TestWireNamesTheHeldResponseOfItsRequest: with requests in flight a cut
+// holds several responses; an explanation names the one answering the
+// batch's own request (the held entry's request id), not the first held
+// after the send.
+func TestWireNamesTheHeldResponseOfItsRequest(t *testing.T) {
+	s, err := Load("request-timeout-closes-connection", []string{"workload.rate=5000", "producer.linger.ms=0"})
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	r := res.run
+	entries := r.w.Trace.Entries()
+	others := 0 // explanations where another request's response was held first
+	for _, a := range res.Anomalies() {
+		require.Equal(t, "duplicated", a.Kind)
+		p := broker.PartitionID(-1)
+		for q := range r.pl.topo.Partitions {
+			if r.pl.topo.Name(broker.PartitionID(q)) == a.Partition {
+				p = broker.PartitionID(q)
+			}
+		}
+		require.GreaterOrEqual(t, int(p), 0)
+		ref := newExplainer(r).batchAt(p, a.Offsets[0])
+		i := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Send && e.Batch == ref })
+		require.GreaterOrEqual(t, i, 0)
+		send := entries[i]
+		own := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Held && e.Req == send.Req })
+		require.GreaterOrEqual(t, own, 0, "record %d: its response was held", a.Record)
+		assert.Contains(t, a.Explanation, "at "+entries[own].At.String()+" its response from")
+		first := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Held && e.At >= send.At })
+		if first != own {
+			others++
+			assert.NotContains(t, a.Explanation, "at "+entries[first].At.String()+" its response from")
+		}
+	}
+	assert.Positive(t, others, "some batch's response was not the first held after its send")
 }

@@ -490,7 +490,7 @@ func checkClient(s *Scenario, _ *plan, f *plannedFault, key string) error {
 	// producer settings, that client's defaults underneath.
 	props := s.Producer.Map()
 	props["client"] = f.Client
-	cfg, err := producer.NewConfig(props)
+	cfg, err := producer.NewConfig(props, s.classes...)
 	if err != nil {
 		return s.errAt(key+".client", "%s", err.Error())
 	}

@@ -3,7 +3,9 @@ package scenarios
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kafkasim/kafkasim/broker"
@@ -11,7 +13,7 @@ import (
 
 // Numbers visits every number of the report with its path, the names
 // `expect` takes and the sweep's CSV columns: records.*, errors.*,
-// metrics.*, latency_ms.*, partitions.<topic-partition>.*, then
+// metrics.*, compression_cpu_ms, latency_ms.*, partitions.<topic-partition>.*, then
 // transactions.* and consumers.<view>.* when the workload has
 // transactions, faults.<n>.fired for each request rule (n its position in
 // the file, from 1), and anomaly_count. The order is fixed (map keys sorted), so
@@ -26,6 +28,7 @@ func (r *Report) Numbers(visit func(path string, v float64)) {
 	for _, name := range slices.Sorted(maps.Keys(r.Metrics)) {
 		visit("metrics."+name, r.Metrics[name])
 	}
+	visit("compression_cpu_ms", r.CompressionCPUMs)
 	l := r.LatencyMs
 	visitEach(visit, "latency_ms.", []string{"avg", "p50", "p90", "p99", "p999", "max"}, l.Avg, l.P50, l.P90, l.P99, l.P999, l.Max)
 	for _, p := range r.Partitions {
@@ -58,6 +61,115 @@ func visitEach[N int64 | float64](visit func(string, float64), prefix string, na
 	for i, v := range values {
 		visit(prefix+names[i], float64(v))
 	}
+}
+
+// units are the units of the report's numbers, by path: an exact path,
+// a section's prefix (records.), or a partitions.* or consumers.* field
+// (.bytes). Unit looks a path up; a test checks every path has one.
+var units = map[string]string{
+	"records.":      "records",
+	"errors.":       "batch attempts", // producer.Stats.Errors counts each attempt's answer
+	"latency_ms.":   "ms",
+	"transactions.": "transactions",
+	"faults.":       "requests", // a request rule's firings
+	"anomaly_count": "anomalies",
+	// The producer's modelled CPU time compressing (codec/cost.go).
+	"compression_cpu_ms": "ms",
+
+	// Kafka's producer metrics (producerMetrics), in their units.
+	"metrics.batch-size-avg":             "B",
+	"metrics.batch-split-rate":           "batches/s",
+	"metrics.batch-split-total":          "batches",
+	"metrics.bufferpool-wait-time-total": "ns",
+	"metrics.compression-rate-avg":       "ratio",
+	"metrics.connection-close-total":     "connections",
+	"metrics.outgoing-byte-rate":         "B/s",
+	"metrics.record-error-rate":          "records/s",
+	"metrics.record-error-total":         "records",
+	"metrics.record-queue-time-avg":      "ms",
+	"metrics.record-retry-rate":          "records/s",
+	"metrics.record-retry-total":         "records",
+	"metrics.record-send-rate":           "records/s",
+	"metrics.record-send-total":          "records",
+	"metrics.record-size-avg":            "B",
+	"metrics.records-per-request-avg":    "records/request",
+	"metrics.request-latency-avg":        "ms",
+	"metrics.request-latency-max":        "ms",
+
+	// partitions.<topic-partition>.<field>
+	".leader":             "broker id",
+	".log_end_offset":     "offset",
+	".high_watermark":     "offset",
+	".last_stable_offset": "offset",
+	".markers":            "markers",
+	".records":            "records",
+	".bytes":              "B",
+	".offline_ms":         "ms",
+	".leader_elections":   "elections",
+	".unclean_elections":  "elections",
+	// consumers.<view>.<field>
+	".visible":           "records",
+	".aborted_read":      "records",
+	".torn_transactions": "transactions",
+	".committed_lost":    "records",
+}
+
+// Unit is the unit of the number at path (records, ms, B, B/s,
+// records/s, ratio, ...), "" for a path the report does not hold.
+func Unit(path string) string {
+	if u, ok := units[path]; ok {
+		return u
+	}
+	section, _, _ := strings.Cut(path, ".")
+	if section == "partitions" || section == "consumers" {
+		return units[path[strings.LastIndexByte(path, '.'):]]
+	}
+	if section == "metrics" {
+		return "" // a metric the table above does not list
+	}
+	return units[section+"."]
+}
+
+// FormatNumber writes v for people: never in scientific notation, whole
+// numbers in full, others to about three significant digits (at least
+// one decimal below 1000, none from 1000 up), trailing zeros dropped.
+func FormatNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	decimals := 0
+	switch a := math.Abs(v); {
+	case a == math.Trunc(a) || a >= 1000:
+	case a >= 100:
+		decimals = 1
+	case a >= 1:
+		decimals = 2
+	default:
+		decimals = min(9, max(3, 2-int(math.Floor(math.Log10(a)))))
+	}
+	s := strconv.FormatFloat(v, 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// CheckPath says whether path is a number a report of this scenario can
+// hold: what `expect` and `simulate sweep --columns` take. The error says
+// what the path's section holds.
+func (s *Scenario) CheckPath(path string) error {
+	return s.plan.checkPath(path)
+}
+
+func (pl *plan) checkPath(path string) error {
+	known := shapeOf(pl.topo, pl.ruleFaults()...).paths() // the paths a report of this scenario can hold
+	if slices.Contains(known, path) || isErrorPath(path) {
+		return nil
+	}
+	return fmt.Errorf("unknown report path: %w", pathError(path, known))
 }
 
 // shapeOf is a report of this topology and these request rules (their

@@ -12,12 +12,13 @@ import (
 
 func TestNumbersOrder(t *testing.T) {
 	r := &Report{
-		Records:      Counts{Sent: 10, Acked: 9, Lost: 1},
-		Errors:       map[string]int64{"REQUEST_TIMED_OUT": 2, "NOT_ENOUGH_REPLICAS": 3},
-		Metrics:      map[string]float64{"record-send-rate": 5.5, "batch-size-avg": 100},
-		LatencyMs:    Latency{P99: 12.5},
-		Partitions:   []PartitionReport{{Topic: "my.orders", Partition: 1, Leader: 2, OfflineMs: 1.5}},
-		AnomalyCount: 1,
+		Records:          Counts{Sent: 10, Acked: 9, Lost: 1},
+		Errors:           map[string]int64{"REQUEST_TIMED_OUT": 2, "NOT_ENOUGH_REPLICAS": 3},
+		Metrics:          map[string]float64{"record-send-rate": 5.5, "batch-size-avg": 100},
+		LatencyMs:        Latency{P99: 12.5},
+		CompressionCPUMs: 2.5,
+		Partitions:       []PartitionReport{{Topic: "my.orders", Partition: 1, Leader: 2, OfflineMs: 1.5}},
+		AnomalyCount:     1,
 	}
 	var got []string
 	r.Numbers(func(path string, v float64) { got = append(got, fmt.Sprintf("%s=%g", path, v)) })
@@ -25,7 +26,7 @@ func TestNumbersOrder(t *testing.T) {
 		"records.sent=10", "records.acked=9", "records.failed=0", "records.pending=0", "records.lost=1",
 		"records.duplicated=0", "records.reordered=0", "records.ambiguous=0", "records.keys_split=0",
 		"errors.NOT_ENOUGH_REPLICAS=3", "errors.REQUEST_TIMED_OUT=2",
-		"metrics.batch-size-avg=100", "metrics.record-send-rate=5.5",
+		"metrics.batch-size-avg=100", "metrics.record-send-rate=5.5", "compression_cpu_ms=2.5",
 		"latency_ms.avg=0", "latency_ms.p50=0", "latency_ms.p90=0", "latency_ms.p99=12.5", "latency_ms.p999=0", "latency_ms.max=0",
 		"partitions.my.orders-1.leader=2", "partitions.my.orders-1.log_end_offset=0", "partitions.my.orders-1.high_watermark=0",
 		"partitions.my.orders-1.last_stable_offset=0", "partitions.my.orders-1.markers=0", "partitions.my.orders-1.records=0",
@@ -110,4 +111,58 @@ func TestProducerMetricsSorted(t *testing.T) {
 	}
 	assert.True(t, slices.IsSorted(names), "sorted by name: %v", names)
 	assert.Len(t, slices.Compact(slices.Clone(names)), len(names), "no name twice")
+}
+
+// TestEveryPathHasAUnit: every number a report can hold, a metric named
+// in producerMetrics included, has a unit for the sweep's headers and axes.
+func TestEveryPathHasAUnit(t *testing.T) {
+	s, err := Load("request-timeout-closes-connection", []string{"workload.records=10"})
+	require.NoError(t, err)
+	paths := shapeOf(s.plan.topo, 1, 2).paths()
+	paths = append(paths, "errors.NOT_ENOUGH_REPLICAS", "consumers.read_committed.torn_transactions")
+	for _, p := range paths {
+		assert.NotEmpty(t, Unit(p), p)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"records.lost", "records"},
+		{"metrics.compression-rate-avg", "ratio"},
+		{"metrics.outgoing-byte-rate", "B/s"},
+		{"metrics.record-send-rate", "records/s"},
+		{"latency_ms.p99", "ms"},
+		{"partitions.my.topic-3.bytes", "B"},
+		{"partitions.my.topic-3.offline_ms", "ms"},
+		{"faults.2.fired", "requests"},
+		{"metrics.no-such-metric", ""},
+		{"nothing", ""},
+	} {
+		assert.Equal(t, tt.want, Unit(tt.path), tt.path)
+	}
+}
+
+func TestFormatNumber(t *testing.T) {
+	for _, tt := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {-0.0, "0"}, {4299829.472, "4299829"}, {4299829, "4299829"}, {1e21, "1000000000000000000000"},
+		{1999.87, "2000"}, {123.456, "123.5"}, {12.345, "12.35"}, {1.5, "1.5"}, {0.5, "0.5"},
+		{0.0123456, "0.0123"}, {0.000012345, "0.0000123"}, {-3.25, "-3.25"}, {1e-12, "0"},
+	} {
+		assert.Equal(t, tt.want, FormatNumber(tt.v), "%v", tt.v)
+	}
+}
+
+func TestCheckPath(t *testing.T) {
+	s, err := Load("acks1-leader-failover", nil)
+	require.NoError(t, err)
+	for _, ok := range []string{"records.lost", "errors.NOT_ENOUGH_REPLICAS", "metrics.compression-rate-avg", "partitions.orders-0.offline_ms"} {
+		assert.NoError(t, s.CheckPath(ok), ok)
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"records.lst", "unknown report path: records has sent, acked, failed, pending, lost"},
+		{"metrics.nope", "metrics has batch-size-avg, "},
+		{"nope", "a path starts with records, errors, metrics"},
+	} {
+		assert.ErrorContains(t, s.CheckPath(tt.path), tt.want, tt.path)
+	}
 }

@@ -63,6 +63,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"producer.ack", `unknown producer property "ack"`, "acks"}},
 		{name: "producer value Kafka refuses", replace: [2]string{"acks: all", "acks: 2"},
 			want: []string{"producer.acks", "Invalid value 2 for configuration acks: String must be one of: all, -1, 0, 1"}},
+		{name: "unknown partitioner class", replace: [2]string{"acks: all", "acks: all\n  partitioner.class: com.example.Mine"},
+			want: []string{"producer.partitioner.class", "Class com.example.Mine could not be found; the partitioners: built-in, "}},
 		{name: "explicit idempotence with acks=1", replace: [2]string{"acks: all", "acks: 1\n  enable.idempotence: true"},
 			want: []string{"Must set acks to all in order to use the idempotent producer"}},
 		{name: "bad duration", replace: [2]string{"duration: 1s", "duration: soon"},
@@ -329,11 +331,40 @@ func TestSetErrors(t *testing.T) {
 	}
 }
 
+func TestClosest(t *testing.T) {
+	names := []string{"acks0-broker-crash", "acks1-leader-failover", "acks-all-leader-failover", "linger-batching", "batch-size", "retry-duplicates"}
+	tests := []struct {
+		name string
+		want []string
+	}{
+		{"acks1-leader-failovr", []string{"acks1-leader-failover", "acks-all-leader-failover"}},
+		{"acks1-leader-failover", []string{"acks1-leader-failover", "acks-all-leader-failover"}},
+		{"batch-sise", []string{"batch-size"}},
+		{"linger", []string{"linger-batching"}},
+		{"batch", []string{"batch-size", "linger-batching"}},
+		{"acks", []string{"acks0-broker-crash", "acks1-leader-failover", "acks-all-leader-failover"}},
+		{"ack", nil},
+		{"no-such-lesson", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, closest(tt.name, names))
+		})
+	}
+	assert.Equal(t, 3, editDistance("kitten", "sitting"))
+	assert.Equal(t, 0, editDistance("", ""))
+	assert.Equal(t, 4, editDistance("", "acks"))
+}
+
 func TestLoadUnknownName(t *testing.T) {
 	_, err := Load("no-such-lesson", nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "no built-in scenario or file by that name")
 	assert.Contains(t, err.Error(), "acks1-leader-failover", "lists the built-ins")
+
+	_, err = Load("acks1-leader-failovr", nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no built-in scenario or file by that name; did you mean acks1-leader-failover or acks-all-leader-failover?")
 
 	_, err = Load("missing/file.yaml", nil)
 	require.Error(t, err)

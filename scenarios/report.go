@@ -32,6 +32,14 @@ type Report struct {
 	// not kept, and explanations may be partial.
 	TraceCut     bool           `json:"trace_cut,omitempty"`
 	Expectations []ExpectResult `json:"expectations,omitempty"`
+
+	// ErrorNotes says, for each error counted, which request returned it,
+	// why, and how the producer reacted (errornotes.go).
+	ErrorNotes map[string]string `json:"error_notes,omitempty"`
+	// CompressionCPUMs is the producer's CPU time compressing records, in
+	// virtual ms, from the codec cost table (codec/cost.go): what
+	// compression.type costs. Kafka has no metric for it.
+	CompressionCPUMs float64 `json:"compression_cpu_ms"`
 }
 
 // RuleReport is how often one request-rule fault fired, over the brokers
@@ -50,6 +58,10 @@ type ConfigReport struct {
 	Topics        []TopicReport     `json:"topics"`
 	Workload      WorkloadReport    `json:"workload"`
 	Faults        []string          `json:"faults"`
+	// ProducerClient is producer.client when it is not the Java client.
+	ProducerClient string `json:"producer_client,omitempty"`
+	// Sets are the --set arguments the run took, in order.
+	Sets []string `json:"sets,omitempty"`
 }
 
 // ClusterReport describes the cluster and network.
@@ -80,6 +92,9 @@ type WorkloadReport struct {
 	Keys            int     `json:"keys"`
 	KeyDistribution string  `json:"key.distribution"`
 	ValueBytes      int     `json:"value.bytes"`
+	// Value is workload.value: what the values look like (json, text,
+	// random), which decides how well they compress.
+	Value string `json:"value"`
 	// Transactions is workload.transactions, when set.
 	Transactions *TxnWorkloadReport `json:"transactions,omitempty"`
 }
@@ -97,6 +112,20 @@ type Counts struct {
 	// KeysSplit counts keys whose records are in more than one partition
 	// of the final logs: their per-key order is gone.
 	KeysSplit int64 `json:"keys_split"`
+	// KeysSplitExample is one split key, when there are any.
+	KeysSplitExample *KeySplit `json:"keys_split_example,omitempty"`
+}
+
+// KeySplit is a key whose records went to two partitions: its first
+// record's, and the one a later record (Record) went to instead.
+type KeySplit struct {
+	Key    string `json:"key"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Record uint32 `json:"record"`
+	// After names the last fault before Record was appended to To
+	// ("add-partitions at 2.000s"), if any.
+	After string `json:"after,omitempty"`
 }
 
 // TxnWorkloadReport is workload.transactions as run.
@@ -143,12 +172,21 @@ type ConsumerView struct {
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the
 // chain of events that caused it.
 type Anomaly struct {
-	Kind        string  `json:"kind"`
-	Record      uint32  `json:"record"`
-	Key         *string `json:"key"`
-	Partition   string  `json:"partition"`
-	Offsets     []int64 `json:"offsets"`
-	Explanation string  `json:"explanation"`
+	Kind      string  `json:"kind"`
+	Record    uint32  `json:"record"`
+	Key       *string `json:"key"`
+	Partition string  `json:"partition"`
+	Offsets   []int64 `json:"offsets"`
+	// Copies lists every copy of a duplicated record whose copies sit in
+	// more than one partition (Partition and Offsets name one of them).
+	Copies      []RecordCopy `json:"copies,omitempty"`
+	Explanation string       `json:"explanation"`
+}
+
+// RecordCopy is one copy of a record in a final log.
+type RecordCopy struct {
+	Partition string `json:"partition"`
+	Offset    int64  `json:"offset"`
 }
 
 // TimelineEntry is one event that changed the cluster: a fault, a fencing,

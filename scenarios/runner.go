@@ -29,6 +29,10 @@ type RunOptions struct {
 	// clock); StopLimit describes that budget for the report.
 	Stop      func() bool
 	StopLimit string
+	// Anomalies is how many anomalies Report.Anomalies explains: 0 for
+	// DefaultAnomalies, AllAnomalies for every one. Result.Anomalies
+	// gives every one whatever this says.
+	Anomalies int
 }
 
 // Result is a finished run.
@@ -47,8 +51,14 @@ type Result struct {
 	// Events is how many events the run handled.
 	Events uint64
 
-	run *runner // for Charts
+	run *runner // for Charts and Anomalies
 }
+
+// Anomalies is every lost, duplicated, reordered and ambiguous record of
+// the run with its explanation, in the report's order; Report.Anomalies
+// is its first RunOptions.Anomalies entries. The explanations are worked
+// out on each call.
+func (r *Result) Anomalies() []Anomaly { return r.run.explainAnomalies(AllAnomalies) }
 
 // Runner node event kinds.
 const (
@@ -137,6 +147,7 @@ type runner struct {
 	batchIDs  int64
 
 	recs     []recState       // by record id; 0 unused
+	found    found            // the audit's anomalies
 	keys     map[int32][]byte // the key bytes of each key sent, by key number
 	zipf     *rand.Zipf
 	sent     int

@@ -6,6 +6,8 @@ package scenarios
 
 import (
 	"time"
+
+	"github.com/kafkasim/kafkasim/producer"
 )
 
 // Scenario is one scenario file (contract 1 of ARCHITECTURE.md).
@@ -26,6 +28,10 @@ type Scenario struct {
 	Source string `yaml:"-"`
 	lines  map[string]int
 	plan   *plan
+	// sets are the --set arguments applied to the file, for the report.
+	sets []string
+	// classes are the partitioners Load or Parse was given.
+	classes []producer.PartitionerClass
 }
 
 // Cluster describes the brokers and the network between nodes.

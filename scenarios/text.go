@@ -3,12 +3,15 @@ package scenarios
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/codec"
+	"github.com/kafkasim/kafkasim/producer"
 )
 
 // WriteText prints a report for people: what was configured, what happened
@@ -19,6 +22,9 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintf(b, "%s (seed %d)\n", r.Scenario, r.Seed)
 	if title != "" {
 		fmt.Fprintf(b, "%s\n", title)
+		for _, set := range titleSets(title, r.Config.Sets) {
+			fmt.Fprintf(b, "note: --set %s changes a setting this lesson's title is about\n", set)
+		}
 	}
 	b.WriteString("\nconfigured\n")
 	p := r.Config.Producer
@@ -26,17 +32,27 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		p["acks"], p["enable.idempotence"], p["retries"], p["max.in.flight.requests.per.connection"])
 	fmt.Fprintf(b, "             linger.ms=%s batch.size=%s request.timeout.ms=%s delivery.timeout.ms=%s\n",
 		p["linger.ms"], p["batch.size"], p["request.timeout.ms"], p["delivery.timeout.ms"])
+	if c := r.Config.ProducerClient; c != "" {
+		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown below)\n", c)
+	}
+	for _, d := range producer.Defaults() {
+		if !coreProducerProperties[d.Name] && p[d.Name] != d.Value {
+			fmt.Fprintf(b, "             %s\n", setting(d.Name, p[d.Name], d.Value))
+		}
+	}
 	for _, n := range r.Config.ProducerNotes {
 		fmt.Fprintf(b, "             note: %s\n", n)
 	}
 	br := r.Config.Broker
 	c := r.Config.Cluster
 	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
-	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
-	if m := br["message.max.bytes"]; m != broker.PropertyDefaults()["message.max.bytes"] {
-		fmt.Fprintf(b, " message.max.bytes=%s", m) // shown when it is not Kafka's default
+	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
+	brokerDefaults := broker.PropertyDefaults()
+	for _, name := range broker.PropertyNames(false) {
+		if v, def := br[name], brokerDefaults[name]; name != "replica.lag.time.max.ms" && name != "broker.session.timeout.ms" && v != def {
+			fmt.Fprintf(b, "             %s\n", setting(name, v, def))
+		}
 	}
-	b.WriteString("\n")
 	for _, t := range r.Config.Topics {
 		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
 			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor, t.Config["min.insync.replicas"], t.Config["unclean.leader.election.enable"])
@@ -54,7 +70,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if tx := wl.Transactions; tx != nil {
 		to = strings.Join(tx.Topics, " and ")
 	}
-	fmt.Fprintf(b, "  workload   %s to %s at %g/s, %s, %d-byte values, duration %s\n", records, to, wl.Rate, keys, wl.ValueBytes, wl.Duration)
+	fmt.Fprintf(b, "  workload   %s to %s at %s records/s, %s, %d-byte %s values, duration %s\n", records, to, FormatNumber(wl.Rate), keys, wl.ValueBytes, wl.Value, wl.Duration)
 	if tx := wl.Transactions; tx != nil {
 		aborts := ""
 		if tx.AbortEvery > 0 {
@@ -76,6 +92,13 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintf(b, "  lost %d   duplicated %d   reordered %d   ambiguous %d\n", rc.Lost, rc.Duplicated, rc.Reordered, rc.Ambiguous)
 	if rc.KeysSplit > 0 {
 		fmt.Fprintf(b, "  keys split across partitions %d (their per-key order is gone)\n", rc.KeysSplit)
+		if ks := rc.KeysSplitExample; ks != nil {
+			fmt.Fprintf(b, "    e.g. %s went to %s, then record %d to %s", ks.Key, ks.From, ks.Record, ks.To)
+			if ks.After != "" {
+				fmt.Fprintf(b, " after %s", ks.After)
+			}
+			b.WriteString("\n")
+		}
 	}
 	if st := r.StoppedByBudget; st != nil {
 		fmt.Fprintf(b, "  note: %s; what was running then:\n", st)
@@ -127,6 +150,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 		for _, n := range names {
 			fmt.Fprintf(b, "  %-34s %d\n", n, r.Errors[n])
+			b.WriteString(wrap(r.ErrorNotes[n], "    ", 100))
 		}
 	}
 	if r.AnomalyCount > 0 {
@@ -140,11 +164,11 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if a.Key != nil {
 				key = ", " + *a.Key
 			}
-			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.Partition, key)
+			fmt.Fprintf(b, "  %s record %d (%s%s)\n", a.Kind, a.Record, a.partitions(), key)
 			b.WriteString(wrap(a.Explanation, "    ", 100))
 		}
 		if more := r.AnomalyCount - min(len(r.Anomalies), textShown(shown)); more > 0 {
-			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations)\n", more, maxAnomalies)
+			fmt.Fprintf(b, "  … and %d more (--format json lists up to %d with explanations, --anomalies all every one)\n", more, DefaultAnomalies)
 		}
 	}
 
@@ -179,11 +203,15 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	m := r.Metrics
 	l := r.LatencyMs
 	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", fmtMs(l.Avg), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
-	fmt.Fprintf(b, "metrics  record-send-rate %g/s  records-per-request-avg %g  batch-size-avg %gB  request-latency-avg %gms\n",
-		m["record-send-rate"], m["records-per-request-avg"], m["batch-size-avg"], m["request-latency-avg"])
-	fmt.Fprintf(b, "         record-queue-time-avg %gms  compression-rate-avg %g  outgoing-byte-rate %gB/s  bufferpool-wait %s\n",
-		m["record-queue-time-avg"], m["compression-rate-avg"], m["outgoing-byte-rate"], fmtMs(m["bufferpool-wait-time-total"]/1e6))
-	fmt.Fprintf(b, "         record-retry-total %g  record-error-total %g\n", m["record-retry-total"], m["record-error-total"])
+	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %sms\n",
+		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatNumber(m["request-latency-avg"]))
+	fmt.Fprintf(b, "         record-queue-time-avg %sms  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
+		FormatNumber(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), fmtMs(m["bufferpool-wait-time-total"]/1e6))
+	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", FormatNumber(m["record-retry-total"]), FormatNumber(m["record-error-total"]))
+	if c, err := codec.Parse(p["compression.type"]); err == nil && c != codec.None {
+		fmt.Fprintf(b, "cpu      compression took %s of the application thread (%s modelled at %s MB/s per core, codec/cost.go)\n",
+			fmtMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
+	}
 
 	if len(r.Expectations) > 0 {
 		b.WriteString("\nexpectations\n")
@@ -192,11 +220,110 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if !e.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(b, "  %s %s %s (got %g)\n", mark, e.Path, wantText(e.Want), e.Got)
+			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), FormatNumber(e.Got))
 		}
 	}
+	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n")
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// coreProducerProperties are the producer properties the configured block
+// always shows, whatever their value: those most lessons turn on. Every
+// other property shows when it differs from Kafka's default.
+var coreProducerProperties = map[string]bool{
+	"acks": true, "enable.idempotence": true, "retries": true, "max.in.flight.requests.per.connection": true,
+	"linger.ms": true, "batch.size": true, "request.timeout.ms": true, "delivery.timeout.ms": true,
+}
+
+// setting is one property that differs from its default, with the default.
+func setting(name, value, def string) string {
+	if def == "" {
+		def = "unset"
+	}
+	return fmt.Sprintf("%s=%s (default %s)", name, value, def)
+}
+
+// titleWords are the words by which a title speaks of a setting without
+// naming it; a title that names a property (acks=1, linger.ms,
+// min.insync.replicas) speaks of it too.
+var titleWords = []struct{ word, key string }{
+	{"idempoten", "enable.idempotence"},
+	{"compression", "compression.type"},
+	{"in flight", "max.in.flight.requests.per.connection"},
+	{"unclean", "unclean.leader.election.enable"},
+	{"partitioner", "partitioner.class"},
+	{"round robin", "partitioner.class"},
+	{"sticky", "partitioner.class"},
+	{"librdkafka", "client"},
+	{"send() blocks", "max.block.ms"},
+	{"delivery timeout", "delivery.timeout.ms"},
+	{"keyless", "keys"}, // workload.keys=0 makes every record keyless
+	{"eligible leader replicas", "eligible.leader.replicas.version"},
+	{"eligible leader replicas", "version"}, // cluster.version: on by default from 4.1
+}
+
+// titleSets picks the --set arguments that change a setting the lesson's
+// title speaks of: the property's name appears in the title, or one of
+// titleWords does. The setting is the part of the key after its section
+// (producer.acks, topic.min.insync.replicas, cluster.features.X).
+func titleSets(title string, sets []string) []string {
+	lower := strings.ToLower(title)
+	var out []string
+	for _, set := range sets {
+		key, _, _ := strings.Cut(set, "=")
+		key = strings.TrimSpace(key)
+		name := key[strings.LastIndex(key, ".")+1:]
+		for _, prefix := range []string{"producer.", "broker.", "cluster.broker.", "cluster.features.", "topic."} {
+			if rest, ok := strings.CutPrefix(key, prefix); ok {
+				name = rest
+				break
+			}
+		}
+		speaks := containsWord(lower, strings.ToLower(name))
+		for _, tw := range titleWords {
+			speaks = speaks || (tw.key == name && strings.Contains(lower, tw.word))
+		}
+		if speaks {
+			out = append(out, strings.TrimSpace(set))
+		}
+	}
+	return out
+}
+
+// containsWord reports whether text has word, not as part of a longer
+// name (letters, digits, dots, dashes and underscores join names).
+func containsWord(text, word string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], word)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(word)
+		if (start == 0 || !inName(text[start-1])) && (end == len(text) || !inName(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func inName(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_'
+}
+
+// partitions names where an anomaly's record is: its partition, or every
+// partition holding a copy ("orders-1 and orders-5").
+func (a *Anomaly) partitions() string {
+	var names []string
+	for _, c := range a.Copies {
+		if !slices.Contains(names, c.Partition) {
+			names = append(names, c.Partition)
+		}
+	}
+	if len(names) == 0 {
+		return a.Partition
+	}
+	return strings.Join(names, " and ")
 }
 
 // textAnomaliesPerKind is how many anomalies of each kind the text report
@@ -220,7 +347,7 @@ func plural(n int, word string) string {
 
 func wantText(w string) string {
 	if c, err := parseCondition(w); err == nil {
-		return c.op + " " + strconv.FormatFloat(c.num, 'g', -1, 64)
+		return c.op + " " + FormatNumber(c.num)
 	}
 	return w
 }
@@ -232,7 +359,7 @@ func fmtMs(ms float64) string {
 	case ms >= 1000:
 		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
 	}
-	return strconv.FormatFloat(ms, 'f', -1, 64) + "ms"
+	return FormatNumber(ms) + "ms"
 }
 
 // wrap breaks text into indented lines of at most width characters.

@@ -288,7 +288,7 @@ func (s *Scenario) validate() (*plan, error) {
 		}
 		topics = append(topics, topic)
 	}
-	pcfg, err := producer.NewConfig(s.Producer.Map())
+	pcfg, err := producer.NewConfig(s.Producer.Map(), s.classes...)
 	if err != nil {
 		// Name the property when Kafka's message names one; a rule about a
 		// combination points at the producer section, or at --set if a

@@ -14,6 +14,16 @@ type Message interface {
 	Size() int
 }
 
+// Request is a message that belongs to a request: the request itself or
+// its response, carrying the request's id. A held entry names it (Req),
+// so that an explanation can tell whose response a cut held, and so does
+// the message's record (MsgEntry.Req), so that a space-time diagram pairs
+// a request with its response without reading their contents.
+type Request interface {
+	Message
+	RequestID() int64
+}
+
 // Disconnected is delivered to a node when a peer closes or resets the
 // connection between them: the peer crashed, or it restarted and no longer
 // knows the connection. It stands for a TCP FIN or RST.
@@ -21,12 +31,6 @@ type Disconnected struct{ Peer NodeID }
 
 func (Disconnected) Name() string { return "disconnected" }
 func (Disconnected) Size() int    { return 0 }
-
-// Correlated is a message that carries a request id: a request, or the
-// response that answers it, which carries the same id. The trace records
-// it with the message (MsgEntry.Req), so that a request and its response
-// can be paired without reading their contents.
-type Correlated interface{ RequestID() int64 }
 
 // Channel says which connection between two nodes a message travels on.
 // Each directed link carries one stream per channel, so a stream stalled
@@ -359,6 +363,9 @@ func (n *Network) hold(l *link, c Channel, slot int32) {
 	}
 	x := E(n.w.now, e.from, event.Held)
 	x.Peer = e.to
+	if r, ok := e.msg.(Request); ok {
+		x.Req = r.RequestID()
+	}
 	x.Ext = &event.Ext{Label: e.msg.Name(), Msg: e.id, Dur: (st.retxAt - n.w.now).Duration()}
 	n.w.Trace.Add(x)
 }

@@ -99,7 +99,7 @@ func (t *Trace) keep(r Recent, at Time) bool {
 type MsgEntry struct {
 	At Time
 	ID int64 // the network's id for the message, from 1
-	// Req is the request id the message carries (Correlated), the same in
+	// Req is the request id the message carries (Request), the same in
 	// a request and in the response that answers it; 0 for none.
 	Req    int64
 	before int32 // how many entries were recorded before it
@@ -130,7 +130,7 @@ func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Messa
 		t.msgNames = append(t.msgNames, name)
 	}
 	var req int64
-	if c, ok := m.(Correlated); ok {
+	if c, ok := m.(Request); ok {
 		req = c.RequestID()
 	}
 	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, Req: req, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})

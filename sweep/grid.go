@@ -93,6 +93,15 @@ type Grid struct {
 	// first --vary slowest.
 	Combos [][]string
 	Runs   []Run
+	// Columns are the numbers the table, the CSV's summary columns and
+	// the plot show: by default the scenario's expect paths (a lesson's
+	// own outcome) first, then defaultColumns; SetColumns chooses others.
+	Columns []string
+
+	// loaded are the scenario with the --set values and with each --vary
+	// value, for SetColumns to check paths against (a --vary of
+	// topic.partitions adds partitions).
+	loaded []*scenarios.Scenario
 }
 
 // Run is one point of the grid and, once executed, what it reported.
@@ -113,14 +122,18 @@ type Run struct {
 // can fail on its own (enable.idempotence=true with acks=1). Without seeds
 // each combination runs once with the scenario's own.
 func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Grid, error) {
-	if _, err := scenarios.Load(scenario, sets); err != nil {
+	base, err := scenarios.Load(scenario, sets)
+	if err != nil {
 		return nil, err
 	}
+	loaded := []*scenarios.Scenario{base}
 	for _, v := range varies {
 		for _, x := range v.Values {
-			if _, err := scenarios.Load(scenario, append(slices.Clone(sets), v.Key+"="+x)); err != nil {
+			s, err := scenarios.Load(scenario, append(slices.Clone(sets), v.Key+"="+x))
+			if err != nil {
 				return nil, fmt.Errorf("--vary %s=%s: %v", v.Key, x, err)
 			}
+			loaded = append(loaded, s)
 		}
 	}
 	combos := [][]string{nil}
@@ -146,7 +159,15 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 	if n := len(combos) * max(1, len(seeds)); n > MaxRuns {
 		return nil, fmt.Errorf("the sweep has %d runs; at most %d", n, MaxRuns)
 	}
-	g := &Grid{Scenario: scenario, Varies: varies, Combos: combos}
+	g := &Grid{Scenario: scenario, Varies: varies, Combos: combos, loaded: loaded}
+	for _, e := range base.Expect {
+		g.Columns = append(g.Columns, e.Path)
+	}
+	for _, c := range defaultColumns {
+		if !slices.Contains(g.Columns, c) {
+			g.Columns = append(g.Columns, c)
+		}
+	}
 	for c, combo := range combos {
 		s := append(slices.Clone(sets), combo...)
 		if len(seeds) == 0 {
@@ -157,6 +178,38 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 		}
 	}
 	return g, nil
+}
+
+// defaultColumns follow a scenario's expect paths in Columns.
+var defaultColumns = []string{
+	"records.sent", "records.acked", "records.lost", "records.duplicated",
+	"latency_ms.p99", "metrics.record-send-rate",
+}
+
+// SetColumns replaces Columns with paths, each a number a report of the
+// scenario can hold (scenarios.Scenario.CheckPath), in the order given.
+func (g *Grid) SetColumns(paths []string) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("--columns: name at least one report path, like records.lost")
+	}
+	var cols []string
+	for _, p := range paths {
+		var err error
+		for _, s := range g.loaded {
+			if err = s.CheckPath(p); err == nil {
+				break
+			}
+		}
+		switch {
+		case err != nil:
+			return fmt.Errorf("--columns %s: %v", p, err)
+		case slices.Contains(cols, p):
+			return fmt.Errorf("--columns %s: named twice", p)
+		}
+		cols = append(cols, p)
+	}
+	g.Columns = cols
+	return nil
 }
 
 // Execute runs the grid on n workers and, unless done is nil, calls it

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/kafkasim/kafkasim/plots"
+	"github.com/kafkasim/kafkasim/scenarios"
 )
 
 // sectionOrder is the order of column groups; anything else comes last.
@@ -81,7 +82,19 @@ func columnKey(name string) colKey {
 	return k
 }
 
-func formatNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+// formatNum writes a CSV cell exactly, never in scientific notation, so
+// that the cell reads back as the same float64.
+func formatNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// header is a column's name with its unit: "records.lost (records)", or
+// with a statistic, "records.lost mean (records)".
+func header(path string, stat ...string) string {
+	h := strings.Join(append([]string{path}, stat...), " ")
+	if u := scenarios.Unit(path); u != "" {
+		return h + " (" + u + ")"
+	}
+	return h
+}
 
 // keys are the --vary keys, in order.
 func (g *Grid) keys() []string {
@@ -92,13 +105,28 @@ func (g *Grid) keys() []string {
 	return keys
 }
 
+// statNames are the summary columns the CSV adds per column of Columns.
+var statNames = []string{"mean", "sd", "min", "max"}
+
 // WriteCSV writes one row per run in grid order: the --vary keys, the
-// seed, then every number of the report (see columns); a number a run does
-// not have is an empty cell.
+// seed, every number of the report (see columns; a number a run does not
+// have is an empty cell), then, for each of Columns, the mean, standard
+// deviation, minimum and maximum over the seeds of the run's combination.
+// Headers are report paths with their units: "records.lost (records)".
 func (g *Grid) WriteCSV(w io.Writer) error {
 	cols := columns(g.Runs)
+	head := append(g.keys(), "seed")
+	for _, c := range cols {
+		head = append(head, header(c))
+	}
+	for _, c := range g.Columns {
+		for _, st := range statNames {
+			head = append(head, header(c, st))
+		}
+	}
+	stats := g.Stats()
 	cw := csv.NewWriter(w)
-	if err := cw.Write(slices.Concat(g.keys(), []string{"seed"}, cols)); err != nil {
+	if err := cw.Write(head); err != nil {
 		return err
 	}
 	for _, r := range g.Runs {
@@ -110,6 +138,16 @@ func (g *Grid) WriteCSV(w io.Writer) error {
 			}
 			row = append(row, cell)
 		}
+		for _, c := range g.Columns {
+			st, ok := stats[r.Combo][c]
+			for _, v := range []float64{st.Mean, st.SD, st.Min, st.Max} {
+				cell := ""
+				if ok {
+					cell = formatNum(v)
+				}
+				row = append(row, cell)
+			}
+		}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -118,82 +156,114 @@ func (g *Grid) WriteCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// tableColumns are the numbers the table shows, averaged over seeds.
-var tableColumns = []struct{ head, path string }{
-	{"sent", "records.sent"},
-	{"acked", "records.acked"},
-	{"lost", "records.lost"},
-	{"duplicated", "records.duplicated"},
-	{"record-send-rate", "metrics.record-send-rate"},
-	{"request-latency-avg", "metrics.request-latency-avg"},
-	{"latency-p99", "latency_ms.p99"},
-	{"batch-size-avg", "metrics.batch-size-avg"},
+// Stat summarises one number over the seeds of a combination.
+type Stat struct {
+	Runs     int     // the runs that had the number
+	Mean     float64 // their mean
+	SD       float64 // their sample standard deviation; 0 for one run
+	Min, Max float64
 }
 
-// plotMetrics are the numbers Plot draws, when the runs have them.
-var plotMetrics = []string{
-	"metrics.record-send-rate", "metrics.request-latency-avg", "latency_ms.p99",
-	"metrics.batch-size-avg", "records.lost", "records.duplicated",
-}
-
-// averages is the mean of every number over the runs of each combination.
-func (g *Grid) averages() []map[string]float64 {
-	sums := make([]map[string]float64, len(g.Combos))
-	counts := make([]map[string]int, len(g.Combos))
-	for i := range sums {
-		sums[i], counts[i] = map[string]float64{}, map[string]int{}
+// Stats summarise every number of each combination over its seeds, in
+// combination order.
+func (g *Grid) Stats() []map[string]Stat {
+	vals := make([]map[string][]float64, len(g.Combos))
+	for i := range vals {
+		vals[i] = map[string][]float64{}
 	}
-	for _, r := range g.Runs {
+	for _, r := range g.Runs { // grid order: the same sums on any machine
 		for k, v := range r.Numbers {
-			sums[r.Combo][k] += v
-			counts[r.Combo][k]++
+			vals[r.Combo][k] = append(vals[r.Combo][k], v)
+		}
+		// A report lists the errors a run met: for the others, as for
+		// expect, a column's error count is 0.
+		for _, c := range g.Columns {
+			if _, ok := r.Numbers[c]; !ok && strings.HasPrefix(c, "errors.") {
+				vals[r.Combo][c] = append(vals[r.Combo][c], 0)
+			}
 		}
 	}
-	for i, s := range sums {
-		for k := range s {
-			s[k] /= float64(counts[i][k])
+	stats := make([]map[string]Stat, len(g.Combos))
+	for i, byPath := range vals {
+		stats[i] = map[string]Stat{}
+		for k, vs := range byPath {
+			st := Stat{Runs: len(vs), Min: slices.Min(vs), Max: slices.Max(vs)}
+			for _, v := range vs {
+				st.Mean += v
+			}
+			st.Mean /= float64(len(vs))
+			if len(vs) > 1 {
+				var ss float64
+				for _, v := range vs {
+					ss += (v - st.Mean) * (v - st.Mean)
+				}
+				st.SD = math.Sqrt(ss / float64(len(vs)-1))
+			}
+			stats[i][k] = st
 		}
 	}
-	return sums
+	return stats
 }
 
-// WriteTable prints one row per combination, averaged over its seeds.
+// cell writes a Stat for the table: the value alone when every seed gave
+// it, else "mean ± sd [min–max]".
+func cell(st Stat) string {
+	if st.Min == st.Max {
+		return scenarios.FormatNumber(st.Mean)
+	}
+	f := scenarios.FormatNumber
+	return fmt.Sprintf("%s ± %s [%s–%s]", f(st.Mean), f(st.SD), f(st.Min), f(st.Max))
+}
+
+// seedsNote says what a row of the table summarises.
+func (g *Grid) seedsNote() string {
+	perCombo := len(g.Runs) / len(g.Combos)
+	first, last := g.Runs[0].Seed, g.Runs[perCombo-1].Seed
+	if perCombo == 1 {
+		return fmt.Sprintf("%s: one run per row (seed %d)", g.Scenario, first)
+	}
+	return fmt.Sprintf("%s: each row is %d runs, seeds %d-%d; a cell is their mean ± standard deviation [min–max], or the one value every seed gave",
+		g.Scenario, perCombo, first, last)
+}
+
+// WriteTable prints a line saying what a cell is, then one row per
+// combination: its --vary values, its number of seeds and each of Columns
+// over them, headed by the path and its unit.
 func (g *Grid) WriteTable(w io.Writer) error {
+	if _, err := fmt.Fprintln(w, g.seedsNote()); err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	head := append(g.keys(), "runs")
-	for _, c := range tableColumns {
-		head = append(head, c.head)
+	head := append(g.keys(), "seeds")
+	for _, c := range g.Columns {
+		head = append(head, header(c))
 	}
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	perCombo := len(g.Runs) / len(g.Combos)
-	for i, avg := range g.averages() {
+	for i, st := range g.Stats() {
 		row := append(comboValues(g.Combos[i]), strconv.Itoa(perCombo))
-		for _, c := range tableColumns {
-			cell := "-"
-			if v, ok := avg[c.path]; ok {
-				cell = formatNum(math.Round(v*1000) / 1000)
+		for _, c := range g.Columns {
+			text := "-"
+			if s, ok := st[c]; ok {
+				text = cell(s)
 			}
-			row = append(row, cell)
+			row = append(row, text)
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	return tw.Flush()
 }
 
-// Plot is the data of --plot: the first --vary on x, a line per
-// combination of the others, seeds averaged. The grid needs a --vary.
+// Plot is the data of --plot: each of Columns against the first --vary,
+// a line (or a colour of bars) per combination of the others, each point
+// the mean over the seeds with their minimum and maximum. The grid needs
+// a --vary.
 func (g *Grid) Plot() *plots.Sweep {
-	avgs := g.averages()
-	present := map[string]bool{}
-	for _, a := range avgs {
-		for k := range a {
-			present[k] = true
-		}
-	}
-	sw := &plots.Sweep{Scenario: g.Scenario, Param: g.Varies[0].Key}
-	for _, m := range plotMetrics {
-		if present[m] {
-			sw.Metrics = append(sw.Metrics, m)
+	stats := g.Stats()
+	sw := &plots.Sweep{Scenario: g.Scenario, Param: g.Varies[0].Key, Seeds: len(g.Runs) / len(g.Combos)}
+	for _, c := range g.Columns {
+		if slices.ContainsFunc(stats, func(st map[string]Stat) bool { _, ok := st[c]; return ok }) {
+			sw.Metrics = append(sw.Metrics, plots.SweepMetric{Path: c, Unit: scenarios.Unit(c)})
 		}
 	}
 	lineOf := map[string]int{}
@@ -206,7 +276,11 @@ func (g *Grid) Plot() *plots.Sweep {
 			lineOf[label] = li
 			sw.Lines = append(sw.Lines, plots.SweepLine{Label: label})
 		}
-		sw.Lines[li].Points = append(sw.Lines[li].Points, plots.SweepPoint{X: x, Values: avgs[i]})
+		values := map[string]plots.SweepValue{}
+		for k, st := range stats[i] {
+			values[k] = plots.SweepValue{Mean: st.Mean, Min: st.Min, Max: st.Max}
+		}
+		sw.Lines[li].Points = append(sw.Lines[li].Points, plots.SweepPoint{X: x, Values: values})
 	}
 	return sw
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -73,8 +74,8 @@ func TestEveryNumberIsExpectableAndACSVColumn(t *testing.T) {
 			n := 0
 			for _, path := range slices.Sorted(maps.Keys(g.Runs[0].Numbers)) {
 				v := g.Runs[0].Numbers[path]
-				if assert.Contains(t, cells, path, "a CSV column") {
-					assert.Equal(t, formatNum(v), cells[path], path)
+				if assert.Contains(t, cells, header(path), "a CSV column") {
+					assert.Equal(t, formatNum(v), cells[header(path)], path)
 				}
 				fmt.Fprintf(&expect, "  %s: \"== %s\"\n", path, formatNum(v))
 				n++
@@ -88,4 +89,84 @@ func TestEveryNumberIsExpectableAndACSVColumn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestColumnsPutTheLessonFirst: the table's columns start with the
+// paths the lesson's expect names; --columns replaces them, checked
+// against the paths a report can hold (a --vary may add partitions).
+func TestColumnsPutTheLessonFirst(t *testing.T) {
+	g, err := NewGrid("sticky-vs-round-robin", nil, []Vary{{"topic.partitions", []string{"12", "20"}}}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"metrics.batch-size-avg", "records.sent", "records.acked", "records.lost", "records.duplicated",
+		"latency_ms.p99", "metrics.record-send-rate"}, g.Columns)
+
+	require.NoError(t, g.SetColumns([]string{"records.reordered", "metrics.compression-rate-avg", "partitions.logs-19.records"}))
+	assert.Equal(t, []string{"records.reordered", "metrics.compression-rate-avg", "partitions.logs-19.records"}, g.Columns)
+
+	for _, tt := range []struct {
+		cols []string
+		want string
+	}{
+		{nil, "--columns: name at least one report path, like records.lost"},
+		{[]string{"records.lst"}, "--columns records.lst: unknown report path: records has sent, acked, failed, pending, lost, duplicated, reordered, ambiguous, keys_split"},
+		{[]string{"partitions.logs-20.records"}, `--columns partitions.logs-20.records: unknown report path: no partition "logs-20"`},
+		{[]string{"records.lost", "records.lost"}, "--columns records.lost: named twice"},
+	} {
+		assert.EqualError(t, g.SetColumns(tt.cols), tt.want)
+	}
+}
+
+func TestStats(t *testing.T) {
+	g := &Grid{Combos: [][]string{{"k=a"}, {"k=b"}}, Runs: []Run{
+		{Combo: 0, Numbers: map[string]float64{"records.lost": 2}},
+		{Combo: 0, Numbers: map[string]float64{"records.lost": 4}},
+		{Combo: 0, Numbers: map[string]float64{"records.lost": 9}},
+		{Combo: 1, Numbers: map[string]float64{"records.lost": 7, "errors.X": 1}},
+	}}
+	st := g.Stats()
+	require.Len(t, st, 2)
+	assert.Equal(t, 3, st[0]["records.lost"].Runs)
+	assert.InDelta(t, 5, st[0]["records.lost"].Mean, 1e-9)
+	assert.InDelta(t, math.Sqrt(13), st[0]["records.lost"].SD, 1e-9, "sample standard deviation")
+	assert.Equal(t, Stat{Runs: 3, Mean: 5, SD: st[0]["records.lost"].SD, Min: 2, Max: 9}, st[0]["records.lost"])
+	assert.Equal(t, Stat{Runs: 1, Mean: 7, Min: 7, Max: 7}, st[1]["records.lost"], "one run: no spread")
+	assert.NotContains(t, st[0], "errors.X")
+	g.Columns = []string{"errors.X"}
+	assert.Equal(t, Stat{Runs: 3}, g.Stats()[0]["errors.X"], "an error a column names and a run did not meet counts 0")
+
+	assert.Equal(t, "5 ± 3.61 [2–9]", cell(st[0]["records.lost"]))
+	assert.Equal(t, "7", cell(st[1]["records.lost"]))
+	assert.Equal(t, "4299829", cell(Stat{Runs: 2, Mean: 4299829.472, Min: 4299829.472, Max: 4299829.472}), "never 4.299829472e+06")
+}
+
+// TestTableSaysWhatACellIs runs a small grid and reads its table: a line
+// saying what the cells are, units in the headers, the lesson's outcome
+// first, and no scientific notation.
+func TestTableSaysWhatACellIs(t *testing.T) {
+	g, err := NewGrid("acks1-leader-failover", []string{"workload.records=3000"}, []Vary{{"producer.acks", []string{"1", "all"}}}, []uint64{1, 2, 3})
+	require.NoError(t, err)
+	require.NoError(t, g.Execute(2, nil))
+	var out bytes.Buffer
+	require.NoError(t, g.WriteTable(&out))
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	require.Len(t, lines, 4, out.String())
+	assert.Equal(t, "acks1-leader-failover: each row is 3 runs, seeds 1-3; a cell is their mean ± standard deviation [min–max], or the one value every seed gave", lines[0])
+	assert.Regexp(t, `^\s*producer.acks\s+seeds\s+records.lost \(records\)\s+`, lines[1], "the lesson's outcome first")
+	assert.Contains(t, lines[1], "metrics.record-send-rate (records/s)")
+	assert.Regexp(t, `^\s*all\s+3\s+0\s`, lines[3], "acks=all loses nothing on any seed")
+	assert.NotRegexp(t, `\de[+-]\d`, out.String())
+
+	out.Reset()
+	require.NoError(t, g.WriteCSV(&out))
+	rows, err := csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	head := rows[0]
+	for _, h := range []string{"records.lost (records)", "records.lost mean (records)", "records.lost sd (records)",
+		"records.lost min (records)", "records.lost max (records)"} {
+		assert.Contains(t, head, h)
+	}
+	mean := slices.Index(head, "records.lost mean (records)")
+	assert.Equal(t, rows[1][mean], rows[3][mean], "a combination's mean on each of its rows")
+	assert.Equal(t, "0", rows[4][mean])
+	assert.NotRegexp(t, `\de[+-]\d`, out.String())
 }

@@ -67,13 +67,40 @@ func TestLessonsDocMatchesOutput(t *testing.T) {
 	}
 }
 
-// sameStart reports whether two output lines begin with the same field.
+// sameStart reports whether two output lines begin with the same field,
+// in the same column. compare's "*", which marks a row that differs, is
+// not a field: a row that starts or stops differing is the same row.
 func sameStart(a, b string) bool {
-	fa, fb := strings.Fields(a), strings.Fields(b)
+	fa, fb := rowFields(a), rowFields(b)
 	if len(fa) == 0 || len(fb) == 0 || fa[0] != fb[0] {
 		return false
 	}
 	return strings.Index(a, fa[0]) == strings.Index(b, fb[0])
+}
+
+func rowFields(line string) []string {
+	f := strings.Fields(line)
+	if len(f) > 1 && f[0] == "*" {
+		return f[1:]
+	}
+	return f
+}
+
+func TestSameStart(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"  orders-0  1  [1 2 3]", "  orders-0  2  [2 3]", true},
+		{"  orders-0  1", "  orders-1  1", false},
+		{"latency  avg 1ms", "  latency  avg 1ms", false},
+		{"  * avg   26.656 ms  10.122 ms  -16.534 ms (-62%)", "    avg   26.656 ms  26.656 ms", true},
+		{"  * avg   26.656 ms", "  * p50   26.656 ms", false},
+		{"", "x", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, sameStart(tt.a, tt.b), "%q %q", tt.a, tt.b)
+	}
 }
 
 // dedupeEllipses folds runs of "…" lines into one.

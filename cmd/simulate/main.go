@@ -14,6 +14,12 @@
 //	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
 //	                                  run a grid of settings and seeds; a
 //	                                  table, a CSV and a plot of the metrics
+//	simulate compare NAME|FILE --vs KEY=VALUE [flags]
+//	                                  run twice on one seed, A with --set and
+//	                                  B with --vs on top; print them side by
+//	                                  side
+//	simulate help [CMD]               the commands, or one command's flags
+//	simulate --version                the release, module and Go version
 //
 // Exit status: 0 success, 1 an expectation failed, 2 a usage, config or
 // scenario error (message on stderr, nothing on stdout), 3 an internal
@@ -34,6 +40,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,6 +49,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/outfile"
 	"github.com/kafkasim/kafkasim/scenarios"
 	"github.com/kafkasim/kafkasim/sweep"
@@ -82,14 +91,16 @@ type command struct {
 var commands = []command{
 	{"list", "", "list the built-in scenarios", cmdList},
 	{"show", "NAME", "print a scenario as YAML, its lesson first", cmdShow},
-	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
+	{"run", "NAME|FILE [--seed N] [--set KEY=VALUE]... [--format text|json] [--anomalies N|all] [--trace FILE] [--max-wall 60s]", "run a scenario and print the report", cmdRun},
+	{"compare", "NAME|FILE --vs KEY=VALUE [--vs ...] [--seed N] [--set KEY=VALUE]... [--format text|json] [--max-wall 60s]",
+		"run a scenario twice on one seed, A with --set and B with --vs on top, and print them side by side", cmdCompare},
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
-	{"plot", "NAME|FILE --out DIR [--svg] [--partition TOPIC-N] [--from D] [--to D] [--seed N] [--set KEY=VALUE]... [--max-wall 60s]",
-		"run a scenario and draw its charts and its space-time diagram (spacetime.svg, spacetime.png) into DIR", cmdPlot},
-	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--csv FILE] [--plot FILE] [--parallel N]",
-		"run every combination of the --vary values and seeds; print a table, write a CSV and a plot", cmdSweep},
+	{"plot", "NAME|FILE --out DIR [--svg] [--partition TOPIC-N] [--from D] [--to D] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
+		"run a scenario and draw its charts and its space-time diagram (spacetime.svg, spacetime.png) into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
+	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
+		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
 }
 
 func main() {
@@ -159,9 +170,25 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stderr, usage())
 		return 2
 	}
-	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	switch args[0] {
+	case "-h", "--help":
 		fmt.Fprint(stdout, usage())
 		return 0
+	case "--version":
+		fmt.Fprintln(stdout, versionLine())
+		return 0
+	case "help":
+		// help CMD is CMD --help: the command's own flags say the rest.
+		switch len(args) {
+		case 1:
+			fmt.Fprint(stdout, usage())
+			return 0
+		case 2:
+			args = []string{args[1], "--help"}
+		default:
+			fmt.Fprintf(stderr, "simulate: help takes one command, got %d; simulate help lists them\n", len(args)-1)
+			return 2
+		}
 	}
 	var out bytes.Buffer
 	err := dispatch(args, &out, stderr)
@@ -172,7 +199,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	case errors.As(err, &help):
 		for _, c := range commands {
 			if c.name == args[0] {
-				fmt.Fprintf(stdout, "Usage: simulate %s %s\n  %s\n", c.name, c.args, c.short)
+				fmt.Fprintf(stdout, "%s\n  %s\n", strings.TrimSpace("Usage: simulate "+c.name+" "+c.args), c.short)
 			}
 		}
 		fmt.Fprint(stdout, help.text)
@@ -205,12 +232,38 @@ func dispatch(args []string, out, stderr io.Writer) error {
 	return &usageError{fmt.Sprintf("unknown command %q; commands: %s (simulate help)", args[0], strings.Join(names, ", "))}
 }
 
+// version is this simulator's release.
+const version = "0.1.0"
+
+// versionLine is what --version prints: the release, the module version
+// Go recorded when the binary was built from a module (go install
+// ...@v1.2.3; "(devel)" from a checkout) with the VCS revision if Go
+// stamped one, the Go version, and the Kafka releases modelled.
+func versionLine() string {
+	line := "simulate " + version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		line += fmt.Sprintf(", module %s %s", bi.Main.Path, bi.Main.Version)
+		for _, st := range bi.Settings {
+			if st.Key == "vcs.revision" {
+				line += " " + st.Value
+			}
+			if st.Key == "vcs.modified" && st.Value == "true" {
+				line += " (modified)"
+			}
+		}
+		line += ", " + bi.GoVersion
+	}
+	return fmt.Sprintf("%s; models Kafka %s to %s (default %s) and the Java producer 4.x", line,
+		broker.Versions[0], broker.Versions[len(broker.Versions)-1], broker.DefaultVersion)
+}
+
 func usage() string {
 	var b strings.Builder
 	b.WriteString("simulate runs Kafka producer scenarios on a deterministic simulator.\n\nUsage:\n")
 	for _, c := range commands {
 		fmt.Fprintf(&b, "  simulate %s %s\n      %s\n", c.name, c.args, c.short)
 	}
+	b.WriteString("\nsimulate help CMD (or simulate CMD --help) shows a command's flags; simulate --version its version.\n")
 	b.WriteString("\n--set keys: producer.<property>, broker.<property>, topic.<property>, topic.partitions,\n" +
 		"topic.replication.factor, cluster.brokers, cluster.version, cluster.network.latency|jitter|bandwidth,\n" +
 		"workload.<key>, seed, duration. Later --set wins.\n")
@@ -293,9 +346,9 @@ func addRunFlags(fs *pflag.FlagSet) runFlags {
 }
 
 // load reads the scenario named by the one argument, with the --set
-// overrides, and the run options --seed asks for.
-func (f runFlags) load() (*scenarios.Scenario, scenarios.RunOptions, error) {
-	s, err := scenarios.Load(f.fs.Arg(0), *f.sets)
+// overrides and then the extra ones, and the run options --seed asks for.
+func (f runFlags) load(extra ...string) (*scenarios.Scenario, scenarios.RunOptions, error) {
+	s, err := scenarios.Load(f.fs.Arg(0), append(slices.Clip(*f.sets), extra...))
 	opt := scenarios.RunOptions{}
 	if f.fs.Changed("seed") {
 		opt.Seed = f.seed
@@ -336,6 +389,8 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	rf := addRunFlags(fs)
 	format := fs.String("format", "text", "report format: text or json")
 	trace := fs.String("trace", "", "write the event trace as JSON lines to this file")
+	anomalies := fs.String("anomalies", strconv.Itoa(scenarios.DefaultAnomalies),
+		"how many anomalies the JSON report explains: a number from 1, or all (the text report shows a few of each kind)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -344,6 +399,10 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
+	}
+	explain, err := anomalyCount(*anomalies)
+	if err != nil {
+		return err
 	}
 	if *trace != "" {
 		if err := outfile.CheckFile(*trace); err != nil {
@@ -354,6 +413,7 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opt.Anomalies = explain
 	res := s.Run(opt)
 	if *trace != "" {
 		if err := outfile.Write(*trace, func(w io.Writer) error { return res.Trace.WriteJSONL(w, res.Names) }); err != nil {
@@ -376,6 +436,18 @@ func cmdRun(args []string, out, _ io.Writer) error {
 		return &failedError{"an expectation failed"}
 	}
 	return nil
+}
+
+// anomalyCount reads --anomalies: a count from 1, or all.
+func anomalyCount(v string) (int, error) {
+	if v == "all" {
+		return scenarios.AllAnomalies, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, &usageError{fmt.Sprintf("--anomalies %q: use a number from 1, or all", v)}
+	}
+	return n, nil
 }
 
 func countOf(n int, word string) string {
@@ -426,33 +498,40 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		}
 	}
 	failed, stopped := 0, 0
+	// A built-in is named by its name, a file by its path: two files may
+	// hold scenarios of one name.
+	labels := make([]string, len(loaded))
 	width := 0
-	for _, s := range loaded {
-		width = max(width, len(s.Name))
+	for i, s := range loaded {
+		labels[i] = s.Name
+		if !strings.HasPrefix(s.Source, "built-in ") {
+			labels[i] = s.Source
+		}
+		width = max(width, len(labels[i]))
 	}
 	for i, rep := range reports {
-		s := loaded[i]
+		label := labels[i]
 		if b := rep.StoppedByBudget; b != nil {
 			stopped++
-			fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, s.Name, b)
+			fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, label, b)
 			continue
 		}
 		if len(rep.Expectations) == 0 {
-			fmt.Fprintf(out, "ok    %-*s  (no expectations)\n", width, s.Name)
+			fmt.Fprintf(out, "ok    %-*s  (no expectations)\n", width, label)
 			continue
 		}
 		var bad []string
 		for _, e := range rep.Expectations {
 			if !e.OK {
-				bad = append(bad, fmt.Sprintf("%s %s, got %g", e.Path, e.Want, e.Got))
+				bad = append(bad, fmt.Sprintf("%s %s, got %s", e.Path, e.Want, scenarios.FormatNumber(e.Got)))
 			}
 		}
 		if len(bad) == 0 {
-			fmt.Fprintf(out, "ok    %-*s  %s\n", width, s.Name, countOf(len(rep.Expectations), "expectation"))
+			fmt.Fprintf(out, "ok    %-*s  %s\n", width, label, countOf(len(rep.Expectations), "expectation"))
 			continue
 		}
 		failed++
-		fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, s.Name, strings.Join(bad, "; "))
+		fmt.Fprintf(out, "FAIL  %-*s  %s\n", width, label, strings.Join(bad, "; "))
 	}
 	if stopped > 0 {
 		return &budgetError{fmt.Sprintf("%d of %d scenarios stopped by a budget, %d failed their expectations", stopped, len(loaded), failed)}

@@ -29,6 +29,8 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	csvPath := fs.String("csv", "", "write one CSV row per run to this file (- for stdout, instead of the table)")
 	plotPath := fs.String("plot", "", "draw the key metrics against the first --vary into this .png or .svg file")
 	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs at once")
+	columnsFlag := fs.String("columns", "", "the report paths the table and the plot show, comma-separated (default: the scenario's expect paths, then records and latency)")
+	yFromData := fs.Bool("y-from-data", false, "let the plot's y axes span the data instead of starting at zero (bars always start at zero)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,6 +69,17 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if fs.Changed("columns") {
+		var cols []string
+		for _, c := range strings.Split(*columnsFlag, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				cols = append(cols, c)
+			}
+		}
+		if err := grid.SetColumns(cols); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(stderr, len(grid.Runs))
 	err = grid.Execute(*parallel, bar.set)
 	bar.finish()
@@ -80,7 +93,9 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 		}
 	}
 	if *plotPath != "" {
-		if err := plots.WriteSweep(*plotPath, grid.Plot()); err != nil {
+		sw := grid.Plot()
+		sw.YFromData = *yFromData
+		if err := plots.WriteSweep(*plotPath, sw); err != nil {
 			return &usageError{fmt.Sprintf("--plot: %v", err)}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,7 +55,12 @@ func TestSweepGridOrderAndColumns(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	rows := readCSV(t, path)
 	require.Len(t, rows, 1+2*2*3)
-	head := rows[0]
+	// Headers are report paths with their units: "records.lost (records)".
+	var head []string
+	for _, h := range rows[0] {
+		path, _, _ := strings.Cut(h, " (")
+		head = append(head, path)
+	}
 	assert.Equal(t, []string{"producer.linger.ms", "producer.acks", "seed"}, head[:3])
 
 	// The first --vary varies slowest, the seed fastest.
@@ -83,6 +89,11 @@ func TestSweepGridOrderAndColumns(t *testing.T) {
 		return 5
 	}
 	metrics := head[3:]
+	// After every number, the mean, sd, min and max of the table's columns.
+	stats := slices.IndexFunc(metrics, func(c string) bool { return strings.HasSuffix(c, " mean") })
+	require.Positive(t, stats)
+	assert.Equal(t, "inflight-one-keeps-order's expect path records.reordered mean", "inflight-one-keeps-order's expect path "+metrics[stats])
+	metrics = metrics[:stats]
 	assert.True(t, slices.IsSortedFunc(metrics, func(a, b string) int {
 		if c := rank(a) - rank(b); c != 0 {
 			return c
@@ -94,11 +105,12 @@ func TestSweepGridOrderAndColumns(t *testing.T) {
 		assert.Equal(t, "1500", r[slices.Index(head, "records.sent")])
 	}
 
-	// The table: a header and one row per combination, seeds averaged.
+	// The table: what a cell is, a header and one row per combination.
 	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
-	require.Len(t, lines, 1+4)
-	assert.Contains(t, lines[0], "record-send-rate")
-	assert.Regexp(t, `^\s*5\s+all\s+3\s+1500\s+1500\s`, lines[4])
+	require.Len(t, lines, 2+4)
+	assert.Contains(t, lines[0], "each row is 3 runs, seeds 1-3; a cell is their mean ± standard deviation [min–max]")
+	assert.Contains(t, lines[1], "metrics.record-send-rate (records/s)")
+	assert.Regexp(t, `^\s*5\s+all\s+3\s+0\s+0\s+1500\s+1500\s`, lines[5])
 }
 
 func TestSweepSeeds(t *testing.T) {
@@ -126,6 +138,36 @@ func TestSweepSeeds(t *testing.T) {
 			assert.Equal(t, tt.want, seeds)
 		})
 	}
+}
+
+// TestSweepColumns: --columns chooses the table's columns, in order.
+func TestSweepColumns(t *testing.T) {
+	code, stdout, stderr := simulate("sweep", "inflight-one-keeps-order", "--set", "workload.records=300",
+		"--vary", "producer.compression.type=none,lz4", "--columns", "records.reordered, metrics.compression-rate-avg")
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	require.Len(t, lines, 4, stdout)
+	assert.Regexp(t, `^\s*producer.compression.type\s+seeds\s+records.reordered \(records\)\s+metrics.compression-rate-avg \(ratio\)\s*$`, lines[1])
+	assert.Regexp(t, `^\s*none\s+1\s+0\s+1\s*$`, lines[2])
+}
+
+// TestSweepPartitioners: the default partitioner has a name, so sticky
+// against round robin is a --vary.
+func TestSweepPartitioners(t *testing.T) {
+	code, stdout, stderr := simulate("sweep", "sticky-vs-round-robin", "--set", "workload.records=3000",
+		"--vary", "producer.partitioner.class=built-in,org.apache.kafka.clients.producer.RoundRobinPartitioner",
+		"--columns", "metrics.batch-size-avg")
+	require.Equal(t, 0, code, stderr)
+	lines := strings.Split(strings.TrimRight(stdout, "\n"), "\n")
+	require.Len(t, lines, 4, stdout)
+	sticky, roundRobin := strings.Fields(lines[2]), strings.Fields(lines[3])
+	require.Equal(t, []string{"built-in", "1"}, sticky[:2])
+	require.Equal(t, []string{"org.apache.kafka.clients.producer.RoundRobinPartitioner", "1"}, roundRobin[:2])
+	s, err := strconv.ParseFloat(sticky[2], 64)
+	require.NoError(t, err)
+	r, err := strconv.ParseFloat(roundRobin[2], 64)
+	require.NoError(t, err)
+	assert.Greater(t, s, 2*r, "sticky batches are fuller")
 }
 
 func TestSweepPlot(t *testing.T) {
@@ -163,6 +205,9 @@ func TestSweepBadInput(t *testing.T) {
 		{"parallel a million", []string{"--parallel", "1000000"}, "--parallel 1000000: must be at least 1 and at most 256"},
 		{"plot format", []string{"--vary", "producer.acks=1,all", "--plot", "x.pdf"}, "must end in .png or .svg"},
 		{"plot without vary", []string{"--plot", "x.png"}, "--plot needs a --vary"},
+		{"unknown column", []string{"--columns", "records.lost,metrics.compression-rate"},
+			"--columns metrics.compression-rate: unknown report path: metrics has batch-size-avg, batch-split-rate"},
+		{"no column", []string{"--columns", ","}, "--columns: name at least one report path, like records.lost"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

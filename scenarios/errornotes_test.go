@@ -1,0 +1,115 @@
+package scenarios
+
+import (
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/broker"
+)
+
+// lessonTries reads, from each lesson's section of LESSONS.md, the --set
+// arguments its text suggests: each `...` span that has some is one
+// combination.
+func lessonTries(t *testing.T) map[string][][]string {
+	data, err := os.ReadFile("../LESSONS.md")
+	require.NoError(t, err)
+	tries := map[string][][]string{}
+	span := regexp.MustCompile("`[^`]*--set [^`]*`")
+	set := regexp.MustCompile(`--set ([a-z.]+=\S+)`)
+	for _, section := range strings.Split(string(data), "\n## ")[1:] {
+		name, body, _ := strings.Cut(section, "\n")
+		for _, sp := range span.FindAllString(body, -1) {
+			var sets []string
+			for _, m := range set.FindAllStringSubmatch(strings.Trim(sp, "`"), -1) {
+				sets = append(sets, strings.TrimRight(m[1], ".,;:)"))
+			}
+			if !slices.ContainsFunc(tries[name], func(s []string) bool { return slices.Equal(s, sets) }) {
+				tries[name] = append(tries[name], sets)
+			}
+		}
+	}
+	return tries
+}
+
+// TestEveryReportedErrorIsExplained runs every lesson at seed 1, as it is
+// and with each --set its LESSONS.md section suggests, and checks that
+// every error name a report counts has its own entry in errorMeanings (not
+// the fallback for request-rule answers) and that the text report prints
+// the explanation under the count.
+func TestEveryReportedErrorIsExplained(t *testing.T) {
+	tries := lessonTries(t)
+	require.NotEmpty(t, tries["acks0-broker-crash"], "LESSONS.md's Try sections were found")
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	t.Run("lessons", func(t *testing.T) {
+		for _, e := range Catalog() {
+			for _, sets := range append([][]string{nil}, tries[e.Name]...) {
+				t.Run(e.Name+" "+strings.Join(sets, " "), func(t *testing.T) {
+					t.Parallel()
+					s, err := Load(e.Name, sets)
+					require.NoError(t, err)
+					seed := uint64(1)
+					rep := s.Run(RunOptions{Seed: &seed}).Report
+					var text strings.Builder
+					require.NoError(t, rep.WriteText(&text, s.Title))
+					for name := range rep.Errors {
+						mu.Lock()
+						seen[name] = true
+						mu.Unlock()
+						assert.True(t, slices.ContainsFunc(errorMeanings, func(m errorMeaning) bool { return m.name == name }),
+							"%s has no entry in errorMeanings", name)
+						note := rep.ErrorNotes[name]
+						require.NotEmpty(t, note, name)
+						// The count's line, then the note's first words.
+						first := strings.Join(strings.Fields(note)[:3], " ")
+						assert.Regexp(t, regexp.QuoteMeta(name)+` +\d+\n    `+regexp.QuoteMeta(first), text.String())
+					}
+				})
+			}
+		}
+	})
+	t.Logf("error names seen: %v", slices.Sorted(maps.Keys(seen)))
+	assert.True(t, seen["CONCURRENT_TRANSACTIONS"] && seen["KafkaException"] && seen["OUT_OF_ORDER_SEQUENCE_NUMBER"],
+		"the lessons report the errors issue 12 named")
+}
+
+// TestErrorMeanings checks the table itself: names are Kafka's (the
+// broker's error table knows each), none twice, every field filled; and
+// every error a broker may send gets a line, from the table or from its
+// class.
+func TestErrorMeanings(t *testing.T) {
+	names := map[string]bool{}
+	for _, m := range errorMeanings {
+		_, ok := broker.ParseError(m.name)
+		assert.True(t, ok, "%s is not an error name the broker package knows", m.name)
+		assert.False(t, names[m.name], "%s twice", m.name)
+		names[m.name] = true
+		for _, f := range []string{m.request, m.why, m.reaction, m.source} {
+			assert.NotEmpty(t, f, m.name)
+		}
+	}
+	for _, name := range broker.RuleErrors() {
+		assert.NotEmpty(t, errorNoteText(name, ""), name)
+	}
+	tests := []struct{ name, injectedBy, want string }{
+		{"NOT_ENOUGH_REPLICAS", "", "Produce: the ISR was below min.insync.replicas"},
+		{"NOT_ENOUGH_REPLICAS", "fault 1 (request-rule on Produce)", "Produce: answered by fault 1 (request-rule on Produce); retried"},
+		{"INVALID_RECORD", "", "a request-rule fault's answer; not retriable"},
+		{"INVALID_RECORD", "fault 3 (request-rule on Produce)", "fault 3 (request-rule on Produce); not retriable"},
+		{"KAFKA_STORAGE_ERROR", "", "a request-rule fault's answer; retriable: the producer refreshed its metadata"},
+		{"UNSUPPORTED_VERSION", "", "a request-rule fault's answer; fatal"},
+		{"THROTTLING_QUOTA_EXCEEDED", "", "a request-rule fault's answer; retriable: the producer sent"},
+	}
+	for _, tt := range tests {
+		got := errorNoteText(tt.name, tt.injectedBy)
+		assert.True(t, strings.HasPrefix(got, tt.want), "%s: %s", tt.name, got)
+	}
+}
