@@ -240,6 +240,7 @@ func (d *stDrawer) draw() {
 	d.bands()
 	d.steps()
 	d.gaps()
+	d.inFlight()
 	for i := range st.Arrows {
 		d.arrow(i)
 	}
@@ -445,6 +446,49 @@ func (d *stDrawer) arrow(i int) {
 	}
 }
 
+// inFlight draws each produce request's time in flight on its connection
+// lane, from its send to its answer (or the window's end), as a thin bar
+// in its batch's colour; requests in flight together stand side by side,
+// so max.in.flight.requests.per.connection shows as the bars' width.
+func (d *stDrawer) inFlight() {
+	st := d.st
+	answered := map[int]float64{}
+	for _, a := range st.Arrows {
+		if a.Kind == scenarios.ArrowProduceResponse && a.Pair >= 0 {
+			answered[a.Pair] = a.EndMs
+			if a.End != scenarios.EndReceived {
+				answered[a.Pair] = st.ToMs
+			}
+		}
+	}
+	busy := map[int][]float64{} // per lane, when each slot frees
+	for i, a := range st.Arrows {
+		if a.Kind != scenarios.ArrowProduce {
+			continue
+		}
+		end, ok := answered[i]
+		if !ok || a.End != scenarios.EndReceived {
+			end = st.ToMs // never answered in the window
+		}
+		end = math.Min(end, st.ToMs)
+		slots := busy[a.From]
+		slot := len(slots)
+		for k, free := range slots {
+			if free <= a.SentMs {
+				slot = k
+				break
+			}
+		}
+		if slot == len(slots) {
+			slots = append(slots, 0)
+		}
+		slots[slot] = end
+		busy[a.From] = slots
+		x := d.laneX(a.From) - 8 - 4*float64(slot)
+		d.line(batchColours[a.Batch%int64(len(batchColours))], 2.5, nil, x, d.y(a.SentMs), x, math.Max(d.y(end), d.y(a.SentMs)+1))
+	}
+}
+
 func (d *stDrawer) head(col color.Color, x0, y0, x1, y1 float64) {
 	l := math.Hypot(x1-x0, y1-y0)
 	if l < 1 {
@@ -544,6 +588,10 @@ func (d *stDrawer) legend() {
 			d.head(batchColours[0], x, y, x+18, y)
 		}, "produce request: colour and label per batch (bN, seq, try); a retry keeps both"},
 		{func(x, y float64) { d.line(stOK, 0.8, nil, x, y, x+18, y); d.head(stOK, x, y, x+18, y) }, "produce response (red: an error, named at its end)"},
+		{func(x, y float64) {
+			d.line(batchColours[1], 2.5, nil, x+10, y-5, x+10, y+5)
+			d.line(batchColours[2], 2.5, nil, x+14, y-3, x+14, y+5)
+		}, "requests in flight on a connection: one bar each, send to answer"},
 		{func(x, y float64) { d.line(stFetch, 0.8, nil, x, y, x+18, y); d.head(stFetch, x, y, x+18, y) }, "follower fetch and its answer (only those that carried this partition's records)"},
 		{func(x, y float64) { d.line(stAlter, 1, nil, x, y, x+18, y); d.head(stAlter, x, y, x+18, y) }, "AlterPartition (ISR change) and its answer"},
 		{func(x, y float64) { d.line(stElection, 2, nil, x, y, x+18, y); d.head(stElection, x, y, x+18, y) }, "election: controller to the new leader"},
