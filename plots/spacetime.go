@@ -29,7 +29,7 @@ const (
 	stTop      = 70 // title and lane names
 	stHeight   = 720
 	stGapH     = 22 // a quiet stretch, shortened
-	stMinSeg   = 180
+	stMinSeg   = 60
 	stLegendH  = 150
 	stFontSize = 8
 )
@@ -185,7 +185,10 @@ func (d *stDrawer) y(ms float64) float64 {
 }
 
 // layout splits the window into the stretches between gaps and gives each
-// its height.
+// its height: half in proportion to its length, half in proportion to
+// what happens in it (messages sent, marks, badges), each at least
+// stMinSeg, so that a burst of messages gets room and a long wait with
+// little in it does not take the page.
 func (d *stDrawer) layout() {
 	st := d.st
 	prev := st.FromMs
@@ -194,26 +197,39 @@ func (d *stDrawer) layout() {
 		prev = g.ToMs
 	}
 	d.segs = append(d.segs, [2]float64{prev, st.ToMs})
-	total := 0.0
-	for _, s := range d.segs {
+	events := make([]float64, len(d.segs))
+	count := func(ms float64) {
+		for i, s := range d.segs {
+			if ms >= s[0] && ms <= s[1] {
+				events[i]++
+				return
+			}
+		}
+	}
+	for _, a := range st.Arrows {
+		count(a.SentMs)
+	}
+	for _, m := range st.Marks {
+		count(m.AtMs)
+	}
+	for _, b := range st.Badges {
+		count(b.AtMs)
+	}
+	total, totalEvents := 0.0, 0.0
+	for i, s := range d.segs {
 		total += s[1] - s[0]
+		totalEvents += events[i]
 	}
 	minH := math.Min(stMinSeg, stHeight/float64(len(d.segs)))
-	// Stretches below the minimum get it; the rest share what is left in
-	// proportion to their length.
-	short, rest := 0.0, float64(stHeight)
-	for _, s := range d.segs {
-		if (s[1]-s[0])/math.Max(total, 1e-9)*stHeight < minH {
-			short += s[1] - s[0]
-			rest -= minH
+	rest := stHeight - minH*float64(len(d.segs))
+	for i, s := range d.segs {
+		w := 0.5 * (s[1] - s[0]) / math.Max(total, 1e-9)
+		if totalEvents > 0 {
+			w += 0.5 * events[i] / totalEvents
+		} else {
+			w *= 2
 		}
-	}
-	for _, s := range d.segs {
-		h := (s[1] - s[0]) / math.Max(total-short, 1e-9) * rest
-		if (s[1]-s[0])/math.Max(total, 1e-9)*stHeight < minH {
-			h = minH
-		}
-		d.segH = append(d.segH, h)
+		d.segH = append(d.segH, minH+w*rest)
 	}
 }
 
@@ -432,8 +448,10 @@ func (d *stDrawer) arrow(i int) {
 		if last, ok := d.reqLabel[a.From]; ok && ly < last+9 {
 			ly = last + 9 // requests sent together stack their labels
 		}
-		d.reqLabel[a.From] = ly
-		d.text(col, d.face, x0+dir*4, ly, (1-dir)/2, a.Label)
+		if ly <= y0+8 { // too far from its arrow: the colour says which batch
+			d.reqLabel[a.From] = ly
+			d.text(col, d.face, x0+dir*4, ly, (1-dir)/2, a.Label)
+		}
 	case a.Kind == scenarios.ArrowProduceResponse && a.Error:
 		ly := y1 + 9
 		if last, ok := d.errLabel[a.To]; ok && ly < last+10 {
@@ -442,7 +460,7 @@ func (d *stDrawer) arrow(i int) {
 		d.errLabel[a.To] = ly
 		d.text(stErr, d.face, x1-dir*4, ly, (1+dir)/2, a.Label)
 	case a.Kind == scenarios.ArrowElection:
-		d.text(stElection, d.face, x1+4, y1-3, 0, a.Label)
+		d.text(stElection, d.face, (x0+x1)/2, (y0+y1)/2-4, 0.5, a.Label) // above its middle: the new leader's lane has its own mark
 	}
 }
 
@@ -452,23 +470,14 @@ func (d *stDrawer) arrow(i int) {
 // so max.in.flight.requests.per.connection shows as the bars' width.
 func (d *stDrawer) inFlight() {
 	st := d.st
-	answered := map[int]float64{}
-	for _, a := range st.Arrows {
-		if a.Kind == scenarios.ArrowProduceResponse && a.Pair >= 0 {
-			answered[a.Pair] = a.EndMs
-			if a.End != scenarios.EndReceived {
-				answered[a.Pair] = st.ToMs
-			}
-		}
-	}
 	busy := map[int][]float64{} // per lane, when each slot frees
-	for i, a := range st.Arrows {
+	for _, a := range st.Arrows {
 		if a.Kind != scenarios.ArrowProduce {
 			continue
 		}
-		end, ok := answered[i]
-		if !ok || a.End != scenarios.EndReceived {
-			end = st.ToMs // never answered in the window
+		end := a.DoneMs
+		if end == 0 {
+			end = st.ToMs // still waited for when the window ends
 		}
 		end = math.Min(end, st.ToMs)
 		slots := busy[a.From]

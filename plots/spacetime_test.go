@@ -29,7 +29,8 @@ var spaceTimeGolden = map[string][2]time.Duration{
 }
 
 // TestSpaceTimeEveryLesson draws every lesson's diagram as SVG and checks
-// it is whole and has no NaN; the golden lessons' SVG must match
+// it is whole and has no NaN; the golden lessons are drawn as PNG too, and
+// their SVG must match
 // testdata/spacetime/NAME.svg (refresh with go test ./plots -run
 // TestSpaceTime -update, and look at the pictures).
 func TestSpaceTimeEveryLesson(t *testing.T) {
@@ -55,6 +56,11 @@ func TestSpaceTimeEveryLesson(t *testing.T) {
 			if !golden {
 				return
 			}
+			png, err := SpaceTimeImage(st, PNG)
+			require.NoError(t, err)
+			pngPath := filepath.Join(t.TempDir(), "spacetime.png")
+			require.NoError(t, os.WriteFile(pngPath, png, 0o644))
+			decodes(t, pngPath)
 			path = filepath.Join("testdata", "spacetime", e.Name+".svg")
 			if *update {
 				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))

@@ -95,6 +95,10 @@ type Arrow struct {
 	Attempt int32  `json:"attempt,omitempty"`
 	Label   string `json:"label"`
 	Error   bool   `json:"error,omitempty"` // a response with a Kafka error
+	// DoneMs is, for a produce request, when the producer stopped waiting
+	// for it: its answer arrived, request.timeout.ms expired or its
+	// connection broke; 0 if it still waited when the window ended.
+	DoneMs float64 `json:"done_ms,omitempty"`
 }
 
 // Step is a replica's log end offset or, on the leader, its high watermark,
@@ -481,6 +485,7 @@ func (b *stBuilder) build() {
 	}
 
 	b.arrows(msgs, sends, outcome, copied, proposed, held, dropped)
+	b.done(entries)
 	b.elections(entries)
 	b.states(entries)
 	b.marks(entries, sends)
@@ -618,6 +623,34 @@ func (b *stBuilder) arrows(msgs []sim.MsgEntry, sends map[nodeReq]*sim.Entry, ou
 	b.thin(keep, ArrowProduce, maxProduceArrows, "produce requests")
 	b.thin(keep, ArrowFetch, maxFetchArrows, "fetches that carried records")
 	b.compact(keep)
+}
+
+// done sets when the producer stopped waiting for each produce request.
+func (b *stBuilder) done(entries []sim.Entry) {
+	st := b.st
+	for _, a := range st.Arrows {
+		if a.Kind == ArrowProduceResponse && a.Pair >= 0 && a.End == EndReceived {
+			st.Arrows[a.Pair].DoneMs = a.EndMs
+		}
+	}
+	conn := map[int][2]sim.NodeID{}
+	for k, l := range b.connLane {
+		conn[l] = k
+	}
+	for i := range entries {
+		e := &entries[i]
+		if !b.in(e.At) || (e.Kind != event.RequestTimeout && e.Kind != event.Disconnect) || !b.r.isProducer(e.Node) {
+			continue
+		}
+		for j := range st.Arrows {
+			a := &st.Arrows[j]
+			// A timeout ends its own request (and closes the connection:
+			// the disconnect that follows ends the rest).
+			if a.Kind == ArrowProduce && a.DoneMs == 0 && a.SentMs <= e.At.Ms() && conn[a.From] == [2]sim.NodeID{e.Node, e.Peer} {
+				a.DoneMs = e.At.Ms()
+			}
+		}
+	}
 }
 
 // thin keeps about max requests of a kind (and their responses), evenly
