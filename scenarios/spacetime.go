@@ -292,7 +292,7 @@ func (r *runner) firstAnomaly(rep *Report) *Anomaly {
 }
 
 // anomalySpan is the window that shows an anomalous record's story: from
-// its send (or the fault just before it) to its callback, the appends of
+// its send (or a fault at most 200 ms before it) to its callback, the appends of
 // its copies and the truncation of its offsets, with a margin.
 func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 	rec := &r.recs[a.Record]
@@ -313,8 +313,8 @@ func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 		if e.At > from {
 			break
 		}
-		if e.Kind.Fault() && e.Kind != event.Heal && rec.sentAt-e.At <= 2*sim.Second {
-			from = min(rec.sentAt, e.At) // the latest fault before it
+		if e.Kind.Fault() && e.Kind != event.Heal && rec.sentAt-e.At <= 200*sim.Millisecond {
+			from = min(rec.sentAt, e.At) // a fault just before it
 		}
 	}
 	pad := min(max(5*sim.Millisecond, (to-from)/20), 50*sim.Millisecond)
@@ -990,6 +990,14 @@ func (b *stBuilder) marks(entries []sim.Entry, sends map[nodeReq]*sim.Entry) {
 		}
 		lane := b.replicaLane(e.Node)
 		switch {
+		case e.Kind == event.ConnReset:
+			// A reject cut or TCP giving up breaks a producer's connection:
+			// what the broker still owed on it is never sent.
+			for _, k := range [][2]sim.NodeID{{e.Node, e.Peer}, {e.Peer, e.Node}} {
+				if l, ok := b.connLane[k]; ok {
+					add(l, e, MarkError, "connection reset")
+				}
+			}
 		case e.Kind.Fault():
 			label := e.Kind.String()
 			if lane < 0 && e.Node != r.id {
