@@ -190,7 +190,9 @@ type Gap struct {
 }
 
 // SpaceTimeOptions chooses what the diagram shows; unset, the partition
-// and window of the first anomaly, or the second around the first fault.
+// and window of the first anomaly, else the second before the first fatal
+// producer error, else the first retry, else the second around the first
+// fault.
 type SpaceTimeOptions struct {
 	Partition string         // "orders-0"
 	From, To  *time.Duration // virtual time
@@ -242,6 +244,14 @@ func (r *runner) spaceTimeWindow(rep *Report, opt SpaceTimeOptions) (broker.Part
 			p = r.partitionByName(a.Partition)
 		}
 		why = fmt.Sprintf("the first anomaly: %s record %d", a.Kind, a.Record)
+	} else if e := r.firstFatal(); e != nil {
+		// A producer told it cannot go on (a zombie fenced, say): the
+		// second before it, where its cause lies.
+		from, to = max(0, e.At-sim.Second), e.At+100*sim.Millisecond
+		if p < 0 {
+			p = r.pl.topo.Topics[r.pl.topic].First
+		}
+		why = fmt.Sprintf("the second before the first fatal error: %s at %s", r.cl.ErrorName(e.Err), e.At)
 	} else if e := r.firstRetry(p); e != nil {
 		from, to = r.retrySpan(e)
 		p = broker.PartitionID(e.Subject)
@@ -319,6 +329,17 @@ func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 	}
 	pad := min(max(5*sim.Millisecond, (to-from)/20), 50*sim.Millisecond)
 	return max(0, from-pad), to + pad
+}
+
+// firstFatal is the first error that closed a producer (txn-fatal).
+func (r *runner) firstFatal() *sim.Entry {
+	entries := r.w.Trace.Entries()
+	for i := range entries {
+		if entries[i].Kind == event.TxnFatal {
+			return &entries[i]
+		}
+	}
+	return nil
 }
 
 // firstRetry is the producer's first retry of a batch (of partition p,

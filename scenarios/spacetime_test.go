@@ -64,3 +64,21 @@ func TestSpaceTimeOptions(t *testing.T) {
 	_, err = res.SpaceTime(SpaceTimeOptions{From: &to, To: &from})
 	assert.EqualError(t, err, "--from 400ms is not before --to 200ms")
 }
+
+// TestSpaceTimeDefaultWindow: with no window asked for, each lesson kind
+// gets the window that shows its point.
+func TestSpaceTimeDefaultWindow(t *testing.T) {
+	for _, tc := range []struct{ lesson, why string }{
+		{"acks1-leader-failover", "the first anomaly: lost record"},
+		{"zombie-fencing", "the second before the first fatal error: PRODUCER_FENCED at 3.490005s"},
+		{"idempotent-producer", "the first retry: "},
+	} {
+		t.Run(tc.lesson, func(t *testing.T) {
+			s, err := Load(tc.lesson, nil)
+			require.NoError(t, err)
+			st, err := s.Run(RunOptions{}).SpaceTime(SpaceTimeOptions{})
+			require.NoError(t, err)
+			assert.Contains(t, st.Why, tc.why)
+		})
+	}
+}
