@@ -259,7 +259,10 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		})
 	}
 	if r.stopped == nil {
-		// 3. Heal every fault and restart every crashed broker.
+		// 3. Heal every fault and restart every crashed broker. The time
+		// series ends here, with the step in progress closed, so what was
+		// acknowledged since the last sample is on the charts.
+		r.closeStep()
 		r.sampleDone = true
 		r.healAll()
 		// 4. Let replication converge, so the audit reads settled logs.
@@ -327,8 +330,18 @@ func (r *runner) HandleEvent(e sim.Event) {
 	}
 }
 
-// sample closes one step of the time series.
+// sample closes one step of the time series and schedules the next.
 func (r *runner) sample() {
+	if r.sampleDone || len(r.series) >= maxSamples {
+		return
+	}
+	r.closeStep()
+	r.w.After(sampleStep, r.id, kindSample, 0, 0)
+}
+
+// closeStep appends the state now and what was acknowledged since the last
+// step to the time series.
+func (r *runner) closeStep() {
 	if r.sampleDone || len(r.series) >= maxSamples {
 		return
 	}
@@ -343,7 +356,6 @@ func (r *runner) sample() {
 	}
 	r.series = append(r.series, s)
 	r.stepAcked, r.stepBytes = 0, 0
-	r.w.After(sampleStep, r.id, kindSample, 0, 0)
 }
 
 // HandleMessage is unused: the runner is not on the network.
