@@ -47,7 +47,7 @@ func openBrowser(t *testing.T) context.Context {
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(alloc)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(func() {
 		cancelTimeout()
 		cancelTab()
@@ -81,6 +81,16 @@ func TestBrowserLearner(t *testing.T) {
 	why := text(t, ctx, ".anomaly p")
 	assert.Contains(t, why, "acknowledged at", "the reason: it was acknowledged")
 	assert.Contains(t, why, "truncated offsets", "the reason: the old leader truncated them")
+
+	// Step through time on the space-time diagram: the window moves on.
+	window := text(t, ctx, "#st-range")
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#st-later")),
+		chromedp.WaitVisible(chromedp.CSS("#st-range")),
+	))
+	assert.NotEqual(t, window, text(t, ctx, "#st-range"))
+	assert.Contains(t, text(t, ctx, "#st-range"), "the window asked for")
+	assert.Equal(t, lost, text(t, ctx, "#records-lost"), "the same run")
 
 	require.NoError(t, chromedp.Do(ctx,
 		chromedp.SetValue(chromedp.CSS("#f-producer-acks"), "all"),

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io"
@@ -248,24 +249,18 @@ type chartView struct {
 	SVG   template.HTML
 }
 
-// spaceTimeView is the space-time diagram's slot: the diagram of a window
-// of the run and links that step through time.
-type spaceTimeView struct {
-	SVG              template.HTML
-	Why              string
-	Earlier, Later   string
-	Note             string
-	Partition, Range string
-}
-
 func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest, sc *scenarios.Scenario) {
-	res, err := s.runAll(r.Context(), sc)
+	link, _ := req.query()
+	var v runView
+	err := s.inSlot(r.Context(), sc.Name, func(ctx context.Context) {
+		res := s.run(ctx, sc)
+		v = s.newRunView(sc, res, link)
+		v.SpaceTime = spaceTime(res, link, r.URL.Query())
+	})
 	if err != nil {
 		s.runFailed(w, err)
 		return
 	}
-	link, _ := req.query()
-	v := s.newRunView(sc, res[0], link)
 	form := newForm(req, sc, formErrors{})
 	form.Pin = link
 	s.render(w, http.StatusOK, "run.html", struct {
@@ -390,30 +385,33 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := s.runAll(r.Context(), scA, scB)
+	linkA, _ := reqA.query()
+	linkB, _ := reqB.query()
+	var v compareView
+	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
+		ra, rb := s.run(ctx, scA), s.run(ctx, scB)
+		cmp := scenarios.Compare(ra.Report, rb.Report)
+		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: cmp.Differences}
+		v.LabelA, v.LabelB = cmp.Labels()
+		for _, row := range cmp.Rows {
+			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
+			rv.A, rv.B, rv.Delta = row.Cells()
+			v.Rows = append(v.Rows, rv)
+		}
+		var text bytes.Buffer
+		cmp.WriteText(&text)
+		v.Text = text.String()
+		ca, cb := ra.Charts(0), rb.Charts(0)
+		for _, c := range []struct{ name, title string }{
+			{"compare-timeseries", "A and B over time, faults of A marked"},
+			{"compare-latency", "Latency percentiles, A and B"},
+		} {
+			v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.CompareChart(c.name, ca, cb, v.LabelA, v.LabelB, plots.SVG))})
+		}
+	})
 	if err != nil {
 		s.runFailed(w, err)
 		return
-	}
-	linkA, _ := reqA.query()
-	linkB, _ := reqB.query()
-	cmp := scenarios.Compare(res[0].Report, res[1].Report)
-	v := compareView{A: s.newRunView(scA, res[0], linkA), B: s.newRunView(scB, res[1], linkB), Differences: cmp.Differences}
-	v.LabelA, v.LabelB = cmp.Labels()
-	for _, row := range cmp.Rows {
-		rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
-		rv.A, rv.B, rv.Delta = row.Cells()
-		v.Rows = append(v.Rows, rv)
-	}
-	var text bytes.Buffer
-	cmp.WriteText(&text)
-	v.Text = text.String()
-	ca, cb := res[0].Charts(0), res[1].Charts(0)
-	for _, c := range []struct{ name, title string }{
-		{"compare-timeseries", "A and B over time, faults of A marked"},
-		{"compare-latency", "Latency percentiles, A and B"},
-	} {
-		v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.CompareChart(c.name, ca, cb, v.LabelA, v.LabelB, plots.SVG))})
 	}
 	v.Form = newForm(reqB, scB, formErrors{})
 	v.Form.Pin = linkA

@@ -137,34 +137,37 @@ func (s *Server) fail(w http.ResponseWriter, status int, title, text string) {
 // errBusy: every run slot stayed taken for the whole QueueWait.
 var errBusy = errors.New("busy")
 
-// runAll runs the scenarios one after the other in one run slot, each
-// with the wall-clock budget, stopping early if the request goes away.
-// A panic is a simulator bug: it comes back as an error saying so.
-func (s *Server) runAll(ctx context.Context, runs ...*scenarios.Scenario) ([]*scenarios.Result, error) {
+// inSlot runs f holding one of the run slots: the runs of a page and the
+// drawing of their charts, the work a request costs. It waits QueueWait
+// for a slot (errBusy after that), and gives up if the request goes away.
+// A panic in f is a simulator bug: it comes back as an error saying so.
+func (s *Server) inSlot(ctx context.Context, what string, f func(ctx context.Context)) error {
 	wait := time.NewTimer(s.opt.QueueWait)
 	defer wait.Stop()
 	select {
 	case s.slots <- struct{}{}:
 	case <-wait.C:
-		return nil, errBusy
+		return errBusy
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	defer func() { <-s.slots }()
-	results := make([]*scenarios.Result, len(runs))
-	for i, sc := range runs {
-		deadline := time.Now().Add(s.opt.MaxWall)
-		opt := scenarios.RunOptions{
-			// The wall clock is the server's: the core only asks the hook.
-			Stop:      func() bool { return ctx.Err() != nil || time.Now().After(deadline) },
-			StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
-		}
-		if p := sweep.Catch(func() { results[i] = sc.Run(opt) }); p != nil {
-			s.logf("internal error running %s: %v\n%s", sc.Name, p.Value, p.Stack)
-			return nil, fmt.Errorf("internal error: %v; this is a simulator bug, please report it with this page's link", p.Value)
-		}
+	if p := sweep.Catch(func() { f(ctx) }); p != nil {
+		s.logf("internal error in %s: %v\n%s", what, p.Value, p.Stack)
+		return fmt.Errorf("internal error: %v; this is a simulator bug, please report it with this page's link", p.Value)
 	}
-	return results, nil
+	return nil
+}
+
+// run runs a scenario with the wall-clock budget, stopping early if the
+// request goes away; call it in a slot.
+func (s *Server) run(ctx context.Context, sc *scenarios.Scenario) *scenarios.Result {
+	deadline := time.Now().Add(s.opt.MaxWall)
+	return sc.Run(scenarios.RunOptions{
+		// The wall clock is the server's: the core only asks the hook.
+		Stop:      func() bool { return ctx.Err() != nil || time.Now().After(deadline) },
+		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
+	})
 }
 
 // runFailed answers a run that could not be made: busy, gone, or a bug.

@@ -43,6 +43,11 @@ func TestPages(t *testing.T) {
 		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
 		{"no such lesson", "/lesson/nope", 404, []string{`No lesson is named &#34;nope&#34;`}},
 		{"a run", "/run?lesson=acks1-leader-failover", 200, []string{`id="records-lost" class="bad">266<`, "lost record 1995 (orders-0, key-96)", "broker-1 truncated offsets 520-785", "<svg", "fair share", `name="a" value="lesson=acks1-leader-failover"`}},
+		{"a run's space-time diagram", "/run?lesson=acks1-leader-failover", 200, []string{`id="spacetime"`, "the first anomaly: lost record", `id="st-later"`, `href="/run?lesson=acks1-leader-failover&amp;st.from=947ms&amp;st.partition=orders-1&amp;st.to=9.903461s#spacetime"`}},
+		{"a window of it", "/run?lesson=acks1-leader-failover&st.partition=orders-1&st.from=1s&st.to=1.5s", 200, []string{`<p id="st-range">orders-1 from 1s to 1.5s of virtual time: the window asked for</p>`, `href="/run?lesson=acks1-leader-failover&amp;st.from=500ms&amp;st.partition=orders-1&amp;st.to=1s#spacetime" id="st-earlier"`}},
+		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
+		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
+		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
 		{"a run with a setting", "/run?lesson=acks1-leader-failover&producer.acks=all", 200, []string{`id="records-lost">0<`, `/run?lesson=acks1-leader-failover&amp;producer.acks=all`}},
 		{"a run of no lesson", "/run?lesson=nope", 400, []string{"no lesson is named &#34;nope&#34;"}},
 		{"a run of nothing", "/run", 400, []string{`id="f-yaml-error"`}},
@@ -243,7 +248,7 @@ func TestGoldenFragments(t *testing.T) {
 	}{
 		{"index", "/", "<main>", "</main>"},
 		{"lesson-form-errors", "/run?lesson=acks1-leader-failover&producer.acks=2&cluster.version=2.0&workload.records=500", `<form`, `</form>`},
-		{"run-report", "/run?lesson=acks1-leader-failover", `<table class="records"`, `<section class="charts">`},
+		{"run-report", "/run?lesson=acks1-leader-failover", `<table class="records"`, `<div class="diagram">`},
 		{"compare-rows", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=all", `<table class="compare"`, `</table>`},
 	}
 	for _, tt := range tests {
