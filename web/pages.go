@@ -94,21 +94,26 @@ func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, "No such lesson", fmt.Sprintf("No lesson is named %q; the first page lists them.", name))
 		return
 	}
+	// The query fills the form: a link to a lesson with settings.
 	req, _ := parseRunRequest(r.URL.Query())
 	req.Lesson, req.YAML = name, nil
-	sc, err := scenarios.Load(name, nil)
+	form := s.lessonPage(req, formErrors{})
+	form.Form.Pin = r.URL.Query().Get("a")
+	s.render(w, http.StatusOK, "lesson.html", form)
+}
+
+// lessonPage is a lesson's page with the form filled from req.
+func (s *Server) lessonPage(req runRequest, errs formErrors) lessonView {
+	e, _ := s.entry(req.Lesson)
+	sc, err := s.parse(runRequest{Lesson: req.Lesson}, nil)
 	if err != nil {
-		s.fail(w, http.StatusInternalServerError, "Internal error", err.Error())
-		return
+		panic(fmt.Sprintf("built-in scenario %s does not parse: %v", req.Lesson, err)) // Catalog checked it
 	}
-	e, _ := scenarios.Builtin(name)
-	form := newForm(req, sc, formErrors{})
-	form.Pin = r.URL.Query().Get("a")
-	s.render(w, http.StatusOK, "lesson.html", lessonView{Entry: e, Text: sc.Lesson, File: string(e.Text), Form: form})
+	return lessonView{Entry: e, Text: sc.Lesson, File: string(e.Text), Form: newForm(req, sc, errs)}
 }
 
 func (s *Server) paste(w http.ResponseWriter, _ *http.Request) {
-	s.render(w, http.StatusOK, "paste.html", struct{ Form formView }{newForm(runRequest{}, nil, formErrors{})})
+	s.pastePage(w, http.StatusOK, newForm(runRequest{}, nil, formErrors{}))
 }
 
 // postRun takes a pasted or uploaded scenario (the body's yaml field, or
@@ -154,12 +159,12 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.render(w, http.StatusBadRequest, "paste.html", struct{ Form formView }{newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}})})
+		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}}))
 		return
 	}
 	sc, errs := s.validate(req)
 	if !errs.empty() {
-		s.render(w, http.StatusBadRequest, "paste.html", struct{ Form formView }{newForm(req, sc, errs)})
+		s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
 		return
 	}
 	if q, ok := req.query(); ok {
@@ -194,21 +199,21 @@ func (s *Server) request(w http.ResponseWriter, q url.Values) (runRequest, *scen
 // formAgain shows the form again with its messages beside the fields:
 // the lesson's page, or the paste page.
 func (s *Server) formAgain(w http.ResponseWriter, req runRequest, errs formErrors) {
-	if req.Lesson != "" && s.isLesson(req.Lesson) {
-		sc, _ := scenarios.Load(req.Lesson, nil)
-		e, _ := scenarios.Builtin(req.Lesson)
-		s.render(w, http.StatusBadRequest, "lesson.html", lessonView{Entry: e, Text: sc.Lesson, File: string(e.Text), Form: newForm(req, sc, errs)})
+	if s.isLesson(req.Lesson) {
+		s.render(w, http.StatusBadRequest, "lesson.html", s.lessonPage(req, errs))
 		return
 	}
 	var sc *scenarios.Scenario
 	if len(req.YAML) > 0 {
 		sc, _ = scenarios.Parse(pastedSource, req.YAML, nil)
 	}
-	if req.Lesson != "" {
-		errs.General = append(errs.General, fmt.Sprintf("no lesson is named %q; the first page lists them", req.Lesson))
-		req.Lesson = ""
-	}
-	s.render(w, http.StatusBadRequest, "paste.html", struct{ Form formView }{newForm(req, sc, errs)})
+	req.Lesson = "" // not a lesson: validate said so
+	s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+}
+
+// pastePage is the page to paste a scenario into, with its form.
+func (s *Server) pastePage(w http.ResponseWriter, status int, form formView) {
+	s.render(w, status, "paste.html", struct{ Form formView }{form})
 }
 
 // runView is one run on a page.

@@ -34,16 +34,28 @@ func (e *formErrors) add(key, msg string) {
 // is not a lesson), or the pasted text.
 func (s *Server) parse(r runRequest, sets []string) (*scenarios.Scenario, error) {
 	if r.Lesson != "" {
-		if !s.isLesson(r.Lesson) {
+		e, ok := s.entry(r.Lesson)
+		if !ok {
 			return nil, fmt.Errorf("no lesson is named %q; the first page lists them", r.Lesson)
 		}
-		return scenarios.Load(r.Lesson, sets)
+		// As scenarios.Load names a built-in, so the messages are the same.
+		return scenarios.Parse("built-in "+e.Name, e.Text, sets)
 	}
 	return scenarios.Parse(pastedSource, r.YAML, sets)
 }
 
+// entry is the built-in lesson of this name, from the catalog read once.
+func (s *Server) entry(name string) (scenarios.Entry, bool) {
+	i := slices.IndexFunc(s.catalog, func(e scenarios.Entry) bool { return e.Name == name })
+	if i < 0 {
+		return scenarios.Entry{}, false
+	}
+	return s.catalog[i], true
+}
+
 func (s *Server) isLesson(name string) bool {
-	return slices.ContainsFunc(s.catalog, func(e scenarios.Entry) bool { return e.Name == name })
+	_, ok := s.entry(name)
+	return ok
 }
 
 // maxSets bounds the other settings of one request: each may be parsed

@@ -49,7 +49,7 @@ func TestPages(t *testing.T) {
 		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
 		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
 		{"a run with a setting", "/run?lesson=acks1-leader-failover&producer.acks=all", 200, []string{`id="records-lost">0<`, `/run?lesson=acks1-leader-failover&amp;producer.acks=all`}},
-		{"a run of no lesson", "/run?lesson=nope", 400, []string{"no lesson is named &#34;nope&#34;"}},
+		{"a run of no lesson", "/run?lesson=nope", 400, []string{`<div class="errors" id="form-errors"><p class="error">no lesson is named &#34;nope&#34;; the first page lists them</p></div>`}},
 		{"a run of nothing", "/run", 400, []string{`id="f-yaml-error"`}},
 		{"a run of a file path", "/run?lesson=" + url.QueryEscape("/etc/passwd"), 400, []string{"no lesson is named &#34;/etc/passwd&#34;"}},
 		{"a bad link", "/run?yaml=!!!", 400, []string{"not valid base64url"}},
