@@ -34,6 +34,11 @@ func producerField(name string, choices ...string) field {
 	}
 	return field{Key: "producer." + name, Label: name, Choices: choices, Default: def,
 		lesson: func(s *scenarios.Scenario) string {
+			// The value in effect, which a setting may change in passing
+			// (acks=1 turns enable.idempotence off unless it is set).
+			if cfg, err := producer.NewConfig(s.Producer.Map()); err == nil {
+				return cfg.Effective()[name]
+			}
 			if v, ok := s.Producer.Get(name); ok {
 				return v
 			}

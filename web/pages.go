@@ -17,8 +17,19 @@ import (
 )
 
 var funcs = template.FuncMap{
-	"num":  func(v float64) string { return scenarios.FormatNumber(v) },
-	"dict": dict,
+	"num":        func(v float64) string { return scenarios.FormatNumber(v) },
+	"dict":       dict,
+	"paragraphs": paragraphs,
+}
+
+// paragraphs splits text wrapped for a terminal (a scenario's lesson) into
+// its paragraphs, each on one line, for the browser to wrap.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		out = append(out, strings.Join(strings.Fields(p), " "))
+	}
+	return out
 }
 
 // dict makes a map of its key, value pairs: a partial's arguments.
