@@ -20,7 +20,7 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	maxRecords := fs.Int("max-records", def.MaxRecords, "the most records one run may send")
 	maxVirtual := fs.Duration("max-virtual", def.MaxVirtual, "the longest virtual time a run's workload and faults may span")
 	maxWall := fs.Duration("max-wall", def.MaxWall, "stop a run after this much real time and show what ran")
-	maxRuns := fs.Int("max-runs", def.MaxRuns, "runs at once (default: the cores); a request waits up to 2s for one, then gets a 503")
+	maxRuns := fs.Int("max-runs", def.MaxRuns, "runs at once (by default one per core); a request waits up to 2s for one, then gets a 503 saying the server is busy")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
