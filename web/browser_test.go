@@ -73,6 +73,9 @@ func TestBrowserLearner(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#run")),
 		chromedp.WaitVisible(chromedp.CSS("#records-lost")),
 	))
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+"/run?lesson=acks1-leader-failover", loc, "the address bar holds the run's link")
 	lost := text(t, ctx, "#records-lost")
 	n, err := strconv.Atoi(lost)
 	require.NoError(t, err, lost)
@@ -97,6 +100,9 @@ func TestBrowserLearner(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#compare")),
 		chromedp.WaitVisible(chromedp.CSS("#b-records-lost")),
 	))
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+"/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=all", loc)
 	assert.Equal(t, lost, text(t, ctx, "#a-records-lost"), "run A is the first run")
 	assert.Equal(t, "0", text(t, ctx, "#b-records-lost"), "acks=all loses nothing")
 	assert.Contains(t, text(t, ctx, "#label-b"), "producer.acks=all")

@@ -186,9 +186,27 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
-	if req, sc, ok := s.request(w, r.URL.Query()); ok {
-		s.showRun(w, r, req, sc)
+	req, sc, ok := s.request(w, r.URL.Query())
+	if !ok {
+		return
 	}
+	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(r.URL.Query())) {
+		return
+	}
+	s.showRun(w, r, req, sc)
+}
+
+// canonical sends the browser to the page's link when the request asked
+// for it in another form (a submitted form sends its empty fields, and
+// the pinned run with a plain run), so that the address bar holds the
+// link: the settings in a fixed order, nothing else. It reports whether
+// it did.
+func canonical(w http.ResponseWriter, r *http.Request, link string) bool {
+	if r.URL.RequestURI() == link {
+		return false
+	}
+	http.Redirect(w, r, link, http.StatusSeeOther)
+	return true
 }
 
 // request reads and validates a run from a query; when it is not valid,
@@ -401,8 +419,11 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	linkA, _ := reqA.query()
-	linkB, _ := reqB.query()
+	linkA, okA := reqA.query()
+	linkB, okB := reqB.query()
+	if okA && okB && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
+		return
+	}
 	var v compareView
 	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
 		ra, rb := s.run(ctx, scA), s.run(ctx, scB)

@@ -14,7 +14,6 @@ package web
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"embed"
 	"errors"
@@ -59,6 +58,14 @@ func DefaultOptions() Options {
 		MaxRuns: runtime.GOMAXPROCS(0), QueueWait: 2 * time.Second, MaxBody: maxYAML + 64<<10}
 }
 
+// positive is v, or def when v is zero or less.
+func positive[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
 // Server answers the pages. New makes one; it is an http.Handler.
 type Server struct {
 	opt     Options
@@ -72,15 +79,16 @@ type Server struct {
 	Log *log.Logger
 }
 
-// New makes a server with these bounds; zero fields take DefaultOptions'.
+// New makes a server with these bounds; fields of zero or less take
+// DefaultOptions'.
 func New(opt Options) *Server {
 	def := DefaultOptions()
-	opt.MaxRecords = cmp.Or(opt.MaxRecords, def.MaxRecords)
-	opt.MaxVirtual = cmp.Or(opt.MaxVirtual, def.MaxVirtual)
-	opt.MaxWall = cmp.Or(opt.MaxWall, def.MaxWall)
-	opt.MaxRuns = cmp.Or(opt.MaxRuns, def.MaxRuns)
-	opt.QueueWait = cmp.Or(opt.QueueWait, def.QueueWait)
-	opt.MaxBody = cmp.Or(opt.MaxBody, def.MaxBody)
+	opt.MaxRecords = positive(opt.MaxRecords, def.MaxRecords)
+	opt.MaxVirtual = positive(opt.MaxVirtual, def.MaxVirtual)
+	opt.MaxWall = positive(opt.MaxWall, def.MaxWall)
+	opt.MaxRuns = positive(opt.MaxRuns, def.MaxRuns)
+	opt.QueueWait = positive(opt.QueueWait, def.QueueWait)
+	opt.MaxBody = positive(opt.MaxBody, def.MaxBody)
 	s := &Server{opt: opt, slots: make(chan struct{}, opt.MaxRuns), catalog: scenarios.Catalog(), mux: http.NewServeMux()}
 	s.groups = groupLessons(s.catalog)
 	s.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html"))
@@ -91,6 +99,9 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("POST /run", s.postRun)
 	s.mux.HandleFunc("GET /compare", s.comparePage)
 	s.mux.Handle("GET /static/", http.FileServerFS(assets))
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, http.StatusNotFound, "No such page", fmt.Sprintf("Nothing is at %s; the first page lists the lessons.", r.URL.Path))
+	})
 	return s
 }
 

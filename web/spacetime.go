@@ -96,6 +96,21 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	return v
 }
 
+// windowQuery is the query's space-time window, as its links carry it:
+// "&st.from=...&st.partition=...&st.to=..." or "".
+func windowQuery(q url.Values) string {
+	w := url.Values{}
+	for _, k := range []string{stPartition, stFrom, stTo} {
+		if v := q.Get(k); v != "" {
+			w.Set(k, v)
+		}
+	}
+	if len(w) == 0 {
+		return ""
+	}
+	return "&" + w.Encode()
+}
+
 // msText is a time in ms as a Go duration, to the microsecond.
 func msText(ms float64) string {
 	return (time.Duration(math.Round(ms*1000)) * time.Microsecond).String()

@@ -44,7 +44,11 @@ func TestPages(t *testing.T) {
 		{"no such lesson", "/lesson/nope", 404, []string{`No lesson is named &#34;nope&#34;`}},
 		{"a run", "/run?lesson=acks1-leader-failover", 200, []string{`id="records-lost" class="bad">266<`, "lost record 1995 (orders-0, key-96)", "broker-1 truncated offsets 520-785", "<svg", "fair share", `name="a" value="lesson=acks1-leader-failover"`}},
 		{"a run's space-time diagram", "/run?lesson=acks1-leader-failover", 200, []string{`id="spacetime"`, "the first anomaly: lost record", `id="st-later"`, `href="/run?lesson=acks1-leader-failover&amp;st.from=947ms&amp;st.partition=orders-1&amp;st.to=9.903461s#spacetime"`}},
-		{"a window of it", "/run?lesson=acks1-leader-failover&st.partition=orders-1&st.from=1s&st.to=1.5s", 200, []string{`<p id="st-range">orders-1 from 1s to 1.5s of virtual time: the window asked for</p>`, `href="/run?lesson=acks1-leader-failover&amp;st.from=500ms&amp;st.partition=orders-1&amp;st.to=1s#spacetime" id="st-earlier"`}},
+		{"a window of it", "/run?lesson=acks1-leader-failover&st.from=1s&st.partition=orders-1&st.to=1.5s", 200, []string{`<p id="st-range">orders-1 from 1s to 1.5s of virtual time: the window asked for</p>`, `href="/run?lesson=acks1-leader-failover&amp;st.from=500ms&amp;st.partition=orders-1&amp;st.to=1s#spacetime" id="st-earlier"`}},
+		{"a submitted form goes to the run's link", "/run?lesson=acks1-leader-failover&producer.retries=&a=lesson%3Dx&st.to=2s&producer.acks=all", 303,
+			[]string{`<a href="/run?lesson=acks1-leader-failover&amp;producer.acks=all&amp;st.to=2s">See Other</a>`}},
+		{"and to the comparison's", "/compare?lesson=acks1-leader-failover&seed=&producer.acks=all&a=lesson%3Dacks1-leader-failover", 303,
+			[]string{`<a href="/compare?a=lesson%3Dacks1-leader-failover&amp;lesson=acks1-leader-failover&amp;producer.acks=all">See Other</a>`}},
 		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
 		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
 		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
@@ -59,7 +63,7 @@ func TestPages(t *testing.T) {
 		{"a comparison with a bad B", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=2", 400, []string{`id="f-producer-acks-error"`}},
 		{"the style", "/static/style.css", 200, []string{"font-family"}},
 		{"the paste page", "/paste", 200, []string{`name="yaml"`, `type="file"`}},
-		{"no page", "/nope", 404, nil},
+		{"no page", "/nope", 404, []string{"Nothing is at /nope; the first page lists the lessons."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
