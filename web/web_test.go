@@ -326,3 +326,24 @@ func TestUpload(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, status)
 	assert.Contains(t, page, `<p class="error" id="f-set-error">51 other settings; this server takes at most 50 per run</p>`)
 }
+
+// TestEveryLesson: every lesson's page and run page draw, the run with
+// its counts, the space-time diagram and every chart.
+func TestEveryLesson(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	for _, e := range scenarios.Catalog() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			status, body := get(t, h, "/lesson/"+e.Name)
+			require.Equal(t, http.StatusOK, status)
+			assert.Contains(t, body, escape(e.Title))
+			status, body = get(t, h, "/run?lesson="+e.Name)
+			require.Equal(t, http.StatusOK, status)
+			assert.Contains(t, body, `id="records-lost"`)
+			assert.Contains(t, body, `<div class="diagram"><svg`)
+			assert.Equal(t, len(runCharts), strings.Count(body, "<figure><figcaption>"))
+			assert.NotContains(t, body, `<p class="error">`, "no chart or diagram failed")
+		})
+	}
+}
