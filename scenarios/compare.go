@@ -19,8 +19,8 @@ import (
 // both reports, so that a web view can draw it another way.
 type Comparison struct {
 	Scenario string      `json:"scenario"`
-	A        CompareSide `json:"a"`
-	B        CompareSide `json:"b"`
+	A      CompareSide `json:"a"`
+	B      CompareSide `json:"b"`
 	// Differences are the settings whose values differ between the runs,
 	// found by comparing the two reports' configurations (and seeds), so
 	// they include what a setting changed in passing.
@@ -48,7 +48,9 @@ type SettingDiff struct {
 	B   string `json:"b"`
 }
 
-// CompareRow is one number in both runs.
+// CompareRow is one number in both runs. Differs is true when the two
+// numbers print differently (as WriteText prints them), so that noise in
+// the last digits is not a difference.
 type CompareRow struct {
 	Path    string  `json:"path"`
 	A       float64 `json:"a"`
@@ -77,7 +79,11 @@ func Compare(a, b *Report) *Comparison {
 	}
 	va, vb := numbers(a), numbers(b)
 	for _, p := range unionShape(a, b).paths() {
-		c.Rows = append(c.Rows, CompareRow{Path: p, A: va[p], B: vb[p], Unit: Unit(p), Differs: va[p] != vb[p]})
+		u := shownUnit(Unit(p))
+		// Noise below what is shown (5.78 s and 5.78 s + 0.17 ms) is no
+		// difference: a reader sees the same number twice.
+		differs := quantity(va[p], u) != quantity(vb[p], u)
+		c.Rows = append(c.Rows, CompareRow{Path: p, A: va[p], B: vb[p], Unit: Unit(p), Differs: differs})
 	}
 	return c
 }
@@ -188,7 +194,7 @@ var compareText = []struct {
 }{
 	{"records", "records.", "records.", func(r CompareRow) bool {
 		// pending and keys_split are usually zero in both
-		return (r.Path != "records.pending" && r.Path != "records.keys_split") || r.A != 0 || r.B != 0
+		return (r.Path != "records.pending" && r.Path != "records.keys_split") || nonzero(r)
 	}},
 	{"transactions (what the application was told)", "transactions.", "transactions.", always},
 	{"consumers of the final logs", "consumers.", "consumers.", always},
@@ -196,6 +202,7 @@ var compareText = []struct {
 	{"latency (send to callback)", "latency_ms.", "latency_ms.", always},
 	{"throughput", "metrics.record-send-rate", "metrics.", always},
 	{"", "metrics.outgoing-byte-rate", "metrics.", always},
+	{"cpu (modelled)", "compression_cpu_ms", "", nonzero},
 	{"metrics that differ", "metrics.", "metrics.", differs},
 	{"request rules that fired differently", "faults.", "", differs},
 	{"", "partitions.", "", never},
@@ -204,6 +211,7 @@ var compareText = []struct {
 
 func always(CompareRow) bool    { return true }
 func differs(r CompareRow) bool { return r.Differs }
+func nonzero(r CompareRow) bool { return r.A != 0 || r.B != 0 }
 func never(CompareRow) bool     { return false }
 
 // WriteText prints the comparison for people: the settings that differ,
@@ -333,9 +341,6 @@ func cells(r CompareRow) (a, b, d string) {
 	}
 	diff := r.B - r.A
 	d = quantity(diff, unit)
-	if d == quantity(0, unit) {
-		return a, b, d // a difference too small to show
-	}
 	if diff > 0 {
 		d = "+" + d
 	}
