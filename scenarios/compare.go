@@ -18,7 +18,10 @@ import (
 // data: WriteText prints it for people, and its JSON has every number of
 // both reports, so that a web view can draw it another way.
 type Comparison struct {
-	Scenario string      `json:"scenario"`
+	Scenario string `json:"scenario"`
+	// Source is the file the scenario was read from, empty for a
+	// built-in one (the caller sets it: a report does not know).
+	Source string      `json:"source,omitempty"`
 	A      CompareSide `json:"a"`
 	B      CompareSide `json:"b"`
 	// Differences are the settings whose values differ between the runs,
@@ -29,6 +32,10 @@ type Comparison struct {
 	// order; a number only one report has (an error only one run met) is
 	// 0 in the other.
 	Rows []CompareRow `json:"rows"`
+	// ErrorNotes say, for each error either run counted, which request
+	// returned it and how the producer reacted (Report.ErrorNotes; run A's
+	// where both have one).
+	ErrorNotes map[string]string `json:"error_notes,omitempty"`
 }
 
 // CompareSide is what a comparison keeps of one run besides its numbers.
@@ -75,6 +82,14 @@ func Compare(a, b *Report) *Comparison {
 		vb, okB := sb[k]
 		if va != vb || okA != okB {
 			c.Differences = append(c.Differences, SettingDiff{k, settingText(va, okA), settingText(vb, okB)})
+		}
+	}
+	for _, r := range []*Report{b, a} {
+		for name, note := range r.ErrorNotes {
+			if c.ErrorNotes == nil {
+				c.ErrorNotes = map[string]string{}
+			}
+			c.ErrorNotes[name] = note
 		}
 	}
 	va, vb := numbers(a), numbers(b)
@@ -220,11 +235,14 @@ func never(CompareRow) bool     { return false }
 // expectations.
 func (c *Comparison) WriteText(w io.Writer) error {
 	b := &strings.Builder{}
+	b.WriteString(c.Scenario)
 	if c.A.Seed == c.B.Seed {
-		fmt.Fprintf(b, "%s (seed %d)\n", c.Scenario, c.A.Seed)
-	} else {
-		fmt.Fprintf(b, "%s\n", c.Scenario)
+		fmt.Fprintf(b, " (seed %d)", c.A.Seed)
 	}
+	if c.Source != "" {
+		fmt.Fprintf(b, ", from %s", c.Source)
+	}
+	b.WriteString("\n")
 	if la, lb := c.Labels(); len(c.Differences) > 0 {
 		fmt.Fprintf(b, "  A  %s\n  B  %s\n", la, lb)
 	} else {
@@ -251,6 +269,9 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			}
 			va, vb, change := cells(r)
 			rows = append(rows, []string{mark + strings.TrimPrefix(r.Path, sec.trim), va, vb, change})
+			if note := c.ErrorNotes[strings.TrimPrefix(r.Path, "errors.")]; r.Differs && sec.prefix == "errors." && note != "" {
+				rows = append(rows, []string{strings.TrimSuffix(wrap(note, "      ", 100), "\n")})
+			}
 		}
 		if len(rows) > 0 && sec.title != "" {
 			table = append(table, []string{sec.title})
@@ -282,6 +303,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			fmt.Fprintf(b, "note: run %s was %s; its numbers cover what ran\n", s.name, st)
 		}
 	}
+	b.WriteString("\n" + glossaryPointer)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -68,6 +68,7 @@ records
     ambiguous                                 0                0
 errors seen by the producer
   * NETWORK_EXCEPTION                         0                5  +5
+      Produce: the connection broke before the answer; retried after reconnecting.
     NOT_LEADER_OR_FOLLOWER                    4                4
 latency (send to callback)
   * avg                                  1.14 s           4.92 s  +3.78 s (+330%)
@@ -90,6 +91,8 @@ metrics that differ
 expectations (reported; they do not change the exit status)
   A  ok: its expectation holds
   B  FAIL 1 of 1: records.lost > 0 (got 0)
+
+terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary
 `, out.String())
 }
 

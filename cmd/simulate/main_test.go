@@ -36,7 +36,11 @@ func TestCommands(t *testing.T) {
 			[]string{"  A  producer.max.in.flight.requests.per.connection=5\n  B  producer.max.in.flight.requests.per.connection=1\n", "\n  * reordered ",
 				"  A  ok: all 2 expectations hold\n  B  FAIL 1 of 2: records.reordered > 0 (got 0)\n"}},
 		{"compare with set and seed", []string{"compare", "acks1-leader-failover", "--seed", "2", "--set", "producer.acks=0", "--vs", "producer.acks=all"}, 0,
-			[]string{"acks1-leader-failover (seed 2)\n  A  producer.acks=0  producer.enable.idempotence=false\n  B  producer.acks=all  producer.enable.idempotence=true\n"}},
+			[]string{"acks1-leader-failover (seed 2)\n  A  producer.acks=0  producer.enable.idempotence=false\n  B  producer.acks=all  producer.enable.idempotence=true\n",
+				// an error that differs, with its note
+				"  * NETWORK_EXCEPTION ", "\n      Produce or a transactional request: "}},
+		{"compare a file names it", []string{"compare", "../../scenarios/catalog/02-acks1-leader-failover.yaml", "--vs", "producer.acks=all"}, 0,
+			[]string{"acks1-leader-failover (seed 1), from ../../scenarios/catalog/02-acks1-leader-failover.yaml\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,7 +79,9 @@ func TestBadInput(t *testing.T) {
 		{"list with argument", []string{"list", "x"}, "list takes no arguments"},
 		{"compare without vs", []string{"compare", "acks1-leader-failover", "--set", "producer.acks=all"}, "compare needs at least one --vs KEY=VALUE"},
 		{"compare without scenario", []string{"compare", "--vs", "producer.acks=all"}, "compare needs one scenario"},
-		{"compare bad vs key", []string{"compare", "acks1-leader-failover", "--vs", "producer.ack=all"}, `unknown producer property "ack"`},
+		{"compare bad vs key", []string{"compare", "acks1-leader-failover", "--vs", "producer.ack=all"}, `--vs producer.ack: unknown producer property "ack" (did you mean acks?)`},
+		{"compare bad vs value is --vs's", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks=2"}, "--vs producer.acks: Invalid value 2"},
+		{"compare seed with vs seed", []string{"compare", "acks1-leader-failover", "--seed", "2", "--vs", "seed=5"}, "--vs seed=5: --seed sets both runs' seed"},
 		{"compare vs without value", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks"}, "expected KEY=VALUE"},
 		{"compare bad format", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks=all", "--format", "csv"}, `--format "csv": use text or json`},
 		{"plot bad vs", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--vs", "producer.acks=2"}, "String must be one of: all, -1, 0, 1"},
