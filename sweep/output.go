@@ -135,6 +135,8 @@ func (g *Grid) WriteCSV(w io.Writer) error {
 			cell := ""
 			if v, ok := r.Numbers[c]; ok {
 				cell = formatNum(v)
+			} else if strings.HasPrefix(c, "errors.") {
+				cell = "0" // a run that never met the error, as Stats counts it
 			}
 			row = append(row, cell)
 		}
@@ -220,6 +222,10 @@ func (g *Grid) seedsNote() string {
 	perCombo := len(g.Runs) / len(g.Combos)
 	first, last := g.Runs[0].Seed, g.Runs[perCombo-1].Seed
 	if perCombo == 1 {
+		if slices.ContainsFunc(g.Runs, func(r Run) bool { return r.Seed != first }) {
+			// --vary seed=1,2: the rows' seeds differ
+			return fmt.Sprintf("%s: one run per row, with the seed its row names", g.Scenario)
+		}
 		return fmt.Sprintf("%s: one run per row (seed %d)", g.Scenario, first)
 	}
 	return fmt.Sprintf("%s: each row is %d runs, seeds %d-%d; a cell is their mean ± standard deviation [min–max], or the one value every seed gave",
