@@ -39,8 +39,15 @@ func WriteCompare(dir string, a, b *scenarios.Charts, labelA, labelB string, f F
 	}
 	var paths []string
 	for _, ch := range charts {
+		// A chart's panels share their lines' styles, so the first
+		// panel's legend, drawn above them all, names the runs; inside a
+		// panel it covered data and fault labels.
+		legend := ch.plots[0].Legend
+		for _, p := range ch.plots {
+			p.Legend = plot.NewLegend()
+		}
 		path := filepath.Join(dir, ch.name+"."+f.Ext())
-		if err := writeStacked(path, f.Ext(), ch.plots, max(height, panelHeight*vg.Length(len(ch.plots)))); err != nil {
+		if err := writeStacked(path, f.Ext(), ch.plots, max(height, panelHeight*vg.Length(len(ch.plots))), &legend); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)
@@ -139,7 +146,7 @@ func compareLatency(runs []compareRun) *plot.Plot {
 			l.Dashes = plotutil.Dashes(i)
 		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s: p50 %s ms, p99 %s ms", r.label, num(percentile(sorted, 0.5)), num(percentile(sorted, 0.99))), l)
+		p.Legend.Add(fmt.Sprintf("%s: p50 %s ms, p99 %s ms", r.label, scenarios.FormatNumber(percentile(sorted, 0.5)), scenarios.FormatNumber(percentile(sorted, 0.99))), l)
 		drawn = true
 	}
 	if !drawn {
@@ -148,7 +155,5 @@ func compareLatency(runs []compareRun) *plot.Plot {
 	}
 	p.X.Min, p.X.Max = 0, 100
 	p.Y.Min = 0
-	p.Legend.Top = true
-	p.Legend.Left = true
 	return p
 }

@@ -97,7 +97,7 @@ func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
 		if ch.panel {
 			h = max(height, panelHeight*vg.Length(len(ps)))
 		}
-		if err := writeStacked(path, f.Ext(), ps, h); err != nil {
+		if err := writeStacked(path, f.Ext(), ps, h, nil); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)
@@ -106,13 +106,23 @@ func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
 }
 
 // writeStacked draws plots one above the other, their data areas aligned so
-// that a shared x axis lines up.
-func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error) {
-	cv, err := draw.NewFormattedCanvas(width, h, format)
+// that a shared x axis lines up. A legend, when not nil, is drawn above
+// them all, where it covers no data; the image grows by its height.
+func writeStacked(path, format string, ps []*plot.Plot, h vg.Length, legend *plot.Legend) (err error) {
+	head := vg.Length(0)
+	if legend != nil {
+		head = legendHeight(legend) + 8
+	}
+	cv, err := draw.NewFormattedCanvas(width, h+head, format)
 	if err != nil {
 		return err
 	}
 	dc := draw.New(cv)
+	if legend != nil {
+		legend.Top, legend.Left = true, true
+		legend.Draw(draw.Crop(dc, 12, 0, h, -4))
+		dc = draw.Crop(dc, 0, 0, 0, -head)
+	}
 	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
 	rows := make([][]*plot.Plot, len(ps))
 	for i, p := range ps {
@@ -130,6 +140,12 @@ func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error)
 		row[0].Draw(cs[i][0])
 	}
 	return writeFile(path, cv)
+}
+
+// legendHeight is the height of a legend's entries.
+func legendHeight(l *plot.Legend) vg.Length {
+	r := l.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: width, Y: width}}})
+	return r.Max.Y - r.Min.Y
 }
 
 // laidOut reports whether the panel's tile and the data area gonum fits
@@ -173,6 +189,8 @@ func newPlot(c *scenarios.Charts, what, x, y string) *plot.Plot {
 	p.Title.Text = fmt.Sprintf("%s (%s, seed %d)", what, c.Scenario, c.Seed)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	// gonum's own labels read 50000.00 and 4e+06
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Legend.Top = true
 	return p
 }
@@ -225,7 +243,7 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 	slices.Sort(sorted)
 	p50, p99 := percentile(sorted, 0.5), percentile(sorted, 0.99)
 	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s ms, p99 %s ms, max %s ms (%s, seed %d)",
-		num(p50), num(p99), num(sorted[len(sorted)-1]), c.Scenario, c.Seed)
+		scenarios.FormatNumber(p50), scenarios.FormatNumber(p99), scenarios.FormatNumber(sorted[len(sorted)-1]), c.Scenario, c.Seed)
 	h := histogram(p, sorted)
 	top := 0.0
 	for _, b := range h.Bins {
@@ -243,7 +261,7 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(i + 1)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, num(m.v)), l)
+		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, scenarios.FormatNumber(m.v)), l)
 	}
 	return p
 }
@@ -260,7 +278,7 @@ func batchPlot(c *scenarios.Charts) *plot.Plot {
 		sum += b
 	}
 	p.Title.Text = fmt.Sprintf("Batch size on the wire, %d sends, mean %s bytes (%s, seed %d)",
-		len(sizes), num(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
+		len(sizes), scenarios.FormatNumber(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
 	histogram(p, sizes)
 	return p
 }
@@ -453,7 +471,7 @@ type seriesPanel struct {
 
 // seriesPanels are the time series of a run, in the order drawn.
 func seriesPanels(c *scenarios.Charts) []seriesPanel {
-	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
+	step := fmt.Sprintf("per %s ms step", scenarios.FormatNumber(c.SampleMs))
 	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
@@ -604,7 +622,7 @@ type integerTicks struct{}
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for v := math.Ceil(lo); v <= hi; v++ {
-		ts = append(ts, plot.Tick{Value: v, Label: num(v)})
+		ts = append(ts, plot.Tick{Value: v, Label: scenarios.FormatNumber(v)})
 	}
 	return ts
 }
@@ -614,9 +632,4 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 func percentile(sorted []float64, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(i, 0)]
-}
-
-// num prints a number short: at most three decimals, no trailing zeros.
-func num(v float64) string {
-	return fmt.Sprint(math.Round(v*1000) / 1000)
 }

@@ -212,3 +212,17 @@ func TestCSVErrorNotMetIsZero(t *testing.T) {
 	assert.Equal(t, []string{"3", "0"}, []string{rows[1][col], rows[2][col]})
 	assert.Equal(t, "1.5", rows[2][slices.Index(rows[0], "errors.X mean (batch attempts)")])
 }
+
+func TestSettingUnit(t *testing.T) {
+	for key, want := range map[string]string{
+		"producer.linger.ms":             "ms",
+		"broker.replica.lag.time.max.ms": "ms",
+		"producer.batch.size":            "B",
+		"broker.message.max.bytes":       "B",
+		"workload.rate":                  "records/s",
+		"producer.acks":                  "",
+		"topic.partitions":               "",
+	} {
+		assert.Equal(t, want, settingUnit(key), key)
+	}
+}
