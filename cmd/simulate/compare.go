@@ -26,8 +26,8 @@ func cmdCompare(args []string, out, _ io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"compare needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "compare needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}

@@ -34,8 +34,8 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"sweep needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "sweep needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *parallel < 1 || *parallel > maxParallel {
 		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
