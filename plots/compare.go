@@ -146,7 +146,7 @@ func compareLatency(runs []compareRun) *plot.Plot {
 			l.Dashes = plotutil.Dashes(i)
 		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s: p50 %s ms, p99 %s ms", r.label, scenarios.FormatNumber(percentile(sorted, 0.5)), scenarios.FormatNumber(percentile(sorted, 0.99))), l)
+		p.Legend.Add(fmt.Sprintf("%s: p50 %s, p99 %s", r.label, scenarios.FormatQuantity(percentile(sorted, 0.5), "ms"), scenarios.FormatQuantity(percentile(sorted, 0.99), "ms")), l)
 		drawn = true
 	}
 	if !drawn {

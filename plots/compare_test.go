@@ -82,7 +82,8 @@ func TestWriteCompareLost(t *testing.T) {
 }
 
 // TestCompareLatencyLegendAsText: the legend's percentiles are written as
-// compare's text writes them (200.4 ms, not 200.442 ms).
+// compare's text writes them (200.4 ms, not 200.442 ms; 4300 s, not
+// 4299829.472 ms).
 func TestCompareLatencyLegendAsText(t *testing.T) {
 	a := synthetic()
 	a.LatencyMs = []float64{200.442, 200.442, 4299829.472}
@@ -90,6 +91,6 @@ func TestCompareLatencyLegendAsText(t *testing.T) {
 	require.NoError(t, err)
 	latency, err := os.ReadFile(paths[1])
 	require.NoError(t, err)
-	assert.Contains(t, string(latency), "A x=1: p50 200.4 ms, p99 4299829 ms")
+	assert.Contains(t, string(latency), "A x=1: p50 200.4 ms, p99 4300 s")
 	assert.NotRegexp(t, `\de[+-]\d`, string(latency))
 }

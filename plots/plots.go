@@ -242,8 +242,9 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 	}
 	slices.Sort(sorted)
 	p50, p99 := percentile(sorted, 0.5), percentile(sorted, 0.99)
-	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s ms, p99 %s ms, max %s ms (%s, seed %d)",
-		scenarios.FormatNumber(p50), scenarios.FormatNumber(p99), scenarios.FormatNumber(sorted[len(sorted)-1]), c.Scenario, c.Seed)
+	ms := func(v float64) string { return scenarios.FormatQuantity(v, "ms") }
+	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s, p99 %s, max %s (%s, seed %d)",
+		ms(p50), ms(p99), ms(sorted[len(sorted)-1]), c.Scenario, c.Seed)
 	h := histogram(p, sorted)
 	top := 0.0
 	for _, b := range h.Bins {
@@ -261,7 +262,7 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(i + 1)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, scenarios.FormatNumber(m.v)), l)
+		p.Legend.Add(fmt.Sprintf("%s = %s", m.name, scenarios.FormatQuantity(m.v, "ms")), l)
 	}
 	return p
 }

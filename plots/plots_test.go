@@ -344,7 +344,7 @@ func TestRunChartsWriteNumbersForPeople(t *testing.T) {
 	}
 	latency, err := os.ReadFile(paths[1])
 	require.NoError(t, err)
-	assert.Contains(t, string(latency), "p50 200.4 ms, p99 4299829 ms")
+	assert.Contains(t, string(latency), "p50 200.4 ms, p99 4300 s, max 4300 s")
 	batch, err := os.ReadFile(paths[2])
 	require.NoError(t, err)
 	assert.Contains(t, string(batch), "mean 4299829 bytes")

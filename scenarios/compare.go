@@ -97,7 +97,7 @@ func Compare(a, b *Report) *Comparison {
 		u := shownUnit(Unit(p))
 		// Noise below what is shown (5.78 s and 5.78 s + 0.17 ms) is no
 		// difference: a reader sees the same number twice.
-		differs := quantity(va[p], u) != quantity(vb[p], u)
+		differs := FormatQuantity(va[p], u) != FormatQuantity(vb[p], u)
 		c.Rows = append(c.Rows, CompareRow{Path: p, A: va[p], B: vb[p], Unit: Unit(p), Differs: differs})
 	}
 	return c
@@ -357,12 +357,12 @@ func writeColumns(b *strings.Builder, table [][]string) {
 // with the row's unit when it is a time, a size or a rate (shownUnit).
 func cells(r CompareRow) (a, b, d string) {
 	unit := shownUnit(r.Unit)
-	a, b = quantity(r.A, unit), quantity(r.B, unit)
+	a, b = FormatQuantity(r.A, unit), FormatQuantity(r.B, unit)
 	if !r.Differs {
 		return a, b, ""
 	}
 	diff := r.B - r.A
-	d = quantity(diff, unit)
+	d = FormatQuantity(diff, unit)
 	if diff > 0 {
 		d = "+" + d
 	}
@@ -389,8 +389,10 @@ func shownUnit(unit string) string {
 	return ""
 }
 
-// quantity is v with its unit; a time is in ms, or in s from a second up.
-func quantity(v float64, unit string) string {
+// FormatQuantity is v with its unit as compare prints it (FormatNumber,
+// then the unit); a time (ms or ns) is in ms, or in s from a second up.
+// Charts label their numbers with it, so that they read as the text.
+func FormatQuantity(v float64, unit string) string {
 	if unit == "ns" {
 		v, unit = v/1e6, "ms"
 	}
