@@ -10,7 +10,7 @@
 //	simulate transaction-id ID [--partitions N] [--brokers B]
 //	                                  the __transaction_state partition
 //	                                  whose leader coordinates ID
-//	simulate plot NAME|FILE --out DIR run once and draw its charts
+//	simulate plot NAME|FILE --out DIR run once and draw its charts and space-time diagram
 //	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
 //	                                  run a grid of settings and seeds; a
 //	                                  table, a CSV and a plot of the metrics
@@ -98,8 +98,8 @@ var commands = []command{
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
-	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
-		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
+	{"plot", "NAME|FILE --out DIR [--svg] [--partition TOPIC-N] [--from D] [--to D] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
+		"run a scenario and draw its charts and its space-time diagram (spacetime.svg, spacetime.png) into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
 }

@@ -232,10 +232,13 @@ func TestPlotCommand(t *testing.T) {
 		code, stdout, stderr := simulate(args...)
 		require.Equal(t, 0, code, stderr)
 		paths := strings.Split(strings.TrimSpace(stdout), "\n")
-		require.Len(t, paths, 5)
-		for _, p := range paths {
+		require.Len(t, paths, 7, "five charts and the space-time diagram in both formats")
+		assert.Equal(t, []string{"spacetime.svg", "spacetime.png"}, []string{filepath.Base(paths[5]), filepath.Base(paths[6])})
+		for i, p := range paths {
 			assert.Equal(t, dir, filepath.Dir(p))
-			assert.Equal(t, ext, filepath.Ext(p))
+			if i < 5 {
+				assert.Equal(t, ext, filepath.Ext(p))
+			}
 			info, err := os.Stat(p)
 			require.NoError(t, err)
 			assert.Greater(t, info.Size(), int64(1000))
