@@ -70,7 +70,14 @@ func compareChart(name string, a, b *scenarios.Charts, labelA, labelB string, f 
 	default:
 		return nil, fmt.Errorf("no chart %q; charts: %s", name, strings.Join(compareChartNames, ", "))
 	}
-	return drawStacked(f.Ext(), ps, max(height, panelHeight*vg.Length(len(ps))))
+	// A chart's panels share their lines' styles, so the first panel's
+	// legend, drawn above them all, names the runs; inside a panel it
+	// covered data and fault labels.
+	legend := ps[0].Legend
+	for _, p := range ps {
+		p.Legend = plot.NewLegend()
+	}
+	return drawStacked(f.Ext(), ps, max(height, panelHeight*vg.Length(len(ps))), &legend)
 }
 
 // compareRun is one run of a comparison and its legend label.
@@ -174,7 +181,7 @@ func latencyByPercentile(runs []compareRun, title string) *plot.Plot {
 			l.Dashes = plotutil.Dashes(i)
 		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s: p50 %s ms, p99 %s ms", r.label, num(percentile(sorted, 0.5)), num(percentile(sorted, 0.99))), l)
+		p.Legend.Add(fmt.Sprintf("%s: p50 %s, p99 %s", r.label, scenarios.FormatQuantity(percentile(sorted, 0.5), "ms"), scenarios.FormatQuantity(percentile(sorted, 0.99), "ms")), l)
 		drawn = true
 	}
 	if !drawn {
@@ -183,7 +190,5 @@ func latencyByPercentile(runs []compareRun, title string) *plot.Plot {
 	}
 	p.X.Min, p.X.Max = 0, 100
 	p.Y.Min = 0
-	p.Legend.Top = true
-	p.Legend.Left = true
 	return p
 }

@@ -130,7 +130,7 @@ func (ch runChart) render(c *scenarios.Charts, f Format) (io.WriterTo, error) {
 	if ch.panel {
 		h = max(height, panelHeight*vg.Length(len(ps)))
 	}
-	return drawStacked(f.Ext(), ps, h)
+	return drawStacked(f.Ext(), ps, h, nil)
 }
 
 // RunChartNames are the names RunChart draws: WriteRun's files, then
@@ -173,9 +173,10 @@ func imageBytes(img io.WriterTo) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// writeStacked draws plots one above the other into a file.
-func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) error {
-	img, err := drawStacked(format, ps, h)
+// writeStacked draws plots one above the other into a file, with a
+// legend above them when not nil (drawStacked).
+func writeStacked(path, format string, ps []*plot.Plot, h vg.Length, legend *plot.Legend) error {
+	img, err := drawStacked(format, ps, h, legend)
 	if err != nil {
 		return err
 	}
@@ -183,13 +184,23 @@ func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) error {
 }
 
 // drawStacked draws plots one above the other, their data areas aligned so
-// that a shared x axis lines up.
-func drawStacked(format string, ps []*plot.Plot, h vg.Length) (io.WriterTo, error) {
-	cv, err := draw.NewFormattedCanvas(width, h, format)
+// that a shared x axis lines up. A legend, when not nil, is drawn above
+// them all, where it covers no data; the image grows by its height.
+func drawStacked(format string, ps []*plot.Plot, h vg.Length, legend *plot.Legend) (io.WriterTo, error) {
+	head := vg.Length(0)
+	if legend != nil {
+		head = legendHeight(legend) + 8
+	}
+	cv, err := draw.NewFormattedCanvas(width, h+head, format)
 	if err != nil {
 		return nil, err
 	}
 	dc := draw.New(cv)
+	if legend != nil {
+		legend.Top, legend.Left = true, true
+		legend.Draw(draw.Crop(dc, 12, 0, h, -4))
+		dc = draw.Crop(dc, 0, 0, 0, -head)
+	}
 	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
 	rows := make([][]*plot.Plot, len(ps))
 	for i, p := range ps {
@@ -207,6 +218,12 @@ func drawStacked(format string, ps []*plot.Plot, h vg.Length) (io.WriterTo, erro
 		row[0].Draw(cs[i][0])
 	}
 	return cv, nil
+}
+
+// legendHeight is the height of a legend's entries.
+func legendHeight(l *plot.Legend) vg.Length {
+	r := l.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: width, Y: width}}})
+	return r.Max.Y - r.Min.Y
 }
 
 // laidOut reports whether the panel's tile and the data area gonum fits
@@ -250,6 +267,8 @@ func newPlot(c *scenarios.Charts, what, x, y string) *plot.Plot {
 	p.Title.Text = fmt.Sprintf("%s (%s, seed %d)", what, c.Scenario, c.Seed)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	// gonum's own labels read 50000.00 and 4e+06
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Legend.Top = true
 	return p
 }
@@ -301,7 +320,7 @@ func partitionsPlot(c *scenarios.Charts) *plot.Plot {
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(1)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("fair share: %s records each", num(math.Round(fair*10)/10)), l)
+		p.Legend.Add(fmt.Sprintf("fair share: %s records each", scenarios.FormatNumber(fair)), l)
 	}
 	return p
 }
@@ -315,8 +334,9 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 	}
 	slices.Sort(sorted)
 	p50, p99 := percentile(sorted, 0.5), percentile(sorted, 0.99)
-	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s ms, p99 %s ms, max %s ms (%s, seed %d)",
-		num(p50), num(p99), num(sorted[len(sorted)-1]), c.Scenario, c.Seed)
+	ms := func(v float64) string { return scenarios.FormatQuantity(v, "ms") }
+	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s, p99 %s, max %s (%s, seed %d)",
+		ms(p50), ms(p99), ms(sorted[len(sorted)-1]), c.Scenario, c.Seed)
 	h := histogram(p, sorted)
 	top := 0.0
 	for _, b := range h.Bins {
@@ -334,7 +354,7 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(i + 1)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, num(m.v)), l)
+		p.Legend.Add(fmt.Sprintf("%s = %s", m.name, scenarios.FormatQuantity(m.v, "ms")), l)
 	}
 	return p
 }
@@ -351,7 +371,7 @@ func batchPlot(c *scenarios.Charts) *plot.Plot {
 		sum += b
 	}
 	p.Title.Text = fmt.Sprintf("Batch size on the wire, %d sends, mean %s bytes (%s, seed %d)",
-		len(sizes), num(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
+		len(sizes), scenarios.FormatNumber(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
 	histogram(p, sizes)
 	return p
 }
@@ -544,7 +564,7 @@ type seriesPanel struct {
 
 // seriesPanels are the time series of a run, in the order drawn.
 func seriesPanels(c *scenarios.Charts) []seriesPanel {
-	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
+	step := fmt.Sprintf("per %s ms step", scenarios.FormatNumber(c.SampleMs))
 	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
@@ -708,7 +728,7 @@ type integerTicks struct{}
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for v := math.Ceil(lo); v <= hi; v++ {
-		ts = append(ts, plot.Tick{Value: v, Label: num(v)})
+		ts = append(ts, plot.Tick{Value: v, Label: scenarios.FormatNumber(v)})
 	}
 	return ts
 }
@@ -718,9 +738,4 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 func percentile(sorted []float64, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(i, 0)]
-}
-
-// num prints a number short: at most three decimals, no trailing zeros.
-func num(v float64) string {
-	return fmt.Sprint(math.Round(v*1000) / 1000)
 }

@@ -223,10 +223,14 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), FormatNumber(e.Got))
 		}
 	}
-	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n")
+	b.WriteString("\n" + glossaryPointer)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// glossaryPointer ends the report and a comparison: where their terms are
+// explained.
+const glossaryPointer = "terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n"
 
 // coreProducerProperties are the producer properties the configured block
 // always shows, whatever their value: those most lessons turn on. Every

@@ -339,7 +339,7 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}
 	for _, name := range sortedKeys(rep.Metrics) {
-		v.Metrics = append(v.Metrics, metricView{name, scenarios.Quantity(rep.Metrics[name], scenarios.Unit("metrics."+name))})
+		v.Metrics = append(v.Metrics, metricView{name, scenarios.FormatCell(rep.Metrics[name], scenarios.Unit("metrics."+name))})
 	}
 	var text bytes.Buffer
 	rep.WriteText(&text, sc.Title)

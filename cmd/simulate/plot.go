@@ -27,8 +27,8 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"plot needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "plot needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *outDir == "" {
 		return &usageError{"plot needs --out DIR, the directory for the charts"}

@@ -205,6 +205,7 @@ func TestSweepBadInput(t *testing.T) {
 		{"parallel a million", []string{"--parallel", "1000000"}, "--parallel 1000000: must be at least 1 and at most 256"},
 		{"plot format", []string{"--vary", "producer.acks=1,all", "--plot", "x.pdf"}, "must end in .png or .svg"},
 		{"plot without vary", []string{"--plot", "x.png"}, "--plot needs a --vary"},
+		{"y-from-data without plot", []string{"--vary", "producer.acks=1,all", "--y-from-data"}, "--y-from-data is for the plot's axes: it needs --plot FILE"},
 		{"unknown column", []string{"--columns", "records.lost,metrics.compression-rate"},
 			"--columns metrics.compression-rate: unknown report path: metrics has batch-size-avg, batch-split-rate"},
 		{"no column", []string{"--columns", ","}, "--columns: name at least one report path, like records.lost"},
