@@ -68,6 +68,10 @@ const (
 	kindSample
 )
 
+// maxLedger is the most records whose ledger entries a run allocates up
+// front (about 1.8 GB).
+const maxLedger = 1 << 25
+
 // convergeTime is how long the cluster has to settle after the final heal.
 const convergeTime = 10 * sim.Minute
 
@@ -190,16 +194,21 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.newApp()
 
 	wl := &s.Workload
-	// Room for the records the workload will send, up to a million; more
-	// grow the slice as they come.
+	// Room for the records the workload will send: up to a million when
+	// only the rate and duration bound them, up to maxLedger when
+	// workload.records does too (growing a slice of millions copies it
+	// again and again, and holds both copies at the peak); more grow the
+	// slice as they come.
 	expected := wl.Rate * 86400
 	if s.Duration.Set {
 		expected = wl.Rate * s.Duration.Seconds()
 	}
+	limit := float64(1 << 20)
 	if wl.Records > 0 {
 		expected = min(expected, float64(wl.Records))
+		limit = maxLedger
 	}
-	capacity := int(min(expected, 1<<20)) + 1
+	capacity := int(min(expected, limit)) + 1
 	r.recs = make([]recState, 1, capacity)
 	if wl.Keys > 0 {
 		// Only the keys the workload uses: workload.keys may be far more
