@@ -221,6 +221,7 @@ func (g *Grid) SetColumns(paths []string) error {
 // first panic, in grid order, is raised again on the caller's goroutine
 // as a *Panic, once every run has finished.
 func (g *Grid) Execute(n int, done func(finished int)) error {
+	defer FewerCollections()()
 	jobs := make(chan int)
 	errs := make([]error, len(g.Runs))
 	panics := make([]*Panic, len(g.Runs))

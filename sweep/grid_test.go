@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,4 +223,21 @@ func TestStoppedRuns(t *testing.T) {
 	g.Runs[1].Stopped = &scenarios.BudgetStop{Budget: "events", Limit: "5000000 events", AtMs: 12}
 	assert.Equal(t, "1 of 2 runs stopped by a budget; their numbers are of partial runs "+
 		"(first: seed 2, producer.acks=all: stopped by the events budget (5000000 events) at 12 ms of virtual time)", g.Stopped())
+}
+
+// TestFewerCollections checks that nested and overlapping calls raise the
+// collector's target once and that the last undo restores it.
+func TestFewerCollections(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: FewerCollections leaves it alone")
+	}
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	first := FewerCollections()
+	second := FewerCollections()
+	assert.Equal(t, gcPercent, debug.SetGCPercent(gcPercent))
+	first()
+	assert.Equal(t, gcPercent, debug.SetGCPercent(gcPercent), "one call still holds it")
+	second()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "the last undo restores it")
 }

@@ -526,6 +526,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 	}
 	reports := make([]*scenarios.Report, len(loaded))
 	panics := make([]*sweep.Panic, len(loaded))
+	undo := sweep.FewerCollections()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, s := range loaded {
@@ -538,6 +539,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		}()
 	}
 	wg.Wait()
+	undo()
 	for _, p := range panics {
 		if p != nil {
 			panic(p) // on this goroutine, where run reports it
