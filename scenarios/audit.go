@@ -590,25 +590,25 @@ func (r *runner) metrics(rep *Report) {
 	}
 	rep.CompressionCPUMs = round3(st.CompressionCPU.Ms())
 	if len(lat) > 0 {
-		// Selection, not a sort: each rank is found in the part below the
-		// next higher one, linear time in all.
-		rank := func(i int) float64 { return round3(lat[max(i, 0)].Ms()) }
+		// Selection, not a sort: each rank is found in the part above the
+		// next lower one, linear time in all.
+		rank := func(i int) float64 { return round3(lat[i].Ms()) }
 		at := func(q float64) int { return int(math.Ceil(q*float64(len(lat)))) - 1 }
 		sum, top := sim.Time(0), lat[0]
 		for _, l := range lat {
 			sum += l
 			top = max(top, l)
 		}
-		qs := [...]float64{0.999, 0.99, 0.9, 0.5}
+		qs := [...]float64{0.5, 0.9, 0.99, 0.999}
 		var ps [len(qs)]float64
-		below := len(lat)
+		from := 0
 		for i, q := range qs {
 			k := max(at(q), 0)
-			selectNth(lat[:below], k)
-			ps[i], below = rank(k), k
+			selectNth(lat[from:], k-from)
+			ps[i], from = rank(k), k
 		}
-		rep.LatencyMs = Latency{Avg: round3(sum.Ms() / float64(len(lat))), P50: ps[3], P90: ps[2], P99: ps[1],
-			P999: ps[0], Max: round3(top.Ms())}
+		rep.LatencyMs = Latency{Avg: round3(sum.Ms() / float64(len(lat))), P50: ps[0], P90: ps[1], P99: ps[2],
+			P999: ps[3], Max: round3(top.Ms())}
 	}
 }
 
