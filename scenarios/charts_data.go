@@ -38,7 +38,7 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 	for _, id := range rn.found.lost {
 		rec := &rn.recs[id]
 		c.Lost = append(c.Lost, LostRecord{Record: int64(id), Partition: rn.pl.topo.Name(broker.PartitionID(max(rec.partition, 0))),
-			Offset: rec.offset, SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
+			Offset: int64(rec.offset), SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
 	rn.chartLogs(c)

@@ -91,12 +91,15 @@ const (
 )
 
 // recState is the ledger's entry for one record: what the application was
-// told, and when.
+// told, and when. A run holds one per record (at ten million records, the
+// largest thing it holds), so offsets and batch numbers are 32 bits: a run
+// whose ledger fits in memory has fewer than 2^31 records, hence fewer
+// batches and fewer offsets in any partition.
 type recState struct {
 	sentAt    sim.Time
 	doneAt    sim.Time
-	offset    int64
-	batch     int64
+	offset    int32
+	batch     int32
 	partition int32
 	key       int32
 	err       broker.Error
