@@ -213,7 +213,10 @@ func (r *runner) audit() *Report {
 	// Only the (topic, key) pairs sent are kept, whatever workload.keys is.
 	type topicKey struct{ topic, key int32 }
 	keyPart := map[topicKey]int32{} // the partition, or -2 once counted split
-	for p := range r.pl.topo.Partitions {
+	// Without workload.keys every record is keyless: the walk, a random
+	// read of the ledger per record, would find nothing.
+	keyed := r.s.Workload.Keys > 0
+	for p := 0; keyed && p < len(r.pl.topo.Partitions); p++ {
 		log := r.finalLog(broker.PartitionID(p))
 		topic := int32(r.pl.topo.Partitions[p].Topic)
 		for o := int64(0); o < log.HW(); o++ {
