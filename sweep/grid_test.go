@@ -241,3 +241,21 @@ func TestFewerCollections(t *testing.T) {
 	second()
 	assert.Equal(t, 100, debug.SetGCPercent(100), "the last undo restores it")
 }
+
+// TestExecuteMatchesFreshRuns checks that a worker running its loaded
+// scenario again for the next seed of a combination reports what a
+// freshly loaded scenario does, on lessons with faults and transactions.
+func TestExecuteMatchesFreshRuns(t *testing.T) {
+	for _, name := range []string{"transactions-atomic", "retry-duplicates", "zombie-fencing"} {
+		g, err := NewGrid(name, nil, []Vary{{Key: "producer.linger.ms", Values: []string{"0", "20"}}}, []uint64{1, 2, 3})
+		require.NoError(t, err)
+		require.NoError(t, g.Execute(2, nil))
+		for _, r := range g.Runs {
+			s, err := scenarios.Load(name, r.Sets)
+			require.NoError(t, err)
+			want := map[string]float64{}
+			s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report.Numbers(func(path string, v float64) { want[path] = v })
+			assert.Equal(t, want, r.Numbers, "%s %v seed %d", name, r.Sets, *r.seedFlag)
+		}
+	}
+}
