@@ -27,17 +27,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 	}
 	b.WriteString("\nconfigured\n")
+	about := titleKeys(title)
 	p := r.Config.Producer
-	fmt.Fprintf(b, "  producer   acks=%s enable.idempotence=%s retries=%s max.in.flight.requests.per.connection=%s\n",
-		p["acks"], p["enable.idempotence"], p["retries"], p["max.in.flight.requests.per.connection"])
-	fmt.Fprintf(b, "             linger.ms=%s batch.size=%s request.timeout.ms=%s delivery.timeout.ms=%s\n",
-		p["linger.ms"], p["batch.size"], p["request.timeout.ms"], p["delivery.timeout.ms"])
+	producerDefaults := map[string]string{}
+	for _, d := range producer.Defaults() {
+		producerDefaults[d.Name] = d.Value
+	}
+	prop := func(name string) string { return shownSetting(name, p[name], producerDefaults[name]) }
+	fmt.Fprintf(b, "  producer   %s %s %s %s\n", prop("acks"), prop("enable.idempotence"), prop("retries"), prop("max.in.flight.requests.per.connection"))
+	fmt.Fprintf(b, "             %s %s %s %s\n", prop("linger.ms"), prop("batch.size"), prop("request.timeout.ms"), prop("delivery.timeout.ms"))
 	if c := r.Config.ProducerClient; c != "" {
-		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown below)\n", c)
+		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown are the Java client's)\n", c)
 	}
 	for _, d := range producer.Defaults() {
-		if !coreProducerProperties[d.Name] && p[d.Name] != d.Value {
-			fmt.Fprintf(b, "             %s\n", setting(d.Name, p[d.Name], d.Value))
+		if !coreProducerProperties[d.Name] && (p[d.Name] != d.Value || about[d.Name]) {
+			fmt.Fprintf(b, "             %s\n", prop(d.Name))
 		}
 	}
 	for _, n := range r.Config.ProducerNotes {
@@ -45,17 +49,23 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	}
 	br := r.Config.Broker
 	c := r.Config.Cluster
-	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
-	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
 	brokerDefaults := broker.PropertyDefaults()
+	brokerProp := func(name, v string) string { return shownSetting(name, v, brokerDefaults[name]) }
+	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
+	fmt.Fprintf(b, "  brokers    %s %s\n", brokerProp("replica.lag.time.max.ms", br["replica.lag.time.max.ms"]), brokerProp("broker.session.timeout.ms", br["broker.session.timeout.ms"]))
 	for _, name := range broker.PropertyNames(false) {
-		if v, def := br[name], brokerDefaults[name]; name != "replica.lag.time.max.ms" && name != "broker.session.timeout.ms" && v != def {
-			fmt.Fprintf(b, "             %s\n", setting(name, v, def))
+		if v, def := br[name], brokerDefaults[name]; !brokerLineProperties[name] && (v != def || about[name] && !topicLineProperties[name]) {
+			fmt.Fprintf(b, "             %s\n", brokerProp(name, v))
 		}
 	}
 	for _, t := range r.Config.Topics {
-		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
-			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor, t.Config["min.insync.replicas"], t.Config["unclean.leader.election.enable"])
+		minISR := brokerProp("min.insync.replicas", t.Config["min.insync.replicas"])
+		if t.Name == broker.TransactionStateTopic { // its own default: transaction.state.log.min.isr
+			minISR = shownSetting("min.insync.replicas", t.Config["min.insync.replicas"], br["transaction.state.log.min.isr"])
+		}
+		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, %s, %s\n",
+			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor,
+			minISR, brokerProp("unclean.leader.election.enable", t.Config["unclean.leader.election.enable"]))
 	}
 	wl := r.Config.Workload
 	keys := "no keys"
@@ -236,8 +246,21 @@ var coreProducerProperties = map[string]bool{
 	"linger.ms": true, "batch.size": true, "request.timeout.ms": true, "delivery.timeout.ms": true,
 }
 
-// setting is one property that differs from its default, with the default.
-func setting(name, value, def string) string {
+// brokerLineProperties are the broker properties the configured block
+// always shows on its brokers line; topicLineProperties those every topic
+// line shows (the topic's value, which a title speaks of).
+var (
+	brokerLineProperties = map[string]bool{"replica.lag.time.max.ms": true, "broker.session.timeout.ms": true}
+	topicLineProperties  = map[string]bool{"min.insync.replicas": true, "unclean.leader.election.enable": true}
+)
+
+// shownSetting is one property as the configured block shows it:
+// name=value, with Kafka's default in brackets when the value differs
+// from it (an empty default is "unset").
+func shownSetting(name, value, def string) string {
+	if value == def {
+		return name + "=" + value
+	}
 	if def == "" {
 		def = "unset"
 	}
@@ -280,15 +303,35 @@ func titleSets(title string, sets []string) []string {
 				break
 			}
 		}
-		speaks := containsWord(lower, strings.ToLower(name))
-		for _, tw := range titleWords {
-			speaks = speaks || (tw.key == name && strings.Contains(lower, tw.word))
-		}
-		if speaks {
+		if speaksOf(lower, name) {
 			out = append(out, strings.TrimSpace(set))
 		}
 	}
 	return out
+}
+
+// speaksOf reports whether a lower-cased title speaks of the setting name:
+// names it, or has one of titleWords for it.
+func speaksOf(lowerTitle, name string) bool {
+	speaks := containsWord(lowerTitle, strings.ToLower(name))
+	for _, tw := range titleWords {
+		speaks = speaks || (tw.key == name && strings.Contains(lowerTitle, tw.word))
+	}
+	return speaks
+}
+
+// titleKeys are the producer and broker properties the title speaks of:
+// the configured block shows them even at their default, since the lesson
+// is about them.
+func titleKeys(title string) map[string]bool {
+	lower := strings.ToLower(title)
+	keys := map[string]bool{}
+	for _, name := range append(producer.PropertyNames(), broker.PropertyNames(false)...) {
+		if title != "" && speaksOf(lower, name) {
+			keys[name] = true
+		}
+	}
+	return keys
 }
 
 // containsWord reports whether text has word, not as part of a longer
