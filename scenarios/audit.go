@@ -545,6 +545,22 @@ var producerMetrics = []struct {
 	{"request-latency-max", func(st *producer.Stats, _ float64) float64 { return round3(st.LatencyMax.Ms()) }},
 }
 
+// errorFacts counts, from the trace, the causes that errors share.
+func (r *runner) errorFacts() errorFacts {
+	var f errorFacts
+	for _, e := range r.w.Trace.Entries() {
+		switch e.Kind {
+		case event.TxnTimeout:
+			f.coordinatorAborts++
+		case event.TxnFence:
+			f.newInstances++
+		case event.TxnVerifyRefused:
+			f.verifyRefused++
+		}
+	}
+	return f
+}
+
 // ratio is a/b to three decimals, 0 when there is nothing to divide by.
 func ratio(a, b float64) float64 {
 	if b == 0 {
@@ -560,20 +576,23 @@ func (r *runner) metrics(rep *Report) {
 	for _, p := range r.prodObjs {
 		st.Add(p.Stats())
 	}
-	for e, n := range st.Errors {
-		rep.Errors[e.String()] += n
+	from := map[string][]errorFrom{} // error name: where the producer met it
+	for src, n := range st.Errors {  // filling maps: sorted below
+		rep.Errors[src.Err.String()] += n
+		from[src.Err.String()] = append(from[src.Err.String()], errorFrom{src.From, n})
 	}
-	injected := map[string]string{} // error name: the first request rule that answered with it
+	injected := map[string]injection{} // error name: the first request rule that answered with it
 	for _, f := range r.pl.faults {
-		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name] == "" && r.ruleFired(f.index) > 0 {
-			injected[name] = fmt.Sprintf("fault %d (request-rule on %s)", f.index, f.rule.API)
+		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name].fault == 0 && r.ruleFired(f.index) > 0 {
+			injected[name] = injection{fault: f.index, api: f.rule.API.String(), fired: int64(r.ruleFired(f.index))}
 		}
 	}
-	for name := range rep.Errors { // filling a map: the order does not matter
+	facts := r.errorFacts()
+	for name, srcs := range from { // filling a map: the order does not matter
 		if rep.ErrorNotes == nil {
 			rep.ErrorNotes = map[string]string{}
 		}
-		rep.ErrorNotes[name] = errorNoteText(name, injected[name])
+		rep.ErrorNotes[name] = errorNoteText(name, sortFrom(srcs), injected[name], rep.Errors[name], facts)
 	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)
