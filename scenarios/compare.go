@@ -327,13 +327,13 @@ func writeColumns(b *strings.Builder, table [][]string) {
 // with the row's unit when it is a time, a size or a rate (shownUnit).
 func cells(r CompareRow) (a, b, d string) {
 	unit := shownUnit(r.Unit)
-	a, b = quantity(r.A, unit), quantity(r.B, unit)
+	a, b = Quantity(r.A, unit), Quantity(r.B, unit)
 	if !r.Differs {
 		return a, b, ""
 	}
 	diff := r.B - r.A
-	d = quantity(diff, unit)
-	if d == quantity(0, unit) {
+	d = Quantity(diff, unit)
+	if d == Quantity(0, unit) {
 		return a, b, d // a difference too small to show
 	}
 	if diff > 0 {
@@ -352,7 +352,7 @@ func cells(r CompareRow) (a, b, d string) {
 }
 
 // shownUnit is the unit compare prints after a number: a time, a size or
-// a rate. A count's unit ("records", "batch attempts", "offset") is what
+// a rate. A count's unit ("records", "errors", "offset") is what
 // its row and section already name, and would only repeat in every cell.
 func shownUnit(unit string) string {
 	switch {
@@ -360,20 +360,6 @@ func shownUnit(unit string) string {
 		return unit
 	}
 	return ""
-}
-
-// quantity is v with its unit; a time is in ms, or in s from a second up.
-func quantity(v float64, unit string) string {
-	if unit == "ns" {
-		v, unit = v/1e6, "ms"
-	}
-	if unit == "ms" && math.Abs(v) >= 1000 {
-		v, unit = v/1000, "s"
-	}
-	if unit == "" {
-		return FormatNumber(v)
-	}
-	return FormatNumber(v) + " " + unit
 }
 
 // expectationsText says whether a run met its expectations: the ones
@@ -385,7 +371,7 @@ func expectationsText(es []ExpectResult) string {
 	var bad []string
 	for _, e := range es {
 		if !e.OK {
-			bad = append(bad, fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want), FormatNumber(e.Got)))
+			bad = append(bad, e.String())
 		}
 	}
 	if len(bad) == 0 {

@@ -67,8 +67,12 @@ func visitEach[N int64 | float64](visit func(string, float64), prefix string, na
 // a section's prefix (records.), or a partitions.* or consumers.* field
 // (.bytes). Unit looks a path up; a test checks every path has one.
 var units = map[string]string{
-	"records.":      "records",
-	"errors.":       "batch attempts", // producer.Stats.Errors counts each attempt's answer
+	"records.":           "records",
+	"records.keys_split": "keys",
+	// A count of errors is of Produce batch attempts, other requests,
+	// expired batches or records send() failed, by where the producer met
+	// it (producer.ErrorSource; the text report's notes say which).
+	"errors.":       "errors",
 	"latency_ms.":   "ms",
 	"transactions.": "transactions",
 	"faults.":       "requests", // a request rule's firings
@@ -128,6 +132,47 @@ func Unit(path string) string {
 		return "" // a metric the table above does not list
 	}
 	return units[section+"."]
+}
+
+// Quantity is v with its unit for people: a time (ms, ns) as FormatMs,
+// anything else as FormatNumber and the unit, if any.
+func Quantity(v float64, unit string) string {
+	switch unit {
+	case "ns":
+		return FormatMs(v / 1e6)
+	case "ms":
+		return FormatMs(v)
+	case "":
+		return FormatNumber(v)
+	}
+	return FormatNumber(v) + " " + unit
+}
+
+// FormatMs writes a time in ms for people: in ms below a second ("6.12ms",
+// "0ms"), in seconds to the millisecond from a second up ("1.144s").
+func FormatMs(ms float64) string {
+	if math.Abs(ms) >= 1000 {
+		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
+	}
+	return FormatNumber(ms) + "ms"
+}
+
+// exactQuantity is v as a report path holds it, with its unit, and a time
+// of a second or more also as FormatMs ("8722198115 ns = 8.722s"): what
+// an expectation compares is the raw number.
+func exactQuantity(v float64, unit string) string {
+	s := FormatNumber(v)
+	if unit != "" {
+		s += " " + unit
+	}
+	ms := v
+	if unit == "ns" {
+		ms = v / 1e6
+	}
+	if (unit == "ns" || unit == "ms") && math.Abs(ms) >= 1000 {
+		s += " = " + FormatMs(ms)
+	}
+	return s
 }
 
 // FormatNumber writes v for people: never in scientific notation, whole

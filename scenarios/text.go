@@ -153,11 +153,9 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		if r.Transactions != nil {
-			b.WriteString("\nerrors seen by the producer (per batch attempt or transactional request)\n")
-		} else {
-			b.WriteString("\nerrors seen by the producer (per batch attempt)\n")
-		}
+		// What one count is depends on where the error came from
+		// (producer.ErrorSource); each note names the places.
+		b.WriteString("\nerrors seen by the producer (one count per answer, expired batch or record failed in send())\n")
 		for _, n := range names {
 			fmt.Fprintf(b, "  %-34s %d\n", n, r.Errors[n])
 			b.WriteString(wrap(r.ErrorNotes[n], "    ", 100))
@@ -206,21 +204,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark"+stableHead+"\trecords\tbytes\toffline\telections\tunclean")
 	for _, pr := range r.Partitions {
 		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d%s\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
-			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, FormatMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
 
 	m := r.Metrics
 	l := r.LatencyMs
-	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", fmtMs(l.Avg), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
-	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %sms\n",
-		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatNumber(m["request-latency-avg"]))
-	fmt.Fprintf(b, "         record-queue-time-avg %sms  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
-		FormatNumber(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), fmtMs(m["bufferpool-wait-time-total"]/1e6))
+	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", FormatMs(l.Avg), FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.Max))
+	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %s\n",
+		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatMs(m["request-latency-avg"]))
+	fmt.Fprintf(b, "         record-queue-time-avg %s  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
+		FormatMs(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), Quantity(m["bufferpool-wait-time-total"], Unit("metrics.bufferpool-wait-time-total")))
 	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", FormatNumber(m["record-retry-total"]), FormatNumber(m["record-error-total"]))
 	if c, err := codec.Parse(p["compression.type"]); err == nil && c != codec.None {
 		fmt.Fprintf(b, "cpu      compression took %s of the application thread (%s modelled at %s MB/s per core, codec/cost.go)\n",
-			fmtMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
+			FormatMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
 	}
 
 	if len(r.Expectations) > 0 {
@@ -230,7 +228,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if !e.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), FormatNumber(e.Got))
+			fmt.Fprintf(b, "  %s %s\n", mark, e)
 		}
 	}
 	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n")
@@ -388,21 +386,24 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-func wantText(w string) string {
-	if c, err := parseCondition(w); err == nil {
-		return c.op + " " + FormatNumber(c.num)
-	}
-	return w
+// String is the expectation and what the run got, with the path's unit
+// when it is a time, a size or a rate (a count's unit is what its path
+// names): "metrics.bufferpool-wait-time-total > 5000000000 ns (got
+// 8722198115 ns = 8.722s)".
+func (e ExpectResult) String() string {
+	unit := shownUnit(Unit(e.Path))
+	return fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want, unit), exactQuantity(e.Got, unit))
 }
 
-func fmtMs(ms float64) string {
-	switch {
-	case ms == 0:
-		return "0"
-	case ms >= 1000:
-		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
+// wantText is an expectation's condition with the path's unit.
+func wantText(w, unit string) string {
+	if c, err := parseCondition(w); err == nil {
+		if unit == "" {
+			return c.op + " " + FormatNumber(c.num)
+		}
+		return c.op + " " + FormatNumber(c.num) + " " + unit
 	}
-	return FormatNumber(ms) + "ms"
+	return w
 }
 
 // wrap breaks text into indented lines of at most width characters.
