@@ -385,7 +385,9 @@ func (r *runner) abortedByApp(id broker.RecordID) bool {
 
 // transactionsReport counts the application's transactions by outcome.
 func (r *runner) transactionsReport() *TransactionsReport {
-	t := &TransactionsReport{Total: int64(len(r.groups)), Retried: r.retried}
+	facts := r.errorFacts()
+	t := &TransactionsReport{Total: int64(len(r.groups)), Retried: r.retried,
+		TimedOut: int64(facts.coordinatorAborts), FencedOpen: int64(facts.newInstances)}
 	for i := range r.groups {
 		switch r.groups[i].outcome {
 		case groupCommitted:

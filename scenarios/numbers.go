@@ -38,8 +38,8 @@ func (r *Report) Numbers(visit func(path string, v float64)) {
 			float64(p.Records), float64(p.Bytes), p.OfflineMs, float64(p.LeaderElections), float64(p.UncleanElections))
 	}
 	if t := r.Transactions; t != nil {
-		visitEach(visit, "transactions.", []string{"total", "committed", "aborted", "failed", "open", "retried"},
-			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+		visitEach(visit, "transactions.", []string{"total", "committed", "aborted", "failed", "open", "retried", "coordinator_timed_out", "coordinator_fenced_open"},
+			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried, t.TimedOut, t.FencedOpen)
 	}
 	if c := r.Consumers; c != nil {
 		for _, v := range []struct {

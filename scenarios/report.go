@@ -144,6 +144,12 @@ type TransactionsReport struct {
 	Retried   int64 `json:"retried"`   // sent again after an abort or by a new instance
 	Failed    int64 `json:"failed"`    // never committed: some write failed (without a transactional.id), or its instance died with it open
 	Open      int64 `json:"open"`      // a transaction not finished when the run ended
+	// The coordinator's own aborts (trace events), whatever the
+	// application was told: transactions open longer than
+	// transaction.timeout.ms (TxnTimeout), and open ones a new instance's
+	// InitProducerId fenced (TxnFence).
+	TimedOut   int64 `json:"coordinator_timed_out"`
+	FencedOpen int64 `json:"coordinator_fenced_open"`
 }
 
 // ConsumersReport is what a consumer reading every partition of the final

@@ -86,7 +86,11 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		if tx.AbortEvery > 0 {
 			aborts = fmt.Sprintf("; the application aborts every %s", ordinal(tx.AbortEvery))
 		}
-		fmt.Fprintf(b, "             transactions of %s, each written to every topic%s\n", plural(tx.Records, "record"), aborts)
+		if p["transactional.id"] == "" {
+			fmt.Fprintf(b, "             groups of %s, each written to every topic (no transactional.id: plain sends)%s\n", plural(tx.Records, "record"), aborts)
+		} else {
+			fmt.Fprintf(b, "             transactions of %s, each written to every topic%s\n", plural(tx.Records, "record"), aborts)
+		}
 	}
 	for i, f := range r.Config.Faults {
 		label := "faults"
@@ -130,10 +134,18 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if r.TraceCut {
 		b.WriteString("  note: the trace reached its cap and was cut (a trace-cut entry marks where); explanations of later events may be partial\n")
 	}
-	if t := r.Transactions; t != nil {
+	if t := r.Transactions; t != nil && r.Config.Producer["transactional.id"] == "" {
+		b.WriteString("\ngroups of records (no transactional.id, so no transactions: what the application was told)\n")
+		fmt.Fprintf(b, "  %d in all: every record acknowledged %d   some record failed %d   sent again %d\n",
+			t.Total, t.Committed, t.Failed, t.Retried)
+	} else if t != nil {
 		b.WriteString("\ntransactions (what the application was told)\n")
 		fmt.Fprintf(b, "  %d in all: committed %d   aborted by the application %d   failed %d   open %d   sent again %d\n",
 			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+		if t.TimedOut+t.FencedOpen > 0 {
+			fmt.Fprintf(b, "  aborted by the coordinator %d: open longer than transaction.timeout.ms %d, open when a new instance fenced it %d\n",
+				t.TimedOut+t.FencedOpen, t.TimedOut, t.FencedOpen)
+		}
 	}
 	if c := r.Consumers; c != nil {
 		b.WriteString("\nconsumers of the final logs\n")
@@ -207,6 +219,9 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, FormatMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
+	if slices.ContainsFunc(r.Partitions, func(pr PartitionReport) bool { return pr.Topic == broker.TransactionStateTopic }) {
+		fmt.Fprintf(b, "  (%s's offsets are the coordinator's log entries, not records: records and bytes count application records)\n", broker.TransactionStateTopic)
+	}
 
 	m := r.Metrics
 	l := r.LatencyMs

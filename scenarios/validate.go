@@ -503,14 +503,15 @@ func parseSelector(text string, topo *broker.Topology) (selector, error) {
 		sel.kind = selAll
 		return sel, nil
 	case "crashed":
-		sel.kind = selCrashed
+		// It selects a broker stopped by shutdown too.
+		sel.kind, sel.text = selCrashed, "every stopped broker (crashed or shut down)"
 		return sel, nil
 	}
 	if id, err := strconv.Atoi(text); err == nil {
 		if id < 1 || id > topo.Brokers {
 			return sel, fmt.Errorf("no broker %d; broker ids are 1 to %d", id, topo.Brokers)
 		}
-		sel.kind, sel.broker = selBroker, sim.NodeID(id)
+		sel.kind, sel.broker, sel.text = selBroker, sim.NodeID(id), fmt.Sprintf("broker-%d", id)
 		return sel, nil
 	}
 	role, tp, ok := strings.Cut(text, " ")
