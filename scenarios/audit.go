@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
@@ -287,20 +288,38 @@ func (r *runner) keySplitExample() *KeySplit {
 		return nil
 	}
 	ks := &KeySplit{Key: "key-" + strconv.Itoa(int(r.recs[moved.id].key)), From: r.pl.topo.Name(broker.PartitionID(from)),
-		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: uint32(moved.id)}
-	// The copy's append, not its send: the application may have sent it
-	// again after the fault.
-	log := r.finalLog(broker.PartitionID(moved.p))
-	appended := log.Batches()[log.BatchIndex(moved.o)].Timestamp
-	for _, e := range r.w.Trace.Entries() {
-		if e.At > appended {
-			break
-		}
-		if e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
-			ks.After = e.Kind.String() + " at " + e.At.String()
-		}
+		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: moved.id}
+	// The copies' appends, not their sends: the application may have sent
+	// the record again after the fault.
+	appended := func(at copyAt) sim.Time {
+		log := r.finalLog(broker.PartitionID(at.p))
+		return log.Batches()[log.BatchIndex(at.o)].Timestamp
+	}
+	if e := r.partitionMover(appended(first[topicKey{int32(r.pl.topo.Partitions[moved.p].Topic), r.recs[moved.id].key}]), appended(moved)); e != nil {
+		ks.After = e.Kind.String() + " at " + e.At.String()
 	}
 	return ks
+}
+
+// moverSlack is how long before a key's earlier copy was appended a fault
+// may have happened and still be what moved the key: a batch in flight
+// when the fault came is appended just after it.
+const moverSlack = sim.Second
+
+// partitionMover is the last fault that changes which partition a record
+// goes to (add-partitions: a key hashes over a new count; restart-producer:
+// another client's partitioner may choose), in the window from moverSlack
+// before a record's earlier copy was appended (from) to the later copy's
+// append (to); nil if none. The trace is in time order.
+func (r *runner) partitionMover(from, to sim.Time) *sim.Entry {
+	entries := r.w.Trace.Entries()
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].At > to })
+	for i--; i >= 0 && entries[i].At >= from-moverSlack; i-- {
+		if e := &entries[i]; e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
+			return e
+		}
+	}
+	return nil
 }
 
 // maxTimeline caps the timeline; a long flapping run would drown the story.

@@ -37,7 +37,10 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 	}
 	for _, id := range rn.found.lost {
 		rec := &rn.recs[id]
-		c.Lost = append(c.Lost, LostRecord{Record: int64(id), Partition: rn.pl.topo.Name(broker.PartitionID(max(rec.partition, 0))),
+		if rec.partition < 0 {
+			continue // no partition known: nothing to place it on (a lost record was acknowledged, so this should not happen)
+		}
+		c.Lost = append(c.Lost, LostRecord{Record: id, Partition: rn.pl.topo.Name(broker.PartitionID(rec.partition)),
 			Offset: rec.offset, SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
