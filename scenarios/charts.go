@@ -73,11 +73,11 @@ type OrderSeries struct {
 
 // OrderPoint is one record copy in a final log.
 type OrderPoint struct {
-	Offset  int64   `json:"offset"`
-	Record  int64   `json:"record"`    // the record id: the order of send() calls
-	SentMs  float64 `json:"sent_ms"`   // when send() was called for it
-	Copy    int     `json:"copy"`      // 1 for the first copy, 2+ for duplicates
-	Reorder bool    `json:"reordered"` // a later-sent record landed before it
+	Offset  int64           `json:"offset"`
+	Record  broker.RecordID `json:"record"`    // the record id: the order of send() calls
+	SentMs  float64         `json:"sent_ms"`   // when send() was called for it
+	Copy    int             `json:"copy"`      // 1 for the first copy, 2+ for duplicates
+	Reorder bool            `json:"reordered"` // a later-sent record landed before it
 	// Aborted: its transaction aborted, so only read_uncommitted consumers
 	// read it; it is not counted as a copy.
 	Aborted bool `json:"aborted,omitempty"`

@@ -84,11 +84,11 @@ func (r *runner) chartLogs(c *Charts) {
 				continue // a transaction marker takes an offset but is not a record
 			}
 			if outcomes[bi] == broker.MarkerAbort {
-				os.Points = append(os.Points, OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
+				os.Points = append(os.Points, OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
 				continue
 			}
 			copies[id]++
-			pt := OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
+			pt := OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
 			if copies[id] == 1 {
 				pt.Reorder = id < maxID
 				maxID = max(maxID, id)
