@@ -246,7 +246,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			fmt.Fprintf(b, "  %s %s\n", mark, e)
 		}
 	}
-	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n")
+	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): simulate help glossary\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

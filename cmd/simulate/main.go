@@ -101,6 +101,7 @@ var commands = []command{
 		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
+	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
 }
 
 func main() {
