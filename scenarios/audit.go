@@ -575,8 +575,17 @@ func (r *runner) errorFacts() errorFacts {
 			f.coordinatorAborts++
 		case event.TxnFence:
 			f.newInstances++
-		case event.TxnVerifyRefused:
-			f.verifyRefused++
+		case event.Reject:
+			// NOT_ENOUGH_REPLICAS not from a request rule: the ISR check
+			// carries the ISR and min.insync.replicas, the transactional
+			// verification (broker.verificationError) nothing.
+			if broker.Error(e.Err) == broker.ErrNotEnoughReplicas && !e.Has(event.Injected) {
+				if e.Ext != nil && e.Ext.Limit > 0 {
+					f.belowMinISR++
+				} else {
+					f.unverified++
+				}
+			}
 		}
 	}
 	return f

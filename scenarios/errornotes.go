@@ -34,18 +34,20 @@ type causeVariant struct {
 
 // errorFacts are what the run's trace says about causes that errors
 // share: the coordinator's timeout aborts (TxnTimeout), new instances
-// fencing an open transaction (TxnFence, a StartZombie or replaced
-// producer), partitions whose leader could not verify a transactional
-// write (TxnVerifyRefused).
+// fencing an open transaction (TxnFence), and a leader's
+// NOT_ENOUGH_REPLICAS refusals, for an ISR below min.insync.replicas or a
+// transactional write it could not verify (Reject events).
 type errorFacts struct {
 	coordinatorAborts int
 	newInstances      int
-	verifyRefused     int
+	belowMinISR       int
+	unverified        int
 }
 
 func coordinatorAbort(f errorFacts, _ []errorFrom) bool { return f.coordinatorAborts > 0 }
 func newInstance(f errorFacts, _ []errorFrom) bool      { return f.newInstances > 0 }
-func verifyRefused(f errorFacts, _ []errorFrom) bool    { return f.verifyRefused > 0 }
+func belowMinISR(f errorFacts, _ []errorFrom) bool      { return f.belowMinISR > 0 }
+func unverified(f errorFacts, _ []errorFrom) bool       { return f.unverified > 0 }
 func fromDeliveryTimeout(_ errorFacts, from []errorFrom) bool {
 	return slices.ContainsFunc(from, func(e errorFrom) bool { return e.from == producer.FromDeliveryTimeout })
 }
@@ -93,8 +95,11 @@ var errorMeanings = []errorMeaning{
 		reaction: "retried after reconnecting; it may already have been written",
 		source:   "Sender.handleProduceResponse (wasDisconnected); NetworkClient"},
 	{name: "NOT_ENOUGH_REPLICAS",
-		why:      "the ISR was below min.insync.replicas, so nothing was appended",
-		whyIf:    []causeVariant{{verifyRefused, "the leader could not verify with the transaction coordinator that the partition is in the transaction (busy ending the last one, loading, moved or unreachable), so nothing was appended"}},
+		why: "the ISR was below min.insync.replicas, so nothing was appended",
+		whyIf: []causeVariant{
+			{belowMinISR, "the ISR was below min.insync.replicas, so nothing was appended"},
+			{unverified, "the leader could not verify with the transaction coordinator that the partition is in the transaction (busy ending the last one, loading, moved or unreachable), so nothing was appended"},
+		},
 		reaction: "retried after retry.backoff.ms until accepted or delivery.timeout.ms ran out",
 		source:   "Partition.appendRecordsToLeader; AddPartitionsToTxnManager; Sender.completeBatch"},
 	{name: "NOT_ENOUGH_REPLICAS_AFTER_APPEND",

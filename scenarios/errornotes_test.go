@@ -112,7 +112,7 @@ func TestErrorMeanings(t *testing.T) {
 		want  string
 	}{
 		{"NOT_ENOUGH_REPLICAS", produce, injection{}, 5, errorFacts{}, "Produce: the ISR was below min.insync.replicas"},
-		{"NOT_ENOUGH_REPLICAS", produce, injection{}, 5, errorFacts{verifyRefused: 1}, "Produce: the leader could not verify with the transaction coordinator"},
+		{"NOT_ENOUGH_REPLICAS", produce, injection{}, 5, errorFacts{unverified: 1}, "Produce: the leader could not verify with the transaction coordinator"},
 		{"NOT_ENOUGH_REPLICAS", produce, rule, 5, errorFacts{}, "answered by fault 1 (request-rule on Produce); retried"},
 		{"NOT_ENOUGH_REPLICAS", produce, rule, 8, errorFacts{}, "at least 5 answered by fault 1 (request-rule on Produce); the rest from Produce: the ISR was below"},
 		{"INVALID_RECORD", produce, injection{}, 5, errorFacts{}, "Produce: a request-rule fault's answer; not retriable"},
@@ -128,5 +128,37 @@ func TestErrorMeanings(t *testing.T) {
 	for _, tt := range tests {
 		got := errorNoteText(tt.name, tt.from, tt.inj, tt.total, tt.facts)
 		assert.True(t, strings.HasPrefix(got, tt.want), "%s: %s", tt.name, got)
+	}
+}
+
+// TestErrorFacts checks that the causes the notes choose from are read
+// from the trace's typed events: the ISR check's refusals in one lesson,
+// the coordinator's timeout abort in another, a new instance's fence in a
+// third; a request rule's answers count as no cause.
+func TestErrorFacts(t *testing.T) {
+	tests := []struct {
+		lesson string
+		check  func(t *testing.T, f errorFacts)
+	}{
+		{"min-isr-not-enough-replicas", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.belowMinISR)
+			assert.Zero(t, f.unverified)
+		}},
+		{"transaction-timeout-abort", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.coordinatorAborts)
+			assert.Zero(t, f.newInstances)
+			assert.Zero(t, f.belowMinISR+f.unverified, "NOT_ENOUGH_REPLICAS came from the request rule")
+		}},
+		{"zombie-fencing", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.newInstances)
+			assert.Zero(t, f.coordinatorAborts)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lesson, func(t *testing.T) {
+			s, err := Load(tt.lesson, nil)
+			require.NoError(t, err)
+			tt.check(t, s.Run(RunOptions{}).run.errorFacts())
+		})
 	}
 }
