@@ -19,17 +19,18 @@ type errorMeaning struct {
 	why      string
 	reaction string
 	source   string
-	// whyIf are other causes, chosen from the run (errorFacts) when the
-	// error has several: the first whose condition holds replaces why;
-	// when several hold, each is given.
-	whyIf []causeVariant
+	// whyIf are other causes, chosen from the run (errorFacts, where the
+	// error came from) when the error has several: those whose condition
+	// holds replace why. reactionIf does the same for reaction.
+	whyIf, reactionIf []variant
 }
 
-// causeVariant is a cause of an error and the condition, on the run's
-// facts and where the error came from, under which it was the cause.
-type causeVariant struct {
+// variant is a cause of an error (or the producer's reaction) and the
+// condition, on the run's facts and where the error came from, under which
+// it applies.
+type variant struct {
 	when func(errorFacts, []errorFrom) bool
-	why  string
+	text string
 }
 
 // errorFacts are what the run's trace says about causes that errors
@@ -53,6 +54,13 @@ func fromDeliveryTimeout(_ errorFacts, from []errorFrom) bool {
 }
 func fromMaxBlock(_ errorFacts, from []errorFrom) bool {
 	return slices.ContainsFunc(from, func(e errorFrom) bool { return e.from == producer.FromMaxBlock })
+}
+
+// fromAPIs is the condition that the error came from one of these requests.
+func fromAPIs(apis ...string) func(errorFacts, []errorFrom) bool {
+	return func(_ errorFacts, from []errorFrom) bool {
+		return slices.ContainsFunc(from, func(e errorFrom) bool { return slices.Contains(apis, e.from) })
+	}
 }
 
 // errorFrom is where the producer met an error (a request's API, or one
@@ -96,7 +104,7 @@ var errorMeanings = []errorMeaning{
 		source:   "Sender.handleProduceResponse (wasDisconnected); NetworkClient"},
 	{name: "NOT_ENOUGH_REPLICAS",
 		why: "the ISR was below min.insync.replicas, so nothing was appended",
-		whyIf: []causeVariant{
+		whyIf: []variant{
 			{belowMinISR, "the ISR was below min.insync.replicas, so nothing was appended"},
 			{unverified, "the leader could not verify with the transaction coordinator that the partition is in the transaction (busy ending the last one, loading, moved or unreachable), so nothing was appended"},
 		},
@@ -124,15 +132,19 @@ var errorMeanings = []errorMeaning{
 		source:   "ProducerStateManager; TransactionManager.canRetry"},
 	{name: "INVALID_PRODUCER_EPOCH",
 		why: "the producer's epoch was older than the current one: the coordinator had bumped it",
-		whyIf: []causeVariant{
+		whyIf: []variant{
 			{coordinatorAbort, "the producer's epoch was older than the current one: the coordinator had aborted the transaction after transaction.timeout.ms and bumped the epoch"},
 			{newInstance, "the producer's epoch was older than the current one: a newer instance with the same transactional.id had taken a newer epoch"},
 		},
 		reaction: "on Produce the transaction must abort; from the coordinator it means fenced, as PRODUCER_FENCED",
-		source:   "ProducerAppendInfo.checkProducerEpoch; TransactionManager (KIP-588)"},
+		reactionIf: []variant{
+			{fromAPIs("Produce"), "the transaction can only be aborted"},
+			{fromAPIs("InitProducerId", "AddPartitionsToTxn", "EndTxn"), "from the coordinator it means fenced, as PRODUCER_FENCED"},
+		},
+		source: "ProducerAppendInfo.checkProducerEpoch; TransactionManager (KIP-588)"},
 	{name: "PRODUCER_FENCED",
 		why: "a newer instance with the same transactional.id took a newer epoch",
-		whyIf: []causeVariant{
+		whyIf: []variant{
 			{coordinatorAbort, "the coordinator had aborted the transaction after transaction.timeout.ms and bumped the epoch, so this instance's epoch was old"},
 			{newInstance, "a newer instance with the same transactional.id took a newer epoch"},
 		},
@@ -140,8 +152,13 @@ var errorMeanings = []errorMeaning{
 		source:   "TransactionCoordinator; TransactionManager.maybeTransitionToErrorState (ProducerFencedException)"},
 	{name: "CONCURRENT_TRANSACTIONS",
 		why:      "the transactional.id's previous transaction was still ending (markers not yet written)",
-		reaction: "asked again: after 20 ms for a transaction's first AddPartitionsToTxn (ADD_PARTITIONS_RETRY_BACKOFF_MS), else after retry.backoff.ms; with transaction.version 2 the partition leader retries the verification itself",
-		source:   "TransactionCoordinator.handleInitProducerId, handleAddPartitionsToTransaction; TransactionManager.AddPartitionsToTxnHandler; AddPartitionsToTxnManager"},
+		reaction: "asked again after retry.backoff.ms",
+		reactionIf: []variant{
+			{fromAPIs("InitProducerId", "EndTxn"), "InitProducerId and EndTxn asked again after retry.backoff.ms"},
+			{fromAPIs("AddPartitionsToTxn"), "AddPartitionsToTxn asked again after 20 ms for a transaction's first (ADD_PARTITIONS_RETRY_BACKOFF_MS), else after retry.backoff.ms"},
+			{fromAPIs("Produce"), "the batch was retried after retry.backoff.ms (with transaction.version 2 the partition leader first retries its verification itself)"},
+		},
+		source: "TransactionCoordinator.handleInitProducerId, handleAddPartitionsToTransaction; TransactionManager.AddPartitionsToTxnHandler; AddPartitionsToTxnManager"},
 	{name: "NOT_COORDINATOR",
 		why:      "the broker no longer coordinates the transactional.id",
 		reaction: "FindCoordinator again, then the request again",
@@ -161,14 +178,18 @@ var errorMeanings = []errorMeaning{
 	{name: "INVALID_TXN_STATE",
 		why:      "the request did not fit the transaction's state",
 		reaction: "on Produce the transaction must abort; from the coordinator it is fatal",
-		source:   "TransactionCoordinator; UnifiedLog.append; TransactionManager handlers"},
+		reactionIf: []variant{
+			{fromAPIs("Produce"), "the transaction can only be aborted"},
+			{fromAPIs("InitProducerId", "AddPartitionsToTxn", "EndTxn"), "from the coordinator it is fatal"},
+		},
+		source: "TransactionCoordinator; UnifiedLog.append; TransactionManager handlers"},
 	{name: "TRANSACTION_ABORTABLE",
 		why:      "the broker could not complete the transactional write (KIP-890)",
 		reaction: "the application aborts the transaction",
 		source:   "AddPartitionsToTxnManager; TransactionManager (KIP-890)"},
 	{name: "TimeoutException",
 		why: "a batch reached delivery.timeout.ms, or send() waited max.block.ms for metadata",
-		whyIf: []causeVariant{
+		whyIf: []variant{
 			{fromDeliveryTimeout, "batches were not acknowledged within delivery.timeout.ms of their creation (one count per batch)"},
 			{fromMaxBlock, "the topic's metadata did not come within max.block.ms (one count per record)"},
 		},
@@ -215,30 +236,42 @@ func errorNoteText(name string, from []errorFrom, inj injection, total int64, fa
 		}
 		n := errorMeanings[i]
 		if inj.fired < total {
-			return fmt.Sprintf("at least %d %s; the rest from %s: %s; %s.", inj.fired, by, fromText(from), n.cause(facts, from), n.reaction)
+			return fmt.Sprintf("at least %d %s; the rest from %s: %s; %s.", inj.fired, by, fromText(from), n.cause(facts, from), n.reactionTo(facts, from))
 		}
-		return by + "; " + n.reaction + "."
+		return by + "; " + n.reactionTo(facts, from) + "."
 	}
 	if i < 0 {
 		return fromText(from) + ": a request-rule fault's answer; " + errorClassReaction(name) + "."
 	}
 	n := errorMeanings[i]
-	return fromText(from) + ": " + n.cause(facts, from) + "; " + n.reaction + "."
+	return fromText(from) + ": " + n.cause(facts, from) + "; " + n.reactionTo(facts, from) + "."
 }
 
 // cause is the error's cause in this run: every variant whose condition
 // holds, else the general one.
 func (n errorMeaning) cause(facts errorFacts, from []errorFrom) string {
-	var whys []string
-	for _, v := range n.whyIf {
-		if v.when(facts, from) && !slices.Contains(whys, v.why) {
-			whys = append(whys, v.why)
+	return choose(n.whyIf, n.why, "; or ", facts, from)
+}
+
+// reactionTo is what the producer did in this run: every variant whose
+// condition holds, else the general reaction.
+func (n errorMeaning) reactionTo(facts errorFacts, from []errorFrom) string {
+	return choose(n.reactionIf, n.reaction, "; ", facts, from)
+}
+
+// choose joins the texts of the variants whose condition holds, or is def
+// when none does.
+func choose(variants []variant, def, sep string, facts errorFacts, from []errorFrom) string {
+	var texts []string
+	for _, v := range variants {
+		if v.when(facts, from) && !slices.Contains(texts, v.text) {
+			texts = append(texts, v.text)
 		}
 	}
-	if len(whys) == 0 {
-		return n.why
+	if len(texts) == 0 {
+		return def
 	}
-	return strings.Join(whys, "; or ")
+	return strings.Join(texts, sep)
 }
 
 // fromText names where an error came from, with counts when there are

@@ -124,6 +124,10 @@ func TestErrorMeanings(t *testing.T) {
 		{"TimeoutException", []errorFrom{{"delivery.timeout.ms", 3}}, injection{}, 3, errorFacts{}, "delivery.timeout.ms: batches were not acknowledged within delivery.timeout.ms"},
 		{"TimeoutException", []errorFrom{{"send() after max.block.ms", 3}}, injection{}, 3, errorFacts{}, "send() after max.block.ms: the topic's metadata did not come"},
 		{"NETWORK_EXCEPTION", []errorFrom{{"Produce", 3}, {"EndTxn", 1}}, injection{}, 4, errorFacts{}, "Produce 3, EndTxn 1: the connection broke"},
+		{"CONCURRENT_TRANSACTIONS", []errorFrom{{"AddPartitionsToTxn", 2}}, injection{}, 2, errorFacts{},
+			"AddPartitionsToTxn: the transactional.id's previous transaction was still ending (markers not yet written); AddPartitionsToTxn asked again after 20 ms"},
+		{"INVALID_PRODUCER_EPOCH", []errorFrom{{"EndTxn", 1}}, injection{}, 1, errorFacts{newInstances: 1},
+			"EndTxn: the producer's epoch was older than the current one: a newer instance with the same transactional.id had taken a newer epoch; from the coordinator it means fenced"},
 	}
 	for _, tt := range tests {
 		got := errorNoteText(tt.name, tt.from, tt.inj, tt.total, tt.facts)
