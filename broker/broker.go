@@ -93,6 +93,7 @@ type Broker struct {
 	meta           *Snapshot
 	clients        []clientConn   // by client node id
 	fetchers       []fetcher      // by leader broker id
+	alterIDs       int64          // AlterPartition requests sent: the last one's id
 	pending        []pendingFetch // by follower broker id
 	purgatory      purgatory
 	nextID         int64
@@ -880,8 +881,9 @@ func (b *Broker) sendAlterPartition(rep *Replica, isr []sim.NodeID) {
 	rep.alterPending = true
 	rep.alterISR = isr
 	rep.alterSentAt = b.w.Now()
+	b.alterIDs++
 	b.w.Net.Send(b.id, b.controller, &AlterPartition{
-		Partition: rep.ID, Leader: b.id, LeaderEpoch: rep.leaderEpoch,
+		ID: b.alterIDs, Partition: rep.ID, Leader: b.id, LeaderEpoch: rep.leaderEpoch,
 		PartitionEpoch: rep.partitionEpoch, ISR: isr,
 	})
 }

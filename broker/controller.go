@@ -401,7 +401,7 @@ func (c *Controller) live(b sim.NodeID) bool {
 
 func (c *Controller) alterPartition(m *AlterPartition) {
 	st := &c.parts[m.Partition]
-	resp := &AlterPartitionResponse{Partition: m.Partition}
+	resp := &AlterPartitionResponse{ID: m.ID, Partition: m.Partition}
 	switch {
 	case st.Leader != m.Leader || st.LeaderEpoch != m.LeaderEpoch:
 		resp.Error = ErrFencedLeaderEpoch

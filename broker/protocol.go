@@ -314,6 +314,7 @@ type MetadataUpdate struct {
 
 // AlterPartition is a leader's request to change the ISR (KIP-497).
 type AlterPartition struct {
+	ID             int64 // numbers the broker's AlterPartition requests; its response carries it
 	Partition      PartitionID
 	Leader         sim.NodeID
 	LeaderEpoch    int32
@@ -335,6 +336,7 @@ type AlterPartition struct {
 // AlterPartitionResponse returns the partition's state after the change, or
 // an error when the leader's view was stale.
 type AlterPartitionResponse struct {
+	ID        int64 // the request's
 	Partition PartitionID
 	Error     Error
 	State     PartitionState
@@ -385,6 +387,25 @@ func (*AlterPartitionResponse) Name() string {
 	return "alter-partition-response"
 }
 func (*AlterPartitionResponse) Size() int { return 64 }
+
+// Request ids, for the trace (sim.Request): a response carries the id
+// of the request it answers.
+func (m *MetadataRequest) RequestID() int64            { return m.ID }
+func (m *MetadataResponse) RequestID() int64           { return m.ID }
+func (m *InitProducerIDRequest) RequestID() int64      { return m.ID }
+func (m *InitProducerIDResponse) RequestID() int64     { return m.ID }
+func (r *FetchRequest) RequestID() int64               { return r.ID }
+func (r *FetchResponse) RequestID() int64              { return r.ID }
+func (m *AlterPartition) RequestID() int64             { return m.ID }
+func (m *AlterPartitionResponse) RequestID() int64     { return m.ID }
+func (m *FindCoordinatorRequest) RequestID() int64     { return m.ID }
+func (m *FindCoordinatorResponse) RequestID() int64    { return m.ID }
+func (m *AddPartitionsToTxnRequest) RequestID() int64  { return m.ID }
+func (m *AddPartitionsToTxnResponse) RequestID() int64 { return m.ID }
+func (m *EndTxnRequest) RequestID() int64              { return m.ID }
+func (m *EndTxnResponse) RequestID() int64             { return m.ID }
+func (m *WriteTxnMarkersRequest) RequestID() int64     { return m.ID }
+func (m *WriteTxnMarkersResponse) RequestID() int64    { return m.ID }
 
 // NewProduceRequest builds a request and works out its wire size.
 func NewProduceRequest(conn uint32, id int64, acks int8, timeout sim.Time, batches []ProduceBatch) *ProduceRequest {

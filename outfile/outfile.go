@@ -143,7 +143,8 @@ func CheckFile(path string) error {
 // dir: it is a directory that takes new files, or it does not exist yet
 // and its nearest existing parent is one (Write's caller creates it).
 func CheckDir(dir string) error {
-	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+	dir = filepath.Clean(dir)
+	for d := dir; ; d = filepath.Dir(d) {
 		fi, err := os.Stat(d)
 		switch {
 		case (errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)) && filepath.Dir(d) != d:
@@ -153,7 +154,11 @@ func CheckDir(dir string) error {
 		case !fi.IsDir():
 			return fmt.Errorf("%s is not a directory", d)
 		}
-		return checkWritable(d)
+		err = checkWritable(d)
+		if err != nil && d != dir {
+			return fmt.Errorf("cannot create %s: %w", dir, err)
+		}
+		return err
 	}
 }
 
@@ -161,6 +166,11 @@ func CheckDir(dir string) error {
 // do not tell (a read-only mount, another user's directory, root).
 func checkWritable(dir string) error {
 	f, err := os.CreateTemp(dir, ".simulate-check-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		// The directory is there, yet a new file in it is not found: a
+		// kernel file system's (/proc, /sys), which takes no new files.
+		return fmt.Errorf("%s takes no new files (a system directory like /proc or /sys)", dir)
+	}
 	if err != nil {
 		return fmt.Errorf("cannot write into %s: %w", dir, errors.Unwrap(err))
 	}

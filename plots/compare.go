@@ -2,9 +2,11 @@ package plots
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -29,23 +31,53 @@ func WriteCompare(dir string, a, b *scenarios.Charts, labelA, labelB string, f F
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	runs := []compareRun{{"A " + labelA, a}, {"B " + labelB, b}}
-	charts := []struct {
-		name  string
-		plots []*plot.Plot
-	}{
-		{"compare-timeseries", compareSeries(runs)},
-		{"compare-latency", []*plot.Plot{compareLatency(runs)}},
-	}
 	var paths []string
-	for _, ch := range charts {
-		path := filepath.Join(dir, ch.name+"."+f.Ext())
-		if err := writeStacked(path, f.Ext(), ch.plots, max(height, panelHeight*vg.Length(len(ch.plots)))); err != nil {
+	for _, name := range compareChartNames {
+		path := filepath.Join(dir, name+"."+f.Ext())
+		img, err := compareChart(name, a, b, labelA, labelB, f)
+		if err != nil {
+			return paths, err
+		}
+		if err := writeFile(path, img); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)
 	}
 	return paths, nil
+}
+
+// compareChartNames are WriteCompare's charts, in its order.
+var compareChartNames = []string{"compare-timeseries", "compare-latency"}
+
+// CompareChart draws one of WriteCompare's charts, by its name, as image
+// bytes: a function from data to bytes, for a web page.
+func CompareChart(name string, a, b *scenarios.Charts, labelA, labelB string, f Format) ([]byte, error) {
+	img, err := compareChart(name, a, b, labelA, labelB, f)
+	if err != nil {
+		return nil, err
+	}
+	return imageBytes(img)
+}
+
+func compareChart(name string, a, b *scenarios.Charts, labelA, labelB string, f Format) (io.WriterTo, error) {
+	runs := []compareRun{{"A " + labelA, a}, {"B " + labelB, b}}
+	var ps []*plot.Plot
+	switch name {
+	case "compare-timeseries":
+		ps = compareSeries(runs)
+	case "compare-latency":
+		ps = []*plot.Plot{compareLatency(runs)}
+	default:
+		return nil, fmt.Errorf("no chart %q; charts: %s", name, strings.Join(compareChartNames, ", "))
+	}
+	// A chart's panels share their lines' styles, so the first panel's
+	// legend, drawn above them all, names the runs; inside a panel it
+	// covered data and fault labels.
+	legend := ps[0].Legend
+	for _, p := range ps {
+		p.Legend = plot.NewLegend()
+	}
+	return drawStacked(f.Ext(), ps, max(height, panelHeight*vg.Length(len(ps))), &legend)
 }
 
 // compareRun is one run of a comparison and its legend label.
@@ -111,8 +143,18 @@ func compareSeries(runs []compareRun) []*plot.Plot {
 // acknowledged records at or below them: the percentiles the comparison
 // prints, and every one between.
 func compareLatency(runs []compareRun) *plot.Plot {
+	return latencyByPercentile(runs, "send() to ack latency by percentile, A against B")
+}
+
+// percentilesPlot is one run's latencies by percentile.
+func percentilesPlot(c *scenarios.Charts) *plot.Plot {
+	return latencyByPercentile([]compareRun{{"this run", c}}, "send() to ack latency by percentile")
+}
+
+// latencyByPercentile draws each run's latencies sorted, a line per run.
+func latencyByPercentile(runs []compareRun, title string) *plot.Plot {
 	a := runs[0].charts
-	p := newPlot(a, "send() to ack latency by percentile, A against B", "acknowledged records at or below (%)", "latency (ms, virtual time)")
+	p := newPlot(a, title, "acknowledged records at or below (%)", "latency (ms, virtual time)")
 	drawn := false
 	for i, r := range runs {
 		sorted := finite(r.charts.LatencyMs)
@@ -139,7 +181,7 @@ func compareLatency(runs []compareRun) *plot.Plot {
 			l.Dashes = plotutil.Dashes(i)
 		}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s: p50 %s ms, p99 %s ms", r.label, num(percentile(sorted, 0.5)), num(percentile(sorted, 0.99))), l)
+		p.Legend.Add(fmt.Sprintf("%s: p50 %s, p99 %s", r.label, scenarios.FormatQuantity(percentile(sorted, 0.5), "ms"), scenarios.FormatQuantity(percentile(sorted, 0.99), "ms")), l)
 		drawn = true
 	}
 	if !drawn {
@@ -148,7 +190,5 @@ func compareLatency(runs []compareRun) *plot.Plot {
 	}
 	p.X.Min, p.X.Max = 0, 100
 	p.Y.Min = 0
-	p.Legend.Top = true
-	p.Legend.Left = true
 	return p
 }

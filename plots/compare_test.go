@@ -45,8 +45,9 @@ func TestWriteCompare(t *testing.T) {
 	}
 }
 
-// TestWriteCompareLegends: each time-series panel and the latency chart
-// name both runs; a panel only B has names B alone.
+// TestWriteCompareLegends: one legend above each chart names both runs
+// (the panels share the lines' styles), drawn before the first panel so
+// that it covers no data, with the numbers as the text prints them.
 func TestWriteCompareLegends(t *testing.T) {
 	txn := synthetic()
 	txn.Series = append([]scenarios.Sample(nil), txn.Series...)
@@ -56,11 +57,13 @@ func TestWriteCompareLegends(t *testing.T) {
 	require.NoError(t, err)
 	series, err := os.ReadFile(paths[0])
 	require.NoError(t, err)
-	assert.Equal(t, 3, strings.Count(string(series), "A linger.ms=0"))
-	assert.Equal(t, 4, strings.Count(string(series), "B linger.ms=5"))
+	assert.Equal(t, 1, strings.Count(string(series), "A linger.ms=0"))
+	assert.Equal(t, 1, strings.Count(string(series), "B linger.ms=5"))
+	assert.Less(t, strings.Index(string(series), "B linger.ms=5"), strings.Index(string(series), "Acked records/s"), "above the first panel")
 	assert.NotContains(t, string(series), "then lost", "no run lost a record")
 	latency, err := os.ReadFile(paths[1])
 	require.NoError(t, err)
+	assert.Less(t, strings.Index(string(latency), "B linger.ms=5"), strings.Index(string(latency), "send() to ack latency"), "above the chart")
 	assert.Contains(t, string(latency), "A linger.ms=0: p50 9 ms, p99 18 ms")
 	assert.Contains(t, string(latency), "B linger.ms=5: p50 9 ms, p99 18 ms")
 }
@@ -76,4 +79,18 @@ func TestWriteCompareLost(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, strings.Count(string(series), "A acks=1: acked, then lost (2 records)"))
 	assert.NotContains(t, string(series), "B acks=all: acked, then lost")
+}
+
+// TestCompareLatencyLegendAsText: the legend's percentiles are written as
+// compare's text writes them (200.4 ms, not 200.442 ms; 4300 s, not
+// 4299829.472 ms).
+func TestCompareLatencyLegendAsText(t *testing.T) {
+	a := synthetic()
+	a.LatencyMs = []float64{200.442, 200.442, 4299829.472}
+	paths, err := WriteCompare(t.TempDir(), a, synthetic(), "x=1", "x=2", SVG)
+	require.NoError(t, err)
+	latency, err := os.ReadFile(paths[1])
+	require.NoError(t, err)
+	assert.Contains(t, string(latency), "A x=1: p50 200.4 ms, p99 4300 s")
+	assert.NotRegexp(t, `\de[+-]\d`, string(latency))
 }

@@ -8,6 +8,7 @@
 package plots
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"io"
@@ -78,26 +79,17 @@ func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	charts := []struct {
-		name  string
-		draw  func(*scenarios.Charts) []*plot.Plot
-		panel bool // height per panel rather than for the whole image
-	}{
-		{"partitions", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{partitionsPlot(c)} }, false},
-		{"latency", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{latencyPlot(c)} }, false},
-		{"batch-size", func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{batchPlot(c)} }, false},
-		{"order", orderPlots, true},
-		{"timeseries", seriesPlots, true},
-	}
 	var paths []string
-	for _, ch := range charts {
-		path := filepath.Join(dir, ch.name+"."+f.Ext())
-		ps := ch.draw(c)
-		h := height
-		if ch.panel {
-			h = max(height, panelHeight*vg.Length(len(ps)))
+	for _, ch := range chartsOfRun {
+		if !ch.file {
+			continue
 		}
-		if err := writeStacked(path, f.Ext(), ps, h); err != nil {
+		path := filepath.Join(dir, ch.name+"."+f.Ext())
+		img, err := ch.render(c, f)
+		if err != nil {
+			return paths, err
+		}
+		if err := writeFile(path, img); err != nil {
 			return paths, err
 		}
 		paths = append(paths, path)
@@ -105,14 +97,110 @@ func WriteRun(dir string, c *scenarios.Charts, f Format) ([]string, error) {
 	return paths, nil
 }
 
-// writeStacked draws plots one above the other, their data areas aligned so
-// that a shared x axis lines up.
-func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error) {
-	cv, err := draw.NewFormattedCanvas(width, h, format)
+// runChart is one chart of a run: its name, how to draw its panels, and
+// whether WriteRun writes it as a file (the others are for a page that
+// shows the panels of a file one by one, simulate serve's).
+type runChart struct {
+	name  string
+	draw  func(*scenarios.Charts) []*plot.Plot
+	panel bool // height per panel rather than for the whole image
+	file  bool
+}
+
+func one(draw func(*scenarios.Charts) *plot.Plot) func(*scenarios.Charts) []*plot.Plot {
+	return func(c *scenarios.Charts) []*plot.Plot { return []*plot.Plot{draw(c)} }
+}
+
+// chartsOfRun are every chart of one run, WriteRun's in its order.
+var chartsOfRun = []runChart{
+	{"partitions", one(partitionsPlot), false, true},
+	{"latency", one(latencyPlot), false, true},
+	{"batch-size", one(batchPlot), false, true},
+	{"order", orderPlots, true, true},
+	{"timeseries", seriesPlots, true, true},
+	{"throughput", one(throughputPlot), false, false},
+	{"isr", one(func(c *scenarios.Charts) *plot.Plot { return isrPlot(c, seriesEnd(c)) }), false, false},
+	{"percentiles", one(percentilesPlot), false, false},
+}
+
+// render draws the chart into an image in memory.
+func (ch runChart) render(c *scenarios.Charts, f Format) (io.WriterTo, error) {
+	ps := ch.draw(c)
+	h := height
+	if ch.panel {
+		h = max(height, panelHeight*vg.Length(len(ps)))
+	}
+	return drawStacked(f.Ext(), ps, h, nil)
+}
+
+// RunChartNames are the names RunChart draws: WriteRun's files, then
+//
+//	throughput   acked records/s (and those later lost) against virtual
+//	             time, faults marked: the first panel of timeseries
+//	isr          ISR size per partition against virtual time, faults
+//	             marked: the last panel of timeseries
+//	percentiles  send() to ack latency at each percentile of the
+//	             acknowledged records
+func RunChartNames() []string {
+	names := make([]string, len(chartsOfRun))
+	for i, ch := range chartsOfRun {
+		names[i] = ch.name
+	}
+	return names
+}
+
+// RunChart draws one chart of a run, named as RunChartNames names it, as
+// image bytes: a function from data to bytes, for a web page.
+func RunChart(name string, c *scenarios.Charts, f Format) ([]byte, error) {
+	for _, ch := range chartsOfRun {
+		if ch.name == name {
+			img, err := ch.render(c, f)
+			if err != nil {
+				return nil, err
+			}
+			return imageBytes(img)
+		}
+	}
+	return nil, fmt.Errorf("no chart %q; charts: %s", name, strings.Join(RunChartNames(), ", "))
+}
+
+// imageBytes is the image written into memory.
+func imageBytes(img io.WriterTo) ([]byte, error) {
+	var b bytes.Buffer
+	if _, err := img.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// writeStacked draws plots one above the other into a file, with a
+// legend above them when not nil (drawStacked).
+func writeStacked(path, format string, ps []*plot.Plot, h vg.Length, legend *plot.Legend) error {
+	img, err := drawStacked(format, ps, h, legend)
 	if err != nil {
 		return err
 	}
+	return writeFile(path, img)
+}
+
+// drawStacked draws plots one above the other, their data areas aligned so
+// that a shared x axis lines up. A legend, when not nil, is drawn above
+// them all, where it covers no data; the image grows by its height.
+func drawStacked(format string, ps []*plot.Plot, h vg.Length, legend *plot.Legend) (io.WriterTo, error) {
+	head := vg.Length(0)
+	if legend != nil {
+		head = legendHeight(legend) + 8
+	}
+	cv, err := draw.NewFormattedCanvas(width, h+head, format)
+	if err != nil {
+		return nil, err
+	}
 	dc := draw.New(cv)
+	if legend != nil {
+		legend.Top, legend.Left = true, true
+		legend.Draw(draw.Crop(dc, 12, 0, h, -4))
+		dc = draw.Crop(dc, 0, 0, 0, -head)
+	}
 	tiles := draw.Tiles{Rows: len(ps), Cols: 1, PadTop: 4, PadBottom: 4, PadLeft: 4, PadRight: 8, PadY: 12}
 	rows := make([][]*plot.Plot, len(ps))
 	for i, p := range ps {
@@ -129,7 +217,13 @@ func writeStacked(path, format string, ps []*plot.Plot, h vg.Length) (err error)
 	for i, row := range rows {
 		row[0].Draw(cs[i][0])
 	}
-	return writeFile(path, cv)
+	return cv, nil
+}
+
+// legendHeight is the height of a legend's entries.
+func legendHeight(l *plot.Legend) vg.Length {
+	r := l.Rectangle(draw.Canvas{Rectangle: vg.Rectangle{Max: vg.Point{X: width, Y: width}}})
+	return r.Max.Y - r.Min.Y
 }
 
 // laidOut reports whether the panel's tile and the data area gonum fits
@@ -173,6 +267,8 @@ func newPlot(c *scenarios.Charts, what, x, y string) *plot.Plot {
 	p.Title.Text = fmt.Sprintf("%s (%s, seed %d)", what, c.Scenario, c.Seed)
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
+	// gonum's own labels read 50000.00 and 4e+06
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Legend.Top = true
 	return p
 }
@@ -212,6 +308,20 @@ func partitionsPlot(c *scenarios.Charts) *plot.Plot {
 	p.Add(bars)
 	p.NominalX(names...)
 	p.Y.Min = 0
+	// The fair share: what each partition would hold if the records were
+	// spread evenly, so that a skew reads at a glance.
+	total := 0.0
+	for _, v := range vals {
+		total += v
+	}
+	fair := total / float64(len(vals))
+	if l, err := plotter.NewLine(plotter.XYs{{X: -0.5, Y: fair}, {X: float64(len(vals)) - 0.5, Y: fair}}); err == nil {
+		l.Color = colMark
+		l.Width = vg.Points(1.5)
+		l.Dashes = plotutil.Dashes(1)
+		p.Add(l)
+		p.Legend.Add(fmt.Sprintf("fair share: %s records each", scenarios.FormatNumber(fair)), l)
+	}
 	return p
 }
 
@@ -224,8 +334,9 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 	}
 	slices.Sort(sorted)
 	p50, p99 := percentile(sorted, 0.5), percentile(sorted, 0.99)
-	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s ms, p99 %s ms, max %s ms (%s, seed %d)",
-		num(p50), num(p99), num(sorted[len(sorted)-1]), c.Scenario, c.Seed)
+	ms := func(v float64) string { return scenarios.FormatQuantity(v, "ms") }
+	p.Title.Text = fmt.Sprintf("send() to ack latency, p50 %s, p99 %s, max %s (%s, seed %d)",
+		ms(p50), ms(p99), ms(sorted[len(sorted)-1]), c.Scenario, c.Seed)
 	h := histogram(p, sorted)
 	top := 0.0
 	for _, b := range h.Bins {
@@ -243,7 +354,7 @@ func latencyPlot(c *scenarios.Charts) *plot.Plot {
 		l.Width = vg.Points(1.5)
 		l.Dashes = plotutil.Dashes(i + 1)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("%s = %s ms", m.name, num(m.v)), l)
+		p.Legend.Add(fmt.Sprintf("%s = %s", m.name, scenarios.FormatQuantity(m.v, "ms")), l)
 	}
 	return p
 }
@@ -260,7 +371,7 @@ func batchPlot(c *scenarios.Charts) *plot.Plot {
 		sum += b
 	}
 	p.Title.Text = fmt.Sprintf("Batch size on the wire, %d sends, mean %s bytes (%s, seed %d)",
-		len(sizes), num(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
+		len(sizes), scenarios.FormatNumber(math.Round(sum/float64(len(sizes)))), c.Scenario, c.Seed)
 	histogram(p, sizes)
 	return p
 }
@@ -453,7 +564,7 @@ type seriesPanel struct {
 
 // seriesPanels are the time series of a run, in the order drawn.
 func seriesPanels(c *scenarios.Charts) []seriesPanel {
-	step := fmt.Sprintf("per %s ms step", num(c.SampleMs))
+	step := fmt.Sprintf("per %s ms step", scenarios.FormatNumber(c.SampleMs))
 	panels := []seriesPanel{
 		{"Acked records/s, " + step, "records/s", func(s *scenarios.Sample) float64 {
 			return float64(s.AckedRecords) * 1000 / c.SampleMs
@@ -475,39 +586,52 @@ func seriesPanels(c *scenarios.Charts) []seriesPanel {
 // seriesPlots are the sampled time series, one panel each on a shared
 // time axis in seconds.
 func seriesPlots(c *scenarios.Charts) []*plot.Plot {
-	panels := seriesPanels(c)
-	end := 0.0
-	if n := len(c.Series); n > 0 {
-		end = c.Series[n-1].AtMs / 1000
-	}
+	end := seriesEnd(c)
 	var ps []*plot.Plot
-	for i, pn := range panels {
-		p := newPlot(c, pn.what, "time (s, virtual)", pn.y)
-		if len(c.Series) == 0 || c.SampleMs <= 0 {
-			noData(p, "no samples")
-			ps = append(ps, p)
-			continue
-		}
-		xys := make(plotter.XYs, len(c.Series))
-		top := 0.0
-		for i := range c.Series {
-			xys[i] = plotter.XY{X: c.Series[i].AtMs / 1000, Y: pn.val(&c.Series[i])}
-			top = max(top, xys[i].Y)
-		}
-		if i == 0 && len(c.Lost) > 0 {
-			// The acknowledgements later proved false, on the same scale.
-			addLine(p, stepStart(xys, c.SampleMs), 0, "acked")
-			addLostLine(p, c, "", 0)
-		} else {
-			addLine(p, stepStart(xys, c.SampleMs), 0, "")
-		}
-		p.X.Min, p.X.Max = 0, max(p.X.Max, end)
-		p.Y.Min = 0
-		faultLines(p, c.Faults, true, 0, top)
-		ps = append(ps, p)
+	for i, pn := range seriesPanels(c) {
+		ps = append(ps, seriesPlot(c, pn, i == 0, end))
 	}
-	ps = append(ps, isrPlot(c, end))
-	return ps
+	return append(ps, isrPlot(c, end))
+}
+
+// seriesEnd is the time of the last sample, in seconds.
+func seriesEnd(c *scenarios.Charts) float64 {
+	if n := len(c.Series); n > 0 {
+		return c.Series[n-1].AtMs / 1000
+	}
+	return 0
+}
+
+// throughputPlot is the first time series alone: acked records/s, with
+// those later lost.
+func throughputPlot(c *scenarios.Charts) *plot.Plot {
+	return seriesPlot(c, seriesPanels(c)[0], true, seriesEnd(c))
+}
+
+// seriesPlot is one time series panel; the first one (acked records/s)
+// also draws the acknowledgements later proved false, on the same scale.
+func seriesPlot(c *scenarios.Charts, pn seriesPanel, first bool, end float64) *plot.Plot {
+	p := newPlot(c, pn.what, "time (s, virtual)", pn.y)
+	if len(c.Series) == 0 || c.SampleMs <= 0 {
+		noData(p, "no samples")
+		return p
+	}
+	xys := make(plotter.XYs, len(c.Series))
+	top := 0.0
+	for i := range c.Series {
+		xys[i] = plotter.XY{X: c.Series[i].AtMs / 1000, Y: pn.val(&c.Series[i])}
+		top = max(top, xys[i].Y)
+	}
+	if first && len(c.Lost) > 0 {
+		addLine(p, stepStart(xys, c.SampleMs), 0, "acked")
+		addLostLine(p, c, "", 0)
+	} else {
+		addLine(p, stepStart(xys, c.SampleMs), 0, "")
+	}
+	p.X.Min, p.X.Max = 0, max(p.X.Max, end)
+	p.Y.Min = 0
+	faultLines(p, c.Faults, true, 0, top)
+	return p
 }
 
 // addLostLine draws, per step, the acknowledged records/s that the final
@@ -604,7 +728,7 @@ type integerTicks struct{}
 func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 	var ts []plot.Tick
 	for v := math.Ceil(lo); v <= hi; v++ {
-		ts = append(ts, plot.Tick{Value: v, Label: num(v)})
+		ts = append(ts, plot.Tick{Value: v, Label: scenarios.FormatNumber(v)})
 	}
 	return ts
 }
@@ -614,9 +738,4 @@ func (integerTicks) Ticks(lo, hi float64) []plot.Tick {
 func percentile(sorted []float64, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	return sorted[max(i, 0)]
-}
-
-// num prints a number short: at most three decimals, no trailing zeros.
-func num(v float64) string {
-	return fmt.Sprint(math.Round(v*1000) / 1000)
 }

@@ -207,11 +207,12 @@ func TestSweepSVGSaysWhatItShows(t *testing.T) {
 		require.NoError(t, err)
 		return string(data)
 	}
-	s := Sweep{Scenario: "compression-codecs", Param: "producer.linger.ms", Seeds: 5,
+	s := Sweep{Scenario: "compression-codecs", Param: "producer.linger.ms", ParamUnit: "ms", Seeds: 5,
 		Metrics: []SweepMetric{{Path: "metrics.outgoing-byte-rate", Unit: "B/s"}},
 		Lines:   []SweepLine{{Points: []SweepPoint{{X: "10", Values: values(4299829.472)}, {X: "20", Values: values(4500000)}}}}}
 	svg := draw(s)
 	assert.Contains(t, svg, "metrics.outgoing-byte-rate (B/s)")
+	assert.Contains(t, svg, ">producer.linger.ms (ms)<", "the x axis has the setting's unit")
 	assert.Contains(t, svg, "mean of 5 seeds, whiskers min to max")
 	assert.NotRegexp(t, `>[^<]*\de[+-]\d[^<]*<`, svg, "no scientific notation in any text")
 	assert.Regexp(t, `>0<`, svg, "the y axis starts at zero")
@@ -301,7 +302,7 @@ func TestPanelWithNoRoom(t *testing.T) {
 	lab.TextStyle[0].XAlign = draw.XRight
 	p.Add(lab) // boxed on purpose: this is what used to break the layout
 	path := filepath.Join(t.TempDir(), "cramped.svg")
-	require.NoError(t, writeStacked(path, "svg", []*plot.Plot{p}, height))
+	require.NoError(t, writeStacked(path, "svg", []*plot.Plot{p}, height, nil))
 	noNaN(t, path)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -321,4 +322,61 @@ func TestManyFaultsAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "isolate-end broker-0 +5 more")
 	noNaN(t, paths[4])
+}
+
+// TestRunChart: every chart of a run draws into SVG bytes in memory, each
+// saying what it shows; an unknown name lists the names.
+func TestRunChart(t *testing.T) {
+	c := runCharts(t)
+	titles := map[string]string{
+		"partitions":  "fair share",
+		"throughput":  "Acked records/s",
+		"isr":         "ISR size per partition",
+		"percentiles": "latency by percentile",
+	}
+	for _, name := range RunChartNames() {
+		t.Run(name, func(t *testing.T) {
+			svg, err := RunChart(name, c, SVG)
+			require.NoError(t, err)
+			assert.Contains(t, string(svg), "<svg")
+			assert.NotContains(t, string(svg), "NaN")
+			if want, ok := titles[name]; ok {
+				assert.Contains(t, string(svg), want)
+			}
+		})
+	}
+	_, err := RunChart("nope", c, SVG)
+	assert.ErrorContains(t, err, `no chart "nope"; charts: partitions, latency`)
+	for _, name := range compareChartNames {
+		svg, err := CompareChart(name, c, synthetic(), "a", "b", SVG)
+		require.NoError(t, err)
+		assert.Contains(t, string(svg), "A against B")
+	}
+}
+
+// TestRunChartsWriteNumbersForPeople: the run's charts label ticks, titles
+// and legends as the text report does: no exponent (4.299829472e+06), no
+// padded decimals (50000.00).
+func TestRunChartsWriteNumbersForPeople(t *testing.T) {
+	c := synthetic()
+	c.LatencyMs = []float64{200.442, 4299829.472}
+	c.BatchBytes = []float64{4299829.472, 4299829.472}
+	for i := range c.Series {
+		c.Series[i].AckedRecords = 5000 * int64(i)
+		c.Series[i].BufferBytes = 4e9
+	}
+	paths, err := WriteRun(t.TempDir(), c, SVG)
+	require.NoError(t, err)
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		assert.NotRegexp(t, `>[^<]*\de[+-]\d[^<]*<`, string(data), p)
+		assert.NotRegexp(t, `>[^<]*\d\.00<`, string(data), p)
+	}
+	latency, err := os.ReadFile(paths[1])
+	require.NoError(t, err)
+	assert.Contains(t, string(latency), "p50 200.4 ms, p99 4300 s, max 4300 s")
+	batch, err := os.ReadFile(paths[2])
+	require.NoError(t, err)
+	assert.Contains(t, string(batch), "mean 4299829 bytes")
 }

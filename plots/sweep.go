@@ -24,6 +24,8 @@ import (
 type Sweep struct {
 	Scenario string // for the titles; may be empty
 	Param    string // the varied key, e.g. "producer.linger.ms"
+	// ParamUnit is the unit of its values, e.g. "ms"; "" for none.
+	ParamUnit string
 	// Seeds is how many runs each point summarises; above one a point is
 	// their mean and its whisker spans their minimum to maximum.
 	Seeds   int
@@ -90,7 +92,7 @@ func WriteSweep(path string, s *Sweep) error {
 		noData(p, "no metrics")
 		ps = append(ps, p)
 	}
-	return writeStacked(path, format, ps, max(height, panelHeight*vg.Length(len(ps))))
+	return writeStacked(path, format, ps, max(height, panelHeight*vg.Length(len(ps))), nil)
 }
 
 // sweepPlot is a panel titled with what it shows, including that a value
@@ -112,6 +114,9 @@ func sweepPlot(s *Sweep, m SweepMetric) *plot.Plot {
 		p.Title.Text += fmt.Sprintf(": mean of %d seeds, whiskers min to max", s.Seeds)
 	}
 	p.X.Label.Text = s.Param
+	if s.ParamUnit != "" {
+		p.X.Label.Text += " (" + s.ParamUnit + ")"
+	}
 	p.Y.Tick.Marker = plainTicks{}
 	p.Legend.Top = true
 	return p

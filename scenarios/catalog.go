@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/kafkasim/kafkasim/producer"
 )
@@ -85,7 +87,11 @@ func find(nameOrFile string) (string, []byte, error) {
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
 		}
-		if near := closest(nameOrFile, names); len(near) > 0 {
+		near := closest(nameOrFile, names)
+		if len(near) == 0 {
+			near = lessonsAbout(nameOrFile)
+		}
+		if len(near) > 0 {
 			return "", nil, &Error{Source: nameOrFile, Msg: fmt.Sprintf("no built-in scenario or file by that name; did you mean %s? (simulate list shows all %d)",
 				strings.Join(near, " or "), len(names))}
 		}
@@ -172,6 +178,28 @@ func closest(name string, names []string) []string {
 		out = append(out, f.name)
 	}
 	return out
+}
+
+// lessonsAbout are the built-in scenarios, at most three in lesson
+// order, whose file (title and lesson included) has the words of query as
+// a phrase: "elr" and "eligible-leader-replicas" find
+// last-replica-standing.
+func lessonsAbout(query string) []string {
+	words := strings.FieldsFunc(query, func(r rune) bool { return r == '-' || r == '_' || r == '.' || unicode.IsSpace(r) })
+	if len(words) == 0 || len(strings.Join(words, "")) < 3 {
+		return nil
+	}
+	for i, w := range words {
+		words[i] = regexp.QuoteMeta(w)
+	}
+	phrase := regexp.MustCompile(`(?i)\b` + strings.Join(words, `[\s#-]+`) + `\b`)
+	var found []string
+	for _, e := range Catalog() {
+		if phrase.Match(e.Text) && len(found) < 3 {
+			found = append(found, e.Name)
+		}
+	}
+	return found
 }
 
 // editDistance is the Levenshtein distance between a and b, in bytes.

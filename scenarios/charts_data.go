@@ -113,6 +113,8 @@ func (r *runner) chartTrace(c *Charts) {
 			if e.Batch < int64(len(sizes)) && sizes[e.Batch] > 0 {
 				c.BatchBytes = append(c.BatchBytes, float64(sizes[e.Batch]))
 			}
+		case e.Kind == event.Heal && len(c.Faults) == 0:
+			// The end of a run without faults heals nothing: no mark.
 		case e.Kind.Fault():
 			// Faults are marks on the time axis; the cluster's reactions
 			// (elections, ISR changes) are drawn as data instead.

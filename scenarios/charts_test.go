@@ -200,3 +200,29 @@ func TestChartsUnstable(t *testing.T) {
 		assert.Zero(t, u)
 	}
 }
+
+// TestChartsFaultMarks: the heal that ends every run is marked only when
+// there was a fault to heal (a lone mark at the end of a fault-free run
+// named nothing the reader could find).
+func TestChartsFaultMarks(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want []string
+	}{
+		{"compression-codecs", nil},
+		{"acks1-leader-failover", []string{"isolate broker-1", "crash broker-1", "heal"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Load(tt.name, []string{"workload.records=2000"})
+			require.NoError(t, err)
+			var labels []string
+			for _, f := range s.Run(RunOptions{}).Charts(0).Faults {
+				labels = append(labels, f.Label)
+			}
+			assert.Subset(t, labels, tt.want)
+			if tt.want == nil {
+				assert.Empty(t, labels)
+			}
+		})
+	}
+}

@@ -18,9 +18,12 @@ import (
 // data: WriteText prints it for people, and its JSON has every number of
 // both reports, so that a web view can draw it another way.
 type Comparison struct {
-	Scenario string      `json:"scenario"`
-	A        CompareSide `json:"a"`
-	B        CompareSide `json:"b"`
+	Scenario string `json:"scenario"`
+	// Source is the file the scenario was read from, empty for a
+	// built-in one (the caller sets it: a report does not know).
+	Source string      `json:"source,omitempty"`
+	A      CompareSide `json:"a"`
+	B      CompareSide `json:"b"`
 	// Differences are the settings whose values differ between the runs,
 	// found by comparing the two reports' configurations (and seeds), so
 	// they include what a setting changed in passing.
@@ -29,6 +32,10 @@ type Comparison struct {
 	// order; a number only one report has (an error only one run met) is
 	// 0 in the other.
 	Rows []CompareRow `json:"rows"`
+	// ErrorNotes say, for each error either run counted, which request
+	// returned it and how the producer reacted (Report.ErrorNotes; run A's
+	// where both have one).
+	ErrorNotes map[string]string `json:"error_notes,omitempty"`
 }
 
 // CompareSide is what a comparison keeps of one run besides its numbers.
@@ -48,7 +55,9 @@ type SettingDiff struct {
 	B   string `json:"b"`
 }
 
-// CompareRow is one number in both runs.
+// CompareRow is one number in both runs. Differs is true when the two
+// numbers print differently (as WriteText prints them), so that noise in
+// the last digits is not a difference.
 type CompareRow struct {
 	Path    string  `json:"path"`
 	A       float64 `json:"a"`
@@ -75,9 +84,21 @@ func Compare(a, b *Report) *Comparison {
 			c.Differences = append(c.Differences, SettingDiff{k, settingText(va, okA), settingText(vb, okB)})
 		}
 	}
+	for _, r := range []*Report{b, a} {
+		for name, note := range r.ErrorNotes {
+			if c.ErrorNotes == nil {
+				c.ErrorNotes = map[string]string{}
+			}
+			c.ErrorNotes[name] = note
+		}
+	}
 	va, vb := numbers(a), numbers(b)
 	for _, p := range unionShape(a, b).paths() {
-		c.Rows = append(c.Rows, CompareRow{Path: p, A: va[p], B: vb[p], Unit: Unit(p), Differs: va[p] != vb[p]})
+		u := shownUnit(Unit(p))
+		// Noise below what is shown (5.78 s and 5.78 s + 0.17 ms) is no
+		// difference: a reader sees the same number twice.
+		differs := FormatQuantity(va[p], u) != FormatQuantity(vb[p], u)
+		c.Rows = append(c.Rows, CompareRow{Path: p, A: va[p], B: vb[p], Unit: Unit(p), Differs: differs})
 	}
 	return c
 }
@@ -188,7 +209,7 @@ var compareText = []struct {
 }{
 	{"records", "records.", "records.", func(r CompareRow) bool {
 		// pending and keys_split are usually zero in both
-		return (r.Path != "records.pending" && r.Path != "records.keys_split") || r.A != 0 || r.B != 0
+		return (r.Path != "records.pending" && r.Path != "records.keys_split") || nonzero(r)
 	}},
 	{"transactions (what the application was told)", "transactions.", "transactions.", always},
 	{"consumers of the final logs", "consumers.", "consumers.", always},
@@ -196,6 +217,7 @@ var compareText = []struct {
 	{"latency (send to callback)", "latency_ms.", "latency_ms.", always},
 	{"throughput", "metrics.record-send-rate", "metrics.", always},
 	{"", "metrics.outgoing-byte-rate", "metrics.", always},
+	{"cpu (modelled)", "compression_cpu_ms", "", nonzero},
 	{"metrics that differ", "metrics.", "metrics.", differs},
 	{"request rules that fired differently", "faults.", "", differs},
 	{"", "partitions.", "", never},
@@ -204,6 +226,7 @@ var compareText = []struct {
 
 func always(CompareRow) bool    { return true }
 func differs(r CompareRow) bool { return r.Differs }
+func nonzero(r CompareRow) bool { return r.A != 0 || r.B != 0 }
 func never(CompareRow) bool     { return false }
 
 // WriteText prints the comparison for people: the settings that differ,
@@ -212,11 +235,14 @@ func never(CompareRow) bool     { return false }
 // expectations.
 func (c *Comparison) WriteText(w io.Writer) error {
 	b := &strings.Builder{}
+	b.WriteString(c.Scenario)
 	if c.A.Seed == c.B.Seed {
-		fmt.Fprintf(b, "%s (seed %d)\n", c.Scenario, c.A.Seed)
-	} else {
-		fmt.Fprintf(b, "%s\n", c.Scenario)
+		fmt.Fprintf(b, " (seed %d)", c.A.Seed)
 	}
+	if c.Source != "" {
+		fmt.Fprintf(b, ", from %s", c.Source)
+	}
+	b.WriteString("\n")
 	if la, lb := c.Labels(); len(c.Differences) > 0 {
 		fmt.Fprintf(b, "  A  %s\n  B  %s\n", la, lb)
 	} else {
@@ -243,6 +269,9 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			}
 			va, vb, change := cells(r)
 			rows = append(rows, []string{mark + strings.TrimPrefix(r.Path, sec.trim), va, vb, change})
+			if note := c.ErrorNotes[strings.TrimPrefix(r.Path, "errors.")]; r.Differs && sec.prefix == "errors." && note != "" {
+				rows = append(rows, []string{strings.TrimSuffix(wrap(note, "      ", 100), "\n")})
+			}
 		}
 		if len(rows) > 0 && sec.title != "" {
 			table = append(table, []string{sec.title})
@@ -274,6 +303,7 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			fmt.Fprintf(b, "note: run %s was %s; its numbers cover what ran\n", s.name, st)
 		}
 	}
+	b.WriteString("\n" + glossaryPointer)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -327,15 +357,12 @@ func writeColumns(b *strings.Builder, table [][]string) {
 // with the row's unit when it is a time, a size or a rate (shownUnit).
 func cells(r CompareRow) (a, b, d string) {
 	unit := shownUnit(r.Unit)
-	a, b = Quantity(r.A, unit), Quantity(r.B, unit)
+	a, b = FormatQuantity(r.A, unit), FormatQuantity(r.B, unit)
 	if !r.Differs {
 		return a, b, ""
 	}
 	diff := r.B - r.A
-	d = Quantity(diff, unit)
-	if d == Quantity(0, unit) {
-		return a, b, d // a difference too small to show
-	}
+	d = FormatQuantity(diff, unit)
 	if diff > 0 {
 		d = "+" + d
 	}
@@ -351,6 +378,16 @@ func cells(r CompareRow) (a, b, d string) {
 	return a, b, d
 }
 
+// Cells is the row as compare prints it: A, B and the change, each with
+// its unit where shownUnit shows one; the change is empty when the
+// numbers are equal. The web view's comparison table shows these.
+func (r CompareRow) Cells() (a, b, change string) { return cells(r) }
+
+// FormatCell is v as a cell of compare's table prints it: FormatQuantity
+// with the unit when it is a time, a size or a rate, a count bare
+// (shownUnit). The web view's tables of metrics use it.
+func FormatCell(v float64, unit string) string { return FormatQuantity(v, shownUnit(unit)) }
+
 // shownUnit is the unit compare prints after a number: a time, a size or
 // a rate. A count's unit ("records", "errors", "offset") is what
 // its row and section already name, and would only repeat in every cell.
@@ -360,6 +397,22 @@ func shownUnit(unit string) string {
 		return unit
 	}
 	return ""
+}
+
+// FormatQuantity is v with its unit as compare prints it (FormatNumber,
+// then the unit); a time (ms or ns) is in ms, or in s from a second up.
+// Charts label their numbers with it, so that they read as the text.
+func FormatQuantity(v float64, unit string) string {
+	if unit == "ns" {
+		v, unit = v/1e6, "ms"
+	}
+	if unit == "ms" && math.Abs(v) >= 1000 {
+		v, unit = v/1000, "s"
+	}
+	if unit == "" {
+		return FormatNumber(v)
+	}
+	return FormatNumber(v) + " " + unit
 }
 
 // expectationsText says whether a run met its expectations: the ones

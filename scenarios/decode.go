@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -20,8 +21,11 @@ type Error struct {
 	Source string // a file name, or "built-in NAME"
 	Line   int    // the key's line in the file, if known
 	Set    bool   // the value came from --set
-	Key    string // dotted path of the key, if known
-	Msg    string
+	// Flag is the option that gave a Set value when it is not --set
+	// (compare's --vs).
+	Flag string
+	Key  string // dotted path of the key, if known
+	Msg  string
 }
 
 func (e *Error) Error() string {
@@ -29,7 +33,7 @@ func (e *Error) Error() string {
 	b.WriteString(e.Source)
 	switch {
 	case e.Set:
-		b.WriteString(": --set " + e.Key)
+		b.WriteString(": " + cmp.Or(e.Flag, "--set") + " " + e.Key)
 	case e.Line > 0:
 		fmt.Fprintf(&b, ": line %d", e.Line)
 		if e.Key != "" {

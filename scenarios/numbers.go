@@ -134,32 +134,9 @@ func Unit(path string) string {
 	return units[section+"."]
 }
 
-// Quantity is v with its unit for people: a time (ms, ns) as FormatMs,
-// anything else as FormatNumber and the unit, if any.
-func Quantity(v float64, unit string) string {
-	switch unit {
-	case "ns":
-		return FormatMs(v / 1e6)
-	case "ms":
-		return FormatMs(v)
-	case "":
-		return FormatNumber(v)
-	}
-	return FormatNumber(v) + " " + unit
-}
-
-// FormatMs writes a time in ms for people: in ms below a second ("6.12ms",
-// "0ms"), in seconds to the millisecond from a second up ("1.144s").
-func FormatMs(ms float64) string {
-	if math.Abs(ms) >= 1000 {
-		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
-	}
-	return FormatNumber(ms) + "ms"
-}
-
 // exactQuantity is v as a report path holds it, with its unit, and a time
-// of a second or more also as FormatMs ("8722198115 ns = 8.722s"): what
-// an expectation compares is the raw number.
+// of a second or more also as FormatQuantity ("8722198115 ns = 8.72 s"):
+// what an expectation compares is the raw number.
 func exactQuantity(v float64, unit string) string {
 	s := FormatNumber(v)
 	if unit != "" {
@@ -170,7 +147,7 @@ func exactQuantity(v float64, unit string) string {
 		ms = v / 1e6
 	}
 	if (unit == "ns" || unit == "ms") && math.Abs(ms) >= 1000 {
-		s += " = " + FormatMs(ms)
+		s += " = " + FormatQuantity(ms, "ms")
 	}
 	return s
 }

@@ -216,7 +216,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark"+stableHead+"\trecords\tbytes\toffline\telections\tunclean")
 	for _, pr := range r.Partitions {
 		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d%s\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
-			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, FormatMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, FormatQuantity(pr.OfflineMs, "ms"), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
 	if slices.ContainsFunc(r.Partitions, func(pr PartitionReport) bool { return pr.Topic == broker.TransactionStateTopic }) {
@@ -225,15 +225,15 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 
 	m := r.Metrics
 	l := r.LatencyMs
-	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", FormatMs(l.Avg), FormatMs(l.P50), FormatMs(l.P90), FormatMs(l.P99), FormatMs(l.Max))
+	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", FormatQuantity(l.Avg, "ms"), FormatQuantity(l.P50, "ms"), FormatQuantity(l.P90, "ms"), FormatQuantity(l.P99, "ms"), FormatQuantity(l.Max, "ms"))
 	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %s\n",
-		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatMs(m["request-latency-avg"]))
+		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatQuantity(m["request-latency-avg"], "ms"))
 	fmt.Fprintf(b, "         record-queue-time-avg %s  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
-		FormatMs(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), Quantity(m["bufferpool-wait-time-total"], Unit("metrics.bufferpool-wait-time-total")))
+		FormatQuantity(m["record-queue-time-avg"], "ms"), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), FormatQuantity(m["bufferpool-wait-time-total"], Unit("metrics.bufferpool-wait-time-total")))
 	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", FormatNumber(m["record-retry-total"]), FormatNumber(m["record-error-total"]))
 	if c, err := codec.Parse(p["compression.type"]); err == nil && c != codec.None {
 		fmt.Fprintf(b, "cpu      compression took %s of the application thread (%s modelled at %s MB/s per core, codec/cost.go)\n",
-			FormatMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
+			FormatQuantity(r.CompressionCPUMs, "ms"), c, FormatNumber(codec.CostTable()[c].CompressMBps))
 	}
 
 	if len(r.Expectations) > 0 {
@@ -246,10 +246,14 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			fmt.Fprintf(b, "  %s %s\n", mark, e)
 		}
 	}
-	b.WriteString("\nterms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): simulate help glossary\n")
+	b.WriteString("\n" + glossaryPointer)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// glossaryPointer ends the report and a comparison: where their terms are
+// explained.
+const glossaryPointer = "terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): simulate help glossary\n"
 
 // coreProducerProperties are the producer properties the configured block
 // always shows, whatever their value: those most lessons turn on. Every

@@ -133,6 +133,13 @@ const maxFaults = 1000
 func (s *Scenario) checkProperties(section string, props Properties, topicLevel bool) (map[string]string, error) {
 	out := map[string]string{}
 	for _, p := range props {
+		if known := broker.PropertyNames(topicLevel); !slices.Contains(known, p.Name) {
+			kind := "broker property"
+			if topicLevel {
+				kind = "topic config"
+			}
+			return nil, s.unknownProperty(section, p.Name, kind, known)
+		}
 		v, err := broker.CheckProperty(p.Name, p.Value, topicLevel)
 		if err != nil {
 			return nil, s.errAt(section+"."+p.Name, "%s", err.Error())
@@ -140,6 +147,17 @@ func (s *Scenario) checkProperties(section string, props Properties, topicLevel 
 		out[p.Name] = v
 	}
 	return out, nil
+}
+
+// unknownProperty is the error for a property the simulator does not
+// model at key: the names nearest to it first (a typo's fix), then every
+// name it knows.
+func (s *Scenario) unknownProperty(section, name, kind string, known []string) *Error {
+	hint := ""
+	if near := closest(name, known); len(near) > 0 {
+		hint = " (did you mean " + strings.Join(near, " or ") + "?)"
+	}
+	return s.errAt(section+"."+name, "unknown %s %q%s; the simulator models: %s", kind, name, hint, strings.Join(known, ", "))
 }
 
 // errAt reports a problem with a key, at the key's line, or as a --set
@@ -287,6 +305,11 @@ func (s *Scenario) validate() (*plan, error) {
 			return nil, s.errAt(key+".config", "%s", err.Error())
 		}
 		topics = append(topics, topic)
+	}
+	for _, p := range s.Producer {
+		if p.Name != "client" && !producer.IsProperty(p.Name) {
+			return nil, s.unknownProperty("producer", p.Name, "producer property", producer.PropertyNames())
+		}
 	}
 	pcfg, err := producer.NewConfig(s.Producer.Map(), s.classes...)
 	if err != nil {

@@ -16,7 +16,9 @@ type Message interface {
 
 // Request is a message that belongs to a request: the request itself or
 // its response, carrying the request's id. A held entry names it (Req),
-// so that an explanation can tell whose response a cut held.
+// so that an explanation can tell whose response a cut held, and so does
+// the message's record (MsgEntry.Req), so that a space-time diagram pairs
+// a request with its response without reading their contents.
 type Request interface {
 	Message
 	RequestID() int64
@@ -222,7 +224,7 @@ func (n *Network) Send(from, to NodeID, m Message) {
 	if _, notice := m.(Disconnected); !notice {
 		n.msgs++
 		id = n.msgs
-		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m.Name())
+		w.Trace.addMsg(w.now, event.MsgSend, id, from, to, m)
 	}
 	l := n.link(from, to)
 	slot := n.alloc(envelope{from: from, to: to, id: id, msg: m, sent: w.now})
@@ -296,7 +298,7 @@ func (n *Network) deliver(ev Event) {
 	}
 	e := n.release(slot)
 	if e.id > 0 {
-		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg.Name())
+		n.w.Trace.addMsg(n.w.now, event.MsgReceive, e.id, e.from, e.to, e.msg)
 	}
 	n.w.nodes[e.to].h.HandleMessage(e.from, e.msg)
 }

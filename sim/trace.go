@@ -97,8 +97,11 @@ func (t *Trace) keep(r Recent, at Time) bool {
 // drop of the same message carry the same ID, so that a space-time diagram
 // can draw an arrow from one to the other.
 type MsgEntry struct {
-	At     Time
-	ID     int64 // the network's id for the message, from 1
+	At Time
+	ID int64 // the network's id for the message, from 1
+	// Req is the request id the message carries (Request), the same in
+	// a request and in the response that answers it; 0 for none.
+	Req    int64
 	before int32 // how many entries were recorded before it
 	From   NodeID
 	To     NodeID
@@ -106,9 +109,10 @@ type MsgEntry struct {
 	Kind   event.Kind
 }
 
-// addMsg records a message sent or received; name is the message type's
+// addMsg records a message sent or received, with its type's
 // Name.
-func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, name string) {
+func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Message) {
+	name := m.Name()
 	node, peer := from, to
 	if k == event.MsgReceive {
 		node, peer = to, from
@@ -125,7 +129,11 @@ func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, name st
 		t.msgType[name] = typ
 		t.msgNames = append(t.msgNames, name)
 	}
-	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
+	var req int64
+	if c, ok := m.(Request); ok {
+		req = c.RequestID()
+	}
+	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, Req: req, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
 }
 
 // Messages is every message sent and received so far. The slice must not
@@ -257,6 +265,10 @@ func (t *Trace) appendMsgJSON(b []byte, m *MsgEntry, names Namer) []byte {
 	b = appendJSONString(b, t.msgNames[m.Type])
 	b = append(b, `,"id":`...)
 	b = strconv.AppendInt(b, m.ID, 10)
+	if m.Req > 0 {
+		b = append(b, `,"req":`...)
+		b = strconv.AppendInt(b, m.Req, 10)
+	}
 	return append(b, "}\n"...)
 }
 

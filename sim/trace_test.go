@@ -252,7 +252,7 @@ func TestTraceLimit(t *testing.T) {
 	for i := range 25 {
 		tr.Add(E(Time(i), 1, event.Append))
 	}
-	tr.addMsg(30, event.MsgSend, 1, 1, 2, "produce-request")
+	tr.addMsg(30, event.MsgSend, 1, 1, 2, call{name: "produce-request"})
 	require.Equal(t, 11, tr.Len(), "ten records and the cut")
 	last := tr.Entries()[10]
 	assert.Equal(t, event.TraceCut, last.Kind)
@@ -262,4 +262,36 @@ func TestTraceLimit(t *testing.T) {
 	recent := tr.RecentRecords()
 	require.Len(t, recent, 26)
 	assert.Equal(t, Recent{Kind: event.MsgSend, Node: 1, Peer: 2, Msg: "produce-request"}, recent[25])
+}
+
+// call is a test message that carries a request id, as a request and its
+// response do.
+type call struct {
+	name string
+	id   int64
+}
+
+func (c call) Name() string     { return c.name }
+func (call) Size() int          { return 0 }
+func (c call) RequestID() int64 { return c.id }
+
+// TestMessagesCarryTheirRequestID: a request and its response are traced
+// with the request id they carry, in the record and in the JSON line, so a
+// space-time diagram pairs them; a message without one has none.
+func TestMessagesCarryTheirRequestID(t *testing.T) {
+	w := NewWorld(1)
+	rs := addRecorders(w, "client", "server")
+	w.Net.Send(rs[0].id, rs[1].id, call{name: "req", id: 7})
+	w.Net.Send(rs[1].id, rs[0].id, call{name: "resp", id: 7})
+	w.Net.Send(rs[0].id, rs[1].id, ping{N: 1})
+	w.RunUntil(Second)
+	var reqs []int64
+	for _, m := range w.Trace.Messages() {
+		reqs = append(reqs, m.Req)
+	}
+	assert.Equal(t, []int64{7, 7, 0, 7, 7, 0}, reqs)
+	var out strings.Builder
+	require.NoError(t, w.Trace.WriteJSONL(&out, names{nodes: []string{"client", "server"}}))
+	assert.Contains(t, out.String(), `"msg":"resp","id":2,"req":7}`)
+	assert.Contains(t, out.String(), `"msg":"ping","id":3}`)
 }

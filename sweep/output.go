@@ -135,6 +135,8 @@ func (g *Grid) WriteCSV(w io.Writer) error {
 			cell := ""
 			if v, ok := r.Numbers[c]; ok {
 				cell = formatNum(v)
+			} else if strings.HasPrefix(c, "errors.") {
+				cell = "0" // a run that never met the error, as Stats counts it
 			}
 			row = append(row, cell)
 		}
@@ -220,6 +222,10 @@ func (g *Grid) seedsNote() string {
 	perCombo := len(g.Runs) / len(g.Combos)
 	first, last := g.Runs[0].Seed, g.Runs[perCombo-1].Seed
 	if perCombo == 1 {
+		if slices.ContainsFunc(g.Runs, func(r Run) bool { return r.Seed != first }) {
+			// --vary seed=1,2: the rows' seeds differ
+			return fmt.Sprintf("%s: one run per row, with the seed its row names", g.Scenario)
+		}
 		return fmt.Sprintf("%s: one run per row (seed %d)", g.Scenario, first)
 	}
 	return fmt.Sprintf("%s: each row is %d runs, seeds %d-%d; a cell is their mean ± standard deviation [min–max], or the one value every seed gave",
@@ -260,7 +266,7 @@ func (g *Grid) WriteTable(w io.Writer) error {
 // a --vary.
 func (g *Grid) Plot() *plots.Sweep {
 	stats := g.Stats()
-	sw := &plots.Sweep{Scenario: g.Scenario, Param: g.Varies[0].Key, Seeds: len(g.Runs) / len(g.Combos)}
+	sw := &plots.Sweep{Scenario: g.Scenario, Param: g.Varies[0].Key, ParamUnit: settingUnit(g.Varies[0].Key), Seeds: len(g.Runs) / len(g.Combos)}
 	for _, c := range g.Columns {
 		if slices.ContainsFunc(stats, func(st map[string]Stat) bool { _, ok := st[c]; return ok }) {
 			sw.Metrics = append(sw.Metrics, plots.SweepMetric{Path: c, Unit: scenarios.Unit(c)})
@@ -283,4 +289,20 @@ func (g *Grid) Plot() *plots.Sweep {
 		sw.Lines[li].Points = append(sw.Lines[li].Points, plots.SweepPoint{X: x, Values: values})
 	}
 	return sw
+}
+
+// settingUnit is the unit of a --vary key's values, from Kafka's naming
+// of properties (*.ms in milliseconds; *.bytes, batch.size, buffer.memory
+// and max.request.size in bytes) and the workload's keys; "" for a count,
+// a name or a Go duration (whose values carry their unit).
+func settingUnit(key string) string {
+	switch {
+	case strings.HasSuffix(key, ".ms"):
+		return "ms"
+	case strings.HasSuffix(key, ".bytes"), slices.Contains([]string{"producer.batch.size", "producer.buffer.memory", "producer.max.request.size"}, key):
+		return "B"
+	case key == "workload.rate":
+		return "records/s"
+	}
+	return ""
 }

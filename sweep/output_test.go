@@ -170,3 +170,59 @@ func TestTableSaysWhatACellIs(t *testing.T) {
 	assert.Equal(t, "0", rows[4][mean])
 	assert.NotRegexp(t, `\de[+-]\d`, out.String())
 }
+
+// TestSeedsNote: the table's first line names the seeds its rows ran
+// with, also when the seed is what varies.
+func TestSeedsNote(t *testing.T) {
+	tests := []struct {
+		name  string
+		combo []string
+		seeds []uint64
+		want  string
+	}{
+		{"one seed", []string{"k=a", "k=b"}, []uint64{7, 7}, "s: one run per row (seed 7)"},
+		{"--vary seed", []string{"seed=1", "seed=2"}, []uint64{1, 2}, "s: one run per row, with the seed its row names"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := &Grid{Scenario: "s"}
+			for i, c := range tt.combo {
+				g.Combos = append(g.Combos, []string{c})
+				g.Runs = append(g.Runs, Run{Combo: i, Seed: tt.seeds[i]})
+			}
+			assert.Equal(t, tt.want, g.seedsNote())
+		})
+	}
+}
+
+// TestCSVErrorNotMetIsZero: a run that never met an error another run
+// met has 0 in that error's column, as the stats count it, not an empty
+// cell.
+func TestCSVErrorNotMetIsZero(t *testing.T) {
+	g := &Grid{Scenario: "s", Varies: []Vary{{"k", []string{"a"}}}, Combos: [][]string{{"k=a"}}, Columns: []string{"errors.X"}, Runs: []Run{
+		{Sets: []string{"k=a"}, Seed: 1, Numbers: map[string]float64{"records.lost": 2, "errors.X": 3}},
+		{Sets: []string{"k=a"}, Seed: 2, Numbers: map[string]float64{"records.lost": 4}},
+	}}
+	var out bytes.Buffer
+	require.NoError(t, g.WriteCSV(&out))
+	rows, err := csv.NewReader(&out).ReadAll()
+	require.NoError(t, err)
+	col := slices.Index(rows[0], "errors.X (errors)")
+	require.Positive(t, col, rows[0])
+	assert.Equal(t, []string{"3", "0"}, []string{rows[1][col], rows[2][col]})
+	assert.Equal(t, "1.5", rows[2][slices.Index(rows[0], "errors.X mean (errors)")])
+}
+
+func TestSettingUnit(t *testing.T) {
+	for key, want := range map[string]string{
+		"producer.linger.ms":             "ms",
+		"broker.replica.lag.time.max.ms": "ms",
+		"producer.batch.size":            "B",
+		"broker.message.max.bytes":       "B",
+		"workload.rate":                  "records/s",
+		"producer.acks":                  "",
+		"topic.partitions":               "",
+	} {
+		assert.Equal(t, want, settingUnit(key), key)
+	}
+}

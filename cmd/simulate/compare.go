@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/spf13/pflag"
@@ -24,8 +26,8 @@ func cmdCompare(args []string, out, _ io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"compare needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "compare needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
@@ -38,6 +40,9 @@ func cmdCompare(args []string, out, _ io.Writer) error {
 		return err
 	}
 	cmp := scenarios.Compare(a.Report, b.Report)
+	if _, builtin := scenarios.Builtin(fs.Arg(0)); !builtin {
+		cmp.Source = fs.Arg(0)
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -61,11 +66,23 @@ func addVsFlag(fs *pflag.FlagSet) *[]string {
 // deterministic. A panic in either is re-raised here, where run reports
 // it.
 func runPair(rf runFlags, vs []string) (a, b *scenarios.Result, err error) {
+	if rf.fs.Changed("seed") {
+		for _, kv := range vs {
+			if key, _, _ := strings.Cut(kv, "="); strings.TrimSpace(key) == "seed" {
+				return nil, nil, &usageError{fmt.Sprintf("--vs %s: --seed sets both runs' seed; drop --seed and give run A's with --set seed=N", kv)}
+			}
+		}
+	}
 	sa, opt, err := rf.load()
 	if err != nil {
 		return nil, nil, err
 	}
 	sb, _, err := rf.load(vs...)
+	var se *scenarios.Error
+	if errors.As(err, &se) && se.Set {
+		// Run A took the --set values, so what B refuses came with --vs.
+		se.Flag = "--vs"
+	}
 	if err != nil {
 		return nil, nil, err
 	}

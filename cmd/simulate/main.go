@@ -10,7 +10,7 @@
 //	simulate transaction-id ID [--partitions N] [--brokers B]
 //	                                  the __transaction_state partition
 //	                                  whose leader coordinates ID
-//	simulate plot NAME|FILE --out DIR run once and draw its charts
+//	simulate plot NAME|FILE --out DIR run once and draw its charts and space-time diagram
 //	simulate sweep NAME|FILE --vary KEY=V1,V2,... [flags]
 //	                                  run a grid of settings and seeds; a
 //	                                  table, a CSV and a plot of the metrics
@@ -18,6 +18,8 @@
 //	                                  run twice on one seed, A with --set and
 //	                                  B with --vs on top; print them side by
 //	                                  side
+//	simulate serve [--addr HOST:PORT] the web view: lessons, a form, a run's
+//	                                  report and charts, two runs compared
 //	simulate help [CMD]               the commands, or one command's flags
 //	simulate --version                the release, module and Go version
 //
@@ -32,6 +34,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,10 +100,12 @@ var commands = []command{
 	{"check", "[NAME|FILE]...", "run scenarios and check their expectations (all built-ins if none named)", cmdCheck},
 	{"partition", "--key K [--key K]... --partitions N [--client java|librdkafka|sarama]", "show the partition of a key under each client's partitioners", cmdPartition},
 	{"transaction-id", "ID [--partitions N] [--brokers B]", "show the transaction coordinator's partition of __transaction_state for a transactional.id", cmdTransactionID},
-	{"plot", "NAME|FILE --out DIR [--svg] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
-		"run a scenario and draw its charts into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
+	{"plot", "NAME|FILE --out DIR [--svg] [--partition TOPIC-N] [--from D] [--to D] [--seed N] [--set KEY=VALUE]... [--vs KEY=VALUE]... [--max-wall 60s]",
+		"run a scenario and draw its charts and its space-time diagram (spacetime.svg, spacetime.png) into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
+	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N]",
+		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
 	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
 }
 
@@ -176,6 +181,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprint(stdout, usage())
 		return 0
 	case "--version":
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "simulate: --version takes no arguments; got %q\n", args[1])
+			return 2
+		}
 		fmt.Fprintln(stdout, versionLine())
 		return 0
 	case "help":
@@ -185,6 +194,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			fmt.Fprint(stdout, usage())
 			return 0
 		case 2:
+			if h, ok := ownHelp[args[1]]; ok {
+				fmt.Fprint(stdout, h)
+				return 0
+			}
 			args = []string{args[1], "--help"}
 		default:
 			fmt.Fprintf(stderr, "simulate: help takes one command, got %d; simulate help lists them\n", len(args)-1)
@@ -220,6 +233,12 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "simulate:", err)
 		return 2
 	}
+}
+
+// ownHelp is the help of what run handles before the command table.
+var ownHelp = map[string]string{
+	"help":      "Usage: simulate help [CMD]\n  list the commands, or show CMD's usage and flags (as simulate CMD --help does)\n",
+	"--version": "Usage: simulate --version\n  print the release, the module and Go version it was built with, and the Kafka releases it models\n",
 }
 
 func dispatch(args []string, out, stderr io.Writer) error {
@@ -283,10 +302,37 @@ func parseFlags(fs *pflag.FlagSet, args []string) error {
 	if errors.Is(err, pflag.ErrHelp) {
 		return &helpShown{fs.FlagUsages()}
 	}
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		// pflag's message carries its parser's (strconv.ParseUint: ...).
+		return &usageError{fmt.Sprintf("--%s: %q %s", bad.GetFlag().Name, bad.GetValue(), cmp.Or(allowedValues[bad.GetFlag().Value.Type()], "is not a value it takes"))}
+	}
 	if err != nil {
 		return &usageError{fmt.Sprintf("%s: %v", fs.Name(), err)}
 	}
 	return nil
+}
+
+// oneArg checks that a command got its one argument (missing says what
+// it is), naming the first extra one.
+func oneArg(fs *pflag.FlagSet, missing string) error {
+	switch fs.NArg() {
+	case 0:
+		return &usageError{missing}
+	case 1:
+		return nil
+	}
+	return &usageError{fmt.Sprintf("%s: unexpected argument %q after %s; %s takes one scenario (a value with spaces needs quotes)",
+		fs.Name(), fs.Arg(1), fs.Arg(0), fs.Name())}
+}
+
+// allowedValues says, for each type of flag the commands have, what a
+// value must be.
+var allowedValues = map[string]string{
+	"uint64":   "is not a whole number; use one from 0 to 18446744073709551615",
+	"int":      "is not a whole number",
+	"duration": "is not a duration; use a unit, e.g. 30s or 2m; 0 for none",
+	"bool":     "is not true or false",
 }
 
 func cmdList(args []string, out, _ io.Writer) error {
@@ -312,8 +358,8 @@ func cmdShow(args []string, out, _ io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"show needs one built-in scenario name (simulate list shows them)"}
+	if err := oneArg(fs, "show needs one built-in scenario name (simulate list shows them)"); err != nil {
+		return err
 	}
 	s, err := scenarios.Load(fs.Arg(0), nil)
 	if err != nil {
@@ -395,8 +441,8 @@ func cmdRun(args []string, out, _ io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"run needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "run needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,11 +33,17 @@ func TestCommands(t *testing.T) {
 		{"run with set breaks the expectation", []string{"run", "inflight-one-keeps-order", "--set", "producer.max.in.flight.requests.per.connection=5"}, 1, []string{"FAIL records.reordered == 0"}},
 		{"check named", []string{"check", "acks1-leader-failover", "inflight-one-keeps-order"}, 0, []string{"ok    acks1-leader-failover", "ok    inflight-one-keeps-order"}},
 		{"help", []string{"help"}, 0, []string{"simulate run NAME|FILE"}},
+		{"help help", []string{"help", "help"}, 0, []string{"Usage: simulate help [CMD]\n"}},
+		{"help --version", []string{"help", "--version"}, 0, []string{"Usage: simulate --version\n"}},
 		{"compare", []string{"compare", "inflight-reordering", "--vs", "producer.max.in.flight.requests.per.connection=1"}, 0,
 			[]string{"  A  producer.max.in.flight.requests.per.connection=5\n  B  producer.max.in.flight.requests.per.connection=1\n", "\n  * reordered ",
 				"  A  ok: all 2 expectations hold\n  B  FAIL 1 of 2: records.reordered > 0 (got 0)\n"}},
 		{"compare with set and seed", []string{"compare", "acks1-leader-failover", "--seed", "2", "--set", "producer.acks=0", "--vs", "producer.acks=all"}, 0,
-			[]string{"acks1-leader-failover (seed 2)\n  A  producer.acks=0  producer.enable.idempotence=false\n  B  producer.acks=all  producer.enable.idempotence=true\n"}},
+			[]string{"acks1-leader-failover (seed 2)\n  A  producer.acks=0  producer.enable.idempotence=false\n  B  producer.acks=all  producer.enable.idempotence=true\n",
+				// an error that differs, with its note
+				"  * NETWORK_EXCEPTION ", "\n      Produce: the connection broke"}},
+		{"compare a file names it", []string{"compare", "../../scenarios/catalog/02-acks1-leader-failover.yaml", "--vs", "producer.acks=all"}, 0,
+			[]string{"acks1-leader-failover (seed 1), from ../../scenarios/catalog/02-acks1-leader-failover.yaml\n"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,7 +68,14 @@ func TestBadInput(t *testing.T) {
 		{"unknown scenario", []string{"run", "no-such-lesson"}, "no built-in scenario or file by that name"},
 		{"missing file", []string{"run", "nowhere/x.yaml"}, "cannot read the file"},
 		{"unknown flag", []string{"run", "acks1-leader-failover", "--colour"}, "unknown flag: --colour"},
-		{"bad seed", []string{"run", "acks1-leader-failover", "--seed", "x"}, `invalid argument "x" for "--seed"`},
+		{"bad seed", []string{"run", "acks1-leader-failover", "--seed", "x"}, `--seed: "x" is not a whole number; use one from 0 to 18446744073709551615`},
+		{"negative seed", []string{"compare", "acks1-leader-failover", "--seed", "-1", "--vs", "producer.acks=all"}, `--seed: "-1" is not a whole number`},
+		{"max-wall without unit", []string{"run", "acks1-leader-failover", "--max-wall", "5"}, `--max-wall: "5" is not a duration; use a unit, e.g. 30s or 2m; 0 for none`},
+		{"bad bool", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--svg=maybe"}, `--svg: "maybe" is not true or false`},
+		{"run with an extra argument", []string{"run", "acks1-leader-failover", "extra"}, `run: unexpected argument "extra" after acks1-leader-failover; run takes one scenario`},
+		{"compare with an extra argument", []string{"compare", "acks1-leader-failover", "all", "--vs", "producer.acks=all"}, `compare: unexpected argument "all" after acks1-leader-failover`},
+		{"version with an argument", []string{"--version", "extra"}, `--version takes no arguments; got "extra"`},
+		{"plot into /proc", []string{"plot", "acks1-leader-failover", "--out", "/proc/x"}, "--out: cannot create /proc/x: /proc takes no new files"},
 		{"bad format", []string{"run", "acks1-leader-failover", "--format", "xml"}, `--format "xml": use text or json`},
 		{"anomalies not a number", []string{"run", "acks1-leader-failover", "--anomalies", "some"}, `--anomalies "some": use a number from 1, or all`},
 		{"anomalies zero", []string{"run", "acks1-leader-failover", "--anomalies", "0"}, `--anomalies "0": use a number from 1, or all`},
@@ -73,15 +87,25 @@ func TestBadInput(t *testing.T) {
 		{"show without name", []string{"show"}, "show needs one built-in scenario name"},
 		{"check unknown", []string{"check", "nope"}, "no built-in scenario or file by that name"},
 		{"list with argument", []string{"list", "x"}, "list takes no arguments"},
+		{"plot bad from", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--from", "soon"}, `--from "soon": use a duration of virtual time from 0, such as 1.5s or 800ms`},
+		{"plot negative to", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--to", "-1s"}, `--to "-1s": use a duration`},
+		{"plot from after to", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--from", "2s", "--to", "1s"}, "--from 2s is not before --to 1s"},
+		{"plot unknown partition", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--partition", "orders-9"}, "--partition: orders-9 is not a partition of this scenario; it has orders-0 to orders-2"},
+		{"plot window with vs", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--vs", "producer.acks=all", "--from", "1s"}, "--partition, --from and --to choose the space-time diagram of one run; plot --vs draws none"},
 		{"compare without vs", []string{"compare", "acks1-leader-failover", "--set", "producer.acks=all"}, "compare needs at least one --vs KEY=VALUE"},
 		{"compare without scenario", []string{"compare", "--vs", "producer.acks=all"}, "compare needs one scenario"},
-		{"compare bad vs key", []string{"compare", "acks1-leader-failover", "--vs", "producer.ack=all"}, `unknown producer property "ack"`},
+		{"compare bad vs key", []string{"compare", "acks1-leader-failover", "--vs", "producer.ack=all"}, `--vs producer.ack: unknown producer property "ack" (did you mean acks?)`},
+		{"compare bad vs value is --vs's", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks=2"}, "--vs producer.acks: Invalid value 2"},
+		{"compare seed with vs seed", []string{"compare", "acks1-leader-failover", "--seed", "2", "--vs", "seed=5"}, "--vs seed=5: --seed sets both runs' seed"},
 		{"compare vs without value", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks"}, "expected KEY=VALUE"},
 		{"compare bad format", []string{"compare", "acks1-leader-failover", "--vs", "producer.acks=all", "--format", "csv"}, `--format "csv": use text or json`},
 		{"plot bad vs", []string{"plot", "acks1-leader-failover", "--out", os.TempDir(), "--vs", "producer.acks=2"}, "String must be one of: all, -1, 0, 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if _, err := os.Stat("/proc/self"); err != nil && slices.Contains(tt.args, "/proc/x") {
+				t.Skip("no procfs here")
+			}
 			badInput(t, tt.want, tt.args...)
 		})
 	}
@@ -164,6 +188,8 @@ func TestUnknownScenarioSuggests(t *testing.T) {
 		{[]string{"compare", "linger", "--vs", "producer.linger.ms=5"}, "did you mean linger-batching?"},
 		{[]string{"show", "retry-duplicate"}, "did you mean retry-duplicates?"},
 		{[]string{"check", "inflight-reorder"}, "did you mean inflight-reordering?"},
+		{[]string{"run", "elr"}, "did you mean last-replica-standing?"},
+		{[]string{"run", "eligible-leader-replicas"}, "did you mean last-replica-standing?"},
 		{[]string{"run", "zzzz"}, "no built-in scenario or file by that name; built-ins: acks0-broker-crash, acks1-leader-failover"},
 	}
 	for _, tt := range tests {

@@ -83,7 +83,7 @@ func TestPartitionBadInput(t *testing.T) {
 		// 2^31 and above printed wrong partitions.
 		{"partitions 2^32", []string{"partition", "--key", "a", "--partitions", "4294967296"}, "--partitions 4294967296: use 1 to 2147483647"},
 		{"partitions 2^31", []string{"partition", "--key", "a", "--partitions", "2147483648"}, "--partitions 2147483648: use 1 to 2147483647"},
-		{"bad partitions", []string{"partition", "--key", "a", "--partitions", "six"}, `invalid argument "six" for "--partitions"`},
+		{"bad partitions", []string{"partition", "--key", "a", "--partitions", "six"}, `--partitions: "six" is not a whole number`},
 		{"unknown client", []string{"partition", "--key", "a", "--partitions", "3", "--client", "kafkajs"}, `--client: unknown client "kafkajs"; use one of: java, librdkafka, sarama`},
 		{"positional key", []string{"partition", "a", "--partitions", "3"}, "partition takes no arguments"},
 	}

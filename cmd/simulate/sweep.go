@@ -34,11 +34,14 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return &usageError{"sweep needs one scenario: a built-in name or a file"}
+	if err := oneArg(fs, "sweep needs one scenario: a built-in name or a file"); err != nil {
+		return err
 	}
 	if *parallel < 1 || *parallel > maxParallel {
 		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
+	}
+	if *yFromData && *plotPath == "" {
+		return &usageError{"--y-from-data is for the plot's axes: it needs --plot FILE"}
 	}
 	if *plotPath != "" {
 		if len(*varyFlags) == 0 {
@@ -124,7 +127,9 @@ func newProgress(stderr io.Writer, total int) *progress {
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return &progress{w: f, total: total}
+	p := &progress{w: f, total: total}
+	p.set(0) // the number of runs, before the first takes its time
+	return p
 }
 
 func (p *progress) set(n int) {

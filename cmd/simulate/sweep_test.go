@@ -205,6 +205,7 @@ func TestSweepBadInput(t *testing.T) {
 		{"parallel a million", []string{"--parallel", "1000000"}, "--parallel 1000000: must be at least 1 and at most 256"},
 		{"plot format", []string{"--vary", "producer.acks=1,all", "--plot", "x.pdf"}, "must end in .png or .svg"},
 		{"plot without vary", []string{"--plot", "x.png"}, "--plot needs a --vary"},
+		{"y-from-data without plot", []string{"--vary", "producer.acks=1,all", "--y-from-data"}, "--y-from-data is for the plot's axes: it needs --plot FILE"},
 		{"unknown column", []string{"--columns", "records.lost,metrics.compression-rate"},
 			"--columns metrics.compression-rate: unknown report path: metrics has batch-size-avg, batch-split-rate"},
 		{"no column", []string{"--columns", ","}, "--columns: name at least one report path, like records.lost"},
@@ -231,10 +232,13 @@ func TestPlotCommand(t *testing.T) {
 		code, stdout, stderr := simulate(args...)
 		require.Equal(t, 0, code, stderr)
 		paths := strings.Split(strings.TrimSpace(stdout), "\n")
-		require.Len(t, paths, 5)
-		for _, p := range paths {
+		require.Len(t, paths, 7, "five charts and the space-time diagram in both formats")
+		assert.Equal(t, []string{"spacetime.svg", "spacetime.png"}, []string{filepath.Base(paths[5]), filepath.Base(paths[6])})
+		for i, p := range paths {
 			assert.Equal(t, dir, filepath.Dir(p))
-			assert.Equal(t, ext, filepath.Ext(p))
+			if i < 5 {
+				assert.Equal(t, ext, filepath.Ext(p))
+			}
 			info, err := os.Stat(p)
 			require.NoError(t, err)
 			assert.Greater(t, info.Size(), int64(1000))

@@ -60,7 +60,7 @@ func TestTransactionIDBadInput(t *testing.T) {
 		{"zero partitions", []string{"a", "--partitions", "0"}, "--partitions 0: use 1 to 1000"},
 		{"negative partitions", []string{"a", "--partitions", "-3"}, "--partitions -3: use 1 to 1000"},
 		{"too many partitions", []string{"a", "--partitions", "1001"}, "--partitions 1001: use 1 to 1000"},
-		{"bad partitions", []string{"a", "--partitions", "fifty"}, `invalid argument "fifty" for "--partitions"`},
+		{"bad partitions", []string{"a", "--partitions", "fifty"}, `--partitions: "fifty" is not a whole number`},
 		{"negative brokers", []string{"a", "--brokers", "-1"}, "--brokers -1: need at least 1 broker, or leave it out"},
 		{"unknown flag", []string{"a", "--topic", "x"}, "unknown flag: --topic"},
 	}

@@ -1,0 +1,464 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/kafkasim/kafkasim/plots"
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+var funcs = template.FuncMap{
+	"num":        func(v float64) string { return scenarios.FormatNumber(v) },
+	"dict":       dict,
+	"paragraphs": paragraphs,
+}
+
+// paragraphs splits text wrapped for a terminal (a scenario's lesson) into
+// its paragraphs, each on one line, for the browser to wrap.
+func paragraphs(text string) []string {
+	var out []string
+	for _, p := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		out = append(out, strings.Join(strings.Fields(p), " "))
+	}
+	return out
+}
+
+// dict makes a map of its key, value pairs: a partial's arguments.
+func dict(kv ...any) map[string]any {
+	m := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i].(string)] = kv[i+1]
+	}
+	return m
+}
+
+func (s *Server) index(w http.ResponseWriter, _ *http.Request) {
+	s.render(w, http.StatusOK, "index.html", struct{ Groups []topicGroup }{s.groups})
+}
+
+// formView is the form of settings, filled from a request, with its
+// messages.
+type formView struct {
+	Lesson string
+	// YAML is a pasted scenario's text (the paste page) and YAMLLink its
+	// link form (carried by the result page's form).
+	YAML, YAMLLink string
+	Fields         []fieldView
+	Sets           string
+	Errors         formErrors
+	// Pin is the query of the run shown, for "compare with this run".
+	Pin string
+}
+
+// fieldView is one input: its field, what was typed, the lesson's value
+// (shown when it is empty) and its messages.
+type fieldView struct {
+	field
+	Value, Lesson string
+	Errors        []string
+	ID            string
+}
+
+// newForm fills the form from a request; sc (may be nil) gives each
+// field's lesson value.
+func newForm(r runRequest, sc *scenarios.Scenario, errs formErrors) formView {
+	f := formView{Lesson: r.Lesson, Sets: strings.Join(r.Sets, "\n"), Errors: errs}
+	if r.Lesson == "" && len(r.YAML) > 0 {
+		f.YAML = string(r.YAML)
+		if len(encodeYAML(r.YAML)) <= maxLinkYAML {
+			f.YAMLLink = encodeYAML(r.YAML)
+		}
+	}
+	for _, fd := range fields {
+		v := fieldView{field: fd, Value: r.Values[fd.Key], Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
+		if sc != nil {
+			v.Lesson = fd.lesson(sc)
+		}
+		f.Fields = append(f.Fields, v)
+	}
+	return f
+}
+
+// idOf turns a dotted key into an HTML id.
+func idOf(key string) string { return strings.NewReplacer(".", "-", "_", "-").Replace(key) }
+
+// lessonView is the lesson page: its text, its file, the form.
+type lessonView struct {
+	Entry scenarios.Entry
+	Text  string
+	File  string
+	Form  formView
+}
+
+func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if !s.isLesson(name) {
+		s.fail(w, http.StatusNotFound, "No such lesson", fmt.Sprintf("No lesson is named %q; the first page lists them.", name))
+		return
+	}
+	// The query fills the form: a link to a lesson with settings.
+	req, _ := parseRunRequest(r.URL.Query())
+	req.Lesson, req.YAML = name, nil
+	form := s.lessonPage(req, formErrors{})
+	form.Form.Pin = r.URL.Query().Get("a")
+	s.render(w, http.StatusOK, "lesson.html", form)
+}
+
+// lessonPage is a lesson's page with the form filled from req.
+func (s *Server) lessonPage(req runRequest, errs formErrors) lessonView {
+	e, _ := s.entry(req.Lesson)
+	sc, err := s.parse(runRequest{Lesson: req.Lesson}, nil)
+	if err != nil {
+		panic(fmt.Sprintf("built-in scenario %s does not parse: %v", req.Lesson, err)) // Catalog checked it
+	}
+	return lessonView{Entry: e, Text: sc.Lesson, File: string(e.Text), Form: newForm(req, sc, errs)}
+}
+
+func (s *Server) paste(w http.ResponseWriter, _ *http.Request) {
+	s.pastePage(w, http.StatusOK, newForm(runRequest{}, nil, formErrors{}))
+}
+
+// postRun takes a pasted or uploaded scenario (the body's yaml field, or
+// a file upload named file) with the form's settings, validates it as
+// the command line would, and sends the browser to the run's link; a
+// scenario too large for a link is run and shown at once.
+func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxBody)
+	// ParseForm first: ParseMultipartForm hides its error behind
+	// ErrNotMultipart for a urlencoded body.
+	err := r.ParseForm()
+	if err == nil {
+		if err = r.ParseMultipartForm(s.opt.MaxBody); err == http.ErrNotMultipart {
+			err = nil
+		}
+	}
+	if err != nil {
+		s.fail(w, http.StatusRequestEntityTooLarge, "Too large",
+			fmt.Sprintf("The request is over %d KiB or malformed (%v); a scenario file is at most 1 MiB.", s.opt.MaxBody>>10, err))
+		return
+	}
+	// A posted yaml field is the scenario's text, not a link's encoding.
+	form := url.Values{}
+	for k, v := range r.PostForm {
+		if k != "yaml" && k != "lesson" {
+			form[k] = v
+		}
+	}
+	req, err := parseRunRequest(form)
+	if y := r.PostForm.Get("yaml"); strings.TrimSpace(y) != "" {
+		req.YAML = []byte(y)
+	}
+	if file, _, ferr := r.FormFile("file"); ferr == nil {
+		data, rerr := io.ReadAll(io.LimitReader(file, maxYAML+1))
+		file.Close()
+		switch {
+		case rerr != nil:
+			err = rerr
+		case len(data) > maxYAML:
+			err = fmt.Errorf("the uploaded file is over 1 MiB; a scenario file is at most 1 MiB")
+		case len(bytes.TrimSpace(data)) > 0:
+			req.YAML = data
+		}
+	}
+	if err != nil {
+		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}}))
+		return
+	}
+	sc, errs := s.validate(req)
+	if !errs.empty() {
+		s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+		return
+	}
+	if q, ok := req.query(); ok {
+		http.Redirect(w, r, "/run?"+q, http.StatusSeeOther)
+		return
+	}
+	s.showRun(w, r, req, sc)
+}
+
+func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
+	req, sc, ok := s.request(w, r.URL.Query())
+	if !ok {
+		return
+	}
+	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(r.URL.Query())) {
+		return
+	}
+	s.showRun(w, r, req, sc)
+}
+
+// canonical sends the browser to the page's link when the request asked
+// for it in another form (a submitted form sends its empty fields, and
+// the pinned run with a plain run), so that the address bar holds the
+// link: the settings in a fixed order, nothing else. It reports whether
+// it did.
+func canonical(w http.ResponseWriter, r *http.Request, link string) bool {
+	if r.URL.RequestURI() == link {
+		return false
+	}
+	http.Redirect(w, r, link, http.StatusSeeOther)
+	return true
+}
+
+// request reads and validates a run from a query; when it is not valid,
+// it answers with the form again, each message beside its field.
+func (s *Server) request(w http.ResponseWriter, q url.Values) (runRequest, *scenarios.Scenario, bool) {
+	req, err := parseRunRequest(q)
+	if err != nil {
+		s.formAgain(w, req, formErrors{General: []string{err.Error()}})
+		return req, nil, false
+	}
+	sc, errs := s.validate(req)
+	if !errs.empty() {
+		s.formAgain(w, req, errs)
+		return req, nil, false
+	}
+	return req, sc, true
+}
+
+// formAgain shows the form again with its messages beside the fields:
+// the lesson's page, or the paste page.
+func (s *Server) formAgain(w http.ResponseWriter, req runRequest, errs formErrors) {
+	if s.isLesson(req.Lesson) {
+		s.render(w, http.StatusBadRequest, "lesson.html", s.lessonPage(req, errs))
+		return
+	}
+	var sc *scenarios.Scenario
+	if len(req.YAML) > 0 {
+		sc, _ = scenarios.Parse(pastedSource, req.YAML, nil)
+	}
+	req.Lesson = "" // not a lesson: validate said so
+	s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+}
+
+// pastePage is the page to paste a scenario into, with its form.
+func (s *Server) pastePage(w http.ResponseWriter, status int, form formView) {
+	s.render(w, status, "paste.html", struct{ Form formView }{form})
+}
+
+// runView is one run on a page.
+type runView struct {
+	Name, Title string
+	IsLesson    bool   // a built-in lesson, with a page of its own
+	Link        string // the run's query; "" when too large for a link
+	Report      *scenarios.Report
+	Counts      []countView
+	Anomalies   []anomalyView
+	Errors      []errorView
+	Metrics     []metricView
+	Charts      []chartView
+	Text        string
+	Budget      string
+	Passed      bool
+	SpaceTime   *spaceTimeView
+}
+
+type countView struct {
+	Name, ID string
+	Value    int64
+	Bad      bool // an anomaly count above zero
+}
+
+type anomalyView struct{ Heading, Explanation string }
+
+type errorView struct {
+	Name  string
+	Count int64
+	Note  string
+}
+
+type metricView struct{ Name, Value string }
+
+type chartView struct {
+	Title string
+	SVG   template.HTML
+}
+
+func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest, sc *scenarios.Scenario) {
+	link, _ := req.query()
+	var v runView
+	err := s.inSlot(r.Context(), sc.Name, func(ctx context.Context) {
+		res := s.run(ctx, sc)
+		v = s.newRunView(sc, res, link)
+		v.SpaceTime = spaceTime(res, link, r.URL.Query())
+	})
+	if err != nil {
+		s.runFailed(w, err)
+		return
+	}
+	form := newForm(req, sc, formErrors{})
+	form.Pin = link
+	s.render(w, http.StatusOK, "run.html", struct {
+		Run  runView
+		Form formView
+	}{v, form})
+}
+
+// runCharts are the charts a run's page shows, with their titles.
+var runCharts = []struct{ name, title string }{
+	{"throughput", "Acknowledged records per second, faults marked"},
+	{"partitions", "Records per partition, with the fair share"},
+	{"isr", "ISR size per partition over time"},
+	{"percentiles", "Latency percentiles"},
+}
+
+func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link string) runView {
+	rep := res.Report
+	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: strings.HasPrefix(sc.Source, "built-in "), Link: link, Report: rep, Passed: rep.Passed()}
+	rc := rep.Records
+	for _, c := range []struct {
+		name  string
+		value int64
+		bad   bool
+	}{{"sent", rc.Sent, false}, {"acked", rc.Acked, false}, {"failed", rc.Failed, false}, {"pending", rc.Pending, false},
+		{"lost", rc.Lost, true}, {"duplicated", rc.Duplicated, true}, {"reordered", rc.Reordered, true}, {"ambiguous", rc.Ambiguous, true}} {
+		v.Counts = append(v.Counts, countView{Name: c.name, ID: "records-" + c.name, Value: c.value, Bad: c.bad && c.value > 0})
+	}
+	shown := map[string]bool{}
+	for _, a := range rep.Anomalies {
+		if shown[a.Kind] {
+			continue
+		}
+		shown[a.Kind] = true
+		h := fmt.Sprintf("%s record %d (%s", a.Kind, a.Record, a.Partition)
+		if a.Key != nil {
+			h += ", " + *a.Key
+		}
+		v.Anomalies = append(v.Anomalies, anomalyView{Heading: h + ")", Explanation: a.Explanation})
+	}
+	for _, name := range sortedKeys(rep.Errors) {
+		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
+	}
+	for _, name := range sortedKeys(rep.Metrics) {
+		v.Metrics = append(v.Metrics, metricView{name, scenarios.FormatCell(rep.Metrics[name], scenarios.Unit("metrics."+name))})
+	}
+	var text bytes.Buffer
+	rep.WriteText(&text, sc.Title)
+	v.Text = text.String()
+	if b := rep.StoppedByBudget; b != nil {
+		v.Budget = b.String()
+		if b.Budget == "wall clock" {
+			v.Budget += "; what ran is shown. Lower workload.records or duration, or run it on your machine with simulate run"
+		}
+	}
+	charts := res.Charts(0)
+	for _, c := range runCharts {
+		v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
+	}
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var xmlProlog = regexp.MustCompile(`^(?s)<\?xml[^>]*\?>\s*(<!--.*?-->\s*)?`)
+
+// svgOf is a chart for inlining in HTML: gonum's SVG without its XML
+// prolog. The plots code writes it from numbers and labels it escapes,
+// so it is safe to inline.
+func svgOf(svg []byte, err error) template.HTML {
+	if err != nil {
+		return template.HTML(`<p class="error">` + template.HTMLEscapeString(err.Error()) + `</p>`)
+	}
+	return template.HTML(xmlProlog.ReplaceAll(svg, nil))
+}
+
+// compareView is two runs side by side with their comparison.
+type compareView struct {
+	A, B        runView
+	LabelA      string
+	LabelB      string
+	Differences []scenarios.SettingDiff
+	Rows        []rowView
+	Charts      []chartView
+	Text        string
+	Form        formView
+}
+
+type rowView struct {
+	Path, ID, A, B, Delta string
+	Differs               bool
+}
+
+// comparePage runs A (the pinned run: its query in the a parameter) and
+// B (the other parameters), on the same seed unless B sets another, and
+// shows both with the comparison the command line's compare prints.
+func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	qa, err := url.ParseQuery(q.Get("a"))
+	if err != nil || q.Get("a") == "" {
+		s.fail(w, http.StatusBadRequest, "No run to compare with", "The a parameter holds the pinned run's link (lesson=...&...); pin a run from its page.")
+		return
+	}
+	reqA, err := parseRunRequest(qa)
+	if err != nil {
+		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", err.Error())
+		return
+	}
+	scA, errsA := s.validate(reqA)
+	if !errsA.empty() {
+		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(slices.Concat(errsA.General, flatten(errsA.Fields)), "; "))
+		return
+	}
+	reqB, scB, ok := s.request(w, q)
+	if !ok {
+		return
+	}
+	linkA, okA := reqA.query()
+	linkB, okB := reqB.query()
+	if okA && okB && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
+		return
+	}
+	var v compareView
+	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
+		ra, rb := s.run(ctx, scA), s.run(ctx, scB)
+		cmp := scenarios.Compare(ra.Report, rb.Report)
+		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: cmp.Differences}
+		v.LabelA, v.LabelB = cmp.Labels()
+		for _, row := range cmp.Rows {
+			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
+			rv.A, rv.B, rv.Delta = row.Cells()
+			v.Rows = append(v.Rows, rv)
+		}
+		var text bytes.Buffer
+		cmp.WriteText(&text)
+		v.Text = text.String()
+		ca, cb := ra.Charts(0), rb.Charts(0)
+		for _, c := range []struct{ name, title string }{
+			{"compare-timeseries", "A and B over time, faults of A marked"},
+			{"compare-latency", "Latency percentiles, A and B"},
+		} {
+			v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.CompareChart(c.name, ca, cb, v.LabelA, v.LabelB, plots.SVG))})
+		}
+	})
+	if err != nil {
+		s.runFailed(w, err)
+		return
+	}
+	v.Form = newForm(reqB, scB, formErrors{})
+	v.Form.Pin = linkA
+	s.render(w, http.StatusOK, "compare.html", v)
+}
+
+func flatten(m map[string][]string) []string {
+	var out []string
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k]...)
+	}
+	return out
+}

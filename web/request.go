@@ -1,0 +1,126 @@
+package web
+
+import (
+	"bytes"
+	"compress/flate"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// runRequest is what a run is made of: a built-in lesson or a pasted
+// scenario, and the settings on top. Its query is the run's link: the
+// same query runs the same scenario with the same seed, byte for byte.
+type runRequest struct {
+	Lesson string // a built-in scenario's name
+	// YAML is a pasted or uploaded scenario, when Lesson is empty.
+	YAML []byte
+	// Values are the form's fields by --set key, as typed (trimmed); an
+	// empty one keeps the scenario's value.
+	Values map[string]string
+	// Sets are further KEY=VALUE settings, as --set takes them, in order.
+	Sets []string
+}
+
+// maxLinkYAML bounds a pasted scenario carried in a link, compressed and
+// base64-encoded: browsers and servers cut URLs past a few tens of KB.
+const maxLinkYAML = 16 << 10
+
+// parseRunRequest reads a run from a query (or a posted form's values):
+// lesson=NAME or yaml=<link form>, a value per form field (by its --set
+// key), and set=KEY=VALUE (repeatable; one per line also works, as a
+// textarea sends them).
+func parseRunRequest(q url.Values) (runRequest, error) {
+	r := runRequest{Lesson: strings.TrimSpace(q.Get("lesson")), Values: map[string]string{}}
+	if y := q.Get("yaml"); y != "" {
+		data, err := decodeYAML(y)
+		if err != nil {
+			return r, err
+		}
+		r.YAML = data
+	}
+	for _, f := range fields {
+		if v := strings.TrimSpace(q.Get(f.Key)); v != "" {
+			r.Values[f.Key] = v
+		}
+	}
+	for _, s := range q["set"] {
+		for _, line := range strings.Split(s, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				r.Sets = append(r.Sets, line)
+			}
+		}
+	}
+	return r, nil
+}
+
+// allSets are the settings the run takes, as --set arguments: the form's
+// fields in the form's order, then the others.
+func (r runRequest) allSets() []string {
+	var sets []string
+	for _, f := range fields {
+		if v, ok := r.Values[f.Key]; ok {
+			sets = append(sets, f.Key+"="+v)
+		}
+	}
+	return append(sets, r.Sets...)
+}
+
+// query is the run's link: its scenario and settings in a fixed order.
+// A pasted scenario too large for a link has none (ok false).
+func (r runRequest) query() (q string, ok bool) {
+	var b strings.Builder
+	if r.Lesson != "" {
+		b.WriteString("lesson=" + url.QueryEscape(r.Lesson))
+	} else {
+		enc := encodeYAML(r.YAML)
+		if len(enc) > maxLinkYAML {
+			return "", false
+		}
+		b.WriteString("yaml=" + enc)
+	}
+	for _, f := range fields {
+		if v, ok := r.Values[f.Key]; ok {
+			b.WriteString("&" + url.QueryEscape(f.Key) + "=" + url.QueryEscape(v))
+		}
+	}
+	for _, s := range r.Sets {
+		b.WriteString("&set=" + url.QueryEscape(s))
+	}
+	return b.String(), true
+}
+
+// encodeYAML is a scenario's text in a link: deflated, then base64url.
+func encodeYAML(data []byte) string {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestCompression)
+	w.Write(data)
+	w.Close()
+	return base64.RawURLEncoding.EncodeToString(b.Bytes())
+}
+
+// maxYAML is the largest scenario read, as the command line reads files.
+const maxYAML = 1 << 20
+
+// decodeYAML reads encodeYAML's form back, refusing more than a
+// scenario file may hold.
+func decodeYAML(s string) ([]byte, error) {
+	if len(s) > maxLinkYAML {
+		return nil, fmt.Errorf("the scenario in this link is over %d KiB encoded; paste it into the form instead", maxLinkYAML>>10)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, errors.New("the scenario in this link is not valid base64url; copy the whole link")
+	}
+	data, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(raw)), maxYAML+1))
+	if err != nil {
+		return nil, errors.New("the scenario in this link does not decompress; copy the whole link")
+	}
+	if len(data) > maxYAML {
+		return nil, errors.New("the scenario in this link is over 1 MiB; a scenario file is at most 1 MiB")
+	}
+	return data, nil
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"time"
+
+	"github.com/kafkasim/kafkasim/plots"
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+// The space-time diagram's window is in the run page's query, beside the
+// run's own settings: st.partition (orders-0), st.from and st.to
+// (durations of virtual time). They choose what is drawn, not what runs,
+// so stepping through time redraws the same run: links, no script.
+const (
+	stPartition = "st.partition"
+	stFrom      = "st.from"
+	stTo        = "st.to"
+)
+
+// spaceTimeView is the space-time diagram of a window of the run, and
+// links that move the window: earlier, later, wider, narrower, and to
+// another partition.
+type spaceTimeView struct {
+	SVG        template.HTML
+	Why, Range string
+	Notes      []string
+	Steps      []stLink
+	Partitions []stLink
+}
+
+// stLink is one link of the diagram's navigation.
+type stLink struct {
+	ID, Label, Href string
+	Current         bool
+}
+
+// spaceTime draws the window the query asks for (by default the one
+// scenarios.SpaceTime picks: the first anomaly, else the first fatal
+// error, retry or fault) and the links around it; link is the run's
+// query.
+func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView {
+	v := &spaceTimeView{}
+	opt := scenarios.SpaceTimeOptions{Partition: q.Get(stPartition)}
+	for _, b := range []struct {
+		key string
+		to  **time.Duration
+	}{{stFrom, &opt.From}, {stTo, &opt.To}} {
+		text := q.Get(b.key)
+		if text == "" {
+			continue
+		}
+		d, err := time.ParseDuration(text)
+		if err != nil || d < 0 {
+			v.Notes = append(v.Notes, fmt.Sprintf("%s %q: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn", b.key, text))
+			opt.From, opt.To = nil, nil
+			break
+		}
+		*b.to = &d
+	}
+	if opt.From != nil && opt.To != nil && *opt.To <= *opt.From {
+		v.Notes = append(v.Notes, fmt.Sprintf("%s %v is not before %s %v; the default window is drawn", stFrom, *opt.From, stTo, *opt.To))
+		opt.From, opt.To = nil, nil
+	}
+	st, err := res.SpaceTime(opt)
+	if err != nil {
+		v.Notes = append(v.Notes, err.Error())
+		opt.Partition = ""
+		if st, err = res.SpaceTime(opt); err != nil {
+			v.Notes = append(v.Notes, err.Error())
+			return v
+		}
+	}
+	v.SVG = svgOf(plots.SpaceTimeImage(st, plots.SVG))
+	v.Why = st.Why
+	v.Range = fmt.Sprintf("%s from %s to %s of virtual time", st.Partition, msText(st.FromMs), msText(st.ToMs))
+	width := st.ToMs - st.FromMs
+	window := func(p string, from, to float64) string {
+		return "/run?" + link + "&" + url.Values{stPartition: {p}, stFrom: {msText(max(0, from))}, stTo: {msText(to)}}.Encode() + "#spacetime"
+	}
+	if st.FromMs > 0 {
+		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, st.FromMs-width, st.FromMs)})
+	}
+	v.Steps = append(v.Steps,
+		stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, st.ToMs, st.ToMs+width)},
+		stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, st.FromMs-width/2, st.ToMs+width/2)},
+		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, st.FromMs+width/4, st.ToMs-width/4)},
+		stLink{ID: "st-default", Label: "the default window", Href: "/run?" + link + "#spacetime"})
+	for _, p := range res.Report.Partitions {
+		name := fmt.Sprintf("%s-%d", p.Topic, p.Partition)
+		v.Partitions = append(v.Partitions, stLink{Label: name, Href: window(name, st.FromMs, st.ToMs), Current: name == st.Partition})
+	}
+	return v
+}
+
+// windowQuery is the query's space-time window, as its links carry it:
+// "&st.from=...&st.partition=...&st.to=..." or "".
+func windowQuery(q url.Values) string {
+	w := url.Values{}
+	for _, k := range []string{stPartition, stFrom, stTo} {
+		if v := q.Get(k); v != "" {
+			w.Set(k, v)
+		}
+	}
+	if len(w) == 0 {
+		return ""
+	}
+	return "&" + w.Encode()
+}
+
+// msText is a time in ms as a Go duration, to the microsecond.
+func msText(ms float64) string {
+	return (time.Duration(math.Round(ms*1000)) * time.Microsecond).String()
+}

@@ -1,0 +1,349 @@
+package web
+
+import (
+	"bytes"
+	"flag"
+	"html/template"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/scenarios"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden HTML fragments under testdata/")
+
+// get requests a page from the server and returns its status and body.
+func get(t *testing.T, h http.Handler, target string) (int, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+	return rec.Code, rec.Body.String()
+}
+
+func TestPages(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	acksAll := "/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover") + "&lesson=acks1-leader-failover&producer.acks=all"
+	tests := []struct {
+		name, target string
+		status       int
+		contains     []string
+	}{
+		{"the lessons", "/", 200, []string{`href="/lesson/acks1-leader-failover"`, topics[0].title, "acks=1 loses acknowledged records when the leader fails"}},
+		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
+		{"no such lesson", "/lesson/nope", 404, []string{`No lesson is named &#34;nope&#34;`}},
+		{"a run", "/run?lesson=acks1-leader-failover", 200, []string{`id="records-lost" class="bad">266<`, "lost record 1995 (orders-0, key-96)", "broker-1 truncated offsets 520-785", "<svg", "fair share", `name="a" value="lesson=acks1-leader-failover"`}},
+		{"a run's space-time diagram", "/run?lesson=acks1-leader-failover", 200, []string{`id="spacetime"`, "the first anomaly: lost record", `id="st-later"`, `href="/run?lesson=acks1-leader-failover&amp;st.from=947ms&amp;st.partition=orders-1&amp;st.to=9.903461s#spacetime"`}},
+		{"a window of it", "/run?lesson=acks1-leader-failover&st.from=1s&st.partition=orders-1&st.to=1.5s", 200, []string{`<p id="st-range">orders-1 from 1s to 1.5s of virtual time: the window asked for</p>`, `href="/run?lesson=acks1-leader-failover&amp;st.from=500ms&amp;st.partition=orders-1&amp;st.to=1s#spacetime" id="st-earlier"`}},
+		{"a submitted form goes to the run's link", "/run?lesson=acks1-leader-failover&producer.retries=&a=lesson%3Dx&st.to=2s&producer.acks=all", 303,
+			[]string{`<a href="/run?lesson=acks1-leader-failover&amp;producer.acks=all&amp;st.to=2s">See Other</a>`}},
+		{"and to the comparison's", "/compare?lesson=acks1-leader-failover&seed=&producer.acks=all&a=lesson%3Dacks1-leader-failover", 303,
+			[]string{`<a href="/compare?a=lesson%3Dacks1-leader-failover&amp;lesson=acks1-leader-failover&amp;producer.acks=all">See Other</a>`}},
+		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
+		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
+		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
+		{"a run with a setting", "/run?lesson=acks1-leader-failover&producer.acks=all", 200, []string{`id="records-lost">0<`, `/run?lesson=acks1-leader-failover&amp;producer.acks=all`}},
+		{"a run of no lesson", "/run?lesson=nope", 400, []string{`<div class="errors" id="form-errors"><p class="error">no lesson is named &#34;nope&#34;; the first page lists them</p></div>`}},
+		{"a run of nothing", "/run", 400, []string{`id="f-yaml-error"`}},
+		{"a run of a file path", "/run?lesson=" + url.QueryEscape("/etc/passwd"), 400, []string{"no lesson is named &#34;/etc/passwd&#34;"}},
+		{"a bad link", "/run?yaml=!!!", 400, []string{"not valid base64url"}},
+		{"a comparison", acksAll, 200, []string{`id="row-records-lost" class="differs"`, `id="a-records-lost" class="bad">266<`, `id="b-records-lost">0<`, "producer.acks=all", "<svg"}},
+		{"a comparison without A", "/compare?lesson=acks1-leader-failover", 400, []string{"pin a run"}},
+		{"a comparison with a bad A", "/compare?a=lesson%3Dnope&lesson=acks1-leader-failover", 400, []string{"The pinned run is not valid"}},
+		{"a comparison with a bad B", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=2", 400, []string{`id="f-producer-acks-error"`}},
+		{"the style", "/static/style.css", 200, []string{"font-family"}},
+		{"the paste page", "/paste", 200, []string{`name="yaml"`, `type="file"`}},
+		{"no page", "/nope", 404, []string{"Nothing is at /nope; the first page lists the lessons."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			status, body := get(t, h, tt.target)
+			assert.Equal(t, tt.status, status, body)
+			for _, c := range tt.contains {
+				assert.Contains(t, body, c)
+			}
+		})
+	}
+}
+
+// badValues is a bad value for every form field.
+var badValues = map[string]string{
+	"producer.acks":                                  "2",
+	"producer.enable.idempotence":                    "yes",
+	"producer.retries":                               "-1",
+	"producer.max.in.flight.requests.per.connection": "0",
+	"producer.linger.ms":                             "-1",
+	"producer.batch.size":                            "-1",
+	"producer.compression.type":                      "brotli",
+	"producer.partitioner.class":                     "com.example.Nope",
+	"producer.delivery.timeout.ms":                   "x",
+	"topic.min.insync.replicas":                      "0",
+	"topic.unclean.leader.election.enable":           "maybe",
+	"topic.replication.factor":                       "0",
+	"cluster.brokers":                                "0",
+	"cluster.version":                                "2.0",
+	"workload.keys":                                  "x",
+	"workload.rate":                                  "0",
+	"workload.records":                               "-1",
+	"seed":                                           "x",
+}
+
+// TestEveryFieldShowsItsMessage: a bad value in any field gives the page
+// of the form again (400, never an error page), with the command line's
+// message for that --set beside that field, and the value kept; all bad
+// at once, each field gets its own.
+func TestEveryFieldShowsItsMessage(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	all := url.Values{"lesson": {"acks1-leader-failover"}}
+	for _, f := range fields {
+		bad, ok := badValues[f.Key]
+		require.True(t, ok, "no bad value for the field %s", f.Key)
+		all.Set(f.Key, bad)
+		_, err := scenarios.Load("acks1-leader-failover", []string{f.Key + "=" + bad})
+		require.Error(t, err, f.Key)
+		want := `<p class="error" id="f-` + idOf(f.Key) + `-error">` + escape(err.Error()) + `</p>`
+		t.Run(f.Key, func(t *testing.T) {
+			t.Parallel()
+			status, body := get(t, h, "/run?lesson=acks1-leader-failover&"+url.QueryEscape(f.Key)+"="+url.QueryEscape(bad))
+			assert.Equal(t, http.StatusBadRequest, status)
+			assert.Contains(t, body, want)
+			assert.Contains(t, body, `name="`+f.Key+`" value="`+escape(bad)+`"`)
+			assert.Equal(t, 1, strings.Count(body, `class="error"`), "only the bad field has a message")
+		})
+		t.Run("all at once/"+f.Key, func(t *testing.T) {
+			t.Parallel()
+			_, body := get(t, h, "/run?"+all.Encode())
+			assert.Contains(t, body, want)
+		})
+	}
+	t.Run("other settings", func(t *testing.T) {
+		t.Parallel()
+		status, body := get(t, h, "/run?lesson=acks1-leader-failover&set="+url.QueryEscape("producer.nope=1\nworkload.rate=5000"))
+		assert.Equal(t, http.StatusBadRequest, status)
+		_, err := scenarios.Load("acks1-leader-failover", []string{"producer.nope=1"})
+		require.Error(t, err)
+		assert.Contains(t, body, `<p class="error" id="f-set-error">`+escape(err.Error())+`</p>`)
+	})
+	t.Run("a combination Kafka refuses", func(t *testing.T) {
+		t.Parallel()
+		// Each is fine alone on this lesson; together Kafka refuses them.
+		status, body := get(t, h, "/run?lesson=hot-key-skew&producer.acks=1&producer.enable.idempotence=true")
+		assert.Equal(t, http.StatusBadRequest, status)
+		_, err := scenarios.Load("hot-key-skew", []string{"producer.acks=1", "producer.enable.idempotence=true"})
+		require.Error(t, err)
+		assert.Contains(t, body, `<div class="errors" id="form-errors"><p class="error">`+escape(err.Error()))
+	})
+}
+
+// TestBounds: a run beyond the server's bounds is refused on the form,
+// saying which bound and how to stay within it.
+func TestBounds(t *testing.T) {
+	t.Parallel()
+	h := New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
+	tests := []struct {
+		target string
+		status int
+		want   string
+	}{
+		{"/run?lesson=acks1-leader-failover", 400, "this run sends about 8000 records; this server runs at most 5000 per run"},
+		{"/run?lesson=acks1-leader-failover&workload.records=4000&workload.rate=1000", 400, "its workload runs until 4s of virtual time; this server runs at most 2s per run"},
+		{"/run?lesson=acks1-leader-failover&workload.records=1000", 200, `id="records-sent">1000<`},
+	}
+	h = New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
+	for _, tt := range tests {
+		status, body := get(t, h, tt.target)
+		assert.Equal(t, tt.status, status, tt.target)
+		assert.Contains(t, body, tt.want)
+	}
+	h = New(Options{MaxRecords: 5000, MaxVirtual: time.Second})
+	status, body := get(t, h, "/run?lesson=acks1-leader-failover&workload.records=1000&workload.rate=4000")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, body, "fault 2 (crash) runs until 1.5s of virtual time; this server runs at most 1s per run")
+}
+
+// TestPastedScenario: a posted scenario is validated as the command line
+// validates a file, and a valid one sends the browser to its link, which
+// runs it; an upload works the same way.
+func TestPastedScenario(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	e, ok := scenarios.Builtin("inflight-reordering")
+	require.True(t, ok)
+
+	post := func(form url.Values) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	rec := post(url.Values{"yaml": {string(e.Text)}, "seed": {"3"}})
+	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	loc := rec.Header().Get("Location")
+	require.True(t, strings.HasPrefix(loc, "/run?yaml="), loc)
+	assert.Contains(t, loc, "&seed=3")
+	status, body := get(t, h, loc)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, body, "inflight-reordering <span class=\"seed\">seed 3</span>")
+
+	bad := strings.Replace(string(e.Text), "acks: all", "acks: most", 1)
+	require.NotEqual(t, bad, string(e.Text))
+	_, err := scenarios.Parse(pastedSource, []byte(bad), nil)
+	require.Error(t, err)
+	rec = post(url.Values{"yaml": {bad}})
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(err.Error())+`</p>`)
+
+	rec = httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(strings.Repeat("x", 2<<20)))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
+}
+
+// TestTopicsCoverTheCatalog: the topic table names every lesson once,
+// and only lessons that exist.
+func TestTopicsCoverTheCatalog(t *testing.T) {
+	seen := map[string]int{}
+	for _, tp := range topics {
+		for _, name := range tp.lessons {
+			seen[name]++
+		}
+	}
+	for _, e := range scenarios.Catalog() {
+		assert.Equal(t, 1, seen[e.Name], "lesson %s: give it one topic in web/topics.go", e.Name)
+		delete(seen, e.Name)
+	}
+	assert.Empty(t, seen, "topics name lessons the catalog does not have")
+	for _, g := range groupLessons(scenarios.Catalog()) {
+		assert.NotEqual(t, otherTopic, g.Title)
+	}
+}
+
+// fragment is the part of a page between two markers, markers included.
+func fragment(t *testing.T, body, from, to string) string {
+	t.Helper()
+	i := strings.Index(body, from)
+	require.GreaterOrEqual(t, i, 0, "no %q in the page", from)
+	j := strings.Index(body[i:], to)
+	require.GreaterOrEqual(t, j, 0, "no %q after %q in the page", to, from)
+	return body[i : i+j+len(to)]
+}
+
+// TestGoldenFragments: parts of pages a learner reads, as HTML, against
+// testdata/*.html (go test ./web -run TestGoldenFragments -update).
+func TestGoldenFragments(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	tests := []struct {
+		name, target, from, to string
+	}{
+		{"index", "/", "<main>", "</main>"},
+		{"lesson-form-errors", "/run?lesson=acks1-leader-failover&producer.acks=2&cluster.version=2.0&workload.records=500", `<form`, `</form>`},
+		{"run-report", "/run?lesson=acks1-leader-failover", `<table class="records"`, `<div class="diagram">`},
+		{"compare-rows", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=all", `<table class="compare"`, `</table>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, body := get(t, h, tt.target)
+			got := fragment(t, body, tt.from, tt.to) + "\n"
+			path := filepath.Join("testdata", tt.name+".html")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test ./web -run TestGoldenFragments -update")
+			assert.Equal(t, string(want), got)
+		})
+	}
+}
+
+// escape is text as html/template writes it into a page.
+func escape(s string) string {
+	var b strings.Builder
+	template.Must(template.New("").Parse("{{.}}")).Execute(&b, s)
+	return b.String()
+}
+
+// TestLinkReproduces: a run's link gives the same page, byte for byte,
+// every time (the simulation, the report and the charts are all
+// deterministic), and a comparison's too.
+func TestLinkReproduces(t *testing.T) {
+	t.Parallel()
+	for _, target := range []string{
+		"/run?lesson=retry-duplicates&producer.max.in.flight.requests.per.connection=1&seed=4",
+		"/compare?a=lesson%3Dinflight-reordering&lesson=inflight-reordering&producer.max.in.flight.requests.per.connection=1",
+	} {
+		_, first := get(t, New(Options{}), target)
+		status, second := get(t, New(Options{}), target)
+		require.Equal(t, http.StatusOK, status)
+		assert.True(t, first == second, "%s: two runs of one link differ", target)
+	}
+}
+
+// TestUpload: a scenario file uploaded as multipart form data is read as
+// a pasted one; too many other settings are refused beside their field.
+func TestUpload(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	e, ok := scenarios.Builtin("idempotent-producer")
+	require.True(t, ok)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "mine.yaml")
+	require.NoError(t, err)
+	fw.Write(e.Text)
+	require.NoError(t, mw.WriteField("producer.linger.ms", "20"))
+	require.NoError(t, mw.Close())
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, "/run", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
+	status, page := get(t, h, rec.Header().Get("Location"))
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, page, "linger.ms=20")
+	assert.NotContains(t, page, `href="/lesson/`, "a pasted scenario has no lesson page")
+
+	sets := url.Values{"lesson": {"idempotent-producer"}}
+	for range maxSets + 1 {
+		sets.Add("set", "workload.rate=1000")
+	}
+	status, page = get(t, h, "/run?"+sets.Encode())
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Contains(t, page, `<p class="error" id="f-set-error">51 other settings; this server takes at most 50 per run</p>`)
+}
+
+// TestEveryLesson: every lesson's page and run page draw, the run with
+// its counts, the space-time diagram and every chart.
+func TestEveryLesson(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	for _, e := range scenarios.Catalog() {
+		t.Run(e.Name, func(t *testing.T) {
+			t.Parallel()
+			status, body := get(t, h, "/lesson/"+e.Name)
+			require.Equal(t, http.StatusOK, status)
+			assert.Contains(t, body, escape(e.Title))
+			status, body = get(t, h, "/run?lesson="+e.Name)
+			require.Equal(t, http.StatusOK, status)
+			assert.Contains(t, body, `id="records-lost"`)
+			assert.Contains(t, body, `<div class="diagram"><svg`)
+			assert.Equal(t, len(runCharts), strings.Count(body, "<figure><figcaption>"))
+			assert.NotContains(t, body, `<p class="error">`, "no chart or diagram failed")
+		})
+	}
+}
