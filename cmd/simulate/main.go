@@ -570,7 +570,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		var bad []string
 		for _, e := range rep.Expectations {
 			if !e.OK {
-				bad = append(bad, fmt.Sprintf("%s %s, got %s", e.Path, e.Want, scenarios.FormatNumber(e.Got)))
+				bad = append(bad, e.String())
 			}
 		}
 		if len(bad) == 0 {

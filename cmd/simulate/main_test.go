@@ -264,7 +264,7 @@ func TestCheckFailsWithStatusOne(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("name: impossible\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 100\nexpect:\n  records.lost: \"> 0\"\n"), 0o644))
 	code, stdout, stderr := simulate("check", path)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stdout, "FAIL  "+path+"  records.lost > 0, got 0", "a file is named by its path")
+	assert.Contains(t, stdout, "FAIL  "+path+"  records.lost > 0 (got 0)", "a file is named by its path")
 	assert.Contains(t, stderr, "1 of 1 scenarios failed")
 }
 
