@@ -106,6 +106,7 @@ var commands = []command{
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
 	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N]",
 		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
+	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
 }
 
 func main() {
@@ -571,7 +572,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		var bad []string
 		for _, e := range rep.Expectations {
 			if !e.OK {
-				bad = append(bad, fmt.Sprintf("%s %s, got %s", e.Path, e.Want, scenarios.FormatNumber(e.Got)))
+				bad = append(bad, e.String())
 			}
 		}
 		if len(bad) == 0 {
