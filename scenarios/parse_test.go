@@ -67,6 +67,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"producer.partitioner.class", "Class com.example.Mine could not be found; the partitioners: built-in, "}},
 		{name: "explicit idempotence with acks=1", replace: [2]string{"acks: all", "acks: 1\n  enable.idempotence: true"},
 			want: []string{"Must set acks to all in order to use the idempotent producer"}},
+		{name: "YAML anchor and alias", replace: [2]string{"  rate: 100", "  rate: &r 100\n  records: *r"},
+			want: []string{"line 15", "YAML anchors and aliases (&r, *r) are not supported in scenario files"}},
 		{name: "bad duration", replace: [2]string{"duration: 1s", "duration: soon"},
 			want: []string{"line 3", "duration", `"soon" is not a duration`}},
 		{name: "bad number", replace: [2]string{"records: 100", "records: lots"},
