@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -401,4 +402,19 @@ func TestWorkloadSizeIsBounded(t *testing.T) {
 	s, err := Parse("t.yaml", []byte(base), []string{"workload.records=1000000000000"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), s.Run(RunOptions{}).Report.Records.Sent)
+}
+
+// TestWorkloadSizeCountsEveryTopic: a transactional workload writes each
+// record to every topic of workload.transactions.topics, and the bound on
+// a run counts those writes (regression: it counted records once).
+func TestWorkloadSizeCountsEveryTopic(t *testing.T) {
+	s, err := Load("transactions-atomic", nil)
+	require.NoError(t, err)
+	size := s.Size()
+	assert.Equal(t, Size{Span: 4 * time.Second, Records: 800, Writes: 1600, Topics: 2}, size)
+	assert.Equal(t, "writes about 1600 records (800 to each of 2 topics)", size.String())
+
+	_, err = Load("transactions-atomic", []string{"workload.rate=1500000"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "this workload writes about 12000000 records (6000000 to each of 2 topics); the simulator takes at most 10000000 per run")
 }
