@@ -178,7 +178,6 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 // saying which bound and how to stay within it.
 func TestBounds(t *testing.T) {
 	t.Parallel()
-	h := New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
 	tests := []struct {
 		target string
 		status int
@@ -188,7 +187,7 @@ func TestBounds(t *testing.T) {
 		{"/run?lesson=acks1-leader-failover&workload.records=4000&workload.rate=1000", 400, "its workload runs until 4s of virtual time; this server runs at most 2s per run"},
 		{"/run?lesson=acks1-leader-failover&workload.records=1000", 200, `id="records-sent">1000<`},
 	}
-	h = New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
+	h := New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
 	for _, tt := range tests {
 		status, body := get(t, h, tt.target)
 		assert.Equal(t, tt.status, status, tt.target)
