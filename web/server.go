@@ -86,6 +86,7 @@ type Server struct {
 	pages   *template.Template
 	catalog []scenarios.Entry
 	groups  []topicGroup
+	terms   []term
 	mux     *http.ServeMux
 	// Log receives internal errors (a simulator bug); nil: the standard
 	// logger.
@@ -105,6 +106,7 @@ func New(opt Options) *Server {
 	opt.MaxBody = positive(opt.MaxBody, def.MaxBody)
 	s := &Server{opt: opt, slots: make(chan struct{}, opt.MaxRuns), catalog: scenarios.Catalog(), mux: http.NewServeMux()}
 	s.groups = groupLessons(s.catalog)
+	s.terms = glossaryTerms()
 	s.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html"))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /lesson/{name}", s.lesson)
@@ -112,6 +114,7 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /run", s.runPage)
 	s.mux.HandleFunc("POST /run", s.postRun)
 	s.mux.HandleFunc("GET /compare", s.comparePage)
+	s.mux.HandleFunc("GET /glossary", s.glossary)
 	s.mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, "No such page", fmt.Sprintf("Nothing is at %s; the first page lists the lessons.", r.URL.Path))

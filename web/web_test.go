@@ -86,6 +86,8 @@ func TestPages(t *testing.T) {
 		{"a comparison with a bad B", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=2", 400, []string{`id="f-producer-acks-error"`}},
 		{"the style", "/static/style.css", 200, []string{"font-family"}},
 		{"the paste page", "/paste", 200, []string{`name="yaml"`, `type="file"`}},
+		{"the glossary", "/glossary", 200, []string{"<dt>high watermark (HW)</dt><dd>the offset up to which every ISR member has the log.", "<dt>acks</dt>"}},
+		{"the glossary's link", "/", 200, []string{`<a href="/glossary">the glossary</a>`}},
 		{"no page", "/nope", 404, []string{"Nothing is at /nope; the first page lists the lessons."}},
 	}
 	for _, tt := range tests {
@@ -371,5 +373,17 @@ func TestEveryLesson(t *testing.T) {
 			assert.Equal(t, len(runCharts), strings.Count(body, "<figure><figcaption>"))
 			assert.NotContains(t, body, `<p class="error">`, "no chart or diagram failed")
 		})
+	}
+}
+
+// TestGlossaryTerms: every entry of the glossary is a term of the page,
+// its word before the first colon.
+func TestGlossaryTerms(t *testing.T) {
+	terms := glossaryTerms()
+	assert.Len(t, terms, strings.Count("\n"+scenarios.Glossary(), "\n- "))
+	for _, tm := range terms {
+		assert.NotEmpty(t, tm.Word)
+		assert.NotEmpty(t, tm.Meaning, tm.Word)
+		assert.NotContains(t, tm.Meaning, "\n", tm.Word)
 	}
 }
