@@ -296,7 +296,11 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest)
 			return
 		}
 		v = s.newRunView(wk, sc, res, req.Lesson != "", link)
-		if v.Late == "" {
+		switch {
+		case v.Late != "":
+		case wk.late():
+			v.Late = fmt.Sprintf("The space-time diagram is left out: this page used its %v of real time; the report is whole.", wk.budget)
+		default:
 			v.SpaceTime = spaceTime(res, link, r.URL.Query())
 		}
 	})

@@ -265,7 +265,7 @@ func (s *Server) runFailed(w http.ResponseWriter, err error) {
 			fmt.Sprintf("All %d runs this server makes at once are taken, and none came free within %v. Try again in a few seconds.",
 				s.opt.MaxRuns, s.opt.QueueWait))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		s.fail(w, http.StatusServiceUnavailable, "The request went away", "The request was cancelled before a run could start.")
+		s.fail(w, http.StatusServiceUnavailable, "The request went away", "The request was cancelled; its run, if it had started, was stopped.")
 	default:
 		s.fail(w, http.StatusInternalServerError, "Internal error", err.Error())
 	}
