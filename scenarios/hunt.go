@@ -1,0 +1,355 @@
+package scenarios
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/event"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// HuntProperty is a promise `simulate hunt` looks for a counterexample to:
+// the report number that counts its violations, and the faults beyond
+// which Kafka does not make it.
+type HuntProperty struct {
+	Name string
+	Says string // what holds, in plain words
+	// Path is the report number that counts violations, for the
+	// counterexample's expect; "" when it is a sum of several.
+	Path          string
+	transactional bool // needs a transactional producer
+	count         func(*Report) int64
+	// outside says why a run's faults went beyond what Kafka promises
+	// the property under, "" when they did not.
+	outside func(*Result) string
+}
+
+// HuntProperties is the table of properties a hunt can look for.
+var HuntProperties = []HuntProperty{
+	{Name: "no-loss", Says: "no acknowledged record is lost", Path: "records.lost",
+		count: func(r *Report) int64 { return r.Records.Lost }, outside: lossAssumptions},
+	{Name: "no-duplicates", Says: "no record is written twice", Path: "records.duplicated",
+		count: func(r *Report) int64 { return r.Records.Duplicated }, outside: sessionAssumptions},
+	{Name: "no-reordering", Says: "records of a key stay in the order they were sent", Path: "records.reordered",
+		count: func(r *Report) int64 { return r.Records.Reordered }, outside: sessionAssumptions},
+	{Name: "exactly-once", Says: "a read_committed consumer sees every committed record once and no aborted one", transactional: true,
+		count: func(r *Report) int64 {
+			if r.Consumers == nil {
+				return 0
+			}
+			rc := r.Consumers.ReadCommitted
+			return rc.AbortedRead + rc.Torn + rc.CommittedLost + r.Records.Duplicated
+		},
+		outside: func(res *Result) string { return cmpOr(lossAssumptions(res), misled(res)) }},
+}
+
+// HuntPropertyNamed finds a property by name.
+func HuntPropertyNamed(name string) (HuntProperty, error) {
+	var names []string
+	for _, p := range HuntProperties {
+		if p.Name == name {
+			return p, nil
+		}
+		names = append(names, p.Name)
+	}
+	return HuntProperty{}, fmt.Errorf("--property %q: use one of %s", name, strings.Join(names, ", "))
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// lossAssumptions: "A committed message will not be lost, as long as there
+// is at least one in sync replica alive" (Kafka's documentation, Design:
+// Replication), with brokers that tell the truth.
+func lossAssumptions(res *Result) string {
+	if res.MaxBrokersDown > 1 {
+		return fmt.Sprintf("%d brokers were down at once; Kafka promises no loss with at most one", res.MaxBrokersDown)
+	}
+	return misled(res)
+}
+
+// sessionAssumptions: idempotence promises one copy, in order, within one
+// producer session and one producer epoch of a producer id the partitions
+// still remember (KafkaProducer's enable.idempotence documentation,
+// KIP-360); a restarted producer is a new session.
+func sessionAssumptions(res *Result) string {
+	switch {
+	case res.Sessions > 1:
+		return "the producer restarted: a new session resends what the old one had not heard back about"
+	case epochBumped(res):
+		return "the producer bumped its epoch (KIP-360), which renumbers the unfinished batches"
+	case traced(res, event.ProducerExpired):
+		return "a partition forgot the producer id (producer.id.expiration.ms)"
+	}
+	return misled(res)
+}
+
+func misled(res *Result) string {
+	if misleadingRule(res) {
+		return "a request rule told the producer something false about what the broker did"
+	}
+	return ""
+}
+
+// misleadingRule reports whether a request rule that fired told the
+// producer something false about what the broker did: an error that is not
+// retriable after the broker handled the request (the append or the
+// commit happened, the producer hears it failed and the application may
+// send it again), or DUPLICATE_SEQUENCE_NUMBER (the producer counts the
+// batch as written, whether or not it was).
+func misleadingRule(res *Result) bool {
+	return slices.ContainsFunc(res.run.rules, func(fr firedRule) bool {
+		r := fr.rule
+		return r.Fired > 0 && !r.Lost &&
+			((r.After && !r.Error.Retriable()) || r.Error == broker.ErrDuplicateSequenceNumber)
+	})
+}
+
+// epochBumped reports whether a producer bumped its epoch during the run.
+func epochBumped(res *Result) bool { return traced(res, event.EpochBump) }
+
+// traced reports whether the run's trace holds an entry of kind k.
+func traced(res *Result, k event.Kind) bool {
+	return slices.ContainsFunc(res.Trace.Entries(), func(e sim.Entry) bool { return e.Kind == k })
+}
+
+// huntKinds are the faults a hunt draws: those that happen to a cluster
+// and its clients in production (not delay, add-partitions or a zombie,
+// which are a lesson's staging).
+var huntKinds = []string{"crash", "restart", "shutdown", "isolate", "partition", "pause", "request-rule", "restart-producer", "freeze-app"}
+
+// Hunt is a scenario ready to run under other fault schedules, looking for
+// a counterexample to one property.
+type Hunt struct {
+	Name     string
+	Property HuntProperty
+	Seed     uint64 // the hunt's seed: schedule i is drawn from (Seed, i) alone
+	root     *yaml.Node
+	base     []byte // root as YAML, the faults left out
+	space    faultSpace
+	records  int
+	brokers  int
+	minNodes int // the fewest brokers the topics' replication factors allow
+}
+
+// Schedule is one drawn fault schedule, with the records and brokers the
+// shrinker may have cut.
+type Schedule struct {
+	Index   int // the draw it came from
+	faults  []chaosFault
+	records int
+	brokers int
+}
+
+// Faults is how many faults the schedule holds.
+func (s Schedule) Faults() int { return len(s.faults) }
+
+// NewHunt loads the scenario (with its --set values) as the ground the
+// hunt draws fault schedules on: its own faults and expectations are
+// dropped.
+func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*Hunt, error) {
+	prop, err := HuntPropertyNamed(property)
+	if err != nil {
+		return nil, err
+	}
+	source, data, err := find(nameOrFile)
+	if err != nil {
+		return nil, err
+	}
+	s, err := Parse(source, data, sets)
+	if err != nil {
+		return nil, err
+	}
+	pl := s.plan
+	if prop.transactional && pl.txnRecords == 0 {
+		return nil, fmt.Errorf("--property %s needs a transactional workload (producer.transactional.id and workload.transactions); %s has none", prop.Name, s.Name)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, err // Parse read it already
+	}
+	root := doc.Content[0]
+	for _, kv := range sets {
+		if err := applySet(source, root, kv); err != nil {
+			return nil, err
+		}
+	}
+	for _, key := range []string{"faults", "expect", "lesson"} {
+		deleteKey(root, key)
+	}
+	setPath(root, []string{"name"}, s.Name+"-"+prop.Name+"-counterexample")
+	setPath(root, []string{"title"}, fmt.Sprintf("a fault schedule that breaks %q, found by simulate hunt", prop.Says))
+	topic := pl.topo.Topics[pl.topic]
+	span := maxSpan.Seconds()
+	if s.Duration.Set {
+		span = s.Duration.Seconds()
+	}
+	if s.Workload.Records > 0 {
+		span = min(span, float64(s.Workload.Records)/s.Workload.Rate)
+	}
+	kinds := make([]faultKind, len(huntKinds))
+	for i, name := range huntKinds {
+		kinds[i] = faultKinds[slices.IndexFunc(faultKinds, func(k faultKind) bool { return k.name == name })]
+	}
+	h := &Hunt{Name: s.Name, Property: prop, Seed: seed, root: root, records: s.Workload.Records, brokers: pl.topo.Brokers,
+		space: faultSpace{durationMs: int(span * 1000), topic: topic.Name, partitions: int(topic.Initial), kinds: kinds,
+			selectors: faultSelectors(topic.Name, pl.topo.Brokers, topic.ReplicationFactor, pl.txnRecords > 0)}}
+	for _, t := range pl.topo.Topics {
+		h.minNodes = max(h.minNodes, t.ReplicationFactor)
+	}
+	h.base = h.render(h.root)
+	return h, nil
+}
+
+func deleteKey(m *yaml.Node, key string) {
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			m.Content = slices.Delete(m.Content, j, j+2)
+			return
+		}
+	}
+}
+
+func (h *Hunt) render(root *yaml.Node) []byte {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(root); err != nil {
+		panic(fmt.Sprintf("hunt: the scenario does not write back as YAML: %v", err))
+	}
+	return b.Bytes()
+}
+
+// Hash identifies the hunt's ground (the scenario with its --set values)
+// and property, so that results of shards of different hunts do not mix.
+func (h *Hunt) Hash() string {
+	sum := sha256.Sum256(append([]byte(h.Property.Name+"\n"), h.base...))
+	return hex.EncodeToString(sum[:8])
+}
+
+// Draw is schedule i of the hunt: one to four faults drawn from (Seed, i)
+// alone, so that a schedule is the same whichever worker, core or machine
+// draws it.
+func (h *Hunt) Draw(i int) Schedule {
+	r := rand.New(rand.NewPCG(h.Seed, uint64(i)))
+	s := Schedule{Index: i, records: h.records, brokers: h.brokers}
+	for range between(r, 1, 4) {
+		s.faults = append(s.faults, randomFault(r, h.space))
+	}
+	return s
+}
+
+// YAML is the scenario file of a schedule: the hunt's scenario with the
+// schedule's faults, and an expectation that the property breaks.
+func (h *Hunt) YAML(s Schedule) []byte {
+	text := h.base
+	if s.records != h.records || s.brokers != h.brokers {
+		root := deepCopy(h.root)
+		if s.records != h.records {
+			setPath(root, []string{"workload", "records"}, strconv.Itoa(s.records))
+		}
+		if s.brokers != h.brokers {
+			setPath(root, []string{"cluster", "brokers"}, strconv.Itoa(s.brokers))
+		}
+		text = h.render(root)
+	}
+	var b strings.Builder
+	b.Write(text)
+	writeFaults(&b, s.faults)
+	if h.Property.Path != "" {
+		fmt.Fprintf(&b, "expect:\n  %s: \"> 0\"\n", h.Property.Path)
+	}
+	return []byte(b.String())
+}
+
+// Trial is one schedule's run.
+type Trial struct {
+	Result   *Result // nil when the schedule does not make a valid scenario
+	Violated bool
+	// Outside says why a violation does not count: the faults went beyond
+	// what Kafka promises the property under.
+	Outside string
+}
+
+// Try runs a schedule and judges the property on it.
+func (h *Hunt) Try(s Schedule) Trial {
+	sc, err := Parse(h.Name+" hunt schedule", h.YAML(s), nil)
+	if err != nil {
+		return Trial{} // a shrunk schedule can name a broker the cluster no longer has
+	}
+	res := sc.Run(RunOptions{})
+	t := Trial{Result: res}
+	if res.Report.StoppedByBudget == nil && h.Property.count(res.Report) > 0 {
+		if t.Outside = h.Property.outside(res); t.Outside == "" {
+			t.Violated = true
+		}
+	}
+	return t
+}
+
+// Shrink makes a violating schedule smaller while it keeps violating:
+// fewer faults, shorter faults, fewer records, fewer brokers. It ends at
+// a schedule from which no single fault can be removed, unless budget
+// runs ran out first (then minimal is false).
+func (h *Hunt) Shrink(s Schedule, budget int) (small Schedule, minimal bool) {
+	violates := func(v Schedule) bool { return h.Try(v).Violated }
+	small = shrink(s, h.smaller, violates, budget)
+	for i := range small.faults {
+		if violates(small.without(i)) {
+			return small, false
+		}
+	}
+	return small, true
+}
+
+func (s Schedule) without(i int) Schedule {
+	v := s
+	v.faults = slices.Delete(slices.Clone(s.faults), i, i+1)
+	return v
+}
+
+// smaller lists a schedule's one-step reductions, the biggest cuts first.
+func (h *Hunt) smaller(s Schedule) []Schedule {
+	var out []Schedule
+	for i := range s.faults {
+		out = append(out, s.without(i))
+	}
+	for i, f := range s.faults {
+		for j, x := range f.extra {
+			ms, ok := strings.CutPrefix(x, "for: ")
+			n, err := strconv.Atoi(strings.TrimSuffix(ms, "ms"))
+			if !ok || err != nil || n < 20 {
+				continue
+			}
+			v := s
+			v.faults = slices.Clone(s.faults)
+			v.faults[i].extra = slices.Clone(f.extra)
+			v.faults[i].extra[j] = fmt.Sprintf("for: %dms", n/2)
+			out = append(out, v)
+		}
+	}
+	if s.records > 1 {
+		v := s
+		v.records /= 2
+		out = append(out, v)
+	}
+	if s.brokers > max(1, h.minNodes) {
+		v := s
+		v.brokers--
+		out = append(out, v)
+	}
+	return out
+}
