@@ -185,8 +185,12 @@ func (r *Result) WriteText(w io.Writer, h *scenarios.Hunt) error {
 		if !s.Minimal {
 			minimal = fmt.Sprintf("the shrink budget of %d runs ran out: a fault may still be removable", ShrinkBudget)
 		}
-		fmt.Fprintf(&b, "shrunk in %s from %s to %s, %s and %s (%s)\n", count(s.Runs, "run"), count(r.Violation.Faults, "fault"),
-			count(s.Faults, "fault"), count(s.Records, "record"), count(s.Brokers, "broker"), minimal)
+		records := count(s.Records, "record")
+		if s.Records == 0 {
+			records = "records for the whole duration"
+		}
+		fmt.Fprintf(&b, "shrunk in %s to %s (of %d), %s and %s (%s)\n", count(s.Runs, "run"), count(s.Faults, "fault"), r.Violation.Faults,
+			records, count(s.Brokers, "broker"), minimal)
 		b.WriteString("\n# the minimal scenario: save it as a file; simulate run FILE reproduces it\n")
 		b.WriteString(s.Schedule)
 		b.WriteString("\n# its report\n")

@@ -77,7 +77,7 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 	}
 	h, err := scenarios.NewHunt(fs.Arg(0), *sets, *property, *seed)
 	if err != nil {
-		return usageOr(err)
+		return err
 	}
 
 	bar := newHuntProgress(stderr)
@@ -131,21 +131,13 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	}
 	h, err := scenarios.NewHunt(res.Scenario, res.Sets, res.Property, res.HuntSeed)
 	if err != nil {
-		return usageOr(err)
+		return err
 	}
 	if h.Hash() != res.ScenarioHash {
 		return &usageError{fmt.Sprintf("hunt merge: %s is no longer the scenario the shards hunted (hash %s, now %s)", res.Scenario, res.ScenarioHash, h.Hash())}
 	}
 	shrinkResult(h, res, stderr)
 	return writeHunt(res, h, *format, *outPath, out, true)
-}
-
-// usageOr makes a scenario's or a flag's error a usage error (exit 2).
-func usageOr(err error) error {
-	if _, ok := err.(*scenarios.Error); ok {
-		return err
-	}
-	return &usageError{err.Error()}
 }
 
 func shrinkResult(h *scenarios.Hunt, res *hunt.Result, stderr io.Writer) {
