@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -43,6 +44,7 @@ var counterexamples = []huntCase{
 		[]string{"producer.enable.idempotence=false", "producer.max.in.flight.requests.per.connection=5"}, "no-reordering", 1, 100, 6},
 	{"the safe configuration loses nothing", "hunt-safe-config", nil, "no-loss", 1, 100, -1},
 	{"the safe configuration duplicates nothing", "hunt-safe-config", nil, "no-duplicates", 1, 100, -1},
+	{"transactions hold for read_committed", "transactions-atomic", nil, "exactly-once", 1, 30, -1},
 }
 
 func (c huntCase) search(t *testing.T, shard Shard, parallel int) (*Search, Found) {
@@ -160,6 +162,20 @@ func TestParseShard(t *testing.T) {
 	assert.Equal(t, Shard{2, 5}, s)
 }
 
+// TestDrawsAreValidScenarios: every schedule a hunt draws, on lessons of
+// every shape (several partitions, one, transactions), is a scenario the
+// simulator accepts; a refused one would pass for "no violation".
+func TestDrawsAreValidScenarios(t *testing.T) {
+	for _, name := range []string{"hunt-acks1", "isr-shrink-to-leader", "transactions-atomic", "zombie-fencing"} {
+		h, err := scenarios.NewHunt(name, nil, "no-loss", 1)
+		require.NoError(t, err)
+		for i := range 300 {
+			_, err := scenarios.Parse(name, h.YAML(h.Draw(i)), nil)
+			require.NoError(t, err, "schedule %d of %s:\n%s", i, name, h.YAML(h.Draw(i)))
+		}
+	}
+}
+
 // TestDrawIsTheSeedAndIndexAlone: a schedule is the same drawn alone or
 // after others, and another seed draws other schedules.
 func TestDrawIsTheSeedAndIndexAlone(t *testing.T) {
@@ -174,4 +190,20 @@ func TestDrawIsTheSeedAndIndexAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, alone, string(other.YAML(other.Draw(42))))
 	assert.True(t, strings.Contains(alone, "\nfaults:\n"), alone)
+}
+
+// BenchmarkSchedules measures a hunt's speed on the 8,000-record lesson
+// acks1-leader-failover: schedules drawn, run and judged per second on
+// every core (-cpu sets how many), the figure issue 14 asks 200 of.
+func BenchmarkSchedules(b *testing.B) {
+	h, err := scenarios.NewHunt("acks1-leader-failover", nil, "no-loss", 1)
+	require.NoError(b, err)
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			h.Try(h.Draw(int(next.Add(1))))
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "schedules/s")
 }

@@ -246,7 +246,11 @@ func (h *Hunt) Draw(i int) Schedule {
 	r := rand.New(rand.NewPCG(h.Seed, uint64(i)))
 	s := Schedule{Index: i, records: h.records, brokers: h.brokers}
 	for range between(r, 1, 4) {
-		s.faults = append(s.faults, randomFault(r, h.space))
+		f := randomFault(r, h.space)
+		// A restarted producer is the same application: it keeps its
+		// client (another may refuse the scenario's settings).
+		f.extra = slices.DeleteFunc(f.extra, func(x string) bool { return strings.HasPrefix(x, "client: ") })
+		s.faults = append(s.faults, f)
 	}
 	return s
 }
