@@ -266,6 +266,9 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Truncate: {name: "truncate", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
 		b = num(append(b, "log diverged from leader at epoch "...), int64(f.Epoch))
+		if f.First == f.Last {
+			return num(append(b, "; removed offset "...), f.First)
+		}
 		return num(append(num(append(b, "; removed offsets "...), f.First), '-'), f.Last)
 	}},
 	Replicate: {name: "replicate"},

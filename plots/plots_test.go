@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/scenarios"
 )
 
@@ -69,7 +70,7 @@ func synthetic() *scenarios.Charts {
 	}
 	o := scenarios.OrderSeries{Partition: "t-0"}
 	for i := range 40 {
-		pt := scenarios.OrderPoint{Offset: int64(i), Record: int64(i + 1), SentMs: float64(i * 10), Copy: 1}
+		pt := scenarios.OrderPoint{Offset: int64(i), Record: broker.RecordID(i + 1), SentMs: float64(i * 10), Copy: 1}
 		if i == 20 {
 			pt.Record, pt.SentMs, pt.Copy = 5, 40, 2
 		}

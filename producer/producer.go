@@ -286,7 +286,7 @@ func (p *Producer) CloseNow() {
 	p.closed = true
 	wasBlocked := len(p.blocked) > 0
 	for _, bl := range p.blocked {
-		p.reject(bl.r, broker.ErrProducerClosed)
+		p.reject(bl.r, broker.ErrProducerClosed, FromClose)
 	}
 	p.blocked = nil
 	if wasBlocked {
@@ -337,13 +337,13 @@ func (p *Producer) append(r Record) bool {
 	if p.txn != nil && p.txn.state != txnInTransaction {
 		// KafkaProducer.doSend: maybeAddPartition fails outside a
 		// transaction or in an error state.
-		p.reject(r, p.txn.failure())
+		p.reject(r, p.txn.failure(), FromSend)
 		return true
 	}
 	if p.idem != nil && p.idem.fatal != broker.ErrNone {
 		// An idempotent producer in its fatal state refuses every send
 		// (TransactionManager.maybeFailWithError).
-		p.reject(r, p.idem.fatal)
+		p.reject(r, p.idem.fatal, FromSend)
 		return true
 	}
 	if ub := upperBoundSize(keyLen, r.Value); ub > p.cfg.MaxRequestSize || int64(ub) > p.cfg.BufferMemory {
@@ -461,7 +461,7 @@ func (p *Producer) customPartition(r Record, keyLen int, now sim.Time) (int, boo
 		pi = p.custom.Partition(req)
 	}
 	if pi < 0 || pi >= tp.Partitions {
-		p.reject(r, broker.ErrIllegalPartition)
+		p.reject(r, broker.ErrIllegalPartition, FromSend)
 		return 0, false
 	}
 	return pi, true

@@ -30,6 +30,11 @@ const (
 	reqEndTxn
 )
 
+// api is the request's name in Kafka's protocol (ApiKeys).
+func (k reqKind) api() string {
+	return [...]string{"Produce", "Metadata", "InitProducerId", "FindCoordinator", "AddPartitionsToTxn", "EndTxn"}[k]
+}
+
 // request is an in-flight request on a connection (InFlightRequests).
 type request struct {
 	id       int64
@@ -84,13 +89,13 @@ type Stats struct {
 	RecordsErrored    int64 // record-error-total
 	QueueTimeTotal    sim.Time
 	QueueTimeBatches  int64
-	BufferWaitTotal   sim.Time               // bufferpool-wait-time-total
-	BytesSent         int64                  // produce request bytes written to sockets (outgoing-byte-rate)
-	ConnectionsClosed int64                  // connections closed or failed, any reason (connection-close-total)
-	BatchSplits       int64                  // batches split after MESSAGE_TOO_LARGE (batch-split-total)
-	RecordSizeMaxSum  int64                  // sum over sent batches of their largest record (record-size-avg)
-	CompressionSum    float64                // sum over sent batches of compressed/uncompressed (compression-rate-avg)
-	Errors            map[broker.Error]int64 // per batch attempt
+	BufferWaitTotal   sim.Time              // bufferpool-wait-time-total
+	BytesSent         int64                 // produce request bytes written to sockets (outgoing-byte-rate)
+	ConnectionsClosed int64                 // connections closed or failed, any reason (connection-close-total)
+	BatchSplits       int64                 // batches split after MESSAGE_TOO_LARGE (batch-split-total)
+	RecordSizeMaxSum  int64                 // sum over sent batches of their largest record (record-size-avg)
+	CompressionSum    float64               // sum over sent batches of compressed/uncompressed (compression-rate-avg)
+	Errors            map[ErrorSource]int64 // see ErrorSource for what one count is
 	// CompressionCPU is the application thread's CPU time compressing
 	// records, from codec's cost table (Kafka has no metric for it).
 	CompressionCPU sim.Time
@@ -117,19 +122,36 @@ func (s *Stats) Add(o *Stats) {
 	s.RecordSizeMaxSum += o.RecordSizeMaxSum
 	s.CompressionSum += o.CompressionSum
 	s.CompressionCPU += o.CompressionCPU
-	for err, n := range o.Errors { // summing: the order does not matter
+	for src, n := range o.Errors { // summing: the order does not matter
 		if s.Errors == nil {
-			s.Errors = make(map[broker.Error]int64)
+			s.Errors = make(map[ErrorSource]int64)
 		}
-		s.Errors[err] += n
+		s.Errors[src] += n
 	}
 }
 
-func (s *Stats) countError(err broker.Error) {
+// ErrorSource is an error and where the producer met it: a request's
+// answer (From is its Kafka API name: Produce counts one per batch
+// attempt, the others one per request), or the client itself (From is one
+// of the From* names below).
+type ErrorSource struct {
+	Err  broker.Error
+	From string
+}
+
+// Where the client raises an error itself.
+const (
+	FromSend            = "send()"                    // send() failed the record at once, one count per record
+	FromMaxBlock        = "send() after max.block.ms" // send() waited max.block.ms, one count per record
+	FromDeliveryTimeout = "delivery.timeout.ms"       // a batch expired, one count per batch
+	FromClose           = "close()"                   // a forced close failed it, one count per batch or record
+)
+
+func (s *Stats) countError(err broker.Error, from string) {
 	if s.Errors == nil {
-		s.Errors = make(map[broker.Error]int64)
+		s.Errors = make(map[ErrorSource]int64)
 	}
-	s.Errors[err]++
+	s.Errors[ErrorSource{err, from}]++
 }
 
 // run is Sender.runOnce, repeated while it makes progress, then a timer for
@@ -560,7 +582,7 @@ func (p *Producer) completeBatch(b *Batch, err broker.Error, baseOffset int64, l
 			p.finish(b, baseOffset, broker.ErrNone)
 		}
 	} else {
-		p.stats.countError(err)
+		p.stats.countError(err, reqProduce.api())
 		switch {
 		case err == broker.ErrMessageTooLarge && len(b.Records) > 1 && !b.done():
 			// Split, without counting a retry (Sender.completeBatch).
@@ -719,7 +741,7 @@ func (p *Producer) finish(b *Batch, baseOffset int64, err broker.Error) {
 		p.w.Trace.Add(e)
 	} else {
 		if err == broker.ErrProducerClosed {
-			p.stats.countError(err) // every other error was counted where it arrived
+			p.stats.countError(err, FromClose) // every other error was counted where it arrived
 		}
 		p.stats.RecordsErrored += int64(len(b.Records))
 		e := p.entry(event.Fail, b.Partition, b.ID, -1, -1, -1, -1)
@@ -768,7 +790,7 @@ func (p *Producer) expire(b *Batch, now sim.Time) {
 	e := p.entry(event.Expire, b.Partition, b.ID, -1, -1, -1, -1)
 	e.X().Limit = int64(p.cfg.DeliveryTimeoutMs)
 	p.w.Trace.Add(e)
-	p.stats.countError(broker.ErrTimeout)
+	p.stats.countError(broker.ErrTimeout, FromDeliveryTimeout)
 	p.failBatch(b, broker.ErrTimeout, false)
 	if p.idem != nil && b.inRetry() {
 		// Nothing new drains until the in-flight batches settle
@@ -791,10 +813,10 @@ func (p *Producer) expireBlocked(now sim.Time) {
 			e := sim.E(now, p.id, event.BufferExhausted)
 			e.X().Limit, e.Bytes = p.cfg.MaxBlockMs, p.cfg.BufferMemory
 			p.w.Trace.Add(e)
-			p.reject(bl.r, broker.ErrBufferExhausted)
+			p.reject(bl.r, broker.ErrBufferExhausted, FromMaxBlock)
 			continue
 		}
-		p.reject(bl.r, broker.ErrTimeout)
+		p.reject(bl.r, broker.ErrTimeout, FromMaxBlock)
 	}
 	if expired && len(p.blocked) == 0 {
 		p.blocked = nil
@@ -807,7 +829,7 @@ func (p *Producer) expireBlocked(now sim.Time) {
 // transaction manager decides what it means (maybeTransitionToErrorState):
 // a transaction can only be aborted, a fatal error ends the producer.
 func (p *Producer) sendFailed(r Record, err broker.Error) {
-	p.reject(r, err)
+	p.reject(r, err, FromSend)
 	switch {
 	case p.txn != nil:
 		p.txnBatchFailed(err)
@@ -816,9 +838,10 @@ func (p *Producer) sendFailed(r Record, err broker.Error) {
 	}
 }
 
-// reject fails a record inside send(), before it reached a batch.
-func (p *Producer) reject(r Record, err broker.Error) {
-	p.stats.countError(err)
+// reject fails a record inside send(), before it reached a batch; from
+// says where (FromSend, FromMaxBlock, FromClose).
+func (p *Producer) reject(r Record, err broker.Error, from string) {
+	p.stats.countError(err, from)
 	p.stats.RecordsErrored++
 	p.queueCallback(listenerCall{kind: cbRejected, rec: r, err: err})
 }
@@ -1156,7 +1179,7 @@ func (p *Producer) topicErrors(m *broker.MetadataResponse, from sim.NodeID) bool
 		default:
 			ts.metaErr = err
 		}
-		p.stats.countError(err)
+		p.stats.countError(err, reqMetadata.api())
 		e := sim.E(p.w.Now(), p.id, event.TopicError)
 		e.Err = int16(err)
 		e.Ext = &event.Ext{Note: p.topo.Topics[t].Name, Broker: int32(from)}
@@ -1289,7 +1312,7 @@ func (p *Producer) handleInitProducerID(from sim.NodeID, m *broker.InitProducerI
 		// producer without an id, which the simulator treats as fatal
 		// (Kafka 4.x moves to an abortable error state that a producer
 		// without transactions cannot leave, or to its fatal state).
-		p.stats.countError(m.Error)
+		p.stats.countError(m.Error, reqInitPID.api())
 		if m.Error.Retriable() {
 			p.idem.initRetryAt = p.w.Now() + sim.Millis(p.cfg.RetryBackoffMs)
 			return

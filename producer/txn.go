@@ -521,7 +521,7 @@ func (p *Producer) handleFindCoordinator(from sim.NodeID, m *broker.FindCoordina
 // was handled.
 func (p *Producer) txnResponseError(kind reqKind, err broker.Error) bool {
 	if err != broker.ErrNone {
-		p.stats.countError(err)
+		p.stats.countError(err, kind.api())
 	}
 	switch err {
 	case broker.ErrNone:

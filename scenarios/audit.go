@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strconv"
 
 	"github.com/kafkasim/kafkasim/broker"
@@ -287,20 +288,38 @@ func (r *runner) keySplitExample() *KeySplit {
 		return nil
 	}
 	ks := &KeySplit{Key: "key-" + strconv.Itoa(int(r.recs[moved.id].key)), From: r.pl.topo.Name(broker.PartitionID(from)),
-		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: uint32(moved.id)}
-	// The copy's append, not its send: the application may have sent it
-	// again after the fault.
-	log := r.finalLog(broker.PartitionID(moved.p))
-	appended := log.Batches()[log.BatchIndex(moved.o)].Timestamp
-	for _, e := range r.w.Trace.Entries() {
-		if e.At > appended {
-			break
-		}
-		if e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
-			ks.After = e.Kind.String() + " at " + e.At.String()
-		}
+		To: r.pl.topo.Name(broker.PartitionID(moved.p)), Record: moved.id}
+	// The copies' appends, not their sends: the application may have sent
+	// the record again after the fault.
+	appended := func(at copyAt) sim.Time {
+		log := r.finalLog(broker.PartitionID(at.p))
+		return log.Batches()[log.BatchIndex(at.o)].Timestamp
+	}
+	if e := r.partitionMover(appended(first[topicKey{int32(r.pl.topo.Partitions[moved.p].Topic), r.recs[moved.id].key}]), appended(moved)); e != nil {
+		ks.After = e.Kind.String() + " at " + e.At.String()
 	}
 	return ks
+}
+
+// moverSlack is how long before a key's earlier copy was appended a fault
+// may have happened and still be what moved the key: a batch in flight
+// when the fault came is appended just after it.
+const moverSlack = sim.Second
+
+// partitionMover is the last fault that changes which partition a record
+// goes to (add-partitions: a key hashes over a new count; restart-producer:
+// another client's partitioner may choose), in the window from moverSlack
+// before a record's earlier copy was appended (from) to the later copy's
+// append (to); nil if none. The trace is in time order.
+func (r *runner) partitionMover(from, to sim.Time) *sim.Entry {
+	entries := r.w.Trace.Entries()
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].At > to })
+	for i--; i >= 0 && entries[i].At >= from-moverSlack; i-- {
+		if e := &entries[i]; e.Kind == event.AddPartitions || e.Kind == event.RestartProducer {
+			return e
+		}
+	}
+	return nil
 }
 
 // maxTimeline caps the timeline; a long flapping run would drown the story.
@@ -385,7 +404,9 @@ func (r *runner) abortedByApp(id broker.RecordID) bool {
 
 // transactionsReport counts the application's transactions by outcome.
 func (r *runner) transactionsReport() *TransactionsReport {
-	t := &TransactionsReport{Total: int64(len(r.groups)), Retried: r.retried}
+	facts := r.errorFacts()
+	t := &TransactionsReport{Total: int64(len(r.groups)), Retried: r.retried,
+		TimedOut: int64(facts.coordinatorAborts), FencedOpen: int64(facts.newInstances)}
 	for i := range r.groups {
 		switch r.groups[i].outcome {
 		case groupCommitted:
@@ -545,6 +566,31 @@ var producerMetrics = []struct {
 	{"request-latency-max", func(st *producer.Stats, _ float64) float64 { return round3(st.LatencyMax.Ms()) }},
 }
 
+// errorFacts counts, from the trace, the causes that errors share.
+func (r *runner) errorFacts() errorFacts {
+	var f errorFacts
+	for _, e := range r.w.Trace.Entries() {
+		switch e.Kind {
+		case event.TxnTimeout:
+			f.coordinatorAborts++
+		case event.TxnFence:
+			f.newInstances++
+		case event.Reject:
+			// NOT_ENOUGH_REPLICAS not from a request rule: the ISR check
+			// carries the ISR and min.insync.replicas, the transactional
+			// verification (broker.verificationError) nothing.
+			if broker.Error(e.Err) == broker.ErrNotEnoughReplicas && !e.Has(event.Injected) {
+				if e.Ext != nil && e.Ext.Limit > 0 {
+					f.belowMinISR++
+				} else {
+					f.unverified++
+				}
+			}
+		}
+	}
+	return f
+}
+
 // ratio is a/b to three decimals, 0 when there is nothing to divide by.
 func ratio(a, b float64) float64 {
 	if b == 0 {
@@ -560,20 +606,23 @@ func (r *runner) metrics(rep *Report) {
 	for _, p := range r.prodObjs {
 		st.Add(p.Stats())
 	}
-	for e, n := range st.Errors {
-		rep.Errors[e.String()] += n
+	from := map[string][]errorFrom{} // error name: where the producer met it
+	for src, n := range st.Errors {  // filling maps: sorted below
+		rep.Errors[src.Err.String()] += n
+		from[src.Err.String()] = append(from[src.Err.String()], errorFrom{src.From, n})
 	}
-	injected := map[string]string{} // error name: the first request rule that answered with it
+	injected := map[string]injection{} // error name: the first request rule that answered with it
 	for _, f := range r.pl.faults {
-		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name] == "" && r.ruleFired(f.index) > 0 {
-			injected[name] = fmt.Sprintf("fault %d (request-rule on %s)", f.index, f.rule.API)
+		if name := f.rule.Error.String(); f.Do == "request-rule" && f.rule.Error != broker.ErrNone && injected[name].fault == 0 && r.ruleFired(f.index) > 0 {
+			injected[name] = injection{fault: f.index, api: f.rule.API.String(), fired: int64(r.ruleFired(f.index))}
 		}
 	}
-	for name := range rep.Errors { // filling a map: the order does not matter
+	facts := r.errorFacts()
+	for name, srcs := range from { // filling a map: the order does not matter
 		if rep.ErrorNotes == nil {
 			rep.ErrorNotes = map[string]string{}
 		}
-		rep.ErrorNotes[name] = errorNoteText(name, injected[name])
+		rep.ErrorNotes[name] = errorNoteText(name, sortFrom(srcs), injected[name], rep.Errors[name], facts)
 	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)

@@ -1,5 +1,7 @@
 package scenarios
 
+import "github.com/kafkasim/kafkasim/broker"
+
 // Charts is the data behind every plot of one run, in plain numbers, so that
 // it can be golden-tested without drawing anything. plots/ draws it.
 type Charts struct {
@@ -30,11 +32,11 @@ type Charts struct {
 // LostRecord is an acknowledged record the final logs do not hold: where
 // the acknowledgement said it was, and when.
 type LostRecord struct {
-	Record    int64   `json:"record"`
-	Partition string  `json:"partition"` // the partition its callback named
-	Offset    int64   `json:"offset"`    // the offset its callback named; -1 with acks=0
-	SentMs    float64 `json:"sent_ms"`
-	AckedMs   float64 `json:"acked_ms"`
+	Record    broker.RecordID `json:"record"`
+	Partition string          `json:"partition"` // the partition its callback named
+	Offset    int64           `json:"offset"`    // the offset its callback named; -1 with acks=0
+	SentMs    float64         `json:"sent_ms"`
+	AckedMs   float64         `json:"acked_ms"`
 }
 
 // PartitionCount is one bar of the partition histogram.
@@ -71,11 +73,11 @@ type OrderSeries struct {
 
 // OrderPoint is one record copy in a final log.
 type OrderPoint struct {
-	Offset  int64   `json:"offset"`
-	Record  int64   `json:"record"`    // the record id: the order of send() calls
-	SentMs  float64 `json:"sent_ms"`   // when send() was called for it
-	Copy    int     `json:"copy"`      // 1 for the first copy, 2+ for duplicates
-	Reorder bool    `json:"reordered"` // a later-sent record landed before it
+	Offset  int64           `json:"offset"`
+	Record  broker.RecordID `json:"record"`    // the record id: the order of send() calls
+	SentMs  float64         `json:"sent_ms"`   // when send() was called for it
+	Copy    int             `json:"copy"`      // 1 for the first copy, 2+ for duplicates
+	Reorder bool            `json:"reordered"` // a later-sent record landed before it
 	// Aborted: its transaction aborted, so only read_uncommitted consumers
 	// read it; it is not counted as a copy.
 	Aborted bool `json:"aborted,omitempty"`

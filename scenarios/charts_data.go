@@ -37,7 +37,10 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 	}
 	for _, id := range rn.found.lost {
 		rec := &rn.recs[id]
-		c.Lost = append(c.Lost, LostRecord{Record: int64(id), Partition: rn.pl.topo.Name(broker.PartitionID(max(rec.partition, 0))),
+		if rec.partition < 0 {
+			continue // no partition known: nothing to place it on (a lost record was acknowledged, so this should not happen)
+		}
+		c.Lost = append(c.Lost, LostRecord{Record: id, Partition: rn.pl.topo.Name(broker.PartitionID(rec.partition)),
 			Offset: rec.offset, SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
@@ -81,11 +84,11 @@ func (r *runner) chartLogs(c *Charts) {
 				continue // a transaction marker takes an offset but is not a record
 			}
 			if outcomes[bi] == broker.MarkerAbort {
-				os.Points = append(os.Points, OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
+				os.Points = append(os.Points, OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
 				continue
 			}
 			copies[id]++
-			pt := OrderPoint{Offset: o, Record: int64(id), SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
+			pt := OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
 			if copies[id] == 1 {
 				pt.Reorder = id < maxID
 				maxID = max(maxID, id)

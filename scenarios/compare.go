@@ -389,7 +389,7 @@ func (r CompareRow) Cells() (a, b, change string) { return cells(r) }
 func FormatCell(v float64, unit string) string { return FormatQuantity(v, shownUnit(unit)) }
 
 // shownUnit is the unit compare prints after a number: a time, a size or
-// a rate. A count's unit ("records", "batch attempts", "offset") is what
+// a rate. A count's unit ("records", "errors", "offset") is what
 // its row and section already name, and would only repeat in every cell.
 func shownUnit(unit string) string {
 	switch {
@@ -424,7 +424,7 @@ func expectationsText(es []ExpectResult) string {
 	var bad []string
 	for _, e := range es {
 		if !e.OK {
-			bad = append(bad, fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want), FormatNumber(e.Got)))
+			bad = append(bad, e.String())
 		}
 	}
 	if len(bad) == 0 {

@@ -92,7 +92,7 @@ expectations (reported; they do not change the exit status)
   A  ok: its expectation holds
   B  FAIL 1 of 1: records.lost > 0 (got 0)
 
-terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary
+terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): simulate help glossary
 `, out.String())
 }
 

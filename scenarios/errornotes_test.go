@@ -69,7 +69,9 @@ func TestEveryReportedErrorIsExplained(t *testing.T) {
 						note := rep.ErrorNotes[name]
 						require.NotEmpty(t, note, name)
 						// The count's line, then the note's first words.
-						first := strings.Join(strings.Fields(note)[:3], " ")
+						words := strings.Fields(note)
+						require.GreaterOrEqual(t, len(words), 3, note)
+						first := strings.Join(words[:3], " ")
 						assert.Regexp(t, regexp.QuoteMeta(name)+` +\d+\n    `+regexp.QuoteMeta(first), text.String())
 					}
 				})
@@ -92,24 +94,75 @@ func TestErrorMeanings(t *testing.T) {
 		assert.True(t, ok, "%s is not an error name the broker package knows", m.name)
 		assert.False(t, names[m.name], "%s twice", m.name)
 		names[m.name] = true
-		for _, f := range []string{m.request, m.why, m.reaction, m.source} {
+		for _, f := range []string{m.why, m.reaction, m.source} {
 			assert.NotEmpty(t, f, m.name)
 		}
 	}
+	produce := []errorFrom{{"Produce", 5}}
 	for _, name := range broker.RuleErrors() {
-		assert.NotEmpty(t, errorNoteText(name, ""), name)
+		assert.NotEmpty(t, errorNoteText(name, produce, injection{}, 5, errorFacts{}), name)
 	}
-	tests := []struct{ name, injectedBy, want string }{
-		{"NOT_ENOUGH_REPLICAS", "", "Produce: the ISR was below min.insync.replicas"},
-		{"NOT_ENOUGH_REPLICAS", "fault 1 (request-rule on Produce)", "Produce: answered by fault 1 (request-rule on Produce); retried"},
-		{"INVALID_RECORD", "", "a request-rule fault's answer; not retriable"},
-		{"INVALID_RECORD", "fault 3 (request-rule on Produce)", "fault 3 (request-rule on Produce); not retriable"},
-		{"KAFKA_STORAGE_ERROR", "", "a request-rule fault's answer; retriable: the producer refreshed its metadata"},
-		{"UNSUPPORTED_VERSION", "", "a request-rule fault's answer; fatal"},
-		{"THROTTLING_QUOTA_EXCEEDED", "", "a request-rule fault's answer; retriable: the producer sent"},
+	rule := injection{fault: 1, api: "Produce", fired: 5}
+	tests := []struct {
+		name  string
+		from  []errorFrom
+		inj   injection
+		total int64
+		facts errorFacts
+		want  string
+	}{
+		{"NOT_ENOUGH_REPLICAS", produce, injection{}, 5, errorFacts{}, "Produce: the ISR was below min.insync.replicas"},
+		{"NOT_ENOUGH_REPLICAS", produce, injection{}, 5, errorFacts{unverified: 1}, "Produce: the leader could not verify with the transaction coordinator"},
+		{"NOT_ENOUGH_REPLICAS", produce, rule, 5, errorFacts{}, "answered by fault 1 (request-rule on Produce); retried"},
+		{"NOT_ENOUGH_REPLICAS", produce, rule, 8, errorFacts{}, "at least 5 answered by fault 1 (request-rule on Produce); the rest from Produce: the ISR was below"},
+		{"INVALID_RECORD", produce, injection{}, 5, errorFacts{}, "Produce: a request-rule fault's answer; not retriable"},
+		{"INVALID_RECORD", produce, injection{fault: 3, api: "Produce", fired: 5}, 5, errorFacts{}, "answered by fault 3 (request-rule on Produce); not retriable"},
+		{"KAFKA_STORAGE_ERROR", produce, injection{}, 5, errorFacts{}, "Produce: a request-rule fault's answer; retriable: the producer refreshed its metadata"},
+		{"UNSUPPORTED_VERSION", produce, injection{}, 5, errorFacts{}, "Produce: a request-rule fault's answer; fatal"},
+		{"PRODUCER_FENCED", []errorFrom{{"EndTxn", 1}}, injection{}, 1, errorFacts{coordinatorAborts: 1}, "EndTxn: the coordinator had aborted the transaction after transaction.timeout.ms"},
+		{"PRODUCER_FENCED", []errorFrom{{"EndTxn", 1}}, injection{}, 1, errorFacts{newInstances: 1}, "EndTxn: a newer instance"},
+		{"TimeoutException", []errorFrom{{"delivery.timeout.ms", 3}}, injection{}, 3, errorFacts{}, "delivery.timeout.ms: batches were not acknowledged within delivery.timeout.ms"},
+		{"TimeoutException", []errorFrom{{"send() after max.block.ms", 3}}, injection{}, 3, errorFacts{}, "send() after max.block.ms: the topic's metadata did not come"},
+		{"NETWORK_EXCEPTION", []errorFrom{{"Produce", 3}, {"EndTxn", 1}}, injection{}, 4, errorFacts{}, "Produce 3, EndTxn 1: the connection broke"},
+		{"CONCURRENT_TRANSACTIONS", []errorFrom{{"AddPartitionsToTxn", 2}}, injection{}, 2, errorFacts{},
+			"AddPartitionsToTxn: the transactional.id's previous transaction was still ending (markers not yet written); AddPartitionsToTxn asked again after 20 ms"},
+		{"INVALID_PRODUCER_EPOCH", []errorFrom{{"EndTxn", 1}}, injection{}, 1, errorFacts{newInstances: 1},
+			"EndTxn: the producer's epoch was older than the current one: a newer instance with the same transactional.id had taken a newer epoch; from the coordinator it means fenced"},
 	}
 	for _, tt := range tests {
-		got := errorNoteText(tt.name, tt.injectedBy)
+		got := errorNoteText(tt.name, tt.from, tt.inj, tt.total, tt.facts)
 		assert.True(t, strings.HasPrefix(got, tt.want), "%s: %s", tt.name, got)
+	}
+}
+
+// TestErrorFacts checks that the causes the notes choose from are read
+// from the trace's typed events: the ISR check's refusals in one lesson,
+// the coordinator's timeout abort in another, a new instance's fence in a
+// third; a request rule's answers count as no cause.
+func TestErrorFacts(t *testing.T) {
+	tests := []struct {
+		lesson string
+		check  func(t *testing.T, f errorFacts)
+	}{
+		{"min-isr-not-enough-replicas", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.belowMinISR)
+			assert.Zero(t, f.unverified)
+		}},
+		{"transaction-timeout-abort", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.coordinatorAborts)
+			assert.Zero(t, f.newInstances)
+			assert.Zero(t, f.belowMinISR+f.unverified, "NOT_ENOUGH_REPLICAS came from the request rule")
+		}},
+		{"zombie-fencing", func(t *testing.T, f errorFacts) {
+			assert.Positive(t, f.newInstances)
+			assert.Zero(t, f.coordinatorAborts)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.lesson, func(t *testing.T) {
+			s, err := Load(tt.lesson, nil)
+			require.NoError(t, err)
+			tt.check(t, s.Run(RunOptions{}).run.errorFacts())
+		})
 	}
 }

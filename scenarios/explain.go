@@ -132,7 +132,7 @@ func (x *explainer) offsetsOf(p broker.PartitionID, id broker.RecordID) []int64 
 // anomaly starts an anomaly entry for a record.
 func (x *explainer) anomaly(kind string, id broker.RecordID, offsets []int64) Anomaly {
 	p := x.partitionOf(id)
-	return Anomaly{Kind: kind, Record: uint32(id), Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offsets}
+	return Anomaly{Kind: kind, Record: id, Key: x.key(id), Partition: x.r.pl.topo.Name(p), Offsets: offsets}
 }
 
 func (x *explainer) acks() string {
@@ -192,7 +192,7 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 		parts[0] = appended + "; " + parts[0]
 	}
 
-	if s := x.isrAtAck(p, leader, rec.doneAt); s != "" {
+	if s := x.isrAtAck(p, rec.doneAt); s != "" {
 		parts = append(parts, s)
 	}
 
@@ -254,7 +254,7 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 // leader answers acks=all once every ISR member has the record
 // (Partition.checkEnoughReplicasReachOffset), so a shrunken ISR means fewer
 // copies, and min.insync.replicas is the only floor.
-func (x *explainer) isrAtAck(p broker.PartitionID, leader sim.NodeID, at sim.Time) string {
+func (x *explainer) isrAtAck(p broker.PartitionID, at sim.Time) string {
 	if a := x.acks(); a != "all" && a != "-1" {
 		return ""
 	}
@@ -598,21 +598,14 @@ func (x *explainer) duplicated(id broker.RecordID) Anomaly {
 }
 
 // movedBy says why a record sent again landed in another partition: the
-// last add-partitions or restart-producer between the two appends.
+// last add-partitions or restart-producer between the two appends
+// (partitionMover).
 func (x *explainer) movedBy(id broker.RecordID, from, to broker.PartitionID, after, before sim.Time) string {
 	s := "this time the partitioner chose " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
 	if x.key(id) != nil {
 		s = "this time its key went to " + x.r.pl.topo.Name(to) + ", not " + x.r.pl.topo.Name(from)
 	}
-	var cause *sim.Entry
-	for _, list := range x.byNode {
-		if e := x.findLast(list, func(e *sim.Entry) bool {
-			return (e.Kind == event.AddPartitions || e.Kind == event.RestartProducer) && e.At <= before
-		}); e != nil && (cause == nil || e.At > cause.At) {
-			cause = e
-		}
-	}
-	if cause != nil && cause.At >= after-sim.Second {
+	if cause := x.r.partitionMover(after, before); cause != nil {
 		s += " (" + cause.Kind.String() + " at " + cause.At.String() + ")"
 	}
 	return s

@@ -32,7 +32,7 @@ func TestExplanationsReadFields(t *testing.T) {
 	}
 	require.NotNil(t, lost, "the lesson loses acknowledged records")
 	require.Contains(t, lost.Explanation, "by unclean election (it was not in the ISR)")
-	explain := func() string { return newExplainer(r).lost(broker.RecordID(lost.Record)).Explanation }
+	explain := func() string { return newExplainer(r).lost(lost.Record).Explanation }
 	assert.Equal(t, lost.Explanation, explain(), "explaining again tells the same story")
 
 	entries := r.w.Trace.Entries()
@@ -148,10 +148,10 @@ func TestLostNamesTheISRShrink(t *testing.T) {
 	i := slices.IndexFunc(entries, func(e sim.Entry) bool { return e.Kind == event.Isr && e.At.String() == "7.501089s" })
 	require.GreaterOrEqual(t, i, 0, "the shrink is in the trace")
 	entries[i].Ext.List = []int32{1, 3}
-	assert.Contains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation,
+	assert.Contains(t, newExplainer(res.run).lost(lost.Record).Explanation,
 		"the ISR had shrunk to [1 3] at 7.501089s, so acks=all waited for broker-1 and broker-3 (2 of 3 replicas")
 	entries[i].Ext.List = []int32{1, 2, 3}
-	assert.NotContains(t, newExplainer(res.run).lost(broker.RecordID(lost.Record)).Explanation, "ISR had shrunk")
+	assert.NotContains(t, newExplainer(res.run).lost(lost.Record).Explanation, "ISR had shrunk")
 }
 
 // TestKeysSplitExample: the example key's first record is in From, the
@@ -186,8 +186,8 @@ func TestKeysSplitExample(t *testing.T) {
 			}
 			from, to := in(ks.From), in(ks.To)
 			require.NotEmpty(t, from)
-			assert.Contains(t, to, broker.RecordID(ks.Record))
-			assert.Less(t, slices.Min(from), broker.RecordID(ks.Record), "the key went to From first")
+			assert.Contains(t, to, ks.Record)
+			assert.Less(t, slices.Min(from), ks.Record, "the key went to From first")
 			assert.NotEqual(t, ks.From, ks.To)
 		})
 	}

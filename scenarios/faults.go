@@ -172,10 +172,14 @@ var faultKinds = []faultKind{
 	{name: "restart-producer", keys: []string{"resend-unacked", "client"}, check: checkClient,
 		fire: (*runner).restartProducer,
 		describe: func(f *plannedFault) string {
-			if f.ResendUnacked {
-				return ", and the application re-sends what was not acknowledged"
+			s := ""
+			if f.Client != "" {
+				s = " as " + f.Client
 			}
-			return ""
+			if f.ResendUnacked {
+				s += ", and the application re-sends what was not acknowledged"
+			}
+			return s
 		}},
 	{name: "add-partitions", keys: []string{"topic", "partitions"}, check: checkAddPartitions,
 		fire: func(r *runner, f *plannedFault) { r.cl.AddPartitions(f.topic, f.Partitions) },
@@ -187,11 +191,9 @@ var faultKinds = []faultKind{
 		heal:     func(r *runner, u *undo) { r.thawApp(u.frozen) },
 		describe: func(*plannedFault) string { return "" }},
 	{name: "start-zombie", keys: []string{"for"}, check: checkZombie,
-		fire: (*runner).startZombie,
-		heal: func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
-		// The line has always read "start-zombie  for 2s": a fault without
-		// a selector printed an empty one.
-		describe: func(*plannedFault) string { return " " }},
+		fire:     (*runner).startZombie,
+		heal:     func(r *runner, u *undo) { r.wakeZombie(u.zombie) },
+		describe: func(*plannedFault) string { return "" }},
 }
 
 // lookupFault finds a fault kind by name.
@@ -322,6 +324,9 @@ func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
 					return s.errAt(key+"."+g.name, "%s", err.Error())
 				}
 				mb.sel = sel
+				if sel.kind == selBroker {
+					mb.text = sel.text // broker-2, not 2
+				}
 			}
 			f.sides[i] = append(f.sides[i], mb)
 		}

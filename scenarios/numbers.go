@@ -38,8 +38,8 @@ func (r *Report) Numbers(visit func(path string, v float64)) {
 			float64(p.Records), float64(p.Bytes), p.OfflineMs, float64(p.LeaderElections), float64(p.UncleanElections))
 	}
 	if t := r.Transactions; t != nil {
-		visitEach(visit, "transactions.", []string{"total", "committed", "aborted", "failed", "open", "retried"},
-			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+		visitEach(visit, "transactions.", []string{"total", "committed", "aborted", "failed", "open", "retried", "coordinator_timed_out", "coordinator_fenced_open"},
+			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried, t.TimedOut, t.FencedOpen)
 	}
 	if c := r.Consumers; c != nil {
 		for _, v := range []struct {
@@ -67,8 +67,12 @@ func visitEach[N int64 | float64](visit func(string, float64), prefix string, na
 // a section's prefix (records.), or a partitions.* or consumers.* field
 // (.bytes). Unit looks a path up; a test checks every path has one.
 var units = map[string]string{
-	"records.":      "records",
-	"errors.":       "batch attempts", // producer.Stats.Errors counts each attempt's answer
+	"records.":           "records",
+	"records.keys_split": "keys",
+	// A count of errors is of Produce batch attempts, other requests,
+	// expired batches or records send() failed, by where the producer met
+	// it (producer.ErrorSource; the text report's notes say which).
+	"errors.":       "errors",
 	"latency_ms.":   "ms",
 	"transactions.": "transactions",
 	"faults.":       "requests", // a request rule's firings
@@ -128,6 +132,24 @@ func Unit(path string) string {
 		return "" // a metric the table above does not list
 	}
 	return units[section+"."]
+}
+
+// exactQuantity is v as a report path holds it, with its unit, and a time
+// of a second or more also as FormatQuantity ("8722198115 ns = 8.72 s"):
+// what an expectation compares is the raw number.
+func exactQuantity(v float64, unit string) string {
+	s := FormatNumber(v)
+	if unit != "" {
+		s += " " + unit
+	}
+	ms := v
+	if unit == "ns" {
+		ms = v / 1e6
+	}
+	if (unit == "ns" || unit == "ms") && math.Abs(ms) >= 1000 {
+		s += " = " + FormatQuantity(ms, "ms")
+	}
+	return s
 }
 
 // FormatNumber writes v for people: never in scientific notation, whole

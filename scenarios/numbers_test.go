@@ -45,7 +45,7 @@ func TestNumbersOrder(t *testing.T) {
 	})
 	assert.Equal(t, []string{
 		"transactions.total=4", "transactions.committed=0", "transactions.aborted=0", "transactions.failed=0",
-		"transactions.open=1", "transactions.retried=0",
+		"transactions.open=1", "transactions.retried=0", "transactions.coordinator_timed_out=0", "transactions.coordinator_fenced_open=0",
 		"consumers.read_committed.visible=0", "consumers.read_committed.aborted_read=0",
 		"consumers.read_committed.torn_transactions=0", "consumers.read_committed.committed_lost=0",
 		"consumers.read_uncommitted.visible=0", "consumers.read_uncommitted.aborted_read=7",

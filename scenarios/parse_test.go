@@ -90,7 +90,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "workload topic missing", replace: [2]string{"  topic: orders", "  topic: payments"},
 			want: []string{"workload.topic", `no topic named "payments"`, "orders"}},
 		{name: "no rate", replace: [2]string{"  rate: 100\n", ""},
-			want: []string{"workload.rate", "must be from 0.01 to 1e+08 records per second"}},
+			want: []string{"workload.rate", "must be from 0.01 to 100000000 records per second"}},
 		{name: "bad key distribution", append: "  key.distribution: pareto\n",
 			want: []string{"workload.key.distribution", "uniform, sequential, zipf"}},
 		{name: "unknown fault", append: "faults:\n  - at: 1s\n    do: explode\n    broker: 1\n",

@@ -119,10 +119,10 @@ type Counts struct {
 // KeySplit is a key whose records went to two partitions: its first
 // record's, and the one a later record (Record) went to instead.
 type KeySplit struct {
-	Key    string `json:"key"`
-	From   string `json:"from"`
-	To     string `json:"to"`
-	Record uint32 `json:"record"`
+	Key    string          `json:"key"`
+	From   string          `json:"from"`
+	To     string          `json:"to"`
+	Record broker.RecordID `json:"record"`
 	// After names the last fault before Record was appended to To
 	// ("add-partitions at 2.000s"), if any.
 	After string `json:"after,omitempty"`
@@ -144,6 +144,12 @@ type TransactionsReport struct {
 	Retried   int64 `json:"retried"`   // sent again after an abort or by a new instance
 	Failed    int64 `json:"failed"`    // never committed: some write failed (without a transactional.id), or its instance died with it open
 	Open      int64 `json:"open"`      // a transaction not finished when the run ended
+	// The coordinator's own aborts (trace events), whatever the
+	// application was told: transactions open longer than
+	// transaction.timeout.ms (TxnTimeout), and open ones a new instance's
+	// InitProducerId fenced (TxnFence).
+	TimedOut   int64 `json:"coordinator_timed_out"`
+	FencedOpen int64 `json:"coordinator_fenced_open"`
 }
 
 // ConsumersReport is what a consumer reading every partition of the final
@@ -172,11 +178,11 @@ type ConsumerView struct {
 // Anomaly is one lost, duplicated, reordered or ambiguous record, with the
 // chain of events that caused it.
 type Anomaly struct {
-	Kind      string  `json:"kind"`
-	Record    uint32  `json:"record"`
-	Key       *string `json:"key"`
-	Partition string  `json:"partition"`
-	Offsets   []int64 `json:"offsets"`
+	Kind      string          `json:"kind"`
+	Record    broker.RecordID `json:"record"`
+	Key       *string         `json:"key"`
+	Partition string          `json:"partition"`
+	Offsets   []int64         `json:"offsets"`
 	// Copies lists every copy of a duplicated record whose copies sit in
 	// more than one partition (Partition and Offsets name one of them).
 	Copies      []RecordCopy `json:"copies,omitempty"`

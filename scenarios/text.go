@@ -27,17 +27,21 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		}
 	}
 	b.WriteString("\nconfigured\n")
+	about := titleKeys(title)
 	p := r.Config.Producer
-	fmt.Fprintf(b, "  producer   acks=%s enable.idempotence=%s retries=%s max.in.flight.requests.per.connection=%s\n",
-		p["acks"], p["enable.idempotence"], p["retries"], p["max.in.flight.requests.per.connection"])
-	fmt.Fprintf(b, "             linger.ms=%s batch.size=%s request.timeout.ms=%s delivery.timeout.ms=%s\n",
-		p["linger.ms"], p["batch.size"], p["request.timeout.ms"], p["delivery.timeout.ms"])
+	producerDefaults := map[string]string{}
+	for _, d := range producer.Defaults() {
+		producerDefaults[d.Name] = d.Value
+	}
+	prop := func(name string) string { return shownSetting(name, p[name], producerDefaults[name]) }
+	fmt.Fprintf(b, "  producer   %s %s %s %s\n", prop("acks"), prop("enable.idempotence"), prop("retries"), prop("max.in.flight.requests.per.connection"))
+	fmt.Fprintf(b, "             %s %s %s %s\n", prop("linger.ms"), prop("batch.size"), prop("request.timeout.ms"), prop("delivery.timeout.ms"))
 	if c := r.Config.ProducerClient; c != "" {
-		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown below)\n", c)
+		fmt.Fprintf(b, "             client %s: its own defaults replace the Java client's (the defaults shown are the Java client's)\n", c)
 	}
 	for _, d := range producer.Defaults() {
-		if !coreProducerProperties[d.Name] && p[d.Name] != d.Value {
-			fmt.Fprintf(b, "             %s\n", setting(d.Name, p[d.Name], d.Value))
+		if !coreProducerProperties[d.Name] && (p[d.Name] != d.Value || about[d.Name]) {
+			fmt.Fprintf(b, "             %s\n", prop(d.Name))
 		}
 	}
 	for _, n := range r.Config.ProducerNotes {
@@ -45,17 +49,23 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	}
 	br := r.Config.Broker
 	c := r.Config.Cluster
-	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
-	fmt.Fprintf(b, "  brokers    replica.lag.time.max.ms=%s broker.session.timeout.ms=%s\n", br["replica.lag.time.max.ms"], br["broker.session.timeout.ms"])
 	brokerDefaults := broker.PropertyDefaults()
+	brokerProp := func(name, v string) string { return shownSetting(name, v, brokerDefaults[name]) }
+	fmt.Fprintf(b, "  cluster    %d brokers (Kafka %s%s), latency %s, jitter %s, bandwidth %s\n", c.Brokers, c.Version, featureText(c, p["transactional.id"] != ""), c.Latency, c.Jitter, c.Bandwidth)
+	fmt.Fprintf(b, "  brokers    %s %s\n", brokerProp("replica.lag.time.max.ms", br["replica.lag.time.max.ms"]), brokerProp("broker.session.timeout.ms", br["broker.session.timeout.ms"]))
 	for _, name := range broker.PropertyNames(false) {
-		if v, def := br[name], brokerDefaults[name]; name != "replica.lag.time.max.ms" && name != "broker.session.timeout.ms" && v != def {
-			fmt.Fprintf(b, "             %s\n", setting(name, v, def))
+		if v, def := br[name], brokerDefaults[name]; !brokerLineProperties[name] && (v != def || about[name] && !topicLineProperties[name]) {
+			fmt.Fprintf(b, "             %s\n", brokerProp(name, v))
 		}
 	}
 	for _, t := range r.Config.Topics {
-		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, min.insync.replicas=%s, unclean.leader.election.enable=%s\n",
-			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor, t.Config["min.insync.replicas"], t.Config["unclean.leader.election.enable"])
+		minISR := brokerProp("min.insync.replicas", t.Config["min.insync.replicas"])
+		if t.Name == broker.TransactionStateTopic { // its own default: transaction.state.log.min.isr
+			minISR = shownSetting("min.insync.replicas", t.Config["min.insync.replicas"], br["transaction.state.log.min.isr"])
+		}
+		fmt.Fprintf(b, "  topic      %s: %s, replication.factor=%d, %s, %s\n",
+			t.Name, plural(t.Partitions, "partition"), t.ReplicationFactor,
+			minISR, brokerProp("unclean.leader.election.enable", t.Config["unclean.leader.election.enable"]))
 	}
 	wl := r.Config.Workload
 	keys := "no keys"
@@ -76,7 +86,11 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 		if tx.AbortEvery > 0 {
 			aborts = fmt.Sprintf("; the application aborts every %s", ordinal(tx.AbortEvery))
 		}
-		fmt.Fprintf(b, "             transactions of %s, each written to every topic%s\n", plural(tx.Records, "record"), aborts)
+		if p["transactional.id"] == "" {
+			fmt.Fprintf(b, "             groups of %s, each written to every topic (no transactional.id: plain sends)%s\n", plural(tx.Records, "record"), aborts)
+		} else {
+			fmt.Fprintf(b, "             transactions of %s, each written to every topic%s\n", plural(tx.Records, "record"), aborts)
+		}
 	}
 	for i, f := range r.Config.Faults {
 		label := "faults"
@@ -120,10 +134,18 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	if r.TraceCut {
 		b.WriteString("  note: the trace reached its cap and was cut (a trace-cut entry marks where); explanations of later events may be partial\n")
 	}
-	if t := r.Transactions; t != nil {
+	if t := r.Transactions; t != nil && r.Config.Producer["transactional.id"] == "" {
+		b.WriteString("\ngroups of records (no transactional.id, so no transactions: what the application was told)\n")
+		fmt.Fprintf(b, "  %d in all: every record acknowledged %d   some record failed %d   sent again %d\n",
+			t.Total, t.Committed, t.Failed, t.Retried)
+	} else if t != nil {
 		b.WriteString("\ntransactions (what the application was told)\n")
 		fmt.Fprintf(b, "  %d in all: committed %d   aborted by the application %d   failed %d   open %d   sent again %d\n",
 			t.Total, t.Committed, t.Aborted, t.Failed, t.Open, t.Retried)
+		if t.TimedOut+t.FencedOpen > 0 {
+			fmt.Fprintf(b, "  aborted by the coordinator %d: open longer than transaction.timeout.ms %d, open when a new instance fenced it %d\n",
+				t.TimedOut+t.FencedOpen, t.TimedOut, t.FencedOpen)
+		}
 	}
 	if c := r.Consumers; c != nil {
 		b.WriteString("\nconsumers of the final logs\n")
@@ -143,11 +165,9 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		if r.Transactions != nil {
-			b.WriteString("\nerrors seen by the producer (per batch attempt or transactional request)\n")
-		} else {
-			b.WriteString("\nerrors seen by the producer (per batch attempt)\n")
-		}
+		// What one count is depends on where the error came from
+		// (producer.ErrorSource); each note names the places.
+		b.WriteString("\nerrors seen by the producer (one count per answer, expired batch or record failed in send())\n")
 		for _, n := range names {
 			fmt.Fprintf(b, "  %-34s %d\n", n, r.Errors[n])
 			b.WriteString(wrap(r.ErrorNotes[n], "    ", 100))
@@ -196,21 +216,24 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 	fmt.Fprintln(tw, "  partition\tleader\tisr\treplicas\tlog end\thigh watermark"+stableHead+"\trecords\tbytes\toffline\telections\tunclean")
 	for _, pr := range r.Partitions {
 		fmt.Fprintf(tw, "  %s-%d\t%d\t%v\t%v\t%d\t%d%s\t%d\t%d\t%s\t%d\t%d\n", pr.Topic, pr.Partition, pr.Leader, pr.ISR, pr.Replicas,
-			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, fmtMs(pr.OfflineMs), pr.LeaderElections, pr.UncleanElections)
+			pr.LogEndOffset, pr.HighWatermark, stable(pr), pr.Records, pr.Bytes, FormatQuantity(pr.OfflineMs, "ms"), pr.LeaderElections, pr.UncleanElections)
 	}
 	tw.Flush()
+	if slices.ContainsFunc(r.Partitions, func(pr PartitionReport) bool { return pr.Topic == broker.TransactionStateTopic }) {
+		fmt.Fprintf(b, "  (%s's offsets are the coordinator's log entries, not records: records and bytes count application records)\n", broker.TransactionStateTopic)
+	}
 
 	m := r.Metrics
 	l := r.LatencyMs
-	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", fmtMs(l.Avg), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P99), fmtMs(l.Max))
-	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %sms\n",
-		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatNumber(m["request-latency-avg"]))
-	fmt.Fprintf(b, "         record-queue-time-avg %sms  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
-		FormatNumber(m["record-queue-time-avg"]), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), fmtMs(m["bufferpool-wait-time-total"]/1e6))
+	fmt.Fprintf(b, "\nlatency (send to callback)  avg %s  p50 %s  p90 %s  p99 %s  max %s\n", FormatQuantity(l.Avg, "ms"), FormatQuantity(l.P50, "ms"), FormatQuantity(l.P90, "ms"), FormatQuantity(l.P99, "ms"), FormatQuantity(l.Max, "ms"))
+	fmt.Fprintf(b, "metrics  record-send-rate %s records/s  records-per-request-avg %s  batch-size-avg %sB  request-latency-avg %s\n",
+		FormatNumber(m["record-send-rate"]), FormatNumber(m["records-per-request-avg"]), FormatNumber(m["batch-size-avg"]), FormatQuantity(m["request-latency-avg"], "ms"))
+	fmt.Fprintf(b, "         record-queue-time-avg %s  compression-rate-avg %s  outgoing-byte-rate %sB/s  bufferpool-wait %s\n",
+		FormatQuantity(m["record-queue-time-avg"], "ms"), FormatNumber(m["compression-rate-avg"]), FormatNumber(m["outgoing-byte-rate"]), FormatQuantity(m["bufferpool-wait-time-total"], Unit("metrics.bufferpool-wait-time-total")))
 	fmt.Fprintf(b, "         record-retry-total %s  record-error-total %s\n", FormatNumber(m["record-retry-total"]), FormatNumber(m["record-error-total"]))
 	if c, err := codec.Parse(p["compression.type"]); err == nil && c != codec.None {
 		fmt.Fprintf(b, "cpu      compression took %s of the application thread (%s modelled at %s MB/s per core, codec/cost.go)\n",
-			fmtMs(r.CompressionCPUMs), c, FormatNumber(codec.CostTable()[c].CompressMBps))
+			FormatQuantity(r.CompressionCPUMs, "ms"), c, FormatNumber(codec.CostTable()[c].CompressMBps))
 	}
 
 	if len(r.Expectations) > 0 {
@@ -220,7 +243,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 			if !e.OK {
 				mark = "FAIL"
 			}
-			fmt.Fprintf(b, "  %s %s %s (got %s)\n", mark, e.Path, wantText(e.Want), FormatNumber(e.Got))
+			fmt.Fprintf(b, "  %s %s\n", mark, e)
 		}
 	}
 	b.WriteString("\n" + glossaryPointer)
@@ -230,7 +253,7 @@ func (r *Report) WriteText(w io.Writer, title string) error {
 
 // glossaryPointer ends the report and a comparison: where their terms are
 // explained.
-const glossaryPointer = "terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): see LESSONS.md, Glossary\n"
+const glossaryPointer = "terms (ISR, high watermark, log end offset, last stable offset, epochs, sequence numbers): simulate help glossary\n"
 
 // coreProducerProperties are the producer properties the configured block
 // always shows, whatever their value: those most lessons turn on. Every
@@ -240,8 +263,21 @@ var coreProducerProperties = map[string]bool{
 	"linger.ms": true, "batch.size": true, "request.timeout.ms": true, "delivery.timeout.ms": true,
 }
 
-// setting is one property that differs from its default, with the default.
-func setting(name, value, def string) string {
+// brokerLineProperties are the broker properties the configured block
+// always shows on its brokers line; topicLineProperties those every topic
+// line shows (the topic's value, which a title speaks of).
+var (
+	brokerLineProperties = map[string]bool{"replica.lag.time.max.ms": true, "broker.session.timeout.ms": true}
+	topicLineProperties  = map[string]bool{"min.insync.replicas": true, "unclean.leader.election.enable": true}
+)
+
+// shownSetting is one property as the configured block shows it:
+// name=value, with Kafka's default in brackets when the value differs
+// from it (an empty default is "unset").
+func shownSetting(name, value, def string) string {
+	if value == def {
+		return name + "=" + value
+	}
 	if def == "" {
 		def = "unset"
 	}
@@ -284,15 +320,35 @@ func titleSets(title string, sets []string) []string {
 				break
 			}
 		}
-		speaks := containsWord(lower, strings.ToLower(name))
-		for _, tw := range titleWords {
-			speaks = speaks || (tw.key == name && strings.Contains(lower, tw.word))
-		}
-		if speaks {
+		if speaksOf(lower, name) {
 			out = append(out, strings.TrimSpace(set))
 		}
 	}
 	return out
+}
+
+// speaksOf reports whether a lower-cased title speaks of the setting name:
+// names it, or has one of titleWords for it.
+func speaksOf(lowerTitle, name string) bool {
+	speaks := containsWord(lowerTitle, strings.ToLower(name))
+	for _, tw := range titleWords {
+		speaks = speaks || (tw.key == name && strings.Contains(lowerTitle, tw.word))
+	}
+	return speaks
+}
+
+// titleKeys are the producer and broker properties the title speaks of:
+// the configured block shows them even at their default, since the lesson
+// is about them.
+func titleKeys(title string) map[string]bool {
+	lower := strings.ToLower(title)
+	keys := map[string]bool{}
+	for _, name := range append(producer.PropertyNames(), broker.PropertyNames(false)...) {
+		if title != "" && speaksOf(lower, name) {
+			keys[name] = true
+		}
+	}
+	return keys
 }
 
 // containsWord reports whether text has word, not as part of a longer
@@ -349,21 +405,24 @@ func plural(n int, word string) string {
 	return strconv.Itoa(n) + " " + word + "s"
 }
 
-func wantText(w string) string {
-	if c, err := parseCondition(w); err == nil {
-		return c.op + " " + FormatNumber(c.num)
-	}
-	return w
+// String is the expectation and what the run got, with the path's unit
+// when it is a time, a size or a rate (a count's unit is what its path
+// names): "metrics.bufferpool-wait-time-total > 5000000000 ns (got
+// 8722198115 ns = 8.722s)".
+func (e ExpectResult) String() string {
+	unit := shownUnit(Unit(e.Path))
+	return fmt.Sprintf("%s %s (got %s)", e.Path, wantText(e.Want, unit), exactQuantity(e.Got, unit))
 }
 
-func fmtMs(ms float64) string {
-	switch {
-	case ms == 0:
-		return "0"
-	case ms >= 1000:
-		return strconv.FormatFloat(ms/1000, 'f', 3, 64) + "s"
+// wantText is an expectation's condition with the path's unit.
+func wantText(w, unit string) string {
+	if c, err := parseCondition(w); err == nil {
+		if unit == "" {
+			return c.op + " " + FormatNumber(c.num)
+		}
+		return c.op + " " + FormatNumber(c.num) + " " + unit
 	}
-	return FormatNumber(ms) + "ms"
+	return w
 }
 
 // wrap breaks text into indented lines of at most width characters.

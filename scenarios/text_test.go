@@ -79,17 +79,45 @@ func TestConfiguredShowsWhatWasSet(t *testing.T) {
 	assert.Equal(t, sets, rep.Config.Sets)
 	assert.Positive(t, rep.CompressionCPUMs)
 
-	// Without --set, a lesson shows only what its file changes, in table
-	// order: every other line is a default.
+	// Without --set, a lesson marks only what its file changes (acks=1,
+	// and so enable.idempotence=false): every other value is a default.
 	s, err = Load("acks1-leader-failover", nil)
 	require.NoError(t, err)
 	rep = s.Run(RunOptions{}).Report
 	text.Reset()
 	require.NoError(t, rep.WriteText(&text, s.Title))
 	assert.NotContains(t, text.String(), "note: --set")
-	assert.NotContains(t, text.String(), "(default ")
+	assert.Contains(t, text.String(), "acks=1 (default all) enable.idempotence=false (default true) retries=2147483647 max")
+	assert.Equal(t, 2, strings.Count(text.String(), "(default "))
 	assert.NotContains(t, text.String(), "cpu ")
 	assert.Zero(t, rep.CompressionCPUMs)
+}
+
+// TestConfiguredMarksDefaults checks that the always-shown properties are
+// marked when a lesson changes them, and that what a lesson's title is
+// about shows even at its default.
+func TestConfiguredMarksDefaults(t *testing.T) {
+	tests := []struct {
+		lesson string
+		sets   []string
+		want   []string
+	}{
+		{"linger-batching", nil, []string{"linger.ms=0 (default 5) batch.size=16384 "}},
+		{"compression-codecs", nil, []string{"linger.ms=20 (default 5) batch.size=65536 (default 16384)"}},
+		{"delivery-timeout-ambiguous", nil, []string{"request.timeout.ms=4000 (default 30000) delivery.timeout.ms=10000 (default 120000)"}},
+		{"isr-shrink-to-leader", nil, []string{"replica.lag.time.max.ms=5000 (default 30000) broker.session.timeout.ms=9000\n"}},
+		{"sticky-vs-round-robin", nil, []string{"\n             partitioner.class=built-in\n"}},
+		{"compression-codecs", []string{"producer.compression.type=none"}, []string{"\n             compression.type=none\n"}},
+	}
+	for _, tt := range tests {
+		s, err := Load(tt.lesson, tt.sets)
+		require.NoError(t, err)
+		var text strings.Builder
+		require.NoError(t, s.Run(RunOptions{}).Report.WriteText(&text, s.Title))
+		for _, want := range tt.want {
+			assert.Contains(t, text.String(), want, tt.lesson)
+		}
+	}
 }
 
 // TestConfiguredListsEveryProperty checks that every property of the

@@ -397,7 +397,7 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 		return s.errAt("workload.records", "%d is negative", w.Records)
 	}
 	if !(w.Rate >= minRate && w.Rate <= maxRate) {
-		return s.errAt("workload.rate", "must be from %g to %g records per second", minRate, maxRate)
+		return s.errAt("workload.rate", "must be from %s to %s records per second", FormatNumber(minRate), FormatNumber(maxRate))
 	}
 	if w.Records == 0 && !s.Duration.Set {
 		return s.errAt("duration", "set duration, workload.records, or both: the workload needs a place to stop")
@@ -413,7 +413,7 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	if w.Records > 0 {
 		span = min(span, float64(w.Records)/w.Rate)
 		if float64(w.Records)/w.Rate > maxSpan.Seconds() && !s.Duration.Set {
-			return s.errAt("workload.rate", "%d records at %g per second take longer than %v; raise the rate or set a duration", w.Records, w.Rate, maxSpan)
+			return s.errAt("workload.rate", "%d records at %s per second take longer than %v; raise the rate or set a duration", w.Records, FormatNumber(w.Rate), maxSpan)
 		}
 	}
 	if records := span * w.Rate; records > maxRecords {
@@ -526,14 +526,15 @@ func parseSelector(text string, topo *broker.Topology) (selector, error) {
 		sel.kind = selAll
 		return sel, nil
 	case "crashed":
-		sel.kind = selCrashed
+		// It selects a broker stopped by shutdown too.
+		sel.kind, sel.text = selCrashed, "every stopped broker (crashed or shut down)"
 		return sel, nil
 	}
 	if id, err := strconv.Atoi(text); err == nil {
 		if id < 1 || id > topo.Brokers {
 			return sel, fmt.Errorf("no broker %d; broker ids are 1 to %d", id, topo.Brokers)
 		}
-		sel.kind, sel.broker = selBroker, sim.NodeID(id)
+		sel.kind, sel.broker, sel.text = selBroker, sim.NodeID(id), fmt.Sprintf("broker-%d", id)
 		return sel, nil
 	}
 	role, tp, ok := strings.Cut(text, " ")

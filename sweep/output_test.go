@@ -207,10 +207,10 @@ func TestCSVErrorNotMetIsZero(t *testing.T) {
 	require.NoError(t, g.WriteCSV(&out))
 	rows, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
-	col := slices.Index(rows[0], "errors.X (batch attempts)")
+	col := slices.Index(rows[0], "errors.X (errors)")
 	require.Positive(t, col, rows[0])
 	assert.Equal(t, []string{"3", "0"}, []string{rows[1][col], rows[2][col]})
-	assert.Equal(t, "1.5", rows[2][slices.Index(rows[0], "errors.X mean (batch attempts)")])
+	assert.Equal(t, "1.5", rows[2][slices.Index(rows[0], "errors.X mean (errors)")])
 }
 
 func TestSettingUnit(t *testing.T) {

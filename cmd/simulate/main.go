@@ -113,6 +113,7 @@ var commands = []command{
 		"look for a fault schedule that breaks a property, shrink it to a minimal scenario file and print its report; hunt merge combines the shards' results", cmdHunt},
 	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N]",
 		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
+	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
 }
 
 func main() {
@@ -594,7 +595,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		var bad []string
 		for _, e := range rep.Expectations {
 			if !e.OK {
-				bad = append(bad, fmt.Sprintf("%s %s, got %s", e.Path, e.Want, scenarios.FormatNumber(e.Got)))
+				bad = append(bad, e.String())
 			}
 		}
 		if len(bad) == 0 {
