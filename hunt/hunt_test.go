@@ -100,7 +100,9 @@ func TestCounterexamples(t *testing.T) {
 // TestSameAnswerOnAnyCores: one worker or four find the same lowest
 // violating schedule, and shards merged give what one machine gives.
 func TestSameAnswerOnAnyCores(t *testing.T) {
-	for _, c := range []huntCase{counterexamples[0], counterexamples[3], counterexamples[5]} {
+	safe := counterexamples[5]
+	safe.budget = 30 // enough to show shards cover the space: 10 schedules each
+	for _, c := range []huntCase{counterexamples[0], counterexamples[3], safe} {
 		t.Run(c.name, func(t *testing.T) {
 			whole, one := c.search(t, Whole, 1)
 			_, four := c.search(t, Whole, 4)
@@ -141,6 +143,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"another hunt", []*Result{part("0/2", 1), part("1/2", 2)}, "shard 1/2 is of another hunt"},
 		{"another split", []*Result{part("0/2", 1), part("1/3", 1)}, "shard 1/3 splits the hunt in 3"},
 		{"a bad shard", []*Result{part("0/2", 1), part("2/2", 1)}, `--shard "2/2"`},
+		{"an unknown reason", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2",
+			Outside: []OutsideCount{{"a cosmic ray", 1}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

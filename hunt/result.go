@@ -24,12 +24,32 @@ type Result struct {
 	// lowest violating one, or all the search covered.
 	Tried int `json:"schedules_tried"`
 	// Outside counts schedules that broke the property only with faults
-	// beyond what Kafka promises it under.
-	Outside   int        `json:"outside_promise"`
-	Violation *Violation `json:"violation,omitempty"`
+	// beyond what Kafka promises it under, by reason, among those tried
+	// when none violated it.
+	Outside   []OutsideCount `json:"outside_promise,omitempty"`
+	Violation *Violation     `json:"violation,omitempty"`
 	// Shrunk is the violation made minimal (a whole hunt's answer; a
 	// shard leaves it to merge).
 	Shrunk *Shrunk `json:"shrunk,omitempty"`
+}
+
+// OutsideCount is how many schedules broke the property only with one
+// kind of fault beyond what Kafka promises it under.
+type OutsideCount struct {
+	Reason    string `json:"reason"` // one of scenarios.HuntOutside
+	Schedules int    `json:"schedules"`
+}
+
+// outsideCounts lists the nonzero counts by reason, in
+// scenarios.HuntOutside's order.
+func outsideCounts(by []int) []OutsideCount {
+	var out []OutsideCount
+	for i, n := range by {
+		if n > 0 {
+			out = append(out, OutsideCount{scenarios.HuntOutside[i], n})
+		}
+	}
+	return out
 }
 
 // Violation is the lowest violating schedule.
@@ -61,8 +81,11 @@ type Options struct {
 func NewResult(s *Search, o Options, f Found) *Result {
 	h := s.Hunt
 	r := &Result{HuntSeed: h.Seed, Property: h.Property.Name, Scenario: o.Scenario, Sets: o.Sets, ScenarioHash: h.Hash(),
-		Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: f.Outside}
+		Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside)}
 	if f.Violation >= 0 {
+		// As merged shards give it: they tried different schedules past
+		// the violation, so its answer says nothing of the others.
+		r.Outside = nil
 		sched := h.Draw(f.Violation)
 		r.Violation = &Violation{Index: f.Violation, Faults: sched.Faults(), Schedule: string(h.YAML(sched))}
 	}
@@ -107,6 +130,7 @@ func Merge(parts []*Result) (*Result, error) {
 		return nil, fmt.Errorf("merge: shard %q: expected I/N", first.Shard)
 	}
 	seen := make([]bool, of)
+	outside := make([]int, len(scenarios.HuntOutside))
 	m := &Result{HuntSeed: first.HuntSeed, Property: first.Property, Scenario: first.Scenario, Sets: first.Sets,
 		ScenarioHash: first.ScenarioHash, Budget: first.Budget, Shard: Whole.String()}
 	for _, p := range parts {
@@ -125,7 +149,13 @@ func Merge(parts []*Result) (*Result, error) {
 		}
 		seen[sh.Index] = true
 		m.Tried += p.Tried
-		m.Outside += p.Outside
+		for _, o := range p.Outside {
+			i := slices.Index(scenarios.HuntOutside, o.Reason)
+			if i < 0 {
+				return nil, fmt.Errorf("merge: shard %s: unknown reason %q; this simulate knows %s", p.Shard, o.Reason, strings.Join(scenarios.HuntOutside, ", "))
+			}
+			outside[i] += o.Schedules
+		}
 		if p.Violation != nil && (m.Violation == nil || p.Violation.Index < m.Violation.Index) {
 			m.Violation = p.Violation
 		}
@@ -138,7 +168,8 @@ func Merge(parts []*Result) (*Result, error) {
 		// it tried are those up to it. Schedules the shards tried past it
 		// do not count, nor do their outside ones.
 		m.Tried = m.Violation.Index + 1
-		m.Outside = -1
+	} else {
+		m.Outside = outsideCounts(outside)
 	}
 	return m, nil
 }
@@ -172,8 +203,14 @@ func (r *Result) WriteText(w io.Writer, h *scenarios.Hunt) error {
 	fmt.Fprintf(&b, "hunt %s (%s) on %s, hunt seed %d\n", r.Property, h.Property.Says, h.Name, r.HuntSeed)
 	if r.Violation == nil {
 		fmt.Fprintf(&b, "no violation in %s", count(r.Tried, "schedule"))
-		if r.Outside > 0 {
-			fmt.Fprintf(&b, " (%s broke it only with faults beyond what Kafka promises it under)", count(r.Outside, "more schedule"))
+		if len(r.Outside) > 0 {
+			total := 0
+			var why []string
+			for _, o := range r.Outside {
+				total += o.Schedules
+				why = append(why, fmt.Sprintf("%d with %s", o.Schedules, o.Reason))
+			}
+			fmt.Fprintf(&b, " (%s broke it only with faults beyond what Kafka promises it under: %s)", count(total, "more schedule"), strings.Join(why, ", "))
 		}
 		b.WriteString("\n")
 		_, err := io.WriteString(w, b.String())

@@ -9,6 +9,7 @@ package hunt
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,8 +59,8 @@ type Search struct {
 
 	mu       sync.Mutex
 	next     int
-	best     int          // the lowest violating index so far, -1 for none
-	ran      map[int]bool // index -> its violation fell outside the promise
+	best     int         // the lowest violating index so far, -1 for none
+	ran      map[int]int // index -> why its violation fell outside the promise (scenarios.HuntOutside), -1 if it did not
 	stopped  bool
 	panicked *sweep.Panic
 }
@@ -72,8 +73,9 @@ type Found struct {
 	Tried     int
 	Violation int // the lowest violating index, -1 if none
 	// Outside counts the schedules among those tried that broke the
-	// property only with faults beyond what Kafka promises it under.
-	Outside int
+	// property only with faults beyond what Kafka promises it under, by
+	// reason (scenarios.HuntOutside).
+	Outside []int
 }
 
 // Run searches the shard's indices below Budget in increasing order on
@@ -82,7 +84,7 @@ type Found struct {
 // so the answer is the lowest violating index whatever the number of
 // workers.
 func (s *Search) Run() Found {
-	s.next, s.best, s.ran = s.Shard.Index, -1, map[int]bool{}
+	s.next, s.best, s.ran = s.Shard.Index, -1, map[int]int{}
 	var wg sync.WaitGroup
 	for range max(1, s.Parallel) {
 		wg.Add(1)
@@ -102,7 +104,7 @@ func (s *Search) Run() Found {
 				if t.Violated && (s.best < 0 || i < s.best) {
 					s.best = i
 				}
-				s.ran[i] = t.Outside != ""
+				s.ran[i] = slices.Index(scenarios.HuntOutside, t.Outside)
 				if s.Progress != nil {
 					s.Progress(len(s.ran))
 				}
@@ -137,7 +139,7 @@ func (s *Search) Snapshot() Found {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ran == nil {
-		return Found{Violation: -1}
+		return Found{Violation: -1, Outside: make([]int, len(scenarios.HuntOutside))}
 	}
 	return s.found()
 }
@@ -146,16 +148,16 @@ func (s *Search) Snapshot() Found {
 // unbroken run of indices from the shard's first counts: past a gap (a
 // stop while lower ones ran) a schedule's result is not yet an answer.
 func (s *Search) found() Found {
-	f := Found{Violation: s.best}
+	f := Found{Violation: s.best, Outside: make([]int, len(scenarios.HuntOutside))}
 	end := s.Shard.Index
 	for {
-		outside, ok := s.ran[end]
+		why, ok := s.ran[end]
 		if !ok || (s.best >= 0 && end > s.best) {
 			break
 		}
 		f.Tried++
-		if outside {
-			f.Outside++
+		if why >= 0 {
+			f.Outside[why]++
 		}
 		end += s.Shard.Of
 	}

@@ -64,6 +64,10 @@ func HuntPropertyNamed(name string) (HuntProperty, error) {
 	return HuntProperty{}, fmt.Errorf("--property %q: use one of %s", name, strings.Join(names, ", "))
 }
 
+// HuntOutside are the reasons a violation falls outside what Kafka
+// promises the property under, in the order results list them.
+var HuntOutside = []string{"a producer restart", "an epoch bump", "a forgotten producer id", "a request rule that lied"}
+
 // lossAssumptions: Kafka's promise not to lose a committed record holds
 // for brokers that tell the truth. It speaks of "at least one in sync
 // replica alive" (Kafka's documentation, Design: Replication); here a
@@ -74,22 +78,25 @@ func lossAssumptions(res *Result) string { return misled(res) }
 // sessionAssumptions: idempotence promises one copy, in order, within one
 // producer session and one producer epoch of a producer id the partitions
 // still remember (KafkaProducer's enable.idempotence documentation,
-// KIP-360); a restarted producer is a new session.
+// KIP-360): a restarted producer is a new session that resends what the
+// old one had not heard back about, an epoch bump renumbers the
+// unfinished batches, and a partition that forgot the producer id
+// (producer.id.expiration.ms) takes any sequence.
 func sessionAssumptions(res *Result) string {
 	switch {
 	case res.Sessions > 1:
-		return "the producer restarted: a new session resends what the old one had not heard back about"
+		return HuntOutside[0]
 	case epochBumped(res):
-		return "the producer bumped its epoch (KIP-360), which renumbers the unfinished batches"
+		return HuntOutside[1]
 	case traced(res, event.ProducerExpired):
-		return "a partition forgot the producer id (producer.id.expiration.ms)"
+		return HuntOutside[2]
 	}
 	return misled(res)
 }
 
 func misled(res *Result) string {
 	if misleadingRule(res) {
-		return "a request rule told the producer something false about what the broker did"
+		return HuntOutside[3]
 	}
 	return ""
 }
