@@ -77,7 +77,7 @@ func TestCounterexamples(t *testing.T) {
 				return
 			}
 			assert.Equal(t, c.want+1, res.Tried)
-			res.Shrink(s.Hunt, nil, nil)
+			res.Shrink(s.Hunt, 2, nil, nil)
 			require.NotNil(t, res.Shrunk)
 			assert.True(t, res.Shrunk.Minimal, "no single fault can be removed")
 			assert.LessOrEqual(t, res.Shrunk.Faults, res.Violation.Faults)
@@ -124,6 +124,15 @@ func TestSameAnswerOnAnyCores(t *testing.T) {
 			assert.Equal(t, single.Violation, merged.Violation)
 			assert.Equal(t, single.Tried, merged.Tried)
 			assert.Equal(t, "0/1", merged.Shard)
+
+			// Shrinking on one worker or four ends at the same schedule,
+			// in the same count of runs.
+			single.Shrink(whole.Hunt, 1, nil, nil)
+			merged.Shrink(whole.Hunt, 4, nil, nil)
+			assert.Equal(t, single.Shrunk, merged.Shrunk)
+			if c.want >= 0 {
+				require.NotNil(t, merged.Shrunk)
+			}
 		})
 	}
 }

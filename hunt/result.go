@@ -95,23 +95,22 @@ func NewResult(s *Search, o Options, f Found) *Result {
 // ShrinkBudget bounds the runs shrinking takes.
 const ShrinkBudget = 400
 
-// Shrink makes the result's violation minimal; smaller, if set, hears of
-// each smaller violating schedule found on the way (for an interrupt),
-// and ran, if set, of each run.
-func (r *Result) Shrink(h *scenarios.Hunt, smaller func(yaml string), ran func()) {
+// Shrink makes the result's violation minimal, running each step's
+// variants on parallel workers; smaller, if set, hears of each smaller
+// violating schedule found on the way (for an interrupt), and ran, if
+// set, of each run.
+func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) {
 	if r.Violation == nil {
 		return
 	}
-	runs := 0
-	small, minimal := h.Shrink(h.Draw(r.Violation.Index), ShrinkBudget, func(s scenarios.Schedule, violated bool) {
-		runs++
-		if ran != nil {
-			ran()
+	first := func(ss []scenarios.Schedule) int {
+		k := firstViolating(h, ss, parallel, ran)
+		if k >= 0 && smaller != nil {
+			smaller(string(h.YAML(ss[k])))
 		}
-		if violated && smaller != nil {
-			smaller(string(h.YAML(s)))
-		}
-	})
+		return k
+	}
+	small, runs, minimal := h.Shrink(h.Draw(r.Violation.Index), ShrinkBudget, first)
 	t := h.Try(small)
 	r.Shrunk = &Shrunk{Faults: small.Faults(), Records: small.Records(), Brokers: small.Brokers(), Runs: runs, Minimal: minimal,
 		Schedule: string(h.YAML(small)), report: t.Result.Report}

@@ -166,3 +166,52 @@ func (s *Search) found() Found {
 	}
 	return f
 }
+
+// firstViolating runs the schedules on n workers and returns the index of
+// the first that violates, -1 for none: a worker takes the next schedule
+// unless a lower one is known to violate, so the answer is the one a
+// single worker gives. ran, if set, hears of each run, one at a time.
+func firstViolating(h *scenarios.Hunt, ss []scenarios.Schedule, n int, ran func()) int {
+	var (
+		mu       sync.Mutex
+		next     int
+		best     = -1
+		panicked *sweep.Panic
+		wg       sync.WaitGroup
+	)
+	take := func() (int, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if next >= len(ss) || (best >= 0 && next > best) || panicked != nil {
+			return 0, false
+		}
+		next++
+		return next - 1, true
+	}
+	for range min(max(1, n), len(ss)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, ok := take(); ok; i, ok = take() {
+				var violated bool
+				p := sweep.Catch(func() { violated = h.Try(ss[i]).Violated })
+				mu.Lock()
+				if p != nil && panicked == nil {
+					panicked = p
+				}
+				if violated && (best < 0 || i < best) {
+					best = i
+				}
+				if ran != nil {
+					ran()
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if panicked != nil {
+		panic(panicked)
+	}
+	return best
+}

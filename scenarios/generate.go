@@ -383,19 +383,27 @@ func writeFaults(b *strings.Builder, faults []chaosFault) {
 // takes the first smaller variant that still fails, and starts again from
 // it, until no variant fails or the budget of runs is spent.
 func shrink[T any](c T, smaller func(T) []T, fails func(T) bool, budget int) T {
-	for progress := true; progress && budget > 0; {
-		progress = false
-		for _, v := range smaller(c) {
-			if budget--; budget < 0 {
-				break
-			}
-			if fails(v) {
-				c, progress = v, true
-				break
-			}
-		}
-	}
+	c, _, _ = shrinkFirst(c, smaller, func(vs []T) int { return slices.IndexFunc(vs, fails) }, budget)
 	return c
+}
+
+// shrinkFirst is shrink with the variants of a step judged together:
+// first returns the index of the first one that fails, -1 for none, so a
+// caller may run them at once. It returns the smallest failing case, the
+// runs spent (as if judged one by one, up to the first that fails) and
+// whether it ended because no variant failed, rather than on the budget.
+func shrinkFirst[T any](c T, smaller func(T) []T, first func([]T) int, budget int) (small T, runs int, done bool) {
+	for runs < budget {
+		all := smaller(c)
+		vs := all[:min(len(all), budget-runs)]
+		k := first(vs)
+		if k < 0 {
+			return c, runs + len(vs), len(vs) == len(all)
+		}
+		runs += k + 1
+		c = vs[k]
+	}
+	return c, runs, false
 }
 
 // smaller lists the case's one-step reductions, the biggest cuts first:

@@ -326,25 +326,20 @@ func (h *Hunt) Try(s Schedule) Trial {
 }
 
 // Shrink makes a violating schedule smaller while it keeps violating:
-// fewer faults, shorter faults, fewer records, fewer brokers. It ends at
-// a schedule from which no single fault can be removed, unless budget
-// runs ran out first (then minimal is false). tried, if set, hears of
-// every run.
-func (h *Hunt) Shrink(s Schedule, budget int, tried func(s Schedule, violated bool)) (small Schedule, minimal bool) {
-	violates := func(v Schedule) bool {
-		ok := h.Try(v).Violated
-		if tried != nil {
-			tried(v, ok)
-		}
-		return ok
-	}
-	small = shrink(s, h.smaller, violates, budget)
-	for i := range small.faults {
-		if violates(small.without(i)) {
-			return small, false
-		}
-	}
-	return small, true
+// fewer faults, shorter faults, fewer records, fewer brokers. first
+// returns the index of the first schedule of a list that violates, -1 for
+// none (the hunt's pool runs them at once; FirstViolating runs them one by
+// one). It ends at a schedule from which no single fault can be removed,
+// unless budget runs ran out first (then minimal is false); runs counts
+// them as if judged one by one, the same on any number of cores.
+func (h *Hunt) Shrink(s Schedule, budget int, first func([]Schedule) int) (small Schedule, runs int, minimal bool) {
+	return shrinkFirst(s, h.smaller, first, budget)
+}
+
+// FirstViolating is the index of the first schedule that violates the
+// property, -1 for none, run one by one.
+func (h *Hunt) FirstViolating(ss []Schedule) int {
+	return slices.IndexFunc(ss, func(s Schedule) bool { return h.Try(s).Violated })
 }
 
 func (s Schedule) without(i int) Schedule {

@@ -57,8 +57,8 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 		}
 		*budget = hunt.MaxBudget
 	}
-	if *parallel < 1 || *parallel > maxParallel {
-		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
+	if err := checkParallel(*parallel); err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
@@ -91,7 +91,7 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 	bar.finish()
 	res := hunt.NewResult(search, hunt.Options{Scenario: fs.Arg(0), Sets: *sets}, found)
 	if shard == hunt.Whole {
-		shrinkResult(h, res, stderr)
+		shrinkResult(h, res, *parallel, stderr)
 	}
 	setInterruptNote(nil)
 	return writeHunt(res, h, *format, *outPath, out, shard == hunt.Whole)
@@ -102,6 +102,7 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	fs := newFlags("hunt merge")
 	format := fs.String("format", "text", "output format: text or json")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs at once while shrinking")
 	outPath := fs.String("out", "", "also write the merged result as JSON to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -111,6 +112,9 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	}
 	if *format != "text" && *format != "json" {
 		return &usageError{fmt.Sprintf("--format %q: use text or json", *format)}
+	}
+	if err := checkParallel(*parallel); err != nil {
+		return err
 	}
 	var parts []*hunt.Result
 	for _, name := range fs.Args() {
@@ -136,11 +140,11 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	if h.Hash() != res.ScenarioHash {
 		return &usageError{fmt.Sprintf("hunt merge: %s is no longer the scenario the shards hunted (hash %s, now %s)", res.Scenario, res.ScenarioHash, h.Hash())}
 	}
-	shrinkResult(h, res, stderr)
+	shrinkResult(h, res, *parallel, stderr)
 	return writeHunt(res, h, *format, *outPath, out, true)
 }
 
-func shrinkResult(h *scenarios.Hunt, res *hunt.Result, stderr io.Writer) {
+func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.Writer) {
 	if res.Violation == nil {
 		return
 	}
@@ -151,7 +155,7 @@ func shrinkResult(h *scenarios.Hunt, res *hunt.Result, stderr io.Writer) {
 	})
 	bar := newHuntProgress(stderr)
 	runs := 0
-	res.Shrink(h, func(yaml string) { smallest.Store(&yaml) }, func() {
+	res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
 		runs++
 		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs))
 	})
