@@ -117,13 +117,3 @@ func versions() []string {
 	}
 	return vs
 }
-
-// fieldByKey finds a form field by its --set key.
-func fieldByKey(key string) (field, bool) {
-	for _, f := range fields {
-		if f.Key == key {
-			return f, true
-		}
-	}
-	return field{}, false
-}

@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
-	"context"
+	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -73,10 +75,7 @@ type fieldView struct {
 func newForm(r runRequest, sc *scenarios.Scenario, errs formErrors) formView {
 	f := formView{Lesson: r.Lesson, Sets: strings.Join(r.Sets, "\n"), Errors: errs}
 	if r.Lesson == "" && len(r.YAML) > 0 {
-		f.YAML = string(r.YAML)
-		if len(encodeYAML(r.YAML)) <= maxLinkYAML {
-			f.YAMLLink = encodeYAML(r.YAML)
-		}
+		f.YAML, f.YAMLLink = string(r.YAML), r.yamlLink
 	}
 	for _, fd := range fields {
 		v := fieldView{field: fd, Value: r.Values[fd.Key], Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
@@ -142,8 +141,14 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.fail(w, http.StatusRequestEntityTooLarge, "Too large",
-			fmt.Sprintf("The request is over %d KiB or malformed (%v); a scenario file is at most 1 MiB.", s.opt.MaxBody>>10, err))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.pastePage(w, http.StatusRequestEntityTooLarge, newForm(runRequest{}, nil, formErrors{Fields: map[string][]string{"yaml": {
+				fmt.Sprintf("what was sent is over %d KiB; a scenario file is at most 1 MiB: paste or upload a smaller one", s.opt.MaxBody>>10)}}}))
+			return
+		}
+		s.pastePage(w, http.StatusBadRequest, newForm(runRequest{}, nil, formErrors{General: []string{
+			"the form could not be read (a malformed request body); send it again from this page"}}))
 		return
 	}
 	// A posted yaml field is the scenario's text, not a link's encoding.
@@ -155,7 +160,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := parseRunRequest(form)
 	if y := r.PostForm.Get("yaml"); strings.TrimSpace(y) != "" {
-		req.YAML = []byte(y)
+		req.withYAML([]byte(y))
 	}
 	if file, _, ferr := r.FormFile("file"); ferr == nil {
 		data, rerr := io.ReadAll(io.LimitReader(file, maxYAML+1))
@@ -166,34 +171,43 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		case len(data) > maxYAML:
 			err = fmt.Errorf("the uploaded file is over 1 MiB; a scenario file is at most 1 MiB")
 		case len(bytes.TrimSpace(data)) > 0:
-			req.YAML = data
+			req.withYAML(data)
 		}
 	}
 	if err != nil {
 		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}}))
 		return
 	}
-	sc, errs := s.validate(req)
+	q, ok := req.query()
+	if !ok {
+		// Too large for a link: run and show it at once.
+		s.showRun(w, r, req)
+		return
+	}
+	var base *scenarios.Scenario
+	var errs formErrors
+	if err := s.inSlot(r.Context(), "validation", 0, func(*work) { _, base, errs = s.validate(req) }); err != nil {
+		s.runFailed(w, err)
+		return
+	}
 	if !errs.empty() {
-		s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+		s.pastePage(w, http.StatusBadRequest, newForm(req, base, errs))
 		return
 	}
-	if q, ok := req.query(); ok {
-		http.Redirect(w, r, "/run?"+q, http.StatusSeeOther)
-		return
-	}
-	s.showRun(w, r, req, sc)
+	http.Redirect(w, r, "/run?"+q, http.StatusSeeOther)
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
-	req, sc, ok := s.request(w, r.URL.Query())
-	if !ok {
+	q, qerr := readQuery(r.URL.RawQuery)
+	req, err := parseRunRequest(q)
+	if err = cmp.Or(qerr, err); err != nil {
+		s.formAgain(w, req, nil, formErrors{General: []string{err.Error()}})
 		return
 	}
-	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(r.URL.Query())) {
+	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(q)) {
 		return
 	}
-	s.showRun(w, r, req, sc)
+	s.showRun(w, r, req)
 }
 
 // canonical sends the browser to the page's link when the request asked
@@ -209,35 +223,16 @@ func canonical(w http.ResponseWriter, r *http.Request, link string) bool {
 	return true
 }
 
-// request reads and validates a run from a query; when it is not valid,
-// it answers with the form again, each message beside its field.
-func (s *Server) request(w http.ResponseWriter, q url.Values) (runRequest, *scenarios.Scenario, bool) {
-	req, err := parseRunRequest(q)
-	if err != nil {
-		s.formAgain(w, req, formErrors{General: []string{err.Error()}})
-		return req, nil, false
-	}
-	sc, errs := s.validate(req)
-	if !errs.empty() {
-		s.formAgain(w, req, errs)
-		return req, nil, false
-	}
-	return req, sc, true
-}
-
 // formAgain shows the form again with its messages beside the fields:
-// the lesson's page, or the paste page.
-func (s *Server) formAgain(w http.ResponseWriter, req runRequest, errs formErrors) {
+// the lesson's page, or the paste page; base (may be nil) is the pasted
+// scenario without the settings, for the form's values.
+func (s *Server) formAgain(w http.ResponseWriter, req runRequest, base *scenarios.Scenario, errs formErrors) {
 	if s.isLesson(req.Lesson) {
 		s.render(w, http.StatusBadRequest, "lesson.html", s.lessonPage(req, errs))
 		return
 	}
-	var sc *scenarios.Scenario
-	if len(req.YAML) > 0 {
-		sc, _ = scenarios.Parse(pastedSource, req.YAML, nil)
-	}
 	req.Lesson = "" // not a lesson: validate said so
-	s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+	s.pastePage(w, http.StatusBadRequest, newForm(req, base, errs))
 }
 
 // pastePage is the page to paste a scenario into, with its form.
@@ -258,8 +253,10 @@ type runView struct {
 	Charts      []chartView
 	Text        string
 	Budget      string
-	Passed      bool
-	SpaceTime   *spaceTimeView
+	// Late says what was left out because the page's time was up.
+	Late      string
+	Passed    bool
+	SpaceTime *spaceTimeView
 }
 
 type countView struct {
@@ -283,16 +280,36 @@ type chartView struct {
 	SVG   template.HTML
 }
 
-func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest, sc *scenarios.Scenario) {
+// showRun validates, runs and shows a request, in a slot; a request
+// that is not valid gets its form again.
+func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest) {
 	link, _ := req.query()
 	var v runView
-	err := s.inSlot(r.Context(), sc.Name, func(ctx context.Context) {
-		res := s.run(ctx, sc)
-		v = s.newRunView(sc, res, link)
-		v.SpaceTime = spaceTime(res, link, r.URL.Query())
+	var sc, base *scenarios.Scenario
+	var errs formErrors
+	err := s.inSlot(r.Context(), "run", 1, func(wk *work) {
+		if sc, base, errs = s.validate(req); !errs.empty() {
+			return
+		}
+		res := s.run(wk, sc)
+		if wk.gone() {
+			return
+		}
+		v = s.newRunView(wk, sc, res, req.Lesson != "", link)
+		switch {
+		case v.Late != "":
+		case wk.late():
+			v.Late = fmt.Sprintf("The space-time diagram is left out: this page used its %v of real time; the report is whole.", wk.budget)
+		default:
+			v.SpaceTime = spaceTime(res, link, r.URL.Query())
+		}
 	})
 	if err != nil {
 		s.runFailed(w, err)
+		return
+	}
+	if !errs.empty() {
+		s.formAgain(w, req, base, errs)
 		return
 	}
 	form := newForm(req, sc, formErrors{})
@@ -311,9 +328,11 @@ var runCharts = []struct{ name, title string }{
 	{"percentiles", "Latency percentiles"},
 }
 
-func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link string) runView {
+// newRunView is a run's report, and its charts unless the page's time is
+// up by then (Late says so).
+func (s *Server) newRunView(wk *work, sc *scenarios.Scenario, res *scenarios.Result, isLesson bool, link string) runView {
 	rep := res.Report
-	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: strings.HasPrefix(sc.Source, "built-in "), Link: link, Report: rep, Passed: rep.Passed()}
+	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: isLesson, Link: link, Report: rep, Passed: rep.Passed()}
 	rc := rep.Records
 	for _, c := range []struct {
 		name  string
@@ -335,10 +354,10 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 		}
 		v.Anomalies = append(v.Anomalies, anomalyView{Heading: h + ")", Explanation: a.Explanation})
 	}
-	for _, name := range sortedKeys(rep.Errors) {
+	for _, name := range slices.Sorted(maps.Keys(rep.Errors)) {
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}
-	for _, name := range sortedKeys(rep.Metrics) {
+	for _, name := range slices.Sorted(maps.Keys(rep.Metrics)) {
 		v.Metrics = append(v.Metrics, metricView{name, scenarios.FormatCell(rep.Metrics[name], scenarios.Unit("metrics."+name))})
 	}
 	var text bytes.Buffer
@@ -350,20 +369,16 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 			v.Budget += "; what ran is shown. Lower workload.records or duration, or run it on your machine with simulate run"
 		}
 	}
+	if wk.late() {
+		v.Late = fmt.Sprintf("The charts and the space-time diagram are left out: this page used its %v of real time; the report is whole.",
+			wk.budget)
+		return v
+	}
 	charts := res.Charts(0)
 	for _, c := range runCharts {
 		v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 var xmlProlog = regexp.MustCompile(`^(?s)<\?xml[^>]*\?>\s*(<!--.*?-->\s*)?`)
@@ -399,7 +414,7 @@ type rowView struct {
 // B (the other parameters), on the same seed unless B sets another, and
 // shows both with the comparison the command line's compare prints.
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, qerr := readQuery(r.URL.RawQuery)
 	qa, err := url.ParseQuery(q.Get("a"))
 	if err != nil || q.Get("a") == "" {
 		s.fail(w, http.StatusBadRequest, "No run to compare with", "The a parameter holds the pinned run's link (lesson=...&...); pin a run from its page.")
@@ -410,13 +425,9 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", err.Error())
 		return
 	}
-	scA, errsA := s.validate(reqA)
-	if !errsA.empty() {
-		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(slices.Concat(errsA.General, flatten(errsA.Fields)), "; "))
-		return
-	}
-	reqB, scB, ok := s.request(w, q)
-	if !ok {
+	reqB, err := parseRunRequest(q)
+	if err = cmp.Or(qerr, err); err != nil {
+		s.formAgain(w, reqB, nil, formErrors{General: []string{err.Error()}})
 		return
 	}
 	linkA, okA := reqA.query()
@@ -425,10 +436,26 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var v compareView
-	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
-		ra, rb := s.run(ctx, scA), s.run(ctx, scB)
+	var scB, baseB *scenarios.Scenario
+	var errsA, errsB formErrors
+	err = s.inSlot(r.Context(), "compare", 2, func(wk *work) {
+		var scA *scenarios.Scenario
+		if scA, _, errsA = s.validate(reqA); !errsA.empty() {
+			return
+		}
+		if scB, baseB, errsB = s.validate(reqB); !errsB.empty() {
+			return
+		}
+		ra := s.run(wk, scA)
+		if wk.gone() {
+			return
+		}
+		rb := s.run(wk, scB)
+		if wk.gone() {
+			return
+		}
 		cmp := scenarios.Compare(ra.Report, rb.Report)
-		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: cmp.Differences}
+		v = compareView{A: s.newRunView(wk, scA, ra, reqA.Lesson != "", linkA), B: s.newRunView(wk, scB, rb, reqB.Lesson != "", linkB), Differences: cmp.Differences}
 		v.LabelA, v.LabelB = cmp.Labels()
 		for _, row := range cmp.Rows {
 			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
@@ -438,6 +465,9 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		var text bytes.Buffer
 		cmp.WriteText(&text)
 		v.Text = text.String()
+		if wk.late() {
+			return
+		}
 		ca, cb := ra.Charts(0), rb.Charts(0)
 		for _, c := range []struct{ name, title string }{
 			{"compare-timeseries", "A and B over time, faults of A marked"},
@@ -450,6 +480,14 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		s.runFailed(w, err)
 		return
 	}
+	if !errsA.empty() {
+		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(slices.Concat(errsA.General, flatten(errsA.Fields)), "; "))
+		return
+	}
+	if !errsB.empty() {
+		s.formAgain(w, reqB, baseB, errsB)
+		return
+	}
 	v.Form = newForm(reqB, scB, formErrors{})
 	v.Form.Pin = linkA
 	s.render(w, http.StatusOK, "compare.html", v)
@@ -457,7 +495,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 
 func flatten(m map[string][]string) []string {
 	var out []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, m[k]...)
 	}
 	return out

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"math"
@@ -45,21 +46,12 @@ type stLink struct {
 func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView {
 	v := &spaceTimeView{}
 	opt := scenarios.SpaceTimeOptions{Partition: q.Get(stPartition)}
-	for _, b := range []struct {
-		key string
-		to  **time.Duration
-	}{{stFrom, &opt.From}, {stTo, &opt.To}} {
-		text := q.Get(b.key)
-		if text == "" {
-			continue
-		}
-		d, err := time.ParseDuration(text)
-		if err != nil || d < 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s %q: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn", b.key, text))
-			opt.From, opt.To = nil, nil
-			break
-		}
-		*b.to = &d
+	from, errFrom := parseWindow(q, stFrom)
+	to, errTo := parseWindow(q, stTo)
+	if err := cmp.Or(errFrom, errTo); err != nil {
+		v.Notes = append(v.Notes, err.Error())
+	} else {
+		opt.From, opt.To = from, to
 	}
 	if opt.From != nil && opt.To != nil && *opt.To <= *opt.From {
 		v.Notes = append(v.Notes, fmt.Sprintf("%s %v is not before %s %v; the default window is drawn", stFrom, *opt.From, stTo, *opt.To))
@@ -77,6 +69,11 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	v.SVG = svgOf(plots.SpaceTimeImage(st, plots.SVG))
 	v.Why = st.Why
 	v.Range = fmt.Sprintf("%s from %s to %s of virtual time", st.Partition, msText(st.FromMs), msText(st.ToMs))
+	if link == "" {
+		v.Notes = append(v.Notes, "No links to move the window: this pasted scenario is too large for a link (over "+
+			fmt.Sprint(maxLinkYAML>>10)+" KiB compressed); draw other windows with simulate plot FILE --partition TOPIC-N --from D --to D, or paste a smaller scenario.")
+		return v
+	}
 	width := st.ToMs - st.FromMs
 	window := func(p string, from, to float64) string {
 		return "/run?" + link + "&" + url.Values{stPartition: {p}, stFrom: {msText(max(0, from))}, stTo: {msText(to)}}.Encode() + "#spacetime"
@@ -94,6 +91,20 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 		v.Partitions = append(v.Partitions, stLink{Label: name, Href: window(name, st.FromMs, st.ToMs), Current: name == st.Partition})
 	}
 	return v
+}
+
+// parseWindow reads one end of the window (st.from or st.to): nil when
+// it is not given.
+func parseWindow(q url.Values, key string) (*time.Duration, error) {
+	text := q.Get(key)
+	if text == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("%s %q: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn", key, text)
+	}
+	return &d, nil
 }
 
 // windowQuery is the query's space-time window, as its links carry it:
