@@ -267,7 +267,7 @@ func (h *Hunt) Draw(i int) Schedule {
 func (h *Hunt) YAML(s Schedule) []byte {
 	text := h.base
 	if s.records != h.records || s.brokers != h.brokers {
-		root := deepCopy(h.root)
+		root := copyNode(h.root)
 		if s.records != h.records {
 			setInt(root, []string{"workload", "records"}, s.records)
 		}
@@ -283,6 +283,16 @@ func (h *Hunt) YAML(s Schedule) []byte {
 		fmt.Fprintf(&b, "expect:\n  %s: \"> 0\"\n", h.Property.Path)
 	}
 	return []byte(b.String())
+}
+
+// copyNode copies a node tree, so that a schedule's edits stay its own.
+func copyNode(n *yaml.Node) *yaml.Node {
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, child := range n.Content {
+		c.Content[i] = copyNode(child)
+	}
+	return &c
 }
 
 // setInt sets a number at a path of map keys, written unquoted.
