@@ -27,6 +27,7 @@ var topics = []struct {
 		"transaction-v2-epoch-bump"}},
 	{"The network is TCP: cuts, delays and timeouts", []string{
 		"short-cut-is-a-delay", "follower-cut-rejoins", "request-timeout-closes-connection"}},
+	{"Hunting the fault schedule that breaks a setting", []string{"hunt-acks1", "hunt-safe-config"}},
 }
 
 // otherTopic holds the lessons no topic names.
