@@ -85,6 +85,7 @@ type Found struct {
 // workers.
 func (s *Search) Run() Found {
 	s.next, s.best, s.ran = s.Shard.Index, -1, map[int]int{}
+	defer sweep.FewerCollections()()
 	var wg sync.WaitGroup
 	for range max(1, s.Parallel) {
 		wg.Add(1)
@@ -179,6 +180,7 @@ func firstViolating(h *scenarios.Hunt, ss []scenarios.Schedule, n int, ran func(
 		panicked *sweep.Panic
 		wg       sync.WaitGroup
 	)
+	defer sweep.FewerCollections()()
 	take := func() (int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
