@@ -333,10 +333,19 @@ func (r *runner) timeline() []TimelineEntry {
 	out := []TimelineEntry{}
 	skipped := 0
 	coordinator := r.coordinatorPartition()
-	for _, e := range r.w.Trace.Entries() {
+	entries := r.w.Trace.Entries()
+	for i := range entries {
+		e := &entries[i]
+		if e.Kind.Timeline() == event.Hidden {
+			continue // most entries: skip them before anything else
+		}
 		if e.Subject >= 0 && int(e.Subject) < len(r.pl.topo.Partitions) && broker.PartitionID(e.Subject) != coordinator &&
 			r.pl.topo.Topics[r.pl.topo.Partitions[e.Subject].Topic].Name == broker.TransactionStateTopic {
 			continue // the other __transaction_state partitions are not part of the story
+		}
+		if len(out) == maxTimeline {
+			skipped++ // counted, not worded: a long run has thousands
+			continue
 		}
 		var what string
 		switch e.Kind.Timeline() {
@@ -354,12 +363,6 @@ func (r *runner) timeline() []TimelineEntry {
 			what = r.cl.SubjectName(e.Subject) + " has no leader: " + event.Detail(&e.Fields, r.cl)
 		case event.Change:
 			what = r.cl.SubjectName(e.Subject) + " " + event.Detail(&e.Fields, r.cl)
-		default:
-			continue
-		}
-		if len(out) == maxTimeline {
-			skipped++
-			continue
 		}
 		out = append(out, TimelineEntry{At: e.At.String(), Node: r.w.NodeName(e.Node), What: what})
 	}
