@@ -36,6 +36,10 @@ type RunOptions struct {
 	// DefaultAnomalies, AllAnomalies for every one. Result.Anomalies
 	// gives every one whatever this says.
 	Anomalies int
+	// NoMessages counts the messages in the trace without keeping them: for
+	// a run judged only by its report's numbers (a hunt's schedule), which
+	// draws no space-time diagram. Nothing else changes.
+	NoMessages bool
 }
 
 // Result is a finished run.
@@ -189,6 +193,9 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	}
 	r := &runner{s: s, opt: opt, pl: s.plan, cfg: s.plan.producerCfg}
 	r.w = sim.NewWorld(seed)
+	if opt.NoMessages {
+		r.w.Trace.DropMessages()
+	}
 	net := &s.Cluster.Network
 	r.w.Net.Configure(sim.LinkConfig{
 		Latency: sim.FromDuration(net.Latency.Duration), Jitter: sim.FromDuration(net.Jitter.Duration),

@@ -33,6 +33,10 @@ type Trace struct {
 	msgNames []string          // message type names, by MsgEntry.Type
 	msgType  map[string]uint16 // the inverse, to intern a name once
 
+	// dropMsgs: messages are counted (nMsgs, the limit) but not kept.
+	dropMsgs bool
+	nMsgs    int // messages kept, or counted when dropMsgs
+
 	limit   int   // the most records kept; 0: no limit
 	omitted int64 // records past the limit, counted but not kept
 	recent  [recentWindow]Recent
@@ -56,6 +60,12 @@ type Recent struct {
 // later records are only counted (Omitted), so a long run's trace stays in
 // bounded memory.
 func (t *Trace) SetLimit(n int) { t.limit = n }
+
+// DropMessages makes the trace count messages without keeping them, from
+// now on: a run judged only by its report's numbers (a hunt's schedule)
+// draws no space-time diagram. The limit counts them all the same, so
+// the entries kept do not change.
+func (t *Trace) DropMessages() { t.dropMsgs = true }
 
 // Omitted is how many records were counted but not kept past the limit.
 func (t *Trace) Omitted() int64 { return t.omitted }
@@ -120,6 +130,10 @@ func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Messa
 	if !t.keep(Recent{Kind: k, Node: node, Peer: peer, Msg: name}, at) {
 		return
 	}
+	t.nMsgs++
+	if t.dropMsgs {
+		return
+	}
 	typ, ok := t.msgType[name]
 	if !ok {
 		if t.msgType == nil {
@@ -160,8 +174,9 @@ func E(at Time, node NodeID, k event.Kind) Entry {
 // Entries is the trace so far. The slice must not be modified.
 func (t *Trace) Entries() []Entry { return t.entries }
 
-// Len is the number of entries and message records: the JSON lines.
-func (t *Trace) Len() int { return len(t.entries) + len(t.msgs) }
+// Len is the number of entries and message records: the JSON lines
+// (and the messages DropMessages counted without keeping).
+func (t *Trace) Len() int { return len(t.entries) + t.nMsgs }
 
 // Namer turns the dense ids in entries into names for the JSON output.
 type Namer interface {

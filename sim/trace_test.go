@@ -295,3 +295,27 @@ func TestMessagesCarryTheirRequestID(t *testing.T) {
 	assert.Contains(t, out.String(), `"msg":"resp","id":2,"req":7}`)
 	assert.Contains(t, out.String(), `"msg":"ping","id":3}`)
 }
+
+// TestTraceDropMessages: dropped messages still count toward the limit,
+// so the entries kept are those of a trace that keeps them.
+func TestTraceDropMessages(t *testing.T) {
+	fill := func(drop bool) *Trace {
+		var tr Trace
+		if drop {
+			tr.DropMessages()
+		}
+		tr.SetLimit(10)
+		for i := range 25 {
+			tr.Add(E(Time(i), 1, event.Append))
+			tr.addMsg(Time(i), event.MsgSend, int64(i), 1, 2, call{name: "produce-request"})
+		}
+		return &tr
+	}
+	full, lean := fill(false), fill(true)
+	require.Len(t, full.Messages(), 5)
+	assert.Empty(t, lean.Messages())
+	assert.Equal(t, full.Entries(), lean.Entries())
+	assert.Equal(t, full.Len(), lean.Len())
+	assert.Equal(t, full.Omitted(), lean.Omitted())
+	assert.Equal(t, full.RecentRecords(), lean.RecentRecords())
+}
