@@ -222,7 +222,7 @@ func BenchmarkSchedules(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			h.Try(h.Draw(int(next.Add(1))))
+			h.Judge(h.Draw(int(next.Add(1))))
 		}
 	})
 	b.StopTimer()
@@ -237,4 +237,28 @@ func cpuTime() time.Duration {
 		panic(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestJudgeAgreesWithTry: the search's lean runs give the verdict and the
+// counts of full runs; only the explanations are left out.
+func TestJudgeAgreesWithTry(t *testing.T) {
+	h, err := scenarios.NewHunt("acks1-leader-failover", nil, "no-loss", 1)
+	require.NoError(t, err)
+	violated := 0
+	for i := range 12 {
+		s := h.Draw(i)
+		full, lean := h.Try(s), h.Judge(s)
+		require.NotNil(t, full.Result)
+		assert.Equal(t, full.Violated, lean.Violated, i)
+		assert.Equal(t, full.Outside, lean.Outside, i)
+		assert.Empty(t, lean.Result.Report.Anomalies, i)
+		rep := *full.Result.Report
+		rep.Anomalies = lean.Result.Report.Anomalies
+		assert.Equal(t, &rep, lean.Result.Report, i)
+		if full.Violated {
+			violated++
+			assert.NotEmpty(t, full.Result.Report.Anomalies, i)
+		}
+	}
+	assert.Positive(t, violated, "some of the schedules violate")
 }

@@ -97,7 +97,7 @@ func (s *Search) Run() Found {
 					return
 				}
 				var t scenarios.Trial
-				p := sweep.Catch(func() { t = s.Hunt.Try(s.Hunt.Draw(i)) })
+				p := sweep.Catch(func() { t = s.Hunt.Judge(s.Hunt.Draw(i)) })
 				s.mu.Lock()
 				if p != nil && s.panicked == nil {
 					s.panicked = p
@@ -196,7 +196,7 @@ func firstViolating(h *scenarios.Hunt, ss []scenarios.Schedule, n int, ran func(
 			defer wg.Done()
 			for i, ok := take(); ok; i, ok = take() {
 				var violated bool
-				p := sweep.Catch(func() { violated = h.Try(ss[i]).Violated })
+				p := sweep.Catch(func() { violated = h.Judge(ss[i]).Violated })
 				mu.Lock()
 				if p != nil && panicked == nil {
 					panicked = p

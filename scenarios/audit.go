@@ -20,6 +20,10 @@ const DefaultAnomalies = 20
 // AllAnomalies, as RunOptions.Anomalies, explains every anomaly.
 const AllAnomalies = -1
 
+// NoAnomalies, as RunOptions.Anomalies, explains none: for a run judged
+// only by its report's counts (a hunt's search).
+const NoAnomalies = -2
+
 // found is every anomalous record the audit found, by kind, in record
 // order.
 type found struct {
@@ -33,11 +37,13 @@ type found struct {
 func (r *runner) explainAnomalies(n int) []Anomaly {
 	f := &r.found
 	total := len(f.lost) + len(f.dups) + len(f.reorders) + len(f.ambiguous)
-	switch {
-	case n == 0:
+	switch n {
+	case 0:
 		n = DefaultAnomalies
-	case n < 0:
+	case AllAnomalies:
 		n = total
+	case NoAnomalies:
+		n = 0
 	}
 	out := make([]Anomaly, 0, min(n, total))
 	if total == 0 {

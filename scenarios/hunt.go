@@ -319,15 +319,23 @@ type Trial struct {
 	Outside string
 }
 
-// Try runs a schedule and judges the property on it.
-func (h *Hunt) Try(s Schedule) Trial {
+// Try runs a schedule and judges the property on it; its Result is a full
+// run's, for the counterexample's report.
+func (h *Hunt) Try(s Schedule) Trial { return h.try(s, RunOptions{}) }
+
+// Judge is Try for a search: the run keeps no messages in its trace and
+// explains no anomaly (its report lists none), which a verdict does not
+// need. The verdict is Try's.
+func (h *Hunt) Judge(s Schedule) Trial {
+	return h.try(s, RunOptions{NoMessages: true, Anomalies: NoAnomalies})
+}
+
+func (h *Hunt) try(s Schedule, opt RunOptions) Trial {
 	sc, err := Parse(h.Name+" hunt schedule", h.YAML(s), nil)
 	if err != nil {
 		return Trial{} // a shrunk schedule can name a broker the cluster no longer has
 	}
-	// A trial is judged by the property's count: its trace needs no
-	// messages (the report the hunt prints comes from the same run).
-	res := sc.Run(RunOptions{NoMessages: true})
+	res := sc.Run(opt)
 	t := Trial{Result: res}
 	if res.Report.StoppedByBudget == nil && h.Property.count(res.Report) > 0 {
 		if t.Outside = h.Property.outside(res); t.Outside == "" {
@@ -351,7 +359,7 @@ func (h *Hunt) Shrink(s Schedule, budget int, first func([]Schedule) int) (small
 // FirstViolating is the index of the first schedule that violates the
 // property, -1 for none, run one by one.
 func (h *Hunt) FirstViolating(ss []Schedule) int {
-	return slices.IndexFunc(ss, func(s Schedule) bool { return h.Try(s).Violated })
+	return slices.IndexFunc(ss, func(s Schedule) bool { return h.Judge(s).Violated })
 }
 
 func (s Schedule) without(i int) Schedule {

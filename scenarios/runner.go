@@ -33,8 +33,8 @@ type RunOptions struct {
 	Stop      func() bool
 	StopLimit string
 	// Anomalies is how many anomalies Report.Anomalies explains: 0 for
-	// DefaultAnomalies, AllAnomalies for every one. Result.Anomalies
-	// gives every one whatever this says.
+	// DefaultAnomalies, AllAnomalies for every one, NoAnomalies for
+	// none. Result.Anomalies gives every one whatever this says.
 	Anomalies int
 	// NoMessages counts the messages in the trace without keeping them: for
 	// a run judged only by its report's numbers (a hunt's schedule), which
