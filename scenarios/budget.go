@@ -93,13 +93,14 @@ func (r *runner) within() bool {
 
 // memoryUsed approximates the run's memory deterministically from the
 // counts of what grows with it: the trace, the ledger, the replicas' logs
-// and the queued events. Messages count by number, kept or not
-// (RunOptions.NoMessages), so that a hunt's schedule stops where a full
+// and the queued events. The trace counts by number (messages kept or
+// not, RunOptions.NoMessages; entries whatever room was reserved,
+// RunOptions.TraceEntries), so that a hunt's schedule stops where a full
 // run of it does.
 func (r *runner) memoryUsed() int64 {
 	t := r.w.Trace
 	records, batches := r.cl.LogSize()
-	return int64(cap(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
+	return int64(len(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
 		int64(t.Len()-len(t.Entries()))*int64(unsafe.Sizeof(sim.MsgEntry{})) +
 		int64(cap(r.recs))*int64(unsafe.Sizeof(recState{})) +
 		records*int64(unsafe.Sizeof(broker.RecordID(0))) + batches*int64(unsafe.Sizeof(broker.LogBatch{})) +

@@ -67,6 +67,14 @@ func (t *Trace) SetLimit(n int) { t.limit = n }
 // the entries kept do not change.
 func (t *Trace) DropMessages() { t.dropMsgs = true }
 
+// Reserve makes room for n entries, so that a run whose size is known
+// (a hunt's next schedule) does not grow the slice again and again.
+func (t *Trace) Reserve(n int) {
+	if n > cap(t.entries) {
+		t.entries = append(make([]Entry, 0, n), t.entries...)
+	}
+}
+
 // Omitted is how many records were counted but not kept past the limit.
 func (t *Trace) Omitted() int64 { return t.omitted }
 

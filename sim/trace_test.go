@@ -319,3 +319,19 @@ func TestTraceDropMessages(t *testing.T) {
 	assert.Equal(t, full.Omitted(), lean.Omitted())
 	assert.Equal(t, full.RecentRecords(), lean.RecentRecords())
 }
+
+// TestTraceReserve: reserved room keeps the entries already added and
+// takes the later ones without growing.
+func TestTraceReserve(t *testing.T) {
+	var tr Trace
+	tr.Add(E(1, 1, event.Append))
+	tr.Reserve(100)
+	require.Equal(t, 100, cap(tr.Entries()))
+	for i := range 99 {
+		tr.Add(E(Time(i+2), 1, event.Append))
+	}
+	assert.Equal(t, 100, cap(tr.Entries()))
+	assert.Equal(t, Time(1), tr.Entries()[0].At)
+	tr.Reserve(10)
+	assert.Equal(t, 100, cap(tr.Entries()), "less room than it has changes nothing")
+}
