@@ -250,6 +250,7 @@ type runView struct {
 	Name, Title string
 	IsLesson    bool   // a built-in lesson, with a page of its own
 	Link        string // the run's query; "" when too large for a link
+	Href        string // the run's page, "/run?"+Link: one value, so the template does not escape its query
 	Report      *scenarios.Report
 	Counts      []countView
 	Anomalies   []anomalyView
@@ -314,6 +315,9 @@ var runCharts = []struct{ name, title string }{
 func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link string) runView {
 	rep := res.Report
 	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: strings.HasPrefix(sc.Source, "built-in "), Link: link, Report: rep, Passed: rep.Passed()}
+	if link != "" {
+		v.Href = "/run?" + link
+	}
 	rc := rep.Records
 	for _, c := range []struct {
 		name  string

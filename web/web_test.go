@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"flag"
+	"html"
 	"html/template"
 	"mime/multipart"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -345,5 +347,38 @@ func TestEveryLesson(t *testing.T) {
 			assert.Equal(t, len(runCharts), strings.Count(body, "<figure><figcaption>"))
 			assert.NotContains(t, body, `<p class="error">`, "no chart or diagram failed")
 		})
+	}
+}
+
+// hrefOf is the unescaped href of the element with this id in a page.
+func hrefOf(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<a href="([^"]*)" id="` + regexp.QuoteMeta(id) + `"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "no link #%s in the page", id)
+	return html.UnescapeString(m[1])
+}
+
+// TestPrintedLinksRun: the links a page prints (this run's link, run A
+// alone, run B alone) give the same run, not a redirect or an error.
+func TestPrintedLinksRun(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	run := "/run?lesson=acks1-leader-failover&producer.acks=all&seed=2"
+	status, body := get(t, h, run)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, run, hrefOf(t, body, "permalink"))
+	status, again := get(t, h, hrefOf(t, body, "permalink"))
+	require.Equal(t, http.StatusOK, status, again)
+	assert.True(t, body == again, "the permalink gives the same page")
+
+	cmp := "/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover") + "&lesson=acks1-leader-failover&producer.acks=all&seed=2"
+	status, body = get(t, h, cmp)
+	require.Equal(t, http.StatusOK, status, body)
+	for id, want := range map[string]string{"run-a": "/run?lesson=acks1-leader-failover", "run-b": run} {
+		assert.Equal(t, want, hrefOf(t, body, id))
+		status, page := get(t, h, hrefOf(t, body, id))
+		require.Equal(t, http.StatusOK, status, id)
+		_, direct := get(t, h, want)
+		assert.True(t, page == direct, "%s: the same run", id)
 	}
 }
