@@ -155,6 +155,6 @@ func TestBrowserBadInput(t *testing.T) {
 	for _, f := range fields {
 		_, err := scenarios.Load("acks1-leader-failover", []string{f.Key + "=" + badValues[f.Key]})
 		require.Error(t, err)
-		assert.Equal(t, err.Error(), text(t, ctx, "#f-"+idOf(f.Key)+"-error"), f.Key)
+		assert.Equal(t, webText(err), text(t, ctx, "#f-"+idOf(f.Key)+"-error"), f.Key)
 	}
 }

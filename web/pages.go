@@ -173,6 +173,10 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}}))
 		return
 	}
+	if msgs := s.unknownKeys(req, form); len(msgs) > 0 {
+		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{General: msgs}))
+		return
+	}
 	sc, errs := s.validate(req)
 	if !errs.empty() {
 		s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
@@ -215,6 +219,10 @@ func (s *Server) request(w http.ResponseWriter, q url.Values) (runRequest, *scen
 	req, err := parseRunRequest(q)
 	if err != nil {
 		s.formAgain(w, req, formErrors{General: []string{err.Error()}})
+		return req, nil, false
+	}
+	if msgs := s.unknownKeys(req, q); len(msgs) > 0 {
+		s.formAgain(w, req, formErrors{General: msgs})
 		return req, nil, false
 	}
 	sc, errs := s.validate(req)
@@ -270,6 +278,10 @@ type countView struct {
 }
 
 type anomalyView struct{ Heading, Explanation string }
+
+// anomaliesKey=all in a run's query lists every anomaly, not the first
+// of each kind.
+const anomaliesKey = "anomalies"
 
 type errorView struct {
 	Name  string
@@ -412,6 +424,10 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	reqA, err := parseRunRequest(qa)
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", err.Error())
+		return
+	}
+	if msgs := s.unknownKeys(reqA, qa); len(msgs) > 0 {
+		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(msgs, "; "))
 		return
 	}
 	scA, errsA := s.validate(reqA)

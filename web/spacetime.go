@@ -67,10 +67,10 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	}
 	st, err := res.SpaceTime(opt)
 	if err != nil {
-		v.Notes = append(v.Notes, err.Error())
+		v.Notes = append(v.Notes, webText(err))
 		opt.Partition = ""
 		if st, err = res.SpaceTime(opt); err != nil {
-			v.Notes = append(v.Notes, err.Error())
+			v.Notes = append(v.Notes, webText(err))
 			return v
 		}
 	}

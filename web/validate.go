@@ -80,6 +80,9 @@ func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
 		errs.add("set", fmt.Sprintf("%d other settings; this server takes at most %d per run", len(r.Sets), maxSets))
 		return nil, errs
 	}
+	if errs = setTwice(r); !errs.empty() {
+		return nil, errs
+	}
 	sc, err := s.parse(r, r.allSets())
 	if err == nil {
 		if err := s.withinBounds(sc); err != nil {
@@ -90,26 +93,26 @@ func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
 	}
 	if _, baseErr := s.parse(r, nil); baseErr != nil {
 		if r.Lesson != "" {
-			errs.General = append(errs.General, baseErr.Error())
+			errs.General = append(errs.General, webText(baseErr))
 		} else {
-			errs.add("yaml", baseErr.Error())
+			errs.add("yaml", webText(baseErr))
 		}
 		return nil, errs
 	}
 	for _, f := range fields {
 		if v, ok := r.Values[f.Key]; ok {
 			if _, err := s.parse(r, []string{f.Key + "=" + v}); err != nil {
-				errs.add(f.Key, err.Error())
+				errs.add(f.Key, webText(err))
 			}
 		}
 	}
 	for _, set := range r.Sets {
 		if _, err := s.parse(r, []string{set}); err != nil {
-			errs.add("set", err.Error())
+			errs.add("set", webText(err))
 		}
 	}
 	if errs.empty() {
-		errs.General = append(errs.General, err.Error())
+		errs.General = append(errs.General, webText(err))
 	}
 	return nil, errs
 }

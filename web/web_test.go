@@ -115,7 +115,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		all.Set(f.Key, bad)
 		_, err := scenarios.Load("acks1-leader-failover", []string{f.Key + "=" + bad})
 		require.Error(t, err, f.Key)
-		want := `<p class="error" id="f-` + idOf(f.Key) + `-error">` + escape(err.Error()) + `</p>`
+		want := `<p class="error" id="f-` + idOf(f.Key) + `-error">` + escape(webText(err)) + `</p>`
 		t.Run(f.Key, func(t *testing.T) {
 			t.Parallel()
 			status, body := get(t, h, "/run?lesson=acks1-leader-failover&"+url.QueryEscape(f.Key)+"="+url.QueryEscape(bad))
@@ -136,7 +136,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, status)
 		_, err := scenarios.Load("acks1-leader-failover", []string{"producer.nope=1"})
 		require.Error(t, err)
-		assert.Contains(t, body, `<p class="error" id="f-set-error">`+escape(err.Error())+`</p>`)
+		assert.Contains(t, body, `<p class="error" id="f-set-error">`+escape(webText(err))+`</p>`)
 	})
 	t.Run("a combination Kafka refuses", func(t *testing.T) {
 		t.Parallel()
@@ -145,7 +145,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, status)
 		_, err := scenarios.Load("hot-key-skew", []string{"producer.acks=1", "producer.enable.idempotence=true"})
 		require.Error(t, err)
-		assert.Contains(t, body, `<div class="errors" id="form-errors"><p class="error">`+escape(err.Error()))
+		assert.Contains(t, body, `<div class="errors" id="form-errors"><p class="error">`+escape(webText(err)))
 	})
 }
 
@@ -206,7 +206,7 @@ func TestPastedScenario(t *testing.T) {
 	require.Error(t, err)
 	rec = post(url.Values{"yaml": {bad}})
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
-	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(err.Error())+`</p>`)
+	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(webText(err))+`</p>`)
 
 	rec = httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(strings.Repeat("x", 2<<20)))
@@ -380,5 +380,28 @@ func TestPrintedLinksRun(t *testing.T) {
 		require.Equal(t, http.StatusOK, status, id)
 		_, direct := get(t, h, want)
 		assert.True(t, page == direct, "%s: the same run", id)
+	}
+}
+
+// TestUnknownKeys: a query key no page reads is refused with the command
+// line's message for it, not dropped to run something else; a field also
+// set under other settings is refused beside the field.
+func TestUnknownKeys(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	tests := []struct {
+		target, want string
+	}{
+		{"/run?lesson=acks1-leader-failover&producer.ack=all", `<div class="errors" id="form-errors"><p class="error">producer.ack: unknown producer property &#34;ack&#34; (did you mean acks?); the simulator models: acks,`},
+		{"/run?lesson=acks1-leader-failover&foo=bar", `<div class="errors" id="form-errors"><p class="error">foo: unknown --set key; use seed,`},
+		{"/run?lesson=acks1-leader-failover&producer.request.timeout.ms=5000", `<p class="error">producer.request.timeout.ms is not a field of this form; put producer.request.timeout.ms=5000 under other settings</p>`},
+		{"/run?lesson=acks1-leader-failover&producer.acks=0&set=producer.acks%3Dall", `<p class="error" id="f-producer-acks-error">set both here (0) and under other settings (all); keep one</p>`},
+		{"/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover&producer.ack=all") + "&lesson=acks1-leader-failover", `producer.ack: unknown producer property &#34;ack&#34; (did you mean acks?)`},
+	}
+	for _, tt := range tests {
+		status, body := get(t, h, tt.target)
+		assert.Equal(t, http.StatusBadRequest, status, tt.target)
+		assert.Contains(t, body, tt.want, tt.target)
+		assert.NotContains(t, body, "built-in acks1-leader-failover", "no command-line framing")
 	}
 }
