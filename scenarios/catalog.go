@@ -21,9 +21,10 @@ var catalogFS embed.FS
 
 // Entry is one built-in scenario.
 type Entry struct {
-	Name  string
-	Title string
-	Text  []byte // the file as shipped
+	Name     string
+	Title    string
+	Question string // what the lesson asks (its question: key)
+	Text     []byte // the file as shipped
 }
 
 // Catalog lists the built-in scenarios in lesson order: the file names
@@ -43,7 +44,7 @@ func Catalog() []Entry {
 		if err != nil {
 			panic(fmt.Sprintf("built-in scenario %s does not parse: %v", f.Name(), err))
 		}
-		out = append(out, Entry{Name: s.Name, Title: s.Title, Text: data})
+		out = append(out, Entry{Name: s.Name, Title: s.Title, Question: s.Question, Text: data})
 	}
 	return out
 }

@@ -20,6 +20,21 @@ var funcs = template.FuncMap{
 	"num":        func(v float64) string { return scenarios.FormatNumber(v) },
 	"dict":       dict,
 	"paragraphs": paragraphs,
+	"code":       codeSpans,
+}
+
+// codeSpans is text with its `backquoted` spans (Markdown's code, as
+// LESSONS.md and the scenario files write settings) as <code>.
+func codeSpans(text string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(text, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(part) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(part))
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // paragraphs splits text wrapped for a terminal (a scenario's lesson) into

@@ -41,8 +41,8 @@ func TestPages(t *testing.T) {
 		status       int
 		contains     []string
 	}{
-		{"the lessons", "/", 200, []string{`href="/lesson/acks1-leader-failover"`, topics[0].title, "acks=1 loses acknowledged records when the leader fails"}},
-		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
+		{"the lessons", "/", 200, []string{`href="/lesson/acks1-leader-failover"`, topics[0].title, `<p class="question">Can a record acknowledged with <code>acks=1</code> disappear?</p>`, "acks=1 loses acknowledged records when the leader fails"}},
+		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `<p class="question" id="question"><strong>Question.</strong> Can a record acknowledged with <code>acks=1</code> disappear?</p>`, `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
 		{"no such lesson", "/lesson/nope", 404, []string{`No lesson is named &#34;nope&#34;`}},
 		{"a run", "/run?lesson=acks1-leader-failover", 200, []string{`id="records-lost" class="bad">266<`, "lost record 1995 (orders-0, key-96)", "broker-1 truncated offsets 520-785", "<svg", "fair share", `name="a" value="lesson=acks1-leader-failover"`}},
 		{"a run's space-time diagram", "/run?lesson=acks1-leader-failover", 200, []string{`id="spacetime"`, "the first anomaly: lost record", `id="st-later"`, `href="/run?lesson=acks1-leader-failover&amp;st.from=947ms&amp;st.partition=orders-1&amp;st.to=9.903461s#spacetime"`}},
