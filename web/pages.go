@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kafkasim/kafkasim/plots"
 	"github.com/kafkasim/kafkasim/scenarios"
@@ -75,17 +76,22 @@ type formView struct {
 }
 
 // fieldView is one input: its field, what was typed, the lesson's value
-// (shown when it is empty) and its messages.
+// (shown when it is empty, and what an empty field runs), this run's
+// value where it differs from the lesson's, and its messages.
 type fieldView struct {
 	field
-	Value, Lesson string
-	Errors        []string
-	ID            string
+	Value, Lesson, Run string
+	// Of names what Lesson is the value of: "lesson" or "scenario" (a
+	// pasted one).
+	Of     string
+	Errors []string
+	ID     string
 }
 
-// newForm fills the form from a request; sc (may be nil) gives each
-// field's lesson value.
-func newForm(r runRequest, sc *scenarios.Scenario, errs formErrors) formView {
+// newForm fills the form from a request; run (may be nil) is the
+// scenario with the request's settings, for each field's value in this
+// run beside the lesson's.
+func newForm(r runRequest, run *scenarios.Scenario, errs formErrors) formView {
 	f := formView{Lesson: r.Lesson, Sets: strings.Join(r.Sets, "\n"), Errors: errs}
 	if r.Lesson == "" && len(r.YAML) > 0 {
 		f.YAML = string(r.YAML)
@@ -93,14 +99,42 @@ func newForm(r runRequest, sc *scenarios.Scenario, errs formErrors) formView {
 			f.YAMLLink = encodeYAML(r.YAML)
 		}
 	}
+	base, of := unset(r), "lesson"
+	if r.Lesson == "" {
+		of = "scenario"
+	}
 	for _, fd := range fields {
-		v := fieldView{field: fd, Value: r.Values[fd.Key], Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
-		if sc != nil {
-			v.Lesson = fd.lesson(sc)
+		v := fieldView{field: fd, Value: r.Values[fd.Key], Of: of, Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
+		if base != nil {
+			v.Lesson = fd.lesson(base)
+			if run != nil && fd.lesson(run) != v.Lesson {
+				v.Run = fd.lesson(run)
+			}
 		}
 		f.Fields = append(f.Fields, v)
 	}
 	return f
+}
+
+// builtinTexts are the built-in lessons' files by name, read once.
+var builtinTexts = sync.OnceValue(func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, e := range scenarios.Catalog() {
+		m[e.Name] = e.Text
+	}
+	return m
+})
+
+// unset is the request's lesson or pasted scenario without its settings
+// (nil if it does not parse): what an empty field runs.
+func unset(r runRequest) *scenarios.Scenario {
+	var sc *scenarios.Scenario
+	if text, ok := builtinTexts()[r.Lesson]; ok {
+		sc, _ = scenarios.Parse("built-in "+r.Lesson, text, nil)
+	} else if r.Lesson == "" && len(r.YAML) > 0 {
+		sc, _ = scenarios.Parse(pastedSource, r.YAML, nil)
+	}
+	return sc
 }
 
 // idOf turns a dotted key into an HTML id.
