@@ -73,6 +73,17 @@ type formView struct {
 	Errors         formErrors
 	// Pin is the query of the run shown, for "compare with this run".
 	Pin string
+	// Changes are what this run changed from the lesson (or the pasted
+	// scenario): each field whose value differs, and the other settings.
+	Changes []changeView
+}
+
+// changeView is one setting a run changed: from the lesson's value to
+// this run's; InEffect when the request did not set it (acks=all turns
+// enable.idempotence on, as Kafka's default).
+type changeView struct {
+	Label, From, To string
+	InEffect        bool
 }
 
 // fieldView is one input: its field, what was typed, the lesson's value
@@ -109,9 +120,16 @@ func newForm(r runRequest, run *scenarios.Scenario, errs formErrors) formView {
 			v.Lesson = fd.lesson(base)
 			if run != nil && fd.lesson(run) != v.Lesson {
 				v.Run = fd.lesson(run)
+				f.Changes = append(f.Changes, changeView{Label: fd.Label, From: v.Lesson, To: v.Run, InEffect: v.Value == ""})
 			}
 		}
 		f.Fields = append(f.Fields, v)
+	}
+	if run != nil {
+		for _, set := range r.Sets {
+			k, v, _ := strings.Cut(set, "=")
+			f.Changes = append(f.Changes, changeView{Label: strings.TrimSpace(k), To: strings.TrimSpace(v)})
+		}
 	}
 	return f
 }
