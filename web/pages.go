@@ -18,10 +18,11 @@ import (
 )
 
 var funcs = template.FuncMap{
-	"num":        func(v float64) string { return scenarios.FormatNumber(v) },
-	"dict":       dict,
-	"paragraphs": paragraphs,
-	"code":       codeSpans,
+	"num":          func(v float64) string { return scenarios.FormatNumber(v) },
+	"dict":         dict,
+	"paragraphs":   paragraphs,
+	"code":         codeSpans,
+	"maxAnomalies": func() int { return maxPageAnomalies },
 }
 
 // codeSpans is text with its `backquoted` spans (Markdown's code, as
@@ -261,7 +262,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(r.URL.Query())) {
+	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+viewQuery(r.URL.Query())) {
 		return
 	}
 	s.showRun(w, r, req, sc)
@@ -336,6 +337,28 @@ type runView struct {
 	Budget      string
 	Passed      bool
 	SpaceTime   *spaceTimeView
+	// AnomalyCount is every anomaly of the run; Anomalies lists the first
+	// of each kind, or with AllAnomalies up to maxPageAnomalies of them.
+	AnomalyCount int
+	AllAnomalies bool
+}
+
+// listAllAnomalies lists the report's anomalies (the run explained up to
+// maxPageAnomalies), not only the first of each kind.
+func (v *runView) listAllAnomalies() {
+	v.AllAnomalies = true
+	v.Anomalies = nil
+	for _, a := range v.Report.Anomalies {
+		v.Anomalies = append(v.Anomalies, newAnomalyView(a))
+	}
+}
+
+func newAnomalyView(a scenarios.Anomaly) anomalyView {
+	h := fmt.Sprintf("%s record %d (%s", a.Kind, a.Record, a.Partition)
+	if a.Key != nil {
+		h += ", " + *a.Key
+	}
+	return anomalyView{Heading: h + ")", Explanation: a.Explanation}
 }
 
 type countView struct {
@@ -345,6 +368,10 @@ type countView struct {
 }
 
 type anomalyView struct{ Heading, Explanation string }
+
+// maxPageAnomalies bounds the anomalies one page lists with their
+// explanations (anomalies=all): a run may have tens of thousands.
+const maxPageAnomalies = 1000
 
 // anomaliesKey=all in a run's query lists every anomaly, not the first
 // of each kind.
@@ -367,8 +394,15 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest,
 	link, _ := req.query()
 	var v runView
 	err := s.inSlot(r.Context(), sc.Name, func(ctx context.Context) {
-		res := s.run(ctx, sc)
+		all, explained := r.URL.Query().Get(anomaliesKey) == "all", 0
+		if all {
+			explained = maxPageAnomalies
+		}
+		res := s.run(ctx, sc, explained)
 		v = s.newRunView(sc, res, link)
+		if all {
+			v.listAllAnomalies()
+		}
 		v.SpaceTime = spaceTime(res, link, r.URL.Query())
 	})
 	if err != nil {
@@ -412,12 +446,9 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 			continue
 		}
 		shown[a.Kind] = true
-		h := fmt.Sprintf("%s record %d (%s", a.Kind, a.Record, a.Partition)
-		if a.Key != nil {
-			h += ", " + *a.Key
-		}
-		v.Anomalies = append(v.Anomalies, anomalyView{Heading: h + ")", Explanation: a.Explanation})
+		v.Anomalies = append(v.Anomalies, newAnomalyView(a))
 	}
+	v.AnomalyCount = rep.AnomalyCount
 	for _, name := range sortedKeys(rep.Errors) {
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}
@@ -513,7 +544,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	}
 	var v compareView
 	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
-		ra, rb := s.run(ctx, scA), s.run(ctx, scB)
+		ra, rb := s.run(ctx, scA, 0), s.run(ctx, scB, 0)
 		cmp := scenarios.Compare(ra.Report, rb.Report)
 		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: cmp.Differences}
 		v.LabelA, v.LabelB = cmp.Labels()

@@ -171,10 +171,12 @@ func (s *Server) inSlot(ctx context.Context, what string, f func(ctx context.Con
 }
 
 // run runs a scenario with the wall-clock budget, stopping early if the
-// request goes away; call it in a slot.
-func (s *Server) run(ctx context.Context, sc *scenarios.Scenario) *scenarios.Result {
+// request goes away; call it in a slot. anomalies is how many anomalies
+// the report explains (scenarios.RunOptions.Anomalies).
+func (s *Server) run(ctx context.Context, sc *scenarios.Scenario, anomalies int) *scenarios.Result {
 	deadline := time.Now().Add(s.opt.MaxWall)
 	return sc.Run(scenarios.RunOptions{
+		Anomalies: anomalies,
 		// The wall clock is the server's: the core only asks the hook.
 		Stop:      func() bool { return ctx.Err() != nil || time.Now().After(deadline) },
 		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),

@@ -96,11 +96,12 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	return v
 }
 
-// windowQuery is the query's space-time window, as its links carry it:
-// "&st.from=...&st.partition=...&st.to=..." or "".
-func windowQuery(q url.Values) string {
+// viewQuery is what the query asks to see of the run, as the page's
+// links carry it: the space-time window and the anomalies listed
+// ("&anomalies=all&st.from=...&st.partition=...&st.to=..." or "").
+func viewQuery(q url.Values) string {
 	w := url.Values{}
-	for _, k := range []string{stPartition, stFrom, stTo} {
+	for _, k := range []string{stPartition, stFrom, stTo, anomaliesKey} {
 		if v := q.Get(k); v != "" {
 			w.Set(k, v)
 		}

@@ -408,3 +408,26 @@ func TestUnknownKeys(t *testing.T) {
 		assert.NotContains(t, body, "built-in acks1-leader-failover", "no command-line framing")
 	}
 }
+
+// TestAllAnomalies: the run page lists the first anomaly of each kind
+// and links to every one with its explanation, at most maxPageAnomalies
+// on a page, saying so.
+func TestAllAnomalies(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	status, body := get(t, h, "/run?lesson=acks1-leader-failover")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 1, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, "The first of each kind, of 266 anomalies.")
+	all := hrefOf(t, body, "all-anomalies")
+	assert.Equal(t, "/run?lesson=acks1-leader-failover&anomalies=all#anomalies", all)
+	status, body = get(t, h, strings.TrimSuffix(all, "#anomalies"))
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, 266, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, `<p class="hint" id="anomalies-shown">All 266 anomalies. <a href="/run?lesson=acks1-leader-failover#anomalies">`)
+
+	status, body = get(t, h, "/run?lesson=unclean-election-loss&anomalies=all")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, maxPageAnomalies, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, "The first 1000 of 5501 anomalies: a page lists at most 1000.")
+}
