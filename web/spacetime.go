@@ -27,6 +27,8 @@ const (
 type spaceTimeView struct {
 	SVG        template.HTML
 	Why, Range string
+	// End says the window reaches the run's end, and when that was.
+	End        string
 	Notes      []string
 	Steps      []stLink
 	Partitions []stLink
@@ -77,17 +79,33 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	v.SVG = svgOf(plots.SpaceTimeImage(st, plots.SVG))
 	v.Why = st.Why
 	v.Range = fmt.Sprintf("%s from %s to %s of virtual time", st.Partition, msText(st.FromMs), msText(st.ToMs))
-	width := st.ToMs - st.FromMs
+	// Windows stay within the run, from 0 to its last event (a window
+	// asked for past it is moved as if it ended there).
+	from, to, end := st.FromMs, st.ToMs, traceEndMs(res)
+	if to >= end {
+		v.End = fmt.Sprintf("the run ended at %s", scenarios.FormatQuantity(end, "ms"))
+		if end > from {
+			to = end
+		}
+	}
+	width := to - from
 	window := func(p string, from, to float64) string {
+		if to > end && end > from {
+			to = end
+		}
 		return "/run?" + link + "&" + url.Values{stPartition: {p}, stFrom: {msText(max(0, from))}, stTo: {msText(to)}}.Encode() + "#spacetime"
 	}
-	if st.FromMs > 0 {
-		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, st.FromMs-width, st.FromMs)})
+	if from > 0 {
+		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, from-width, from)})
+	}
+	if to < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, to, to+width)})
+	}
+	if from > 0 || to < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, from-width/2, to+width/2)})
 	}
 	v.Steps = append(v.Steps,
-		stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, st.ToMs, st.ToMs+width)},
-		stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, st.FromMs-width/2, st.ToMs+width/2)},
-		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, st.FromMs+width/4, st.ToMs-width/4)},
+		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, from+width/4, to-width/4)},
 		stLink{ID: "st-default", Label: "the default window", Href: "/run?" + link + "#spacetime"})
 	for _, p := range res.Report.Partitions {
 		name := fmt.Sprintf("%s-%d", p.Topic, p.Partition)
@@ -115,4 +133,17 @@ func viewQuery(q url.Values) string {
 // msText is a time in ms as a Go duration, to the microsecond.
 func msText(ms float64) string {
 	return (time.Duration(math.Round(ms*1000)) * time.Microsecond).String()
+}
+
+// traceEndMs is the time of the run's last traced event or message, in
+// ms: the diagram has nothing to draw past it.
+func traceEndMs(res *scenarios.Result) float64 {
+	var end float64
+	if e := res.Trace.Entries(); len(e) > 0 {
+		end = e[len(e)-1].At.Ms()
+	}
+	if m := res.Trace.Messages(); len(m) > 0 {
+		end = max(end, m[len(m)-1].At.Ms())
+	}
+	return end
 }

@@ -51,6 +51,8 @@ func TestPages(t *testing.T) {
 			[]string{`<a href="/run?lesson=acks1-leader-failover&amp;producer.acks=all&amp;st.to=2s">See Other</a>`}},
 		{"and to the comparison's", "/compare?lesson=acks1-leader-failover&seed=&producer.acks=all&a=lesson%3Dacks1-leader-failover", 303,
 			[]string{`<a href="/compare?a=lesson%3Dacks1-leader-failover&amp;lesson=acks1-leader-failover&amp;producer.acks=all">See Other</a>`}},
+		{"a window past the run's end", "/run?lesson=acks1-leader-failover&st.from=9s&st.to=20s", 200, []string{`<p class="hint" id="st-end">the run ended at 10.35 s; the window goes no later.</p>`,
+			`href="/run?lesson=acks1-leader-failover&amp;st.from=8.324221s&amp;st.partition=orders-0&amp;st.to=10.351558s#spacetime" id="st-wider"`}},
 		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
 		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
 		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
