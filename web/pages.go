@@ -22,6 +22,7 @@ var funcs = template.FuncMap{
 	"dict":         dict,
 	"paragraphs":   paragraphs,
 	"code":         codeSpans,
+	"lessonText":   lessonText,
 	"maxAnomalies": func() int { return maxPageAnomalies },
 }
 
@@ -47,6 +48,46 @@ func paragraphs(text string) []string {
 		out = append(out, strings.Join(strings.Fields(p), " "))
 	}
 	return out
+}
+
+// setArg is a --set KEY=VALUE in a lesson's text; trailing punctuation
+// is the sentence's, not the value's.
+var setArg = regexp.MustCompile(`--set ([a-z][a-z0-9._-]*)=(\S+)`)
+
+// lessonText is one paragraph of a lesson's text for its page: its
+// `code` spans as code, and each --set KEY=VALUE a link that runs the
+// lesson with that setting, with a link comparing that with the lesson.
+// Other command lines stay code to copy.
+func lessonText(lesson, text string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(text, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>")
+		}
+		last := 0
+		for _, m := range setArg.FindAllStringSubmatchIndex(part, -1) {
+			key, value := part[m[2]:m[3]], strings.TrimRight(part[m[4]:m[5]], ".,;:)")
+			end := m[4] + len(value)
+			b.WriteString(template.HTMLEscapeString(part[last:m[0]]))
+			r := runRequest{Lesson: lesson, Values: map[string]string{}}
+			if _, ok := fieldByKey(key); ok {
+				r.Values[key] = value
+			} else {
+				r.Sets = []string{key + "=" + value}
+			}
+			base, _ := runRequest{Lesson: lesson}.query()
+			link, _ := r.query()
+			fmt.Fprintf(&b, `<a href="%s" class="try">%s</a> (<a href="%s" class="try-compare">compare with the lesson</a>)`,
+				template.HTMLEscapeString("/run?"+link), template.HTMLEscapeString(part[m[0]:end]),
+				template.HTMLEscapeString("/compare?a="+url.QueryEscape(base)+"&"+link))
+			last = end
+		}
+		b.WriteString(template.HTMLEscapeString(part[last:]))
+		if i%2 == 1 {
+			b.WriteString("</code>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // dict makes a map of its key, value pairs: a partial's arguments.

@@ -433,3 +433,25 @@ func TestAllAnomalies(t *testing.T) {
 	assert.Equal(t, maxPageAnomalies, strings.Count(body, `<div class="anomaly">`))
 	assert.Contains(t, body, "The first 1000 of 5501 anomalies: a page lists at most 1000.")
 }
+
+// TestLessonTextLinks: each --set in a lesson's text is a link that runs
+// the lesson with it, and one that compares that with the lesson; both
+// answer the page itself (no redirect, no refusal).
+func TestLessonTextLinks(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	links := regexp.MustCompile(`<a href="([^"]*)" class="try(?:-compare)?">`)
+	n := 0
+	for _, e := range scenarios.Catalog() {
+		_, body := get(t, h, "/lesson/"+e.Name)
+		for _, m := range links.FindAllStringSubmatch(body, -1) {
+			n++
+			target := html.UnescapeString(m[1])
+			status, page := get(t, h, target)
+			assert.Equal(t, http.StatusOK, status, "%s: %s: %s", e.Name, target, page)
+		}
+	}
+	assert.GreaterOrEqual(t, n, 16, "the lessons' --set links")
+	_, body := get(t, h, "/lesson/keyed-vs-keyless-leader-loss")
+	assert.Contains(t, body, `Run it with <a href="/run?lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try">--set workload.keys=0</a> (<a href="/compare?a=lesson%3Dkeyed-vs-keyless-leader-loss&amp;lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try-compare">compare with the lesson</a>): about half`)
+}
