@@ -69,3 +69,44 @@ func setTwice(r runRequest) formErrors {
 	}
 	return errs
 }
+
+// diffView is a setting that differs between A and B; Note says when
+// neither run set it: it changed in effect, following another setting.
+type diffView struct {
+	scenarios.SettingDiff
+	Note string
+}
+
+// diffViews marks the differences neither request asked for: a setting
+// a request sets is its key (producer.acks, topic.min.insync.replicas,
+// seed), a difference the report's path (producer.acks,
+// topics.orders.min.insync.replicas).
+func diffViews(diffs []scenarios.SettingDiff, a, b runRequest) []diffView {
+	var asked []string
+	for _, set := range slices.Concat(a.allSets(), b.allSets()) {
+		key, _, _ := strings.Cut(set, "=")
+		key = strings.TrimSpace(key)
+		for _, section := range []string{"producer.", "broker.", "topic.", "cluster.broker.", "cluster."} {
+			if rest, ok := strings.CutPrefix(key, section); ok {
+				key = rest
+				break
+			}
+		}
+		asked = append(asked, key)
+	}
+	acksDiffer := slices.ContainsFunc(diffs, func(d scenarios.SettingDiff) bool { return d.Key == "producer.acks" })
+	var out []diffView
+	for _, d := range diffs {
+		v := diffView{SettingDiff: d}
+		if !slices.ContainsFunc(asked, func(k string) bool { return d.Key == k || strings.HasSuffix(d.Key, "."+k) }) {
+			v.Note = "changed in effect, not set"
+			// KafkaProducer: enable.idempotence defaults to true, and is
+			// turned off when acks is not all and it was not set.
+			if d.Key == "producer.enable.idempotence" && acksDiffer {
+				v.Note = "follows from acks: Kafka's default idempotence needs acks=all; changed in effect, not set"
+			}
+		}
+		out = append(out, v)
+	}
+	return out
+}

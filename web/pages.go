@@ -427,8 +427,8 @@ type errorView struct {
 type metricView struct{ Name, Value string }
 
 type chartView struct {
-	Title string
-	SVG   template.HTML
+	Name, Title string
+	SVG         template.HTML
 }
 
 func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest, sc *scenarios.Scenario) {
@@ -507,7 +507,7 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 	}
 	charts := res.Charts(0)
 	for _, c := range runCharts {
-		v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
+		v.Charts = append(v.Charts, chartView{Name: c.name, Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
 	}
 	return v
 }
@@ -538,11 +538,13 @@ type compareView struct {
 	A, B        runView
 	LabelA      string
 	LabelB      string
-	Differences []scenarios.SettingDiff
-	Rows        []rowView
-	Charts      []chartView
-	Text        string
-	Form        formView
+	Differences []diffView
+	// Same is A and B being one run (the same link).
+	Same   bool
+	Rows   []rowView
+	Charts []chartView
+	Text   string
+	Form   formView
 }
 
 type rowView struct {
@@ -587,7 +589,8 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
 		ra, rb := s.run(ctx, scA, 0), s.run(ctx, scB, 0)
 		cmp := scenarios.Compare(ra.Report, rb.Report)
-		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: cmp.Differences}
+		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: diffViews(cmp.Differences, reqA, reqB),
+			Same: okA && okB && linkA == linkB}
 		v.LabelA, v.LabelB = cmp.Labels()
 		for _, row := range cmp.Rows {
 			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
