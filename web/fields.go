@@ -104,7 +104,7 @@ var fields = []field{
 		lesson: func(s *scenarios.Scenario) string { return strconv.Itoa(s.Workload.Keys) }},
 	{Key: "workload.rate", Label: "workload rate (records/s)", Choices: []string{"1000", "10000"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.FormatFloat(s.Workload.Rate, 'f', -1, 64) }},
-	{Key: "workload.records", Label: "workload records", Choices: []string{"1000", "10000"},
+	{Key: "workload.records", Label: "workload records (0: no limit)", Choices: []string{"1000", "10000"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.Itoa(s.Workload.Records) }},
 	{Key: "seed", Label: "seed", Choices: []string{"1", "2", "3"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.FormatUint(s.Seed, 10) }},

@@ -382,6 +382,26 @@ type runView struct {
 	// of each kind, or with AllAnomalies up to maxPageAnomalies of them.
 	AnomalyCount int
 	AllAnomalies bool
+	// Limit says what bounded the records sent when it was not
+	// workload.records: the duration at the workload's rate.
+	Limit string
+}
+
+// sendLimit says when the scenario's duration, at its rate, bounds the
+// records sent rather than workload.records (0 is no limit).
+func sendLimit(sc *scenarios.Scenario, sent int64) string {
+	w := sc.Workload
+	if !sc.Duration.Set {
+		return ""
+	}
+	by := fmt.Sprintf("duration %v × rate %s records/s", sc.Duration.Duration, scenarios.FormatNumber(w.Rate))
+	switch {
+	case w.Records == 0:
+		return fmt.Sprintf("%d sent: workload records 0 is no limit; %s sets it", sent, by)
+	case float64(w.Records) > sc.Duration.Duration.Seconds()*w.Rate:
+		return fmt.Sprintf("%d sent, not workload records %d: %s caps it", sent, w.Records, by)
+	}
+	return ""
 }
 
 // listAllAnomalies lists the report's anomalies (the run explained up to
@@ -490,6 +510,7 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 		v.Anomalies = append(v.Anomalies, newAnomalyView(a))
 	}
 	v.AnomalyCount = rep.AnomalyCount
+	v.Limit = sendLimit(sc, rc.Sent)
 	for _, name := range sortedKeys(rep.Errors) {
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}

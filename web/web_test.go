@@ -53,6 +53,11 @@ func TestPages(t *testing.T) {
 			[]string{`<a href="/compare?a=lesson%3Dacks1-leader-failover&amp;lesson=acks1-leader-failover&amp;producer.acks=all">See Other</a>`}},
 		{"a window past the run's end", "/run?lesson=acks1-leader-failover&st.from=9s&st.to=20s", 200, []string{`<p class="hint" id="st-end">the run ended at 10.35 s; the window goes no later.</p>`,
 			`href="/run?lesson=acks1-leader-failover&amp;st.from=8.324221s&amp;st.partition=orders-0&amp;st.to=10.351558s#spacetime" id="st-wider"`}},
+		{"a run with transactions", "/run?lesson=read-uncommitted-sees-aborts", 200, []string{`<td id="txn-committed">20</td><td id="txn-aborted">10</td>`,
+			`<tr id="consumer-read_uncommitted"><td><code>read_uncommitted</code></td><td>290</td><td class="bad">90</td>`,
+			`<p class="hint" id="send-limit">300 sent: workload records 0 is no limit; duration 3s × rate 100 records/s sets it.</p>`}},
+		{"records capped by the duration", "/run?lesson=acks1-leader-failover&workload.records=10000", 200, []string{
+			`<p class="hint" id="send-limit">8000 sent, not workload records 10000: duration 4s × rate 2000 records/s caps it.</p>`}},
 		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
 		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
 		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
