@@ -338,6 +338,21 @@ func TestUpload(t *testing.T) {
 	assert.Contains(t, page, "linger.ms=20")
 	assert.NotContains(t, page, `href="/lesson/`, "a pasted scenario has no lesson page")
 
+	// A bad file's message is the command line's, without its framing.
+	body.Reset()
+	mw = multipart.NewWriter(&body)
+	fw, err = mw.CreateFormFile("file", "mine.yaml")
+	require.NoError(t, err)
+	fw.Write(append(bytes.Clone(e.Text), "colour: blue\n"...))
+	require.NoError(t, mw.Close())
+	rec = httptest.NewRecorder()
+	req = httptest.NewRequest(http.MethodPost, "/run", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Regexp(t, `<p class="error" id="f-yaml-error">line \d+: colour: unknown key at the top level`, rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), pastedSource, "an uploaded file is not called pasted")
+
 	sets := url.Values{"lesson": {"idempotent-producer"}}
 	for range maxSets + 1 {
 		sets.Add("set", "workload.rate=1000")
