@@ -88,11 +88,7 @@ func find(nameOrFile string) (string, []byte, error) {
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
 		}
-		near := closest(nameOrFile, names)
-		if len(near) == 0 {
-			near = lessonsAbout(nameOrFile)
-		}
-		if len(near) > 0 {
+		if near := NearLessons(nameOrFile); len(near) > 0 {
 			return "", nil, &Error{Source: nameOrFile, Msg: fmt.Sprintf("no built-in scenario or file by that name; did you mean %s? (simulate list shows all %d)",
 				strings.Join(near, " or "), len(names))}
 		}
@@ -150,6 +146,20 @@ func Parse(source string, data []byte, sets []string, classes ...producer.Partit
 	}
 	s.plan = pl
 	return s, nil
+}
+
+// NearLessons are the built-in lessons a name that is none probably
+// meant, at most three: names within a few typing mistakes of it, else
+// lessons whose text has its words.
+func NearLessons(name string) []string {
+	var names []string
+	for _, e := range Catalog() {
+		names = append(names, e.Name)
+	}
+	if near := closest(name, names); len(near) > 0 {
+		return near
+	}
+	return lessonsAbout(name)
 }
 
 // closest are the names near name, nearest first, at most three: those

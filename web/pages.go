@@ -211,7 +211,8 @@ type lessonView struct {
 func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !s.isLesson(name) {
-		s.fail(w, http.StatusNotFound, "No such lesson", fmt.Sprintf("No lesson is named %q; the first page lists them.", name))
+		s.render(w, http.StatusNotFound, "message.html", message{Title: "No such lesson",
+			Text: fmt.Sprintf("No lesson is named %q; the first page lists them.", name), Lessons: scenarios.NearLessons(name)})
 		return
 	}
 	// The query fills the form: a link to a lesson with settings.

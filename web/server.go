@@ -136,13 +136,15 @@ func (s *Server) logf(format string, args ...any) {
 // message is a page that only says something: a 404, a 503, a bug.
 type message struct {
 	Title, Text string
+	// Lessons are lessons the request probably meant, as links.
+	Lessons []string
 }
 
 func (s *Server) fail(w http.ResponseWriter, status int, title, text string) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	s.render(w, status, "message.html", message{title, text})
+	s.render(w, status, "message.html", message{Title: title, Text: text})
 }
 
 // errBusy: every run slot stayed taken for the whole QueueWait.

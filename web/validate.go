@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kafkasim/kafkasim/scenarios"
@@ -36,6 +37,9 @@ func (s *Server) parse(r runRequest, sets []string) (*scenarios.Scenario, error)
 	if r.Lesson != "" {
 		e, ok := s.entry(r.Lesson)
 		if !ok {
+			if near := scenarios.NearLessons(r.Lesson); len(near) > 0 {
+				return nil, fmt.Errorf("no lesson is named %q; did you mean %s? The first page lists them", r.Lesson, strings.Join(near, " or "))
+			}
 			return nil, fmt.Errorf("no lesson is named %q; the first page lists them", r.Lesson)
 		}
 		// As scenarios.Load names a built-in, so the messages are the same.
