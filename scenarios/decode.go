@@ -89,9 +89,6 @@ func join(path, key string) string {
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
-	if n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
 	if v.CanAddr() {
 		if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
 			return nd.decodeNode(d, n, path)
@@ -326,6 +323,9 @@ func parseScenario(source string, data []byte, sets []string) (*Scenario, error)
 	if err := dec.Decode(&more); err != io.EOF {
 		return nil, &Error{Source: source, Msg: "one scenario per file: found a second YAML document (---)"}
 	}
+	if err := refuseAliases(source, &doc); err != nil {
+		return nil, err
+	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, &Error{Source: source, Msg: "a scenario must be a map of keys (name, cluster, topics, producer, workload, faults, ...)"}
@@ -418,10 +418,27 @@ func slicesContainsEmpty(path []string) bool {
 	return false
 }
 
+// refuseAliases refuses YAML anchors and aliases: a scenario is small
+// enough to write out, and an alias followed while decoding multiplies the
+// work (a few KB of nested aliases expand to gigabytes), which yaml.v3's
+// own protection does not see since the decoder walks the nodes itself.
+// The walk does not follow aliases, so it is linear in the text.
+func refuseAliases(source string, n *yaml.Node) error {
+	// An anchor comes before its aliases, so the walk meets it first.
+	if name := cmp.Or(n.Anchor, n.Value); n.Anchor != "" || n.Kind == yaml.AliasNode {
+		return &Error{Source: source, Line: n.Line, Msg: fmt.Sprintf("YAML anchors and aliases (&%s, *%s) are not supported in scenario files; write each value out", name, name)}
+	}
+	for _, c := range n.Content {
+		if err := refuseAliases(source, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setPath sets a scalar at a path of map keys, creating maps on the way.
 // The new nodes have no line number, which is how errors know they came
-// from --set. A node the file shares through a YAML anchor is copied
-// first (unshare), so that the --set changes this one place only.
+// from --set.
 func setPath(n *yaml.Node, path []string, value string) {
 	for i, key := range path {
 		if n.Kind != yaml.MappingNode {
@@ -439,50 +456,19 @@ func setPath(n *yaml.Node, path []string, value string) {
 			n.Content[j+1] = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value}
 			return
 		}
-		n = unshare(&n.Content[j+1])
+		n = n.Content[j+1]
 	}
-}
-
-// unshare makes *slot a node of its own: an alias is replaced by a copy of
-// what it refers to, and an anchored node by a copy that the aliases do
-// not see.
-func unshare(slot **yaml.Node) *yaml.Node {
-	n := *slot
-	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	if n != *slot || n.Anchor != "" {
-		n = deepCopy(n)
-		n.Anchor = ""
-		*slot = n
-	}
-	return n
-}
-
-func deepCopy(n *yaml.Node) *yaml.Node {
-	c := *n
-	c.Content = make([]*yaml.Node, len(n.Content))
-	for i, child := range n.Content {
-		c.Content[i] = deepCopy(child)
-	}
-	return &c
 }
 
 // workloadTopicNode finds the topic the workload writes to, which is what
-// --set topic.X changes, made a node of its own (unshare).
+// --set topic.X changes.
 func workloadTopicNode(root *yaml.Node) (*yaml.Node, error) {
 	get := func(m *yaml.Node, key string) *yaml.Node {
-		if m != nil && m.Kind == yaml.AliasNode {
-			m = m.Alias
-		}
 		if m == nil || m.Kind != yaml.MappingNode {
 			return nil
 		}
 		for j := 0; j+1 < len(m.Content); j += 2 {
 			if m.Content[j].Value == key {
-				if v := m.Content[j+1]; v.Kind == yaml.AliasNode && v.Alias != nil {
-					return v.Alias
-				}
 				return m.Content[j+1]
 			}
 		}
@@ -498,7 +484,7 @@ func workloadTopicNode(root *yaml.Node) (*yaml.Node, error) {
 	}
 	for i, t := range topics.Content {
 		if n := get(t, "name"); name == "" || (n != nil && n.Value == name) {
-			return unshare(&topics.Content[i]), nil
+			return topics.Content[i], nil
 		}
 	}
 	return nil, fmt.Errorf("the workload topic %q is not among the topics", name)

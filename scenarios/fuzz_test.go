@@ -28,6 +28,7 @@ func checkParseResult(t *testing.T, s *Scenario, err error) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(base))
 	f.Add([]byte(`{"name":"j","duration":"1s","topics":[{"name":"t"}],"workload":{"rate":10}}`))
+	f.Add([]byte("name: x\na: &a [1, 1]\nb: &b [*a, *a]\ntopics: *b\n"))
 	f.Add([]byte("name: x\nfaults:\n  - at: 1s\n    do: isolate\n    broker: leader t-0\n"))
 	for _, e := range Catalog() {
 		f.Add(e.Text)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -69,6 +70,8 @@ func TestParseErrors(t *testing.T) {
 			want: []string{"producer.partitioner.class", "Class com.example.Mine could not be found; the partitioners: built-in, "}},
 		{name: "explicit idempotence with acks=1", replace: [2]string{"acks: all", "acks: 1\n  enable.idempotence: true"},
 			want: []string{"Must set acks to all in order to use the idempotent producer"}},
+		{name: "YAML anchor and alias", replace: [2]string{"  rate: 100", "  rate: &r 100\n  records: *r"},
+			want: []string{"line 15", "YAML anchors and aliases (&r, *r) are not supported in scenario files"}},
 		{name: "bad duration", replace: [2]string{"duration: 1s", "duration: soon"},
 			want: []string{"line 3", "duration", `"soon" is not a duration`}},
 		{name: "bad number", replace: [2]string{"records: 100", "records: lots"},
@@ -421,4 +424,19 @@ func TestWorkloadSizeIsBounded(t *testing.T) {
 	s, err := Parse("t.yaml", []byte(base), []string{"workload.records=1000000000000"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(100), s.Run(RunOptions{}).Report.Records.Sent)
+}
+
+// TestWorkloadSizeCountsEveryTopic: a transactional workload writes each
+// record to every topic of workload.transactions.topics, and the bound on
+// a run counts those writes (regression: it counted records once).
+func TestWorkloadSizeCountsEveryTopic(t *testing.T) {
+	s, err := Load("transactions-atomic", nil)
+	require.NoError(t, err)
+	size := s.Size()
+	assert.Equal(t, Size{Span: 4 * time.Second, Records: 800, Writes: 1600, Topics: 2}, size)
+	assert.Equal(t, "writes about 1600 records (800 to each of 2 topics)", size.String())
+
+	_, err = Load("transactions-atomic", []string{"workload.rate=1500000"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "this workload writes about 12000000 records (6000000 to each of 2 topics); the simulator takes at most 10000000 per run")
 }

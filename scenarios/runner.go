@@ -24,6 +24,9 @@ type RunOptions struct {
 	// MaxEvents replaces the event budget derived from the scenario's size
 	// when set.
 	MaxEvents uint64
+	// MaxMemory replaces the memory budget (bytes) derived from the
+	// scenario's size when set: a server bounds what one run may hold.
+	MaxMemory int64
 	// Stop, when set, is asked every few thousand events whether the run
 	// must stop (the CLI's wall-clock budget: the core never reads the
 	// clock); StopLimit describes that budget for the report.
@@ -192,13 +195,8 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	wl := &s.Workload
 	// Room for the records the workload will send, up to a million; more
 	// grow the slice as they come.
-	expected := wl.Rate * 86400
-	if s.Duration.Set {
-		expected = wl.Rate * s.Duration.Seconds()
-	}
-	if wl.Records > 0 {
-		expected = min(expected, float64(wl.Records))
-	}
+	size := s.Size()
+	expected := size.Records
 	capacity := int(min(expected, 1<<20)) + 1
 	r.recs = make([]recState, 1, capacity)
 	if wl.Keys > 0 {
@@ -239,10 +237,13 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	for i := range r.pl.faults {
 		lastFault = max(lastFault, sim.FromDuration(r.pl.faults[i].At.Duration))
 	}
-	r.budget = newBudget(expected*float64(len(r.pl.topics)), len(r.pl.topo.Partitions)+r.pl.topo.Brokers,
+	r.budget = newBudget(size.Writes, len(r.pl.topo.Partitions)+r.pl.topo.Brokers,
 		max(workLimit, lastFault)+drain+convergeTime)
 	if opt.MaxEvents > 0 {
 		r.budget.events = opt.MaxEvents
+	}
+	if opt.MaxMemory > 0 {
+		r.budget.memory = opt.MaxMemory
 	}
 	r.w.Trace.SetLimit(r.budget.trace)
 	r.w.RunWhile(workLimit, func() bool { return r.within() && !r.workDone })

@@ -405,19 +405,11 @@ func (s *Scenario) validateWorkload(pl *plan) error {
 	if s.Duration.Set && (s.Duration.Duration <= 0 || s.Duration.Duration > maxSpan) {
 		return s.errAt("duration", "must be above 0 and at most %v", maxSpan)
 	}
-	// The workload ends at duration or after records, whichever comes first.
-	span := maxSpan.Seconds()
-	if s.Duration.Set {
-		span = s.Duration.Seconds()
+	if w.Records > 0 && float64(w.Records)/w.Rate > maxSpan.Seconds() && !s.Duration.Set {
+		return s.errAt("workload.rate", "%d records at %s per second take longer than %v; raise the rate or set a duration", w.Records, FormatNumber(w.Rate), maxSpan)
 	}
-	if w.Records > 0 {
-		span = min(span, float64(w.Records)/w.Rate)
-		if float64(w.Records)/w.Rate > maxSpan.Seconds() && !s.Duration.Set {
-			return s.errAt("workload.rate", "%d records at %s per second take longer than %v; raise the rate or set a duration", w.Records, FormatNumber(w.Rate), maxSpan)
-		}
-	}
-	if records := span * w.Rate; records > maxRecords {
-		return s.errAt("workload", "this workload sends about %.0f records; the simulator takes at most %d per run", records, maxRecords)
+	if size := s.size(len(pl.topics)); size.Writes > maxRecords {
+		return s.errAt("workload", "this workload %s; the simulator takes at most %d per run", size, maxRecords)
 	}
 	if w.Keys < 0 || w.Keys > 1e7 {
 		return s.errAt("workload.keys", "%d is out of range; use 0 (no keys) to 10000000", w.Keys)
@@ -570,4 +562,44 @@ func parseTopicPartition(tp string, topo *broker.Topology) (topic, partition int
 		return 0, 0, fmt.Errorf("%s has partitions 0 to %d, so %q names none of them", tp[:dash], topo.Topics[t].Partitions-1, tp)
 	}
 	return t, p, nil
+}
+
+// Size is how much a scenario's workload does, what the bounds on a run
+// are checked against.
+type Size struct {
+	// Span is how long the workload sends: until duration or after its
+	// records, whichever comes first.
+	Span time.Duration
+	// Records is about how many records it sends, and Writes how many the
+	// cluster stores: each record goes to every topic of
+	// workload.transactions.topics.
+	Records, Writes float64
+	Topics          int
+}
+
+// String says the size in words: "sends about 8000 records" or, with
+// several topics, "writes about 16000 records (8000 to each of 2 topics)".
+func (z Size) String() string {
+	if z.Topics > 1 {
+		return fmt.Sprintf("writes about %.0f records (%.0f to each of %d topics)", z.Writes, z.Records, z.Topics)
+	}
+	return fmt.Sprintf("sends about %.0f records", z.Records)
+}
+
+// Size is the size of a parsed scenario's workload.
+func (s *Scenario) Size() Size { return s.size(len(s.plan.topics)) }
+
+func (s *Scenario) size(topics int) Size {
+	w := &s.Workload
+	// In seconds first: records/rate may be far past what a Duration holds.
+	secs := maxSpan.Seconds()
+	if s.Duration.Set {
+		secs = s.Duration.Seconds()
+	}
+	records := w.Rate * secs
+	if w.Records > 0 {
+		secs = min(secs, float64(w.Records)/w.Rate)
+		records = min(records, float64(w.Records))
+	}
+	return Size{Span: time.Duration(secs * float64(time.Second)), Records: records, Writes: records * float64(topics), Topics: topics}
 }

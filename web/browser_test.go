@@ -21,6 +21,14 @@ import (
 // browserNames are the names Debian's and others' Chromium go by.
 var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"}
 
+// TestCIBrowserNames: .ci/run looks for a browser by the same names, so
+// that what it finds (or installs) is what the browser tests find.
+func TestCIBrowserNames(t *testing.T) {
+	ci, err := os.ReadFile("../.ci/run")
+	require.NoError(t, err)
+	assert.Contains(t, string(ci), `browsers="`+strings.Join(browserNames, " ")+`"`)
+}
+
 // openBrowser starts a headless Chromium for the test and returns a tab.
 // Without one on PATH the test is skipped, saying so, unless
 // KAFKASIM_REQUIRE_BROWSER=1 (.ci/run sets it), where that fails it.

@@ -1,83 +1,136 @@
 package web
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/scenarios"
 )
 
-// TestBurst: fifty concurrent requests for runs far larger than the
-// server's wall-clock budget leave it answering. Each either runs until
-// its budget stops it and shows what ran, saying so, or is turned away
-// with a 503 saying the server is busy; the lessons page answers while
-// the burst is still running, and a small run right after gets its
-// result. (No timing is asserted: the machine may be loaded.)
+// TestBurst: fifty concurrent expensive requests leave the server
+// answering: runs far larger than the server's wall-clock budget, links
+// carrying nested YAML aliases, and links carrying a 1 MiB scenario with
+// bad settings (each bad setting is one more parse of it). Each run either
+// runs until its budget stops it and shows what ran, saying so, or is
+// turned away with a 503 saying the server is busy; each bad link gets its
+// message, or a 503. The lessons page answers while the burst is still in
+// flight, and a small run right after gets its result. (No timing is
+// asserted: the machine may be loaded.)
 func TestBurst(t *testing.T) {
 	t.Parallel()
-	const burst = 50
 	srv := httptest.NewServer(New(Options{MaxRecords: 10_000_000, MaxVirtual: time.Hour,
 		MaxWall: 300 * time.Millisecond, MaxRuns: 2, QueueWait: 500 * time.Millisecond}))
 	defer srv.Close()
+	busy := "All 2 runs this server makes at once are taken, and none came free within 500ms. Try again in a few seconds."
 	// About 4 million records: minutes of work without a budget.
 	large := srv.URL + "/run?lesson=linger-batching&workload.records=4000000&workload.rate=100000&set=duration%3D40s"
-
-	var wg sync.WaitGroup
-	statuses := make([]int, burst)
-	bodies := make([]string, burst)
-	start := time.Now()
-	for i := range burst {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := http.Get(large)
-			if !assert.NoError(t, err) {
-				return
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			statuses[i], bodies[i] = resp.StatusCode, string(b)
-		}()
+	var bomb strings.Builder
+	bomb.WriteString("name: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
+	for i := 1; i < 30; i++ {
+		fmt.Fprintf(&bomb, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1, i-1)
 	}
-	// While the burst runs, the first page answers: each of these requests
-	// is done before the burst is.
-	var indexDone []time.Time
-	for range 5 {
+	aliases := srv.URL + "/run?yaml=" + encodeYAML([]byte(bomb.String()))
+	e, ok := scenarios.Builtin("acks1-leader-failover")
+	require.True(t, ok)
+	padded := strings.Repeat("# "+strings.Repeat("x", 78)+"\n", (maxYAML-len(e.Text))/81) + string(e.Text)
+	require.LessOrEqual(t, len(padded), maxYAML)
+	huge := url.Values{"yaml": {encodeYAML([]byte(padded))}, "producer.acks": {"2"}, "producer.retries": {"-1"},
+		"producer.linger.ms": {"-1"}, "producer.batch.size": {"-1"}, "seed": {"x"}}
+	require.LessOrEqual(t, len(huge.Get("yaml")), maxLinkYAML)
+	hugeLink := srv.URL + "/run?" + huge.Encode()
+
+	kinds := []struct {
+		name, url string
+		n         int
+		want      map[int]string // by status, what the body says
+	}{
+		{"large run", large, 30, map[int]string{
+			http.StatusOK:                 "stopped by the wall clock budget (this server&#39;s 300ms of real time per run)",
+			http.StatusServiceUnavailable: busy}},
+		{"alias link", aliases, 10, map[int]string{
+			http.StatusBadRequest:         "YAML anchors and aliases (&amp;a0, *a0) are not supported in scenario files",
+			http.StatusServiceUnavailable: busy}},
+		{"1 MiB link, bad settings", hugeLink, 10, map[int]string{
+			http.StatusBadRequest:         "Invalid value 2 for configuration acks",
+			http.StatusServiceUnavailable: busy}},
+	}
+	type answer struct {
+		kind   int
+		status int
+		body   string
+	}
+	var answers []*answer
+	var wg sync.WaitGroup
+	var inFlight atomic.Int32
+	start := time.Now()
+	for k, kind := range kinds {
+		for range kind.n {
+			a := &answer{kind: k}
+			answers = append(answers, a)
+			wg.Add(1)
+			inFlight.Add(1)
+			go func() {
+				defer wg.Done()
+				defer inFlight.Add(-1)
+				resp, err := http.Get(kind.url)
+				if !assert.NoError(t, err) {
+					return
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				a.status, a.body = resp.StatusCode, string(b)
+			}()
+		}
+	}
+	// While the burst is in flight, the first page answers.
+	for i := range 5 {
 		resp, err := http.Get(srv.URL + "/")
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, http.StatusOK, resp.StatusCode)
-		indexDone = append(indexDone, time.Now())
-		time.Sleep(50 * time.Millisecond)
+		assert.Positive(t, inFlight.Load(), "the lessons page's request %d waited for the whole burst", i)
+		time.Sleep(20 * time.Millisecond)
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	for i, done := range indexDone {
-		assert.True(t, done.Before(start.Add(elapsed)), "the lessons page's request %d waited for the burst", i)
-	}
 
-	ran, busy := 0, 0
-	for i, st := range statuses {
-		switch st {
-		case http.StatusOK:
-			ran++
-			assert.Contains(t, bodies[i], "stopped by the wall clock budget (this server&#39;s 300ms of real time per run)")
-		case http.StatusServiceUnavailable:
-			busy++
-			assert.Contains(t, bodies[i], "All 2 runs this server makes at once are taken, and none came free within 500ms. Try again in a few seconds.")
-		default:
-			t.Errorf("request %d: status %d", i, st)
+	counts := make([]map[int]int, len(kinds))
+	for i, a := range answers {
+		kind := kinds[a.kind]
+		if counts[a.kind] == nil {
+			counts[a.kind] = map[int]int{}
 		}
+		counts[a.kind][a.status]++
+		want, ok := kind.want[a.status]
+		if !assert.True(t, ok, "request %d (%s): status %d", i, kind.name, a.status) {
+			continue
+		}
+		assert.Contains(t, a.body, want, "request %d (%s)", i, kind.name)
 	}
-	assert.Positive(t, ran, "some large runs ran, stopped by their budget")
-	assert.Positive(t, busy, "some were turned away")
-	t.Logf("burst of %d: %d ran to their budget, %d turned away with 503, in %v", burst, ran, busy, elapsed.Round(time.Millisecond))
+	assert.Positive(t, counts[0][http.StatusOK], "some large runs ran, stopped by their budget")
+	assert.Positive(t, counts[0][http.StatusServiceUnavailable], "some were turned away")
+	t.Logf("burst of %d in %v: %v (by kind, by status)", len(answers), elapsed.Round(time.Millisecond), counts)
+
+	// Alone, each bad link gets its message.
+	for _, kind := range kinds[1:] {
+		resp, err := http.Get(kind.url)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, kind.name)
+		assert.Contains(t, string(b), kind.want[http.StatusBadRequest], kind.name)
+	}
 
 	resp, err := http.Get(srv.URL + "/run?lesson=acks1-leader-failover")
 	require.NoError(t, err)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -33,24 +32,18 @@ func webText(err error) string {
 // window and the anomalies shown.
 var pageKeys = []string{"lesson", "yaml", "set", "a", stPartition, stFrom, stTo, anomaliesKey}
 
-// unknownKeys are messages for the query's keys no page reads, so that
-// a mistyped setting (producer.ack=all) is refused rather than dropped:
-// the command line's message for it as a --set, or, for a setting the
-// form takes under other settings, where to put it.
-func (s *Server) unknownKeys(r runRequest, q url.Values) []string {
-	if _, err := s.parse(r, nil); err != nil {
-		return nil // validate says what is wrong with the scenario
-	}
+// unknownKeys are messages for the request's keys no page reads: the
+// command line's message for each as a --set, or, for a setting the
+// form takes under other settings, where to put it. Call it once the
+// scenario itself parses.
+func (s *Server) unknownKeys(r runRequest) []string {
 	var msgs []string
-	for _, k := range sortedKeys(q) {
-		if _, ok := fieldByKey(k); ok || slices.Contains(pageKeys, k) {
-			continue
-		}
-		set := k + "=" + q.Get(k)
+	for _, set := range r.unknown {
+		key, _, _ := strings.Cut(set, "=")
 		if _, err := s.parse(r, []string{set}); err != nil {
 			msgs = append(msgs, webText(err))
 		} else {
-			msgs = append(msgs, fmt.Sprintf("%s is not a field of this form; put %s under other settings", k, set))
+			msgs = append(msgs, fmt.Sprintf("%s is not a field of this form; put %s under other settings", key, set))
 		}
 	}
 	return msgs

@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
-	"context"
+	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -147,14 +149,13 @@ type fieldView struct {
 func newForm(r runRequest, run *scenarios.Scenario, errs formErrors) formView {
 	f := formView{Lesson: r.Lesson, Sets: strings.Join(r.Sets, "\n"), Errors: errs}
 	if r.Lesson == "" && len(r.YAML) > 0 {
-		f.YAML = string(r.YAML)
-		if len(encodeYAML(r.YAML)) <= maxLinkYAML {
-			f.YAMLLink = encodeYAML(r.YAML)
-		}
+		f.YAML, f.YAMLLink = string(r.YAML), r.yamlLink
 	}
-	base, of := unset(r), "lesson"
-	if r.Lesson == "" {
-		of = "scenario"
+	base, of := lessonOf(r), "lesson"
+	if base == nil {
+		// A pasted scenario is not parsed again outside a run slot: its
+		// fields show the values of the scenario given.
+		base, run, of = run, nil, "scenario"
 	}
 	for _, fd := range fields {
 		v := fieldView{field: fd, Value: r.Values[fd.Key], Of: of, Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
@@ -185,15 +186,14 @@ var builtinTexts = sync.OnceValue(func() map[string][]byte {
 	return m
 })
 
-// unset is the request's lesson or pasted scenario without its settings
-// (nil if it does not parse): what an empty field runs.
-func unset(r runRequest) *scenarios.Scenario {
-	var sc *scenarios.Scenario
-	if text, ok := builtinTexts()[r.Lesson]; ok {
-		sc, _ = scenarios.Parse("built-in "+r.Lesson, text, nil)
-	} else if r.Lesson == "" && len(r.YAML) > 0 {
-		sc, _ = scenarios.Parse(pastedSource, r.YAML, nil)
+// lessonOf is the request's built-in lesson without its settings (nil
+// for none): what an empty field runs.
+func lessonOf(r runRequest) *scenarios.Scenario {
+	text, ok := builtinTexts()[r.Lesson]
+	if !ok {
+		return nil
 	}
+	sc, _ := scenarios.Parse("built-in "+r.Lesson, text, nil)
 	return sc
 }
 
@@ -252,8 +252,14 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.fail(w, http.StatusRequestEntityTooLarge, "Too large",
-			fmt.Sprintf("The request is over %d KiB or malformed (%v); a scenario file is at most 1 MiB.", s.opt.MaxBody>>10, err))
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.pastePage(w, http.StatusRequestEntityTooLarge, newForm(runRequest{}, nil, formErrors{Fields: map[string][]string{"yaml": {
+				fmt.Sprintf("what was sent is over %d KiB; a scenario file is at most 1 MiB: paste or upload a smaller one", s.opt.MaxBody>>10)}}}))
+			return
+		}
+		s.pastePage(w, http.StatusBadRequest, newForm(runRequest{}, nil, formErrors{General: []string{
+			"the form could not be read (a malformed request body); send it again from this page"}}))
 		return
 	}
 	// A posted yaml field is the scenario's text, not a link's encoding.
@@ -265,7 +271,7 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := parseRunRequest(form)
 	if y := r.PostForm.Get("yaml"); strings.TrimSpace(y) != "" {
-		req.YAML = []byte(y)
+		req.withYAML([]byte(y))
 	}
 	if file, _, ferr := r.FormFile("file"); ferr == nil {
 		data, rerr := io.ReadAll(io.LimitReader(file, maxYAML+1))
@@ -276,38 +282,44 @@ func (s *Server) postRun(w http.ResponseWriter, r *http.Request) {
 		case len(data) > maxYAML:
 			err = fmt.Errorf("the uploaded file is over 1 MiB; a scenario file is at most 1 MiB")
 		case len(bytes.TrimSpace(data)) > 0:
-			req.YAML = data
+			req.withYAML(data)
 		}
 	}
 	if err != nil {
 		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{Fields: map[string][]string{"yaml": {err.Error()}}}))
 		return
 	}
-	if msgs := s.unknownKeys(req, form); len(msgs) > 0 {
-		s.pastePage(w, http.StatusBadRequest, newForm(req, nil, formErrors{General: msgs}))
+	q, ok := req.query()
+	if !ok {
+		// Too large for a link: run and show it at once.
+		s.showRun(w, r, req)
 		return
 	}
-	sc, errs := s.validate(req)
+	var base *scenarios.Scenario
+	var errs formErrors
+	if err := s.inSlot(r.Context(), "validation", 0, func(*work) { _, base, errs = s.validate(req) }); err != nil {
+		s.runFailed(w, err)
+		return
+	}
 	if !errs.empty() {
-		s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+		s.pastePage(w, http.StatusBadRequest, newForm(req, base, errs))
 		return
 	}
-	if q, ok := req.query(); ok {
-		http.Redirect(w, r, "/run?"+q, http.StatusSeeOther)
-		return
-	}
-	s.showRun(w, r, req, sc)
+	http.Redirect(w, r, "/run?"+q, http.StatusSeeOther)
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
-	req, sc, ok := s.request(w, r.URL.Query())
-	if !ok {
+	q, qerr := readQuery(r.URL.RawQuery)
+	req, err := parseRunRequest(q)
+	if err = cmp.Or(qerr, err); err != nil {
+		s.formAgain(w, req, nil, formErrors{General: []string{err.Error()}})
 		return
 	}
-	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+viewQuery(r.URL.Query())) {
+	// A key no page reads is refused by validate, not dropped by a redirect.
+	if link, ok := req.query(); ok && len(req.unknown) == 0 && canonical(w, r, "/run?"+link+viewQuery(q)) {
 		return
 	}
-	s.showRun(w, r, req, sc)
+	s.showRun(w, r, req)
 }
 
 // canonical sends the browser to the page's link when the request asked
@@ -323,39 +335,16 @@ func canonical(w http.ResponseWriter, r *http.Request, link string) bool {
 	return true
 }
 
-// request reads and validates a run from a query; when it is not valid,
-// it answers with the form again, each message beside its field.
-func (s *Server) request(w http.ResponseWriter, q url.Values) (runRequest, *scenarios.Scenario, bool) {
-	req, err := parseRunRequest(q)
-	if err != nil {
-		s.formAgain(w, req, formErrors{General: []string{err.Error()}})
-		return req, nil, false
-	}
-	if msgs := s.unknownKeys(req, q); len(msgs) > 0 {
-		s.formAgain(w, req, formErrors{General: msgs})
-		return req, nil, false
-	}
-	sc, errs := s.validate(req)
-	if !errs.empty() {
-		s.formAgain(w, req, errs)
-		return req, nil, false
-	}
-	return req, sc, true
-}
-
 // formAgain shows the form again with its messages beside the fields:
-// the lesson's page, or the paste page.
-func (s *Server) formAgain(w http.ResponseWriter, req runRequest, errs formErrors) {
+// the lesson's page, or the paste page; base (may be nil) is the pasted
+// scenario without the settings, for the form's values.
+func (s *Server) formAgain(w http.ResponseWriter, req runRequest, base *scenarios.Scenario, errs formErrors) {
 	if s.isLesson(req.Lesson) {
 		s.render(w, http.StatusBadRequest, "lesson.html", s.lessonPage(req, errs))
 		return
 	}
-	var sc *scenarios.Scenario
-	if len(req.YAML) > 0 {
-		sc, _ = scenarios.Parse(pastedSource, req.YAML, nil)
-	}
 	req.Lesson = "" // not a lesson: validate said so
-	s.pastePage(w, http.StatusBadRequest, newForm(req, sc, errs))
+	s.pastePage(w, http.StatusBadRequest, newForm(req, base, errs))
 }
 
 // pastePage is the page to paste a scenario into, with its form.
@@ -377,8 +366,10 @@ type runView struct {
 	Charts      []chartView
 	Text        string
 	Budget      string
-	Passed      bool
-	SpaceTime   *spaceTimeView
+	// Late says what was left out because the page's time was up.
+	Late      string
+	Passed    bool
+	SpaceTime *spaceTimeView
 	// AnomalyCount is every anomaly of the run; Anomalies lists the first
 	// of each kind, or with AllAnomalies up to maxPageAnomalies of them.
 	AnomalyCount int
@@ -452,23 +443,43 @@ type chartView struct {
 	SVG         template.HTML
 }
 
-func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest, sc *scenarios.Scenario) {
+// showRun validates, runs and shows a request, in a slot; a request
+// that is not valid gets its form again.
+func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest) {
 	link, _ := req.query()
 	var v runView
-	err := s.inSlot(r.Context(), sc.Name, func(ctx context.Context) {
-		all, explained := r.URL.Query().Get(anomaliesKey) == "all", 0
-		if all {
-			explained = maxPageAnomalies
+	var sc, base *scenarios.Scenario
+	var errs formErrors
+	all, explained := r.URL.Query().Get(anomaliesKey) == "all", 0
+	if all {
+		explained = maxPageAnomalies
+	}
+	err := s.inSlot(r.Context(), "run", 1, func(wk *work) {
+		if sc, base, errs = s.validate(req); !errs.empty() {
+			return
 		}
-		res := s.run(ctx, sc, explained)
-		v = s.newRunView(sc, res, link)
+		res := s.run(wk, sc, explained)
+		if wk.gone() {
+			return
+		}
+		v = s.newRunView(wk, sc, res, req.Lesson != "", link)
 		if all {
 			v.listAllAnomalies()
 		}
-		v.SpaceTime = spaceTime(res, link, r.URL.Query())
+		switch {
+		case v.Late != "":
+		case wk.late():
+			v.Late = fmt.Sprintf("The space-time diagram is left out: this page used its %v of real time; the report is whole.", wk.budget)
+		default:
+			v.SpaceTime = spaceTime(res, link, r.URL.Query())
+		}
 	})
 	if err != nil {
 		s.runFailed(w, err)
+		return
+	}
+	if !errs.empty() {
+		s.formAgain(w, req, base, errs)
 		return
 	}
 	form := newForm(req, sc, formErrors{})
@@ -487,9 +498,11 @@ var runCharts = []struct{ name, title string }{
 	{"percentiles", "Latency percentiles"},
 }
 
-func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link string) runView {
+// newRunView is a run's report, and its charts unless the page's time is
+// up by then (Late says so).
+func (s *Server) newRunView(wk *work, sc *scenarios.Scenario, res *scenarios.Result, isLesson bool, link string) runView {
 	rep := res.Report
-	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: strings.HasPrefix(sc.Source, "built-in "), Link: link, Report: rep, Passed: rep.Passed()}
+	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: isLesson, Link: link, Report: rep, Passed: rep.Passed()}
 	if link != "" {
 		v.Href = "/run?" + link
 	}
@@ -512,10 +525,10 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 	}
 	v.AnomalyCount = rep.AnomalyCount
 	v.Limit = sendLimit(sc, rc.Sent)
-	for _, name := range sortedKeys(rep.Errors) {
+	for _, name := range slices.Sorted(maps.Keys(rep.Errors)) {
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}
-	for _, name := range sortedKeys(rep.Metrics) {
+	for _, name := range slices.Sorted(maps.Keys(rep.Metrics)) {
 		v.Metrics = append(v.Metrics, metricView{name, scenarios.FormatCell(rep.Metrics[name], scenarios.Unit("metrics."+name))})
 	}
 	var text bytes.Buffer
@@ -527,20 +540,16 @@ func (s *Server) newRunView(sc *scenarios.Scenario, res *scenarios.Result, link 
 			v.Budget += "; what ran is shown. Lower workload.records or duration, or run it on your machine with simulate run"
 		}
 	}
+	if wk.late() {
+		v.Late = fmt.Sprintf("The charts and the space-time diagram are left out: this page used its %v of real time; the report is whole.",
+			wk.budget)
+		return v
+	}
 	charts := res.Charts(0)
 	for _, c := range runCharts {
 		v.Charts = append(v.Charts, chartView{Name: c.name, Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
 	}
 	return v
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 var xmlProlog = regexp.MustCompile(`^(?s)<\?xml[^>]*\?>\s*(<!--.*?-->\s*)?`)
@@ -578,7 +587,7 @@ type rowView struct {
 // B (the other parameters), on the same seed unless B sets another, and
 // shows both with the comparison the command line's compare prints.
 func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	q, qerr := readQuery(r.URL.RawQuery)
 	qa, err := url.ParseQuery(q.Get("a"))
 	if err != nil || q.Get("a") == "" {
 		s.fail(w, http.StatusBadRequest, "No run to compare with", "The a parameter holds the pinned run's link (lesson=...&...); pin a run from its page.")
@@ -589,30 +598,38 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", err.Error())
 		return
 	}
-	if msgs := s.unknownKeys(reqA, qa); len(msgs) > 0 {
-		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(msgs, "; "))
-		return
-	}
-	scA, errsA := s.validate(reqA)
-	if !errsA.empty() {
-		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(slices.Concat(errsA.General, flatten(errsA.Fields)), "; "))
-		return
-	}
-	reqB, scB, ok := s.request(w, q)
-	if !ok {
+	reqB, err := parseRunRequest(q)
+	if err = cmp.Or(qerr, err); err != nil {
+		s.formAgain(w, reqB, nil, formErrors{General: []string{err.Error()}})
 		return
 	}
 	linkA, okA := reqA.query()
 	linkB, okB := reqB.query()
-	if okA && okB && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
+	if okA && okB && len(reqA.unknown)+len(reqB.unknown) == 0 && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
 		return
 	}
 	var v compareView
-	err = s.inSlot(r.Context(), scA.Name, func(ctx context.Context) {
-		ra, rb := s.run(ctx, scA, 0), s.run(ctx, scB, 0)
+	var scB, baseB *scenarios.Scenario
+	var errsA, errsB formErrors
+	err = s.inSlot(r.Context(), "compare", 2, func(wk *work) {
+		var scA *scenarios.Scenario
+		if scA, _, errsA = s.validate(reqA); !errsA.empty() {
+			return
+		}
+		if scB, baseB, errsB = s.validate(reqB); !errsB.empty() {
+			return
+		}
+		ra := s.run(wk, scA, 0)
+		if wk.gone() {
+			return
+		}
+		rb := s.run(wk, scB, 0)
+		if wk.gone() {
+			return
+		}
 		cmp := scenarios.Compare(ra.Report, rb.Report)
-		v = compareView{A: s.newRunView(scA, ra, linkA), B: s.newRunView(scB, rb, linkB), Differences: diffViews(cmp.Differences, reqA, reqB),
-			Same: okA && okB && linkA == linkB}
+		v = compareView{A: s.newRunView(wk, scA, ra, reqA.Lesson != "", linkA), B: s.newRunView(wk, scB, rb, reqB.Lesson != "", linkB),
+			Differences: diffViews(cmp.Differences, reqA, reqB), Same: okA && okB && linkA == linkB}
 		v.LabelA, v.LabelB = cmp.Labels()
 		for _, row := range cmp.Rows {
 			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}
@@ -622,6 +639,9 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		var text bytes.Buffer
 		cmp.WriteText(&text)
 		v.Text = text.String()
+		if wk.late() {
+			return
+		}
 		ca, cb := ra.Charts(0), rb.Charts(0)
 		for _, c := range []struct{ name, title string }{
 			{"compare-timeseries", "A and B over time, faults of A marked"},
@@ -634,6 +654,14 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		s.runFailed(w, err)
 		return
 	}
+	if !errsA.empty() {
+		s.fail(w, http.StatusBadRequest, "The pinned run is not valid", strings.Join(slices.Concat(errsA.General, flatten(errsA.Fields)), "; "))
+		return
+	}
+	if !errsB.empty() {
+		s.formAgain(w, reqB, baseB, errsB)
+		return
+	}
 	v.Form = newForm(reqB, scB, formErrors{})
 	v.Form.Pin = linkA
 	s.render(w, http.StatusOK, "compare.html", v)
@@ -641,7 +669,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 
 func flatten(m map[string][]string) []string {
 	var out []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		out = append(out, m[k]...)
 	}
 	return out

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -23,6 +25,37 @@ type runRequest struct {
 	Values map[string]string
 	// Sets are further KEY=VALUE settings, as --set takes them, in order.
 	Sets []string
+	// yamlLink is YAML in a link's form (encodeYAML), "" when it is too
+	// large for one; worked out once per request.
+	yamlLink string
+	// unknown are the query's keys no page reads, as KEY=VALUE in key
+	// order: validate refuses them (unknownKeys), so that a mistyped
+	// setting is not dropped to run something else.
+	unknown []string
+}
+
+// withYAML sets the request's scenario text and its link form.
+func (r *runRequest) withYAML(data []byte) {
+	r.YAML, r.yamlLink = data, ""
+	if enc := encodeYAML(data); len(enc) <= maxLinkYAML {
+		r.yamlLink = enc
+	}
+}
+
+// readQuery parses a query as a run's link: a malformed one is refused
+// (url.Values would drop the bad part and run something else), and so is
+// a key given twice other than set (acks=0&acks=all: which one?).
+func readQuery(raw string) (url.Values, error) {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return q, fmt.Errorf("this link's query is malformed (%v); copy the whole link, or use the form", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if k != "set" && len(q[k]) > 1 {
+			return q, fmt.Errorf("%s is given %d times in this link (%s); give each setting once", k, len(q[k]), strings.Join(q[k], ", "))
+		}
+	}
+	return q, nil
 }
 
 // maxLinkYAML bounds a pasted scenario carried in a link, compressed and
@@ -40,7 +73,7 @@ func parseRunRequest(q url.Values) (runRequest, error) {
 		if err != nil {
 			return r, err
 		}
-		r.YAML = data
+		r.YAML, r.yamlLink = data, y
 	}
 	for _, f := range fields {
 		if v := strings.TrimSpace(q.Get(f.Key)); v != "" {
@@ -52,6 +85,11 @@ func parseRunRequest(q url.Values) (runRequest, error) {
 			if line = strings.TrimSpace(line); line != "" {
 				r.Sets = append(r.Sets, line)
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if _, ok := fieldByKey(k); !ok && !slices.Contains(pageKeys, k) {
+			r.unknown = append(r.unknown, k+"="+q.Get(k))
 		}
 	}
 	return r, nil
@@ -76,11 +114,10 @@ func (r runRequest) query() (q string, ok bool) {
 	if r.Lesson != "" {
 		b.WriteString("lesson=" + url.QueryEscape(r.Lesson))
 	} else {
-		enc := encodeYAML(r.YAML)
-		if len(enc) > maxLinkYAML {
+		if r.yamlLink == "" {
 			return "", false
 		}
-		b.WriteString("yaml=" + enc)
+		b.WriteString("yaml=" + r.yamlLink)
 	}
 	for _, f := range fields {
 		if v, ok := r.Values[f.Key]; ok {

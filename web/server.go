@@ -20,8 +20,10 @@ import (
 	"fmt"
 	"html/template"
 	"log"
+	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/kafkasim/kafkasim/scenarios"
@@ -40,8 +42,15 @@ type Options struct {
 	MaxVirtual time.Duration
 	// MaxWall is the real time one run may take before its wall-clock
 	// budget stops it (scenarios.RunOptions.Stop); the report of what
-	// ran is shown, saying so.
+	// ran is shown, saying so. A page holds its run slot for at most
+	// about (runs+1)×MaxWall: a run page one run, a comparison two, and
+	// one more for validating and drawing; what is not drawn by then
+	// (the charts, the space-time diagram) is left out, saying so.
 	MaxWall time.Duration
+	// MaxMemory bounds what one run may hold, in bytes (the simulator's
+	// memory budget, scenarios.RunOptions.MaxMemory); a run that reaches
+	// it stops and shows what ran.
+	MaxMemory int64
 	// MaxRuns is how many runs go on at once.
 	MaxRuns int
 	// QueueWait is how long a request waits for a free run before it is
@@ -49,13 +58,17 @@ type Options struct {
 	QueueWait time.Duration
 	// MaxBody bounds a request's body (a posted scenario and the form).
 	MaxBody int64
+	// Public serves any Host; otherwise only loopback names and
+	// addresses, so that a web page elsewhere cannot reach the server
+	// through a DNS name rebound to 127.0.0.1.
+	Public bool
 }
 
 // DefaultOptions are the bounds simulate serve starts with: every lesson
 // fits them many times over.
 func DefaultOptions() Options {
 	return Options{MaxRecords: 200_000, MaxVirtual: 10 * time.Minute, MaxWall: 10 * time.Second,
-		MaxRuns: runtime.GOMAXPROCS(0), QueueWait: 2 * time.Second, MaxBody: maxYAML + 64<<10}
+		MaxMemory: 512 << 20, MaxRuns: runtime.GOMAXPROCS(0), QueueWait: 2 * time.Second, MaxBody: maxYAML + 64<<10}
 }
 
 // positive is v, or def when v is zero or less.
@@ -73,6 +86,7 @@ type Server struct {
 	pages   *template.Template
 	catalog []scenarios.Entry
 	groups  []topicGroup
+	terms   []term
 	mux     *http.ServeMux
 	// Log receives internal errors (a simulator bug); nil: the standard
 	// logger.
@@ -86,11 +100,13 @@ func New(opt Options) *Server {
 	opt.MaxRecords = positive(opt.MaxRecords, def.MaxRecords)
 	opt.MaxVirtual = positive(opt.MaxVirtual, def.MaxVirtual)
 	opt.MaxWall = positive(opt.MaxWall, def.MaxWall)
+	opt.MaxMemory = positive(opt.MaxMemory, def.MaxMemory)
 	opt.MaxRuns = positive(opt.MaxRuns, def.MaxRuns)
 	opt.QueueWait = positive(opt.QueueWait, def.QueueWait)
 	opt.MaxBody = positive(opt.MaxBody, def.MaxBody)
 	s := &Server{opt: opt, slots: make(chan struct{}, opt.MaxRuns), catalog: scenarios.Catalog(), mux: http.NewServeMux()}
 	s.groups = groupLessons(s.catalog)
+	s.terms = glossaryTerms()
 	s.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html"))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /lesson/{name}", s.lesson)
@@ -98,6 +114,7 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /run", s.runPage)
 	s.mux.HandleFunc("POST /run", s.postRun)
 	s.mux.HandleFunc("GET /compare", s.comparePage)
+	s.mux.HandleFunc("GET /glossary", s.glossary)
 	s.mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, "No such page", fmt.Sprintf("Nothing is at %s; the first page lists the lessons.", r.URL.Path))
@@ -106,9 +123,41 @@ func New(opt Options) *Server {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'none'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if !s.opt.Public && !loopbackHost(r.Host) {
+		s.fail(w, http.StatusMisdirectedRequest, "Not this server's name",
+			fmt.Sprintf("This server answers only to loopback names and addresses (localhost, 127.0.0.1, [::1]), not %q; start it with --public to serve other names.", r.Host))
+		return
+	}
+	defer func() {
+		p := recover()
+		if p == nil || p == http.ErrAbortHandler {
+			if p != nil {
+				panic(p)
+			}
+			return
+		}
+		s.logf("internal error in %s %s: %v", r.Method, r.URL.Path, p)
+		s.fail(w, http.StatusInternalServerError, "Internal error",
+			fmt.Sprintf("internal error: %v; this is a bug in simulate serve, please report it with this page's link", p))
+	}()
 	s.mux.ServeHTTP(w, r)
+}
+
+// loopbackHost reports whether a Host header names this machine: localhost
+// (or a name under .localhost) or a loopback address, with or without a
+// port. An empty Host (HTTP/1.0) is allowed: no browser sends one.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if host == "" || strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // render writes a page whole, or a plain 500 if the template fails (a
@@ -150,11 +199,30 @@ func (s *Server) fail(w http.ResponseWriter, status int, title, text string) {
 // errBusy: every run slot stayed taken for the whole QueueWait.
 var errBusy = errors.New("busy")
 
-// inSlot runs f holding one of the run slots: the runs of a page and the
-// drawing of their charts, the work a request costs. It waits QueueWait
-// for a slot (errBusy after that), and gives up if the request goes away.
-// A panic in f is a simulator bug: it comes back as an error saying so.
-func (s *Server) inSlot(ctx context.Context, what string, f func(ctx context.Context)) error {
+// work is a request's work in its slot: the request's context, and the
+// time by which its page must be drawn.
+type work struct {
+	ctx      context.Context
+	deadline time.Time
+	budget   time.Duration // the page's real time, deadline's distance from the start
+}
+
+// gone reports whether the request went away: nobody waits for the page.
+func (w *work) gone() bool { return w.ctx.Err() != nil }
+
+// late reports whether the page's time is up (or the request gone): what
+// is not drawn yet is left out, saying so.
+func (w *work) late() bool { return w.gone() || time.Now().After(w.deadline) }
+
+// inSlot does a request's work holding one of the run slots: the
+// validation of its scenarios, their runs and the drawing of the page,
+// the work a request costs. It waits QueueWait for a slot (errBusy after
+// that), and gives up if the request goes away. runs is how many runs
+// the page makes: each may take MaxWall, and the drawing one more, so
+// the page is done within (runs+1)×MaxWall of getting its slot. It
+// returns the context's error when the request went away meanwhile. A
+// panic in f is a simulator bug: it comes back as an error saying so.
+func (s *Server) inSlot(ctx context.Context, what string, runs int, f func(w *work)) error {
 	wait := time.NewTimer(s.opt.QueueWait)
 	defer wait.Stop()
 	select {
@@ -165,23 +233,31 @@ func (s *Server) inSlot(ctx context.Context, what string, f func(ctx context.Con
 		return ctx.Err()
 	}
 	defer func() { <-s.slots }()
-	if p := sweep.Catch(func() { f(ctx) }); p != nil {
+	budget := time.Duration(runs+1) * s.opt.MaxWall
+	w := &work{ctx: ctx, deadline: time.Now().Add(budget), budget: budget}
+	if p := sweep.Catch(func() { f(w) }); p != nil {
 		s.logf("internal error in %s: %v\n%s", what, p.Value, p.Stack)
 		return fmt.Errorf("internal error: %v; this is a simulator bug, please report it with this page's link", p.Value)
 	}
-	return nil
+	return ctx.Err()
 }
 
-// run runs a scenario with the wall-clock budget, stopping early if the
-// request goes away; call it in a slot. anomalies is how many anomalies
-// the report explains (scenarios.RunOptions.Anomalies).
-func (s *Server) run(ctx context.Context, sc *scenarios.Scenario, anomalies int) *scenarios.Result {
+// run runs a scenario with the wall-clock budget (MaxWall, and never past
+// the page's time) and the memory budget, stopping early if the request
+// goes away; call it in a slot, and check w.gone() after it: a run
+// stopped that way is not the wall clock's doing. anomalies is how many
+// anomalies the report explains (scenarios.RunOptions.Anomalies).
+func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.Result {
 	deadline := time.Now().Add(s.opt.MaxWall)
+	if w.deadline.Before(deadline) {
+		deadline = w.deadline
+	}
 	return sc.Run(scenarios.RunOptions{
-		Anomalies: anomalies,
 		// The wall clock is the server's: the core only asks the hook.
-		Stop:      func() bool { return ctx.Err() != nil || time.Now().After(deadline) },
+		Stop:      func() bool { return w.gone() || time.Now().After(deadline) },
 		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
+		MaxMemory: s.opt.MaxMemory,
+		Anomalies: anomalies,
 	})
 }
 
@@ -193,7 +269,7 @@ func (s *Server) runFailed(w http.ResponseWriter, err error) {
 			fmt.Sprintf("All %d runs this server makes at once are taken, and none came free within %v. Try again in a few seconds.",
 				s.opt.MaxRuns, s.opt.QueueWait))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		s.fail(w, http.StatusServiceUnavailable, "The request went away", "The request was cancelled before a run could start.")
+		s.fail(w, http.StatusServiceUnavailable, "The request went away", "The request was cancelled; its run, if it had started, was stopped.")
 	default:
 		s.fail(w, http.StatusInternalServerError, "Internal error", err.Error())
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"math"
@@ -47,21 +48,12 @@ type stLink struct {
 func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView {
 	v := &spaceTimeView{}
 	opt := scenarios.SpaceTimeOptions{Partition: q.Get(stPartition)}
-	for _, b := range []struct {
-		key string
-		to  **time.Duration
-	}{{stFrom, &opt.From}, {stTo, &opt.To}} {
-		text := q.Get(b.key)
-		if text == "" {
-			continue
-		}
-		d, err := time.ParseDuration(text)
-		if err != nil || d < 0 {
-			v.Notes = append(v.Notes, fmt.Sprintf("%s %q: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn", b.key, text))
-			opt.From, opt.To = nil, nil
-			break
-		}
-		*b.to = &d
+	from, errFrom := parseWindow(q, stFrom)
+	to, errTo := parseWindow(q, stTo)
+	if err := cmp.Or(errFrom, errTo); err != nil {
+		v.Notes = append(v.Notes, err.Error())
+	} else {
+		opt.From, opt.To = from, to
 	}
 	if opt.From != nil && opt.To != nil && *opt.To <= *opt.From {
 		v.Notes = append(v.Notes, fmt.Sprintf("%s %v is not before %s %v; the default window is drawn", stFrom, *opt.From, stTo, *opt.To))
@@ -79,39 +71,58 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	v.SVG = svgOf(plots.SpaceTimeImage(st, plots.SVG))
 	v.Why = st.Why
 	v.Range = fmt.Sprintf("%s from %s to %s of virtual time", st.Partition, msText(st.FromMs), msText(st.ToMs))
+	if link == "" {
+		v.Notes = append(v.Notes, "No links to move the window: this pasted scenario is too large for a link (over "+
+			fmt.Sprint(maxLinkYAML>>10)+" KiB compressed); draw other windows with simulate plot FILE --partition TOPIC-N --from D --to D, or paste a smaller scenario.")
+		return v
+	}
 	// Windows stay within the run, from 0 to its last event (a window
 	// asked for past it is moved as if it ended there).
-	from, to, end := st.FromMs, st.ToMs, traceEndMs(res)
-	if to >= end {
+	fromMs, toMs, end := st.FromMs, st.ToMs, traceEndMs(res)
+	if toMs >= end {
 		v.End = fmt.Sprintf("the run ended at %s", scenarios.FormatQuantity(end, "ms"))
-		if end > from {
-			to = end
+		if end > fromMs {
+			toMs = end
 		}
 	}
-	width := to - from
+	width := toMs - fromMs
 	window := func(p string, from, to float64) string {
 		if to > end && end > from {
 			to = end
 		}
 		return "/run?" + link + "&" + url.Values{stPartition: {p}, stFrom: {msText(max(0, from))}, stTo: {msText(to)}}.Encode() + "#spacetime"
 	}
-	if from > 0 {
-		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, from-width, from)})
+	if fromMs > 0 {
+		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, fromMs-width, fromMs)})
 	}
-	if to < end {
-		v.Steps = append(v.Steps, stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, to, to+width)})
+	if toMs < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, toMs, toMs+width)})
 	}
-	if from > 0 || to < end {
-		v.Steps = append(v.Steps, stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, from-width/2, to+width/2)})
+	if fromMs > 0 || toMs < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, fromMs-width/2, toMs+width/2)})
 	}
 	v.Steps = append(v.Steps,
-		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, from+width/4, to-width/4)},
+		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, fromMs+width/4, toMs-width/4)},
 		stLink{ID: "st-default", Label: "the default window", Href: "/run?" + link + "#spacetime"})
 	for _, p := range res.Report.Partitions {
 		name := fmt.Sprintf("%s-%d", p.Topic, p.Partition)
 		v.Partitions = append(v.Partitions, stLink{Label: name, Href: window(name, st.FromMs, st.ToMs), Current: name == st.Partition})
 	}
 	return v
+}
+
+// parseWindow reads one end of the window (st.from or st.to): nil when
+// it is not given.
+func parseWindow(q url.Values, key string) (*time.Duration, error) {
+	text := q.Get(key)
+	if text == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil || d < 0 {
+		return nil, fmt.Errorf("%s %q: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn", key, text)
+	}
+	return &d, nil
 }
 
 // viewQuery is what the query asks to see of the run, as the page's

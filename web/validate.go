@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/kafkasim/kafkasim/scenarios"
 )
@@ -73,35 +72,50 @@ const maxSets = 50
 // its message (the command line's, word for word) and not only the
 // first; a combination Kafka refuses (acks=1 with enable.idempotence=true)
 // that no field is wrong alone gets its message at the top of the form.
-// Then the server's bounds.
-func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
-	var errs formErrors
+// Then the server's bounds. When something is wrong, base is the
+// scenario without the settings (nil if it does not load either), which
+// the form shows its values from. Parsing costs up to a few parses of a
+// 1 MiB scenario: call it in a slot.
+func (s *Server) validate(r runRequest) (sc, base *scenarios.Scenario, errs formErrors) {
 	if r.Lesson == "" && len(r.YAML) == 0 {
 		errs.add("yaml", "paste a scenario (YAML or JSON, as simulate show prints one), upload a file, or choose a lesson on the first page")
-		return nil, errs
+		return nil, nil, errs
 	}
 	if len(r.Sets) > maxSets {
 		errs.add("set", fmt.Sprintf("%d other settings; this server takes at most %d per run", len(r.Sets), maxSets))
-		return nil, errs
+		return nil, nil, errs
 	}
 	if errs = setTwice(r); !errs.empty() {
-		return nil, errs
+		base, _ = s.parse(r, nil)
+		return nil, base, errs
+	}
+	if len(r.unknown) > 0 {
+		if base, _ = s.parse(r, nil); base != nil {
+			errs.General = s.unknownKeys(r)
+			return nil, base, errs
+		}
 	}
 	sc, err := s.parse(r, r.allSets())
 	if err == nil {
-		if err := s.withinBounds(sc); err != nil {
-			errs.General = append(errs.General, err.Error())
-			return nil, errs
+		if keys, err := s.withinBounds(sc); err != nil {
+			if i := slices.IndexFunc(keys, func(k string) bool { _, typed := r.Values[k]; return typed }); i >= 0 {
+				errs.add(keys[i], err.Error())
+			} else {
+				errs.General = append(errs.General, err.Error())
+			}
+			base, _ = s.parse(r, nil)
+			return nil, base, errs
 		}
-		return sc, errs
+		return sc, nil, errs
 	}
-	if _, baseErr := s.parse(r, nil); baseErr != nil {
+	base, baseErr := s.parse(r, nil)
+	if baseErr != nil {
 		if r.Lesson != "" {
 			errs.General = append(errs.General, webText(baseErr))
 		} else {
 			errs.add("yaml", webText(baseErr))
 		}
-		return nil, errs
+		return nil, nil, errs
 	}
 	for _, f := range fields {
 		if v, ok := r.Values[f.Key]; ok {
@@ -118,37 +132,31 @@ func (s *Server) validate(r runRequest) (*scenarios.Scenario, formErrors) {
 	if errs.empty() {
 		errs.General = append(errs.General, webText(err))
 	}
-	return nil, errs
+	return nil, base, errs
 }
 
 // withinBounds checks the server's own limits, tighter than the command
-// line's: the records a run sends and the virtual time its workload and
-// faults span.
-func (s *Server) withinBounds(sc *scenarios.Scenario) error {
-	w := sc.Workload
-	span := time.Duration(0)
-	if sc.Duration.Set {
-		span = sc.Duration.Duration
+// line's: the records a run writes and the virtual time its workload and
+// faults span. keys are the form's fields that set what is over, for the
+// message to go beside the one typed.
+func (s *Server) withinBounds(sc *scenarios.Scenario) (keys []string, err error) {
+	size := sc.Size()
+	if size.Writes > float64(s.opt.MaxRecords) {
+		return []string{"workload.records", "workload.rate"}, fmt.Errorf("this run %s; this server runs at most %d per run (lower workload.records, workload.rate or duration, or run it with simulate run, which takes up to 10 million)",
+			size, s.opt.MaxRecords)
 	}
-	if w.Records > 0 {
-		byRecords := time.Duration(float64(w.Records) / w.Rate * float64(time.Second))
-		if span == 0 || byRecords < span {
-			span = byRecords
-		}
-	}
-	if records := span.Seconds() * w.Rate; records > float64(s.opt.MaxRecords) {
-		return fmt.Errorf("this run sends about %.0f records; this server runs at most %d per run (lower workload.records, workload.rate or duration, or run it with simulate run, which takes up to 10 million)",
-			records, s.opt.MaxRecords)
-	}
-	end, what := span, "its workload"
+	end, what := size.Span, "its workload"
 	for i, f := range sc.Faults {
 		if at := f.At.Duration + f.For.Duration; at > end {
 			end, what = at, fmt.Sprintf("fault %d (%s)", i+1, f.Do)
 		}
 	}
 	if end > s.opt.MaxVirtual {
-		return fmt.Errorf("%s runs until %v of virtual time; this server runs at most %v per run (run it with simulate run, which takes up to 24h)",
+		if what == "its workload" {
+			keys = []string{"workload.records", "workload.rate"}
+		}
+		return keys, fmt.Errorf("%s runs until %v of virtual time; this server runs at most %v per run (run it with simulate run, which takes up to 24h)",
 			what, end, s.opt.MaxVirtual)
 	}
-	return nil
+	return nil, nil
 }

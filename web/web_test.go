@@ -5,6 +5,7 @@ import (
 	"flag"
 	"html"
 	"html/template"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -24,12 +25,34 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden HTML fragments under testdata/")
 
-// get requests a page from the server and returns its status and body.
+// localRequest is a request as a browser on this machine sends it: to
+// localhost (httptest's own is to example.com, which the server refuses).
+func localRequest(method, target string, body io.Reader) *http.Request {
+	r := httptest.NewRequest(method, "http://localhost"+target, body)
+	return r
+}
+
+// get requests a page from the server as a browser does, following its
+// redirects (the server sends a link to its canonical form before
+// validating it), and returns the status and body of the last answer.
 func get(t *testing.T, h http.Handler, target string) (int, string) {
 	t.Helper()
+	for range 3 {
+		rec := getRaw(h, target)
+		if rec.Code != http.StatusSeeOther {
+			return rec.Code, rec.Body.String()
+		}
+		target = rec.Header().Get("Location")
+	}
+	t.Fatalf("%s: more than 3 redirects", target)
+	return 0, ""
+}
+
+// getRaw requests a page, not following a redirect.
+func getRaw(h http.Handler, target string) *httptest.ResponseRecorder {
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
-	return rec.Code, rec.Body.String()
+	h.ServeHTTP(rec, localRequest(http.MethodGet, target, nil))
+	return rec
 }
 
 func TestPages(t *testing.T) {
@@ -85,12 +108,18 @@ func TestPages(t *testing.T) {
 		{"a comparison with a bad B", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=2", 400, []string{`id="f-producer-acks-error"`}},
 		{"the style", "/static/style.css", 200, []string{"font-family"}},
 		{"the paste page", "/paste", 200, []string{`name="yaml"`, `type="file"`}},
+		{"the glossary", "/glossary", 200, []string{"<dt>high watermark (HW)</dt><dd>the offset up to which every ISR member has the log.", "<dt>acks</dt>"}},
+		{"the glossary's link", "/", 200, []string{`<a href="/glossary">the glossary</a>`}},
 		{"no page", "/nope", 404, []string{"Nothing is at /nope; the first page lists the lessons."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			status, body := get(t, h, tt.target)
+			if tt.status == http.StatusSeeOther {
+				rec := getRaw(h, tt.target)
+				status, body = rec.Code, rec.Body.String()
+			}
 			assert.Equal(t, tt.status, status, body)
 			for _, c := range tt.contains {
 				assert.Contains(t, body, c)
@@ -173,7 +202,6 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 // saying which bound and how to stay within it.
 func TestBounds(t *testing.T) {
 	t.Parallel()
-	h := New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
 	tests := []struct {
 		target string
 		status int
@@ -183,7 +211,7 @@ func TestBounds(t *testing.T) {
 		{"/run?lesson=acks1-leader-failover&workload.records=4000&workload.rate=1000", 400, "its workload runs until 4s of virtual time; this server runs at most 2s per run"},
 		{"/run?lesson=acks1-leader-failover&workload.records=1000", 200, `id="records-sent">1000<`},
 	}
-	h = New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
+	h := New(Options{MaxRecords: 5000, MaxVirtual: 2 * time.Second})
 	for _, tt := range tests {
 		status, body := get(t, h, tt.target)
 		assert.Equal(t, tt.status, status, tt.target)
@@ -206,7 +234,7 @@ func TestPastedScenario(t *testing.T) {
 
 	post := func(form url.Values) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(form.Encode()))
+		req := localRequest(http.MethodPost, "/run", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		h.ServeHTTP(rec, req)
 		return rec
@@ -229,7 +257,7 @@ func TestPastedScenario(t *testing.T) {
 	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(webText(err))+`</p>`)
 
 	rec = httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/run", strings.NewReader(strings.Repeat("x", 2<<20)))
+	req := localRequest(http.MethodPost, "/run", strings.NewReader(strings.Repeat("x", 2<<20)))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, rec.Code)
@@ -331,7 +359,7 @@ func TestUpload(t *testing.T) {
 	require.NoError(t, mw.WriteField("producer.linger.ms", "20"))
 	require.NoError(t, mw.Close())
 	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodPost, "/run", &body)
+	req := localRequest(http.MethodPost, "/run", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusSeeOther, rec.Code, rec.Body.String())
@@ -348,7 +376,7 @@ func TestUpload(t *testing.T) {
 	fw.Write(append(bytes.Clone(e.Text), "colour: blue\n"...))
 	require.NoError(t, mw.Close())
 	rec = httptest.NewRecorder()
-	req = httptest.NewRequest(http.MethodPost, "/run", &body)
+	req = localRequest(http.MethodPost, "/run", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
@@ -484,4 +512,16 @@ func TestLessonTextLinks(t *testing.T) {
 	assert.GreaterOrEqual(t, n, 16, "the lessons' --set links")
 	_, body := get(t, h, "/lesson/keyed-vs-keyless-leader-loss")
 	assert.Contains(t, body, `Run it with <a href="/run?lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try">--set workload.keys=0</a> (<a href="/compare?a=lesson%3Dkeyed-vs-keyless-leader-loss&amp;lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try-compare">compare with the lesson</a>): about half`)
+}
+
+// TestGlossaryTerms: every entry of the glossary is a term of the page,
+// its word before the first colon.
+func TestGlossaryTerms(t *testing.T) {
+	terms := glossaryTerms()
+	assert.Len(t, terms, strings.Count("\n"+scenarios.Glossary(), "\n- "))
+	for _, tm := range terms {
+		assert.NotEmpty(t, tm.Word)
+		assert.NotEmpty(t, tm.Meaning, tm.Word)
+		assert.NotContains(t, tm.Meaning, "\n", tm.Word)
+	}
 }

@@ -19,8 +19,8 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	public := fs.Bool("public", false, "allow a non-loopback --addr: anyone who reaches it can run simulations")
 	maxRecords := fs.Int("max-records", def.MaxRecords, "the most records one run may send")
 	maxVirtual := fs.Duration("max-virtual", def.MaxVirtual, "the longest virtual time a run's workload and faults may span")
-	maxWall := fs.Duration("max-wall", def.MaxWall, "stop a run after this much real time and show what ran")
-	maxRuns := fs.Int("max-runs", def.MaxRuns, "runs at once (by default one per core); a request waits up to 2s for one, then gets a 503 saying the server is busy")
+	maxWall := fs.Duration("max-wall", def.MaxWall, "stop a run after this much real time and show what ran; a page holds its run slot for at most (runs+1)×this (a comparison runs twice), leaving out charts not drawn by then")
+	maxRuns := fs.Int("max-runs", def.MaxRuns, fmt.Sprintf("runs at once (by default one per core); a request waits up to %v for one, then gets a 503 saying the server is busy", def.QueueWait))
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,14 +42,20 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return &usageError{fmt.Sprintf("--addr %s: %v", *addr, err)}
 	}
+	// The name may resolve to more than loopback: what counts is the
+	// address listened on.
+	if err := checkListener(ln.Addr(), *addr, *public); err != nil {
+		ln.Close()
+		return err
+	}
 	opt := def
-	opt.MaxRecords, opt.MaxVirtual, opt.MaxWall, opt.MaxRuns = *maxRecords, *maxVirtual, *maxWall, *maxRuns
+	opt.MaxRecords, opt.MaxVirtual, opt.MaxWall, opt.MaxRuns, opt.Public = *maxRecords, *maxVirtual, *maxWall, *maxRuns, *public
 	srv := &http.Server{
 		Handler:           web.New(opt),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		// A compare page runs twice after waiting for a slot.
-		WriteTimeout: opt.QueueWait + 2*opt.MaxWall + 30*time.Second,
+		// A compare page runs twice, and draws, after waiting for a slot.
+		WriteTimeout: opt.QueueWait + 3*opt.MaxWall + 30*time.Second,
 		IdleTimeout:  2 * time.Minute,
 	}
 	fmt.Fprintf(stderr, "simulate: serving the lessons on http://%s/ (Ctrl-C stops)\n", ln.Addr())
@@ -75,5 +81,18 @@ func checkAddr(addr string, public bool) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
+	return notLoopback(addr)
+}
+
+// checkListener refuses a listener on an address other machines can
+// reach unless --public says so: "localhost" may resolve to anything.
+func checkListener(a net.Addr, addr string, public bool) error {
+	if tcp, ok := a.(*net.TCPAddr); ok && !public && !tcp.IP.IsLoopback() {
+		return notLoopback(addr + " (" + a.String() + ")")
+	}
+	return nil
+}
+
+func notLoopback(addr string) error {
 	return &usageError{fmt.Sprintf("--addr %q is not a loopback address: others could run simulations on this machine; add --public to allow that, or use 127.0.0.1:PORT", addr)}
 }

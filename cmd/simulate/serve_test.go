@@ -41,3 +41,27 @@ func TestCheckAddr(t *testing.T) {
 		assert.NoError(t, checkAddr(addr, true), addr)
 	}
 }
+
+// TestCheckListener: what counts is the address listened on, whatever
+// the name given resolved to.
+func TestCheckListener(t *testing.T) {
+	tests := []struct {
+		ip     string
+		public bool
+		ok     bool
+	}{
+		{"127.0.0.1", false, true},
+		{"::1", false, true},
+		{"192.168.1.2", false, false},
+		{"0.0.0.0", false, false},
+		{"192.168.1.2", true, true},
+	}
+	for _, tt := range tests {
+		err := checkListener(&net.TCPAddr{IP: net.ParseIP(tt.ip), Port: 8080}, "localhost:8080", tt.public)
+		if tt.ok {
+			assert.NoError(t, err, tt.ip)
+		} else {
+			assert.ErrorContains(t, err, `--addr "localhost:8080 (`+net.JoinHostPort(tt.ip, "8080")+`)" is not a loopback address`, tt.ip)
+		}
+	}
+}
