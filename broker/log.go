@@ -70,6 +70,12 @@ type Log struct {
 	batches []LogBatch
 	epochs  []epochEntry
 	hw      int64
+	// decided counts the leading batches known to be outside any
+	// transaction still unstable (not transactional, or ended by a marker
+	// below the high watermark): LastStableOffset starts its walk there.
+	// Appends keep it; the high watermark moving back or a truncation
+	// (which may remove a marker) reset it.
+	decided int
 }
 
 // LEO is the log end offset: the offset the next record gets.
@@ -82,6 +88,9 @@ func (l *Log) HW() int64 { return l.hw }
 func (l *Log) SetHW(hw int64) {
 	if hw > l.LEO() {
 		panic(fmt.Sprintf("broker: high watermark %d above log end offset %d", hw, l.LEO()))
+	}
+	if hw < l.hw {
+		l.decided = 0
 	}
 	l.hw = hw
 }
@@ -176,6 +185,7 @@ func (l *Log) Truncate(offset int64) int64 {
 	}
 	l.batches = l.batches[:keep:keep]
 	l.records = l.records[:leo:leo]
+	l.decided = 0
 	l.truncateEpochs(leo)
 	if l.hw > leo {
 		l.hw = leo
@@ -205,16 +215,27 @@ func (l *Log) BatchIndex(offset int64) int {
 func (l *Log) TxnEnds() (ends []int64, outcomes []MarkerType) {
 	ends = make([]int64, len(l.batches))
 	outcomes = make([]MarkerType, len(l.batches))
+	l.txnEnds(0, ends, outcomes)
+	return ends, outcomes
+}
+
+// txnEnds fills ends and outcomes for the batches from index from on, as
+// TxnEnds does. A marker before from never ends a batch at or after it, so
+// a suffix of the log can be read alone.
+func (l *Log) txnEnds(from int, ends []int64, outcomes []MarkerType) {
 	var open []int // indexes of transactional data batches with no marker yet
-	for i := range l.batches {
+	for i := from; i < len(l.batches); i++ {
 		b := &l.batches[i]
-		ends[i] = -1
+		ends[i-from] = -1
 		switch {
 		case b.IsControl():
 			keep := open[:0]
 			for _, j := range open {
 				if l.batches[j].ProducerID == b.ProducerID {
-					ends[j], outcomes[j] = b.BaseOffset, b.Marker
+					ends[j-from] = b.BaseOffset
+					if outcomes != nil {
+						outcomes[j-from] = b.Marker
+					}
 				} else {
 					keep = append(keep, j)
 				}
@@ -224,7 +245,6 @@ func (l *Log) TxnEnds() (ends []int64, outcomes []MarkerType) {
 			open = append(open, i)
 		}
 	}
-	return ends, outcomes
 }
 
 // LastStableOffset is the offset below which every transaction is decided
@@ -233,13 +253,17 @@ func (l *Log) TxnEnds() (ends []int64, outcomes []MarkerType) {
 // (UnifiedLog.lastStableOffset, ProducerStateManager.firstUnstableOffset).
 // A read_committed consumer reads up to here.
 func (l *Log) LastStableOffset() int64 {
-	ends, _ := l.TxnEnds()
-	lso := l.hw
-	for i := range l.batches {
-		b := &l.batches[i]
-		if b.Transactional && !b.IsControl() && (ends[i] < 0 || ends[i] >= l.hw) {
-			lso = min(lso, b.BaseOffset)
+	// Only the batches from the first undecided one on are read, so the
+	// time series, which asks at every step, costs what is recent.
+	ends := make([]int64, len(l.batches)-l.decided)
+	l.txnEnds(l.decided, ends, nil)
+	for i, end := range ends {
+		b := &l.batches[l.decided+i]
+		if b.Transactional && !b.IsControl() && (end < 0 || end >= l.hw) {
+			l.decided += i
+			return min(l.hw, b.BaseOffset)
 		}
 	}
-	return lso
+	l.decided = len(l.batches)
+	return l.hw
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -298,4 +299,47 @@ func TestLogBatchLastSequenceWraps(t *testing.T) {
 		b := LogBatch{BaseSequence: tc.base, Count: tc.count}
 		assert.Equal(t, tc.want, b.LastSequence(), "base %d count %d", tc.base, tc.count)
 	}
+}
+
+// TestLastStableOffsetIncremental drives a log through random appends
+// (plain, transactional, markers from three producers), high watermark
+// moves both ways and truncations, asking for the last stable offset after
+// each step: the incremental answer must equal a walk over the whole log.
+func TestLastStableOffsetIncremental(t *testing.T) {
+	whole := func(l *Log) int64 {
+		ends, _ := l.TxnEnds()
+		lso := l.HW()
+		for i, b := range l.Batches() {
+			if b.Transactional && !b.IsControl() && (ends[i] < 0 || ends[i] >= l.HW()) {
+				lso = min(lso, b.BaseOffset)
+			}
+		}
+		return lso
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var l Log
+	unstable := 0
+	for step := range 20000 {
+		pid := int64(rng.IntN(3))
+		switch op := rng.IntN(20); {
+		case op < 6:
+			l.Append(LogBatch{ProducerID: pid, Transactional: true}, []RecordID{1, 2})
+		case op < 9:
+			l.Append(LogBatch{ProducerID: pid}, []RecordID{3})
+		case op < 12:
+			l.Append(LogBatch{ProducerID: pid, Transactional: true, Marker: MarkerType(1 + rng.IntN(2))}, []RecordID{0})
+		case op < 18:
+			l.SetHW(l.HW() + rng.Int64N(l.LEO()-l.HW()+1))
+		case op < 19:
+			l.SetHW(rng.Int64N(l.LEO() + 1))
+		default:
+			l.Truncate(rng.Int64N(l.LEO() + 1))
+		}
+		want := whole(&l)
+		require.Equal(t, want, l.LastStableOffset(), "step %d", step)
+		if want < l.HW() {
+			unstable++
+		}
+	}
+	assert.Greater(t, unstable, 1000, "the walk must meet open transactions below the high watermark")
 }

@@ -208,7 +208,7 @@ func (p *Producer) Send(r Record) {
 	if p.closed {
 		return
 	}
-	bl := blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: -1, metaSeen: -1}
+	memSince := sim.Time(-1)
 	switch {
 	case p.topo == nil || len(p.blocked) > 0 || p.topics[r.Topic].metaErr != broker.ErrNone:
 		// Waiting for metadata, or behind a send() that blocks.
@@ -217,9 +217,9 @@ func (p *Producer) Send(r Record) {
 	default:
 		// Waiting for memory from now (BufferPool.allocate): even with
 		// max.block.ms=0 the failure is BufferExhaustedException.
-		bl.memSince = p.w.Now()
+		memSince = p.w.Now()
 	}
-	p.blocked = append(p.blocked, bl)
+	p.blocked = append(p.blocked, blocked{r: r, deadline: p.w.Now() + sim.Millis(p.cfg.MaxBlockMs), memSince: memSince, metaSeen: -1})
 	p.wake()
 }
 

@@ -117,7 +117,7 @@ func (a *app) Completed(b *producer.Batch, base int64, err broker.Error) {
 			continue
 		}
 		rec.partition = int32(b.Partition)
-		rec.batch = b.ID
+		rec.batch = int32(b.ID)
 		rec.doneAt = now
 		rec.err = err
 		if err == broker.ErrNone {
@@ -126,7 +126,7 @@ func (a *app) Completed(b *producer.Batch, base int64, err broker.Error) {
 			rec.status = statusAcked
 			rec.offset = -1
 			if base >= 0 {
-				rec.offset = base + int64(i)
+				rec.offset = int32(base + int64(i))
 			}
 		} else {
 			rec.status = statusFailed

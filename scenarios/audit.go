@@ -214,7 +214,10 @@ func (r *runner) audit() *Report {
 	// Only the (topic, key) pairs sent are kept, whatever workload.keys is.
 	type topicKey struct{ topic, key int32 }
 	keyPart := map[topicKey]int32{} // the partition, or -2 once counted split
-	for p := range r.pl.topo.Partitions {
+	// Without workload.keys every record is keyless: the walk, a random
+	// read of the ledger per record, would find nothing.
+	keyed := r.s.Workload.Keys > 0
+	for p := 0; keyed && p < len(r.pl.topo.Partitions); p++ {
 		log := r.finalLog(broker.PartitionID(p))
 		topic := int32(r.pl.topo.Partitions[p].Topic)
 		for o := int64(0); o < log.HW(); o++ {
@@ -639,17 +642,60 @@ func (r *runner) metrics(rep *Report) {
 	}
 	rep.CompressionCPUMs = round3(st.CompressionCPU.Ms())
 	if len(lat) > 0 {
-		slices.Sort(lat)
-		rank := func(q float64) float64 {
-			i := int(math.Ceil(q*float64(len(lat)))) - 1
-			return round3(lat[max(i, 0)].Ms())
-		}
-		sum := sim.Time(0)
+		// Selection, not a sort: each rank is found in the part above the
+		// next lower one, linear time in all.
+		rank := func(i int) float64 { return round3(lat[i].Ms()) }
+		at := func(q float64) int { return int(math.Ceil(q*float64(len(lat)))) - 1 }
+		sum, top := sim.Time(0), lat[0]
 		for _, l := range lat {
 			sum += l
+			top = max(top, l)
 		}
-		rep.LatencyMs = Latency{Avg: round3(sum.Ms() / float64(len(lat))), P50: rank(0.5), P90: rank(0.9), P99: rank(0.99),
-			P999: rank(0.999), Max: round3(lat[len(lat)-1].Ms())}
+		qs := [...]float64{0.5, 0.9, 0.99, 0.999}
+		var ps [len(qs)]float64
+		from := 0
+		for i, q := range qs {
+			k := max(at(q), 0)
+			selectNth(lat[from:], k-from)
+			ps[i], from = rank(k), k
+		}
+		rep.LatencyMs = Latency{Avg: round3(sum.Ms() / float64(len(lat))), P50: ps[0], P90: ps[1], P99: ps[2],
+			P999: ps[3], Max: round3(top.Ms())}
+	}
+}
+
+// selectNth reorders a so that a[k] is the value a sort would put there,
+// with nothing greater before it and nothing smaller after it
+// (quickselect: a median-of-three pivot and a three-way partition, so
+// runs of equal latencies cost no more than distinct ones).
+func selectNth(a []sim.Time, k int) {
+	lo, hi := 0, len(a) // the window [lo, hi) holds index k
+	for hi-lo > 1 {
+		x, y, z := a[lo], a[lo+(hi-lo)/2], a[hi-1]
+		pivot := max(min(x, y), min(max(x, y), z))
+		// a[lo:lt] < pivot, a[lt:i] == pivot, a[gt:hi] > pivot.
+		lt, i, gt := lo, lo, hi
+		for i < gt {
+			switch {
+			case a[i] < pivot:
+				a[lt], a[i] = a[i], a[lt]
+				lt++
+				i++
+			case a[i] > pivot:
+				gt--
+				a[gt], a[i] = a[i], a[gt]
+			default:
+				i++
+			}
+		}
+		switch {
+		case k < lt:
+			hi = lt
+		case k >= gt:
+			lo = gt
+		default:
+			return
+		}
 	}
 }
 

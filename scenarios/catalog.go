@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/kafkasim/kafkasim/producer"
@@ -29,7 +30,11 @@ type Entry struct {
 
 // Catalog lists the built-in scenarios in lesson order: the file names
 // start with a number, and ReadDir sorts by name.
-func Catalog() []Entry {
+func Catalog() []Entry { return slices.Clone(catalog()) }
+
+// catalog parses the built-ins once per process: every Load of a
+// built-in looks its name up here, and a sweep loads one per run.
+var catalog = sync.OnceValue(func() []Entry {
 	files, err := catalogFS.ReadDir("catalog")
 	if err != nil {
 		panic(err)
@@ -47,11 +52,11 @@ func Catalog() []Entry {
 		out = append(out, Entry{Name: s.Name, Title: s.Title, Question: s.Question, Text: data})
 	}
 	return out
-}
+})
 
 // Builtin finds a built-in scenario's text by name.
 func Builtin(name string) (Entry, bool) {
-	for _, e := range Catalog() {
+	for _, e := range catalog() {
 		if e.Name == name {
 			return e, true
 		}

@@ -41,7 +41,7 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 			continue // no partition known: nothing to place it on (a lost record was acknowledged, so this should not happen)
 		}
 		c.Lost = append(c.Lost, LostRecord{Record: id, Partition: rn.pl.topo.Name(broker.PartitionID(rec.partition)),
-			Offset: rec.offset, SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
+			Offset: int64(rec.offset), SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
 	rn.chartLogs(c)

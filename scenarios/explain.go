@@ -149,20 +149,20 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	var parts []string
 	ack := "acknowledged at " + rec.doneAt.String() + " (acks=" + x.acks()
 	if rec.offset >= 0 {
-		ack += ", offset " + strconv.FormatInt(rec.offset, 10)
-		a.Offsets = append(a.Offsets, rec.offset)
+		ack += ", offset " + strconv.FormatInt(int64(rec.offset), 10)
+		a.Offsets = append(a.Offsets, int64(rec.offset))
 	}
 	parts = append(parts, ack+")")
 
-	app := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool {
-		return e.Kind == event.Append && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, rec.offset))
+	app := x.findLast(x.byBatch[int64(rec.batch)], func(e *sim.Entry) bool {
+		return e.Kind == event.Append && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, int64(rec.offset)))
 	})
 	if x.acks() == "0" {
 		// Also appends after the "ack": with acks=0 the ack comes first.
-		app = x.findFirst(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Kind == event.Append })
+		app = x.findFirst(x.byBatch[int64(rec.batch)], func(e *sim.Entry) bool { return e.Kind == event.Append })
 	}
 	if app == nil {
-		send := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool { return e.Kind == event.Send })
+		send := x.findLast(x.byBatch[int64(rec.batch)], func(e *sim.Entry) bool { return e.Kind == event.Send })
 		if send != nil {
 			s := "the request went to " + x.name(send.Peer) + " at " + send.At.String() + " but no broker ever appended it"
 			if down := x.nodeEvent(send.Peer, send.At-sim.Second, send.At+sim.Second, event.Crash, event.Pause, event.Isolate); down != nil {
@@ -171,7 +171,7 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 			if x.acks() == "0" {
 				s += "; with acks=0 the producer counts a record as acknowledged once it is written to the socket"
 			}
-			if lie := x.findLast(x.byBatch[rec.batch], func(e *sim.Entry) bool {
+			if lie := x.findLast(x.byBatch[int64(rec.batch)], func(e *sim.Entry) bool {
 				return e.Kind == event.Reject && e.Has(event.Injected) && broker.Error(e.Err) == broker.ErrDuplicateSequenceNumber
 			}); lie != nil {
 				s += "; a request rule made " + x.name(lie.Node) + " answer DUPLICATE_SEQUENCE_NUMBER at " + lie.At.String() +

@@ -9,9 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/event"
-	"github.com/kafkasim/kafkasim/sim"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,28 +57,6 @@ func promises(res *Result) (loss, idempotence, txn bool) {
 		loss, idempotence = false, false
 	}
 	return loss, idempotence, txn
-}
-
-// misleadingRule reports whether a request rule that fired told the
-// producer something false about what the broker did: an error that is not
-// retriable after the broker handled the request (the append or the
-// commit happened, the producer hears it failed and the application may
-// send it again), or DUPLICATE_SEQUENCE_NUMBER (the producer counts the
-// batch as written, whether or not it was).
-func misleadingRule(res *Result) bool {
-	return slices.ContainsFunc(res.run.rules, func(fr firedRule) bool {
-		r := fr.rule
-		return r.Fired > 0 && !r.Lost &&
-			((r.After && !r.Error.Retriable()) || r.Error == broker.ErrDuplicateSequenceNumber)
-	})
-}
-
-// epochBumped reports whether a producer bumped its epoch during the run.
-func epochBumped(res *Result) bool { return traced(res, event.EpochBump) }
-
-// traced reports whether the run's trace holds an entry of kind k.
-func traced(res *Result, k event.Kind) bool {
-	return slices.ContainsFunc(res.Trace.Entries(), func(e sim.Entry) bool { return e.Kind == k })
 }
 
 // violations lists the promises a finished run broke, each as "name: what

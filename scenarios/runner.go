@@ -71,6 +71,10 @@ const (
 	kindSample
 )
 
+// maxLedger is the most records whose ledger entries a run allocates up
+// front (about 1.8 GB).
+const maxLedger = 1 << 25
+
 // convergeTime is how long the cluster has to settle after the final heal.
 const convergeTime = 10 * sim.Minute
 
@@ -90,12 +94,15 @@ const (
 )
 
 // recState is the ledger's entry for one record: what the application was
-// told, and when.
+// told, and when. A run holds one per record (at ten million records, the
+// largest thing it holds), so offsets and batch numbers are 32 bits: a run
+// whose ledger fits in memory has fewer than 2^31 records, hence fewer
+// batches and fewer offsets in any partition.
 type recState struct {
 	sentAt    sim.Time
 	doneAt    sim.Time
-	offset    int64
-	batch     int64
+	offset    int32
+	batch     int32
 	partition int32
 	key       int32
 	err       broker.Error
@@ -193,11 +200,17 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	r.newApp()
 
 	wl := &s.Workload
-	// Room for the records the workload will send, up to a million; more
-	// grow the slice as they come.
+	// Room for the records the workload will send: up to a million when
+	// only the rate and duration bound them, up to maxLedger when
+	// workload.records does too (growing a slice of millions copies it
+	// again and again, and holds both copies at the peak); more grow the
+	// slice as they come.
 	size := s.Size()
-	expected := size.Records
-	capacity := int(min(expected, 1<<20)) + 1
+	limit := float64(1 << 20)
+	if wl.Records > 0 {
+		limit = maxLedger
+	}
+	capacity := int(min(size.Records, limit)) + 1
 	r.recs = make([]recState, 1, capacity)
 	if wl.Keys > 0 {
 		// Only the keys the workload uses: workload.keys may be far more

@@ -308,7 +308,7 @@ func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 	rec := &r.recs[a.Record]
 	from, to := rec.sentAt, max(rec.doneAt, rec.sentAt)
 	p := int32(r.partitionByName(a.Partition))
-	offsets := append(slices.Clone(a.Offsets), rec.offset)
+	offsets := append(slices.Clone(a.Offsets), int64(rec.offset))
 	for _, e := range r.w.Trace.Entries() {
 		if e.Subject != p || (e.Kind != event.Append && e.Kind != event.Truncate) {
 			continue
@@ -1166,14 +1166,14 @@ func (b *stBuilder) anomalous() []anomalyRec {
 				out = append(out, anomalyRec{BadgeReordered, broker.RecordID(pt.Record), refAt(pt.Offset), pt.Offset})
 			}
 			if rec := &r.recs[pt.Record]; pt.Copy == 1 && rec.status != statusAcked {
-				out = append(out, anomalyRec{BadgeAmbiguous, broker.RecordID(pt.Record), rec.batch, pt.Offset})
+				out = append(out, anomalyRec{BadgeAmbiguous, broker.RecordID(pt.Record), int64(rec.batch), pt.Offset})
 			}
 		}
 	}
 	for id := 1; id < len(r.recs); id++ {
 		rec := &r.recs[id]
 		if rec.status == statusAcked && copies[id] == 0 && broker.PartitionID(rec.partition) == b.p {
-			out = append(out, anomalyRec{BadgeLost, broker.RecordID(id), rec.batch, rec.offset})
+			out = append(out, anomalyRec{BadgeLost, broker.RecordID(id), int64(rec.batch), int64(rec.offset)})
 		}
 	}
 	b.anomalies = &out

@@ -26,15 +26,18 @@ type Event struct {
 
 // queue is a binary min-heap of events ordered by (At, seq). It is written out
 // by hand rather than through container/heap so that pushes and pops do not
-// box events in interfaces.
+// box events in interfaces, and it moves a hole rather than swapping, so
+// each level costs one copy of an event instead of three. Every seq is
+// unique, so the order events come out in does not depend on the heap's
+// layout.
 type queue struct {
 	ev []Event
 }
 
 func (q *queue) len() int { return len(q.ev) }
 
-func (q *queue) less(i, j int) bool {
-	a, b := &q.ev[i], &q.ev[j]
+// before reports whether a runs before b.
+func before(a, b *Event) bool {
 	if a.At != b.At {
 		return a.At < b.At
 	}
@@ -43,39 +46,46 @@ func (q *queue) less(i, j int) bool {
 
 func (q *queue) push(e Event) {
 	q.ev = append(q.ev, e)
-	i := len(q.ev) - 1
+	ev := q.ev
+	i := len(ev) - 1
 	for i > 0 {
 		parent := (i - 1) / 2
-		if !q.less(i, parent) {
+		if !before(&e, &ev[parent]) {
 			break
 		}
-		q.ev[i], q.ev[parent] = q.ev[parent], q.ev[i]
+		ev[i] = ev[parent]
 		i = parent
 	}
+	ev[i] = e
 }
 
 func (q *queue) peek() *Event { return &q.ev[0] }
 
 func (q *queue) pop() Event {
-	top := q.ev[0]
-	last := len(q.ev) - 1
-	q.ev[0] = q.ev[last]
-	q.ev = q.ev[:last]
+	ev := q.ev
+	top := ev[0]
+	n := len(ev) - 1
+	last := ev[n]
+	ev = ev[:n]
+	q.ev = ev
+	if n == 0 {
+		return top
+	}
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= last {
+		m := 2*i + 1
+		if m >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < last && q.less(r, l) {
+		if r := m + 1; r < n && before(&ev[r], &ev[m]) {
 			m = r
 		}
-		if !q.less(m, i) {
+		if !before(&ev[m], &last) {
 			break
 		}
-		q.ev[i], q.ev[m] = q.ev[m], q.ev[i]
+		ev[i] = ev[m]
 		i = m
 	}
+	ev[i] = last
 	return top
 }

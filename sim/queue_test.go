@@ -139,3 +139,20 @@ func TestQueueInterleavedPushAndPopMatchesModel(t *testing.T) {
 	assert.Equal(t, len(model), q.len())
 	assert.Equal(t, order(model), order(popAll(&q)))
 }
+
+// BenchmarkQueue pops the earliest of 64 queued events and pushes one a
+// pseudo-random time later, as a run's steady state does.
+func BenchmarkQueue(b *testing.B) {
+	var q queue
+	rng := rand.New(rand.NewPCG(1, 2))
+	seq := uint64(0)
+	for range 64 {
+		seq++
+		q.push(Event{At: Time(rng.Int64N(1e6)), seq: seq})
+	}
+	for b.Loop() {
+		e := q.pop()
+		seq++
+		q.push(Event{At: e.At + Time(rng.Int64N(1e5)), seq: seq})
+	}
+}

@@ -213,22 +213,29 @@ func (g *Grid) SetColumns(paths []string) error {
 }
 
 // Execute runs the grid on n workers and, unless done is nil, calls it
-// with the number of runs finished after each one. Each run loads its own scenario, so runs
-// share nothing, and stores its result at its grid index. The error is
-// the first failed run's, in grid order.
+// with the number of runs finished after each one. Workers share nothing:
+// each loads its own scenario, and runs it again for the next run of the
+// same combination (a scenario runs with one seed after another, as the
+// lesson tests do), and each run stores its result at its grid index. The
+// error is the first failed run's, in grid order.
 //
 // A run that panics does not take the process down from its worker: the
 // first panic, in grid order, is raised again on the caller's goroutine
 // as a *Panic, once every run has finished.
 func (g *Grid) Execute(n int, done func(finished int)) error {
+	defer FewerCollections()()
 	jobs := make(chan int)
 	errs := make([]error, len(g.Runs))
 	panics := make([]*Panic, len(g.Runs))
 	finished := make(chan struct{})
 	for range min(n, len(g.Runs)) {
 		go func() {
+			var w worker
 			for i := range jobs {
-				panics[i] = Catch(func() { errs[i] = g.Runs[i].execute(g.Scenario) })
+				panics[i] = Catch(func() { errs[i] = w.execute(g.Scenario, &g.Runs[i]) })
+				if panics[i] != nil {
+					w = worker{} // load afresh after a panic
+				}
 				finished <- struct{}{}
 			}
 		}()
@@ -298,12 +305,23 @@ func Catch(f func()) (p *Panic) {
 	return nil
 }
 
-func (r *Run) execute(scenario string) error {
-	s, err := scenarios.Load(scenario, r.Sets)
-	if err != nil {
-		return err
+// worker is one goroutine of Execute: the scenario it loaded last, for
+// the combination it belongs to. Parsing a scenario costs about as much
+// as a small run.
+type worker struct {
+	combo  int
+	loaded *scenarios.Scenario
+}
+
+func (w *worker) execute(scenario string, r *Run) error {
+	if w.loaded == nil || w.combo != r.Combo {
+		s, err := scenarios.Load(scenario, r.Sets)
+		if err != nil {
+			return err
+		}
+		w.combo, w.loaded = r.Combo, s
 	}
-	rep := s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
+	rep := w.loaded.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
 	r.Seed = rep.Seed
 	r.Stopped = rep.StoppedByBudget
 	r.Numbers = map[string]float64{}

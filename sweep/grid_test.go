@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -221,4 +223,39 @@ func TestStoppedRuns(t *testing.T) {
 	g.Runs[1].Stopped = &scenarios.BudgetStop{Budget: "events", Limit: "5000000 events", AtMs: 12}
 	assert.Equal(t, "1 of 2 runs stopped by a budget; their numbers are of partial runs "+
 		"(first: seed 2, producer.acks=all: stopped by the events budget (5000000 events) at 12 ms of virtual time)", g.Stopped())
+}
+
+// TestFewerCollections checks that nested and overlapping calls raise the
+// collector's target once and that the last undo restores it.
+func TestFewerCollections(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: FewerCollections leaves it alone")
+	}
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	first := FewerCollections()
+	second := FewerCollections()
+	assert.Equal(t, gcPercent, debug.SetGCPercent(gcPercent))
+	first()
+	assert.Equal(t, gcPercent, debug.SetGCPercent(gcPercent), "one call still holds it")
+	second()
+	assert.Equal(t, 100, debug.SetGCPercent(100), "the last undo restores it")
+}
+
+// TestExecuteMatchesFreshRuns checks that a worker running its loaded
+// scenario again for the next seed of a combination reports what a
+// freshly loaded scenario does, on lessons with faults and transactions.
+func TestExecuteMatchesFreshRuns(t *testing.T) {
+	for _, name := range []string{"transactions-atomic", "retry-duplicates", "zombie-fencing"} {
+		g, err := NewGrid(name, nil, []Vary{{Key: "producer.linger.ms", Values: []string{"0", "20"}}}, []uint64{1, 2, 3})
+		require.NoError(t, err)
+		require.NoError(t, g.Execute(2, nil))
+		for _, r := range g.Runs {
+			s, err := scenarios.Load(name, r.Sets)
+			require.NoError(t, err)
+			want := map[string]float64{}
+			s.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report.Numbers(func(path string, v float64) { want[path] = v })
+			assert.Equal(t, want, r.Numbers, "%s %v seed %d", name, r.Sets, *r.seedFlag)
+		}
+	}
 }

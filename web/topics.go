@@ -27,6 +27,7 @@ var topics = []struct {
 		"transaction-v2-epoch-bump"}},
 	{"Network cuts, delays and timeouts", []string{
 		"short-cut-is-a-delay", "follower-cut-rejoins", "request-timeout-closes-connection"}},
+	{"Hunting fault schedules that break a setting", []string{"hunt-acks1", "hunt-safe-config"}},
 }
 
 // otherTopic holds the lessons no topic names.

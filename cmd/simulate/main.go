@@ -18,6 +18,10 @@
 //	                                  run twice on one seed, A with --set and
 //	                                  B with --vs on top; print them side by
 //	                                  side
+//	simulate hunt NAME|FILE --property P [--budget N | --time D] [--seed S]
+//	                                  look for a fault schedule that breaks
+//	                                  P; print it shrunk, as a scenario
+//	simulate hunt merge FILE...       combine the results of a hunt's shards
 //	simulate serve [--addr HOST:PORT] the web view: lessons, a form, a run's
 //	                                  report and charts, two runs compared
 //	simulate help [CMD]               the commands, or one command's flags
@@ -47,6 +51,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -104,6 +109,8 @@ var commands = []command{
 		"run a scenario and draw its charts and its space-time diagram (spacetime.svg, spacetime.png) into DIR; with --vs, run it twice as compare does and draw both runs in one chart", cmdPlot},
 	{"sweep", "NAME|FILE --vary KEY=V1,V2,... [--vary ...] [--seeds A-B] [--set KEY=VALUE]... [--columns PATH,...] [--csv FILE] [--plot FILE] [--y-from-data] [--parallel N]",
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
+	{"hunt", "NAME|FILE --property no-loss|no-duplicates|no-reordering|exactly-once [--budget N | --time D] [--seed S] [--set KEY=VALUE]... [--parallel N] [--shard I/N] [--format text|json] [--out FILE]; hunt merge FILE...",
+		"look for a fault schedule that breaks a property, shrink it to a minimal scenario file and print its report; hunt merge combines the shards' results", cmdHunt},
 	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N]",
 		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
 	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
@@ -117,21 +124,39 @@ func main() {
 		// past which it collects more often. GOMEMLIMIT overrides it.
 		debug.SetMemoryLimit(3 << 30)
 	}
-	onInterrupt(os.Stderr)
+	onInterrupt(os.Stdout, os.Stderr)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// onInterrupt makes Ctrl-C (or SIGTERM) remove the output files still
-// being written and say on stderr what was left, then exit 130. Signals
-// are the command line's business; the simulator's core never sees them.
-func onInterrupt(stderr io.Writer) {
+// onInterrupt makes Ctrl-C (or SIGTERM) print what the command had found
+// (its interrupt note: a hunt's best result so far) on stdout, remove the
+// output files still being written and say on stderr what was left, then
+// exit 130. Signals are the command line's business; the simulator's core
+// never sees them.
+func onInterrupt(stdout, stderr io.Writer) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
+		if note := interruptNote.Load(); note != nil {
+			fmt.Fprint(stdout, (*note)())
+		}
 		fmt.Fprintln(stderr, "simulate:", interruptedMessage(outfile.Abort()))
 		os.Exit(130)
 	}()
+}
+
+// interruptNote, when set, says what the running command had found so
+// far, for an interrupt to print.
+var interruptNote atomic.Pointer[func() string]
+
+// setInterruptNote sets the interrupt note; nil clears it.
+func setInterruptNote(note func() string) {
+	if note == nil {
+		interruptNote.Store(nil)
+		return
+	}
+	interruptNote.Store(&note)
 }
 
 // interruptedMessage says what an interrupted command left: the files it
@@ -527,6 +552,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 	}
 	reports := make([]*scenarios.Report, len(loaded))
 	panics := make([]*sweep.Panic, len(loaded))
+	undo := sweep.FewerCollections()
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, s := range loaded {
@@ -539,6 +565,7 @@ func cmdCheck(args []string, out, _ io.Writer) error {
 		}()
 	}
 	wg.Wait()
+	undo()
 	for _, p := range panics {
 		if p != nil {
 			panic(p) // on this goroutine, where run reports it

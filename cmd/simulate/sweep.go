@@ -18,6 +18,14 @@ import (
 // memory, and past the number of cores more runs at once go no faster.
 const maxParallel = 256
 
+// checkParallel checks a --parallel value.
+func checkParallel(n int) error {
+	if n < 1 || n > maxParallel {
+		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", n, maxParallel)}
+	}
+	return nil
+}
+
 // cmdSweep runs every combination of the --vary values (the first --vary
 // varies slowest) with every seed; package sweep plans, runs and formats
 // the grid.
@@ -37,8 +45,8 @@ func cmdSweep(args []string, out, stderr io.Writer) error {
 	if err := oneArg(fs, "sweep needs one scenario: a built-in name or a file"); err != nil {
 		return err
 	}
-	if *parallel < 1 || *parallel > maxParallel {
-		return &usageError{fmt.Sprintf("--parallel %d: must be at least 1 and at most %d (runs use a core each; more at once only take memory)", *parallel, maxParallel)}
+	if err := checkParallel(*parallel); err != nil {
+		return err
 	}
 	if *yFromData && *plotPath == "" {
 		return &usageError{"--y-from-data is for the plot's axes: it needs --plot FILE"}
