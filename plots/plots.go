@@ -307,7 +307,9 @@ func partitionsPlot(c *scenarios.Charts) *plot.Plot {
 	bars.Color = colFirst
 	p.Add(bars)
 	p.NominalX(names...)
-	p.Y.Min = 0
+	// Headroom above the tallest bar for the legend (the fair share's
+	// label), which is drawn inside the plot's top.
+	p.Y.Min, p.Y.Max = 0, max(p.Y.Max, slices.Max(vals)*1.25)
 	// The fair share: what each partition would hold if the records were
 	// spread evenly, so that a skew reads at a glance.
 	total := 0.0
@@ -673,10 +675,14 @@ func isrPlot(c *scenarios.Charts, end float64) *plot.Plot {
 	}
 	top := 0.0
 	for i := range parts {
+		// Each partition's line is moved a hair off the integer, so that
+		// partitions with the same ISR size draw side by side rather than
+		// one over the other.
+		offset := (float64(i) - float64(parts-1)/2) * min(0.04, 0.3/float64(parts))
 		var xys plotter.XYs
 		for _, s := range c.Series {
 			if i < len(s.ISR) {
-				xys = append(xys, plotter.XY{X: s.AtMs / 1000, Y: float64(s.ISR[i])})
+				xys = append(xys, plotter.XY{X: s.AtMs / 1000, Y: float64(s.ISR[i]) + offset})
 				top = max(top, float64(s.ISR[i]))
 			}
 		}

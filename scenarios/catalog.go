@@ -22,9 +22,10 @@ var catalogFS embed.FS
 
 // Entry is one built-in scenario.
 type Entry struct {
-	Name  string
-	Title string
-	Text  []byte // the file as shipped
+	Name     string
+	Title    string
+	Question string // what the lesson asks (its question: key)
+	Text     []byte // the file as shipped
 }
 
 // Catalog lists the built-in scenarios in lesson order: the file names
@@ -48,7 +49,7 @@ var catalog = sync.OnceValue(func() []Entry {
 		if err != nil {
 			panic(fmt.Sprintf("built-in scenario %s does not parse: %v", f.Name(), err))
 		}
-		out = append(out, Entry{Name: s.Name, Title: s.Title, Text: data})
+		out = append(out, Entry{Name: s.Name, Title: s.Title, Question: s.Question, Text: data})
 	}
 	return out
 })
@@ -92,11 +93,7 @@ func find(nameOrFile string) (string, []byte, error) {
 		for _, e := range Catalog() {
 			names = append(names, e.Name)
 		}
-		near := closest(nameOrFile, names)
-		if len(near) == 0 {
-			near = lessonsAbout(nameOrFile)
-		}
-		if len(near) > 0 {
+		if near := NearLessons(nameOrFile); len(near) > 0 {
 			return "", nil, &Error{Source: nameOrFile, Msg: fmt.Sprintf("no built-in scenario or file by that name; did you mean %s? (simulate list shows all %d)",
 				strings.Join(near, " or "), len(names))}
 		}
@@ -154,6 +151,20 @@ func Parse(source string, data []byte, sets []string, classes ...producer.Partit
 	}
 	s.plan = pl
 	return s, nil
+}
+
+// NearLessons are the built-in lessons a name that is none probably
+// meant, at most three: names within a few typing mistakes of it, else
+// lessons whose text has its words.
+func NearLessons(name string) []string {
+	var names []string
+	for _, e := range Catalog() {
+		names = append(names, e.Name)
+	}
+	if near := closest(name, names); len(near) > 0 {
+		return near
+	}
+	return lessonsAbout(name)
 }
 
 // closest are the names near name, nearest first, at most three: those

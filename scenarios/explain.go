@@ -209,17 +209,21 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	} else {
 		parts = append(parts, strings.Join(dedupe(fetched), " and ")+" fetched it but later lost it too")
 	}
-	if down := x.nodeEvent(leader, app.At-10*sim.Second, sim.Never, event.Isolate, event.Pause); down != nil && down.At <= app.At {
+	if down := x.nodeEvent(leader, app.At-10*sim.Second, sim.Never, event.Isolate, event.Pause, event.Shutdown); down != nil && down.At <= app.At {
 		parts = append(parts, x.name(leader)+" "+pastTense(down.Kind)+" at "+down.At.String()+" ("+event.Detail(&down.Fields, x.r.cl)+")")
 	}
-	if down := x.nodeEvent(leader, app.At, sim.Never, event.Crash, event.Pause, event.Isolate); down != nil {
+	if down := x.nodeEvent(leader, app.At, sim.Never, event.Crash, event.Pause, event.Isolate, event.Shutdown); down != nil {
 		parts = append(parts, x.name(leader)+" "+pastTense(down.Kind)+" at "+down.At.String())
 	}
+	// The election that ended the appending broker's leadership: after the
+	// append, or before it when the broker had not yet learned of it and
+	// still acted as leader in its old epoch (a stale leader: the
+	// controller's decision reaches brokers by metadata, KIP-631).
 	elect := x.findFirst(x.bySubject[p], func(e *sim.Entry) bool {
-		return e.Kind == event.Elect && e.At >= app.At && e.Peer != leader
+		return e.Kind == event.Elect && e.Peer != leader && (e.At >= app.At || e.Epoch > app.Epoch)
 	})
 	if elect != nil {
-		s := x.name(elect.Peer) + " became leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
+		s := " leader in epoch " + strconv.Itoa(int(elect.Epoch)) + " at " + elect.At.String()
 		switch {
 		case elect.Has(event.LastKnownLeader):
 			s += " as the last known leader (the ISR and the eligible leader replicas were empty)"
@@ -237,6 +241,12 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 			return e.Kind == event.BecomeLeader && e.Node == elect.Peer && e.Epoch == elect.Epoch
 		}); bl != nil {
 			s += " with log end offset " + strconv.FormatInt(bl.Last, 10)
+		}
+		if elect.At < app.At {
+			s = "the controller had already made " + x.name(elect.Peer) + s + ", but " + x.name(leader) +
+				" had not yet learned it and acted as leader in epoch " + strconv.Itoa(int(app.Epoch))
+		} else {
+			s = x.name(elect.Peer) + " became" + s
 		}
 		parts = append(parts, s)
 	}
@@ -326,6 +336,8 @@ func pastTense(k event.Kind) string {
 		return "was paused"
 	case event.Isolate, event.Partition:
 		return "was cut off"
+	case event.Shutdown:
+		return "began a controlled shutdown"
 	}
 	return k.String()
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -255,4 +256,21 @@ func TestWireNamesTheHeldResponseOfItsRequest(t *testing.T) {
 		}
 	}
 	assert.Positive(t, others, "some batch's response was not the first held after its send")
+}
+
+// TestLostToAStaleLeader: a controlled shutdown moves orders-1's leadership
+// from broker-2 at 1.984108s, but broker-2 learns it only later and
+// acknowledges an acks=1 write in its old epoch; the explanation names the
+// shutdown and the election that came before the append (a schedule
+// simulate hunt found).
+func TestLostToAStaleLeader(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "stale-leader-after-shutdown.yaml"))
+	require.NoError(t, err)
+	s, err := Parse("stale-leader-after-shutdown.yaml", data, nil)
+	require.NoError(t, err)
+	res := s.Run(RunOptions{})
+	require.Equal(t, int64(1), res.Report.Records.Lost)
+	ex := res.Report.Anomalies[0].Explanation
+	assert.Contains(t, ex, "broker-2 began a controlled shutdown at 1.983s")
+	assert.Contains(t, ex, "the controller had already made broker-1 leader in epoch 1 at 1.984108s (clean election from the ISR) with log end offset 759, but broker-2 had not yet learned it and acted as leader in epoch 0")
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"errors"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -390,6 +392,26 @@ func TestCatalog(t *testing.T) {
 		assert.NotEmpty(t, s.Title, e.Name)
 		assert.NotEmpty(t, strings.TrimSpace(s.Lesson), e.Name)
 		assert.NotEmpty(t, s.Expect, "%s has expectations for simulate check", e.Name)
+	}
+}
+
+// TestLessonQuestionsMatchLessonsDoc: each lesson's question: is its
+// LESSONS.md section's Question line, word for word, so the two cannot
+// drift apart.
+func TestLessonQuestionsMatchLessonsDoc(t *testing.T) {
+	data, err := os.ReadFile("../LESSONS.md")
+	require.NoError(t, err)
+	question := regexp.MustCompile(`(?s)\n\*\*Question\.\*\* (.*?)\n\n`)
+	doc := map[string]string{}
+	for _, section := range strings.Split(string(data), "\n## ")[1:] {
+		name, body, _ := strings.Cut(section, "\n")
+		if m := question.FindStringSubmatch(body); m != nil {
+			doc[name] = strings.Join(strings.Fields(m[1]), " ")
+		}
+	}
+	for _, e := range Catalog() {
+		require.Contains(t, doc, e.Name, "LESSONS.md: give the %s section a **Question.** line", e.Name)
+		assert.Equal(t, doc[e.Name], e.Question, "%s: question: in its file and LESSONS.md's Question line", e.Name)
 	}
 }
 

@@ -12,9 +12,12 @@ import (
 
 // Scenario is one scenario file (contract 1 of ARCHITECTURE.md).
 type Scenario struct {
-	Name     string       `yaml:"name"`
-	Title    string       `yaml:"title"`
-	Lesson   string       `yaml:"lesson"`
+	Name   string `yaml:"name"`
+	Title  string `yaml:"title"`
+	Lesson string `yaml:"lesson"`
+	// Question is what the lesson asks, in one sentence (LESSONS.md's
+	// Question line); optional.
+	Question string       `yaml:"question"`
 	Seed     uint64       `yaml:"seed"`
 	Duration Duration     `yaml:"duration"`
 	Cluster  Cluster      `yaml:"cluster"`

@@ -306,21 +306,23 @@ var titleWords = []struct{ word, key string }{
 // titleSets picks the --set arguments that change a setting the lesson's
 // title speaks of: the property's name appears in the title, or one of
 // titleWords does. The setting is the part of the key after its section
-// (producer.acks, topic.min.insync.replicas, cluster.features.X).
+// (producer.acks, topic.min.insync.replicas, cluster.features.X). The
+// scenario's own keys (workload.records, cluster.brokers, seed) are
+// common words ("records"), so only their titleWords count.
 func titleSets(title string, sets []string) []string {
 	lower := strings.ToLower(title)
 	var out []string
 	for _, set := range sets {
 		key, _, _ := strings.Cut(set, "=")
 		key = strings.TrimSpace(key)
-		name := key[strings.LastIndex(key, ".")+1:]
+		name, property := key[strings.LastIndex(key, ".")+1:], false
 		for _, prefix := range []string{"producer.", "broker.", "cluster.broker.", "cluster.features.", "topic."} {
 			if rest, ok := strings.CutPrefix(key, prefix); ok {
-				name = rest
+				name, property = rest, true
 				break
 			}
 		}
-		if speaksOf(lower, name) {
+		if (property && speaksOf(lower, name)) || hasTitleWord(lower, name) {
 			out = append(out, strings.TrimSpace(set))
 		}
 	}
@@ -330,11 +332,18 @@ func titleSets(title string, sets []string) []string {
 // speaksOf reports whether a lower-cased title speaks of the setting name:
 // names it, or has one of titleWords for it.
 func speaksOf(lowerTitle, name string) bool {
-	speaks := containsWord(lowerTitle, strings.ToLower(name))
+	return containsWord(lowerTitle, strings.ToLower(name)) || hasTitleWord(lowerTitle, name)
+}
+
+// hasTitleWord reports whether a lower-cased title has one of
+// titleWords for the setting name.
+func hasTitleWord(lowerTitle, name string) bool {
 	for _, tw := range titleWords {
-		speaks = speaks || (tw.key == name && strings.Contains(lowerTitle, tw.word))
+		if tw.key == name && strings.Contains(lowerTitle, tw.word) {
+			return true
+		}
 	}
-	return speaks
+	return false
 }
 
 // titleKeys are the producer and broker properties the title speaks of:

@@ -93,6 +93,16 @@ func TestBrowserLearner(t *testing.T) {
 	assert.Contains(t, why, "acknowledged at", "the reason: it was acknowledged")
 	assert.Contains(t, why, "truncated offsets", "the reason: the old leader truncated them")
 
+	// The run's printed link runs it again.
+	require.NoError(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS("#permalink")),
+		chromedp.WaitVisible(chromedp.CSS("#records-lost")),
+	))
+	loc, err = chromedp.Run(ctx, chromedp.Location())
+	require.NoError(t, err)
+	assert.Equal(t, srv.URL+"/run?lesson=acks1-leader-failover", loc, "the permalink is the run's link")
+	assert.Equal(t, lost, text(t, ctx, "#records-lost"), "the permalink gives the same run")
+
 	// Step through time on the space-time diagram: the window moves on.
 	window := text(t, ctx, "#st-range")
 	require.NoError(t, chromedp.Do(ctx,
@@ -153,6 +163,6 @@ func TestBrowserBadInput(t *testing.T) {
 	for _, f := range fields {
 		_, err := scenarios.Load("acks1-leader-failover", []string{f.Key + "=" + badValues[f.Key]})
 		require.Error(t, err)
-		assert.Equal(t, err.Error(), text(t, ctx, "#f-"+idOf(f.Key)+"-error"), f.Key)
+		assert.Equal(t, webText(err), text(t, ctx, "#f-"+idOf(f.Key)+"-error"), f.Key)
 	}
 }

@@ -104,7 +104,7 @@ var fields = []field{
 		lesson: func(s *scenarios.Scenario) string { return strconv.Itoa(s.Workload.Keys) }},
 	{Key: "workload.rate", Label: "workload rate (records/s)", Choices: []string{"1000", "10000"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.FormatFloat(s.Workload.Rate, 'f', -1, 64) }},
-	{Key: "workload.records", Label: "workload records", Choices: []string{"1000", "10000"},
+	{Key: "workload.records", Label: "workload records (0: no limit)", Choices: []string{"1000", "10000"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.Itoa(s.Workload.Records) }},
 	{Key: "seed", Label: "seed", Choices: []string{"1", "2", "3"},
 		lesson: func(s *scenarios.Scenario) string { return strconv.FormatUint(s.Seed, 10) }},
@@ -116,4 +116,14 @@ func versions() []string {
 		vs = append(vs, v.String())
 	}
 	return vs
+}
+
+// fieldByKey finds a form field by its --set key.
+func fieldByKey(key string) (field, bool) {
+	for _, f := range fields {
+		if f.Key == key {
+			return f, true
+		}
+	}
+	return field{}, false
 }

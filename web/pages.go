@@ -13,15 +13,33 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kafkasim/kafkasim/plots"
 	"github.com/kafkasim/kafkasim/scenarios"
 )
 
 var funcs = template.FuncMap{
-	"num":        func(v float64) string { return scenarios.FormatNumber(v) },
-	"dict":       dict,
-	"paragraphs": paragraphs,
+	"num":          func(v float64) string { return scenarios.FormatNumber(v) },
+	"dict":         dict,
+	"paragraphs":   paragraphs,
+	"code":         codeSpans,
+	"lessonText":   lessonText,
+	"maxAnomalies": func() int { return maxPageAnomalies },
+}
+
+// codeSpans is text with its `backquoted` spans (Markdown's code, as
+// LESSONS.md and the scenario files write settings) as <code>.
+func codeSpans(text string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(text, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(part) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(part))
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // paragraphs splits text wrapped for a terminal (a scenario's lesson) into
@@ -32,6 +50,46 @@ func paragraphs(text string) []string {
 		out = append(out, strings.Join(strings.Fields(p), " "))
 	}
 	return out
+}
+
+// setArg is a --set KEY=VALUE in a lesson's text; trailing punctuation
+// is the sentence's, not the value's.
+var setArg = regexp.MustCompile(`--set ([a-z][a-z0-9._-]*)=(\S+)`)
+
+// lessonText is one paragraph of a lesson's text for its page: its
+// `code` spans as code, and each --set KEY=VALUE a link that runs the
+// lesson with that setting, with a link comparing that with the lesson.
+// Other command lines stay code to copy.
+func lessonText(lesson, text string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(text, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>")
+		}
+		last := 0
+		for _, m := range setArg.FindAllStringSubmatchIndex(part, -1) {
+			key, value := part[m[2]:m[3]], strings.TrimRight(part[m[4]:m[5]], ".,;:)")
+			end := m[4] + len(value)
+			b.WriteString(template.HTMLEscapeString(part[last:m[0]]))
+			r := runRequest{Lesson: lesson, Values: map[string]string{}}
+			if _, ok := fieldByKey(key); ok {
+				r.Values[key] = value
+			} else {
+				r.Sets = []string{key + "=" + value}
+			}
+			base, _ := runRequest{Lesson: lesson}.query()
+			link, _ := r.query()
+			fmt.Fprintf(&b, `<a href="%s" class="try">%s</a> (<a href="%s" class="try-compare">compare with the lesson</a>)`,
+				template.HTMLEscapeString("/run?"+link), template.HTMLEscapeString(part[m[0]:end]),
+				template.HTMLEscapeString("/compare?a="+url.QueryEscape(base)+"&"+link))
+			last = end
+		}
+		b.WriteString(template.HTMLEscapeString(part[last:]))
+		if i%2 == 1 {
+			b.WriteString("</code>")
+		}
+	}
+	return template.HTML(b.String())
 }
 
 // dict makes a map of its key, value pairs: a partial's arguments.
@@ -59,32 +117,84 @@ type formView struct {
 	Errors         formErrors
 	// Pin is the query of the run shown, for "compare with this run".
 	Pin string
+	// Changes are what this run changed from the lesson (or the pasted
+	// scenario): each field whose value differs, and the other settings.
+	Changes []changeView
+}
+
+// changeView is one setting a run changed: from the lesson's value to
+// this run's; InEffect when the request did not set it (acks=all turns
+// enable.idempotence on, as Kafka's default).
+type changeView struct {
+	Label, From, To string
+	InEffect        bool
 }
 
 // fieldView is one input: its field, what was typed, the lesson's value
-// (shown when it is empty) and its messages.
+// (shown when it is empty, and what an empty field runs), this run's
+// value where it differs from the lesson's, and its messages.
 type fieldView struct {
 	field
-	Value, Lesson string
-	Errors        []string
-	ID            string
+	Value, Lesson, Run string
+	// Of names what Lesson is the value of: "lesson" or "scenario" (a
+	// pasted one).
+	Of     string
+	Errors []string
+	ID     string
 }
 
-// newForm fills the form from a request; sc (may be nil) gives each
-// field's lesson value.
-func newForm(r runRequest, sc *scenarios.Scenario, errs formErrors) formView {
+// newForm fills the form from a request; run (may be nil) is the
+// scenario with the request's settings, for each field's value in this
+// run beside the lesson's.
+func newForm(r runRequest, run *scenarios.Scenario, errs formErrors) formView {
 	f := formView{Lesson: r.Lesson, Sets: strings.Join(r.Sets, "\n"), Errors: errs}
 	if r.Lesson == "" && len(r.YAML) > 0 {
 		f.YAML, f.YAMLLink = string(r.YAML), r.yamlLink
 	}
+	base, of := lessonOf(r), "lesson"
+	if base == nil {
+		// A pasted scenario is not parsed again outside a run slot: its
+		// fields show the values of the scenario given.
+		base, run, of = run, nil, "scenario"
+	}
 	for _, fd := range fields {
-		v := fieldView{field: fd, Value: r.Values[fd.Key], Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
-		if sc != nil {
-			v.Lesson = fd.lesson(sc)
+		v := fieldView{field: fd, Value: r.Values[fd.Key], Of: of, Errors: errs.Fields[fd.Key], ID: "f-" + idOf(fd.Key)}
+		if base != nil {
+			v.Lesson = fd.lesson(base)
+			if run != nil && fd.lesson(run) != v.Lesson {
+				v.Run = fd.lesson(run)
+				f.Changes = append(f.Changes, changeView{Label: fd.Label, From: v.Lesson, To: v.Run, InEffect: v.Value == ""})
+			}
 		}
 		f.Fields = append(f.Fields, v)
 	}
+	if run != nil {
+		for _, set := range r.Sets {
+			k, v, _ := strings.Cut(set, "=")
+			f.Changes = append(f.Changes, changeView{Label: strings.TrimSpace(k), To: strings.TrimSpace(v)})
+		}
+	}
 	return f
+}
+
+// builtinTexts are the built-in lessons' files by name, read once.
+var builtinTexts = sync.OnceValue(func() map[string][]byte {
+	m := map[string][]byte{}
+	for _, e := range scenarios.Catalog() {
+		m[e.Name] = e.Text
+	}
+	return m
+})
+
+// lessonOf is the request's built-in lesson without its settings (nil
+// for none): what an empty field runs.
+func lessonOf(r runRequest) *scenarios.Scenario {
+	text, ok := builtinTexts()[r.Lesson]
+	if !ok {
+		return nil
+	}
+	sc, _ := scenarios.Parse("built-in "+r.Lesson, text, nil)
+	return sc
 }
 
 // idOf turns a dotted key into an HTML id.
@@ -101,7 +211,8 @@ type lessonView struct {
 func (s *Server) lesson(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if !s.isLesson(name) {
-		s.fail(w, http.StatusNotFound, "No such lesson", fmt.Sprintf("No lesson is named %q; the first page lists them.", name))
+		s.render(w, http.StatusNotFound, "message.html", message{Title: "No such lesson",
+			Text: fmt.Sprintf("No lesson is named %q; the first page lists them.", name), Lessons: scenarios.NearLessons(name)})
 		return
 	}
 	// The query fills the form: a link to a lesson with settings.
@@ -204,7 +315,8 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request) {
 		s.formAgain(w, req, nil, formErrors{General: []string{err.Error()}})
 		return
 	}
-	if link, ok := req.query(); ok && canonical(w, r, "/run?"+link+windowQuery(q)) {
+	// A key no page reads is refused by validate, not dropped by a redirect.
+	if link, ok := req.query(); ok && len(req.unknown) == 0 && canonical(w, r, "/run?"+link+viewQuery(q)) {
 		return
 	}
 	s.showRun(w, r, req)
@@ -245,6 +357,7 @@ type runView struct {
 	Name, Title string
 	IsLesson    bool   // a built-in lesson, with a page of its own
 	Link        string // the run's query; "" when too large for a link
+	Href        string // the run's page, "/run?"+Link: one value, so the template does not escape its query
 	Report      *scenarios.Report
 	Counts      []countView
 	Anomalies   []anomalyView
@@ -257,6 +370,48 @@ type runView struct {
 	Late      string
 	Passed    bool
 	SpaceTime *spaceTimeView
+	// AnomalyCount is every anomaly of the run; Anomalies lists the first
+	// of each kind, or with AllAnomalies up to maxPageAnomalies of them.
+	AnomalyCount int
+	AllAnomalies bool
+	// Limit says what bounded the records sent when it was not
+	// workload.records: the duration at the workload's rate.
+	Limit string
+}
+
+// sendLimit says when the scenario's duration, at its rate, bounds the
+// records sent rather than workload.records (0 is no limit).
+func sendLimit(sc *scenarios.Scenario, sent int64) string {
+	w := sc.Workload
+	if !sc.Duration.Set {
+		return ""
+	}
+	by := fmt.Sprintf("duration %v × rate %s records/s", sc.Duration.Duration, scenarios.FormatNumber(w.Rate))
+	switch {
+	case w.Records == 0:
+		return fmt.Sprintf("%d sent: workload records 0 is no limit; %s sets it", sent, by)
+	case float64(w.Records) > sc.Duration.Duration.Seconds()*w.Rate:
+		return fmt.Sprintf("%d sent, not workload records %d: %s caps it", sent, w.Records, by)
+	}
+	return ""
+}
+
+// listAllAnomalies lists the report's anomalies (the run explained up to
+// maxPageAnomalies), not only the first of each kind.
+func (v *runView) listAllAnomalies() {
+	v.AllAnomalies = true
+	v.Anomalies = nil
+	for _, a := range v.Report.Anomalies {
+		v.Anomalies = append(v.Anomalies, newAnomalyView(a))
+	}
+}
+
+func newAnomalyView(a scenarios.Anomaly) anomalyView {
+	h := fmt.Sprintf("%s record %d (%s", a.Kind, a.Record, a.Partition)
+	if a.Key != nil {
+		h += ", " + *a.Key
+	}
+	return anomalyView{Heading: h + ")", Explanation: a.Explanation}
 }
 
 type countView struct {
@@ -267,6 +422,14 @@ type countView struct {
 
 type anomalyView struct{ Heading, Explanation string }
 
+// maxPageAnomalies bounds the anomalies one page lists with their
+// explanations (anomalies=all): a run may have tens of thousands.
+const maxPageAnomalies = 1000
+
+// anomaliesKey=all in a run's query lists every anomaly, not the first
+// of each kind.
+const anomaliesKey = "anomalies"
+
 type errorView struct {
 	Name  string
 	Count int64
@@ -276,8 +439,8 @@ type errorView struct {
 type metricView struct{ Name, Value string }
 
 type chartView struct {
-	Title string
-	SVG   template.HTML
+	Name, Title string
+	SVG         template.HTML
 }
 
 // showRun validates, runs and shows a request, in a slot; a request
@@ -287,15 +450,22 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest)
 	var v runView
 	var sc, base *scenarios.Scenario
 	var errs formErrors
+	all, explained := r.URL.Query().Get(anomaliesKey) == "all", 0
+	if all {
+		explained = maxPageAnomalies
+	}
 	err := s.inSlot(r.Context(), "run", 1, func(wk *work) {
 		if sc, base, errs = s.validate(req); !errs.empty() {
 			return
 		}
-		res := s.run(wk, sc)
+		res := s.run(wk, sc, explained)
 		if wk.gone() {
 			return
 		}
 		v = s.newRunView(wk, sc, res, req.Lesson != "", link)
+		if all {
+			v.listAllAnomalies()
+		}
 		switch {
 		case v.Late != "":
 		case wk.late():
@@ -333,6 +503,9 @@ var runCharts = []struct{ name, title string }{
 func (s *Server) newRunView(wk *work, sc *scenarios.Scenario, res *scenarios.Result, isLesson bool, link string) runView {
 	rep := res.Report
 	v := runView{Name: sc.Name, Title: sc.Title, IsLesson: isLesson, Link: link, Report: rep, Passed: rep.Passed()}
+	if link != "" {
+		v.Href = "/run?" + link
+	}
 	rc := rep.Records
 	for _, c := range []struct {
 		name  string
@@ -348,12 +521,10 @@ func (s *Server) newRunView(wk *work, sc *scenarios.Scenario, res *scenarios.Res
 			continue
 		}
 		shown[a.Kind] = true
-		h := fmt.Sprintf("%s record %d (%s", a.Kind, a.Record, a.Partition)
-		if a.Key != nil {
-			h += ", " + *a.Key
-		}
-		v.Anomalies = append(v.Anomalies, anomalyView{Heading: h + ")", Explanation: a.Explanation})
+		v.Anomalies = append(v.Anomalies, newAnomalyView(a))
 	}
+	v.AnomalyCount = rep.AnomalyCount
+	v.Limit = sendLimit(sc, rc.Sent)
 	for _, name := range slices.Sorted(maps.Keys(rep.Errors)) {
 		v.Errors = append(v.Errors, errorView{Name: name, Count: rep.Errors[name], Note: rep.ErrorNotes[name]})
 	}
@@ -376,7 +547,7 @@ func (s *Server) newRunView(wk *work, sc *scenarios.Scenario, res *scenarios.Res
 	}
 	charts := res.Charts(0)
 	for _, c := range runCharts {
-		v.Charts = append(v.Charts, chartView{Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
+		v.Charts = append(v.Charts, chartView{Name: c.name, Title: c.title, SVG: svgOf(plots.RunChart(c.name, charts, plots.SVG))})
 	}
 	return v
 }
@@ -398,11 +569,13 @@ type compareView struct {
 	A, B        runView
 	LabelA      string
 	LabelB      string
-	Differences []scenarios.SettingDiff
-	Rows        []rowView
-	Charts      []chartView
-	Text        string
-	Form        formView
+	Differences []diffView
+	// Same is A and B being one run (the same link).
+	Same   bool
+	Rows   []rowView
+	Charts []chartView
+	Text   string
+	Form   formView
 }
 
 type rowView struct {
@@ -432,7 +605,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	}
 	linkA, okA := reqA.query()
 	linkB, okB := reqB.query()
-	if okA && okB && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
+	if okA && okB && len(reqA.unknown)+len(reqB.unknown) == 0 && canonical(w, r, "/compare?a="+url.QueryEscape(linkA)+"&"+linkB) {
 		return
 	}
 	var v compareView
@@ -446,16 +619,17 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		if scB, baseB, errsB = s.validate(reqB); !errsB.empty() {
 			return
 		}
-		ra := s.run(wk, scA)
+		ra := s.run(wk, scA, 0)
 		if wk.gone() {
 			return
 		}
-		rb := s.run(wk, scB)
+		rb := s.run(wk, scB, 0)
 		if wk.gone() {
 			return
 		}
 		cmp := scenarios.Compare(ra.Report, rb.Report)
-		v = compareView{A: s.newRunView(wk, scA, ra, reqA.Lesson != "", linkA), B: s.newRunView(wk, scB, rb, reqB.Lesson != "", linkB), Differences: cmp.Differences}
+		v = compareView{A: s.newRunView(wk, scA, ra, reqA.Lesson != "", linkA), B: s.newRunView(wk, scB, rb, reqB.Lesson != "", linkB),
+			Differences: diffViews(cmp.Differences, reqA, reqB), Same: okA && okB && linkA == linkB}
 		v.LabelA, v.LabelB = cmp.Labels()
 		for _, row := range cmp.Rows {
 			rv := rowView{Path: row.Path, ID: "row-" + idOf(row.Path), Differs: row.Differs}

@@ -28,6 +28,10 @@ type runRequest struct {
 	// yamlLink is YAML in a link's form (encodeYAML), "" when it is too
 	// large for one; worked out once per request.
 	yamlLink string
+	// unknown are the query's keys no page reads, as KEY=VALUE in key
+	// order: validate refuses them (unknownKeys), so that a mistyped
+	// setting is not dropped to run something else.
+	unknown []string
 }
 
 // withYAML sets the request's scenario text and its link form.
@@ -81,6 +85,11 @@ func parseRunRequest(q url.Values) (runRequest, error) {
 			if line = strings.TrimSpace(line); line != "" {
 				r.Sets = append(r.Sets, line)
 			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		if _, ok := fieldByKey(k); !ok && !slices.Contains(pageKeys, k) {
+			r.unknown = append(r.unknown, k+"="+q.Get(k))
 		}
 	}
 	return r, nil

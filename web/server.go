@@ -185,13 +185,15 @@ func (s *Server) logf(format string, args ...any) {
 // message is a page that only says something: a 404, a 503, a bug.
 type message struct {
 	Title, Text string
+	// Lessons are lessons the request probably meant, as links.
+	Lessons []string
 }
 
 func (s *Server) fail(w http.ResponseWriter, status int, title, text string) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	s.render(w, status, "message.html", message{title, text})
+	s.render(w, status, "message.html", message{Title: title, Text: text})
 }
 
 // errBusy: every run slot stayed taken for the whole QueueWait.
@@ -243,8 +245,9 @@ func (s *Server) inSlot(ctx context.Context, what string, runs int, f func(w *wo
 // run runs a scenario with the wall-clock budget (MaxWall, and never past
 // the page's time) and the memory budget, stopping early if the request
 // goes away; call it in a slot, and check w.gone() after it: a run
-// stopped that way is not the wall clock's doing.
-func (s *Server) run(w *work, sc *scenarios.Scenario) *scenarios.Result {
+// stopped that way is not the wall clock's doing. anomalies is how many
+// anomalies the report explains (scenarios.RunOptions.Anomalies).
+func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.Result {
 	deadline := time.Now().Add(s.opt.MaxWall)
 	if w.deadline.Before(deadline) {
 		deadline = w.deadline
@@ -254,6 +257,7 @@ func (s *Server) run(w *work, sc *scenarios.Scenario) *scenarios.Result {
 		Stop:      func() bool { return w.gone() || time.Now().After(deadline) },
 		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
 		MaxMemory: s.opt.MaxMemory,
+		Anomalies: anomalies,
 	})
 }
 

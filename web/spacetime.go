@@ -28,6 +28,8 @@ const (
 type spaceTimeView struct {
 	SVG        template.HTML
 	Why, Range string
+	// End says the window reaches the run's end, and when that was.
+	End        string
 	Notes      []string
 	Steps      []stLink
 	Partitions []stLink
@@ -59,10 +61,10 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 	}
 	st, err := res.SpaceTime(opt)
 	if err != nil {
-		v.Notes = append(v.Notes, err.Error())
+		v.Notes = append(v.Notes, webText(err))
 		opt.Partition = ""
 		if st, err = res.SpaceTime(opt); err != nil {
-			v.Notes = append(v.Notes, err.Error())
+			v.Notes = append(v.Notes, webText(err))
 			return v
 		}
 	}
@@ -74,17 +76,33 @@ func spaceTime(res *scenarios.Result, link string, q url.Values) *spaceTimeView 
 			fmt.Sprint(maxLinkYAML>>10)+" KiB compressed); draw other windows with simulate plot FILE --partition TOPIC-N --from D --to D, or paste a smaller scenario.")
 		return v
 	}
-	width := st.ToMs - st.FromMs
+	// Windows stay within the run, from 0 to its last event (a window
+	// asked for past it is moved as if it ended there).
+	fromMs, toMs, end := st.FromMs, st.ToMs, traceEndMs(res)
+	if toMs >= end {
+		v.End = fmt.Sprintf("the run ended at %s", scenarios.FormatQuantity(end, "ms"))
+		if end > fromMs {
+			toMs = end
+		}
+	}
+	width := toMs - fromMs
 	window := func(p string, from, to float64) string {
+		if to > end && end > from {
+			to = end
+		}
 		return "/run?" + link + "&" + url.Values{stPartition: {p}, stFrom: {msText(max(0, from))}, stTo: {msText(to)}}.Encode() + "#spacetime"
 	}
-	if st.FromMs > 0 {
-		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, st.FromMs-width, st.FromMs)})
+	if fromMs > 0 {
+		v.Steps = append(v.Steps, stLink{ID: "st-earlier", Label: "← earlier", Href: window(st.Partition, fromMs-width, fromMs)})
+	}
+	if toMs < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, toMs, toMs+width)})
+	}
+	if fromMs > 0 || toMs < end {
+		v.Steps = append(v.Steps, stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, fromMs-width/2, toMs+width/2)})
 	}
 	v.Steps = append(v.Steps,
-		stLink{ID: "st-later", Label: "later →", Href: window(st.Partition, st.ToMs, st.ToMs+width)},
-		stLink{ID: "st-wider", Label: "wider", Href: window(st.Partition, st.FromMs-width/2, st.ToMs+width/2)},
-		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, st.FromMs+width/4, st.ToMs-width/4)},
+		stLink{ID: "st-narrower", Label: "narrower", Href: window(st.Partition, fromMs+width/4, toMs-width/4)},
 		stLink{ID: "st-default", Label: "the default window", Href: "/run?" + link + "#spacetime"})
 	for _, p := range res.Report.Partitions {
 		name := fmt.Sprintf("%s-%d", p.Topic, p.Partition)
@@ -107,11 +125,12 @@ func parseWindow(q url.Values, key string) (*time.Duration, error) {
 	return &d, nil
 }
 
-// windowQuery is the query's space-time window, as its links carry it:
-// "&st.from=...&st.partition=...&st.to=..." or "".
-func windowQuery(q url.Values) string {
+// viewQuery is what the query asks to see of the run, as the page's
+// links carry it: the space-time window and the anomalies listed
+// ("&anomalies=all&st.from=...&st.partition=...&st.to=..." or "").
+func viewQuery(q url.Values) string {
 	w := url.Values{}
-	for _, k := range []string{stPartition, stFrom, stTo} {
+	for _, k := range []string{stPartition, stFrom, stTo, anomaliesKey} {
 		if v := q.Get(k); v != "" {
 			w.Set(k, v)
 		}
@@ -125,4 +144,17 @@ func windowQuery(q url.Values) string {
 // msText is a time in ms as a Go duration, to the microsecond.
 func msText(ms float64) string {
 	return (time.Duration(math.Round(ms*1000)) * time.Microsecond).String()
+}
+
+// traceEndMs is the time of the run's last traced event or message, in
+// ms: the diagram has nothing to draw past it.
+func traceEndMs(res *scenarios.Result) float64 {
+	var end float64
+	if e := res.Trace.Entries(); len(e) > 0 {
+		end = e[len(e)-1].At.Ms()
+	}
+	if m := res.Trace.Messages(); len(m) > 0 {
+		end = max(end, m[len(m)-1].At.Ms())
+	}
+	return end
 }

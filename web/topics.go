@@ -10,24 +10,24 @@ var topics = []struct {
 	title   string
 	lessons []string
 }{
-	{"When is an acknowledged record safe? acks, the ISR and elections", []string{
+	{"acks, the ISR and leader elections", []string{
 		"acks0-broker-crash", "acks1-leader-failover", "acks-all-leader-failover", "min-isr-not-enough-replicas",
 		"isr-shrink-to-leader", "unclean-election-loss", "controlled-vs-hard-shutdown", "last-replica-standing"}},
 	{"Duplicates, order and the idempotent producer", []string{
 		"retry-duplicates", "inflight-reordering", "inflight-one-keeps-order", "idempotent-producer",
 		"after-append-duplicates", "producer-restart-duplicates", "delivery-timeout-ambiguous",
 		"idempotence-is-per-partition", "idempotence-after-epoch-bump", "producer-state-expired"}},
-	{"Throughput: batching, compression and buffer memory", []string{
+	{"Batching, compression and buffer memory", []string{
 		"linger-batching", "batch-size", "compression-codecs", "buffer-exhaustion", "message-too-large-splits"}},
-	{"Where records go: keys and partitioners", []string{
+	{"Keys and partitioners", []string{
 		"hot-key-skew", "sticky-vs-round-robin", "round-robin-starvation", "keyed-vs-keyless-leader-loss",
 		"partition-count-change", "client-partitioner-mismatch"}},
-	{"Transactions and what consumers read", []string{
+	{"Transactions and consumers", []string{
 		"transactions-atomic", "read-uncommitted-sees-aborts", "zombie-fencing", "transaction-timeout-abort",
 		"transaction-v2-epoch-bump"}},
-	{"The network is TCP: cuts, delays and timeouts", []string{
+	{"Network cuts, delays and timeouts", []string{
 		"short-cut-is-a-delay", "follower-cut-rejoins", "request-timeout-closes-connection"}},
-	{"Hunting the fault schedule that breaks a setting", []string{"hunt-acks1", "hunt-safe-config"}},
+	{"Hunting fault schedules that break a setting", []string{"hunt-acks1", "hunt-safe-config"}},
 }
 
 // otherTopic holds the lessons no topic names.

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/kafkasim/kafkasim/scenarios"
 )
@@ -35,6 +36,9 @@ func (s *Server) parse(r runRequest, sets []string) (*scenarios.Scenario, error)
 	if r.Lesson != "" {
 		e, ok := s.entry(r.Lesson)
 		if !ok {
+			if near := scenarios.NearLessons(r.Lesson); len(near) > 0 {
+				return nil, fmt.Errorf("no lesson is named %q; did you mean %s? The first page lists them", r.Lesson, strings.Join(near, " or "))
+			}
 			return nil, fmt.Errorf("no lesson is named %q; the first page lists them", r.Lesson)
 		}
 		// As scenarios.Load names a built-in, so the messages are the same.
@@ -81,6 +85,16 @@ func (s *Server) validate(r runRequest) (sc, base *scenarios.Scenario, errs form
 		errs.add("set", fmt.Sprintf("%d other settings; this server takes at most %d per run", len(r.Sets), maxSets))
 		return nil, nil, errs
 	}
+	if errs = setTwice(r); !errs.empty() {
+		base, _ = s.parse(r, nil)
+		return nil, base, errs
+	}
+	if len(r.unknown) > 0 {
+		if base, _ = s.parse(r, nil); base != nil {
+			errs.General = s.unknownKeys(r)
+			return nil, base, errs
+		}
+	}
 	sc, err := s.parse(r, r.allSets())
 	if err == nil {
 		if keys, err := s.withinBounds(sc); err != nil {
@@ -97,26 +111,26 @@ func (s *Server) validate(r runRequest) (sc, base *scenarios.Scenario, errs form
 	base, baseErr := s.parse(r, nil)
 	if baseErr != nil {
 		if r.Lesson != "" {
-			errs.General = append(errs.General, baseErr.Error())
+			errs.General = append(errs.General, webText(baseErr))
 		} else {
-			errs.add("yaml", baseErr.Error())
+			errs.add("yaml", webText(baseErr))
 		}
 		return nil, nil, errs
 	}
 	for _, f := range fields {
 		if v, ok := r.Values[f.Key]; ok {
 			if _, err := s.parse(r, []string{f.Key + "=" + v}); err != nil {
-				errs.add(f.Key, err.Error())
+				errs.add(f.Key, webText(err))
 			}
 		}
 	}
 	for _, set := range r.Sets {
 		if _, err := s.parse(r, []string{set}); err != nil {
-			errs.add("set", err.Error())
+			errs.add("set", webText(err))
 		}
 	}
 	if errs.empty() {
-		errs.General = append(errs.General, err.Error())
+		errs.General = append(errs.General, webText(err))
 	}
 	return nil, base, errs
 }

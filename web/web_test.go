@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"flag"
+	"html"
 	"html/template"
 	"io"
 	"mime/multipart"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -62,9 +64,10 @@ func TestPages(t *testing.T) {
 		status       int
 		contains     []string
 	}{
-		{"the lessons", "/", 200, []string{`href="/lesson/acks1-leader-failover"`, topics[0].title, "acks=1 loses acknowledged records when the leader fails"}},
-		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
+		{"the lessons", "/", 200, []string{`href="/lesson/acks1-leader-failover"`, topics[0].title, `<p class="question">Can a record acknowledged with <code>acks=1</code> disappear?</p>`, "acks=1 loses acknowledged records when the leader fails"}},
+		{"a lesson", "/lesson/acks1-leader-failover", 200, []string{"With acks=1 the leader answers", `<p class="question" id="question"><strong>Question.</strong> Can a record acknowledged with <code>acks=1</code> disappear?</p>`, `name="producer.acks"`, `placeholder="1"`, "Kafka default: all", `name="lesson" value="acks1-leader-failover"`}},
 		{"no such lesson", "/lesson/nope", 404, []string{`No lesson is named &#34;nope&#34;`}},
+		{"a mistyped lesson", "/lesson/acks1-leader-failovr", 404, []string{`<p id="did-you-mean">Did you mean <a href="/lesson/acks1-leader-failover">acks1-leader-failover</a>`}},
 		{"a run", "/run?lesson=acks1-leader-failover", 200, []string{`id="records-lost" class="bad">266<`, "lost record 1995 (orders-0, key-96)", "broker-1 truncated offsets 520-785", "<svg", "fair share", `name="a" value="lesson=acks1-leader-failover"`}},
 		{"a run's space-time diagram", "/run?lesson=acks1-leader-failover", 200, []string{`id="spacetime"`, "the first anomaly: lost record", `id="st-later"`, `href="/run?lesson=acks1-leader-failover&amp;st.from=947ms&amp;st.partition=orders-1&amp;st.to=9.903461s#spacetime"`}},
 		{"a window of it", "/run?lesson=acks1-leader-failover&st.from=1s&st.partition=orders-1&st.to=1.5s", 200, []string{`<p id="st-range">orders-1 from 1s to 1.5s of virtual time: the window asked for</p>`, `href="/run?lesson=acks1-leader-failover&amp;st.from=500ms&amp;st.partition=orders-1&amp;st.to=1s#spacetime" id="st-earlier"`}},
@@ -72,15 +75,34 @@ func TestPages(t *testing.T) {
 			[]string{`<a href="/run?lesson=acks1-leader-failover&amp;producer.acks=all&amp;st.to=2s">See Other</a>`}},
 		{"and to the comparison's", "/compare?lesson=acks1-leader-failover&seed=&producer.acks=all&a=lesson%3Dacks1-leader-failover", 303,
 			[]string{`<a href="/compare?a=lesson%3Dacks1-leader-failover&amp;lesson=acks1-leader-failover&amp;producer.acks=all">See Other</a>`}},
+		{"a window past the run's end", "/run?lesson=acks1-leader-failover&st.from=9s&st.to=20s", 200, []string{`<p class="hint" id="st-end">the run ended at 10.35 s; the window goes no later.</p>`,
+			`href="/run?lesson=acks1-leader-failover&amp;st.from=8.324221s&amp;st.partition=orders-0&amp;st.to=10.351558s#spacetime" id="st-wider"`}},
+		{"a run with transactions", "/run?lesson=read-uncommitted-sees-aborts", 200, []string{`<td id="txn-committed">20</td><td id="txn-aborted">10</td>`,
+			`<tr id="consumer-read_uncommitted"><td><code>read_uncommitted</code></td><td>290</td><td class="bad">90</td>`,
+			`<p class="hint" id="send-limit">300 sent: workload records 0 is no limit; duration 3s × rate 100 records/s sets it.</p>`}},
+		{"records capped by the duration", "/run?lesson=acks1-leader-failover&workload.records=10000", 200, []string{
+			`<p class="hint" id="send-limit">8000 sent, not workload records 10000: duration 4s × rate 2000 records/s caps it.</p>`}},
 		{"a bad window", "/run?lesson=acks1-leader-failover&st.from=x", 200, []string{`st.from &#34;x&#34;: use a duration of virtual time from 0, such as 1.5s or 800ms; the default window is drawn`, "the first anomaly"}},
 		{"a window backwards", "/run?lesson=acks1-leader-failover&st.from=2s&st.to=1s", 200, []string{"st.from 2s is not before st.to 1s; the default window is drawn"}},
 		{"no such partition", "/run?lesson=acks1-leader-failover&st.partition=nope-3", 200, []string{"nope-3 is not a partition of this scenario", "the first anomaly"}},
-		{"a run with a setting", "/run?lesson=acks1-leader-failover&producer.acks=all", 200, []string{`id="records-lost">0<`, `/run?lesson=acks1-leader-failover&amp;producer.acks=all`}},
+		{"a run with a setting", "/run?lesson=acks1-leader-failover&producer.acks=all", 200, []string{`id="records-lost">0<`, `/run?lesson=acks1-leader-failover&amp;producer.acks=all`,
+			`name="producer.acks" value="all" placeholder="1"`, `<span class="hint">lesson: 1 · <span class="run-value">this run: all</span> · Kafka default: all</span>`,
+			`<span class="hint">lesson: false · <span class="run-value">this run: true</span> · Kafka default: true</span>`,
+			`<p class="changes" id="changes">Changed from the lesson: <span class="change"><code>acks</code> 1 → <strong>all</strong></span>, <span class="change in-effect"><code>enable.idempotence</code> false → <strong>true</strong> (changed in effect, not set)</span></p>`}},
 		{"a run of no lesson", "/run?lesson=nope", 400, []string{`<div class="errors" id="form-errors"><p class="error">no lesson is named &#34;nope&#34;; the first page lists them</p></div>`}},
+		{"a run of a mistyped lesson", "/run?lesson=acks1-leader-failovr", 400, []string{`no lesson is named &#34;acks1-leader-failovr&#34;; did you mean acks1-leader-failover or acks-all-leader-failover? The first page lists them`}},
 		{"a run of nothing", "/run", 400, []string{`id="f-yaml-error"`}},
 		{"a run of a file path", "/run?lesson=" + url.QueryEscape("/etc/passwd"), 400, []string{"no lesson is named &#34;/etc/passwd&#34;"}},
 		{"a bad link", "/run?yaml=!!!", 400, []string{"not valid base64url"}},
-		{"a comparison", acksAll, 200, []string{`id="row-records-lost" class="differs"`, `id="a-records-lost" class="bad">266<`, `id="b-records-lost">0<`, "producer.acks=all", "<svg"}},
+		{"a comparison", acksAll, 200, []string{`id="row-records-lost" class="differs"`, `id="a-records-lost" class="bad">266<`, `id="b-records-lost">0<`, "producer.acks=all", "<svg",
+			`<tr><td><code>producer.acks</code></td><td>1</td><td>all</td></tr>`,
+			`<code>producer.enable.idempotence</code> <span class="hint">(follows from acks: Kafka&#39;s default idempotence needs acks=all; changed in effect, not set)</span>`,
+			"The lesson's expectation does not hold here (that is the point of the change):", `<code class="unmet">`,
+			"<div><figure><figcaption>Records per partition, with the fair share</figcaption><svg"}},
+		{"a comparison of a run with itself", "/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover") + "&lesson=acks1-leader-failover", 200,
+			[]string{`<p class="changes" id="same-run">A and B are the same run`}},
+		{"a comparison of two lessons", "/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover") + "&lesson=acks-all-leader-failover", 200,
+			[]string{`<h1>acks1-leader-failover (A) against acks-all-leader-failover (B)</h1>`, `<th>B</th><td class="name">acks-all-leader-failover</td>`}},
 		{"a comparison without A", "/compare?lesson=acks1-leader-failover", 400, []string{"pin a run"}},
 		{"a comparison with a bad A", "/compare?a=lesson%3Dnope&lesson=acks1-leader-failover", 400, []string{"The pinned run is not valid"}},
 		{"a comparison with a bad B", "/compare?a=lesson%3Dacks1-leader-failover&lesson=acks1-leader-failover&producer.acks=2", 400, []string{`id="f-producer-acks-error"`}},
@@ -142,7 +164,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		all.Set(f.Key, bad)
 		_, err := scenarios.Load("acks1-leader-failover", []string{f.Key + "=" + bad})
 		require.Error(t, err, f.Key)
-		want := `<p class="error" id="f-` + idOf(f.Key) + `-error">` + escape(err.Error()) + `</p>`
+		want := `<p class="error" id="f-` + idOf(f.Key) + `-error">` + escape(webText(err)) + `</p>`
 		t.Run(f.Key, func(t *testing.T) {
 			t.Parallel()
 			status, body := get(t, h, "/run?lesson=acks1-leader-failover&"+url.QueryEscape(f.Key)+"="+url.QueryEscape(bad))
@@ -163,7 +185,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, status)
 		_, err := scenarios.Load("acks1-leader-failover", []string{"producer.nope=1"})
 		require.Error(t, err)
-		assert.Contains(t, body, `<p class="error" id="f-set-error">`+escape(err.Error())+`</p>`)
+		assert.Contains(t, body, `<p class="error" id="f-set-error">`+escape(webText(err))+`</p>`)
 	})
 	t.Run("a combination Kafka refuses", func(t *testing.T) {
 		t.Parallel()
@@ -172,7 +194,7 @@ func TestEveryFieldShowsItsMessage(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, status)
 		_, err := scenarios.Load("hot-key-skew", []string{"producer.acks=1", "producer.enable.idempotence=true"})
 		require.Error(t, err)
-		assert.Contains(t, body, `<div class="errors" id="form-errors"><p class="error">`+escape(err.Error()))
+		assert.Contains(t, body, `<div class="errors" id="form-errors"><p class="error">`+escape(webText(err)))
 	})
 }
 
@@ -232,7 +254,7 @@ func TestPastedScenario(t *testing.T) {
 	require.Error(t, err)
 	rec = post(url.Values{"yaml": {bad}})
 	assert.Equal(t, http.StatusBadRequest, rec.Code)
-	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(err.Error())+`</p>`)
+	assert.Contains(t, rec.Body.String(), `<p class="error" id="f-yaml-error">`+escape(webText(err))+`</p>`)
 
 	rec = httptest.NewRecorder()
 	req := localRequest(http.MethodPost, "/run", strings.NewReader(strings.Repeat("x", 2<<20)))
@@ -346,6 +368,21 @@ func TestUpload(t *testing.T) {
 	assert.Contains(t, page, "linger.ms=20")
 	assert.NotContains(t, page, `href="/lesson/`, "a pasted scenario has no lesson page")
 
+	// A bad file's message is the command line's, without its framing.
+	body.Reset()
+	mw = multipart.NewWriter(&body)
+	fw, err = mw.CreateFormFile("file", "mine.yaml")
+	require.NoError(t, err)
+	fw.Write(append(bytes.Clone(e.Text), "colour: blue\n"...))
+	require.NoError(t, mw.Close())
+	rec = httptest.NewRecorder()
+	req = localRequest(http.MethodPost, "/run", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Regexp(t, `<p class="error" id="f-yaml-error">line \d+: colour: unknown key at the top level`, rec.Body.String())
+	assert.NotContains(t, rec.Body.String(), pastedSource, "an uploaded file is not called pasted")
+
 	sets := url.Values{"lesson": {"idempotent-producer"}}
 	for range maxSets + 1 {
 		sets.Add("set", "workload.rate=1000")
@@ -374,6 +411,107 @@ func TestEveryLesson(t *testing.T) {
 			assert.NotContains(t, body, `<p class="error">`, "no chart or diagram failed")
 		})
 	}
+}
+
+// hrefOf is the unescaped href of the element with this id in a page.
+func hrefOf(t *testing.T, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<a href="([^"]*)" id="` + regexp.QuoteMeta(id) + `"`).FindStringSubmatch(body)
+	require.NotNil(t, m, "no link #%s in the page", id)
+	return html.UnescapeString(m[1])
+}
+
+// TestPrintedLinksRun: the links a page prints (this run's link, run A
+// alone, run B alone) give the same run, not a redirect or an error.
+func TestPrintedLinksRun(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	run := "/run?lesson=acks1-leader-failover&producer.acks=all&seed=2"
+	status, body := get(t, h, run)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, run, hrefOf(t, body, "permalink"))
+	status, again := get(t, h, hrefOf(t, body, "permalink"))
+	require.Equal(t, http.StatusOK, status, again)
+	assert.True(t, body == again, "the permalink gives the same page")
+
+	cmp := "/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover") + "&lesson=acks1-leader-failover&producer.acks=all&seed=2"
+	status, body = get(t, h, cmp)
+	require.Equal(t, http.StatusOK, status, body)
+	for id, want := range map[string]string{"run-a": "/run?lesson=acks1-leader-failover", "run-b": run} {
+		assert.Equal(t, want, hrefOf(t, body, id))
+		status, page := get(t, h, hrefOf(t, body, id))
+		require.Equal(t, http.StatusOK, status, id)
+		_, direct := get(t, h, want)
+		assert.True(t, page == direct, "%s: the same run", id)
+	}
+}
+
+// TestUnknownKeys: a query key no page reads is refused with the command
+// line's message for it, not dropped to run something else; a field also
+// set under other settings is refused beside the field.
+func TestUnknownKeys(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	tests := []struct {
+		target, want string
+	}{
+		{"/run?lesson=acks1-leader-failover&producer.ack=all", `<div class="errors" id="form-errors"><p class="error">producer.ack: unknown producer property &#34;ack&#34; (did you mean acks?); the simulator models: acks,`},
+		{"/run?lesson=acks1-leader-failover&foo=bar", `<div class="errors" id="form-errors"><p class="error">foo: unknown --set key; use seed,`},
+		{"/run?lesson=acks1-leader-failover&producer.request.timeout.ms=5000", `<p class="error">producer.request.timeout.ms is not a field of this form; put producer.request.timeout.ms=5000 under other settings</p>`},
+		{"/run?lesson=acks1-leader-failover&producer.acks=0&set=producer.acks%3Dall", `<p class="error" id="f-producer-acks-error">set both here (0) and under other settings (all); keep one</p>`},
+		{"/compare?a=" + url.QueryEscape("lesson=acks1-leader-failover&producer.ack=all") + "&lesson=acks1-leader-failover", `producer.ack: unknown producer property &#34;ack&#34; (did you mean acks?)`},
+	}
+	for _, tt := range tests {
+		status, body := get(t, h, tt.target)
+		assert.Equal(t, http.StatusBadRequest, status, tt.target)
+		assert.Contains(t, body, tt.want, tt.target)
+		assert.NotContains(t, body, "built-in acks1-leader-failover", "no command-line framing")
+	}
+}
+
+// TestAllAnomalies: the run page lists the first anomaly of each kind
+// and links to every one with its explanation, at most maxPageAnomalies
+// on a page, saying so.
+func TestAllAnomalies(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	status, body := get(t, h, "/run?lesson=acks1-leader-failover")
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, 1, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, "The first of each kind, of 266 anomalies.")
+	all := hrefOf(t, body, "all-anomalies")
+	assert.Equal(t, "/run?lesson=acks1-leader-failover&anomalies=all#anomalies", all)
+	status, body = get(t, h, strings.TrimSuffix(all, "#anomalies"))
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, 266, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, `<p class="hint" id="anomalies-shown">All 266 anomalies. <a href="/run?lesson=acks1-leader-failover#anomalies">`)
+
+	status, body = get(t, h, "/run?lesson=unclean-election-loss&anomalies=all")
+	require.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, maxPageAnomalies, strings.Count(body, `<div class="anomaly">`))
+	assert.Contains(t, body, "The first 1000 of 5501 anomalies: a page lists at most 1000.")
+}
+
+// TestLessonTextLinks: each --set in a lesson's text is a link that runs
+// the lesson with it, and one that compares that with the lesson; both
+// answer the page itself (no redirect, no refusal).
+func TestLessonTextLinks(t *testing.T) {
+	t.Parallel()
+	h := New(Options{})
+	links := regexp.MustCompile(`<a href="([^"]*)" class="try(?:-compare)?">`)
+	n := 0
+	for _, e := range scenarios.Catalog() {
+		_, body := get(t, h, "/lesson/"+e.Name)
+		for _, m := range links.FindAllStringSubmatch(body, -1) {
+			n++
+			target := html.UnescapeString(m[1])
+			status, page := get(t, h, target)
+			assert.Equal(t, http.StatusOK, status, "%s: %s: %s", e.Name, target, page)
+		}
+	}
+	assert.GreaterOrEqual(t, n, 16, "the lessons' --set links")
+	_, body := get(t, h, "/lesson/keyed-vs-keyless-leader-loss")
+	assert.Contains(t, body, `Run it with <a href="/run?lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try">--set workload.keys=0</a> (<a href="/compare?a=lesson%3Dkeyed-vs-keyless-leader-loss&amp;lesson=keyed-vs-keyless-leader-loss&amp;workload.keys=0" class="try-compare">compare with the lesson</a>): about half`)
 }
 
 // TestGlossaryTerms: every entry of the glossary is a term of the page,
