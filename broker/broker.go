@@ -648,7 +648,7 @@ func (b *Broker) appendAsLeader(client sim.NodeID, pb *ProduceBatch, acks int8) 
 	}
 	appended := rep.Log.Append(LogBatch{
 		LeaderEpoch: rep.leaderEpoch, ProducerID: pb.ProducerID, ProducerEpoch: pb.ProducerEpoch,
-		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional, Timestamp: b.w.Now(),
+		BaseSequence: pb.BaseSequence, Bytes: pb.Bytes, Ref: pb.Ref, Transactional: pb.Transactional, Timestamp: b.w.Now(), Written: b.w.Now(),
 	}, pb.Records)
 	rep.producers.update(&appended)
 	e := b.entry(event.Append, pb.Partition, pb.Ref, appended.BaseOffset, appended.LastOffset(), rep.leaderEpoch, client)
@@ -1191,6 +1191,7 @@ func (b *Broker) appendFromLeader(rep *Replica, leader sim.NodeID, d *FetchData)
 		pos := 0
 		for _, lb := range d.Batches {
 			n := int(lb.Count)
+			lb.Written = b.w.Now()
 			appended := rep.Log.Append(lb, d.Records[pos:pos+n])
 			rep.producers.update(&appended)
 			pos += n

@@ -80,13 +80,53 @@ func (c *Cluster) traceFault(b sim.NodeID, k event.Kind) {
 }
 
 // Crash kills a broker process. Its log survives.
-func (c *Cluster) Crash(b sim.NodeID) {
+func (c *Cluster) Crash(b sim.NodeID) { c.crash(b, 0) }
+
+// crash kills broker b's process; writeBack > 0 says its machine lost
+// power too (PowerLoss), which the trace entry tells.
+func (c *Cluster) crash(b sim.NodeID, writeBack sim.Time) {
 	if !c.W.Up(b) {
 		return
 	}
-	c.traceFault(b, event.Crash)
+	e := sim.E(c.W.Now(), b, event.Crash)
+	if writeBack > 0 {
+		e.X().Dur = writeBack.Duration()
+	}
+	c.W.Trace.Add(e)
 	c.Brokers[b].cleanShutdown = false // a killed process writes no clean-shutdown file
 	c.W.Crash(b)
+}
+
+// PowerLoss kills a broker with its machine (a power loss or a kernel
+// crash): the page cache goes too, so each of its replica logs keeps only
+// the batches the OS had written back, those written at least writeBack
+// before now. Kafka does not fsync on append by default
+// (log.flush.interval.messages and log.flush.interval.ms default to
+// Long.MAX_VALUE: durability comes from replication), and Linux writes a
+// dirty page back once it is dirty_expire_centisecs old (30 s). The cut is
+// a follower truncation (UnifiedLog.truncateTo: epoch cache, producer
+// state); the restart is an unclean shutdown as for Crash, so with
+// KIP-966 the broker leaves the ELR when it registers again.
+func (c *Cluster) PowerLoss(b sim.NodeID, writeBack sim.Time) {
+	if !c.W.Up(b) {
+		return
+	}
+	c.crash(b, writeBack)
+	br := c.Brokers[b]
+	for _, rep := range br.replicas {
+		if rep == nil {
+			continue
+		}
+		leo := rep.Log.LEO()
+		to := rep.Log.Unflushed(c.W.Now() - writeBack)
+		if rep.Log.Truncate(to) >= leo {
+			continue
+		}
+		rep.producers.rebuild(&rep.Log, c.W.Now(), br.cfg.ProducerIDExpiration)
+		e := br.entry(event.PowerLoss, rep.ID, 0, to, leo-1, rep.Log.LatestEpoch(), -1)
+		e.X().Dur = writeBack.Duration()
+		c.W.Trace.Add(e)
+	}
 }
 
 // Shutdown begins a controlled shutdown of a broker: it stops once the

@@ -1022,7 +1022,7 @@ func (b *Broker) txnLogWritable(p PartitionID) Error {
 func (b *Broker) appendTxnLog(w *txnWrite) {
 	p := w.txn.statePart
 	rep := b.replicas[p]
-	appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: -1, BaseSequence: -1, Bytes: 128, Txn: &w.entry}, []RecordID{0})
+	appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: -1, BaseSequence: -1, Bytes: 128, Txn: &w.entry, Written: b.w.Now()}, []RecordID{0})
 	b.leaderAppended(rep)
 	need := appended.LastOffset() + 1
 	if rep.Log.HW() >= need {
@@ -1092,7 +1092,7 @@ func (b *Broker) handleWriteMarkers(from sim.NodeID, r *WriteTxnMarkersRequest) 
 			continue
 		}
 		appended := rep.Log.Append(LogBatch{LeaderEpoch: rep.leaderEpoch, ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
-			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch, Timestamp: b.w.Now()}, []RecordID{0})
+			BaseSequence: -1, Bytes: 78, Marker: r.Marker, CoordinatorEpoch: r.CoordinatorEpoch, Timestamp: b.w.Now(), Written: b.w.Now()}, []RecordID{0})
 		rep.producers.update(&appended)
 		b.w.Trace.Add(b.markerEntry(event.Marker, p, appended.BaseOffset, rep.leaderEpoch, from, r))
 		reply.pending++

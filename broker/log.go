@@ -24,6 +24,10 @@ type LogBatch struct {
 	// (as LogAppendTime would); with CreateTime Kafka keeps the producer's,
 	// up to linger.ms and a network trip earlier.
 	Timestamp sim.Time
+	// Written is when this replica wrote the batch into its log (the OS
+	// page cache): a power loss keeps only what was written back to disk
+	// (Log.Unflushed). Not part of Kafka's format.
+	Written sim.Time
 	// Transactions: a transactional producer's data batch, or a control
 	// batch holding one marker record (whose record id is 0), or a record
 	// of __transaction_state (Txn, also record id 0).
@@ -60,7 +64,8 @@ type epochEntry struct {
 
 // Log is one replica's log: record ids by offset, the batches they came in,
 // the leader-epoch cache, and the high watermark. A process crash keeps it
-// (the page cache survives a process crash; lossy shutdowns are not modelled).
+// (the page cache survives a process crash); a power loss keeps only what
+// the OS had written back to disk (Cluster.PowerLoss).
 //
 // Sub-slices of records and batches handed out by Read stay valid forever:
 // Truncate caps the slices so that later appends copy to a new array instead
@@ -201,6 +206,17 @@ func (l *Log) truncateEpochs(end int64) {
 		e--
 	}
 	l.epochs = l.epochs[:e:e]
+}
+
+// Unflushed is the first offset of the batches written after before: what
+// a power loss at before + the write-back delay loses. Batches are written
+// in log order, so their Written times only grow.
+func (l *Log) Unflushed(before sim.Time) int64 {
+	i := sort.Search(len(l.batches), func(i int) bool { return l.batches[i].Written > before })
+	if i == len(l.batches) {
+		return l.LEO()
+	}
+	return l.batches[i].BaseOffset
 }
 
 // BatchIndex is the index of the batch that holds offset.

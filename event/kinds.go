@@ -60,6 +60,7 @@ const (
 
 	// Cluster faults (broker/cluster.go).
 	Crash
+	PowerLoss
 	Restart
 	Pause
 	Resume
@@ -362,7 +363,23 @@ var kinds = [numKinds]kindInfo{
 	}},
 	Marker: {name: "marker", detail: func(b []byte, f *Fields, _ Namer) []byte { return marker(b, f) }},
 
-	Crash:   {name: "crash", fault: true, timeline: Plain, detail: text("process killed; log kept")},
+	// A crash with a write-back delay (Dur) is a power loss: see PowerLoss.
+	Crash: {name: "crash", fault: true, timeline: Plain, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if d := f.ext().Dur; d > 0 {
+			return append(append(append(b, "machine lost power; writes of the last "...), d.String()...), " were not on disk"...)
+		}
+		return append(b, "process killed; log kept"...)
+	}},
+	// PowerLoss is one replica's loss of the batches its broker had not
+	// written back to disk when it lost power (Cluster.PowerLoss).
+	PowerLoss: {name: "power-loss", timeline: Change, detail: func(b []byte, f *Fields, _ Namer) []byte {
+		if f.First == f.Last {
+			b = num(append(b, "lost unflushed offset "...), f.First)
+		} else {
+			b = num(append(num(append(b, "lost unflushed offsets "...), f.First), '-'), f.Last)
+		}
+		return append(append(b, ", written in the last "...), f.ext().Dur.String()...)
+	}},
 	Restart: {name: "restart", fault: true, timeline: Plain},
 	Pause:   {name: "pause", fault: true, timeline: Plain},
 	Resume:  {name: "resume", fault: true, timeline: Plain},

@@ -101,6 +101,7 @@ var detailCases = []struct {
 	{"become-leader", with(BecomeLeader, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7, high watermark 3"},
 	{"become-follower", with(BecomeFollower, func(f *Fields) { f.First, f.Last = 3, 7 }), "log end offset 7"},
 	{"truncate", with(Truncate, func(f *Fields) { f.Epoch, f.First, f.Last = 1, 4, 6 }), "log diverged from leader at epoch 1; removed offsets 4-6"},
+	{"power-loss", with(PowerLoss, func(f *Fields) { f.First, f.Last, f.X().Dur = 4, 6, 30*time.Second }), "lost unflushed offsets 4-6, written in the last 30s"},
 	{"replicate", None(Replicate), ""},
 
 	{"unfence", None(Unfence), ""},
@@ -138,6 +139,7 @@ var detailCases = []struct {
 	{"marker", with(Marker, func(f *Fields) { f.X().Label, f.ProducerID, f.ProducerEpoch = "ABORT", 1000, 0 }), "ABORT marker for producer 1000 epoch 0"},
 
 	{"crash", None(Crash), "process killed; log kept"},
+	{"crash with power loss", with(Crash, func(f *Fields) { f.X().Dur = 30 * time.Second }), "machine lost power; writes of the last 30s were not on disk"},
 	{"restart", None(Restart), ""},
 	{"pause", None(Pause), ""},
 	{"resume", None(Resume), ""},

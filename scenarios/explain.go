@@ -255,6 +255,14 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	}); tr != nil {
 		parts = append(parts, x.name(leader)+" truncated "+offsets(tr)+" at "+tr.At.String()+" when it rejoined as a follower")
 	}
+	// A power loss: the appending broker, or the one elected after, lost
+	// the record with its page cache.
+	for _, i := range x.bySubject[p] {
+		if e := &x.entries[i]; e.Kind == event.PowerLoss && e.At >= app.At && e.First <= app.Last && app.First <= e.Last {
+			parts = append(parts, x.name(e.Node)+" lost "+offsets(e)+" it had not flushed when it lost power at "+e.At.String()+
+				" (Kafka does not fsync on append; the OS writes back after "+e.Ext.Dur.String()+")")
+		}
+	}
 	a.Explanation = strings.Join(parts, "; ")
 	return a
 }

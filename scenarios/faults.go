@@ -39,11 +39,27 @@ type faultCheck func(s *Scenario, pl *plan, f *plannedFault, key string) error
 
 // faultKinds is the table of fault kinds.
 var faultKinds = []faultKind{
-	{name: "crash", keys: []string{"broker"}, check: checkBroker,
-		fire: onBrokers(func(r *runner, _ *plannedFault, b sim.NodeID, _ sim.Time) {
+	// With power-loss: D the machine loses power (or its kernel crashes):
+	// the page cache goes with the process, and each replica log keeps
+	// only what the OS had written back, the batches written at least D
+	// before (Cluster.PowerLoss). Kafka does not fsync on append by default
+	// (log.flush.interval.ms: Long.MAX_VALUE); Linux writes a dirty page
+	// back once it is dirty_expire_centisecs old, 30s by default.
+	{name: "crash", keys: []string{"broker", "power-loss"}, check: checks(checkBroker, checkPowerLoss),
+		fire: onBrokers(func(r *runner, f *plannedFault, b sim.NodeID, _ sim.Time) {
+			if f.set["power-loss"] {
+				r.cl.PowerLoss(b, sim.FromDuration(f.PowerLoss.Duration))
+				return
+			}
 			r.cl.Crash(b)
 		}),
-		describe: describeBroker},
+		describe: func(f *plannedFault) string {
+			s := describeBroker(f)
+			if f.set["power-loss"] {
+				s += " with power loss (writes of its last " + f.PowerLoss.Duration.String() + " not yet on disk)"
+			}
+			return s
+		}},
 	// A controlled shutdown (SIGTERM): the broker asks the controller to
 	// move its leaderships away and stops once it may; `restart` brings it
 	// back like a crashed one.
@@ -355,6 +371,13 @@ func checkPartition(s *Scenario, pl *plan, f *plannedFault, key string) error {
 		return nil
 	}
 	return checkMode(s, f, key)
+}
+
+func checkPowerLoss(s *Scenario, _ *plan, f *plannedFault, key string) error {
+	if f.set["power-loss"] && f.PowerLoss.Duration <= 0 {
+		return s.errAt(key+".power-loss", "must be above 0; say how long written data stays unflushed, like 30s (Linux's dirty_expire_centisecs)")
+	}
+	return nil
 }
 
 func checkDelay(s *Scenario, _ *plan, f *plannedFault, key string) error {

@@ -113,6 +113,7 @@ type Fault struct {
 	Answer        string   `yaml:"answer"`
 	When          string   `yaml:"when"`
 	By            Duration `yaml:"by"`
+	PowerLoss     Duration `yaml:"power-loss"`
 	ResendUnacked bool     `yaml:"resend-unacked"`
 	Client        string   `yaml:"client"`
 	Topic         string   `yaml:"topic"`

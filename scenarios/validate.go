@@ -474,7 +474,7 @@ func (s *Scenario) validateFaults(pl *plan) error {
 		for _, d := range []struct {
 			key string
 			v   Duration
-		}{{"at", f.At}, {"for", f.For}, {"by", f.By}} {
+		}{{"at", f.At}, {"for", f.For}, {"by", f.By}, {"power-loss", f.PowerLoss}} {
 			if d.v.Duration > maxSpan {
 				return s.errAt(key+"."+d.key, "%v is more than the %v the simulator allows", d.v.Duration, maxSpan)
 			}
