@@ -67,19 +67,22 @@ func HuntPropertyNamed(name string) (HuntProperty, error) {
 
 // HuntOutside are the reasons a violation falls outside what Kafka
 // promises the property under, in the order results list them.
-var HuntOutside = []string{"a producer restart", "an epoch bump", "a forgotten producer id", "a request rule that lied", "power lost by several brokers"}
+var HuntOutside = []string{"a producer restart", "an epoch bump", "a forgotten producer id", "a request rule that lied", "a power loss beyond min.insync.replicas=1"}
 
 // lossAssumptions: Kafka's promise not to lose a committed record holds
 // for brokers that tell the truth. It speaks of "at least one in sync
 // replica alive" (Kafka's documentation, Design: Replication). A process
 // crash keeps the page cache, so no count of brokers down voids it; a
 // power loss does not (Kafka does not fsync on append, relying on
-// replicas failing independently: racks, broker.rack). One broker's power
-// loss is within the promise, and the hunt draws it: a leader alone in
-// the ISR (min.insync.replicas=1) loses what it acknowledged. Several
-// brokers losing power together void it, as does a request rule that lied.
+// replicas failing independently: broker.rack). The hunt draws power
+// losses for min.insync.replicas=1, where one broker's is enough: a leader
+// alone in the ISR acknowledged records only it had. Beyond that (several
+// brokers, or a topic whose records were on two replicas when
+// acknowledged) the loss needs the ISR to shrink to a broker that lost
+// power, which only KIP-966's eligible leader replicas (4.1) guard
+// against: outside the promise here, as is a request rule that lied.
 func lossAssumptions(res *Result) string {
-	if powerLosses(res) > 1 {
+	if n := powerLosses(res); n > 1 || n == 1 && res.run.pl.topo.Topics[res.run.pl.topic].MinInsyncReplicas > 1 {
 		return HuntOutside[4]
 	}
 	return misled(res)
