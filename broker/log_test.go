@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/kafkasim/kafkasim/sim"
 )
 
 // recs returns n record ids starting at first.
@@ -342,4 +344,27 @@ func TestLastStableOffsetIncremental(t *testing.T) {
 		}
 	}
 	assert.Greater(t, unstable, 1000, "the walk must meet open transactions below the high watermark")
+}
+
+// TestUnflushed: a power loss keeps the batches written at or before the
+// cut; the first later batch's base offset is where the log is truncated.
+func TestUnflushed(t *testing.T) {
+	l := &Log{}
+	for i, at := range []sim.Time{1 * sim.Second, 2 * sim.Second, 3 * sim.Second} {
+		l.Append(LogBatch{LeaderEpoch: 0, ProducerID: -1, BaseSequence: -1, Written: at}, recs(RecordID(1+2*i), 2))
+	}
+	for _, tc := range []struct {
+		name   string
+		before sim.Time
+		want   int64
+	}{
+		{"everything written back", 3 * sim.Second, 6},
+		{"the last batch not yet", 2 * sim.Second, 4},
+		{"between two writes", 1500 * sim.Millisecond, 2},
+		{"nothing written back", 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, l.Unflushed(tc.before))
+		})
+	}
 }
