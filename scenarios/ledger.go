@@ -58,8 +58,8 @@ type ledger struct {
 	// batch (failed in send()), or told again after its batch's callback
 	// had already run; the batch table has the others'.
 	doneAlone map[broker.RecordID]sim.Time
-	// groups is each record's group in r.groups, by record id, with
-	// workload.transactions only (nil: every record's group is -1).
+	// recGroups is each record's group in r.groups, by record id, once a
+	// record has one (workload.transactions); nil: every record's group is -1.
 	recGroups []int32
 	topicIdx  []int // the topics records go to, in the order of their ids (pl.topics)
 }
@@ -83,6 +83,14 @@ func (r *runner) newLedger(capacity int) {
 func (r *runner) addRecord(id broker.RecordID, now sim.Time, key int32, session uint32, group int32) {
 	if high := int64(now) >> 32; len(r.epochs) == 0 || r.epochs[len(r.epochs)-1].high != high {
 		r.epochs = append(r.epochs, sendEpoch{from: id, high: high})
+	}
+	if group >= 0 && r.recGroups == nil {
+		// Not sized up front (no workload.transactions): the records
+		// before it had no group.
+		r.recGroups = make([]int32, len(r.recs), cap(r.recs))
+		for i := range r.recGroups {
+			r.recGroups[i] = -1
+		}
 	}
 	r.recs = append(r.recs, recState{sentLow: uint32(now), offset: -1, key: key, session: session})
 	if r.recGroups != nil {
