@@ -31,8 +31,13 @@ import (
 // one run (TestIdenticalRequestsShare).
 func TestBurst(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(New(Options{MaxRecords: 10_000_000, MaxVirtual: time.Hour,
-		MaxWall: 300 * time.Millisecond, MaxRuns: 2, QueueWait: 500 * time.Millisecond}))
+	h := New(Options{MaxRecords: 10_000_000, MaxVirtual: time.Hour,
+		MaxWall: 300 * time.Millisecond, MaxRuns: 2, QueueWait: 500 * time.Millisecond})
+	// The runs that get a slot wait until the lessons page has answered,
+	// so the burst is surely in flight while it does, however loaded the
+	// machine (a held run then meets its wall-clock budget at once).
+	runs, release := heldRuns(h)
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	busy := "All 2 runs this server makes at once are taken, and none came free within 500ms. Try again in a few seconds."
 	// About 4 million records: minutes of work without a budget.
@@ -102,6 +107,7 @@ func TestBurst(t *testing.T) {
 		}
 	}
 	// While the burst is in flight, the first page answers.
+	require.Eventually(t, func() bool { return runs.Load() > 0 }, 10*time.Second, time.Millisecond, "a run started")
 	for i := range 5 {
 		resp, err := http.Get(srv.URL + "/")
 		require.NoError(t, err)
@@ -110,6 +116,7 @@ func TestBurst(t *testing.T) {
 		assert.Positive(t, inFlight.Load(), "the lessons page's request %d waited for the whole burst", i)
 		time.Sleep(20 * time.Millisecond)
 	}
+	close(release)
 	wg.Wait()
 	elapsed := time.Since(start)
 
