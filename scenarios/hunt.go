@@ -50,7 +50,7 @@ var HuntProperties = []HuntProperty{
 			rc := r.Consumers.ReadCommitted
 			return rc.AbortedRead + rc.Torn + rc.CommittedLost + r.Records.Duplicated
 		},
-		outside: lossAssumptions},
+		outside: txnAssumptions},
 }
 
 // HuntPropertyNamed finds a property by name.
@@ -67,7 +67,7 @@ func HuntPropertyNamed(name string) (HuntProperty, error) {
 
 // HuntOutside are the reasons a violation falls outside what Kafka
 // promises the property under, in the order results list them.
-var HuntOutside = []string{"a producer restart", "an epoch bump", "a forgotten producer id", "a request rule that lied", "a power loss beyond min.insync.replicas=1"}
+var HuntOutside = []string{"a producer restart", "an epoch bump", "a forgotten producer id", "a request rule that lied", "a power loss beyond min.insync.replicas=1", "a power loss"}
 
 // lossAssumptions: Kafka's promise not to lose a committed record holds
 // for brokers that tell the truth. It speaks of "at least one in sync
@@ -86,6 +86,17 @@ func lossAssumptions(res *Result) string {
 		return HuntOutside[4]
 	}
 	return misled(res)
+}
+
+// txnAssumptions: exactly-once judges what transactions promise
+// (atomicity, one copy), not how durable the topic's settings make a
+// committed record: a committed record lost to a power loss is no-loss's
+// case (hunt it with --property no-loss), so any power loss is outside.
+func txnAssumptions(res *Result) string {
+	if powerLosses(res) > 0 {
+		return HuntOutside[5]
+	}
+	return lossAssumptions(res)
 }
 
 // powerLosses counts the brokers that lost unflushed writes to a power loss.
