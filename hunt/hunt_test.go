@@ -177,14 +177,20 @@ func TestParseShard(t *testing.T) {
 	assert.Equal(t, Shard{2, 5}, s)
 }
 
-// TestDrawsAreValidScenarios: every schedule a hunt draws, on lessons of
-// every shape (several partitions, one, transactions), is a scenario the
-// simulator accepts; a refused one would pass for "no violation".
+// TestDrawsAreValidScenarios: every schedule a hunt draws, on every
+// scenario of the catalog (several partitions, one, transactions, none),
+// is a scenario the simulator accepts; a refused one would pass for "no
+// violation" (a search panics on it).
 func TestDrawsAreValidScenarios(t *testing.T) {
-	for _, name := range []string{"hunt-acks1", "isr-shrink-to-leader", "transactions-atomic", "zombie-fencing"} {
+	draws := 100
+	if deep {
+		draws = 1000
+	}
+	for _, e := range scenarios.Catalog() {
+		name := e.Name
 		h, err := scenarios.NewHunt(name, nil, "no-loss", 1)
 		require.NoError(t, err)
-		for i := range 300 {
+		for i := range draws {
 			_, err := scenarios.Parse(name, h.YAML(h.Draw(i)), nil)
 			require.NoError(t, err, "schedule %d of %s:\n%s", i, name, h.YAML(h.Draw(i)))
 		}

@@ -156,6 +156,7 @@ type Schedule struct {
 	faults  []chaosFault
 	records int
 	brokers int
+	shrunk  bool // cut by the shrinker: it may name a broker the cluster no longer has
 }
 
 // Faults is how many faults the schedule holds.
@@ -185,8 +186,9 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 		return nil, err
 	}
 	pl := s.plan
-	if prop.transactional && pl.txnRecords == 0 {
-		return nil, fmt.Errorf("--property %s needs a transactional workload (producer.transactional.id and workload.transactions); %s has none", prop.Name, s.Name)
+	transactional := pl.producerCfg.TransactionalID != ""
+	if prop.transactional && (!transactional || pl.txnRecords == 0) {
+		return nil, fmt.Errorf("--property %s needs a transactional workload (producer.transactional.id and workload.transactions); %s has %s", prop.Name, s.Name, missingTxn(transactional, pl.txnRecords > 0))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -218,12 +220,23 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 	}
 	h := &Hunt{Name: s.Name, Title: title, Property: prop, Seed: seed, root: root, records: s.Workload.Records, brokers: pl.topo.Brokers,
 		space: faultSpace{durationMs: int(span * 1000), topic: topic.Name, partitions: int(topic.Initial), kinds: kinds,
-			selectors: faultSelectors(topic.Name, pl.topo.Brokers, topic.ReplicationFactor, pl.txnRecords > 0)}}
+			selectors: faultSelectors(topic.Name, pl.topo.Brokers, topic.ReplicationFactor, transactional)}}
 	for _, t := range pl.topo.Topics {
 		h.minNodes = max(h.minNodes, t.ReplicationFactor)
 	}
 	h.base = h.render(h.root)
 	return h, nil
+}
+
+// missingTxn names what a workload lacks to be transactional.
+func missingTxn(id, txns bool) string {
+	switch {
+	case !id && !txns:
+		return "neither"
+	case !id:
+		return "no producer.transactional.id"
+	}
+	return "no workload.transactions"
 }
 
 func deleteKey(m *yaml.Node, key string) {
@@ -344,6 +357,10 @@ func (h *Hunt) Judge(s Schedule) Trial {
 func (h *Hunt) try(s Schedule, opt RunOptions) Trial {
 	sc, err := Parse(h.Name+" hunt schedule", h.YAML(s), nil)
 	if err != nil {
+		if !s.shrunk {
+			// A refused draw would pass for "no violation".
+			panic(fmt.Sprintf("hunt: schedule %d of %s is not a valid scenario: %v", s.Index, h.Name, err))
+		}
 		return Trial{} // a shrunk schedule can name a broker the cluster no longer has
 	}
 	res := sc.Run(opt)
@@ -381,6 +398,7 @@ func (s Schedule) without(i int) Schedule {
 
 // smaller lists a schedule's one-step reductions, the biggest cuts first.
 func (h *Hunt) smaller(s Schedule) []Schedule {
+	s.shrunk = true
 	var out []Schedule
 	for i := range s.faults {
 		out = append(out, s.without(i))
