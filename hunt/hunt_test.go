@@ -152,6 +152,8 @@ func TestMergeRefuses(t *testing.T) {
 		{"a shard missing", []*Result{part("0/3", 1), part("2/3", 1)}, "shard 1/3 is missing"},
 		{"a shard twice", []*Result{part("0/2", 1), part("0/2", 1)}, "shard 0/2 given twice"},
 		{"another hunt", []*Result{part("0/2", 1), part("1/2", 2)}, "shard 1/2 is of another hunt"},
+		{"another build", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2", Build: "0123"}},
+			"shard 1/2 ran on another simulate build (0123)"},
 		{"another split", []*Result{part("0/2", 1), part("1/3", 1)}, "shard 1/3 splits the hunt in 3"},
 		{"a bad shard", []*Result{part("0/2", 1), part("2/2", 1)}, `--shard "2/2"`},
 		{"an unknown reason", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2",
@@ -163,6 +165,49 @@ func TestMergeRefuses(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}
+
+// TestMergeGaps: shards run for a time cover different prefixes of their
+// indices; a merged violation is the answer only when every shard ran all
+// its indices below it, and no violation covers the indices all ran.
+func TestMergeGaps(t *testing.T) {
+	part := func(shard string, tried, violation int) *Result {
+		r := &Result{HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: MaxBudget, Shard: shard, Tried: tried}
+		if violation >= 0 {
+			r.Violation = &Violation{Index: violation}
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		parts     []*Result
+		violation int // -1 for none
+		tried     int
+		unchecked []string
+	}{
+		// Shard 0 ran 0..12, shard 2 ran 2: every index below 4 ran.
+		{"violation checked", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 1, -1)}, 4, 5, nil},
+		// Shard 2 ran nothing: index 2 may violate.
+		{"violation above a gap", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 0, -1)}, 4, 5, []string{"2/3"}},
+		{"the lowest of two violations", []*Result{part("0/3", 3, 6), part("1/3", 2, 4), part("2/3", 2, -1)}, 4, 5, nil},
+		// Shard 1 ran 1, 4, 7 (to 10), shard 2 ran 2, 5, 8, 11 (to 14).
+		{"no violation: the prefix all ran", []*Result{part("0/3", 5, -1), part("1/3", 3, -1), part("2/3", 4, -1)}, -1, 10, nil},
+		{"no violation, a shard ran nothing", []*Result{part("0/3", 5, -1), part("1/3", 0, -1), part("2/3", 4, -1)}, -1, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Merge(tt.parts)
+			require.NoError(t, err)
+			if tt.violation < 0 {
+				assert.Nil(t, m.Violation)
+			} else {
+				require.NotNil(t, m.Violation)
+				assert.Equal(t, tt.violation, m.Violation.Index)
+			}
+			assert.Equal(t, tt.tried, m.Tried)
+			assert.Equal(t, tt.unchecked, m.Unchecked)
 		})
 	}
 }

@@ -1,11 +1,15 @@
 package hunt
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kafkasim/kafkasim/scenarios"
 )
@@ -18,8 +22,11 @@ type Result struct {
 	Scenario     string   `json:"scenario"` // the name or file the hunt was given
 	Sets         []string `json:"sets,omitempty"`
 	ScenarioHash string   `json:"scenario_hash"`
-	Budget       int      `json:"budget"`
-	Shard        string   `json:"shard"`
+	// Build identifies the simulator that ran it: another build may draw
+	// or judge schedules otherwise, so merge takes one build's shards.
+	Build  string `json:"build"`
+	Budget int    `json:"budget"`
+	Shard  string `json:"shard"`
 	// Tried is the number of schedules tried: up to and including the
 	// lowest violating one, or all the search covered.
 	Tried int `json:"schedules_tried"`
@@ -28,6 +35,10 @@ type Result struct {
 	// when none violated it.
 	Outside   []OutsideCount `json:"outside_promise,omitempty"`
 	Violation *Violation     `json:"violation,omitempty"`
+	// Unchecked lists, for a merged violation, the shards that did not
+	// run all their indices below it (shards with --time cover different
+	// prefixes): until they do, a lower index may violate too.
+	Unchecked []string `json:"unchecked_shards,omitempty"`
 	// Shrunk is the violation made minimal (a whole hunt's answer; a
 	// shard leaves it to merge).
 	Shrunk *Shrunk `json:"shrunk,omitempty"`
@@ -81,7 +92,7 @@ type Options struct {
 func NewResult(s *Search, o Options, f Found) *Result {
 	h := s.Hunt
 	r := &Result{HuntSeed: h.Seed, Property: h.Property.Name, Scenario: o.Scenario, Sets: o.Sets, ScenarioHash: h.Hash(),
-		Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside)}
+		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside)}
 	if f.Violation >= 0 {
 		// As merged shards give it: they tried different schedules past
 		// the violation, so its answer says nothing of the others.
@@ -118,7 +129,12 @@ func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml strin
 
 // Merge combines the results of the shards of one hunt into the answer
 // one machine gives: the lowest violating index over the shards. Every
-// shard of the split must be there, once.
+// shard of the split must be there, once. Shard I of N covered the
+// indices I, I+N, ... up to I+(Tried-1)N; with --time the shards cover
+// different prefixes, so the lowest violation found is the answer only
+// if every other shard ran all its indices below it (else Unchecked
+// names those that must run further), and with none the answer covers
+// the indices every shard ran.
 func Merge(parts []*Result) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("merge needs the result files of a hunt's shards")
@@ -129,9 +145,10 @@ func Merge(parts []*Result) (*Result, error) {
 		return nil, fmt.Errorf("merge: shard %q: expected I/N", first.Shard)
 	}
 	seen := make([]bool, of)
+	covered := make([]int, of) // shard i ran all its indices below covered[i]
 	outside := make([]int, len(scenarios.HuntOutside))
 	m := &Result{HuntSeed: first.HuntSeed, Property: first.Property, Scenario: first.Scenario, Sets: first.Sets,
-		ScenarioHash: first.ScenarioHash, Budget: first.Budget, Shard: Whole.String()}
+		ScenarioHash: first.ScenarioHash, Build: first.Build, Budget: first.Budget, Shard: Whole.String()}
 	for _, p := range parts {
 		sh, err := ParseShard(p.Shard)
 		if err != nil {
@@ -139,15 +156,17 @@ func Merge(parts []*Result) (*Result, error) {
 		}
 		switch {
 		case p.HuntSeed != first.HuntSeed || p.Property != first.Property || p.ScenarioHash != first.ScenarioHash || p.Budget != first.Budget:
-			return nil, fmt.Errorf("merge: shard %s is of another hunt (seed %d, %s, scenario %s, budget %d) than shard %s (seed %d, %s, scenario %s, budget %d)",
-				p.Shard, p.HuntSeed, p.Property, p.ScenarioHash, p.Budget, first.Shard, first.HuntSeed, first.Property, first.ScenarioHash, first.Budget)
+			return nil, fmt.Errorf("merge: shard %s is of another hunt (seed %d, %s, scenario %s, %s) than shard %s (seed %d, %s, scenario %s, %s)",
+				p.Shard, p.HuntSeed, p.Property, p.ScenarioHash, budgetWords(p.Budget), first.Shard, first.HuntSeed, first.Property, first.ScenarioHash, budgetWords(first.Budget))
+		case p.Build != first.Build:
+			return nil, fmt.Errorf("merge: shard %s ran on another simulate build (%s) than shard %s (%s); run every shard on one build", p.Shard, p.Build, first.Shard, first.Build)
 		case sh.Of != of:
 			return nil, fmt.Errorf("merge: shard %s splits the hunt in %d, shard %s in %d", p.Shard, sh.Of, first.Shard, of)
 		case seen[sh.Index]:
 			return nil, fmt.Errorf("merge: shard %s given twice", p.Shard)
 		}
 		seen[sh.Index] = true
-		m.Tried += p.Tried
+		covered[sh.Index] = min(sh.Index+p.Tried*of, p.Budget)
 		for _, o := range p.Outside {
 			i := slices.Index(scenarios.HuntOutside, o.Reason)
 			if i < 0 {
@@ -162,16 +181,51 @@ func Merge(parts []*Result) (*Result, error) {
 	if i := slices.Index(seen, false); i >= 0 {
 		return nil, fmt.Errorf("merge: shard %d/%d is missing; give every shard's result", i, of)
 	}
-	if m.Violation != nil {
-		// One machine stops at the lowest violating index: the schedules
-		// it tried are those up to it. Schedules the shards tried past it
-		// do not count, nor do their outside ones.
-		m.Tried = m.Violation.Index + 1
-	} else {
+	if m.Violation == nil {
+		// The indices every shard ran: below the least of their reaches.
+		m.Tried = slices.Min(covered)
 		m.Outside = outsideCounts(outside)
+		return m, nil
+	}
+	// One machine stops at the lowest violating index: the schedules it
+	// tried are those up to it. Schedules the shards tried past it do not
+	// count, nor do their outside ones.
+	v := m.Violation.Index
+	m.Tried = v + 1
+	for i, c := range covered {
+		if c < v {
+			m.Unchecked = append(m.Unchecked, Shard{i, of}.String())
+		}
 	}
 	return m, nil
 }
+
+// budgetWords is a hunt's budget for people: --time runs have none.
+func budgetWords(b int) string {
+	if b == MaxBudget {
+		return "--time"
+	}
+	return fmt.Sprintf("budget %d", b)
+}
+
+// Build identifies this simulate: a digest of its executable (the same
+// source builds the same bytes), or "unknown".
+var Build = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+})
 
 // ReadResult reads one --out file or --format json output.
 func ReadResult(r io.Reader) (*Result, error) {
@@ -215,7 +269,12 @@ func (r *Result) WriteText(w io.Writer, h *scenarios.Hunt) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "violated by schedule %d, found after %s\n", r.Violation.Index, count(r.Tried, "schedule"))
+	if len(r.Unchecked) > 0 {
+		fmt.Fprintf(&b, "violated by schedule %d, provisionally: shard %s did not run all its schedules below %d, one of which may violate too; run it further (a longer --time) and merge again\n",
+			r.Violation.Index, strings.Join(r.Unchecked, ", "), r.Violation.Index)
+	} else {
+		fmt.Fprintf(&b, "violated by schedule %d, found after %s\n", r.Violation.Index, count(r.Tried, "schedule"))
+	}
 	if s := r.Shrunk; s != nil {
 		minimal := "no single fault can be removed"
 		if !s.Minimal {

@@ -140,7 +140,14 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	if h.Hash() != res.ScenarioHash {
 		return &usageError{fmt.Sprintf("hunt merge: %s is no longer the scenario the shards hunted (hash %s, now %s)", res.Scenario, res.ScenarioHash, h.Hash())}
 	}
-	shrinkResult(h, res, *parallel, stderr)
+	if res.Build != hunt.Build() {
+		return &usageError{fmt.Sprintf("hunt merge: the shards ran on another simulate build (%s) than this one (%s); merge with the build that ran them", res.Build, hunt.Build())}
+	}
+	if len(res.Unchecked) == 0 {
+		// A provisional violation is not the one a single machine would
+		// shrink: a lower one may exist.
+		shrinkResult(h, res, *parallel, stderr)
+	}
 	return writeHunt(res, h, *format, *outPath, out, true)
 }
 
