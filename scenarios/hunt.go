@@ -85,6 +85,8 @@ func lossAssumptions(res *Result) string { return misled(res) }
 // (producer.id.expiration.ms) takes any sequence.
 func sessionAssumptions(res *Result) string {
 	switch {
+	case misleadingRule(res): // a lie voids every promise, first
+		return HuntOutside[3]
 	case res.Sessions > 1:
 		return HuntOutside[0]
 	case epochBumped(res):
@@ -92,7 +94,7 @@ func sessionAssumptions(res *Result) string {
 	case traced(res, event.ProducerExpired):
 		return HuntOutside[2]
 	}
-	return misled(res)
+	return ""
 }
 
 func misled(res *Result) string {
@@ -106,14 +108,22 @@ func misled(res *Result) string {
 // producer something false about what the broker did: an error that is not
 // retriable after the broker handled the request (the append or the
 // commit happened, the producer hears it failed and the application may
-// send it again), or DUPLICATE_SEQUENCE_NUMBER (the producer counts the
-// batch as written, whether or not it was).
+// send it again), or DUPLICATE_SEQUENCE_NUMBER before the broker handled
+// it (the producer counts as written a batch that was not). After
+// handling, DUPLICATE_SEQUENCE_NUMBER is true: the batch is in the log.
 func misleadingRule(res *Result) bool {
 	return slices.ContainsFunc(res.run.rules, func(fr firedRule) bool {
-		r := fr.rule
-		return r.Fired > 0 && !r.Lost &&
-			((r.After && !r.Error.Retriable()) || r.Error == broker.ErrDuplicateSequenceNumber)
+		return fr.rule.Fired > 0 && !fr.rule.Lost && lies(fr.rule.Error, fr.rule.After)
 	})
+}
+
+// lies reports whether answering err before or after the broker handled
+// the request tells the producer something false (see misleadingRule).
+func lies(err broker.Error, after bool) bool {
+	if err == broker.ErrDuplicateSequenceNumber {
+		return !after
+	}
+	return after && !err.Retriable()
 }
 
 // epochBumped reports whether a producer bumped its epoch during the run.

@@ -1,0 +1,42 @@
+package scenarios
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/kafkasim/kafkasim/broker"
+	"github.com/kafkasim/kafkasim/sim"
+)
+
+// TestRuleLies: which answers of a request rule tell the producer
+// something false about what the broker did.
+func TestRuleLies(t *testing.T) {
+	tests := []struct {
+		err   broker.Error
+		after bool
+		want  bool
+	}{
+		{broker.ErrDuplicateSequenceNumber, false, true}, // counted as written, never written
+		{broker.ErrDuplicateSequenceNumber, true, false}, // written: true
+		{broker.ErrInvalidProducerEpoch, true, true},     // written, heard as failed for good
+		{broker.ErrInvalidProducerEpoch, false, false},   // not written, heard as failed
+		{broker.ErrNotLeaderOrFollower, true, false},     // retriable: the producer resends, idempotence dedups
+		{broker.ErrNotLeaderOrFollower, false, false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, lies(tt.err, tt.after), "%v after=%v", tt.err, tt.after)
+	}
+}
+
+// TestSessionAssumptionsLieFirst: a rule that lied voids the promise
+// whatever else happened, and is named as the reason.
+func TestSessionAssumptionsLieFirst(t *testing.T) {
+	lie := &broker.Rule{Fired: 1, Error: broker.ErrDuplicateSequenceNumber}
+	truth := &broker.Rule{Fired: 1, Error: broker.ErrDuplicateSequenceNumber, After: true}
+	restarted := func(r *broker.Rule) *Result {
+		return &Result{Sessions: 2, Trace: &sim.Trace{}, run: &runner{rules: []firedRule{{1, r}}}}
+	}
+	assert.Equal(t, "a request rule that lied", sessionAssumptions(restarted(lie)))
+	assert.Equal(t, "a producer restart", sessionAssumptions(restarted(truth)))
+}
