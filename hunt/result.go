@@ -79,7 +79,8 @@ type Shrunk struct {
 	Minimal  bool   `json:"minimal"` // no single fault can be removed
 	Schedule string `json:"schedule"`
 
-	report *scenarios.Report
+	report   *scenarios.Report
+	schedule scenarios.Schedule
 }
 
 // Options are how a hunt's scenario was given, for its result.
@@ -109,10 +110,11 @@ const ShrinkBudget = 400
 // Shrink makes the result's violation minimal, running each step's
 // variants on parallel workers; smaller, if set, hears of each smaller
 // violating schedule found on the way (for an interrupt), and ran, if
-// set, of each run.
-func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) {
+// set, of each run. The shrunk schedule's full run must violate as its
+// judged runs did: an error says it did not.
+func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) error {
 	if r.Violation == nil {
-		return
+		return nil
 	}
 	first := func(ss []scenarios.Schedule) int {
 		k := firstViolating(h, ss, parallel, ran)
@@ -123,8 +125,12 @@ func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml strin
 	}
 	small, runs, minimal := h.Shrink(h.Draw(r.Violation.Index), ShrinkBudget, first)
 	t := h.Try(small)
+	if !t.Violated {
+		return fmt.Errorf("hunt: schedule %d shrunk to a schedule whose full run does not violate %s; its judged runs did (a bug)", r.Violation.Index, h.Property.Name)
+	}
 	r.Shrunk = &Shrunk{Faults: small.Faults(), Records: small.Records(), Brokers: small.Brokers(), Runs: runs, Minimal: minimal,
-		Schedule: string(h.YAML(small)), report: t.Result.Report}
+		Schedule: string(h.Counterexample(small, t.Result.Report)), report: t.Result.Report, schedule: small}
+	return nil
 }
 
 // Merge combines the results of the shards of one hunt into the answer

@@ -24,9 +24,9 @@ import (
 type HuntProperty struct {
 	Name string
 	Says string // what holds, in plain words
-	// Path is the report number that counts violations, for the
-	// counterexample's expect; "" when it is a sum of several.
-	Path          string
+	// Paths are the report numbers whose sum counts violations: the
+	// counterexample expects those of its run above zero.
+	Paths         []string
 	transactional bool // needs a transactional producer
 	count         func(*Report) int64
 	// outside says why a run's faults went beyond what Kafka promises
@@ -36,13 +36,15 @@ type HuntProperty struct {
 
 // HuntProperties is the table of properties a hunt can look for.
 var HuntProperties = []HuntProperty{
-	{Name: "no-loss", Says: "no acknowledged record is lost", Path: "records.lost",
+	{Name: "no-loss", Says: "no acknowledged record is lost", Paths: []string{"records.lost"},
 		count: func(r *Report) int64 { return r.Records.Lost }, outside: lossAssumptions},
-	{Name: "no-duplicates", Says: "no record is written twice", Path: "records.duplicated",
+	{Name: "no-duplicates", Says: "no record is written twice", Paths: []string{"records.duplicated"},
 		count: func(r *Report) int64 { return r.Records.Duplicated }, outside: sessionAssumptions},
-	{Name: "no-reordering", Says: "records of a key stay in the order they were sent", Path: "records.reordered",
+	{Name: "no-reordering", Says: "records of a key stay in the order they were sent", Paths: []string{"records.reordered"},
 		count: func(r *Report) int64 { return r.Records.Reordered }, outside: sessionAssumptions},
 	{Name: "exactly-once", Says: "a read_committed consumer sees every committed record once and no aborted one", transactional: true,
+		Paths: []string{"consumers.read_committed.aborted_read", "consumers.read_committed.torn_transactions",
+			"consumers.read_committed.committed_lost", "records.duplicated"},
 		count: func(r *Report) int64 {
 			if r.Consumers == nil {
 				return 0
@@ -292,8 +294,28 @@ func (h *Hunt) Draw(i int) Schedule {
 }
 
 // YAML is the scenario file of a schedule: the hunt's scenario with the
-// schedule's faults, and an expectation that the property breaks.
+// schedule's faults, and an expectation that the property breaks (when
+// one number counts its violations; Counterexample writes the others').
 func (h *Hunt) YAML(s Schedule) []byte {
+	if len(h.Property.Paths) == 1 {
+		return h.yaml(s, h.Property.Paths)
+	}
+	return h.yaml(s, nil)
+}
+
+// Counterexample is YAML with an expectation on each number of the
+// property that the schedule's run rep set above zero.
+func (h *Hunt) Counterexample(s Schedule, rep *Report) []byte {
+	var paths []string
+	rep.Numbers(func(path string, v float64) {
+		if v > 0 && slices.Contains(h.Property.Paths, path) {
+			paths = append(paths, path)
+		}
+	})
+	return h.yaml(s, paths)
+}
+
+func (h *Hunt) yaml(s Schedule, expect []string) []byte {
 	text := h.base
 	if s.records != h.records || s.brokers != h.brokers {
 		root := copyNode(h.root)
@@ -308,8 +330,11 @@ func (h *Hunt) YAML(s Schedule) []byte {
 	var b strings.Builder
 	b.Write(text)
 	writeFaults(&b, s.faults)
-	if h.Property.Path != "" {
-		fmt.Fprintf(&b, "expect:\n  %s: \"> 0\"\n", h.Property.Path)
+	if len(expect) > 0 {
+		b.WriteString("expect:\n")
+		for _, p := range expect {
+			fmt.Fprintf(&b, "  %s: \"> 0\"\n", p)
+		}
 	}
 	return []byte(b.String())
 }
@@ -400,7 +425,8 @@ func (h *Hunt) FirstViolating(ss []Schedule) int {
 	return slices.IndexFunc(ss, func(s Schedule) bool { return h.Judge(s).Violated })
 }
 
-func (s Schedule) without(i int) Schedule {
+// Without is the schedule less its fault i.
+func (s Schedule) Without(i int) Schedule {
 	v := s
 	v.faults = slices.Delete(slices.Clone(s.faults), i, i+1)
 	return v
@@ -411,7 +437,7 @@ func (h *Hunt) smaller(s Schedule) []Schedule {
 	s.shrunk = true
 	var out []Schedule
 	for i := range s.faults {
-		out = append(out, s.without(i))
+		out = append(out, s.Without(i))
 	}
 	for i, f := range s.faults {
 		for j, x := range f.extra {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/kafkasim/kafkasim/broker"
 	"github.com/kafkasim/kafkasim/sim"
@@ -39,4 +40,18 @@ func TestSessionAssumptionsLieFirst(t *testing.T) {
 	}
 	assert.Equal(t, "a request rule that lied", sessionAssumptions(restarted(lie)))
 	assert.Equal(t, "a producer restart", sessionAssumptions(restarted(truth)))
+}
+
+// TestCounterexampleExpects: a property counted by several numbers
+// expects, in its counterexample, those its run set above zero.
+func TestCounterexampleExpects(t *testing.T) {
+	h, err := NewHunt("transactions-atomic", nil, "exactly-once", 1)
+	require.NoError(t, err)
+	rep := &Report{Consumers: &ConsumersReport{ReadCommitted: ConsumerView{Torn: 2}}}
+	text := string(h.Counterexample(h.Draw(0), rep))
+	assert.Contains(t, text, "\nexpect:\n  consumers.read_committed.torn_transactions: \"> 0\"\n")
+	assert.NotContains(t, text, "aborted_read")
+	sc, err := Parse("counterexample", []byte(text), nil)
+	require.NoError(t, err)
+	assert.Len(t, sc.Expect, 1)
 }

@@ -91,7 +91,9 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 	bar.finish()
 	res := hunt.NewResult(search, hunt.Options{Scenario: fs.Arg(0), Sets: *sets}, found)
 	if shard == hunt.Whole {
-		shrinkResult(h, res, *parallel, stderr)
+		if err := shrinkResult(h, res, *parallel, stderr); err != nil {
+			return err
+		}
 	}
 	setInterruptNote(nil)
 	return writeHunt(res, h, *format, *outPath, out, shard == hunt.Whole)
@@ -146,14 +148,16 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	if len(res.Unchecked) == 0 {
 		// A provisional violation is not the one a single machine would
 		// shrink: a lower one may exist.
-		shrinkResult(h, res, *parallel, stderr)
+		if err := shrinkResult(h, res, *parallel, stderr); err != nil {
+			return err
+		}
 	}
 	return writeHunt(res, h, *format, *outPath, out, true)
 }
 
-func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.Writer) {
+func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.Writer) error {
 	if res.Violation == nil {
-		return
+		return nil
 	}
 	var smallest atomic.Pointer[string] // read by the interrupt's goroutine
 	smallest.Store(&res.Violation.Schedule)
@@ -162,11 +166,12 @@ func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.W
 	})
 	bar := newHuntProgress(stderr)
 	runs := 0
-	res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
+	err := res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
 		runs++
 		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs))
 	})
 	bar.finish()
+	return err
 }
 
 // writeHunt prints the result; a violation is exit status 1 for a whole
