@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -76,6 +77,12 @@ func TestCounterexamples(t *testing.T) {
 				var out bytes.Buffer
 				require.NoError(t, res.WriteText(&out, s.Hunt))
 				assert.Contains(t, out.String(), "no violation in ")
+				for _, o := range res.Outside {
+					require.Positive(t, o.Schedules)
+					tr := s.Hunt.Judge(s.Hunt.Draw(o.First))
+					assert.Equal(t, o.Reason, tr.Outside, "schedule %d is the first outside the promise", o.First)
+					assert.Contains(t, out.String(), fmt.Sprintf("%d with %s (first: schedule %d)", o.Schedules, o.Reason, o.First))
+				}
 				return
 			}
 			assert.Equal(t, c.want+1, res.Tried)
@@ -165,7 +172,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"another split", []*Result{part("0/2", 1), part("1/3", 1)}, "shard 1/3 splits the hunt in 3"},
 		{"a bad shard", []*Result{part("0/2", 1), part("2/2", 1)}, `--shard "2/2"`},
 		{"an unknown reason", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2",
-			Outside: []OutsideCount{{"a cosmic ray", 1}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
+			Outside: []OutsideCount{{"a cosmic ray", 1, 0}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -49,15 +49,16 @@ type Result struct {
 type OutsideCount struct {
 	Reason    string `json:"reason"` // one of scenarios.HuntOutside
 	Schedules int    `json:"schedules"`
+	First     int    `json:"first"` // the lowest such schedule's index
 }
 
 // outsideCounts lists the nonzero counts by reason, in
 // scenarios.HuntOutside's order.
-func outsideCounts(by []int) []OutsideCount {
+func outsideCounts(by, first []int) []OutsideCount {
 	var out []OutsideCount
 	for i, n := range by {
 		if n > 0 {
-			out = append(out, OutsideCount{scenarios.HuntOutside[i], n})
+			out = append(out, OutsideCount{scenarios.HuntOutside[i], n, first[i]})
 		}
 	}
 	return out
@@ -93,7 +94,7 @@ type Options struct {
 func NewResult(s *Search, o Options, f Found) *Result {
 	h := s.Hunt
 	r := &Result{HuntSeed: h.Seed, Property: h.Property.Name, Scenario: o.Scenario, Sets: o.Sets, ScenarioHash: h.Hash(),
-		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside)}
+		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside, f.FirstOutside)}
 	if f.Violation >= 0 {
 		// As merged shards give it: they tried different schedules past
 		// the violation, so its answer says nothing of the others.
@@ -152,7 +153,7 @@ func Merge(parts []*Result) (*Result, error) {
 	}
 	seen := make([]bool, of)
 	covered := make([]int, of) // shard i ran all its indices below covered[i]
-	outside := make([]int, len(scenarios.HuntOutside))
+	outside, firstOutside := make([]int, len(scenarios.HuntOutside)), make([]int, len(scenarios.HuntOutside))
 	m := &Result{HuntSeed: first.HuntSeed, Property: first.Property, Scenario: first.Scenario, Sets: first.Sets,
 		ScenarioHash: first.ScenarioHash, Build: first.Build, Budget: first.Budget, Shard: Whole.String()}
 	for _, p := range parts {
@@ -178,6 +179,9 @@ func Merge(parts []*Result) (*Result, error) {
 			if i < 0 {
 				return nil, fmt.Errorf("merge: shard %s: unknown reason %q; this simulate knows %s", p.Shard, o.Reason, strings.Join(scenarios.HuntOutside, ", "))
 			}
+			if outside[i] == 0 || o.First < firstOutside[i] {
+				firstOutside[i] = o.First
+			}
 			outside[i] += o.Schedules
 		}
 		if p.Violation != nil && (m.Violation == nil || p.Violation.Index < m.Violation.Index) {
@@ -190,7 +194,7 @@ func Merge(parts []*Result) (*Result, error) {
 	if m.Violation == nil {
 		// The indices every shard ran: below the least of their reaches.
 		m.Tried = slices.Min(covered)
-		m.Outside = outsideCounts(outside)
+		m.Outside = outsideCounts(outside, firstOutside)
 		return m, nil
 	}
 	// One machine stops at the lowest violating index: the schedules it
@@ -267,9 +271,9 @@ func (r *Result) WriteText(w io.Writer, h *scenarios.Hunt) error {
 			var why []string
 			for _, o := range r.Outside {
 				total += o.Schedules
-				why = append(why, fmt.Sprintf("%d with %s", o.Schedules, o.Reason))
+				why = append(why, fmt.Sprintf("%d with %s (first: schedule %d)", o.Schedules, o.Reason, o.First))
 			}
-			fmt.Fprintf(&b, " (%s broke it only with faults beyond what Kafka promises it under: %s)", count(total, "more schedule"), strings.Join(why, ", "))
+			fmt.Fprintf(&b, "; %d of them broke it only with faults beyond what Kafka promises it under: %s", total, strings.Join(why, ", "))
 		}
 		b.WriteString("\n")
 		_, err := io.WriteString(w, b.String())

@@ -76,6 +76,9 @@ type Found struct {
 	// property only with faults beyond what Kafka promises it under, by
 	// reason (scenarios.HuntOutside).
 	Outside []int
+	// FirstOutside is, by reason, the lowest such schedule's index (-1
+	// for none).
+	FirstOutside []int
 }
 
 // Run searches the shard's indices below Budget in increasing order on
@@ -140,16 +143,26 @@ func (s *Search) Snapshot() Found {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ran == nil {
-		return Found{Violation: -1, Outside: make([]int, len(scenarios.HuntOutside))}
+		return newFound()
 	}
 	return s.found()
+}
+
+// newFound is a search's answer before any schedule ran.
+func newFound() Found {
+	f := Found{Violation: -1, Outside: make([]int, len(scenarios.HuntOutside)), FirstOutside: make([]int, len(scenarios.HuntOutside))}
+	for i := range f.FirstOutside {
+		f.FirstOutside[i] = -1
+	}
+	return f
 }
 
 // found reads the state; s.mu is held or the workers are done. Only the
 // unbroken run of indices from the shard's first counts: past a gap (a
 // stop while lower ones ran) a schedule's result is not yet an answer.
 func (s *Search) found() Found {
-	f := Found{Violation: s.best, Outside: make([]int, len(scenarios.HuntOutside))}
+	f := newFound()
+	f.Violation = s.best
 	end := s.Shard.Index
 	for {
 		why, ok := s.ran[end]
@@ -158,6 +171,9 @@ func (s *Search) found() Found {
 		}
 		f.Tried++
 		if why >= 0 {
+			if f.Outside[why] == 0 {
+				f.FirstOutside[why] = end
+			}
 			f.Outside[why]++
 		}
 		end += s.Shard.Of
