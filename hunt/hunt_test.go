@@ -328,3 +328,38 @@ func TestJudgeAgreesWithTry(t *testing.T) {
 	}
 	assert.Positive(t, violated, "some of the schedules violate")
 }
+
+// TestSnapshot: an interrupted search's answer counts only the unbroken
+// run of indices from the first, and keeps a violation found past a gap
+// as unconfirmed.
+func TestSnapshot(t *testing.T) {
+	ran := func(indices ...int) map[int]int {
+		m := map[int]int{}
+		for _, i := range indices {
+			m[i] = -1
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		best        int
+		ran         map[int]int
+		tried       int
+		violation   int
+		unconfirmed int
+	}{
+		{"nothing run", -1, nil, 0, -1, -1},
+		{"no violation, a gap", -1, ran(0, 1, 3), 2, -1, -1},
+		{"a violation past a gap", 5, ran(0, 1, 3, 5), 2, -1, 5},
+		{"a violation with all below run", 5, ran(0, 1, 2, 3, 4, 5), 6, 5, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Search{Shard: Whole, pool: pool{best: tt.best}, ran: tt.ran}
+			f := s.Snapshot()
+			assert.Equal(t, tt.tried, f.Tried)
+			assert.Equal(t, tt.violation, f.Violation)
+			assert.Equal(t, tt.unconfirmed, f.Unconfirmed)
+		})
+	}
+}

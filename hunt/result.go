@@ -111,7 +111,7 @@ const ShrinkBudget = 400
 // Shrink makes the result's violation minimal, running each step's
 // variants on parallel workers; smaller, if set, hears of each smaller
 // violating schedule found on the way (for an interrupt), and ran, if
-// set, of each run. The shrunk schedule's full run must violate as its
+// set, of each run (from the workers, calls may overlap). The shrunk schedule's full run must violate as its
 // judged runs did: an error says it did not.
 func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) error {
 	if r.Violation == nil {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -165,10 +166,9 @@ func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.W
 		return fmt.Sprintf("interrupted while shrinking schedule %d; the smallest violating scenario so far:\n%s", res.Violation.Index, *smallest.Load())
 	})
 	bar := newHuntProgress(stderr)
-	runs := 0
+	var runs atomic.Int64
 	err := res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
-		runs++
-		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs))
+		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs.Add(1)))
 	})
 	bar.finish()
 	return err
@@ -197,6 +197,9 @@ func writeHunt(res *hunt.Result, h *scenarios.Hunt, format, outPath string, out 
 // searchSoFar is what an interrupted search had found.
 func searchSoFar(h *scenarios.Hunt, s *hunt.Search) string {
 	f := s.Snapshot()
+	if f.Unconfirmed >= 0 {
+		return fmt.Sprintf("interrupted: schedule %d violates %s; indices below it not yet all run (not shrunk):\n%s", f.Unconfirmed, h.Property.Name, h.YAML(h.Draw(f.Unconfirmed)))
+	}
 	if f.Violation < 0 {
 		return fmt.Sprintf("interrupted: no violation of %s in the first %d schedules\n", h.Property.Name, f.Tried)
 	}
@@ -206,6 +209,7 @@ func searchSoFar(h *scenarios.Hunt, s *hunt.Search) string {
 // huntProgress is a line on stderr while a hunt runs, drawn only when
 // stderr is a terminal: schedules tried, their rate, the time elapsed.
 type huntProgress struct {
+	mu    sync.Mutex // the workers call it at once
 	w     io.Writer
 	start time.Time
 	last  time.Time
@@ -230,7 +234,11 @@ func (p *huntProgress) tried(n int) {
 
 // line redraws the line, at most ten times a second.
 func (p *huntProgress) line(s string) {
-	if p == nil || time.Since(p.last) < 100*time.Millisecond {
+	if p == nil || !p.mu.TryLock() { // another worker is drawing it
+		return
+	}
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last = time.Now()
