@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -212,7 +213,9 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 			return nil, err
 		}
 	}
-	for _, key := range []string{"faults", "expect", "lesson"} {
+	plainSets(root)
+	// The counterexample asks no lesson's question: it is the answer.
+	for _, key := range []string{"faults", "expect", "lesson", "question"} {
 		deleteKey(root, key)
 	}
 	setPath(root, []string{"name"}, s.Name+"-"+prop.Name+"-counterexample")
@@ -249,6 +252,18 @@ func missingTxn(id, txns bool) string {
 		return "no producer.transactional.id"
 	}
 	return "no workload.transactions"
+}
+
+// plainSets writes the --set values unquoted where YAML reads them the
+// same (min.insync.replicas: 1, not "1"), as a person writes a file:
+// applySet made them strings, and a node from the file has a line.
+func plainSets(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Line == 0 && n.Tag == "!!str" {
+		n.Tag = ""
+	}
+	for _, c := range n.Content {
+		plainSets(c)
+	}
 }
 
 func deleteKey(m *yaml.Node, key string) {
@@ -329,7 +344,8 @@ func (h *Hunt) yaml(s Schedule, expect []string) []byte {
 	}
 	var b strings.Builder
 	b.Write(text)
-	writeFaults(&b, s.faults)
+	// In time order, as a person reads them; equal times keep the draw's.
+	writeFaults(&b, slices.SortedStableFunc(slices.Values(s.faults), func(x, y chaosFault) int { return cmp.Compare(x.atMs, y.atMs) }))
 	if len(expect) > 0 {
 		b.WriteString("expect:\n")
 		for _, p := range expect {

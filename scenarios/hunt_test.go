@@ -1,6 +1,9 @@
 package scenarios
 
 import (
+	"regexp"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -54,4 +57,37 @@ func TestCounterexampleExpects(t *testing.T) {
 	sc, err := Parse("counterexample", []byte(text), nil)
 	require.NoError(t, err)
 	assert.Len(t, sc.Expect, 1)
+}
+
+// TestHuntScenarioReadsAsWritten: the printed scenario has its --set
+// values unquoted, no lesson question, and its faults in time order.
+func TestHuntScenarioReadsAsWritten(t *testing.T) {
+	h, err := NewHunt("hunt-safe-config", []string{"topic.min.insync.replicas=1", "topic.unclean.leader.election.enable=true"}, "no-loss", 1)
+	require.NoError(t, err)
+	sorted := 0
+	for i := range 40 {
+		text := string(h.YAML(h.Draw(i)))
+		require.Contains(t, text, "\n      min.insync.replicas: 1\n")
+		require.Contains(t, text, "\n      unclean.leader.election.enable: true\n")
+		require.NotContains(t, text, "question:")
+		var ats []int
+		for _, m := range regexp.MustCompile(`(?m)^  - at: (\d+)ms$`).FindAllStringSubmatch(text, -1) {
+			n, err := strconv.Atoi(m[1])
+			require.NoError(t, err)
+			ats = append(ats, n)
+		}
+		assert.True(t, slices.IsSorted(ats), "schedule %d:\n%s", i, text)
+		if len(ats) > 1 && !slices.Equal(ats, drawOrder(h.Draw(i))) {
+			sorted++
+		}
+	}
+	assert.Positive(t, sorted, "some draws come out of time order")
+}
+
+func drawOrder(s Schedule) []int {
+	var ats []int
+	for _, f := range s.faults {
+		ats = append(ats, f.atMs)
+	}
+	return ats
 }
