@@ -111,14 +111,18 @@ func (a *app) busy() bool {
 func (a *app) Completed(b *producer.Batch, base int64, err broker.Error) {
 	r := a.r
 	now := r.w.Now()
+	inTable := r.batchDone(b.ID, int32(b.Partition), now)
 	for i, id := range b.Records {
 		rec := &r.recs[id]
 		if rec.session != a.session {
 			continue
 		}
-		rec.partition = int32(b.Partition)
 		rec.batch = int32(b.ID)
-		rec.doneAt = now
+		if !inTable {
+			r.doneAlone[id] = now
+		} else if len(r.doneAlone) > 0 {
+			delete(r.doneAlone, id)
+		}
 		rec.err = err
 		if err == broker.ErrNone {
 			r.stepAcked++
@@ -140,7 +144,8 @@ func (a *app) Rejected(rec producer.Record, err broker.Error) {
 	if s.session != a.session {
 		return
 	}
-	s.status, s.err, s.doneAt = statusFailed, err, a.r.w.Now()
+	s.status, s.err = statusFailed, err
+	a.r.doneAlone[rec.ID] = a.r.w.Now()
 }
 
 // Unblocked is send() returning after it blocked: the application catches
@@ -463,7 +468,7 @@ func (r *runner) resend(a *app, id broker.RecordID) {
 		key = r.keys[rec.key]
 	}
 	wl := &r.s.Workload
-	a.prod.Send(producer.Record{ID: id, Topic: int(rec.topic), Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
+	a.prod.Send(producer.Record{ID: id, Topic: r.topicOf(id), Key: key, Value: wl.ValueBytes, Payload: r.pl.payload})
 }
 
 // committedInLog reports whether a group's transaction is committed in the

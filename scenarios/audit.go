@@ -410,7 +410,7 @@ func (r *runner) coordinatorPartition() broker.PartitionID {
 // application aborted on purpose: no consumer reading committed data may
 // see it, whatever the markers say.
 func (r *runner) abortedByApp(id broker.RecordID) bool {
-	g := r.recs[id].group
+	g := r.groupOf(id)
 	return g >= 0 && r.groups[g].outcome == groupAborted
 }
 
@@ -638,11 +638,11 @@ func (r *runner) metrics(rep *Report) {
 	}
 	lat := make([]sim.Time, 0, len(r.recs))
 	end := sim.Time(0)
-	for id := 1; id < len(r.recs); id++ {
-		rec := &r.recs[id]
-		end = max(end, rec.doneAt)
-		if rec.status == statusAcked {
-			lat = append(lat, rec.doneAt-rec.sentAt)
+	for id := broker.RecordID(1); int(id) < len(r.recs); id++ {
+		done := r.doneAt(id)
+		end = max(end, done)
+		if r.recs[id].status == statusAcked {
+			lat = append(lat, done-r.sentAt(id))
 		}
 	}
 	secs := math.Max(end.Ms(), 1) / 1000

@@ -102,7 +102,7 @@ func (r *runner) memoryUsed() int64 {
 	records, batches := r.cl.LogSize()
 	return int64(len(t.Entries()))*int64(unsafe.Sizeof(sim.Entry{})+32) +
 		int64(t.Len()-len(t.Entries()))*int64(unsafe.Sizeof(sim.MsgEntry{})) +
-		int64(cap(r.recs))*int64(unsafe.Sizeof(recState{})) +
+		int64(cap(r.recs))*ledgerEntryBytes +
 		records*int64(unsafe.Sizeof(broker.RecordID(0))) + batches*int64(unsafe.Sizeof(broker.LogBatch{})) +
 		int64(r.w.Pending())*int64(unsafe.Sizeof(sim.Event{})+64)
 }

@@ -30,18 +30,19 @@ func (r *Result) Charts(sampleMs float64) *Charts {
 		Faults:     []FaultMark{},
 		Lost:       []LostRecord{},
 	}
-	for id := 1; id < len(rn.recs); id++ {
-		if rec := &rn.recs[id]; rec.status == statusAcked {
-			c.LatencyMs = append(c.LatencyMs, (rec.doneAt - rec.sentAt).Ms())
+	for id := broker.RecordID(1); int(id) < len(rn.recs); id++ {
+		if rn.recs[id].status == statusAcked {
+			c.LatencyMs = append(c.LatencyMs, (rn.doneAt(id) - rn.sentAt(id)).Ms())
 		}
 	}
 	for _, id := range rn.found.lost {
 		rec := &rn.recs[id]
-		if rec.partition < 0 {
+		p := rn.partitionOf(id)
+		if p < 0 {
 			continue // no partition known: nothing to place it on (a lost record was acknowledged, so this should not happen)
 		}
-		c.Lost = append(c.Lost, LostRecord{Record: id, Partition: rn.pl.topo.Name(broker.PartitionID(rec.partition)),
-			Offset: int64(rec.offset), SentMs: rec.sentAt.Ms(), AckedMs: rec.doneAt.Ms()})
+		c.Lost = append(c.Lost, LostRecord{Record: id, Partition: rn.pl.topo.Name(broker.PartitionID(p)),
+			Offset: int64(rec.offset), SentMs: rn.sentAt(id).Ms(), AckedMs: rn.doneAt(id).Ms()})
 	}
 	c.SampleMs, c.Series = resample(rn.series, sampleMs)
 	rn.chartLogs(c)
@@ -84,11 +85,11 @@ func (r *runner) chartLogs(c *Charts) {
 				continue // a transaction marker takes an offset but is not a record
 			}
 			if outcomes[bi] == broker.MarkerAbort {
-				os.Points = append(os.Points, OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Aborted: true})
+				os.Points = append(os.Points, OrderPoint{Offset: o, Record: id, SentMs: r.sentAt(id).Ms(), Aborted: true})
 				continue
 			}
 			copies[id]++
-			pt := OrderPoint{Offset: o, Record: id, SentMs: r.recs[id].sentAt.Ms(), Copy: copies[id]}
+			pt := OrderPoint{Offset: o, Record: id, SentMs: r.sentAt(id).Ms(), Copy: copies[id]}
 			if copies[id] == 1 {
 				pt.Reorder = id < maxID
 				maxID = max(maxID, id)

@@ -105,7 +105,7 @@ func (x *explainer) batchAt(p broker.PartitionID, o int64) int64 {
 // or been written by an instance whose callbacks no longer count), else
 // the callback's partition.
 func (x *explainer) partitionOf(id broker.RecordID) broker.PartitionID {
-	named := x.r.recs[id].partition
+	named := x.r.partitionOf(id)
 	if named >= 0 && len(x.offsetsOf(broker.PartitionID(named), id)) > 0 {
 		return broker.PartitionID(named)
 	}
@@ -143,11 +143,11 @@ func (x *explainer) idempotent() bool { return x.r.pl.producerCfg.EnableIdempote
 
 // lost explains an acknowledged record missing from the final log.
 func (x *explainer) lost(id broker.RecordID) Anomaly {
-	rec := &x.r.recs[id]
+	rec, done := &x.r.recs[id], x.r.doneAt(id)
 	p := x.partitionOf(id)
 	a := x.anomaly("lost", id, []int64{})
 	var parts []string
-	ack := "acknowledged at " + rec.doneAt.String() + " (acks=" + x.acks()
+	ack := "acknowledged at " + done.String() + " (acks=" + x.acks()
 	if rec.offset >= 0 {
 		ack += ", offset " + strconv.FormatInt(int64(rec.offset), 10)
 		a.Offsets = append(a.Offsets, int64(rec.offset))
@@ -155,7 +155,7 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 	parts = append(parts, ack+")")
 
 	app := x.findLast(x.byBatch[int64(rec.batch)], func(e *sim.Entry) bool {
-		return e.Kind == event.Append && e.At <= rec.doneAt && (rec.offset < 0 || covers(e, int64(rec.offset)))
+		return e.Kind == event.Append && e.At <= done && (rec.offset < 0 || covers(e, int64(rec.offset)))
 	})
 	if x.acks() == "0" {
 		// Also appends after the "ack": with acks=0 the ack comes first.
@@ -187,12 +187,12 @@ func (x *explainer) lost(id broker.RecordID) Anomaly {
 		", leader epoch " + strconv.Itoa(int(app.Epoch)) + ") at " + app.At.String()
 	if x.acks() == "0" {
 		// acks=0: the "ack" came first, when the request left.
-		parts[0] = "acknowledged at " + rec.doneAt.String() + " when the request was written to the socket (acks=0); " + appended
+		parts[0] = "acknowledged at " + done.String() + " when the request was written to the socket (acks=0); " + appended
 	} else {
 		parts[0] = appended + "; " + parts[0]
 	}
 
-	if s := x.isrAtAck(p, rec.doneAt); s != "" {
+	if s := x.isrAtAck(p, done); s != "" {
 		parts = append(parts, s)
 	}
 
@@ -679,7 +679,7 @@ func (x *explainer) splitRoot(ref int64) *sim.Entry {
 // ambiguous explains a record the producer reported as failed (or never
 // answered) that is in the log anyway.
 func (x *explainer) ambiguous(id broker.RecordID) Anomaly {
-	rec := &x.r.recs[id]
+	rec, done := &x.r.recs[id], x.r.doneAt(id)
 	p := x.partitionOf(id)
 	offs := x.offsetsOf(p, id)
 	a := x.anomaly("ambiguous", id, offs)
@@ -688,19 +688,19 @@ func (x *explainer) ambiguous(id broker.RecordID) Anomaly {
 	case rec.status == statusPending:
 		told = "the producer never reported an outcome"
 	case rec.err == broker.ErrTimeout:
-		told = "the producer reported TimeoutException at " + rec.doneAt.String() + ": delivery.timeout.ms=" +
+		told = "the producer reported TimeoutException at " + done.String() + ": delivery.timeout.ms=" +
 			strconv.Itoa(x.r.pl.producerCfg.DeliveryTimeoutMs) + " passed since its batch was created"
 	case rec.err == broker.ErrProducerClosed:
-		told = "the producer failed it with KafkaException when it was closed at " + rec.doneAt.String()
+		told = "the producer failed it with KafkaException when it was closed at " + done.String()
 	default:
-		told = "the producer reported " + rec.err.String() + " at " + rec.doneAt.String()
+		told = "the producer reported " + rec.err.String() + " at " + done.String()
 	}
 	parts := []string{told}
 	ref := x.batchAt(p, offs[0])
 	if app := x.appendOf(ref, int32(p), offs[0]); app != nil {
 		parts = append(parts, "but "+x.name(app.Node)+" had appended it at offset "+strconv.FormatInt(offs[0], 10)+
 			" at "+app.At.String()+" and it committed")
-		parts = append(parts, x.history(ref, 0, rec.doneAt+1)...)
+		parts = append(parts, x.history(ref, 0, done+1)...)
 	}
 	parts = append(parts, "an application that re-sends on failure would write it twice")
 	a.Explanation = strings.Join(parts, "; ")

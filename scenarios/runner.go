@@ -92,33 +92,6 @@ const (
 	maxSamples = 20000
 )
 
-type recStatus uint8
-
-const (
-	statusPending recStatus = iota
-	statusAcked
-	statusFailed
-)
-
-// recState is the ledger's entry for one record: what the application was
-// told, and when. A run holds one per record (at ten million records, the
-// largest thing it holds), so offsets and batch numbers are 32 bits: a run
-// whose ledger fits in memory has fewer than 2^31 records, hence fewer
-// batches and fewer offsets in any partition.
-type recState struct {
-	sentAt    sim.Time
-	doneAt    sim.Time
-	offset    int32
-	batch     int32
-	partition int32
-	key       int32
-	err       broker.Error
-	status    recStatus
-	session   uint32 // the instance that sent it last (a uint16 would wrap after 65,535 restarts)
-	topic     int32
-	group     int32 // its group in r.groups, -1 without workload.transactions
-}
-
 // undo is a fault effect waiting to be reversed, by its `for` or by the
 // final heal; its fault's kind knows how (faultKind.heal).
 type undo struct {
@@ -163,7 +136,7 @@ type runner struct {
 	prodObjs  []*producer.Producer
 	batchIDs  int64
 
-	recs     []recState       // by record id; 0 unused
+	ledger
 	found    found            // the audit's anomalies
 	keys     map[int32][]byte // the key bytes of each key sent, by key number
 	zipf     *rand.Zipf
@@ -222,7 +195,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 		limit = maxLedger
 	}
 	capacity := int(min(size.Records, limit)) + 1
-	r.recs = make([]recState, 1, capacity)
+	r.newLedger(capacity)
 	if wl.Keys > 0 {
 		// Only the keys the workload uses: workload.keys may be far more
 		// than the records sent.
@@ -450,7 +423,7 @@ func (r *runner) sendNext() {
 	}
 	for _, t := range r.pl.topics {
 		id := broker.RecordID(r.sent + 1)
-		r.recs = append(r.recs, recState{sentAt: now, offset: -1, partition: -1, key: key, session: a.session, topic: int32(t), group: a.group})
+		r.addRecord(id, now, key, a.session, a.group)
 		r.sent++
 		if a.group >= 0 {
 			r.groups[a.group].ids = append(r.groups[a.group].ids, id)

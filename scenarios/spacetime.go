@@ -305,8 +305,8 @@ func (r *runner) firstAnomaly(rep *Report) *Anomaly {
 // its send (or a fault at most 200 ms before it) to its callback, the appends of
 // its copies and the truncation of its offsets, with a margin.
 func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
-	rec := &r.recs[a.Record]
-	from, to := rec.sentAt, max(rec.doneAt, rec.sentAt)
+	rec, sent := &r.recs[a.Record], r.sentAt(a.Record)
+	from, to := sent, max(r.doneAt(a.Record), sent)
 	p := int32(r.partitionByName(a.Partition))
 	offsets := append(slices.Clone(a.Offsets), int64(rec.offset))
 	for _, e := range r.w.Trace.Entries() {
@@ -314,7 +314,7 @@ func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 			continue
 		}
 		for _, o := range offsets {
-			if o >= 0 && e.First <= o && o <= e.Last && (e.Kind == event.Truncate || e.At >= rec.sentAt) {
+			if o >= 0 && e.First <= o && o <= e.Last && (e.Kind == event.Truncate || e.At >= sent) {
 				to = max(to, e.At)
 			}
 		}
@@ -323,8 +323,8 @@ func (r *runner) anomalySpan(a *Anomaly) (sim.Time, sim.Time) {
 		if e.At > from {
 			break
 		}
-		if e.Kind.Fault() && e.Kind != event.Heal && rec.sentAt-e.At <= 200*sim.Millisecond {
-			from = min(rec.sentAt, e.At) // a fault just before it
+		if e.Kind.Fault() && e.Kind != event.Heal && sent-e.At <= 200*sim.Millisecond {
+			from = min(sent, e.At) // a fault just before it
 		}
 	}
 	pad := min(max(5*sim.Millisecond, (to-from)/20), 50*sim.Millisecond)
@@ -1172,7 +1172,7 @@ func (b *stBuilder) anomalous() []anomalyRec {
 	}
 	for id := 1; id < len(r.recs); id++ {
 		rec := &r.recs[id]
-		if rec.status == statusAcked && copies[id] == 0 && broker.PartitionID(rec.partition) == b.p {
+		if rec.status == statusAcked && copies[id] == 0 && broker.PartitionID(r.partitionOf(broker.RecordID(id))) == b.p {
 			out = append(out, anomalyRec{BadgeLost, broker.RecordID(id), int64(rec.batch), int64(rec.offset)})
 		}
 	}

@@ -26,15 +26,24 @@ import (
 // turned away with a 503 saying the server is busy; each bad link gets its
 // message, or a 503. The lessons page answers while the burst is still in
 // flight, and a small run right after gets its result. (No timing is
-// asserted: the machine may be loaded.)
+// asserted: the machine may be loaded.) The requests of a kind differ
+// (in their seed, or one bad setting's value): identical ones would share
+// one run (TestIdenticalRequestsShare).
 func TestBurst(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(New(Options{MaxRecords: 10_000_000, MaxVirtual: time.Hour,
-		MaxWall: 300 * time.Millisecond, MaxRuns: 2, QueueWait: 500 * time.Millisecond}))
+	h := New(Options{MaxRecords: 10_000_000, MaxVirtual: time.Hour,
+		MaxWall: 300 * time.Millisecond, MaxRuns: 2, QueueWait: 500 * time.Millisecond})
+	// The runs that get a slot wait until the lessons page has answered,
+	// so the burst is surely in flight while it does, however loaded the
+	// machine (a held run then meets its wall-clock budget at once).
+	runs, release := heldRuns(h)
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	busy := "All 2 runs this server makes at once are taken, and none came free within 500ms. Try again in a few seconds."
 	// About 4 million records: minutes of work without a budget.
-	large := srv.URL + "/run?lesson=linger-batching&workload.records=4000000&workload.rate=100000&set=duration%3D40s"
+	large := func(seed int) string {
+		return fmt.Sprintf("%s/run?lesson=linger-batching&workload.rate=100000&workload.records=4000000&seed=%d&set=duration%%3D40s", srv.URL, seed)
+	}
 	var bomb strings.Builder
 	bomb.WriteString("name: bomb\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n")
 	for i := 1; i < 30; i++ {
@@ -46,19 +55,23 @@ func TestBurst(t *testing.T) {
 	padded := strings.Repeat("# "+strings.Repeat("x", 78)+"\n", (maxYAML-len(e.Text))/81) + string(e.Text)
 	require.LessOrEqual(t, len(padded), maxYAML)
 	huge := url.Values{"yaml": {encodeYAML([]byte(padded))}, "producer.acks": {"2"}, "producer.retries": {"-1"},
-		"producer.linger.ms": {"-1"}, "producer.batch.size": {"-1"}, "seed": {"x"}}
+		"producer.batch.size": {"-1"}, "seed": {"x"}}
 	require.LessOrEqual(t, len(huge.Get("yaml")), maxLinkYAML)
-	hugeLink := srv.URL + "/run?" + huge.Encode()
+	hugeLink := func(i int) string {
+		huge.Set("producer.linger.ms", fmt.Sprint(-i))
+		return srv.URL + "/run?" + huge.Encode()
+	}
 
 	kinds := []struct {
-		name, url string
-		n         int
-		want      map[int]string // by status, what the body says
+		name string
+		url  func(i int) string
+		n    int
+		want map[int]string // by status, what the body says
 	}{
 		{"large run", large, 30, map[int]string{
 			http.StatusOK:                 "stopped by the wall clock budget (this server&#39;s 300ms of real time per run)",
 			http.StatusServiceUnavailable: busy}},
-		{"alias link", aliases, 10, map[int]string{
+		{"alias link", func(i int) string { return fmt.Sprintf("%s&seed=%d", aliases, i) }, 10, map[int]string{
 			http.StatusBadRequest:         "YAML anchors and aliases (&amp;a0, *a0) are not supported in scenario files",
 			http.StatusServiceUnavailable: busy}},
 		{"1 MiB link, bad settings", hugeLink, 10, map[int]string{
@@ -75,15 +88,15 @@ func TestBurst(t *testing.T) {
 	var inFlight atomic.Int32
 	start := time.Now()
 	for k, kind := range kinds {
-		for range kind.n {
-			a := &answer{kind: k}
+		for i := range kind.n {
+			a, target := &answer{kind: k}, kind.url(i+1)
 			answers = append(answers, a)
 			wg.Add(1)
 			inFlight.Add(1)
 			go func() {
 				defer wg.Done()
 				defer inFlight.Add(-1)
-				resp, err := http.Get(kind.url)
+				resp, err := http.Get(target)
 				if !assert.NoError(t, err) {
 					return
 				}
@@ -94,6 +107,7 @@ func TestBurst(t *testing.T) {
 		}
 	}
 	// While the burst is in flight, the first page answers.
+	require.Eventually(t, func() bool { return runs.Load() > 0 }, 10*time.Second, time.Millisecond, "a run started")
 	for i := range 5 {
 		resp, err := http.Get(srv.URL + "/")
 		require.NoError(t, err)
@@ -102,6 +116,7 @@ func TestBurst(t *testing.T) {
 		assert.Positive(t, inFlight.Load(), "the lessons page's request %d waited for the whole burst", i)
 		time.Sleep(20 * time.Millisecond)
 	}
+	close(release)
 	wg.Wait()
 	elapsed := time.Since(start)
 
@@ -124,7 +139,7 @@ func TestBurst(t *testing.T) {
 
 	// Alone, each bad link gets its message.
 	for _, kind := range kinds[1:] {
-		resp, err := http.Get(kind.url)
+		resp, err := http.Get(kind.url(1))
 		require.NoError(t, err)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

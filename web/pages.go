@@ -455,6 +455,7 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest)
 		explained = maxPageAnomalies
 	}
 	err := s.inSlot(r.Context(), "run", 1, func(wk *work) {
+		defer wk.noStore(w)
 		if sc, base, errs = s.validate(req); !errs.empty() {
 			return
 		}
@@ -612,6 +613,7 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 	var scB, baseB *scenarios.Scenario
 	var errsA, errsB formErrors
 	err = s.inSlot(r.Context(), "compare", 2, func(wk *work) {
+		defer wk.noStore(w)
 		var scA *scenarios.Scenario
 		if scA, _, errsA = s.validate(reqA); !errsA.empty() {
 			return

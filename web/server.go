@@ -58,6 +58,11 @@ type Options struct {
 	QueueWait time.Duration
 	// MaxBody bounds a request's body (a posted scenario and the form).
 	MaxBody int64
+	// Cache is how many bytes of finished pages are kept, to answer an
+	// identical request without running again (runs are deterministic:
+	// the same link gives the same page); zero keeps none. Identical
+	// requests in flight share one run whatever it is.
+	Cache int64
 	// Public serves any Host; otherwise only loopback names and
 	// addresses, so that a web page elsewhere cannot reach the server
 	// through a DNS name rebound to 127.0.0.1.
@@ -68,7 +73,7 @@ type Options struct {
 // fits them many times over.
 func DefaultOptions() Options {
 	return Options{MaxRecords: 200_000, MaxVirtual: 10 * time.Minute, MaxWall: 10 * time.Second,
-		MaxMemory: 512 << 20, MaxRuns: runtime.GOMAXPROCS(0), QueueWait: 2 * time.Second, MaxBody: maxYAML + 64<<10}
+		MaxMemory: 512 << 20, MaxRuns: runtime.GOMAXPROCS(0), QueueWait: 2 * time.Second, MaxBody: maxYAML + 64<<10, Cache: 64 << 20}
 }
 
 // positive is v, or def when v is zero or less.
@@ -88,13 +93,16 @@ type Server struct {
 	groups  []topicGroup
 	terms   []term
 	mux     *http.ServeMux
+	store   *pageStore
+	// onRun, when set (by a test), is called as each run starts.
+	onRun func()
 	// Log receives internal errors (a simulator bug); nil: the standard
 	// logger.
 	Log *log.Logger
 }
 
 // New makes a server with these bounds; fields of zero or less take
-// DefaultOptions'.
+// DefaultOptions', but for Cache: zero or less keeps no pages.
 func New(opt Options) *Server {
 	def := DefaultOptions()
 	opt.MaxRecords = positive(opt.MaxRecords, def.MaxRecords)
@@ -104,16 +112,17 @@ func New(opt Options) *Server {
 	opt.MaxRuns = positive(opt.MaxRuns, def.MaxRuns)
 	opt.QueueWait = positive(opt.QueueWait, def.QueueWait)
 	opt.MaxBody = positive(opt.MaxBody, def.MaxBody)
-	s := &Server{opt: opt, slots: make(chan struct{}, opt.MaxRuns), catalog: scenarios.Catalog(), mux: http.NewServeMux()}
+	s := &Server{opt: opt, slots: make(chan struct{}, opt.MaxRuns), catalog: scenarios.Catalog(), mux: http.NewServeMux(),
+		store: newPageStore(max(opt.Cache, 0))}
 	s.groups = groupLessons(s.catalog)
 	s.terms = glossaryTerms()
 	s.pages = template.Must(template.New("").Funcs(funcs).ParseFS(assets, "templates/*.html"))
 	s.mux.HandleFunc("GET /{$}", s.index)
 	s.mux.HandleFunc("GET /lesson/{name}", s.lesson)
 	s.mux.HandleFunc("GET /paste", s.paste)
-	s.mux.HandleFunc("GET /run", s.runPage)
+	s.mux.HandleFunc("GET /run", s.shared(s.runPage))
 	s.mux.HandleFunc("POST /run", s.postRun)
-	s.mux.HandleFunc("GET /compare", s.comparePage)
+	s.mux.HandleFunc("GET /compare", s.shared(s.comparePage))
 	s.mux.HandleFunc("GET /glossary", s.glossary)
 	s.mux.Handle("GET /static/", http.FileServerFS(assets))
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -138,11 +147,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
-		s.logf("internal error in %s %s: %v", r.Method, r.URL.Path, p)
-		s.fail(w, http.StatusInternalServerError, "Internal error",
-			fmt.Sprintf("internal error: %v; this is a bug in simulate serve, please report it with this page's link", p))
+		s.internalError(w, r, p)
 	}()
 	s.mux.ServeHTTP(w, r)
+}
+
+// internalError answers a panic in a handler (a bug): one line in the
+// log, the page saying so, no stack trace to the browser.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, p any) {
+	s.logf("internal error in %s %s: %v", r.Method, r.URL.Path, p)
+	s.fail(w, http.StatusInternalServerError, "Internal error",
+		fmt.Sprintf("internal error: %v; this is a bug in simulate serve, please report it with this page's link", p))
 }
 
 // loopbackHost reports whether a Host header names this machine: localhost
@@ -205,6 +220,10 @@ type work struct {
 	ctx      context.Context
 	deadline time.Time
 	budget   time.Duration // the page's real time, deadline's distance from the start
+	// cut is the wall clock having cut the page short: a run stopped
+	// by its real-time budget, or the page's time up. Such a page is
+	// not kept for other requests (noStore).
+	cut bool
 }
 
 // gone reports whether the request went away: nobody waits for the page.
@@ -212,7 +231,21 @@ func (w *work) gone() bool { return w.ctx.Err() != nil }
 
 // late reports whether the page's time is up (or the request gone): what
 // is not drawn yet is left out, saying so.
-func (w *work) late() bool { return w.gone() || time.Now().After(w.deadline) }
+func (w *work) late() bool {
+	if time.Now().After(w.deadline) {
+		w.cut = true
+		return true
+	}
+	return w.gone()
+}
+
+// noStore marks a page the wall clock cut short as one not to keep:
+// another time it may be drawn whole.
+func (w *work) noStore(rw http.ResponseWriter) {
+	if w.cut {
+		rw.Header().Set("Cache-Control", "no-store")
+	}
+}
 
 // inSlot does a request's work holding one of the run slots: the
 // validation of its scenarios, their runs and the drawing of the page,
@@ -252,9 +285,18 @@ func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.
 	if w.deadline.Before(deadline) {
 		deadline = w.deadline
 	}
+	if s.onRun != nil {
+		s.onRun()
+	}
 	return sc.Run(scenarios.RunOptions{
 		// The wall clock is the server's: the core only asks the hook.
-		Stop:      func() bool { return w.gone() || time.Now().After(deadline) },
+		Stop: func() bool {
+			if time.Now().After(deadline) {
+				w.cut = true
+				return true
+			}
+			return w.gone()
+		},
 		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
 		MaxMemory: s.opt.MaxMemory,
 		Anomalies: anomalies,

@@ -21,6 +21,7 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	maxVirtual := fs.Duration("max-virtual", def.MaxVirtual, "the longest virtual time a run's workload and faults may span")
 	maxWall := fs.Duration("max-wall", def.MaxWall, "stop a run after this much real time and show what ran; a page holds its run slot for at most (runs+1)×this (a comparison runs twice), leaving out charts not drawn by then")
 	maxRuns := fs.Int("max-runs", def.MaxRuns, fmt.Sprintf("runs at once (by default one per core); a request waits up to %v for one, then gets a 503 saying the server is busy", def.QueueWait))
+	cache := fs.Int64("cache", def.Cache>>20, "MiB of finished pages kept to answer identical requests without running again (runs are deterministic: a class reloading one lesson costs one run); 0 keeps none. Identical requests in flight always share one run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -38,6 +39,9 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 			return &usageError{fmt.Sprintf("%s: use a value above zero", b.name)}
 		}
 	}
+	if *cache < 0 || *cache > 1<<20 {
+		return &usageError{fmt.Sprintf("--cache %d: use MiB from 0 (keep no pages) to %d", *cache, 1<<20)}
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return &usageError{fmt.Sprintf("--addr %s: %v", *addr, err)}
@@ -49,7 +53,7 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 		return err
 	}
 	opt := def
-	opt.MaxRecords, opt.MaxVirtual, opt.MaxWall, opt.MaxRuns, opt.Public = *maxRecords, *maxVirtual, *maxWall, *maxRuns, *public
+	opt.MaxRecords, opt.MaxVirtual, opt.MaxWall, opt.MaxRuns, opt.Public, opt.Cache = *maxRecords, *maxVirtual, *maxWall, *maxRuns, *public, *cache<<20
 	srv := &http.Server{
 		Handler:           web.New(opt),
 		ReadHeaderTimeout: 10 * time.Second,

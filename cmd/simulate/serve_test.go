@@ -20,6 +20,8 @@ func TestServeRefuses(t *testing.T) {
 		{[]string{"serve", "--addr", "8080"}, `--addr "8080": use HOST:PORT, such as 127.0.0.1:8080`},
 		{[]string{"serve", "--max-wall", "0s"}, "--max-wall: use a value above zero"},
 		{[]string{"serve", "--max-runs", "0"}, "--max-runs: use a value above zero"},
+		{[]string{"serve", "--cache", "-1"}, "--cache -1: use MiB from 0 (keep no pages) to 1048576"},
+		{[]string{"serve", "--cache", "64GiB"}, `--cache: "64GiB" is not a value it takes`},
 		{[]string{"serve", "extra"}, "serve takes no arguments"},
 	}
 	for _, tt := range tests {
