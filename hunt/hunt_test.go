@@ -188,6 +188,8 @@ func TestMergeRefuses(t *testing.T) {
 // indices; a merged violation is the answer only when every shard ran all
 // its indices below it, and no violation covers the indices all ran.
 func TestMergeGaps(t *testing.T) {
+	h, err := scenarios.NewHunt("hunt-acks1", nil, "no-loss", 1)
+	require.NoError(t, err)
 	part := func(shard string, tried, violation int) *Result {
 		r := &Result{HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: MaxBudget, Shard: shard, Tried: tried}
 		if violation >= 0 {
@@ -223,6 +225,13 @@ func TestMergeGaps(t *testing.T) {
 			}
 			assert.Equal(t, tt.tried, m.Tried)
 			assert.Equal(t, tt.unchecked, m.Unchecked)
+			var out bytes.Buffer
+			require.NoError(t, m.WriteText(&out, h))
+			if tt.unchecked != nil {
+				assert.Contains(t, out.String(), fmt.Sprintf("violated by schedule %d, provisionally: shard %s did not run all its schedules below %d", tt.violation, tt.unchecked[0], tt.violation))
+			} else {
+				assert.NotContains(t, out.String(), "provisionally")
+			}
 		})
 	}
 }
