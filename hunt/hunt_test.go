@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -76,22 +77,30 @@ func TestCounterexamples(t *testing.T) {
 				var out bytes.Buffer
 				require.NoError(t, res.WriteText(&out, s.Hunt))
 				assert.Contains(t, out.String(), "no violation in ")
+				for _, o := range res.Outside {
+					require.Positive(t, o.Schedules)
+					tr := s.Hunt.Judge(s.Hunt.Draw(o.First))
+					assert.Equal(t, o.Reason, tr.Outside, "schedule %d is the first outside the promise", o.First)
+					assert.Contains(t, out.String(), fmt.Sprintf("%d with %s (first: schedule %d)", o.Schedules, o.Reason, o.First))
+				}
 				return
 			}
 			assert.Equal(t, c.want+1, res.Tried)
-			res.Shrink(s.Hunt, 2, nil, nil)
+			require.NoError(t, res.Shrink(s.Hunt, 2, nil, nil))
 			require.NotNil(t, res.Shrunk)
 			assert.True(t, res.Shrunk.Minimal, "no single fault can be removed")
-			assert.LessOrEqual(t, res.Shrunk.Faults, res.Violation.Faults)
+			small := res.Shrunk.schedule
+			for i := range small.Faults() {
+				assert.False(t, s.Hunt.Judge(small.Without(i)).Violated, "fault %d of the shrunk schedule is needed:\n%s", i, res.Shrunk.Schedule)
+			}
 
 			// The printed scenario reproduces the violation: its expect
 			// (the property's count above zero) holds when run alone.
 			sc, err := scenarios.Parse("shrunk", []byte(res.Shrunk.Schedule), nil)
 			require.NoError(t, err)
 			rep := sc.Run(scenarios.RunOptions{}).Report
-			if s.Hunt.Property.Path != "" {
-				assert.True(t, rep.Passed(), "the shrunk scenario breaks %s when run alone:\n%s", c.property, res.Shrunk.Schedule)
-			}
+			assert.Contains(t, res.Shrunk.Schedule, "\nexpect:\n")
+			assert.True(t, rep.Passed(), "the shrunk scenario breaks %s when run alone:\n%s", c.property, res.Shrunk.Schedule)
 			var out bytes.Buffer
 			require.NoError(t, res.WriteText(&out, s.Hunt))
 			assert.Contains(t, out.String(), "anomalies", "the report explains the violating records")
@@ -124,13 +133,19 @@ func TestSameAnswerOnAnyCores(t *testing.T) {
 			merged, err := Merge([]*Result{parts[2], parts[0], parts[1]})
 			require.NoError(t, err)
 			assert.Equal(t, single.Violation, merged.Violation)
+			tried := c.budget
+			if c.want >= 0 {
+				tried = c.want + 1
+			}
+			assert.Equal(t, tried, single.Tried, "one machine runs up to its violation or its budget")
 			assert.Equal(t, single.Tried, merged.Tried)
+			assert.Equal(t, single.Outside, merged.Outside)
 			assert.Equal(t, "0/1", merged.Shard)
 
 			// Shrinking on one worker or four ends at the same schedule,
 			// in the same count of runs.
-			single.Shrink(whole.Hunt, 1, nil, nil)
-			merged.Shrink(whole.Hunt, 4, nil, nil)
+			require.NoError(t, single.Shrink(whole.Hunt, 1, nil, nil))
+			require.NoError(t, merged.Shrink(whole.Hunt, 4, nil, nil))
 			assert.Equal(t, single.Shrunk, merged.Shrunk)
 			if c.want >= 0 {
 				require.NotNil(t, merged.Shrunk)
@@ -152,10 +167,12 @@ func TestMergeRefuses(t *testing.T) {
 		{"a shard missing", []*Result{part("0/3", 1), part("2/3", 1)}, "shard 1/3 is missing"},
 		{"a shard twice", []*Result{part("0/2", 1), part("0/2", 1)}, "shard 0/2 given twice"},
 		{"another hunt", []*Result{part("0/2", 1), part("1/2", 2)}, "shard 1/2 is of another hunt"},
+		{"another build", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2", Build: "0123"}},
+			"shard 1/2 ran on another simulate build (0123)"},
 		{"another split", []*Result{part("0/2", 1), part("1/3", 1)}, "shard 1/3 splits the hunt in 3"},
 		{"a bad shard", []*Result{part("0/2", 1), part("2/2", 1)}, `--shard "2/2"`},
 		{"an unknown reason", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2",
-			Outside: []OutsideCount{{"a cosmic ray", 1}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
+			Outside: []OutsideCount{{"a cosmic ray", 1, 0}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,6 +180,58 @@ func TestMergeRefuses(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}
+
+// TestMergeGaps: shards run for a time cover different prefixes of their
+// indices; a merged violation is the answer only when every shard ran all
+// its indices below it, and no violation covers the indices all ran.
+func TestMergeGaps(t *testing.T) {
+	h, err := scenarios.NewHunt("hunt-acks1", nil, "no-loss", 1)
+	require.NoError(t, err)
+	part := func(shard string, tried, violation int) *Result {
+		r := &Result{HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: MaxBudget, Shard: shard, Tried: tried}
+		if violation >= 0 {
+			r.Violation = &Violation{Index: violation}
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		parts     []*Result
+		violation int // -1 for none
+		tried     int
+		unchecked []string
+	}{
+		// Shard 0 ran 0..12, shard 2 ran 2: every index below 4 ran.
+		{"violation checked", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 1, -1)}, 4, 5, nil},
+		// Shard 2 ran nothing: index 2 may violate.
+		{"violation above a gap", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 0, -1)}, 4, 5, []string{"2/3"}},
+		{"the lowest of two violations", []*Result{part("0/3", 3, 6), part("1/3", 2, 4), part("2/3", 2, -1)}, 4, 5, nil},
+		// Shard 1 ran 1, 4, 7 (to 10), shard 2 ran 2, 5, 8, 11 (to 14).
+		{"no violation: the prefix all ran", []*Result{part("0/3", 5, -1), part("1/3", 3, -1), part("2/3", 4, -1)}, -1, 10, nil},
+		{"no violation, a shard ran nothing", []*Result{part("0/3", 5, -1), part("1/3", 0, -1), part("2/3", 4, -1)}, -1, 1, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Merge(tt.parts)
+			require.NoError(t, err)
+			if tt.violation < 0 {
+				assert.Nil(t, m.Violation)
+			} else {
+				require.NotNil(t, m.Violation)
+				assert.Equal(t, tt.violation, m.Violation.Index)
+			}
+			assert.Equal(t, tt.tried, m.Tried)
+			assert.Equal(t, tt.unchecked, m.Unchecked)
+			var out bytes.Buffer
+			require.NoError(t, m.WriteText(&out, h))
+			if tt.unchecked != nil {
+				assert.Contains(t, out.String(), fmt.Sprintf("violated by schedule %d, provisionally: shard %s did not run all its schedules below %d", tt.violation, tt.unchecked[0], tt.violation))
+			} else {
+				assert.NotContains(t, out.String(), "provisionally")
+			}
 		})
 	}
 }
@@ -177,14 +246,20 @@ func TestParseShard(t *testing.T) {
 	assert.Equal(t, Shard{2, 5}, s)
 }
 
-// TestDrawsAreValidScenarios: every schedule a hunt draws, on lessons of
-// every shape (several partitions, one, transactions), is a scenario the
-// simulator accepts; a refused one would pass for "no violation".
+// TestDrawsAreValidScenarios: every schedule a hunt draws, on every
+// scenario of the catalog (several partitions, one, transactions, none),
+// is a scenario the simulator accepts; a refused one would pass for "no
+// violation" (a search panics on it).
 func TestDrawsAreValidScenarios(t *testing.T) {
-	for _, name := range []string{"hunt-acks1", "isr-shrink-to-leader", "transactions-atomic", "zombie-fencing"} {
+	draws := 100
+	if deep {
+		draws = 1000
+	}
+	for _, e := range scenarios.Catalog() {
+		name := e.Name
 		h, err := scenarios.NewHunt(name, nil, "no-loss", 1)
 		require.NoError(t, err)
-		for i := range 300 {
+		for i := range draws {
 			_, err := scenarios.Parse(name, h.YAML(h.Draw(i)), nil)
 			require.NoError(t, err, "schedule %d of %s:\n%s", i, name, h.YAML(h.Draw(i)))
 		}
@@ -261,4 +336,39 @@ func TestJudgeAgreesWithTry(t *testing.T) {
 		}
 	}
 	assert.Positive(t, violated, "some of the schedules violate")
+}
+
+// TestSnapshot: an interrupted search's answer counts only the unbroken
+// run of indices from the first, and keeps a violation found past a gap
+// as unconfirmed.
+func TestSnapshot(t *testing.T) {
+	ran := func(indices ...int) map[int]int {
+		m := map[int]int{}
+		for _, i := range indices {
+			m[i] = -1
+		}
+		return m
+	}
+	tests := []struct {
+		name        string
+		best        int
+		ran         map[int]int
+		tried       int
+		violation   int
+		unconfirmed int
+	}{
+		{"nothing run", -1, nil, 0, -1, -1},
+		{"no violation, a gap", -1, ran(0, 1, 3), 2, -1, -1},
+		{"a violation past a gap", 5, ran(0, 1, 3, 5), 2, -1, 5},
+		{"a violation with all below run", 5, ran(0, 1, 2, 3, 4, 5), 6, 5, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &Search{Shard: Whole, pool: pool{best: tt.best}, ran: tt.ran}
+			f := s.Snapshot()
+			assert.Equal(t, tt.tried, f.Tried)
+			assert.Equal(t, tt.violation, f.Violation)
+			assert.Equal(t, tt.unconfirmed, f.Unconfirmed)
+		})
+	}
 }

@@ -1,11 +1,15 @@
 package hunt
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kafkasim/kafkasim/scenarios"
 )
@@ -18,8 +22,11 @@ type Result struct {
 	Scenario     string   `json:"scenario"` // the name or file the hunt was given
 	Sets         []string `json:"sets,omitempty"`
 	ScenarioHash string   `json:"scenario_hash"`
-	Budget       int      `json:"budget"`
-	Shard        string   `json:"shard"`
+	// Build identifies the simulator that ran it: another build may draw
+	// or judge schedules otherwise, so merge takes one build's shards.
+	Build  string `json:"build"`
+	Budget int    `json:"budget"`
+	Shard  string `json:"shard"`
 	// Tried is the number of schedules tried: up to and including the
 	// lowest violating one, or all the search covered.
 	Tried int `json:"schedules_tried"`
@@ -28,6 +35,10 @@ type Result struct {
 	// when none violated it.
 	Outside   []OutsideCount `json:"outside_promise,omitempty"`
 	Violation *Violation     `json:"violation,omitempty"`
+	// Unchecked lists, for a merged violation, the shards that did not
+	// run all their indices below it (shards with --time cover different
+	// prefixes): until they do, a lower index may violate too.
+	Unchecked []string `json:"unchecked_shards,omitempty"`
 	// Shrunk is the violation made minimal (a whole hunt's answer; a
 	// shard leaves it to merge).
 	Shrunk *Shrunk `json:"shrunk,omitempty"`
@@ -38,15 +49,16 @@ type Result struct {
 type OutsideCount struct {
 	Reason    string `json:"reason"` // one of scenarios.HuntOutside
 	Schedules int    `json:"schedules"`
+	First     int    `json:"first"` // the lowest such schedule's index
 }
 
 // outsideCounts lists the nonzero counts by reason, in
 // scenarios.HuntOutside's order.
-func outsideCounts(by []int) []OutsideCount {
+func outsideCounts(by, first []int) []OutsideCount {
 	var out []OutsideCount
 	for i, n := range by {
 		if n > 0 {
-			out = append(out, OutsideCount{scenarios.HuntOutside[i], n})
+			out = append(out, OutsideCount{scenarios.HuntOutside[i], n, first[i]})
 		}
 	}
 	return out
@@ -68,7 +80,8 @@ type Shrunk struct {
 	Minimal  bool   `json:"minimal"` // no single fault can be removed
 	Schedule string `json:"schedule"`
 
-	report *scenarios.Report
+	report   *scenarios.Report
+	schedule scenarios.Schedule
 }
 
 // Options are how a hunt's scenario was given, for its result.
@@ -81,7 +94,7 @@ type Options struct {
 func NewResult(s *Search, o Options, f Found) *Result {
 	h := s.Hunt
 	r := &Result{HuntSeed: h.Seed, Property: h.Property.Name, Scenario: o.Scenario, Sets: o.Sets, ScenarioHash: h.Hash(),
-		Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside)}
+		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside, f.FirstOutside)}
 	if f.Violation >= 0 {
 		// As merged shards give it: they tried different schedules past
 		// the violation, so its answer says nothing of the others.
@@ -98,10 +111,11 @@ const ShrinkBudget = 400
 // Shrink makes the result's violation minimal, running each step's
 // variants on parallel workers; smaller, if set, hears of each smaller
 // violating schedule found on the way (for an interrupt), and ran, if
-// set, of each run.
-func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) {
+// set, of each run (from the workers, calls may overlap). The shrunk schedule's full run must violate as its
+// judged runs did: an error says it did not.
+func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml string), ran func()) error {
 	if r.Violation == nil {
-		return
+		return nil
 	}
 	first := func(ss []scenarios.Schedule) int {
 		k := firstViolating(h, ss, parallel, ran)
@@ -112,13 +126,22 @@ func (r *Result) Shrink(h *scenarios.Hunt, parallel int, smaller func(yaml strin
 	}
 	small, runs, minimal := h.Shrink(h.Draw(r.Violation.Index), ShrinkBudget, first)
 	t := h.Try(small)
+	if !t.Violated {
+		return fmt.Errorf("hunt: schedule %d shrunk to a schedule whose full run does not violate %s; its judged runs did (a bug)", r.Violation.Index, h.Property.Name)
+	}
 	r.Shrunk = &Shrunk{Faults: small.Faults(), Records: small.Records(), Brokers: small.Brokers(), Runs: runs, Minimal: minimal,
-		Schedule: string(h.YAML(small)), report: t.Result.Report}
+		Schedule: string(h.Counterexample(small, t.Result.Report)), report: t.Result.Report, schedule: small}
+	return nil
 }
 
 // Merge combines the results of the shards of one hunt into the answer
 // one machine gives: the lowest violating index over the shards. Every
-// shard of the split must be there, once.
+// shard of the split must be there, once. Shard I of N covered the
+// indices I, I+N, ... up to I+(Tried-1)N; with --time the shards cover
+// different prefixes, so the lowest violation found is the answer only
+// if every other shard ran all its indices below it (else Unchecked
+// names those that must run further), and with none the answer covers
+// the indices every shard ran.
 func Merge(parts []*Result) (*Result, error) {
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("merge needs the result files of a hunt's shards")
@@ -129,9 +152,10 @@ func Merge(parts []*Result) (*Result, error) {
 		return nil, fmt.Errorf("merge: shard %q: expected I/N", first.Shard)
 	}
 	seen := make([]bool, of)
-	outside := make([]int, len(scenarios.HuntOutside))
+	covered := make([]int, of) // shard i ran all its indices below covered[i]
+	outside, firstOutside := make([]int, len(scenarios.HuntOutside)), make([]int, len(scenarios.HuntOutside))
 	m := &Result{HuntSeed: first.HuntSeed, Property: first.Property, Scenario: first.Scenario, Sets: first.Sets,
-		ScenarioHash: first.ScenarioHash, Budget: first.Budget, Shard: Whole.String()}
+		ScenarioHash: first.ScenarioHash, Build: first.Build, Budget: first.Budget, Shard: Whole.String()}
 	for _, p := range parts {
 		sh, err := ParseShard(p.Shard)
 		if err != nil {
@@ -139,19 +163,24 @@ func Merge(parts []*Result) (*Result, error) {
 		}
 		switch {
 		case p.HuntSeed != first.HuntSeed || p.Property != first.Property || p.ScenarioHash != first.ScenarioHash || p.Budget != first.Budget:
-			return nil, fmt.Errorf("merge: shard %s is of another hunt (seed %d, %s, scenario %s, budget %d) than shard %s (seed %d, %s, scenario %s, budget %d)",
-				p.Shard, p.HuntSeed, p.Property, p.ScenarioHash, p.Budget, first.Shard, first.HuntSeed, first.Property, first.ScenarioHash, first.Budget)
+			return nil, fmt.Errorf("merge: shard %s is of another hunt (seed %d, %s, scenario %s, %s) than shard %s (seed %d, %s, scenario %s, %s)",
+				p.Shard, p.HuntSeed, p.Property, p.ScenarioHash, budgetWords(p.Budget), first.Shard, first.HuntSeed, first.Property, first.ScenarioHash, budgetWords(first.Budget))
+		case p.Build != first.Build:
+			return nil, fmt.Errorf("merge: shard %s ran on another simulate build (%s) than shard %s (%s); run every shard on one build", p.Shard, p.Build, first.Shard, first.Build)
 		case sh.Of != of:
 			return nil, fmt.Errorf("merge: shard %s splits the hunt in %d, shard %s in %d", p.Shard, sh.Of, first.Shard, of)
 		case seen[sh.Index]:
 			return nil, fmt.Errorf("merge: shard %s given twice", p.Shard)
 		}
 		seen[sh.Index] = true
-		m.Tried += p.Tried
+		covered[sh.Index] = min(sh.Index+p.Tried*of, p.Budget)
 		for _, o := range p.Outside {
 			i := slices.Index(scenarios.HuntOutside, o.Reason)
 			if i < 0 {
 				return nil, fmt.Errorf("merge: shard %s: unknown reason %q; this simulate knows %s", p.Shard, o.Reason, strings.Join(scenarios.HuntOutside, ", "))
+			}
+			if outside[i] == 0 || o.First < firstOutside[i] {
+				firstOutside[i] = o.First
 			}
 			outside[i] += o.Schedules
 		}
@@ -162,16 +191,51 @@ func Merge(parts []*Result) (*Result, error) {
 	if i := slices.Index(seen, false); i >= 0 {
 		return nil, fmt.Errorf("merge: shard %d/%d is missing; give every shard's result", i, of)
 	}
-	if m.Violation != nil {
-		// One machine stops at the lowest violating index: the schedules
-		// it tried are those up to it. Schedules the shards tried past it
-		// do not count, nor do their outside ones.
-		m.Tried = m.Violation.Index + 1
-	} else {
-		m.Outside = outsideCounts(outside)
+	if m.Violation == nil {
+		// The indices every shard ran: below the least of their reaches.
+		m.Tried = slices.Min(covered)
+		m.Outside = outsideCounts(outside, firstOutside)
+		return m, nil
+	}
+	// One machine stops at the lowest violating index: the schedules it
+	// tried are those up to it. Schedules the shards tried past it do not
+	// count, nor do their outside ones.
+	v := m.Violation.Index
+	m.Tried = v + 1
+	for i, c := range covered {
+		if c < v {
+			m.Unchecked = append(m.Unchecked, Shard{i, of}.String())
+		}
 	}
 	return m, nil
 }
+
+// budgetWords is a hunt's budget for people: --time runs have none.
+func budgetWords(b int) string {
+	if b == MaxBudget {
+		return "--time"
+	}
+	return fmt.Sprintf("budget %d", b)
+}
+
+// Build identifies this simulate: a digest of its executable (the same
+// source builds the same bytes), or "unknown".
+var Build = sync.OnceValue(func() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unknown"
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+})
 
 // ReadResult reads one --out file or --format json output.
 func ReadResult(r io.Reader) (*Result, error) {
@@ -207,15 +271,20 @@ func (r *Result) WriteText(w io.Writer, h *scenarios.Hunt) error {
 			var why []string
 			for _, o := range r.Outside {
 				total += o.Schedules
-				why = append(why, fmt.Sprintf("%d with %s", o.Schedules, o.Reason))
+				why = append(why, fmt.Sprintf("%d with %s (first: schedule %d)", o.Schedules, o.Reason, o.First))
 			}
-			fmt.Fprintf(&b, " (%s broke it only with faults beyond what Kafka promises it under: %s)", count(total, "more schedule"), strings.Join(why, ", "))
+			fmt.Fprintf(&b, "; %d of them broke it only with faults beyond what Kafka promises it under: %s", total, strings.Join(why, ", "))
 		}
 		b.WriteString("\n")
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "violated by schedule %d, found after %s\n", r.Violation.Index, count(r.Tried, "schedule"))
+	if len(r.Unchecked) > 0 {
+		fmt.Fprintf(&b, "violated by schedule %d, provisionally: shard %s did not run all its schedules below %d, one of which may violate too; run it further (a longer --time) and merge again\n",
+			r.Violation.Index, strings.Join(r.Unchecked, ", "), r.Violation.Index)
+	} else {
+		fmt.Fprintf(&b, "violated by schedule %d, found after %s\n", r.Violation.Index, count(r.Tried, "schedule"))
+	}
 	if s := r.Shrunk; s != nil {
 		minimal := "no single fault can be removed"
 		if !s.Minimal {

@@ -54,15 +54,12 @@ type Search struct {
 	// search (a time limit). The schedules under way finish.
 	Stop func() bool
 	// Progress, if set, is called after each schedule with the number
-	// run; it runs on the workers' goroutines, one at a time.
+	// run; it runs on the workers' goroutines, outside the search's
+	// lock, so calls may overlap.
 	Progress func(ran int)
 
-	mu       sync.Mutex
-	next     int
-	best     int         // the lowest violating index so far, -1 for none
-	ran      map[int]int // index -> why its violation fell outside the promise (scenarios.HuntOutside), -1 if it did not
-	stopped  bool
-	panicked *sweep.Panic
+	pool pool
+	ran  map[int]int // index -> why its violation fell outside the promise (scenarios.HuntOutside), -1 if it did not
 }
 
 // Found is what a search found.
@@ -72,148 +69,157 @@ type Found struct {
 	// covered without a gap.
 	Tried     int
 	Violation int // the lowest violating index, -1 if none
+	// Unconfirmed is a violating index found while lower ones have not
+	// all run (an interrupted search), -1 for none.
+	Unconfirmed int
 	// Outside counts the schedules among those tried that broke the
 	// property only with faults beyond what Kafka promises it under, by
 	// reason (scenarios.HuntOutside).
 	Outside []int
+	// FirstOutside is, by reason, the lowest such schedule's index (-1
+	// for none).
+	FirstOutside []int
 }
 
 // Run searches the shard's indices below Budget in increasing order on
-// Parallel workers. A worker takes the next index unless a violation at
-// a lower one is known; when one is found, every lower index still runs,
-// so the answer is the lowest violating index whatever the number of
-// workers.
+// Parallel workers; the answer is the lowest violating index whatever
+// the number of workers (see pool).
 func (s *Search) Run() Found {
-	s.next, s.best, s.ran = s.Shard.Index, -1, map[int]int{}
+	p := &s.pool
+	p.mu.Lock()
+	p.next, p.step, p.end, p.best, p.runs, p.stop, p.stopped = s.Shard.Index, s.Shard.Of, s.Budget, -1, 0, s.Stop, false
+	s.ran = map[int]int{}
+	p.mu.Unlock()
+	s.pool.run(s.Parallel, func(i int) scenarios.Trial { return s.Hunt.Judge(s.Hunt.Draw(i)) },
+		func(i int, t scenarios.Trial) { s.ran[i] = slices.Index(scenarios.HuntOutside, t.Outside) }, s.Progress)
+	return s.found()
+}
+
+// pool runs judged schedules at indices next, next+step, ... below end
+// on workers, in increasing order: a worker takes the next index unless
+// a violation at a lower one is known; when one is found, every lower
+// index still runs, so best is the lowest violating index whatever the
+// number of workers.
+type pool struct {
+	mu         sync.Mutex
+	next, step int
+	end        int
+	best       int // the lowest violating index so far, -1 for none
+	runs       int
+	stop       func() bool
+	stopped    bool
+	panicked   *sweep.Panic
+}
+
+// run runs the pool on n workers until it is done; record hears of each
+// run with the pool's lock held, after (if set) of the number of runs
+// so far without it. A panic in a run stops the pool and is raised
+// again on the caller's goroutine, where the CLI reports it.
+func (p *pool) run(n int, judge func(i int) scenarios.Trial, record func(i int, t scenarios.Trial), after func(runs int)) {
 	defer sweep.FewerCollections()()
 	var wg sync.WaitGroup
-	for range max(1, s.Parallel) {
+	for range max(1, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i, ok := s.take()
-				if !ok {
-					return
-				}
+			for i, ok := p.take(); ok; i, ok = p.take() {
 				var t scenarios.Trial
-				p := sweep.Catch(func() { t = s.Hunt.Judge(s.Hunt.Draw(i)) })
-				s.mu.Lock()
-				if p != nil && s.panicked == nil {
-					s.panicked = p
+				panicked := sweep.Catch(func() { t = judge(i) })
+				p.mu.Lock()
+				if panicked != nil && p.panicked == nil {
+					p.panicked = panicked
 				}
-				if t.Violated && (s.best < 0 || i < s.best) {
-					s.best = i
+				if t.Violated && (p.best < 0 || i < p.best) {
+					p.best = i
 				}
-				s.ran[i] = slices.Index(scenarios.HuntOutside, t.Outside)
-				if s.Progress != nil {
-					s.Progress(len(s.ran))
+				p.runs++
+				runs := p.runs
+				if record != nil {
+					record(i, t)
 				}
-				s.mu.Unlock()
+				p.mu.Unlock()
+				if after != nil {
+					after(runs)
+				}
 			}
 		}()
 	}
 	wg.Wait()
-	if s.panicked != nil {
-		panic(s.panicked) // on the caller's goroutine, where the CLI reports it
+	if p.panicked != nil {
+		panic(p.panicked)
 	}
-	return s.found()
 }
 
-func (s *Search) take() (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.stopped && s.Stop != nil && s.Stop() {
-		s.stopped = true
+func (p *pool) take() (int, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.stopped && p.stop != nil && p.stop() {
+		p.stopped = true
 	}
-	if s.stopped || s.panicked != nil || s.next >= s.Budget || (s.best >= 0 && s.next > s.best) {
+	if p.stopped || p.panicked != nil || p.next >= p.end || (p.best >= 0 && p.next > p.best) {
 		return 0, false
 	}
-	i := s.next
-	s.next += s.Shard.Of
+	i := p.next
+	p.next += p.step
 	return i, true
 }
 
 // Snapshot is what the search has found so far (for an interrupt): the
 // lowest violating index may still be beaten by a lower one under way.
 func (s *Search) Snapshot() Found {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.pool.mu.Lock()
+	defer s.pool.mu.Unlock()
 	if s.ran == nil {
-		return Found{Violation: -1, Outside: make([]int, len(scenarios.HuntOutside))}
+		return newFound()
 	}
 	return s.found()
 }
 
-// found reads the state; s.mu is held or the workers are done. Only the
+// newFound is a search's answer before any schedule ran.
+func newFound() Found {
+	f := Found{Violation: -1, Unconfirmed: -1, Outside: make([]int, len(scenarios.HuntOutside)), FirstOutside: make([]int, len(scenarios.HuntOutside))}
+	for i := range f.FirstOutside {
+		f.FirstOutside[i] = -1
+	}
+	return f
+}
+
+// found reads the state; s.pool.mu is held or the workers are done. Only the
 // unbroken run of indices from the shard's first counts: past a gap (a
 // stop while lower ones ran) a schedule's result is not yet an answer.
 func (s *Search) found() Found {
-	f := Found{Violation: s.best, Outside: make([]int, len(scenarios.HuntOutside))}
+	f := newFound()
+	f.Violation = s.pool.best
 	end := s.Shard.Index
 	for {
 		why, ok := s.ran[end]
-		if !ok || (s.best >= 0 && end > s.best) {
+		if !ok || (s.pool.best >= 0 && end > s.pool.best) {
 			break
 		}
 		f.Tried++
 		if why >= 0 {
+			if f.Outside[why] == 0 {
+				f.FirstOutside[why] = end
+			}
 			f.Outside[why]++
 		}
 		end += s.Shard.Of
 	}
-	if s.best >= 0 && end <= s.best {
-		f.Violation = -1 // a lower index has not run yet
+	if s.pool.best >= 0 && end <= s.pool.best {
+		f.Violation, f.Unconfirmed = -1, s.pool.best // a lower index has not run yet
 	}
 	return f
 }
 
 // firstViolating runs the schedules on n workers and returns the index of
-// the first that violates, -1 for none: a worker takes the next schedule
-// unless a lower one is known to violate, so the answer is the one a
-// single worker gives. ran, if set, hears of each run, one at a time.
+// the first that violates, -1 for none: the answer a single worker
+// gives (see pool). ran, if set, hears of each run; calls may overlap.
 func firstViolating(h *scenarios.Hunt, ss []scenarios.Schedule, n int, ran func()) int {
-	var (
-		mu       sync.Mutex
-		next     int
-		best     = -1
-		panicked *sweep.Panic
-		wg       sync.WaitGroup
-	)
-	defer sweep.FewerCollections()()
-	take := func() (int, bool) {
-		mu.Lock()
-		defer mu.Unlock()
-		if next >= len(ss) || (best >= 0 && next > best) || panicked != nil {
-			return 0, false
-		}
-		next++
-		return next - 1, true
+	p := pool{step: 1, end: len(ss), best: -1}
+	var after func(int)
+	if ran != nil {
+		after = func(int) { ran() }
 	}
-	for range min(max(1, n), len(ss)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i, ok := take(); ok; i, ok = take() {
-				var violated bool
-				p := sweep.Catch(func() { violated = h.Judge(ss[i]).Violated })
-				mu.Lock()
-				if p != nil && panicked == nil {
-					panicked = p
-				}
-				if violated && (best < 0 || i < best) {
-					best = i
-				}
-				if ran != nil {
-					ran()
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if panicked != nil {
-		panic(panicked)
-	}
-	return best
+	p.run(min(n, len(ss)), func(i int) scenarios.Trial { return h.Judge(ss[i]) }, nil, after)
+	return p.best
 }

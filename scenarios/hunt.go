@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -24,9 +25,9 @@ import (
 type HuntProperty struct {
 	Name string
 	Says string // what holds, in plain words
-	// Path is the report number that counts violations, for the
-	// counterexample's expect; "" when it is a sum of several.
-	Path          string
+	// Paths are the report numbers whose sum counts violations: the
+	// counterexample expects those of its run above zero.
+	Paths         []string
 	transactional bool // needs a transactional producer
 	count         func(*Report) int64
 	// outside says why a run's faults went beyond what Kafka promises
@@ -36,13 +37,15 @@ type HuntProperty struct {
 
 // HuntProperties is the table of properties a hunt can look for.
 var HuntProperties = []HuntProperty{
-	{Name: "no-loss", Says: "no acknowledged record is lost", Path: "records.lost",
+	{Name: "no-loss", Says: "no acknowledged record is lost", Paths: []string{"records.lost"},
 		count: func(r *Report) int64 { return r.Records.Lost }, outside: lossAssumptions},
-	{Name: "no-duplicates", Says: "no record is written twice", Path: "records.duplicated",
+	{Name: "no-duplicates", Says: "no record is written twice", Paths: []string{"records.duplicated"},
 		count: func(r *Report) int64 { return r.Records.Duplicated }, outside: sessionAssumptions},
-	{Name: "no-reordering", Says: "records of a key stay in the order they were sent", Path: "records.reordered",
+	{Name: "no-reordering", Says: "records of a key stay in the order they were sent", Paths: []string{"records.reordered"},
 		count: func(r *Report) int64 { return r.Records.Reordered }, outside: sessionAssumptions},
 	{Name: "exactly-once", Says: "a read_committed consumer sees every committed record once and no aborted one", transactional: true,
+		Paths: []string{"consumers.read_committed.aborted_read", "consumers.read_committed.torn_transactions",
+			"consumers.read_committed.committed_lost", "records.duplicated"},
 		count: func(r *Report) int64 {
 			if r.Consumers == nil {
 				return 0
@@ -119,6 +122,8 @@ func powerLosses(res *Result) int {
 // (producer.id.expiration.ms) takes any sequence.
 func sessionAssumptions(res *Result) string {
 	switch {
+	case misleadingRule(res): // a lie voids every promise, first
+		return HuntOutside[3]
 	case res.Sessions > 1:
 		return HuntOutside[0]
 	case epochBumped(res):
@@ -126,7 +131,7 @@ func sessionAssumptions(res *Result) string {
 	case traced(res, event.ProducerExpired):
 		return HuntOutside[2]
 	}
-	return misled(res)
+	return ""
 }
 
 func misled(res *Result) string {
@@ -140,14 +145,22 @@ func misled(res *Result) string {
 // producer something false about what the broker did: an error that is not
 // retriable after the broker handled the request (the append or the
 // commit happened, the producer hears it failed and the application may
-// send it again), or DUPLICATE_SEQUENCE_NUMBER (the producer counts the
-// batch as written, whether or not it was).
+// send it again), or DUPLICATE_SEQUENCE_NUMBER before the broker handled
+// it (the producer counts as written a batch that was not). After
+// handling, DUPLICATE_SEQUENCE_NUMBER is true: the batch is in the log.
 func misleadingRule(res *Result) bool {
 	return slices.ContainsFunc(res.run.rules, func(fr firedRule) bool {
-		r := fr.rule
-		return r.Fired > 0 && !r.Lost &&
-			((r.After && !r.Error.Retriable()) || r.Error == broker.ErrDuplicateSequenceNumber)
+		return fr.rule.Fired > 0 && !fr.rule.Lost && lies(fr.rule.Error, fr.rule.After)
 	})
+}
+
+// lies reports whether answering err before or after the broker handled
+// the request tells the producer something false (see misleadingRule).
+func lies(err broker.Error, after bool) bool {
+	if err == broker.ErrDuplicateSequenceNumber {
+		return !after
+	}
+	return after && !err.Retriable()
 }
 
 // epochBumped reports whether a producer bumped its epoch during the run.
@@ -190,6 +203,7 @@ type Schedule struct {
 	faults  []chaosFault
 	records int
 	brokers int
+	shrunk  bool // cut by the shrinker: it may name a broker the cluster no longer has
 }
 
 // Faults is how many faults the schedule holds.
@@ -219,8 +233,9 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 		return nil, err
 	}
 	pl := s.plan
-	if prop.transactional && pl.txnRecords == 0 {
-		return nil, fmt.Errorf("--property %s needs a transactional workload (producer.transactional.id and workload.transactions); %s has none", prop.Name, s.Name)
+	transactional := pl.producerCfg.TransactionalID != ""
+	if prop.transactional && (!transactional || pl.txnRecords == 0) {
+		return nil, fmt.Errorf("--property %s needs a transactional workload (producer.transactional.id and workload.transactions); %s has %s", prop.Name, s.Name, missingTxn(transactional, pl.txnRecords > 0))
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -232,7 +247,9 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 			return nil, err
 		}
 	}
-	for _, key := range []string{"faults", "expect", "lesson"} {
+	plainSets(root)
+	// The counterexample asks no lesson's question: it is the answer.
+	for _, key := range []string{"faults", "expect", "lesson", "question"} {
 		deleteKey(root, key)
 	}
 	setPath(root, []string{"name"}, s.Name+"-"+prop.Name+"-counterexample")
@@ -252,12 +269,35 @@ func NewHunt(nameOrFile string, sets []string, property string, seed uint64) (*H
 	}
 	h := &Hunt{Name: s.Name, Title: title, Property: prop, Seed: seed, root: root, records: s.Workload.Records, brokers: pl.topo.Brokers,
 		space: faultSpace{durationMs: int(span * 1000), topic: topic.Name, partitions: int(topic.Initial), kinds: kinds, powerLoss: true,
-			selectors: faultSelectors(topic.Name, pl.topo.Brokers, topic.ReplicationFactor, pl.txnRecords > 0)}}
+			selectors: faultSelectors(topic.Name, pl.topo.Brokers, topic.ReplicationFactor, transactional)}}
 	for _, t := range pl.topo.Topics {
 		h.minNodes = max(h.minNodes, t.ReplicationFactor)
 	}
 	h.base = h.render(h.root)
 	return h, nil
+}
+
+// missingTxn names what a workload lacks to be transactional.
+func missingTxn(id, txns bool) string {
+	switch {
+	case !id && !txns:
+		return "neither"
+	case !id:
+		return "no producer.transactional.id"
+	}
+	return "no workload.transactions"
+}
+
+// plainSets writes the --set values unquoted where YAML reads them the
+// same (min.insync.replicas: 1, not "1"), as a person writes a file:
+// applySet made them strings, and a node from the file has a line.
+func plainSets(n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode && n.Line == 0 && n.Tag == "!!str" {
+		n.Tag = ""
+	}
+	for _, c := range n.Content {
+		plainSets(c)
+	}
 }
 
 func deleteKey(m *yaml.Node, key string) {
@@ -303,8 +343,28 @@ func (h *Hunt) Draw(i int) Schedule {
 }
 
 // YAML is the scenario file of a schedule: the hunt's scenario with the
-// schedule's faults, and an expectation that the property breaks.
+// schedule's faults, and an expectation that the property breaks (when
+// one number counts its violations; Counterexample writes the others').
 func (h *Hunt) YAML(s Schedule) []byte {
+	if len(h.Property.Paths) == 1 {
+		return h.yaml(s, h.Property.Paths)
+	}
+	return h.yaml(s, nil)
+}
+
+// Counterexample is YAML with an expectation on each number of the
+// property that the schedule's run rep set above zero.
+func (h *Hunt) Counterexample(s Schedule, rep *Report) []byte {
+	var paths []string
+	rep.Numbers(func(path string, v float64) {
+		if v > 0 && slices.Contains(h.Property.Paths, path) {
+			paths = append(paths, path)
+		}
+	})
+	return h.yaml(s, paths)
+}
+
+func (h *Hunt) yaml(s Schedule, expect []string) []byte {
 	text := h.base
 	if s.records != h.records || s.brokers != h.brokers {
 		root := copyNode(h.root)
@@ -318,9 +378,13 @@ func (h *Hunt) YAML(s Schedule) []byte {
 	}
 	var b strings.Builder
 	b.Write(text)
-	writeFaults(&b, s.faults)
-	if h.Property.Path != "" {
-		fmt.Fprintf(&b, "expect:\n  %s: \"> 0\"\n", h.Property.Path)
+	// In time order, as a person reads them; equal times keep the draw's.
+	writeFaults(&b, slices.SortedStableFunc(slices.Values(s.faults), func(x, y chaosFault) int { return cmp.Compare(x.atMs, y.atMs) }))
+	if len(expect) > 0 {
+		b.WriteString("expect:\n")
+		for _, p := range expect {
+			fmt.Fprintf(&b, "  %s: \"> 0\"\n", p)
+		}
 	}
 	return []byte(b.String())
 }
@@ -378,6 +442,10 @@ func (h *Hunt) Judge(s Schedule) Trial {
 func (h *Hunt) try(s Schedule, opt RunOptions) Trial {
 	sc, err := Parse(h.Name+" hunt schedule", h.YAML(s), nil)
 	if err != nil {
+		if !s.shrunk {
+			// A refused draw would pass for "no violation".
+			panic(fmt.Sprintf("hunt: schedule %d of %s is not a valid scenario: %v", s.Index, h.Name, err))
+		}
 		return Trial{} // a shrunk schedule can name a broker the cluster no longer has
 	}
 	res := sc.Run(opt)
@@ -407,7 +475,8 @@ func (h *Hunt) FirstViolating(ss []Schedule) int {
 	return slices.IndexFunc(ss, func(s Schedule) bool { return h.Judge(s).Violated })
 }
 
-func (s Schedule) without(i int) Schedule {
+// Without is the schedule less its fault i.
+func (s Schedule) Without(i int) Schedule {
 	v := s
 	v.faults = slices.Delete(slices.Clone(s.faults), i, i+1)
 	return v
@@ -415,9 +484,10 @@ func (s Schedule) without(i int) Schedule {
 
 // smaller lists a schedule's one-step reductions, the biggest cuts first.
 func (h *Hunt) smaller(s Schedule) []Schedule {
+	s.shrunk = true
 	var out []Schedule
 	for i := range s.faults {
-		out = append(out, s.without(i))
+		out = append(out, s.Without(i))
 	}
 	for i, f := range s.faults {
 		for j, x := range f.extra {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -91,7 +92,9 @@ func cmdHunt(args []string, out, stderr io.Writer) error {
 	bar.finish()
 	res := hunt.NewResult(search, hunt.Options{Scenario: fs.Arg(0), Sets: *sets}, found)
 	if shard == hunt.Whole {
-		shrinkResult(h, res, *parallel, stderr)
+		if err := shrinkResult(h, res, *parallel, stderr); err != nil {
+			return err
+		}
 	}
 	setInterruptNote(nil)
 	return writeHunt(res, h, *format, *outPath, out, shard == hunt.Whole)
@@ -140,13 +143,22 @@ func cmdHuntMerge(args []string, out, stderr io.Writer) error {
 	if h.Hash() != res.ScenarioHash {
 		return &usageError{fmt.Sprintf("hunt merge: %s is no longer the scenario the shards hunted (hash %s, now %s)", res.Scenario, res.ScenarioHash, h.Hash())}
 	}
-	shrinkResult(h, res, *parallel, stderr)
+	if res.Build != hunt.Build() {
+		return &usageError{fmt.Sprintf("hunt merge: the shards ran on another simulate build (%s) than this one (%s); merge with the build that ran them", res.Build, hunt.Build())}
+	}
+	if len(res.Unchecked) == 0 {
+		// A provisional violation is not the one a single machine would
+		// shrink: a lower one may exist.
+		if err := shrinkResult(h, res, *parallel, stderr); err != nil {
+			return err
+		}
+	}
 	return writeHunt(res, h, *format, *outPath, out, true)
 }
 
-func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.Writer) {
+func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.Writer) error {
 	if res.Violation == nil {
-		return
+		return nil
 	}
 	var smallest atomic.Pointer[string] // read by the interrupt's goroutine
 	smallest.Store(&res.Violation.Schedule)
@@ -154,12 +166,12 @@ func shrinkResult(h *scenarios.Hunt, res *hunt.Result, parallel int, stderr io.W
 		return fmt.Sprintf("interrupted while shrinking schedule %d; the smallest violating scenario so far:\n%s", res.Violation.Index, *smallest.Load())
 	})
 	bar := newHuntProgress(stderr)
-	runs := 0
-	res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
-		runs++
-		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs))
+	var runs atomic.Int64
+	err := res.Shrink(h, parallel, func(yaml string) { smallest.Store(&yaml) }, func() {
+		bar.line(fmt.Sprintf("hunt: shrinking schedule %d: %d runs", res.Violation.Index, runs.Add(1)))
 	})
 	bar.finish()
+	return err
 }
 
 // writeHunt prints the result; a violation is exit status 1 for a whole
@@ -185,6 +197,9 @@ func writeHunt(res *hunt.Result, h *scenarios.Hunt, format, outPath string, out 
 // searchSoFar is what an interrupted search had found.
 func searchSoFar(h *scenarios.Hunt, s *hunt.Search) string {
 	f := s.Snapshot()
+	if f.Unconfirmed >= 0 {
+		return fmt.Sprintf("interrupted: schedule %d violates %s; indices below it not yet all run (not shrunk):\n%s", f.Unconfirmed, h.Property.Name, h.YAML(h.Draw(f.Unconfirmed)))
+	}
 	if f.Violation < 0 {
 		return fmt.Sprintf("interrupted: no violation of %s in the first %d schedules\n", h.Property.Name, f.Tried)
 	}
@@ -194,6 +209,7 @@ func searchSoFar(h *scenarios.Hunt, s *hunt.Search) string {
 // huntProgress is a line on stderr while a hunt runs, drawn only when
 // stderr is a terminal: schedules tried, their rate, the time elapsed.
 type huntProgress struct {
+	mu    sync.Mutex // the workers call it at once
 	w     io.Writer
 	start time.Time
 	last  time.Time
@@ -218,7 +234,11 @@ func (p *huntProgress) tried(n int) {
 
 // line redraws the line, at most ten times a second.
 func (p *huntProgress) line(s string) {
-	if p == nil || time.Since(p.last) < 100*time.Millisecond {
+	if p == nil || !p.mu.TryLock() { // another worker is drawing it
+		return
+	}
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond {
 		return
 	}
 	p.last = time.Now()

@@ -14,6 +14,9 @@ import (
 func TestHuntBadInput(t *testing.T) {
 	notJSON := filepath.Join(t.TempDir(), "x.json")
 	require.NoError(t, os.WriteFile(notJSON, []byte("name: x\n"), 0o644))
+	// Transactions in the workload, but no producer.transactional.id.
+	noID := filepath.Join(t.TempDir(), "no-id.yaml")
+	require.NoError(t, os.WriteFile(noID, []byte("name: no-id\nduration: 1s\ntopics:\n  - name: t\nworkload:\n  rate: 10\n  transactions:\n    records: 5\n    topics: [t]\n"), 0o644))
 	tests := []struct {
 		name string
 		args []string
@@ -23,6 +26,8 @@ func TestHuntBadInput(t *testing.T) {
 		{"no property", []string{"hunt", "hunt-acks1"}, "hunt needs --property: no-loss, no-duplicates, no-reordering or exactly-once"},
 		{"unknown property", []string{"hunt", "hunt-acks1", "--property", "no-lose"}, `--property "no-lose": use one of no-loss, no-duplicates, no-reordering, exactly-once`},
 		{"exactly-once without transactions", []string{"hunt", "hunt-acks1", "--property", "exactly-once"}, "--property exactly-once needs a transactional workload"},
+		{"exactly-once without a transactional.id", []string{"hunt", noID, "--property", "exactly-once"},
+			"--property exactly-once needs a transactional workload (producer.transactional.id and workload.transactions); no-id has no producer.transactional.id"},
 		{"budget and time", []string{"hunt", "hunt-acks1", "--property", "no-loss", "--budget", "5", "--time", "1s"}, "hunt takes --budget N or --time D, not both"},
 		{"budget zero", []string{"hunt", "hunt-acks1", "--property", "no-loss", "--budget", "0"}, "--budget 0: use 1 to 10000000 schedules"},
 		{"budget not a number", []string{"hunt", "hunt-acks1", "--property", "no-loss", "--budget", "many"}, `--budget: "many" is not a whole number`},
