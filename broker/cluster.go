@@ -219,6 +219,16 @@ func (c *Cluster) Followers(p PartitionID) []sim.NodeID {
 	return out
 }
 
+// ReserveLog makes room in every replica of partition p for n records, the
+// partition's share of what the workload will write.
+func (c *Cluster) ReserveLog(p PartitionID, n int) {
+	for _, b := range c.Brokers[1:] {
+		if r := b.replicas[p]; r != nil {
+			r.Log.Reserve(n)
+		}
+	}
+}
+
 // Converged reports whether every partition has a leader, every replica is
 // in its ISR, and every replica's log and high watermark equal the leader's.
 func (c *Cluster) Converged() bool {

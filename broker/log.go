@@ -3,6 +3,7 @@ package broker
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/kafkasim/kafkasim/sim"
@@ -115,10 +116,15 @@ func (l *Log) Append(b LogBatch, records []RecordID) LogBatch {
 	b.BaseOffset = l.LEO()
 	b.Count = int32(len(records))
 	l.assignEpoch(b.LeaderEpoch, b.BaseOffset)
-	l.records = append(l.records, records...)
-	l.batches = append(l.batches, b)
+	l.records = append(sim.Grow(l.records, len(records)), records...)
+	l.batches = append(sim.Grow(l.batches, 1), b)
 	return b
 }
+
+// Reserve makes room for n more records, so that a log whose size the
+// caller can foresee (a workload's share of a partition) is not copied
+// again and again as it grows.
+func (l *Log) Reserve(n int) { l.records = slices.Grow(l.records, n) }
 
 // AssignEpoch records that epoch starts at the current log end, as a new
 // leader does when it takes over (LeaderEpochFileCache.assign).

@@ -44,7 +44,7 @@ func TestSpaceTimeEveryLesson(t *testing.T) {
 			if window[1] > 0 {
 				opt.From, opt.To = &window[0], &window[1]
 			}
-			st, err := s.Run(scenarios.RunOptions{}).SpaceTime(opt)
+			st, err := s.Run(scenarios.RunOptions{Messages: true}).SpaceTime(opt)
 			require.NoError(t, err)
 			require.NotEmpty(t, st.Lanes)
 			svg, err := SpaceTimeImage(st, SVG)

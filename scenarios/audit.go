@@ -105,7 +105,6 @@ func (r *runner) audit() *Report {
 	rep.Converged = r.cl.Converged()
 	n := len(r.recs)
 	copies := make([]uint16, n)
-	first := make([]int64, n)
 	var reorders []reorder
 	// With workload.transactions, the read_uncommitted view is counted
 	// apart; the records audit reads what a read_committed consumer reads
@@ -161,7 +160,6 @@ func (r *runner) audit() *Report {
 					}
 				}
 				if copies[id] == 0 {
-					first[id] = o
 					// A later-sent record already landed before this one.
 					if id < maxID {
 						reorders = append(reorders, reorder{id: id, witness: maxID, part: pid})

@@ -94,7 +94,7 @@ func (r *runner) within() bool {
 // memoryUsed approximates the run's memory deterministically from the
 // counts of what grows with it: the trace, the ledger, the replicas' logs
 // and the queued events. The trace counts by number (messages kept or
-// not, RunOptions.NoMessages; entries whatever room was reserved,
+// not, RunOptions.Messages; entries whatever room was reserved,
 // RunOptions.TraceEntries), so that a hunt's schedule stops where a full
 // run of it does.
 func (r *runner) memoryUsed() int64 {

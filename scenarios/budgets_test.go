@@ -104,16 +104,16 @@ func TestZeroRequestTimeoutLoop(t *testing.T) {
 	assert.Less(t, res.run.memoryUsed(), res.run.budget.memory)
 }
 
-// TestNoMessagesChangesNothingElse: a run that keeps no messages and
+// TestMessagesChangeNothingElse: a run that keeps no messages and
 // reserves room in its trace (a hunt's schedule) has the same report,
-// trace entries and memory estimate as the full run, with a fault and
-// under a trace cut.
-func TestNoMessagesChangesNothingElse(t *testing.T) {
+// trace entries and memory estimate as a run that keeps them, with a
+// fault and under a trace cut.
+func TestMessagesChangeNothingElse(t *testing.T) {
 	for _, sets := range [][]string{nil, {"producer.request.timeout.ms=0", "producer.reconnect.backoff.ms=0",
 		"producer.reconnect.backoff.max.ms=0", "producer.retry.backoff.ms=0", "producer.retry.backoff.max.ms=0", "cluster.network.latency=0s"}} {
 		s, err := Load("acks1-leader-failover", sets)
 		require.NoError(t, err)
-		full, lean := s.Run(RunOptions{}), s.Run(RunOptions{NoMessages: true, TraceEntries: 1 << 14})
+		full, lean := s.Run(RunOptions{Messages: true}), s.Run(RunOptions{TraceEntries: 1 << 14})
 		require.NotEmpty(t, full.Trace.Messages())
 		require.Equal(t, sets != nil, full.Report.TraceCut, "the second run loops until its trace is cut")
 		assert.Empty(t, lean.Trace.Messages())

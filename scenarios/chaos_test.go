@@ -28,7 +28,7 @@ func chaosFailures(src string) (failures []string, res *Result) {
 			failures, res = []string{fmt.Sprint("panic: ", p), "stack: " + string(debug.Stack())}, nil
 		}
 	}()
-	res = s.Run(RunOptions{CheckInvariants: true})
+	res = s.Run(RunOptions{CheckInvariants: true, Messages: true})
 	return violations(res), res
 }
 

@@ -91,7 +91,7 @@ func TestCornerCases(t *testing.T) {
 			require.NoError(t, err)
 			s, err := Parse(tt.file, data, nil)
 			require.NoError(t, err)
-			res := s.Run(RunOptions{CheckInvariants: true})
+			res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 			guarantees(t, tt.file, res)
 			require.NotEmpty(t, res.Report.Timeline)
 			heal := res.Report.Timeline[len(res.Report.Timeline)-1]
@@ -113,7 +113,7 @@ func TestHealRestartsAStalledShutdown(t *testing.T) {
 	require.NoError(t, err)
 	s, err := Parse("shutdown-stalled-at-the-heal.yaml", data, nil)
 	require.NoError(t, err)
-	res := s.Run(RunOptions{CheckInvariants: true})
+	res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 	guarantees(t, "shutdown-stalled-at-the-heal", res)
 	assert.True(t, res.Report.Converged)
 	assert.Zero(t, res.Report.Records.Lost)

@@ -264,7 +264,7 @@ workload:
 `
 	s, err := Parse("txn-id-expires.yaml", []byte(src), nil)
 	require.NoError(t, err)
-	res := s.Run(RunOptions{CheckInvariants: true})
+	res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 	require.NoError(t, res.InvariantErr)
 	rep := res.Report
 	assert.Equal(t, int64(4), rep.Errors["INVALID_PRODUCER_ID_MAPPING"], "every transaction after the first")

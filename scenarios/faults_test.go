@@ -164,7 +164,7 @@ func TestRequestRules(t *testing.T) {
 			src := strings.Replace(base, "producer:\n", "producer:\n"+tt.extra, 1) + "  keys: 30\nfaults:\n  - " + tt.rule + "\n"
 			s, err := Parse("t.yaml", []byte(src), nil)
 			require.NoError(t, err)
-			res := s.Run(RunOptions{CheckInvariants: true})
+			res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 			require.NoError(t, res.InvariantErr)
 			r := res.Report
 			require.Len(t, r.Rules, 1)
@@ -262,7 +262,7 @@ faults:
 `
 	s, err := Parse("freeze.yaml", []byte(src), nil)
 	require.NoError(t, err)
-	res := s.Run(RunOptions{CheckInvariants: true})
+	res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 	require.NoError(t, res.InvariantErr)
 	rep := res.Report
 	var froze, thawed, timedOut sim.Time = -1, -1, -1

@@ -93,7 +93,7 @@ func FuzzRun(f *testing.F) {
 		if err != nil || !fuzzRunSmall(s) {
 			return
 		}
-		res := s.Run(RunOptions{CheckInvariants: true})
+		res := s.Run(RunOptions{CheckInvariants: true, Messages: true})
 		if res.InvariantErr != nil {
 			t.Fatalf("invariant broken: %v", res.InvariantErr)
 		}

@@ -431,7 +431,7 @@ func (h *Hunt) Try(s Schedule) Trial { return h.try(s, RunOptions{}) }
 // explains no anomaly (its report lists none), which a verdict does not
 // need. The verdict is Try's.
 func (h *Hunt) Judge(s Schedule) Trial {
-	t := h.try(s, RunOptions{NoMessages: true, Anomalies: NoAnomalies, TraceEntries: int(h.entries.Load())})
+	t := h.try(s, RunOptions{Anomalies: NoAnomalies, TraceEntries: int(h.entries.Load())})
 	if t.Result != nil {
 		n := int64(len(t.Result.Trace.Entries()))
 		h.entries.Store(n + n/8)

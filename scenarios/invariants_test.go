@@ -116,6 +116,9 @@ func violations(res *Result) []string {
 // until it arrives or is discarded. A message may still be on its way when
 // the run ends.
 func messagePairing(res *Result) []string {
+	if !res.Trace.KeepsMessages() {
+		return []string{"messages: the run kept none to pair (RunOptions.Messages)"}
+	}
 	if res.Trace.Cut() {
 		return nil // the trace stops early: its records are partial
 	}
@@ -181,7 +184,7 @@ func TestLessonInvariants(t *testing.T) {
 			s, err := Load(e.Name, nil)
 			require.NoError(t, err)
 			for seed := uint64(1); seed <= seeds; seed++ {
-				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true})
+				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true, Messages: true})
 				guarantees(t, fmt.Sprintf("seed %d", seed), res)
 				assert.True(t, res.Report.Passed(), "seed %d: the lesson's expectations hold for every seed", seed)
 			}
@@ -196,7 +199,7 @@ func TestGuaranteesAreExercised(t *testing.T) {
 	for _, e := range Catalog() {
 		s, err := Load(e.Name, nil)
 		require.NoError(t, err)
-		res := s.Run(RunOptions{})
+		res := s.Run(RunOptions{Messages: true})
 		l, i, x := guarantees(t, e.Name, res)
 		if l {
 			loss++
@@ -224,7 +227,7 @@ func TestTransactionalVariants(t *testing.T) {
 			s, err := Load(name, []string{"producer.transactional.id=app"})
 			require.NoError(t, err)
 			for seed := uint64(1); seed <= seeds; seed++ {
-				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true})
+				res := s.Run(RunOptions{Seed: &seed, CheckInvariants: true, Messages: true})
 				_, _, txn := guarantees(t, fmt.Sprintf("seed %d", seed), res)
 				require.True(t, txn, "the guarantee applies")
 			}

@@ -30,7 +30,7 @@ func TestLessonsGolden(t *testing.T) {
 			t.Parallel()
 			s, err := Load(e.Name, nil)
 			require.NoError(t, err)
-			res := s.Run(RunOptions{})
+			res := s.Run(RunOptions{Messages: true})
 			var out bytes.Buffer
 			require.NoError(t, res.Report.WriteText(&out, s.Title))
 			fmt.Fprintf(&out, "\ntrace: %d entries, fnv64a %s\n", res.Trace.Len(), res.Trace.Hash(res.Names))
@@ -56,7 +56,7 @@ func TestDeterministic(t *testing.T) {
 			for i := range 2 {
 				s, err := Load(name, nil)
 				require.NoError(t, err)
-				res := s.Run(RunOptions{})
+				res := s.Run(RunOptions{Messages: true})
 				reports[i], err = json.Marshal(res.Report)
 				require.NoError(t, err)
 				var tr bytes.Buffer
@@ -76,7 +76,7 @@ func TestSeedChangesTheRun(t *testing.T) {
 	require.NoError(t, err)
 	hashes := map[string]bool{}
 	for seed := uint64(1); seed <= 3; seed++ {
-		res := s.Run(RunOptions{Seed: &seed})
+		res := s.Run(RunOptions{Seed: &seed, Messages: true})
 		hashes[res.Trace.Hash(res.Names)] = true
 		assert.Equal(t, seed, res.Report.Seed)
 	}

@@ -36,10 +36,12 @@ type RunOptions struct {
 	// DefaultAnomalies, AllAnomalies for every one, NoAnomalies for
 	// none. Result.Anomalies gives every one whatever this says.
 	Anomalies int
-	// NoMessages counts the messages in the trace without keeping them: for
-	// a run judged only by its report's numbers (a hunt's schedule), which
-	// draws no space-time diagram. Nothing else changes.
-	NoMessages bool
+	// Messages keeps every message the network carries in the trace, for
+	// a space-time diagram (Result.SpaceTime) or the JSON-lines trace.
+	// Without it the trace counts them only: a run of a million records
+	// sends hundreds of thousands, and a report needs none of them.
+	// Nothing else changes.
+	Messages bool
 	// TraceEntries reserves room for this many trace entries: a hint, for
 	// runs of a known size (a hunt's schedules); nothing else changes.
 	TraceEntries int
@@ -169,7 +171,7 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	}
 	r := &runner{s: s, opt: opt, pl: s.plan, cfg: s.plan.producerCfg}
 	r.w = sim.NewWorld(seed)
-	if opt.NoMessages {
+	if !opt.Messages {
 		r.w.Trace.DropMessages()
 	}
 	r.w.Trace.Reserve(opt.TraceEntries)
@@ -196,6 +198,16 @@ func (s *Scenario) Run(opt RunOptions) *Result {
 	}
 	capacity := int(min(size.Records, limit)) + 1
 	r.newLedger(capacity)
+	// The same for each replica's log: an even share of each topic's
+	// records, plus a tenth for a partitioner's unevenness. A partition
+	// given more grows as it needs.
+	for _, t := range r.pl.topics {
+		tp := r.pl.topo.Topics[t]
+		share := capacity / tp.Partitions
+		for p := range tp.Partitions {
+			r.cl.ReserveLog(r.pl.topo.ID(t, p), share+share/10)
+		}
+	}
 	if wl.Keys > 0 {
 		// Only the keys the workload uses: workload.keys may be far more
 		// than the records sent.

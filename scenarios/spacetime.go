@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -209,6 +210,9 @@ const (
 // SpaceTime extracts the diagram's data from the run.
 func (r *Result) SpaceTime(opt SpaceTimeOptions) (*SpaceTime, error) {
 	rn := r.run
+	if !r.Trace.KeepsMessages() {
+		return nil, errors.New("the run kept no messages to draw: run it with RunOptions.Messages")
+	}
 	p, from, to, why, err := rn.spaceTimeWindow(r.Report, opt)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,7 @@ import (
 func TestSpaceTimePairsAndBadges(t *testing.T) {
 	s, err := Load("acks1-leader-failover", nil)
 	require.NoError(t, err)
-	res := s.Run(RunOptions{})
+	res := s.Run(RunOptions{Messages: true})
 	st, err := res.SpaceTime(SpaceTimeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, "orders-0", st.Partition)
@@ -49,7 +49,7 @@ func TestSpaceTimePairsAndBadges(t *testing.T) {
 func TestSpaceTimeOptions(t *testing.T) {
 	s, err := Load("acks1-leader-failover", nil)
 	require.NoError(t, err)
-	res := s.Run(RunOptions{})
+	res := s.Run(RunOptions{Messages: true})
 	from, to := 200*time.Millisecond, 400*time.Millisecond
 	st, err := res.SpaceTime(SpaceTimeOptions{Partition: "orders-2", From: &from, To: &to})
 	require.NoError(t, err)
@@ -76,7 +76,7 @@ func TestSpaceTimeDefaultWindow(t *testing.T) {
 		t.Run(tc.lesson, func(t *testing.T) {
 			s, err := Load(tc.lesson, nil)
 			require.NoError(t, err)
-			st, err := s.Run(RunOptions{}).SpaceTime(SpaceTimeOptions{})
+			st, err := s.Run(RunOptions{Messages: true}).SpaceTime(SpaceTimeOptions{})
 			require.NoError(t, err)
 			assert.Contains(t, st.Why, tc.why)
 		})

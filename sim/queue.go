@@ -24,17 +24,31 @@ type Event struct {
 	A, B int64
 }
 
-// queue is a binary min-heap of events ordered by (At, seq). It is written out
-// by hand rather than through container/heap so that pushes and pops do not
-// box events in interfaces, and it moves a hole rather than swapping, so
-// each level costs one copy of an event instead of three. Every seq is
-// unique, so the order events come out in does not depend on the heap's
-// layout.
+// queue is a binary min-heap of events ordered by (At, seq), with one slot
+// in front of it. It is written out by hand rather than through
+// container/heap so that pushes and pops do not box events in interfaces,
+// and it moves a hole rather than swapping, so each level costs one copy of
+// an event instead of three. Every seq is unique, so the order events come
+// out in does not depend on the heap's layout.
+//
+// The front slot holds an event that runs before everything in the heap.
+// Most handlers schedule their own next step soonest (a workload's next
+// record, a timer re-armed a moment later), so that event goes to the front
+// and comes out again without climbing to the root and sinking back: a
+// pop then costs no heap work at all. The slot changes no order: it is
+// only ever the minimum.
 type queue struct {
-	ev []Event
+	front    Event
+	hasFront bool
+	ev       []Event
 }
 
-func (q *queue) len() int { return len(q.ev) }
+func (q *queue) len() int {
+	if q.hasFront {
+		return len(q.ev) + 1
+	}
+	return len(q.ev)
+}
 
 // before reports whether a runs before b.
 func before(a, b *Event) bool {
@@ -45,6 +59,19 @@ func before(a, b *Event) bool {
 }
 
 func (q *queue) push(e Event) {
+	switch {
+	case q.hasFront:
+		if before(&e, &q.front) {
+			e, q.front = q.front, e
+		}
+	case len(q.ev) == 0 || before(&e, &q.ev[0]):
+		q.front, q.hasFront = e, true
+		return
+	}
+	q.heapPush(e)
+}
+
+func (q *queue) heapPush(e Event) {
 	q.ev = append(q.ev, e)
 	ev := q.ev
 	i := len(ev) - 1
@@ -59,9 +86,19 @@ func (q *queue) push(e Event) {
 	ev[i] = e
 }
 
-func (q *queue) peek() *Event { return &q.ev[0] }
+// peek is the next event; the queue must not be empty.
+func (q *queue) peek() *Event {
+	if q.hasFront {
+		return &q.front
+	}
+	return &q.ev[0]
+}
 
 func (q *queue) pop() Event {
+	if q.hasFront {
+		q.hasFront = false
+		return q.front
+	}
 	ev := q.ev
 	top := ev[0]
 	n := len(ev) - 1

@@ -67,6 +67,9 @@ func (t *Trace) SetLimit(n int) { t.limit = n }
 // the entries kept do not change.
 func (t *Trace) DropMessages() { t.dropMsgs = true }
 
+// KeepsMessages reports whether the trace keeps the messages it sees.
+func (t *Trace) KeepsMessages() bool { return !t.dropMsgs }
+
 // Reserve makes room for n entries, so that a run whose size is known
 // (a hunt's next schedule) does not grow the slice again and again.
 func (t *Trace) Reserve(n int) {
@@ -155,7 +158,7 @@ func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Messa
 	if c, ok := m.(Request); ok {
 		req = c.RequestID()
 	}
-	t.msgs = append(t.msgs, MsgEntry{At: at, ID: id, Req: req, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
+	t.msgs = append(Grow(t.msgs, 1), MsgEntry{At: at, ID: id, Req: req, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
 }
 
 // Messages is every message sent and received so far. The slice must not
@@ -170,7 +173,7 @@ func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 func (t *Trace) Add(e Entry) {
 	// A budget's stop is kept past the limit: it says where the run ended.
 	if t.keep(Recent{Kind: e.Kind, Node: e.Node, Peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
-		t.entries = append(t.entries, e)
+		t.entries = append(Grow(t.entries, 1), e)
 	}
 }
 

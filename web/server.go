@@ -289,6 +289,7 @@ func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.
 		s.onRun()
 	}
 	return sc.Run(scenarios.RunOptions{
+		Messages: true, // the run page draws its space-time diagram
 		// The wall clock is the server's: the core only asks the hook.
 		Stop: func() bool {
 			if time.Now().After(deadline) {

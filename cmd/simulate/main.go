@@ -486,6 +486,7 @@ func cmdRun(args []string, out, _ io.Writer) error {
 		return err
 	}
 	opt.Anomalies = explain
+	opt.Messages = *trace != ""
 	res := s.Run(opt)
 	if *trace != "" {
 		if err := outfile.Write(*trace, func(w io.Writer) error { return res.Trace.WriteJSONL(w, res.Names) }); err != nil {

@@ -63,6 +63,7 @@ func cmdPlot(args []string, out, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opt.Messages = true
 	res := s.Run(opt)
 	st, err := res.SpaceTime(stOpt)
 	if err != nil {
