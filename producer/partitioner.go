@@ -33,9 +33,9 @@ func (s *stickyPartitioner) random() int { return int(toPositive(int32(s.rng.Uin
 
 // peek is peekCurrentPartitionInfo: the sticky partition, picking one if
 // there is none yet.
-func (s *stickyPartitioner) peek(available []int, all int) int {
+func (s *stickyPartitioner) peek(available func() []int, all int) int {
 	if s.current < 0 {
-		s.current = s.next(available, all)
+		s.current = s.next(available(), all)
 		s.produced = 0
 	}
 	return s.current
@@ -59,11 +59,13 @@ func (s *stickyPartitioner) next(available []int, all int) int {
 
 // update is updatePartitionInfo: count appended bytes and switch once
 // batch.size bytes went to the partition and its last batch is full, or
-// unconditionally at twice batch.size.
-func (s *stickyPartitioner) update(appended int, enableSwitch bool, available []int, all int) {
+// unconditionally at twice batch.size. peek and update list the available
+// partitions only when they pick one: a few times a batch, not for every
+// record.
+func (s *stickyPartitioner) update(appended int, enableSwitch bool, available func() []int, all int) {
 	s.produced += appended
 	if (s.produced >= s.batchSize && enableSwitch) || s.produced >= 2*s.batchSize {
-		s.current = s.next(available, all)
+		s.current = s.next(available(), all)
 		s.produced = 0
 	}
 }

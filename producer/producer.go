@@ -351,7 +351,7 @@ func (p *Producer) append(r Record) bool {
 		p.sendFailed(r, broker.ErrRecordTooLarge)
 		return true
 	}
-	var avail []int
+	avail := func() []int { return p.available(r.Topic) }
 	var pi int
 	keyed := r.Key != nil && !p.cfg.PartitionerIgnoreKeys
 	// sticky: the built-in partitioner picks, and counts what it appended.
@@ -364,7 +364,6 @@ func (p *Producer) append(r Record) bool {
 	} else if keyed {
 		pi = KeyPartition(r.Key, tp.Partitions)
 	} else {
-		avail = p.available(r.Topic)
 		pi = ts.sticky.peek(avail, tp.Partitions)
 		// partitionChanged: a switch postponed while the last batch was
 		// not full happens as soon as it is.
