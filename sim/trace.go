@@ -30,8 +30,7 @@ type Entry struct {
 type Trace struct {
 	entries  []Entry
 	msgs     []MsgEntry
-	msgNames []string          // message type names, by MsgEntry.Type
-	msgType  map[string]uint16 // the inverse, to intern a name once
+	msgNames []string // message type names, by MsgEntry.Type
 
 	// dropMsgs: messages are counted (nMsgs, the limit) but not kept.
 	dropMsgs bool
@@ -39,7 +38,7 @@ type Trace struct {
 
 	limit   int   // the most records kept; 0: no limit
 	omitted int64 // records past the limit, counted but not kept
-	recent  [recentWindow]Recent
+	recent  [recentWindow]recent
 	nRecent int64 // records ever seen (kept or not): the ring's position
 }
 
@@ -54,6 +53,15 @@ type Recent struct {
 	Node NodeID
 	Peer NodeID
 	Msg  string // the message type, for msg-send and msg-receive
+}
+
+// recent is a Recent as the ring holds it: without pointers, so that the
+// collector never scans the ring and writing it costs no write barrier.
+type recent struct {
+	kind event.Kind
+	msg  uint16 // the message type plus one (MsgEntry.Type); 0: none
+	node NodeID
+	peer NodeID
 }
 
 // SetLimit bounds the records kept: past n, a trace-cut entry is added and
@@ -90,7 +98,12 @@ func (t *Trace) RecentRecords() []Recent {
 	n := int(min(t.nRecent, recentWindow))
 	out := make([]Recent, 0, n)
 	for i := t.nRecent - int64(n); i < t.nRecent; i++ {
-		out = append(out, t.recent[i%recentWindow])
+		r := t.recent[i%recentWindow]
+		rec := Recent{Kind: r.kind, Node: r.node, Peer: r.peer}
+		if r.msg > 0 {
+			rec.Msg = t.msgNames[r.msg-1]
+		}
+		out = append(out, rec)
 	}
 	return out
 }
@@ -98,14 +111,14 @@ func (t *Trace) RecentRecords() []Recent {
 // keep notes a record in the recent window and reports whether it is kept:
 // false past the limit, where the first refused record adds the trace-cut
 // entry.
-func (t *Trace) keep(r Recent, at Time) bool {
+func (t *Trace) keep(r recent, at Time) bool {
 	t.recent[t.nRecent%recentWindow] = r
 	t.nRecent++
 	if t.limit <= 0 || t.Len() < t.limit {
 		return true
 	}
 	if t.omitted == 0 {
-		e := E(at, r.Node, event.TraceCut)
+		e := E(at, r.node, event.TraceCut)
 		e.Count = int32(min(t.Len(), 1<<31-1))
 		t.entries = append(t.entries, e)
 	}
@@ -133,32 +146,36 @@ type MsgEntry struct {
 // addMsg records a message sent or received, with its type's
 // Name.
 func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Message) {
-	name := m.Name()
+	typ := t.messageType(m.Name())
 	node, peer := from, to
 	if k == event.MsgReceive {
 		node, peer = to, from
 	}
-	if !t.keep(Recent{Kind: k, Node: node, Peer: peer, Msg: name}, at) {
+	if !t.keep(recent{kind: k, node: node, peer: peer, msg: typ + 1}, at) {
 		return
 	}
 	t.nMsgs++
 	if t.dropMsgs {
 		return
 	}
-	typ, ok := t.msgType[name]
-	if !ok {
-		if t.msgType == nil {
-			t.msgType = map[string]uint16{}
-		}
-		typ = uint16(len(t.msgNames))
-		t.msgType[name] = typ
-		t.msgNames = append(t.msgNames, name)
-	}
 	var req int64
 	if c, ok := m.(Request); ok {
 		req = c.RequestID()
 	}
 	t.msgs = append(Grow(t.msgs, 1), MsgEntry{At: at, ID: id, Req: req, before: int32(len(t.entries)), From: from, To: to, Type: typ, Kind: k})
+}
+
+// messageType interns a message type's name. A run has a dozen types, and
+// Name returns the same constant string each time, so a scan that compares
+// lengths first (and pointers, in the runtime's comparison) beats hashing.
+func (t *Trace) messageType(name string) uint16 {
+	for i, n := range t.msgNames {
+		if n == name {
+			return uint16(i)
+		}
+	}
+	t.msgNames = append(t.msgNames, name)
+	return uint16(len(t.msgNames) - 1)
 }
 
 // Messages is every message sent and received so far. The slice must not
@@ -172,7 +189,7 @@ func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 // "nothing" values.
 func (t *Trace) Add(e Entry) {
 	// A budget's stop is kept past the limit: it says where the run ended.
-	if t.keep(Recent{Kind: e.Kind, Node: e.Node, Peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
+	if t.keep(recent{kind: e.Kind, node: e.Node, peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
 		t.entries = append(Grow(t.entries, 1), e)
 	}
 }

@@ -224,10 +224,13 @@ func (g *Grid) SetColumns(paths []string) error {
 // as a *Panic, once every run has finished.
 func (g *Grid) Execute(n int, done func(finished int)) error {
 	defer FewerCollections()()
-	jobs := make(chan int)
+	// Both channels hold every run, so that a worker never waits for the
+	// feeder or for the progress loop to be scheduled: runs last a fraction
+	// of a millisecond, and a handoff per run would cost a core its share.
+	jobs := make(chan int, len(g.Runs))
 	errs := make([]error, len(g.Runs))
 	panics := make([]*Panic, len(g.Runs))
-	finished := make(chan struct{})
+	finished := make(chan struct{}, len(g.Runs))
 	for range min(n, len(g.Runs)) {
 		go func() {
 			var w worker
@@ -240,12 +243,10 @@ func (g *Grid) Execute(n int, done func(finished int)) error {
 			}
 		}()
 	}
-	go func() {
-		for i := range g.Runs {
-			jobs <- i
-		}
-		close(jobs)
-	}()
+	for i := range g.Runs {
+		jobs <- i
+	}
+	close(jobs)
 	for i := range g.Runs {
 		<-finished
 		if done != nil {
