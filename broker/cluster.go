@@ -48,6 +48,20 @@ func NewCluster(w *sim.World, cfg Config, topo *Topology) *Cluster {
 		w.AddNode(fmt.Sprintf("broker-%d", id), b)
 		c.Brokers[id] = b
 	}
+	// The replicas of a partition start with one record store between them
+	// (Log.Share): replication copies the same ids to each.
+	for p := range topo.Partitions {
+		var first *Log
+		for _, b := range c.Brokers[1:] {
+			switch r := b.replicas[p]; {
+			case r == nil:
+			case first == nil:
+				first = &r.Log
+			default:
+				r.Log.Share(first)
+			}
+		}
+	}
 	c.Controller.bootstrap()
 	for _, b := range c.Brokers[1:] {
 		b.registered = true
@@ -219,8 +233,9 @@ func (c *Cluster) Followers(p PartitionID) []sim.NodeID {
 	return out
 }
 
-// ReserveLog makes room in every replica of partition p for n records, the
-// partition's share of what the workload will write.
+// ReserveLog makes room in partition p's replicas for n records, the
+// partition's share of what the workload will write (once, while they
+// share their record store).
 func (c *Cluster) ReserveLog(p PartitionID, n int) {
 	for _, b := range c.Brokers[1:] {
 		if r := b.replicas[p]; r != nil {

@@ -42,7 +42,7 @@ func TestInvariantsCatchViolations(t *testing.T) {
 		corrupt func(h *harness)
 		want    string
 	}{
-		{"follower record differs below the HW", func(h *harness) { h.rep(2).Log.records[1] = 9999 },
+		{"follower record differs below the HW", func(h *harness) { h.rep(2).Log.setRecord(1, 9999) },
 			"ISR member 2 holds record 9999 at offset 1"},
 		{"follower log end below the leader's HW", func(h *harness) { h.rep(3).Log.Truncate(2) },
 			"ISR member 3 has log end 0 below the leader's high watermark 3"},
@@ -73,7 +73,7 @@ func TestInvariantsCatchViolations(t *testing.T) {
 		h.commit(1, 3)
 		require.NoError(t, h.c.CheckInvariants())
 		h.commit(1, 2)
-		h.rep(3).Log.records[4] = 4242
+		h.rep(3).Log.setRecord(4, 4242)
 		err := h.c.CheckInvariants()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "ISR member 3 holds record 4242 at offset 4")

@@ -68,11 +68,13 @@ type epochEntry struct {
 // (the page cache survives a process crash); a power loss keeps only what
 // the OS had written back to disk (Cluster.PowerLoss).
 //
-// Sub-slices of records and batches handed out by Read stay valid forever:
-// Truncate caps the slices so that later appends copy to a new array instead
-// of overwriting records a fetch response still refers to.
+// Sub-slices of records and batches handed out stay valid forever: record
+// stores are only ever appended to, and Truncate caps the batches so that
+// later appends copy to a new array instead of overwriting batches a fetch
+// response still refers to.
 type Log struct {
-	records []RecordID
+	records *recordStore // this log's record ids are records.ids[:leo]
+	leo     int64
 	batches []LogBatch
 	epochs  []epochEntry
 	hw      int64
@@ -84,8 +86,29 @@ type Log struct {
 	decided int
 }
 
+// recordStore holds the record ids of the replicas of one partition while
+// their logs agree. Replication copies the same ids to every replica, so
+// one array serves them all (Share): a follower appending what its leader
+// already appended at the same offset only moves its log end. The array is
+// only ever appended to, so a replica that truncated still finds the ids
+// of the others; one that then appends different records copies its own
+// records into a store of its own first.
+type recordStore struct{ ids []RecordID }
+
+// Share makes l use the record store of other, a replica of the same
+// partition, when both are still empty.
+func (l *Log) Share(other *Log) {
+	if l.leo != 0 || other.leo != 0 {
+		panic("broker: only empty logs share their records")
+	}
+	if other.records == nil {
+		other.records = &recordStore{}
+	}
+	l.records = other.records
+}
+
 // LEO is the log end offset: the offset the next record gets.
-func (l *Log) LEO() int64 { return int64(len(l.records)) }
+func (l *Log) LEO() int64 { return l.leo }
 
 // HW is the high watermark.
 func (l *Log) HW() int64 { return l.hw }
@@ -102,10 +125,23 @@ func (l *Log) SetHW(hw int64) {
 }
 
 // Record is the record id at an offset.
-func (l *Log) Record(offset int64) RecordID { return l.records[offset] }
+func (l *Log) Record(offset int64) RecordID {
+	if offset >= l.leo {
+		panic(fmt.Sprintf("broker: offset %d at or past the log end %d", offset, l.leo))
+	}
+	return l.records.ids[offset]
+}
 
 // Records is the record ids in [from, to). The slice must not be modified.
-func (l *Log) Records(from, to int64) []RecordID { return l.records[from:to:to] }
+func (l *Log) Records(from, to int64) []RecordID {
+	if to > l.leo {
+		panic(fmt.Sprintf("broker: records up to %d past the log end %d", to, l.leo))
+	}
+	if l.records == nil {
+		return nil
+	}
+	return l.records.ids[from:to:to]
+}
 
 // Batches is every batch in the log. The slice must not be modified.
 func (l *Log) Batches() []LogBatch { return l.batches }
@@ -116,15 +152,39 @@ func (l *Log) Append(b LogBatch, records []RecordID) LogBatch {
 	b.BaseOffset = l.LEO()
 	b.Count = int32(len(records))
 	l.assignEpoch(b.LeaderEpoch, b.BaseOffset)
-	l.records = append(sim.Grow(l.records, len(records)), records...)
+	l.appendRecords(records)
 	l.batches = append(sim.Grow(l.batches, 1), b)
 	return b
+}
+
+func (l *Log) appendRecords(records []RecordID) {
+	if l.records == nil {
+		l.records = &recordStore{}
+	}
+	s, end := l.records, l.leo+int64(len(records))
+	switch {
+	case l.leo == int64(len(s.ids)):
+		s.ids = append(sim.Grow(s.ids, len(records)), records...)
+	case end <= int64(len(s.ids)) && (len(records) == 0 || &records[0] == &s.ids[l.leo] || slices.Equal(records, s.ids[l.leo:end])):
+		// A replica sharing the store wrote these records here first
+		// (the fetch response usually holds them in this very array).
+	default:
+		// This log now differs from the others: it takes a store of its
+		// own, starting with a copy of its records so far.
+		l.records = &recordStore{ids: append(s.ids[:l.leo:l.leo], records...)}
+	}
+	l.leo = end
 }
 
 // Reserve makes room for n more records, so that a log whose size the
 // caller can foresee (a workload's share of a partition) is not copied
 // again and again as it grows.
-func (l *Log) Reserve(n int) { l.records = slices.Grow(l.records, n) }
+func (l *Log) Reserve(n int) {
+	if l.records == nil {
+		l.records = &recordStore{}
+	}
+	l.records.ids = slices.Grow(l.records.ids, n)
+}
 
 // AssignEpoch records that epoch starts at the current log end, as a new
 // leader does when it takes over (LeaderEpochFileCache.assign).
@@ -195,7 +255,7 @@ func (l *Log) Truncate(offset int64) int64 {
 		leo = l.batches[keep-1].LastOffset() + 1
 	}
 	l.batches = l.batches[:keep:keep]
-	l.records = l.records[:leo:leo]
+	l.leo = leo
 	l.decided = 0
 	l.truncateEpochs(leo)
 	if l.hw > leo {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -133,7 +134,7 @@ func TestLogEndOffsetForEpoch(t *testing.T) {
 
 	t.Run("older than every entry when the first entry starts late", func(t *testing.T) {
 		// A follower that joined at offset 10 of epoch 4 (its first entry).
-		late := &Log{epochs: []epochEntry{{4, 10}, {6, 15}}, records: make([]RecordID, 20)}
+		late := &Log{epochs: []epochEntry{{4, 10}, {6, 15}}, records: &recordStore{ids: make([]RecordID, 20)}, leo: 20}
 		e, end := late.EndOffsetForEpoch(2)
 		assert.Equal(t, int32(2), e)
 		assert.Equal(t, int64(10), end)
@@ -247,7 +248,7 @@ func TestLogTruncateAtOrPastEnd(t *testing.T) {
 func TestLogSlicesSurviveTruncateAndAppend(t *testing.T) {
 	l := &Log{}
 	// Room to spare, so an uncapped truncation would append in place.
-	l.records = make([]RecordID, 0, 64)
+	l.Reserve(64)
 	l.batches = make([]LogBatch, 0, 16)
 	l.Append(LogBatch{LeaderEpoch: 0}, recs(1, 3))
 	l.Append(LogBatch{LeaderEpoch: 0}, recs(4, 3))
@@ -367,4 +368,45 @@ func TestUnflushed(t *testing.T) {
 			assert.Equal(t, tc.want, l.Unflushed(tc.before))
 		})
 	}
+}
+
+// setRecord overwrites the record id at offset in this replica's log alone,
+// as a corrupted disk would: the log first takes a store of its own.
+func (l *Log) setRecord(offset int64, id RecordID) {
+	l.records = &recordStore{ids: slices.Clone(l.records.ids[:l.leo])}
+	l.records.ids[offset] = id
+}
+
+// TestLogsShareRecordsUntilTheyDiffer: the replicas of a partition keep one
+// record store while they append the same ids at the same offsets, and a
+// replica that diverges takes a copy without changing what the others hold.
+func TestLogsShareRecordsUntilTheyDiffer(t *testing.T) {
+	var leader, f1, f2 Log
+	f1.Share(&leader)
+	f2.Share(&leader)
+	leader.Append(LogBatch{}, recs(1, 3))
+	leader.Append(LogBatch{}, recs(4, 3))
+	f1.Append(LogBatch{}, leader.Records(0, 3))                // a fetch response: a view of the store
+	f2.Append(LogBatch{}, append([]RecordID{}, recs(1, 3)...)) // the same ids in another array
+	require.Same(t, leader.records, f1.records, "a view of the shared store is not copied")
+	require.Same(t, leader.records, f2.records, "equal ids at the same offsets are not copied")
+	assert.Equal(t, int64(3), f1.LEO())
+
+	// f2 truncates and appends ids no other replica has there.
+	f2.Truncate(0)
+	f2.Append(LogBatch{}, []RecordID{100, 101})
+	assert.NotSame(t, leader.records, f2.records, "a diverging log takes a store of its own")
+	assert.Equal(t, []RecordID{100, 101}, f2.Records(0, 2))
+	assert.Equal(t, recs(1, 6), leader.Records(0, 6), "the leader's records are untouched")
+	f1.Append(LogBatch{}, leader.Records(3, 6))
+	assert.Same(t, leader.records, f1.records)
+	assert.Equal(t, recs(1, 6), f1.Records(0, 6))
+
+	// f1 diverges past a common prefix: it keeps the prefix.
+	f1.Truncate(3)
+	f1.Append(LogBatch{}, []RecordID{7})
+	assert.NotSame(t, leader.records, f1.records)
+	assert.Equal(t, []RecordID{1, 2, 3, 7}, f1.Records(0, 4))
+	assert.Equal(t, recs(1, 6), leader.Records(0, 6))
+	assert.Panics(t, func() { f1.Record(4) }, "past the log end, though the old store holds more")
 }
