@@ -312,6 +312,11 @@ func Catch(f func()) (p *Panic) {
 type worker struct {
 	combo  int
 	loaded *scenarios.Scenario
+	// entries is how many trace entries the last run of the combination
+	// kept: the next run, with another seed, keeps about as many, so its
+	// trace is made that large (and an eighth more) at once instead of
+	// growing.
+	entries int
 }
 
 func (w *worker) execute(scenario string, r *Run) error {
@@ -320,9 +325,11 @@ func (w *worker) execute(scenario string, r *Run) error {
 		if err != nil {
 			return err
 		}
-		w.combo, w.loaded = r.Combo, s
+		w.combo, w.loaded, w.entries = r.Combo, s, 0
 	}
-	rep := w.loaded.Run(scenarios.RunOptions{Seed: r.seedFlag}).Report
+	res := w.loaded.Run(scenarios.RunOptions{Seed: r.seedFlag, TraceEntries: w.entries})
+	w.entries = len(res.Trace.Entries()) * 9 / 8
+	rep := res.Report
 	r.Seed = rep.Seed
 	r.Stopped = rep.StoppedByBudget
 	r.Numbers = map[string]float64{}
