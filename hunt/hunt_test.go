@@ -172,7 +172,7 @@ func TestMergeRefuses(t *testing.T) {
 		{"another split", []*Result{part("0/2", 1), part("1/3", 1)}, "shard 1/3 splits the hunt in 3"},
 		{"a bad shard", []*Result{part("0/2", 1), part("2/2", 1)}, `--shard "2/2"`},
 		{"an unknown reason", []*Result{part("0/2", 1), {HuntSeed: 1, Property: "no-loss", ScenarioHash: "abc", Budget: 10, Shard: "1/2",
-			Outside: []OutsideCount{{"a cosmic ray", 1, 0}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
+			Outside: []OutsideCount{{"a cosmic ray", 1, 0, []int{0}}}}}, `shard 1/2: unknown reason "a cosmic ray"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,21 +197,31 @@ func TestMergeGaps(t *testing.T) {
 		}
 		return r
 	}
+	// With --time, shard 0 reached index 12 and met a schedule outside the
+	// promise there; merged, only the indices every shard ran count.
+	reason := scenarios.HuntOutside[0]
+	outside := func(r *Result, indices ...int) *Result {
+		r.Outside = []OutsideCount{{reason, len(indices), indices[0], indices}}
+		return r
+	}
 	tests := []struct {
 		name      string
 		parts     []*Result
 		violation int // -1 for none
 		tried     int
 		unchecked []string
+		outside   []OutsideCount
 	}{
 		// Shard 0 ran 0..12, shard 2 ran 2: every index below 4 ran.
-		{"violation checked", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 1, -1)}, 4, 5, nil},
+		{"violation checked", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 1, -1)}, 4, 5, nil, nil},
 		// Shard 2 ran nothing: index 2 may violate.
-		{"violation above a gap", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 0, -1)}, 4, 5, []string{"2/3"}},
-		{"the lowest of two violations", []*Result{part("0/3", 3, 6), part("1/3", 2, 4), part("2/3", 2, -1)}, 4, 5, nil},
+		{"violation above a gap", []*Result{part("0/3", 5, -1), part("1/3", 2, 4), part("2/3", 0, -1)}, 4, 5, []string{"2/3"}, nil},
+		{"the lowest of two violations", []*Result{part("0/3", 3, 6), part("1/3", 2, 4), part("2/3", 2, -1)}, 4, 5, nil, nil},
 		// Shard 1 ran 1, 4, 7 (to 10), shard 2 ran 2, 5, 8, 11 (to 14).
-		{"no violation: the prefix all ran", []*Result{part("0/3", 5, -1), part("1/3", 3, -1), part("2/3", 4, -1)}, -1, 10, nil},
-		{"no violation, a shard ran nothing", []*Result{part("0/3", 5, -1), part("1/3", 0, -1), part("2/3", 4, -1)}, -1, 1, nil},
+		{"no violation: the prefix all ran", []*Result{part("0/3", 5, -1), part("1/3", 3, -1), part("2/3", 4, -1)}, -1, 10, nil, nil},
+		{"no violation, a shard ran nothing", []*Result{part("0/3", 5, -1), part("1/3", 0, -1), part("2/3", 4, -1)}, -1, 1, nil, nil},
+		{"outside the promise below what all ran", []*Result{outside(part("0/3", 5, -1), 3, 12), part("1/3", 3, -1), outside(part("2/3", 4, -1), 5)}, -1, 10, nil,
+			[]OutsideCount{{reason, 2, 3, []int{3, 5}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +235,7 @@ func TestMergeGaps(t *testing.T) {
 			}
 			assert.Equal(t, tt.tried, m.Tried)
 			assert.Equal(t, tt.unchecked, m.Unchecked)
+			assert.Equal(t, tt.outside, m.Outside)
 			var out bytes.Buffer
 			require.NoError(t, m.WriteText(&out, h))
 			if tt.unchecked != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -50,18 +51,28 @@ type OutsideCount struct {
 	Reason    string `json:"reason"` // one of scenarios.HuntOutside
 	Schedules int    `json:"schedules"`
 	First     int    `json:"first"` // the lowest such schedule's index
+	// Indices are those schedules, in increasing order: merge counts
+	// only those below what every shard ran.
+	Indices []int `json:"indices"`
 }
 
 // outsideCounts lists the nonzero counts by reason, in
-// scenarios.HuntOutside's order.
-func outsideCounts(by, first []int) []OutsideCount {
+// scenarios.HuntOutside's order, of the schedules below end.
+func outsideCounts(by [][]int, end int) []OutsideCount {
 	var out []OutsideCount
-	for i, n := range by {
-		if n > 0 {
-			out = append(out, OutsideCount{scenarios.HuntOutside[i], n, first[i]})
+	for i, all := range by {
+		below := all[:sortedBelow(all, end)]
+		if len(below) > 0 {
+			out = append(out, OutsideCount{scenarios.HuntOutside[i], len(below), below[0], below})
 		}
 	}
 	return out
+}
+
+// sortedBelow is how many of the increasing indices are below end.
+func sortedBelow(indices []int, end int) int {
+	n, _ := slices.BinarySearch(indices, end)
+	return n
 }
 
 // Violation is the lowest violating schedule.
@@ -94,7 +105,7 @@ type Options struct {
 func NewResult(s *Search, o Options, f Found) *Result {
 	h := s.Hunt
 	r := &Result{HuntSeed: h.Seed, Property: h.Property.Name, Scenario: o.Scenario, Sets: o.Sets, ScenarioHash: h.Hash(),
-		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside, f.FirstOutside)}
+		Build: Build(), Budget: s.Budget, Shard: s.Shard.String(), Tried: f.Tried, Outside: outsideCounts(f.Outside, math.MaxInt)}
 	if f.Violation >= 0 {
 		// As merged shards give it: they tried different schedules past
 		// the violation, so its answer says nothing of the others.
@@ -153,7 +164,7 @@ func Merge(parts []*Result) (*Result, error) {
 	}
 	seen := make([]bool, of)
 	covered := make([]int, of) // shard i ran all its indices below covered[i]
-	outside, firstOutside := make([]int, len(scenarios.HuntOutside)), make([]int, len(scenarios.HuntOutside))
+	outside := make([][]int, len(scenarios.HuntOutside))
 	m := &Result{HuntSeed: first.HuntSeed, Property: first.Property, Scenario: first.Scenario, Sets: first.Sets,
 		ScenarioHash: first.ScenarioHash, Build: first.Build, Budget: first.Budget, Shard: Whole.String()}
 	for _, p := range parts {
@@ -179,10 +190,7 @@ func Merge(parts []*Result) (*Result, error) {
 			if i < 0 {
 				return nil, fmt.Errorf("merge: shard %s: unknown reason %q; this simulate knows %s", p.Shard, o.Reason, strings.Join(scenarios.HuntOutside, ", "))
 			}
-			if outside[i] == 0 || o.First < firstOutside[i] {
-				firstOutside[i] = o.First
-			}
-			outside[i] += o.Schedules
+			outside[i] = append(outside[i], o.Indices...)
 		}
 		if p.Violation != nil && (m.Violation == nil || p.Violation.Index < m.Violation.Index) {
 			m.Violation = p.Violation
@@ -193,8 +201,13 @@ func Merge(parts []*Result) (*Result, error) {
 	}
 	if m.Violation == nil {
 		// The indices every shard ran: below the least of their reaches.
+		// With --time a shard may have run further: what it met past
+		// that point is not part of the answer.
 		m.Tried = slices.Min(covered)
-		m.Outside = outsideCounts(outside, firstOutside)
+		for _, all := range outside {
+			slices.Sort(all)
+		}
+		m.Outside = outsideCounts(outside, m.Tried)
 		return m, nil
 	}
 	// One machine stops at the lowest violating index: the schedules it

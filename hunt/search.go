@@ -72,13 +72,10 @@ type Found struct {
 	// Unconfirmed is a violating index found while lower ones have not
 	// all run (an interrupted search), -1 for none.
 	Unconfirmed int
-	// Outside counts the schedules among those tried that broke the
+	// Outside lists the schedules among those tried that broke the
 	// property only with faults beyond what Kafka promises it under, by
-	// reason (scenarios.HuntOutside).
-	Outside []int
-	// FirstOutside is, by reason, the lowest such schedule's index (-1
-	// for none).
-	FirstOutside []int
+	// reason (scenarios.HuntOutside), in increasing order.
+	Outside [][]int
 }
 
 // Run searches the shard's indices below Budget in increasing order on
@@ -177,11 +174,7 @@ func (s *Search) Snapshot() Found {
 
 // newFound is a search's answer before any schedule ran.
 func newFound() Found {
-	f := Found{Violation: -1, Unconfirmed: -1, Outside: make([]int, len(scenarios.HuntOutside)), FirstOutside: make([]int, len(scenarios.HuntOutside))}
-	for i := range f.FirstOutside {
-		f.FirstOutside[i] = -1
-	}
-	return f
+	return Found{Violation: -1, Unconfirmed: -1, Outside: make([][]int, len(scenarios.HuntOutside))}
 }
 
 // found reads the state; s.pool.mu is held or the workers are done. Only the
@@ -198,10 +191,7 @@ func (s *Search) found() Found {
 		}
 		f.Tried++
 		if why >= 0 {
-			if f.Outside[why] == 0 {
-				f.FirstOutside[why] = end
-			}
-			f.Outside[why]++
+			f.Outside[why] = append(f.Outside[why], end)
 		}
 		end += s.Shard.Of
 	}
