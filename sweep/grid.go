@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/scenarios"
 )
 
@@ -102,6 +103,10 @@ type Grid struct {
 	// value, for SetColumns to check paths against (a --vary of
 	// topic.partitions adds partitions).
 	loaded []*scenarios.Scenario
+	// classes are the partitioner.class values the scenario may name
+	// beyond the built-in ones (a student's partitioner), as
+	// scenarios.Load takes them.
+	classes []producer.PartitionerClass
 }
 
 // Run is one point of the grid and, once executed, what it reported.
@@ -120,16 +125,18 @@ type Run struct {
 // NewGrid checks the scenario with every --vary value alone, so that an
 // error names the --vary it comes from, and then every combination, which
 // can fail on its own (enable.idempotence=true with acks=1). Without seeds
-// each combination runs once with the scenario's own.
-func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Grid, error) {
-	base, err := scenarios.Load(scenario, sets)
+// each combination runs once with the scenario's own. classes are the
+// partitioner.class values the scenario or a --vary may name beyond the
+// built-in ones, as scenarios.Load takes them.
+func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64, classes ...producer.PartitionerClass) (*Grid, error) {
+	base, err := scenarios.Load(scenario, sets, classes...)
 	if err != nil {
 		return nil, err
 	}
 	loaded := []*scenarios.Scenario{base}
 	for _, v := range varies {
 		for _, x := range v.Values {
-			s, err := scenarios.Load(scenario, append(slices.Clone(sets), v.Key+"="+x))
+			s, err := scenarios.Load(scenario, append(slices.Clone(sets), v.Key+"="+x), classes...)
 			if err != nil {
 				return nil, fmt.Errorf("--vary %s=%s: %v", v.Key, x, err)
 			}
@@ -151,7 +158,7 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 	}
 	if len(varies) > 1 {
 		for _, c := range combos {
-			if _, err := scenarios.Load(scenario, append(slices.Clone(sets), c...)); err != nil {
+			if _, err := scenarios.Load(scenario, append(slices.Clone(sets), c...), classes...); err != nil {
 				return nil, fmt.Errorf("--vary combination %s: %v", strings.Join(c, ", "), err)
 			}
 		}
@@ -159,7 +166,7 @@ func NewGrid(scenario string, sets []string, varies []Vary, seeds []uint64) (*Gr
 	if n := len(combos) * max(1, len(seeds)); n > MaxRuns {
 		return nil, fmt.Errorf("the sweep has %d runs; at most %d", n, MaxRuns)
 	}
-	g := &Grid{Scenario: scenario, Varies: varies, Combos: combos, loaded: loaded}
+	g := &Grid{Scenario: scenario, Varies: varies, Combos: combos, loaded: loaded, classes: classes}
 	for _, e := range base.Expect {
 		g.Columns = append(g.Columns, e.Path)
 	}
@@ -235,7 +242,7 @@ func (g *Grid) Execute(n int, done func(finished int)) error {
 		go func() {
 			var w worker
 			for i := range jobs {
-				panics[i] = Catch(func() { errs[i] = w.execute(g.Scenario, &g.Runs[i]) })
+				panics[i] = Catch(func() { errs[i] = w.execute(g.Scenario, g.classes, &g.Runs[i]) })
 				if panics[i] != nil {
 					w = worker{} // load afresh after a panic
 				}
@@ -319,9 +326,9 @@ type worker struct {
 	entries int
 }
 
-func (w *worker) execute(scenario string, r *Run) error {
+func (w *worker) execute(scenario string, classes []producer.PartitionerClass, r *Run) error {
 	if w.loaded == nil || w.combo != r.Combo {
-		s, err := scenarios.Load(scenario, r.Sets)
+		s, err := scenarios.Load(scenario, r.Sets, classes...)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"math/rand/v2"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/kafkasim/kafkasim/producer"
 	"github.com/kafkasim/kafkasim/scenarios"
 )
 
@@ -258,4 +260,30 @@ func TestExecuteMatchesFreshRuns(t *testing.T) {
 			assert.Equal(t, want, r.Numbers, "%s %v seed %d", name, r.Sets, *r.seedFlag)
 		}
 	}
+}
+
+// firstPartition sends every record to partition 0.
+type firstPartition struct{}
+
+func (firstPartition) Partition(producer.PartitionRequest) int { return 0 }
+
+// TestGridTakesAPartitionerClass: a sweep may vary partitioner.class
+// between the built-in partitioner and a student's own, given as a value
+// as scenarios.Load takes it; without the value the class is unknown.
+func TestGridTakesAPartitionerClass(t *testing.T) {
+	class := producer.PartitionerClass{Name: "com.example.First", New: func(*rand.Rand) producer.Partitioner { return firstPartition{} }}
+	varies, err := ParseVaries([]string{"producer.partitioner.class=built-in,com.example.First"})
+	require.NoError(t, err)
+	sets := []string{"workload.records=1200"}
+	_, err = NewGrid("sticky-vs-round-robin", sets, varies, nil)
+	require.ErrorContains(t, err, "com.example.First")
+
+	g, err := NewGrid("sticky-vs-round-robin", sets, varies, nil, class)
+	require.NoError(t, err)
+	require.NoError(t, g.Execute(2, nil))
+	require.Len(t, g.Runs, 2)
+	builtIn, first := g.Runs[0].Numbers, g.Runs[1].Numbers
+	assert.Equal(t, 1200.0, first["partitions.logs-0.records"], "every record in partition 0")
+	assert.Zero(t, first["partitions.logs-1.records"])
+	assert.Less(t, builtIn["partitions.logs-0.records"], 1200.0, "the built-in partitioner spreads them")
 }
