@@ -111,7 +111,7 @@ var commands = []command{
 		"run every combination of the --vary values and seeds; print a table of means over the seeds, write a CSV and a plot", cmdSweep},
 	{"hunt", "NAME|FILE --property no-loss|no-duplicates|no-reordering|exactly-once [--budget N | --time D] [--seed S] [--set KEY=VALUE]... [--parallel N] [--shard I/N] [--format text|json] [--out FILE]; hunt merge FILE...",
 		"look for a fault schedule that breaks a property, shrink it to a minimal scenario file and print its report; hunt merge combines the shards' results", cmdHunt},
-	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-runs N] [--cache MIB]",
+	{"serve", "[--addr 127.0.0.1:8080] [--public] [--max-records N] [--max-virtual D] [--max-wall D] [--max-memory MIB] [--max-runs N] [--cache MIB]",
 		"serve the lessons as web pages: presets, a form of settings, a run's report and charts, two runs side by side (loopback only unless --public)", cmdServe},
 	{"glossary", "", "print the glossary of the words the reports use (ISR, high watermark, epochs, ...)", cmdGlossary},
 }

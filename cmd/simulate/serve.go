@@ -20,6 +20,7 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	maxRecords := fs.Int("max-records", def.MaxRecords, "the most records one run may send")
 	maxVirtual := fs.Duration("max-virtual", def.MaxVirtual, "the longest virtual time a run's workload and faults may span")
 	maxWall := fs.Duration("max-wall", def.MaxWall, "stop a run after this much real time and show what ran; a page holds its run slot for at most (runs+1)×this (a comparison runs twice), leaving out charts not drawn by then")
+	maxMemory := fs.Int64("max-memory", def.MaxMemory>>20, "MiB one run may hold (the simulator's own count of its trace, ledger, logs and queue); a run that reaches it stops and shows what ran")
 	maxRuns := fs.Int("max-runs", def.MaxRuns, fmt.Sprintf("runs at once (by default one per core); a request waits up to %v for one, then gets a 503 saying the server is busy", def.QueueWait))
 	cache := fs.Int64("cache", def.Cache>>20, "MiB of finished pages kept to answer identical requests without running again (runs are deterministic: a class reloading one lesson costs one run); 0 keeps none. Identical requests in flight always share one run")
 	if err := parseFlags(fs, args); err != nil {
@@ -34,10 +35,13 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	for _, b := range []struct {
 		name string
 		ok   bool
-	}{{"--max-records", *maxRecords >= 1}, {"--max-virtual", *maxVirtual > 0}, {"--max-wall", *maxWall > 0}, {"--max-runs", *maxRuns >= 1}} {
+	}{{"--max-records", *maxRecords >= 1}, {"--max-virtual", *maxVirtual > 0}, {"--max-wall", *maxWall > 0}, {"--max-runs", *maxRuns >= 1}, {"--max-memory", *maxMemory >= 1}} {
 		if !b.ok {
 			return &usageError{fmt.Sprintf("%s: use a value above zero", b.name)}
 		}
+	}
+	if *maxMemory > 1<<20 {
+		return &usageError{fmt.Sprintf("--max-memory %d: use MiB from 1 to %d", *maxMemory, 1<<20)}
 	}
 	if *cache < 0 || *cache > 1<<20 {
 		return &usageError{fmt.Sprintf("--cache %d: use MiB from 0 (keep no pages) to %d", *cache, 1<<20)}
@@ -54,6 +58,7 @@ func cmdServe(args []string, _, stderr io.Writer) error {
 	}
 	opt := def
 	opt.MaxRecords, opt.MaxVirtual, opt.MaxWall, opt.MaxRuns, opt.Public, opt.Cache = *maxRecords, *maxVirtual, *maxWall, *maxRuns, *public, *cache<<20
+	opt.MaxMemory = *maxMemory << 20
 	srv := &http.Server{
 		Handler:           web.New(opt),
 		ReadHeaderTimeout: 10 * time.Second,
