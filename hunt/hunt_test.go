@@ -49,6 +49,11 @@ var counterexamples = []huntCase{
 	{"the safe configuration loses nothing", "hunt-safe-config", nil, "no-loss", 1, 100, -1},
 	{"the safe configuration duplicates nothing", "hunt-safe-config", nil, "no-duplicates", 1, 100, -1},
 	{"transactions hold for read_committed", "transactions-atomic", nil, "exactly-once", 1, 30, -1},
+	// An unclean election makes a replica that missed committed records
+	// the leader: a committed transaction loses the records it had there,
+	// and a read_committed consumer reads it torn.
+	{"unclean leader election tears transactions", "transactions-atomic",
+		[]string{"topic.unclean.leader.election.enable=true"}, "exactly-once", 1, 200, 146},
 }
 
 func (c huntCase) search(t *testing.T, shard Shard, parallel int) (*Search, Found) {
