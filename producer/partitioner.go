@@ -60,8 +60,9 @@ func (s *stickyPartitioner) next(available []int, all int) int {
 // update is updatePartitionInfo: count appended bytes and switch once
 // batch.size bytes went to the partition and its last batch is full, or
 // unconditionally at twice batch.size. peek and update list the available
-// partitions only when they pick one: a few times a batch, not for every
-// record.
+// partitions only when they pick one, a few times a batch rather than for
+// every record, as BuiltInPartitioner.nextPartition asks the cluster for
+// them only then.
 func (s *stickyPartitioner) update(appended int, enableSwitch bool, available func() []int, all int) {
 	s.produced += appended
 	if (s.produced >= s.batchSize && enableSwitch) || s.produced >= 2*s.batchSize {

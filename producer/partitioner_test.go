@@ -51,7 +51,7 @@ func TestStickyUpdateSwitch(t *testing.T) {
 			s := newStickyPartitioner(100, rng)
 			s.current = 0
 			for _, n := range tt.appends {
-				s.update(n, tt.enable, list(0, 1, 2, 3), 4)
+				s.update(n, tt.enable, availableList(0, 1, 2, 3), 4)
 			}
 			if tt.switched {
 				assert.Equal(t, 2, s.current, "the draw 2 picks available[2]")
@@ -73,10 +73,10 @@ func TestStickyBatchSizeZero(t *testing.T) {
 	rng, src := scripted(1)
 	s := newStickyPartitioner(0, rng)
 	s.current = 0
-	s.update(0, true, list(0, 1), 2)
+	s.update(0, true, availableList(0, 1), 2)
 	assert.Equal(t, 0, s.current, "no bytes produced yet")
 	assert.Equal(t, 0, src.used)
-	s.update(1, true, list(0, 1), 2)
+	s.update(1, true, availableList(0, 1), 2)
 	assert.Equal(t, 1, s.current)
 	assert.Equal(t, 1, src.used)
 }
@@ -86,8 +86,8 @@ func TestStickyBatchSizeZero(t *testing.T) {
 func TestStickyPeekPicksOnce(t *testing.T) {
 	rng, src := scripted(5)
 	s := newStickyPartitioner(100, rng)
-	assert.Equal(t, 2, s.peek(list(0, 1, 2), 3), "5 %% 3 = 2")
-	assert.Equal(t, 2, s.peek(list(0, 1, 2), 3))
+	assert.Equal(t, 2, s.peek(availableList(0, 1, 2), 3), "5 %% 3 = 2")
+	assert.Equal(t, 2, s.peek(availableList(0, 1, 2), 3))
 	assert.Equal(t, 1, src.used)
 }
 
@@ -209,6 +209,6 @@ func TestStickyAdaptiveFavoursShortQueues(t *testing.T) {
 	assert.InDelta(t, 3.0/8, float64(counts[2])/n, 0.01)
 }
 
-// list is a fixed list of available partitions, as peek and update ask for
+// availableList is a fixed list of available partitions, as peek and update ask for
 // them.
-func list(ids ...int) func() []int { return func() []int { return ids } }
+func availableList(ids ...int) func() []int { return func() []int { return ids } }

@@ -423,18 +423,17 @@ type Trial struct {
 	Outside string
 }
 
-// Try runs a schedule and judges the property on it; its Result is a full
-// run's, for the counterexample's report.
+// Try runs a schedule and judges the property on it; its Result explains
+// the anomalies, for the counterexample's report.
 func (h *Hunt) Try(s Schedule) Trial { return h.try(s, RunOptions{}) }
 
-// Judge is Try for a search: the run keeps no messages in its trace and
-// explains no anomaly (its report lists none), which a verdict does not
-// need. The verdict is Try's.
+// Judge is Try for a search: the run explains no anomaly (its report lists
+// none), which a verdict does not need, and its trace starts as large as
+// the last judged run's (Result.TraceRoom). The verdict is Try's.
 func (h *Hunt) Judge(s Schedule) Trial {
 	t := h.try(s, RunOptions{Anomalies: NoAnomalies, TraceEntries: int(h.entries.Load())})
 	if t.Result != nil {
-		n := int64(len(t.Result.Trace.Entries()))
-		h.entries.Store(n + n/8)
+		h.entries.Store(int64(t.Result.TraceRoom()))
 	}
 	return t
 }

@@ -47,6 +47,14 @@ type RunOptions struct {
 	TraceEntries int
 }
 
+// TraceRoom is how many trace entries to reserve (RunOptions.TraceEntries)
+// for another run of the same scenario, with another seed or schedule:
+// this run's, and an eighth more.
+func (r *Result) TraceRoom() int {
+	n := len(r.Trace.Entries())
+	return n + n/8
+}
+
 // Result is a finished run.
 type Result struct {
 	Report *Report

@@ -38,7 +38,7 @@ type Trace struct {
 
 	limit   int   // the most records kept; 0: no limit
 	omitted int64 // records past the limit, counted but not kept
-	recent  [recentWindow]recent
+	recent  [recentWindow]ringEntry
 	nRecent int64 // records ever seen (kept or not): the ring's position
 }
 
@@ -55,9 +55,9 @@ type Recent struct {
 	Msg  string // the message type, for msg-send and msg-receive
 }
 
-// recent is a Recent as the ring holds it: without pointers, so that the
+// ringEntry is a Recent as the ring holds it: without pointers, so that the
 // collector never scans the ring and writing it costs no write barrier.
-type recent struct {
+type ringEntry struct {
 	kind event.Kind
 	msg  uint16 // the message type plus one (MsgEntry.Type); 0: none
 	node NodeID
@@ -111,7 +111,7 @@ func (t *Trace) RecentRecords() []Recent {
 // keep notes a record in the recent window and reports whether it is kept:
 // false past the limit, where the first refused record adds the trace-cut
 // entry.
-func (t *Trace) keep(r recent, at Time) bool {
+func (t *Trace) keep(r ringEntry, at Time) bool {
 	t.recent[t.nRecent%recentWindow] = r
 	t.nRecent++
 	if t.limit <= 0 || t.Len() < t.limit {
@@ -151,7 +151,7 @@ func (t *Trace) addMsg(at Time, k event.Kind, id int64, from, to NodeID, m Messa
 	if k == event.MsgReceive {
 		node, peer = to, from
 	}
-	if !t.keep(recent{kind: k, node: node, peer: peer, msg: typ + 1}, at) {
+	if !t.keep(ringEntry{kind: k, node: node, peer: peer, msg: typ + 1}, at) {
 		return
 	}
 	t.nMsgs++
@@ -189,7 +189,7 @@ func (t *Trace) MessageName(typ uint16) string { return t.msgNames[typ] }
 // "nothing" values.
 func (t *Trace) Add(e Entry) {
 	// A budget's stop is kept past the limit: it says where the run ended.
-	if t.keep(recent{kind: e.Kind, node: e.Node, peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
+	if t.keep(ringEntry{kind: e.Kind, node: e.Node, peer: e.Peer}, e.At) || e.Kind == event.BudgetStop {
 		t.entries = append(Grow(t.entries, 1), e)
 	}
 }

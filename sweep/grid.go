@@ -319,11 +319,10 @@ func Catch(f func()) (p *Panic) {
 type worker struct {
 	combo  int
 	loaded *scenarios.Scenario
-	// entries is how many trace entries the last run of the combination
-	// kept: the next run, with another seed, keeps about as many, so its
-	// trace is made that large (and an eighth more) at once instead of
-	// growing.
-	entries int
+	// traceRoom is the trace entries the next run of the combination
+	// reserves: about as many as the last run kept (Result.TraceRoom), so
+	// its trace does not grow entry by entry.
+	traceRoom int
 }
 
 func (w *worker) execute(scenario string, classes []producer.PartitionerClass, r *Run) error {
@@ -332,10 +331,10 @@ func (w *worker) execute(scenario string, classes []producer.PartitionerClass, r
 		if err != nil {
 			return err
 		}
-		w.combo, w.loaded, w.entries = r.Combo, s, 0
+		w.combo, w.loaded, w.traceRoom = r.Combo, s, 0
 	}
-	res := w.loaded.Run(scenarios.RunOptions{Seed: r.seedFlag, TraceEntries: w.entries})
-	w.entries = len(res.Trace.Entries()) * 9 / 8
+	res := w.loaded.Run(scenarios.RunOptions{Seed: r.seedFlag, TraceEntries: w.traceRoom})
+	w.traceRoom = res.TraceRoom()
 	rep := res.Report
 	r.Seed = rep.Seed
 	r.Stopped = rep.StoppedByBudget

@@ -459,7 +459,8 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request, req runRequest)
 		if sc, base, errs = s.validate(req); !errs.empty() {
 			return
 		}
-		res := s.run(wk, sc, explained)
+		// The run page draws the run's space-time diagram.
+		res := s.run(wk, sc, scenarios.RunOptions{Anomalies: explained, Messages: true})
 		if wk.gone() {
 			return
 		}
@@ -621,11 +622,11 @@ func (s *Server) comparePage(w http.ResponseWriter, r *http.Request) {
 		if scB, baseB, errsB = s.validate(reqB); !errsB.empty() {
 			return
 		}
-		ra := s.run(wk, scA, 0)
+		ra := s.run(wk, scA, scenarios.RunOptions{})
 		if wk.gone() {
 			return
 		}
-		rb := s.run(wk, scB, 0)
+		rb := s.run(wk, scB, scenarios.RunOptions{})
 		if wk.gone() {
 			return
 		}

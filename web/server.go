@@ -278,9 +278,10 @@ func (s *Server) inSlot(ctx context.Context, what string, runs int, f func(w *wo
 // run runs a scenario with the wall-clock budget (MaxWall, and never past
 // the page's time) and the memory budget, stopping early if the request
 // goes away; call it in a slot, and check w.gone() after it: a run
-// stopped that way is not the wall clock's doing. anomalies is how many
-// anomalies the report explains (scenarios.RunOptions.Anomalies).
-func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.Result {
+// stopped that way is not the wall clock's doing. opt says what the page
+// needs of the run (how many anomalies explained, the messages for a
+// space-time diagram); run adds the budgets.
+func (s *Server) run(w *work, sc *scenarios.Scenario, opt scenarios.RunOptions) *scenarios.Result {
 	deadline := time.Now().Add(s.opt.MaxWall)
 	if w.deadline.Before(deadline) {
 		deadline = w.deadline
@@ -288,20 +289,17 @@ func (s *Server) run(w *work, sc *scenarios.Scenario, anomalies int) *scenarios.
 	if s.onRun != nil {
 		s.onRun()
 	}
-	return sc.Run(scenarios.RunOptions{
-		Messages: true, // the run page draws its space-time diagram
-		// The wall clock is the server's: the core only asks the hook.
-		Stop: func() bool {
-			if time.Now().After(deadline) {
-				w.cut = true
-				return true
-			}
-			return w.gone()
-		},
-		StopLimit: fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall),
-		MaxMemory: s.opt.MaxMemory,
-		Anomalies: anomalies,
-	})
+	// The wall clock is the server's: the core only asks the hook.
+	opt.Stop = func() bool {
+		if time.Now().After(deadline) {
+			w.cut = true
+			return true
+		}
+		return w.gone()
+	}
+	opt.StopLimit = fmt.Sprintf("this server's %v of real time per run", s.opt.MaxWall)
+	opt.MaxMemory = s.opt.MaxMemory
+	return sc.Run(opt)
 }
 
 // runFailed answers a run that could not be made: busy, gone, or a bug.

@@ -256,6 +256,7 @@ func TestRunWritesTrace(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &first))
 	assert.Contains(t, first, "at_ms")
 	assert.Contains(t, string(data), `"event":"crash"`)
+	assert.Contains(t, string(data), `"event":"msg-send"`, "--trace keeps the messages")
 }
 
 func TestCheckFailsWithStatusOne(t *testing.T) {
