@@ -95,8 +95,8 @@ func (r *runner) within() bool {
 // counts of what grows with it: the trace, the ledger, the replicas' logs
 // and the queued events. The trace counts by number (messages kept or
 // not, RunOptions.Messages; entries whatever room was reserved,
-// RunOptions.TraceEntries), so that a hunt's schedule stops where a full
-// run of it does.
+// RunOptions.TraceEntries), so that a run stops at the same point
+// whatever it keeps.
 func (r *runner) memoryUsed() int64 {
 	t := r.w.Trace
 	records, batches := r.cl.LogSize()

@@ -43,7 +43,8 @@ type RunOptions struct {
 	// Nothing else changes.
 	Messages bool
 	// TraceEntries reserves room for this many trace entries: a hint, for
-	// runs of a known size (a hunt's schedules); nothing else changes.
+	// runs of a known size (a hunt's schedules, a sweep's next seed); nothing
+	// else changes.
 	TraceEntries int
 }
 

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -1230,7 +1231,7 @@ func (b *stBuilder) badges() {
 		b.st.Badges = append(b.st.Badges, Badge{Lane: lane, AtMs: at.At.Ms(), ToMs: at.At.Ms(), Kind: k.kind,
 			Batch: k.batch, LastBatch: k.batch, Count: count[k]})
 	}
-	slices.SortStableFunc(b.st.Badges, func(x, y Badge) int { return cmpFloat(x.AtMs, y.AtMs) })
+	slices.SortStableFunc(b.st.Badges, func(x, y Badge) int { return cmp.Compare(x.AtMs, y.AtMs) })
 	b.st.Badges = mergeBadges(b.st.Badges)
 }
 
@@ -1261,16 +1262,6 @@ func mergeBadges(in []Badge) []Badge {
 		seen[k]++
 	}
 	return out
-}
-
-func cmpFloat(x, y float64) int {
-	switch {
-	case x < y:
-		return -1
-	case x > y:
-		return 1
-	}
-	return 0
 }
 
 // gaps finds the quiet stretches: longer than 100 ms and a hundredth of

@@ -70,8 +70,8 @@ type ringEntry struct {
 func (t *Trace) SetLimit(n int) { t.limit = n }
 
 // DropMessages makes the trace count messages without keeping them, from
-// now on: a run judged only by its report's numbers (a hunt's schedule)
-// draws no space-time diagram. The limit counts them all the same, so
+// now on: a run that draws no space-time diagram and writes no JSON-lines
+// trace needs none of them. The limit counts them all the same, so
 // the entries kept do not change.
 func (t *Trace) DropMessages() { t.dropMsgs = true }
 
